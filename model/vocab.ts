@@ -1,0 +1,1 @@
+export const UNK = 0;

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// The dbslm command line. Each command lives in its own module; this file only wires them.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { storeCommand } from '../store/cli.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('dbslm')
+  .usage('$0 <command> [options]\n\nTrain, score and sample database-native n-gram language models.')
+  .command(storeCommand)
+  .demandCommand(1, 'Name a command; see the list above.')
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .wrap(Math.min(110, process.stdout.columns ?? 100))
+  .parseAsync();
