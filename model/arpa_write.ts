@@ -1,0 +1,176 @@
+// ARPA text output. Unigrams in vocabulary-id order (as lmplz lists them), higher orders in node
+// order. Numbers are written as the shortest text that reads back to the same float32, which is
+// what KenLM prints and what every ARPA consumer stores.
+//
+// Written straight into byte buffers: an order-5 KJV model is 70 MB of text holding 3.6M numbers,
+// and building JS strings for it cost twice as long as the whole estimation.
+import type { LanguageModel } from './language_model.js';
+import { ROOT } from './ngram_trie.js';
+import { EOS } from './vocab.js';
+
+const POW10 = Array.from({ length: 23 }, (_, i) => Math.pow(10, i));
+const TAB = 9;
+const NL = 10;
+const SPACE = 32;
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+
+/** A growing run of bytes handed out in chunks. */
+class ByteSink {
+  buf: Buffer;
+  pos = 0;
+  constructor(readonly chunk: number) {
+    this.buf = Buffer.allocUnsafe(chunk + 4096);
+  }
+  /** Room for `n` more bytes is guaranteed while pos < chunk; callers flush between entries. */
+  full(): boolean {
+    return this.pos >= this.chunk;
+  }
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    return out;
+  }
+  bytes(b: Uint8Array): void {
+    if (this.pos + b.length > this.buf.length) this.grow(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  byte(c: number): void {
+    this.buf[this.pos++] = c;
+  }
+  ascii(s: string): void {
+    this.pos += this.buf.write(s, this.pos, 'latin1');
+  }
+  private grow(n: number): void {
+    const b = Buffer.allocUnsafe(this.buf.length * 2 + n);
+    this.buf.copy(b, 0, 0, this.pos);
+    this.buf = b;
+  }
+}
+
+/**
+ * Writes the shortest decimal that reads back as the same float32. Digits come from integer
+ * rounding checked by an exact division (powers of ten up to 1e22 are exact doubles, so m / 10^x
+ * is the correctly rounded double of the decimal m·10^-x, just as Number() would read it).
+ */
+function writeFloat32(sink: ByteSink, v: number): void {
+  if (v === 0) return sink.byte(ZERO);
+  const f = Math.fround(v);
+  const a = f < 0 ? -f : f;
+  const e = Math.floor(Math.log10(a));
+  if (e < -12 || e > 12 || !Number.isFinite(a)) return sink.ascii(formatFloat32(v));
+  let m = 0;
+  let x = 0;
+  for (let p = 7; p <= 9; p++) {
+    x = p - 1 - e;
+    let back: number;
+    if (x >= 0) {
+      m = Math.round(a * POW10[x]);
+      back = m / POW10[x];
+    } else {
+      m = Math.round(a / POW10[-x]);
+      back = m * POW10[-x];
+    }
+    if (Math.fround(back) === a) break;
+    if (p === 9) return sink.ascii(formatFloat32(v));
+  }
+  // Drop trailing zero digits below the decimal point.
+  while (x > 0 && m % 10 === 0) {
+    m /= 10;
+    x--;
+  }
+  if (f < 0) sink.byte(MINUS);
+  let digits = 0;
+  for (let t = m; t >= 1; t = Math.floor(t / 10)) digits++;
+  if (digits === 0) digits = 1;
+  const intDigits = digits - x; // digits before the point; <= 0 means "0.00ddd"
+  if (intDigits <= 0) {
+    sink.byte(ZERO);
+    sink.byte(DOT);
+    for (let i = 0; i < -intDigits; i++) sink.byte(ZERO);
+  }
+  const start = sink.pos + (intDigits > 0 && x > 0 ? 1 : 0);
+  const end = start + digits;
+  let t = m;
+  for (let i = end - 1; i >= start; i--) {
+    sink.buf[i] = ZERO + (t % 10);
+    t = Math.floor(t / 10);
+  }
+  if (intDigits > 0 && x > 0) {
+    // Shift the integer part left by one to open the decimal point.
+    sink.buf.copy(sink.buf, sink.pos, start, start + intDigits);
+    sink.buf[sink.pos + intDigits] = DOT;
+  }
+  sink.pos = end;
+  for (let i = 0; i < -x; i++) sink.byte(ZERO);
+}
+
+/** The same text as a string (for tests, messages and the rare out-of-range value). */
+export function formatFloat32(v: number): string {
+  if (v === 0) return '0';
+  const f = Math.fround(v);
+  let s = f.toPrecision(9);
+  for (let p = 1; p < 9; p++) {
+    const t = f.toPrecision(p);
+    if (Math.fround(Number(t)) === f) {
+      s = t;
+      break;
+    }
+  }
+  if (s.includes('e')) return String(Number(s));
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+/** For tests: the text writeFloat32 produces. */
+export function formatFloat32Fast(v: number): string {
+  const sink = new ByteSink(64);
+  writeFloat32(sink, v);
+  return sink.buf.toString('latin1', 0, sink.pos);
+}
+
+/** Yields the ARPA file as byte chunks of roughly `chunkBytes`. */
+export function* arpaChunks(lm: LanguageModel, counts: number[], chunkBytes = 1 << 20): Generator<Buffer> {
+  const { trie, vocab, logProb, backoff, order } = lm;
+  const wordBytes = vocab.words.map((w) => Buffer.from(w, 'utf8'));
+  const sink = new ByteSink(chunkBytes);
+  sink.ascii('\\data\\\n');
+  for (let k = 1; k <= order; k++) sink.ascii(`ngram ${k}=${counts[k]}\n`);
+  const path = new Int32Array(order);
+  const emit = (n: number, k: number): void => {
+    if (Number.isNaN(logProb[n])) return;
+    writeFloat32(sink, logProb[n]);
+    sink.byte(TAB);
+    let m = n;
+    for (let i = k - 1; i >= 0; i--, m = trie.parent[m]) path[i] = trie.word[m];
+    for (let i = 0; i < k; i++) {
+      if (i > 0) sink.byte(SPACE);
+      sink.bytes(wordBytes[path[i]]);
+    }
+    if (k < order) {
+      sink.byte(TAB);
+      writeFloat32(sink, path[k - 1] === EOS ? 0 : backoff[n]);
+    }
+    sink.byte(NL);
+  };
+  for (let k = 1; k <= order; k++) {
+    sink.ascii(`\n\\${k}-grams:\n`);
+    if (k === 1) {
+      for (let w = 0; w < vocab.size; w++) {
+        const n = trie.find(ROOT, w);
+        if (n >= 0) emit(n, 1);
+        if (sink.full()) yield sink.take();
+      }
+    } else {
+      const nodeOrder = trie.order;
+      for (let n = 1; n < trie.size; n++) {
+        if (nodeOrder[n] !== k) continue;
+        emit(n, k);
+        if (sink.full()) yield sink.take();
+      }
+    }
+  }
+  sink.ascii('\n\\end\\\n');
+  yield sink.take();
+}

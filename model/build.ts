@@ -1,0 +1,47 @@
+// The whole Level-1 estimation chain, in KenLM lmplz's order:
+// corpus_count -> adjust_counts -> discounts -> interpolate. Pure: ids in, model out.
+import { adjustCounts } from './adjust_counts.js';
+import { countNgrams } from './corpus_count.js';
+import { estimateDiscounts, type Discounts } from './discounts.js';
+import { InputError } from './errors.js';
+import { interpolate } from './interpolate.js';
+import type { LanguageModel } from './language_model.js';
+import type { Vocab } from './vocab.js';
+
+export const MAX_ORDER = 10;
+
+export interface BuildOptions {
+  order: number;
+  discountFallback?: boolean;
+  onPhase?: (phase: string) => void;
+  onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface BuiltModel {
+  lm: LanguageModel;
+  discounts: Discounts;
+  countsOfCounts: number[][];
+  /** Entries per order, index 0 unused. */
+  counts: number[];
+}
+
+export function checkOrder(order: number): void {
+  if (!Number.isInteger(order) || order < 1 || order > MAX_ORDER) {
+    throw new InputError(`--order must be a whole number from 1 to ${MAX_ORDER}, got ${order}`, undefined, undefined, 'use e.g. --order 3 or --order 5');
+  }
+}
+
+export function buildModel(ids: Int32Array, vocab: Vocab, options: BuildOptions): BuiltModel {
+  checkOrder(options.order);
+  if (vocab.size <= 3) {
+    throw new InputError('the corpus has no words', undefined, undefined, 'pass a non-empty training text');
+  }
+  options.onPhase?.('counting');
+  const counts = countNgrams(ids, options.order, (d, t) => options.onProgress?.('counting', d, t));
+  options.onPhase?.('adjusting counts');
+  const adjusted = adjustCounts(counts);
+  const discounts = estimateDiscounts(adjusted.countsOfCounts, options.order, options.discountFallback ?? false);
+  options.onPhase?.('interpolating');
+  const lm = interpolate(counts.trie, vocab, options.order, adjusted, discounts);
+  return { lm, discounts, countsOfCounts: adjusted.countsOfCounts, counts: lm.trie.countsByOrder(options.order) };
+}

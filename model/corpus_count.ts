@@ -1,0 +1,60 @@
+// Counts every n-gram of orders 1..N in one pass over the id stream (KenLM's corpus_count, plus
+// the continuation counts that adjust_counts needs, gathered on the fly: a node's continuation
+// count is bumped the first time one of its left extensions is seen).
+import { NgramTrie, ROOT } from './ngram_trie.js';
+import { BOS } from './vocab.js';
+
+export interface NgramCounts {
+  order: number;
+  trie: NgramTrie;
+  /** raw[n]: occurrences of n-gram n. */
+  raw: Float64Array;
+  /** cont[n]: distinct words v (including <s>) such that "v n" occurs. */
+  cont: Float64Array;
+}
+
+function grow(a: Float64Array, size: number): Float64Array {
+  const b = new Float64Array(size);
+  b.set(a);
+  return b;
+}
+
+export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: number, total: number) => void): NgramCounts {
+  const trie = new NgramTrie(Math.min(ids.length * order, ids.length * 2 + 1024));
+  let raw: Float64Array = new Float64Array(trie.capacity);
+  let cont: Float64Array = new Float64Array(trie.capacity);
+  let prev = new Int32Array(order + 1);
+  let cur = new Int32Array(order + 1);
+  let inSentence = 0;
+  const step = 1 << 20;
+  for (let i = 0; i < ids.length; i++) {
+    const w = ids[i];
+    if (w === BOS) inSentence = 0;
+    inSentence++;
+    const top = inSentence < order ? inSentence : order;
+    cur[0] = ROOT;
+    for (let k = 1; k <= top; k++) {
+      let node = trie.findOrInsert(prev[k - 1], w, cur[k - 1]);
+      if (node < 0) {
+        node = -node - 1;
+        if (trie.capacity !== raw.length) {
+          raw = grow(raw, trie.capacity);
+          cont = grow(cont, trie.capacity);
+        }
+        cont[cur[k - 1]]++;
+      }
+      raw[node]++;
+      cur[k] = node;
+    }
+    const t = prev;
+    prev = cur;
+    cur = t;
+    if (onProgress && (i & (step - 1)) === 0) onProgress(i, ids.length);
+  }
+  if (trie.capacity !== raw.length) {
+    raw = grow(raw, trie.capacity);
+    cont = grow(cont, trie.capacity);
+  }
+  cont[ROOT] = 0;
+  return { order, trie, raw, cont };
+}

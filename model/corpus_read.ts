@@ -1,0 +1,123 @@
+// Text -> a flat stream of word ids, one record per line, each wrapped as <s> w1 ... wn </s>.
+// Records are kept apart by the <s> that opens each one: counting resets its history there, so no
+// n-gram ever crosses a record boundary.
+import { isUtf8 } from 'node:buffer';
+import { InputError, lineOf } from './errors.js';
+import { BOS, EOS, Vocab } from './vocab.js';
+
+/** A growable buffer of word ids. */
+export class IdStream {
+  ids = new Int32Array(1 << 16);
+  length = 0;
+  sentences = 0;
+
+  push(id: number): void {
+    if (this.length === this.ids.length) {
+      const bigger = new Int32Array(this.ids.length * 2);
+      bigger.set(this.ids);
+      this.ids = bigger;
+    }
+    this.ids[this.length++] = id;
+  }
+
+  get view(): Int32Array {
+    return this.ids.subarray(0, this.length);
+  }
+}
+
+/** Decodes UTF-8, or fails naming the line of the first invalid byte. */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  if (isUtf8(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const at = firstInvalidUtf8(bytes);
+  throw new InputError(
+    `invalid UTF-8 (byte 0x${bytes[at].toString(16).padStart(2, '0')} at offset ${at})`,
+    file,
+    lineOf(bytes, at),
+    'convert the file to UTF-8, e.g. `iconv -f latin1 -t utf-8 FILE`',
+  );
+}
+
+function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
+    if (n < 0) return i;
+    for (let j = 1; j <= n; j++) if (i + j >= b.length || (b[i + j] & 0xc0) !== 0x80) return i;
+    if (n > 0 && !isUtf8(b.subarray(i, i + n + 1))) return i; // overlongs and surrogates
+    i += n + 1;
+  }
+  return 0;
+}
+
+function isSeparator(c: number): boolean {
+  // lmplz splits on space, tab, CR and NUL; newline ends a record.
+  return c === 32 || c === 9 || c === 13 || c === 0;
+}
+
+function rejectSpecial(word: string, file: string, text: string, at: number): never {
+  throw new InputError(
+    `the token ${word} is reserved (it marks sentence starts, ends and unknown words)`,
+    file,
+    lineOf(text, at),
+    'remove it from the training text or replace it, as KenLM also refuses it',
+  );
+}
+
+/**
+ * Appends the records of `text` to `out`, splitting on whitespace exactly as KenLM does. As in
+ * lmplz, a last line without a final newline gets no </s>.
+ */
+export function readWhitespace(text: string, file: string, vocab: Vocab, out: IdStream): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    out.push(BOS);
+    out.sentences++;
+    let ended = false;
+    while (i < n) {
+      let c = text.charCodeAt(i);
+      if (c === 10) {
+        i++;
+        ended = true;
+        break;
+      }
+      if (isSeparator(c)) {
+        i++;
+        continue;
+      }
+      const start = i;
+      do c = text.charCodeAt(++i);
+      while (i < n && c !== 10 && !isSeparator(c));
+      const word = text.slice(start, i);
+      const before = vocab.size;
+      const id = vocab.intern(word);
+      if (id < 3 && before === vocab.size) rejectSpecial(word, file, text, start);
+      out.push(id);
+    }
+    if (ended) out.push(EOS);
+  }
+}
+
+/** Appends records tokenized by any line tokenizer (used for raw text). */
+export function readTokenized(
+  text: string,
+  file: string,
+  tokenize: (line: string) => string[],
+  vocab: Vocab,
+  out: IdStream,
+): void {
+  const lines = text.split('\n');
+  const last = lines.length - 1;
+  for (let ln = 0; ln < lines.length; ln++) {
+    if (ln === last && lines[ln] === '') break; // the final newline closes the last record
+    out.push(BOS);
+    out.sentences++;
+    for (const word of tokenize(lines[ln])) {
+      if (Vocab.isSpecial(word)) {
+        throw new InputError(`the token ${word} is reserved`, file, ln + 1, 'remove it from the training text');
+      }
+      out.push(vocab.intern(word));
+    }
+    if (ln < last) out.push(EOS);
+  }
+}

@@ -1,0 +1,64 @@
+// Interpolated modified Kneser-Ney probabilities and backoffs (KenLM's initial_probabilities and
+// interpolate, fused: node ids are created after their parents and suffixes, so one pass in id
+// order sees every lower-order probability before it is needed).
+//
+//   p(w | h) = (a(hw) - D(a(hw))) / s(h) + gamma(h) p(w | h')
+//   gamma(h) = sum over followers w of D(a(hw)) / s(h),   s(h) = sum over w of a(hw)
+//
+// and the unigrams interpolate with the uniform 1 / (|V| - 1): every word but <s> can follow.
+import type { AdjustedCounts } from './adjust_counts.js';
+import type { Discounts } from './discounts.js';
+import { indexUnigrams, type LanguageModel } from './language_model.js';
+import { NgramTrie, ROOT } from './ngram_trie.js';
+import { BOS, EOS, UNK, Vocab } from './vocab.js';
+
+export function interpolate(
+  trie: NgramTrie,
+  vocab: Vocab,
+  order: number,
+  { adjusted }: AdjustedCounts,
+  discounts: Discounts,
+): LanguageModel {
+  // <unk> is always a unigram, even when training saw no unknown word.
+  if (trie.find(ROOT, UNK) < 0) trie.findOrInsert(ROOT, UNK, ROOT);
+  if (trie.find(ROOT, EOS) < 0) trie.findOrInsert(ROOT, EOS, ROOT);
+  const size = trie.size;
+  const a = new Float64Array(size);
+  a.set(adjusted.subarray(0, Math.min(size, adjusted.length)));
+  const { parent, suffix, word } = trie;
+  const nodeOrder = trie.order;
+
+  const total = new Float64Array(size); // s(h)
+  const discounted = new Float64Array(size); // sum of D(a(hw)) over followers
+  for (let n = 1; n < size; n++) {
+    const an = a[n];
+    if (an <= 0) continue;
+    const h = parent[n];
+    total[h] += an;
+    discounted[h] += discounts[nodeOrder[n]][an < 3 ? an : 3];
+  }
+
+  let unigrams = 0;
+  for (let n = 1; n < size; n++) if (parent[n] === ROOT) unigrams++;
+  const uniform = 1 / (unigrams - 1);
+
+  const prob = new Float64Array(size);
+  const logProb = new Float64Array(size);
+  const backoff = new Float64Array(size);
+  for (let n = 1; n < size; n++) {
+    const h = parent[n];
+    if (h === ROOT && word[n] === BOS) {
+      prob[n] = 1;
+      logProb[n] = 0;
+    } else {
+      const an = a[n];
+      const d = an <= 0 ? 0 : discounts[nodeOrder[n]][an < 3 ? an : 3];
+      const lower = h === ROOT ? uniform : prob[suffix[n]];
+      const p = (an - d) / total[h] + (discounted[h] / total[h]) * lower;
+      prob[n] = p;
+      logProb[n] = Math.log10(p);
+    }
+    if (total[n] > 0) backoff[n] = Math.log10(discounted[n] / total[n]);
+  }
+  return { order, vocab, trie, logProb, backoff, unigramNode: indexUnigrams(trie, vocab) };
+}

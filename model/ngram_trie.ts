@@ -1,0 +1,156 @@
+// A forward trie of n-grams stored as one open-addressing hash table from (parent node, word) to
+// node. Node ids are dense and global across orders; node 0 is the root (the empty context).
+// Because a node is always created after its parent and after its suffix (the n-gram minus its
+// first word), id order is a valid processing order for every bottom-up computation, which lets
+// counting, smoothing and querying share this one structure with no sorting.
+//
+// Typed arrays rather than Maps of strings: a Map of 1.8M string keys costs ~10x the memory and
+// time of these flat arrays (see bench/build.ts).
+
+export const ROOT = 0;
+const EMPTY = -1;
+const STRIDE = 4; // slot layout: [parent, word, node, unused] - one cache line holds 4 slots
+
+function growInt32(a: Int32Array, size: number): Int32Array {
+  const b = new Int32Array(size);
+  b.set(a);
+  return b;
+}
+
+export class NgramTrie {
+  /** parent[n]: the node of n's first (order-1) words; ROOT for unigrams. */
+  parent: Int32Array;
+  /** word[n]: the last word id of n-gram n. */
+  word: Int32Array;
+  /** order[n]: the number of words in n (0 for ROOT). */
+  order: Uint8Array;
+  /** suffix[n]: the node of n minus its first word; ROOT for unigrams. */
+  suffix: Int32Array;
+  size = 1;
+  private slots: Int32Array;
+  private mask: number;
+
+  constructor(expectedNodes = 1 << 16) {
+    let cap = 1 << 10;
+    while (cap < expectedNodes * 2) cap <<= 1;
+    this.slots = new Int32Array(cap * STRIDE).fill(EMPTY);
+    this.mask = cap - 1;
+    const n = Math.max(1024, expectedNodes);
+    this.parent = new Int32Array(n);
+    this.word = new Int32Array(n);
+    this.order = new Uint8Array(n);
+    this.suffix = new Int32Array(n);
+    this.parent[ROOT] = -1;
+    this.word[ROOT] = -1;
+  }
+
+  get capacity(): number {
+    return this.parent.length;
+  }
+
+  /** The child of `parent` by `word`, or -1. */
+  find(parent: number, word: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = hash(parent, word) & mask;
+    for (;;) {
+      const at = i * STRIDE;
+      const p = slots[at];
+      if (p === EMPTY) return -1;
+      if (p === parent && slots[at + 1] === word) return slots[at + 2];
+      i = (i + 1) & mask;
+    }
+  }
+
+  /**
+   * The child of `parent` by `word`; creates it (with the given suffix) when absent. Returns the
+   * node id, negated minus one when the node is new, so callers can count first sightings without
+   * a second lookup.
+   */
+  findOrInsert(parent: number, word: number, suffix: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = hash(parent, word) & mask;
+    for (;;) {
+      const at = i * STRIDE;
+      const p = slots[at];
+      if (p === EMPTY) {
+        const node = this.size++;
+        if (node >= this.parent.length) this.growNodes();
+        this.parent[node] = parent;
+        this.word[node] = word;
+        this.order[node] = this.order[parent] + 1;
+        this.suffix[node] = suffix;
+        slots[at] = parent;
+        slots[at + 1] = word;
+        slots[at + 2] = node;
+        if (this.size * 2 > mask) this.growSlots();
+        return -node - 1;
+      }
+      if (p === parent && slots[at + 1] === word) return slots[at + 2];
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** The node of the word sequence `ids`, or -1. */
+  findPath(ids: ArrayLike<number>): number {
+    let node = ROOT;
+    for (let i = 0; i < ids.length && node >= 0; i++) node = this.find(node, ids[i]);
+    return node;
+  }
+
+  /** The word ids of node n, first word first. */
+  path(n: number): number[] {
+    const out: number[] = [];
+    for (let m = n; m !== ROOT; m = this.parent[m]) out.push(this.word[m]);
+    return out.reverse();
+  }
+
+  /** Number of nodes of each order, index 0 unused. */
+  countsByOrder(maxOrder: number): number[] {
+    const counts = new Array<number>(maxOrder + 1).fill(0);
+    for (let n = 1; n < this.size; n++) counts[this.order[n]]++;
+    return counts;
+  }
+
+  /** Bytes held by the typed arrays, for memory reports. */
+  get bytes(): number {
+    return this.slots.byteLength + this.parent.byteLength * 3 + this.order.byteLength;
+  }
+
+  private growNodes(): void {
+    const n = this.parent.length * 2;
+    this.parent = growInt32(this.parent, n);
+    this.word = growInt32(this.word, n);
+    this.suffix = growInt32(this.suffix, n);
+    const o = new Uint8Array(n);
+    o.set(this.order);
+    this.order = o;
+  }
+
+  private growSlots(): void {
+    const cap = (this.mask + 1) * 2;
+    const slots = new Int32Array(cap * STRIDE).fill(EMPTY);
+    const mask = cap - 1;
+    for (let n = 1; n < this.size; n++) {
+      const parent = this.parent[n];
+      const word = this.word[n];
+      let i = hash(parent, word) & mask;
+      while (slots[i * STRIDE] !== EMPTY) i = (i + 1) & mask;
+      slots[i * STRIDE] = parent;
+      slots[i * STRIDE + 1] = word;
+      slots[i * STRIDE + 2] = n;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
+
+/** A 32-bit mix of two ints (murmur3 finalizer over a multiplicative combine). */
+export function hash(a: number, b: number): number {
+  let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 13;
+  return h >>> 0;
+}

@@ -1,0 +1,129 @@
+// Scoring as an ARPA consumer (KenLM's query) computes it: log10 p(w | h) is the probability of
+// the longest stored n-gram ending in w plus the backoffs of every longer stored context. <s> is
+// context only; each word and the closing </s> are scored; an unknown word is scored as <unk>
+// and stays in the context as <unk>.
+import type { LanguageModel } from './language_model.js';
+import { BOS, EOS, UNK } from './vocab.js';
+
+export interface SentenceScore {
+  /** Sum of log10 p over the words and </s>. */
+  total: number;
+  /** Number of out-of-vocabulary words. */
+  oov: number;
+  /** Words + one </s>. */
+  tokens: number;
+  /** Sum of the OOV words' own log10 p, which perplexity excluding OOVs leaves out. */
+  oovTotal: number;
+}
+
+/**
+ * The scoring state: nodes of the stored suffixes of the history, shortest first. Kept in typed
+ * arrays and reused, because scoring runs at millions of words per second.
+ */
+export class Scorer {
+  private hist: Int32Array;
+  private next: Int32Array;
+  private histLen = 0;
+  /** Order of the n-gram matched by the last `score` call. */
+  matched = 0;
+
+  constructor(readonly lm: LanguageModel) {
+    this.hist = new Int32Array(lm.order + 1);
+    this.next = new Int32Array(lm.order + 1);
+  }
+
+  /** Starts a sentence: the context is <s>. */
+  begin(): void {
+    const bos = this.lm.unigramNode[BOS];
+    this.histLen = bos >= 0 ? 1 : 0;
+    this.hist[0] = bos;
+  }
+
+  /** log10 p(word | history) and advances the history by `word`. */
+  score(word: number): number {
+    const { trie, logProb, backoff, unigramNode } = this.lm;
+    const hist = this.hist;
+    const next = this.next;
+    const histLen = this.histLen;
+    const node = unigramNode[word] >= 0 ? unigramNode[word] : unigramNode[UNK];
+    let lp = logProb[node];
+    let matched = 1;
+    next[0] = node;
+    let j = 0;
+    for (; j < histLen; j++) {
+      const child = trie.find(hist[j], word);
+      if (child < 0) break;
+      const p = logProb[child];
+      if (p === p) {
+        lp = p;
+        matched = j + 2;
+      }
+      next[j + 1] = child;
+    }
+    for (let c = matched - 1; c < histLen; c++) lp += backoff[hist[c]];
+    const max = this.lm.order - 1;
+    this.histLen = j + 1 < max ? j + 1 : max;
+    this.hist = next;
+    this.next = hist;
+    this.matched = matched;
+    return lp;
+  }
+
+  /** Scores one sentence of word ids (no <s>/</s>; they are implied). */
+  sentence(ids: ArrayLike<number>, from = 0, to = ids.length): SentenceScore {
+    this.begin();
+    let total = 0;
+    let oov = 0;
+    let oovTotal = 0;
+    const unigramNode = this.lm.unigramNode;
+    for (let i = from; i < to; i++) {
+      const w = ids[i];
+      const lp = this.score(w);
+      total += lp;
+      if (w === UNK || unigramNode[w] < 0) {
+        oov++;
+        oovTotal += lp;
+      }
+    }
+    total += this.score(EOS);
+    return { total, oov, tokens: to - from + 1, oovTotal };
+  }
+}
+
+export interface Perplexity {
+  total: number;
+  tokens: number;
+  oov: number;
+  includingOov: number;
+  excludingOov: number;
+}
+
+export function perplexity(scores: Iterable<SentenceScore>): Perplexity {
+  let total = 0;
+  let tokens = 0;
+  let oov = 0;
+  let oovTotal = 0;
+  for (const s of scores) {
+    total += s.total;
+    tokens += s.tokens;
+    oov += s.oov;
+    oovTotal += s.oovTotal;
+  }
+  return {
+    total,
+    tokens,
+    oov,
+    includingOov: Math.pow(10, -total / tokens),
+    excludingOov: Math.pow(10, -(total - oovTotal) / (tokens - oov)),
+  };
+}
+
+/** The lines KenLM's query prints after scoring. */
+export function formatPerplexity(p: Perplexity): string {
+  return (
+    `Perplexity including OOVs:\t${p.includingOov}\n` +
+    `Perplexity excluding OOVs:\t${p.excludingOov}\n` +
+    `OOVs:\t${p.oov}\n` +
+    `Tokens:\t${p.tokens}\n`
+  );
+}
