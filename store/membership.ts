@@ -23,7 +23,7 @@ export interface GossipMessage {
 }
 
 /** What gossip needs from the fork map: merging keeps the newest epoch per fork. */
-export interface ForkMapView { entries(): ForkEntry[]; merge(entries: ForkEntry[]): void }
+export interface ForkMapView { entries(): ForkEntry[]; merge(entries: ForkEntry[]): void; digest?(): string }
 
 export interface Clock {
   now(): number;
@@ -68,6 +68,8 @@ export class Swim {
   readonly leaseMs: number;
   readonly suspicionMs: number;
   onChange: (m: Member) => void = () => {};
+  /** Set when this member was started with seeds: knowing no peer then means "not joined yet", not "alone". */
+  expectPeers = false;
   private readonly members = new Map<string, Member>();
   private readonly queue = new Map<string, { u: MemberUpdate; sent: number }>();
   private readonly probes = new Map<number, Probe>();
@@ -124,7 +126,7 @@ export class Swim {
   leaseValid(now = this.clock.now()): boolean {
     const known = [...this.members.values()].filter((m) => m.state !== 'left');
     const need = Math.floor((known.length + 1) / 2);
-    if (need === 0) return true;
+    if (need === 0) return !this.expectPeers;
     const times = known.map((m) => this.leaseSentAt.get(m.id) ?? -Infinity).sort((a, b) => b - a);
     return times[need - 1] + this.leaseMs > now;
   }
@@ -215,7 +217,7 @@ export class Swim {
     if (m) this.apply({ ...strip(m), state: 'left' });
   }
 
-  digest(): string { return mapDigest(this.map.entries()); }
+  digest(): string { return this.map.digest ? this.map.digest() : mapDigest(this.map.entries()); }
 
   private indirect(seq: number): void {
     const p = this.probes.get(seq);

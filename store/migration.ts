@@ -1,0 +1,237 @@
+// Live fork moves, run by the fork's owner (the source):
+//   1. watch the fork's committed changes, then stream a snapshot to the target while writes continue;
+//   2. forward the watched tail in commit order until it is short;
+//   3. fence: writes to the fork get FENCED (retryable); wait for the open group commit, forward the last tail;
+//   4. cut over: the target adopts (fork, target, epoch + 1), then the source does and gossips it.
+// The tail carries final values and dedup records, so the target ends byte-identical and a retried batch stays
+// applied once. A forced move (takeover) is only for a dead owner and is described at `takeover`.
+import { CLUSTER_COMMAND_TYPES, type MoveChunk, type MoveCommit, type MoveReply } from '../schemas/cluster.js';
+import { ForkChunkType, type ForkChunk } from '../schemas/store.js';
+import { StoreError, type StoreActor } from './actor.js';
+import { ForkMap, type ForkEntry } from './fork_map.js';
+import type { Gossip } from './gossip.js';
+import type { PeerLink } from './peer_link.js';
+
+const T = CLUSTER_COMMAND_TYPES;
+const CHUNK_ROWS = 4096;
+const PEER_TIMEOUT_MS = 30000;
+const EMPTY = Buffer.alloc(0);
+
+/** The map with one entry replaced: the fork must be live in it (not split or merged meanwhile). */
+export function withEntry(map: ForkMap, entry: ForkEntry): ForkMap {
+  if (!map.get(entry.fork)) throw new StoreError('BAD_REQUEST', `fork ${entry.fork} is not a live fork of this actor's map (version ${map.version}); it was split or merged`);
+  return ForkMap.fromEntries([...map.entries.values()].map((e) => (e.fork === entry.fork ? entry : e)));
+}
+
+export class Migrations {
+  /** Forks this actor is moving out (source side). */
+  private readonly outgoing = new Set<string>();
+  /** Forks being imported (target side): fork -> move id. */
+  private readonly incoming = new Map<string, string>();
+  /** Forks whose cut-over went unanswered: fenced until the map shows the outcome. */
+  private readonly unsettled = new Set<string>();
+
+  constructor(private readonly actor: StoreActor, private readonly gossip: Gossip, private readonly link: PeerLink) {}
+
+  register(): void {
+    const a = this.actor;
+    a.registerCommand('move', (body) => {
+      const req = T.move!.req.fromBuffer(body) as { fork: string; to: string; force: boolean };
+      return this.move(req.fork, req.to, req.force).then((r) => T.move!.rep.toBuffer(r));
+    });
+    a.registerCommand('move-chunk', (body) => {
+      const req = T['move-chunk']!.req.fromBuffer(body) as MoveChunk;
+      return this.importChunk(req).then(() => EMPTY);
+    });
+    a.registerCommand('move-commit', (body) => {
+      const req = T['move-commit']!.req.fromBuffer(body) as MoveCommit;
+      this.adopt(req);
+      return EMPTY;
+    });
+    a.registerCommand('move-abort', (body) => {
+      const req = T['move-abort']!.req.fromBuffer(body) as { moveId: string; fork: string };
+      if (this.incoming.get(req.fork) !== req.moveId) return EMPTY;
+      this.incoming.delete(req.fork);
+      return a.dropFork(req.fork).then(() => EMPTY);
+    });
+    a.registerCommand('map-put', (body) => {
+      const req = T['map-put']!.req.fromBuffer(body) as { entries: ForkEntry[] };
+      let map = a.map;
+      for (const e of req.entries) if ((map.get(e.fork)?.epoch ?? -1) < e.epoch) map = withEntry(map, e);
+      a.applyMap(map);
+      return EMPTY;
+    });
+  }
+
+  isMoving(fork: string): boolean { return this.outgoing.has(fork); }
+
+  /** Entry point of `dbslm store move`: runs here if this actor is the one to act, else forwards. */
+  async move(fork: string, to: string, force: boolean): Promise<MoveReply> {
+    const entry = this.actor.map.get(fork);
+    if (!entry) throw new StoreError('BAD_REQUEST', `fork ${JSON.stringify(fork)} is not a live fork (ids are hex routing-byte prefixes such as 3f; see \`dbslm store status\`)`);
+    const target = this.gossip.swim.get(to);
+    if (!target) throw new StoreError('BAD_REQUEST', `no member ${JSON.stringify(to)}; members: ${this.gossip.members().map((m) => m.id).join(', ')}`);
+    const actingId = force ? to : entry.owner;
+    if (actingId !== this.actor.id) {
+      const ep = this.gossip.endpointOf(actingId) ?? this.actor.members.get(actingId);
+      if (!ep) throw new StoreError('BAD_REQUEST', `no endpoint known for ${actingId}`);
+      const rep = await this.link.request(ep, 'move', T.move!.req.toBuffer({ fork, to, force }), 120000);
+      if (rep.code !== 'OK') throw new StoreError(rep.code, rep.message, rep.retryable, rep.redirect);
+      return T.move!.rep.fromBuffer(rep.body) as MoveReply;
+    }
+    return force ? this.takeover(fork) : this.moveOut(fork, to);
+  }
+
+  private async moveOut(fork: string, to: string): Promise<MoveReply> {
+    const a = this.actor;
+    const started = performance.now();
+    if (to === a.id) throw new StoreError('BAD_REQUEST', `${to} already owns fork ${fork}`);
+    const peer = this.gossip.swim.get(to);
+    if (!peer || peer.state !== 'alive') throw new StoreError('BAD_REQUEST', `target ${to} is ${peer?.state ?? 'unknown'}; moves need an alive target`, true);
+    if (this.outgoing.has(fork)) throw new StoreError('FENCED', `fork ${fork} is already moving; retry when that move ends`, true);
+    this.outgoing.add(fork);
+    const moveId = `${a.id}:${fork}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}`;
+    const tail: ForkChunk[] = [];
+    // Watch before the snapshot starts, so every change committed after any snapshot read is in the tail.
+    const unwatch = a.watchFork(fork, (c) => tail.push(c));
+    let keys = 0;
+    let rounds = 0;
+    let committed = false;
+    const send = async (chunk: ForkChunk) => {
+      keys += chunk.entries.length;
+      const body = T['move-chunk']!.req.toBuffer({ moveId, fork, source: a.id, chunk: ForkChunkType.toBuffer(chunk) });
+      const rep = await this.link.request(peer.endpoint, 'move-chunk', body, PEER_TIMEOUT_MS);
+      if (rep.code !== 'OK') throw new StoreError(rep.code, `target ${to} refused a chunk of fork ${fork}: ${rep.message}`, rep.retryable);
+    };
+    try {
+      for await (const chunk of a.exportFork(fork, CHUNK_ROWS)) await send({ ...chunk, done: false });
+      // Catch up while writes continue, until one round brings little.
+      for (; rounds < 10; rounds++) {
+        const batch = tail.splice(0);
+        for (const c of coalesce(fork, batch)) await send(c);
+        if (batch.reduce((n, c) => n + c.entries.length, 0) < 512) break;
+      }
+      a.fence(fork);
+      await a.afterCommit();
+      for (const c of coalesce(fork, tail.splice(0))) await send(c);
+      if (!this.gossip.swim.leaseValid()) throw new StoreError('FENCED', `actor ${a.id} lost its lease during the move of ${fork}; retry`, true);
+      const epoch = a.map.version + 1;
+      await this.commit(peer.endpoint, { moveId, fork, from: a.id, epoch });
+      committed = true;
+      a.applyMap(withEntry(a.map, { fork, owner: to, epoch }));
+      this.broadcast([{ fork, owner: to, epoch }]);
+      await a.dropFork(fork);
+      return { fork, from: a.id, to, epoch, keys, rounds: rounds + 1, ms: Math.round(performance.now() - started) };
+    } catch (err) {
+      if (!committed) void this.link.tryRequest(peer.endpoint, 'move-abort', T['move-abort']!.req.toBuffer({ moveId, fork }), 5000);
+      throw err instanceof StoreError ? err : new StoreError('INTERNAL', `move of fork ${fork} to ${to} failed: ${(err as Error).message}`, true);
+    } finally {
+      unwatch();
+      // After a cut-over with an unknown outcome the fork stays fenced until gossip shows who owns it.
+      if (!this.unsettled.has(fork)) a.unfence(fork);
+      this.outgoing.delete(fork);
+    }
+  }
+
+  /** The cut-over request; retried because losing its reply must not leave two minds about the owner. */
+  private async commit(endpoint: string, c: MoveCommit): Promise<void> {
+    const body = T['move-commit']!.req.toBuffer(c);
+    for (let attempt = 0; ; attempt++) {
+      const rep = await this.link.tryRequest(endpoint, 'move-commit', body, 5000);
+      if (rep?.code === 'OK') return;
+      if (rep) throw new StoreError(rep.code, `target refused the cut-over of fork ${c.fork}: ${rep.message}`, true);
+      const seen = this.actor.map.get(c.fork);
+      if (seen && seen.epoch >= c.epoch) return; // gossip already brought the target's adoption
+      if (attempt >= 5) {
+        // Unknown outcome: keep the fence (writes get FENCED) until the map settles it.
+        this.awaitOutcome(c.fork, c.epoch);
+        throw new StoreError('INTERNAL', `cut-over of fork ${c.fork} to epoch ${c.epoch} unanswered; the fork stays fenced here until the map shows its owner`, true);
+      }
+    }
+  }
+
+  private awaitOutcome(fork: string, epoch: number): void {
+    this.unsettled.add(fork);
+    this.actor.fence(fork);
+    const off = this.actor.onMapChange((m) => {
+      if ((m.get(fork)?.epoch ?? 0) >= epoch) {
+        this.unsettled.delete(fork);
+        this.actor.unfence(fork);
+        off();
+      }
+    });
+  }
+
+  /** Target side of one chunk: the first chunk of a new move clears leftovers of any earlier import. */
+  private async importChunk(req: MoveChunk): Promise<void> {
+    const a = this.actor;
+    if (a.owns(req.fork)) throw new StoreError('BAD_REQUEST', `${a.id} already owns fork ${req.fork}`);
+    const chunk = ForkChunkType.fromBuffer(req.chunk) as ForkChunk;
+    if (chunk.fork !== req.fork) throw new StoreError('BAD_REQUEST', `chunk of fork ${chunk.fork} sent as fork ${req.fork}`);
+    if (this.incoming.get(req.fork) !== req.moveId) {
+      this.incoming.set(req.fork, req.moveId);
+      await a.dropFork(req.fork);
+    }
+    await a.importChunk(chunk);
+  }
+
+  /** Target side of the cut-over; idempotent so the source may retry it. */
+  private adopt(c: MoveCommit): void {
+    const a = this.actor;
+    const cur = a.map.get(c.fork);
+    if (cur && cur.owner === a.id && cur.epoch === c.epoch) return;
+    if (this.incoming.get(c.fork) !== c.moveId) throw new StoreError('BAD_REQUEST', `no import of fork ${c.fork} for move ${c.moveId} here (restarted?); the source keeps the fork`);
+    if (cur && cur.epoch >= c.epoch) throw new StoreError('BAD_REQUEST', `fork ${c.fork} is already at epoch ${cur.epoch} >= ${c.epoch}`);
+    this.incoming.delete(c.fork);
+    a.applyMap(withEntry(a.map, { fork: c.fork, owner: a.id, epoch: c.epoch }));
+  }
+
+  /**
+   * Forced move of a dead owner's fork to this actor, with no data (the dead owner's rows are not reachable).
+   * Safe against the old owner coming back: the entry is adopted by a quorum first, and from then on any ack that
+   * could renew the old owner's majority lease carries the new map; after one more lease period it cannot hold a
+   * lease that predates the change, so it cannot write the fork. This actor keeps the fork fenced until then.
+   */
+  private async takeover(fork: string): Promise<MoveReply> {
+    const a = this.actor;
+    const started = performance.now();
+    const entry = a.map.get(fork)!;
+    if (entry.owner === a.id) throw new StoreError('BAD_REQUEST', `${a.id} already owns fork ${fork}`);
+    const owner = this.gossip.swim.get(entry.owner);
+    if (owner && owner.state !== 'dead') throw new StoreError('BAD_REQUEST', `owner ${entry.owner} of fork ${fork} is ${owner.state}; --force is only for a dead owner, use a live move`);
+    a.fence(fork);
+    try {
+      await a.dropFork(fork);
+      const next = { fork, owner: a.id, epoch: a.map.version + 1 };
+      a.applyMap(withEntry(a.map, next));
+      const acks = 1 + (await this.broadcast([next]));
+      const quorum = this.gossip.swim.quorum();
+      if (acks < quorum) throw new StoreError('INTERNAL', `takeover of fork ${fork}: only ${acks} of the ${quorum} members needed adopted epoch ${next.epoch}; the fork stays fenced, retry the move`, true);
+      await new Promise((r) => setTimeout(r, this.gossip.swim.leaseMs + 100));
+      a.unfence(fork);
+      return { fork, from: entry.owner, to: a.id, epoch: next.epoch, keys: 0, rounds: 0, ms: Math.round(performance.now() - started) };
+    } catch (err) {
+      if (!a.owns(fork)) a.unfence(fork);
+      throw err;
+    }
+  }
+
+  /** Pushes entries to every alive peer; resolves with how many adopted them. */
+  private async broadcast(entries: ForkEntry[]): Promise<number> {
+    const body = T['map-put']!.req.toBuffer({ entries });
+    const reps = await Promise.all(this.gossip.swim.alivePeers().map((m) => this.link.tryRequest(m.endpoint, 'map-put', body, 3000)));
+    return reps.filter((r) => r?.code === 'OK').length;
+  }
+}
+
+/** Concatenates commit-ordered tail chunks into messages of at most CHUNK_ROWS rows (later rows win on import). */
+function coalesce(fork: string, chunks: ForkChunk[]): ForkChunk[] {
+  const out: ForkChunk[] = [];
+  let cur: ForkChunk | null = null;
+  for (const c of chunks) {
+    if (!cur || cur.entries.length + c.entries.length > CHUNK_ROWS) out.push((cur = { fork, entries: [], dedup: [], last: EMPTY, done: false }));
+    cur.entries.push(...c.entries);
+    cur.dedup.push(...c.dedup);
+  }
+  return out;
+}
