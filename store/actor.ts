@@ -1,0 +1,416 @@
+// The store actor: one OS process owning some forks, serving the request/reply protocol of
+// schemas/store.ts on a ZeroMQ ROUTER socket, persisting in its ForkDb with group commit.
+//
+// Hooks for the cluster layer (gossip, fork moves, rebalance), stable API:
+// - `registerCommand(name, handler, { write })`: add a command. `handler(body, ctx)` returns the
+//   encoded reply body (or a promise of it) and throws `StoreError` for error replies. Sync write
+//   handlers run inside the group transaction, atomically (savepoint), and their reply is sent
+//   only after the commit.
+// - `map` / `applyMap(map, members)`: the current fork map; applyMap merges a newer view (newest
+//   epoch wins per fork), persists it and calls `onMapChange` listeners. `members` maps actor id
+//   to endpoint (used in redirects and by clients).
+// - `fence(fork)` / `unfence(fork)`: while fenced, writes to the fork get a retryable FENCED reply.
+// - `watchFork(fork, cb)`: after every commit, cb gets that fork's committed changes (final
+//   values, deletions as kind 0, and dedup records) as a ForkChunk. Start watching before
+//   `exportFork` so the tail of a live move is not missed.
+// - `exportFork(fork)`: async iterator of ForkChunks (snapshot in key order, dedup records in the
+//   first chunk); writes continue between chunks.
+// - `importChunk(chunk)`: apply a chunk (snapshot or tail), resolved once committed.
+// - `dropFork(fork)`: delete a fork's rows and dedup records (after it moved away).
+// - `afterCommit()`: resolves after the next commit (or at once when nothing is pending).
+import zmq from 'zeromq';
+import { RequestType, encodeReply, type ForkChunk, type Request } from '../schemas/store.js';
+import { ForkDb, type Durability } from './fork_db.js';
+import { ForkMap, type ForkEntry } from './fork_map.js';
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES, ROUTING_BYTES } from './keys.js';
+import { checkBindAllowed } from './endpoint.js';
+import { builtinCommands } from './commands.js';
+import { storedToWire, wireToStored } from './values.js';
+import path from 'node:path';
+import { StoreError } from './errors.js';
+
+export { StoreError };
+
+export interface ActorOptions {
+  id: string;
+  bind: string;
+  dataDir: string;
+  durability: Durability;
+  insecure?: boolean;
+  /** CURVE server keys (z85). With them the actor may bind a non-loopback address. */
+  curve?: { publicKey: string; secretKey: string };
+  maxKeyBytes?: number;
+  maxValueBytes?: number;
+  /** Map to start from when the data dir has none (default: this actor owns all 256 forks). */
+  initialMap?: ForkMap;
+  /** Commit early once this many writes are pending in one transaction. */
+  maxBatchOps?: number;
+  /** (cluster) Started with --join: until it learns the map, own nothing (owner '' at epoch 0) rather than claim all forks. */
+  joining?: boolean;
+}
+
+
+export interface RequestContext {
+  actor: StoreActor;
+  req: Request;
+  peer: Buffer;
+}
+export type CommandHandler = (body: Buffer, ctx: RequestContext) => Buffer | Promise<Buffer>;
+interface CommandSpec {
+  handler: CommandHandler;
+  write: boolean;
+}
+type Pending = { peer: Buffer; id: number; buf: Buffer; write: boolean };
+type Watcher = (chunk: ForkChunk) => void;
+
+export class StoreActor {
+  readonly db: ForkDb;
+  readonly router = new zmq.Router({ maxMessageSize: 64 * 1024 * 1024 + 1024 * 1024, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
+  readonly maxKeyBytes: number;
+  readonly maxValueBytes: number;
+  readonly startedAt = Date.now();
+  endpoint = '';
+  map: ForkMap;
+  readonly members = new Map<string, string>();
+  readonly ops = new Map<string, number>();
+  readonly opsPerSec = new Map<string, number>();
+  private readonly commands = new Map<string, CommandSpec>();
+  private readonly fenced = new Set<string>();
+  /** (cluster) Consulted before every write: a non-null error refuses it (store/cluster.ts: the write lease). */
+  writeGate: ((fork: string) => StoreError | null) | null = null;
+  private readonly watchers = new Map<string, Set<Watcher>>();
+  private readonly mapListeners = new Set<(map: ForkMap) => void>();
+  private pending: Pending[] = [];
+  /** Changes of watched forks in the open transaction, keyed by fork. */
+  changes = new Map<string, ForkChunk>();
+  private commitWaiters: (() => void)[] = [];
+  private commitScheduled = false;
+  private opsInTxn = 0;
+  private readonly sendQueue: Buffer[][] = [];
+  private wakeSender: (() => void) | null = null;
+  private stopping = false;
+  private done: Promise<void> | null = null;
+  private rateTimer: NodeJS.Timeout | null = null;
+  private lastOps = new Map<string, number>();
+  /** Called once a `stop` command has finished stopping (actor_main exits the process). */
+  onStopped?: () => void;
+
+  constructor(readonly opts: ActorOptions) {
+    checkBindAllowed(opts.bind, { insecure: !!opts.insecure, curve: !!opts.curve });
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(opts.id)) throw new Error(`actor id ${JSON.stringify(opts.id)} must be 1-64 characters of A-Z a-z 0-9 _ . -`);
+    this.maxKeyBytes = opts.maxKeyBytes ?? MAX_KEY_BYTES;
+    this.maxValueBytes = opts.maxValueBytes ?? MAX_VALUE_BYTES;
+    this.db = new ForkDb(opts.dataDir, opts.durability);
+    this.map = ForkMap.load(this.mapFile) ?? (opts.joining ? ForkMap.initial('', 0) : ForkMap.initial(opts.id));
+    for (const [name, spec] of Object.entries(builtinCommands)) this.registerCommand(name, spec.handler, { write: spec.write });
+  }
+
+  get id(): string {
+    return this.opts.id;
+  }
+  get mapFile(): string {
+    return path.join(this.opts.dataDir, 'forkmap.avro');
+  }
+
+  /** Bind the ROUTER and start serving; resolves with the bound endpoint. */
+  async start(): Promise<string> {
+    if (this.opts.curve) {
+      this.router.curveServer = true;
+      this.router.curveSecretKey = this.opts.curve.secretKey;
+      this.router.curvePublicKey = this.opts.curve.publicKey;
+    }
+    this.router.linger = 0;
+    await this.router.bind(this.opts.bind);
+    this.endpoint = this.router.lastEndpoint ?? this.opts.bind;
+    this.members.set(this.id, this.endpoint);
+    this.map.persist(this.mapFile);
+    this.rateTimer = setInterval(() => this.sampleRates(), 1000).unref();
+    this.done = Promise.all([this.receiveLoop(), this.sendLoop()]).then(() => undefined);
+    return this.endpoint;
+  }
+
+  registerCommand(name: string, handler: CommandHandler, opts: { write?: boolean } = {}): void {
+    this.commands.set(name, { handler, write: !!opts.write });
+  }
+
+  onMapChange(cb: (map: ForkMap) => void): () => void {
+    this.mapListeners.add(cb);
+    return () => this.mapListeners.delete(cb);
+  }
+
+  /** Merge `map` into ours (newest epoch per fork wins); true if ours changed. */
+  applyMap(map: ForkMap, members?: Iterable<[string, string]>): boolean {
+    for (const [id, ep] of members ?? []) if (id !== this.id && ep) this.members.set(id, ep);
+    const merged = ForkMap.mergeMaps(this.map, map);
+    if (merged.equals(this.map)) return false;
+    merged.persist(this.mapFile);
+    this.map = merged;
+    for (const cb of this.mapListeners) cb(merged);
+    return true;
+  }
+
+  fence(fork: string): void {
+    this.fenced.add(fork);
+  }
+  unfence(fork: string): void {
+    this.fenced.delete(fork);
+  }
+  isFenced(fork: string): boolean {
+    return this.fenced.has(fork);
+  }
+  owns(fork: string): boolean {
+    return this.map.get(fork)?.owner === this.id;
+  }
+
+  /** Check a key of a request: size, ownership and (for writes) fencing. Returns its fork. */
+  route(key: Buffer, write: boolean): ForkEntry {
+    if (key.length < ROUTING_BYTES) throw new StoreError('BAD_REQUEST', `key of ${key.length} bytes is shorter than the ${ROUTING_BYTES} routing bytes every stored key starts with`);
+    if (key.length > this.maxKeyBytes) throw new StoreError('TOO_LARGE', `key of ${key.length} bytes exceeds the ${this.maxKeyBytes}-byte limit`);
+    return this.checkOwner(this.map.lookup(key), write);
+  }
+
+  checkOwner(e: ForkEntry, write: boolean): ForkEntry {
+    if (e.owner !== this.id) {
+      throw new StoreError('MOVED', `fork ${e.fork} is owned by ${e.owner} (epoch ${e.epoch})`, true, { fork: e.fork, owner: e.owner, endpoint: this.members.get(e.owner) ?? '', epoch: e.epoch });
+    }
+    if (write && this.fenced.has(e.fork)) throw new StoreError('FENCED', `fork ${e.fork} is fenced for a move; retry shortly`, true);
+    if (write && this.writeGate) {
+      const refused = this.writeGate(e.fork);
+      if (refused) throw refused;
+    }
+    this.ops.set(e.fork, (this.ops.get(e.fork) ?? 0) + 1);
+    return e;
+  }
+
+  watchFork(fork: string, cb: Watcher): () => void {
+    let set = this.watchers.get(fork);
+    if (!set) this.watchers.set(fork, (set = new Set()));
+    set.add(cb);
+    return () => {
+      set.delete(cb);
+      if (!set.size) this.watchers.delete(fork);
+    };
+  }
+  isWatched(fork: string): boolean {
+    return this.watchers.has(fork);
+  }
+  /** Record a committed-to-be change of a watched fork (called by write handlers). */
+  noteChange(fork: string, key: Buffer, value: Buffer | bigint | undefined): void {
+    if (!this.watchers.has(fork)) return;
+    this.changeChunk(fork).entries.push({ key, ...storedToWire(value) });
+  }
+  noteDedup(fork: string, producer: string, seq: number, anchor: Buffer): void {
+    if (this.watchers.has(fork)) this.changeChunk(fork).dedup.push({ producer, seq, anchor });
+  }
+  private changeChunk(fork: string): ForkChunk {
+    let c = this.changes.get(fork);
+    if (!c) this.changes.set(fork, (c = { fork, entries: [], dedup: [], last: Buffer.alloc(0), done: false }));
+    return c;
+  }
+
+  async *exportFork(fork: string, rowsPerChunk = 4096): AsyncGenerator<ForkChunk> {
+    const prefix = Buffer.from(fork, 'hex');
+    let after: Buffer | null = null;
+    let dedup = this.db.dedupUnder(prefix);
+    for (;;) {
+      const rows = this.db.scan(prefix, after, rowsPerChunk);
+      const last = rows.length ? rows[rows.length - 1]!.key : Buffer.alloc(0);
+      const done = rows.length < rowsPerChunk;
+      yield { fork, entries: rows.map((r) => ({ key: r.key, ...storedToWire(r.value) })), dedup, last, done };
+      if (done) return;
+      dedup = [];
+      after = last;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  importChunk(chunk: ForkChunk): Promise<void> {
+    this.openTxn();
+    this.db.atomic(() => {
+      for (const e of chunk.entries) {
+        const v = wireToStored(e);
+        if (v === undefined) this.db.delete(e.key);
+        else if (typeof v === 'bigint') this.db.setCounter(e.key, v);
+        else this.db.set(e.key, v);
+        this.noteChange(this.map.lookup(e.key).fork, e.key, v);
+      }
+      for (const d of chunk.dedup) this.db.dedupRecord(d.producer, d.seq, d.anchor);
+    });
+    this.opsInTxn += chunk.entries.length;
+    return this.afterCommit();
+  }
+
+  dropFork(fork: string): Promise<number> {
+    this.openTxn();
+    const n = this.db.purge(Buffer.from(fork, 'hex'), true);
+    return this.afterCommit().then(() => n);
+  }
+
+  afterCommit(): Promise<void> {
+    if (!this.db.inTransaction) return Promise.resolve();
+    return new Promise((r) => this.commitWaiters.push(r));
+  }
+
+  /** Open the group transaction if needed and schedule its commit at the end of this turn. */
+  openTxn(): void {
+    if (!this.db.inTransaction) this.db.begin();
+    if (!this.commitScheduled) {
+      this.commitScheduled = true;
+      setImmediate(() => this.commit());
+    }
+  }
+
+  /** Commit the group transaction, then release every reply and change it held back. */
+  commit(): void {
+    this.commitScheduled = false;
+    if (!this.db.inTransaction) return;
+    let failed: Error | null = null;
+    try {
+      this.db.commit();
+    } catch (err) {
+      failed = err as Error;
+      this.db.rollback();
+    }
+    const pending = this.pending;
+    const changes = this.changes;
+    const waiters = this.commitWaiters;
+    this.pending = [];
+    this.changes = new Map();
+    this.commitWaiters = [];
+    this.opsInTxn = 0;
+    for (const p of pending) {
+      if (failed && p.write) this.enqueue(p.peer, this.errorReply(p.id, new StoreError('INTERNAL', `commit failed, nothing of this request was stored: ${failed.message}`, true)));
+      else this.enqueue(p.peer, p.buf);
+    }
+    if (!failed) for (const [fork, chunk] of changes) for (const cb of this.watchers.get(fork) ?? []) cb(chunk);
+    for (const w of waiters) w();
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.router) {
+        this.onMessage(frames);
+        if (this.opsInTxn >= (this.opts.maxBatchOps ?? 50000)) this.commit();
+        if (this.stopping) break;
+      }
+    } catch (err) {
+      if (!this.stopping) throw err;
+    }
+  }
+
+  private onMessage(frames: Buffer[]): void {
+    const peer = frames[0]!;
+    if (frames.length !== 2) {
+      this.enqueue(peer, this.errorReply(0, new StoreError('BAD_REQUEST', `expected one frame holding an Avro Request, got ${frames.length - 1} frames`)));
+      return;
+    }
+    let req: Request;
+    try {
+      req = RequestType.fromBuffer(frames[1]!) as Request;
+    } catch (err) {
+      this.enqueue(peer, this.errorReply(0, new StoreError('BAD_REQUEST', `frame of ${frames[1]!.length} bytes is not an Avro Request (schemas/store.ts): ${(err as Error).message}`)));
+      return;
+    }
+    this.dispatch(req, peer);
+  }
+
+  private dispatch(req: Request, peer: Buffer): void {
+    const spec = this.commands.get(req.cmd);
+    if (!spec) {
+      this.reply(peer, req.id, this.errorReply(req.id, new StoreError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(req.cmd)}; known: ${[...this.commands.keys()].sort().join(', ')}`)), false);
+      return;
+    }
+    if (this.stopping) {
+      this.reply(peer, req.id, this.errorReply(req.id, new StoreError('STOPPING', `actor ${this.id} is stopping`, true)), false);
+      return;
+    }
+    const ctx: RequestContext = { actor: this, req, peer };
+    let out: Buffer | Promise<Buffer>;
+    try {
+      if (spec.write) {
+        this.openTxn();
+        const mark = new Map([...this.changes].map(([f, c]) => [f, [c.entries.length, c.dedup.length] as const]));
+        try {
+          out = this.db.atomic(() => spec.handler(req.body, ctx));
+        } catch (err) {
+          for (const [f, c] of this.changes) {
+            const [e, d] = mark.get(f) ?? [0, 0];
+            c.entries.length = e;
+            c.dedup.length = d;
+          }
+          throw err;
+        }
+        this.opsInTxn++;
+      } else out = spec.handler(req.body, ctx);
+    } catch (err) {
+      this.reply(peer, req.id, this.errorReply(req.id, err), spec.write);
+      return;
+    }
+    if (out instanceof Promise) {
+      out.then(
+        (body) => this.enqueue(peer, this.okReply(req.id, body)),
+        (err) => this.enqueue(peer, this.errorReply(req.id, err)),
+      );
+    } else this.reply(peer, req.id, this.okReply(req.id, out), spec.write);
+  }
+
+  /** Hold the reply until the open transaction commits (so nothing uncommitted is acknowledged or read). */
+  private reply(peer: Buffer, id: number, buf: Buffer, write: boolean): void {
+    if (this.db.inTransaction) this.pending.push({ peer, id, buf, write });
+    else this.enqueue(peer, buf);
+  }
+
+  private okReply(id: number, body: Buffer): Buffer {
+    return encodeReply({ id, code: 'OK', message: '', retryable: false, redirect: null, body });
+  }
+
+  errorReply(id: number, err: unknown): Buffer {
+    const e = err instanceof StoreError ? err : new StoreError('INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`);
+    return encodeReply({ id, code: e.code, message: e.message, retryable: e.retryable, redirect: e.redirect, body: Buffer.alloc(0) });
+  }
+
+  private enqueue(peer: Buffer, buf: Buffer): void {
+    this.sendQueue.push([peer, buf]);
+    const w = this.wakeSender;
+    this.wakeSender = null;
+    w?.();
+  }
+
+  private async sendLoop(): Promise<void> {
+    for (;;) {
+      const msg = this.sendQueue.shift();
+      if (!msg) {
+        if (this.stopping) return;
+        await new Promise<void>((r) => (this.wakeSender = r));
+        continue;
+      }
+      try {
+        await this.router.send(msg);
+      } catch (err) {
+        if (this.router.closed) return;
+        // A reply to a peer that vanished is dropped; the client retries by its own timeout.
+      }
+    }
+  }
+
+  private sampleRates(): void {
+    for (const [fork, n] of this.ops) {
+      this.opsPerSec.set(fork, n - (this.lastOps.get(fork) ?? 0));
+      this.lastOps.set(fork, n);
+    }
+  }
+
+  /** Flush pending writes and replies, close the socket and the database. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.rateTimer) clearInterval(this.rateTimer);
+    this.commit();
+    const until = Date.now() + 2000;
+    while (this.sendQueue.length && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    this.wakeSender?.();
+    this.router.close();
+    await this.done?.catch(() => undefined);
+    this.db.close();
+  }
+}

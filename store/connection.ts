@@ -1,0 +1,129 @@
+// One client connection to one store actor: a DEALER socket with many requests in flight,
+// matched to replies by request id, each with its own timeout.
+import zmq from 'zeromq';
+import { decodeReply, encodeRequest, type Reply } from '../schemas/store.js';
+
+export class TimeoutError extends Error {
+  constructor(
+    readonly endpoint: string,
+    readonly cmd: string,
+    readonly ms: number,
+  ) {
+    super(`store request ${cmd} to ${endpoint} got no reply within ${ms} ms (actor down or overloaded?)`);
+  }
+}
+
+interface Waiter {
+  resolve: (r: Reply) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+let nextId = 1;
+/** Request ids are unique per client process (0 is reserved for replies to undecodable frames). */
+export function newRequestId(): number {
+  const id = nextId;
+  nextId = nextId >= Number.MAX_SAFE_INTEGER ? 1 : nextId + 1;
+  return id;
+}
+
+export interface ConnectionOptions {
+  /** CURVE: the actor's public key (z85); the client generates its own key pair. */
+  curveServerKey?: string;
+}
+
+export class Connection {
+  private readonly sock: zmq.Dealer;
+  private readonly waiters = new Map<number, Waiter>();
+  private readonly queue: Buffer[] = [];
+  private wake: (() => void) | null = null;
+  private closed = false;
+
+  constructor(
+    readonly endpoint: string,
+    opts: ConnectionOptions = {},
+  ) {
+    this.sock = new zmq.Dealer({ linger: 0, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
+    if (opts.curveServerKey) {
+      const kp = zmq.curveKeyPair();
+      this.sock.curveServerKey = opts.curveServerKey;
+      this.sock.curvePublicKey = kp.publicKey;
+      this.sock.curveSecretKey = kp.secretKey;
+    }
+    this.sock.connect(endpoint);
+    void this.receiveLoop();
+    void this.sendLoop();
+  }
+
+  get inFlight(): number {
+    return this.waiters.size;
+  }
+
+  /** Send one request; resolves with its reply (any code), rejects on timeout or close. */
+  request(cmd: string, body: Buffer, timeoutMs: number, epoch = 0): Promise<Reply> {
+    if (this.closed) return Promise.reject(new Error(`connection to ${this.endpoint} is closed`));
+    const id = newRequestId();
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(id);
+        reject(new TimeoutError(this.endpoint, cmd, timeoutMs));
+      }, timeoutMs);
+      this.waiters.set(id, { resolve, reject, timer });
+      this.queue.push(encodeRequest({ id, cmd, epoch, body }));
+      const w = this.wake;
+      this.wake = null;
+      w?.();
+    });
+  }
+
+  private async sendLoop(): Promise<void> {
+    while (!this.closed) {
+      const msg = this.queue.shift();
+      if (!msg) {
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      try {
+        await this.sock.send(msg);
+      } catch {
+        if (this.closed) return;
+      }
+    }
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.sock) {
+        let rep: Reply;
+        try {
+          rep = decodeReply(frames[frames.length - 1]!);
+        } catch {
+          continue; // not a reply of ours; nothing to match it to
+        }
+        const w = this.waiters.get(rep.id);
+        if (!w) continue; // late reply to a request that already timed out
+        this.waiters.delete(rep.id);
+        clearTimeout(w.timer);
+        w.resolve(rep);
+      }
+    } catch (err) {
+      if (!this.closed) this.failAll(err as Error);
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, w] of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(err);
+      this.waiters.delete(id);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(new Error(`connection to ${this.endpoint} closed`));
+    this.wake?.();
+    this.sock.close();
+  }
+}
