@@ -3,10 +3,16 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { storeCommand } from '../store/cli.js';
+import { buildCommand } from './commands/build.js';
+import { pplCommand } from './commands/ppl.js';
+import { sampleCommand } from './commands/sample.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('dbslm')
   .usage('$0 <command> [options]\n\nTrain, score and sample database-native n-gram language models.')
+  .command(buildCommand)
+  .command(pplCommand)
+  .command(sampleCommand)
   .command(storeCommand)
   .demandCommand(1, 'Name a command; see the list above.')
   .strict()

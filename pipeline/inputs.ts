@@ -1,0 +1,61 @@
+// Command-line inputs: files, directories (their files, recursively, in name order) and `-` for
+// standard input, read as bytes. Kept at the edge so model/ never touches the file system.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { InputError } from '../model/errors.js';
+
+export interface InputText {
+  name: string;
+  bytes: Buffer;
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(full));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out;
+}
+
+/** Expands INPUT arguments into the files they name, failing on the first that does not exist. */
+export function expandInputs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const arg of args) {
+    if (arg === '-') {
+      out.push(arg);
+      continue;
+    }
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(arg);
+    } catch {
+      throw new InputError('no such file or directory', arg, undefined, 'check the path; use - to read standard input');
+    }
+    out.push(...(stat.isDirectory() ? listFiles(arg) : [arg]));
+  }
+  if (out.length === 0) throw new InputError('no input files given', undefined, undefined, 'name at least one file, directory, or - for standard input');
+  return out;
+}
+
+/** Reads a file (gunzipping *.gz) or standard input. */
+export function readInput(file: string): InputText {
+  if (file === '-') return { name: '<stdin>', bytes: fs.readFileSync(0) };
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new InputError(`cannot read: ${(e as Error).message}`, file);
+  }
+  if (file.endsWith('.gz')) {
+    try {
+      bytes = zlib.gunzipSync(bytes);
+    } catch (e) {
+      throw new InputError(`not a valid gzip file: ${(e as Error).message}`, file);
+    }
+  }
+  return { name: file, bytes };
+}
