@@ -10,6 +10,7 @@
 //   epoch wins per fork), persists it and calls `onMapChange` listeners. `members` maps actor id
 //   to endpoint (used in redirects and by clients).
 // - `fence(fork)` / `unfence(fork)`: while fenced, writes to the fork get a retryable FENCED reply.
+// - `writeGate(fork)`: optional, consulted before every write; a StoreError it returns is the reply.
 // - `watchFork(fork, cb)`: after every commit, cb gets that fork's committed changes (final
 //   values, deletions as kind 0, and dedup records) as a ForkChunk. Start watching before
 //   `exportFork` so the tail of a live move is not missed.

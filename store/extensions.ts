@@ -1,7 +1,7 @@
 // Installers run by `dbslm store start` after the actor is serving: the cluster layer (gossip,
-// membership, fork moves) plugs in here by appending to `actorExtensions`, without editing the
-// actor or its start code.
+// membership, fork moves) plugs in here, so the actor and its start code know nothing about it.
 import type { StoreActor } from './actor.js';
+import { attachCluster } from './cluster.js';
 
 export interface StartOptions {
   /** Member endpoints given with --join. */
@@ -9,4 +9,8 @@ export interface StartOptions {
 }
 export type ActorExtension = (actor: StoreActor, opts: StartOptions) => void | Promise<void>;
 
-export const actorExtensions: ActorExtension[] = [];
+export const actorExtensions: ActorExtension[] = [
+  (actor, opts) => {
+    attachCluster(actor, { seeds: opts.join });
+  },
+];
