@@ -102,7 +102,7 @@ export class StoreActor {
     this.maxKeyBytes = opts.maxKeyBytes ?? MAX_KEY_BYTES;
     this.maxValueBytes = opts.maxValueBytes ?? MAX_VALUE_BYTES;
     this.db = new ForkDb(opts.dataDir, opts.durability);
-    this.map = ForkMap.load(this.mapFile) ?? (opts.joining ? ForkMap.initial('', 0) : ForkMap.initial(opts.id));
+    this.map = ForkMap.load(this.mapFile) ?? opts.initialMap ?? (opts.joining ? ForkMap.initial('', 0) : ForkMap.initial(opts.id));
     for (const [name, spec] of Object.entries(builtinCommands)) this.registerCommand(name, spec.handler, { write: spec.write });
   }
 

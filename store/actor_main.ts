@@ -17,6 +17,7 @@ export const startOptions = {
   durability: { choices: ['normal', 'full'] as const, default: 'normal' as const, describe: 'normal: acknowledged writes survive a process crash; full: also power loss (fsync per commit)' },
   insecure: { type: 'boolean', default: false, describe: 'Allow a non-loopback bind without CURVE authentication' },
   plugin: { type: 'string', array: true, default: [] as string[], describe: 'Module to import before serving (e.g. one registering reducers)' },
+  'dead-after': { type: 'number', default: 5000, describe: 'Milliseconds within which the others mark a crashed member dead (gossip; also sets the write lease to half of it)' },
 } satisfies Record<string, Options>;
 
 export interface StartArgs {
@@ -27,6 +28,7 @@ export interface StartArgs {
   durability: 'normal' | 'full';
   insecure: boolean;
   plugin: string[];
+  deadAfter?: number;
 }
 
 /** The first member's map, so a fresh actor joining a cluster starts owning nothing. */
@@ -45,7 +47,7 @@ export async function runActor(args: StartArgs): Promise<StoreActor> {
   const initialMap = args.join.length ? await fetchMap(args.join) : undefined;
   const actor = new StoreActor({ id: args.id, bind: args.bind, dataDir: args.data, durability: args.durability, insecure: args.insecure, curve, initialMap });
   const endpoint = await actor.start();
-  for (const ext of actorExtensions) await ext(actor, { join: args.join });
+  for (const ext of actorExtensions) await ext(actor, { join: args.join, deadAfterMs: args.deadAfter });
   process.stdout.write(`listening ${endpoint}\n`);
   let stopping = false;
   const shutdown = (code: number) => {

@@ -6,11 +6,13 @@ import { attachCluster } from './cluster.js';
 export interface StartOptions {
   /** Member endpoints given with --join. */
   join: string[];
+  /** (cluster) Bound on the time for the others to mark a crashed member dead, ms (--dead-after; default 5000). */
+  deadAfterMs?: number;
 }
 export type ActorExtension = (actor: StoreActor, opts: StartOptions) => void | Promise<void>;
 
 export const actorExtensions: ActorExtension[] = [
   (actor, opts) => {
-    attachCluster(actor, { seeds: opts.join });
+    attachCluster(actor, { seeds: opts.join, deadAfterMs: opts.deadAfterMs });
   },
 ];
