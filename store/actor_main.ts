@@ -16,6 +16,7 @@ export const startOptions = {
   join: { type: 'string', array: true, default: [] as string[], describe: 'Endpoint of an existing member to join (repeatable)' },
   durability: { choices: ['normal', 'full'] as const, default: 'normal' as const, describe: 'normal: acknowledged writes survive a process crash; full: also power loss (fsync per commit)' },
   insecure: { type: 'boolean', default: false, describe: 'Allow a non-loopback bind without CURVE authentication' },
+  'dead-after': { type: 'number', default: 5000, describe: 'Mark a silent member dead after this many ms (gossip)' },
   plugin: { type: 'string', array: true, default: [] as string[], describe: 'Module to import before serving (e.g. one registering reducers)' },
   'dead-after': { type: 'number', default: 5000, describe: 'Milliseconds within which the others mark a crashed member dead (gossip; also sets the write lease to half of it)' },
 } satisfies Record<string, Options>;
