@@ -16,7 +16,6 @@ export const startOptions = {
   join: { type: 'string', array: true, default: [] as string[], describe: 'Endpoint of an existing member to join (repeatable)' },
   durability: { choices: ['normal', 'full'] as const, default: 'normal' as const, describe: 'normal: acknowledged writes survive a process crash; full: also power loss (fsync per commit)' },
   insecure: { type: 'boolean', default: false, describe: 'Allow a non-loopback bind without CURVE authentication' },
-  'dead-after': { type: 'number', default: 5000, describe: 'Mark a silent member dead after this many ms (gossip)' },
   plugin: { type: 'string', array: true, default: [] as string[], describe: 'Module to import before serving (e.g. one registering reducers)' },
   'dead-after': { type: 'number', default: 5000, describe: 'Milliseconds within which the others mark a crashed member dead (gossip; also sets the write lease to half of it)' },
 } satisfies Record<string, Options>;
@@ -45,8 +44,9 @@ async function fetchMap(join: string[]): Promise<ForkMap> {
 export async function runActor(args: StartArgs): Promise<StoreActor> {
   for (const p of args.plugin) await import(p.startsWith('.') || p.startsWith('/') ? pathToFileURL(p).href : p);
   const curve = process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC ? { secretKey: process.env.DBSLM_STORE_CURVE_SECRET, publicKey: process.env.DBSLM_STORE_CURVE_PUBLIC } : undefined;
-  const initialMap = args.join.length ? await fetchMap(args.join) : undefined;
-  const actor = new StoreActor({ id: args.id, bind: args.bind, dataDir: args.data, durability: args.durability, insecure: args.insecure, curve, initialMap });
+  // A seed that is down does not stop the start: the actor begins owning nothing and learns the map by gossip.
+  const initialMap = args.join.length ? await fetchMap(args.join).catch(() => undefined) : undefined;
+  const actor = new StoreActor({ id: args.id, bind: args.bind, dataDir: args.data, durability: args.durability, insecure: args.insecure, curve, initialMap, joining: args.join.length > 0 });
   const endpoint = await actor.start();
   for (const ext of actorExtensions) await ext(actor, { join: args.join, deadAfterMs: args.deadAfter });
   process.stdout.write(`listening ${endpoint}\n`);
