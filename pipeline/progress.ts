@@ -35,6 +35,7 @@ export class Progress {
 
   done(summary: string): void {
     this.endPhase();
-    if (this.enabled) process.stderr.write(`${this.command}: ${summary} (${((performance.now() - this.started) / 1000).toFixed(2)} s total)\n`);
+    const rss = (process.resourceUsage().maxRSS / 1024).toFixed(0);
+    if (this.enabled) process.stderr.write(`${this.command}: ${summary} (${((performance.now() - this.started) / 1000).toFixed(2)} s total, peak RSS ${rss} MB)\n`);
   }
 }

@@ -66,6 +66,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       progress.phase(`writing ${args.arpa}`);
       const written = writeFileAtomic(args.arpa, arpaChunks(built.lm, built.counts));
       const counts = built.counts.slice(1).join('/');
+      progress.enabled = !args.quiet; // the summary line is worth printing even for small inputs
       progress.done(`${ids.length - 2 * ids.sentences} words, ${ids.sentences} sentences; n-grams ${counts}; ${(written / 1e6).toFixed(1)} MB`);
     }),
 };
