@@ -100,7 +100,7 @@ test('200k keys stay exact while forks move back and forth under concurrent writ
         h.push(to);
         homes.set(fork, h);
         if (h.length >= 3 && h[h.length - 1] === h[h.length - 3]) stats.backAndForth++;
-      } else if (!/already moving|not a live fork/.test(r.message)) stats.moveErrors.push(`${fork}->${to}: ${r.code} ${r.message}`);
+      } else if (!/already moving|already owns|not a live fork/.test(r.message)) stats.moveErrors.push(`${fork}->${to}: ${r.code} ${r.message}`);
       await sleep(20);
     }
   };
