@@ -1,0 +1,91 @@
+// Bad input never stops an actor: garbage frames, unknown commands, oversized or mistyped data all get
+// error replies, and a normal get still works afterwards. Also: no unauthenticated non-loopback bind.
+import test from 'ava';
+import zmq from 'zeromq';
+import { COMMAND_TYPES as T, decodeReply, encodeRequest, type Reply } from '../schemas/store.js';
+import { checkBindAllowed } from '../store/endpoint.js';
+import { textKey } from '../store/keys.js';
+import { runToExit, spawnActor, tmpDir } from './store_procs.js';
+
+async function rawDealer(t: { teardown: (fn: () => void) => void }, ep: string) {
+  const sock = new zmq.Dealer({ linger: 0, receiveTimeout: 5000 });
+  sock.connect(ep);
+  t.teardown(() => sock.close());
+  return {
+    async ask(frames: Buffer[]): Promise<Reply> {
+      await sock.send(frames);
+      const [msg] = await sock.receive();
+      return decodeReply(msg!);
+    },
+  };
+}
+const req = (id: number, cmd: string, body: Buffer) => encodeRequest({ id, cmd, epoch: 0, body });
+
+test('garbage frames, unknown commands, oversized and mistyped data get error replies; the actor keeps serving', async (t) => {
+  const a = await spawnActor(t, 'a');
+  const d = await rawDealer(t, a.ep);
+  const key = textKey('b:ctx|k');
+  const ok = await d.ask([req(1, 'set', T.set!.req.toBuffer({ entries: [{ key, value: Buffer.from('v') }] }))]);
+  t.is(ok.code, 'OK');
+
+  const garbage = await d.ask([Buffer.from([0xff, 0xfe, 0x00, 0x13, 0x37, 0x99])]);
+  t.is(garbage.code, 'BAD_REQUEST');
+  t.regex(garbage.message, /not an Avro Request/);
+  const empty = await d.ask([Buffer.alloc(0)]);
+  t.is(empty.code, 'BAD_REQUEST');
+  const multi = await d.ask([Buffer.from('a'), Buffer.from('b')]);
+  t.is(multi.code, 'BAD_REQUEST');
+  t.regex(multi.message, /expected one frame/);
+
+  const unknown = await d.ask([req(2, 'drop-tables', Buffer.alloc(0))]);
+  t.is(unknown.code, 'UNKNOWN_COMMAND');
+  t.is(unknown.id, 2);
+  const badBody = await d.ask([req(3, 'get', Buffer.from([0x99, 0x99, 0x99]))]);
+  t.is(badBody.code, 'BAD_REQUEST');
+  t.regex(badBody.message, /body of get does not decode/);
+  const shortKey = await d.ask([req(4, 'get', T.get!.req.toBuffer({ keys: [Buffer.from([1, 2])] }))]);
+  t.is(shortKey.code, 'BAD_REQUEST');
+  t.regex(shortKey.message, /shorter than the 4 routing bytes/);
+
+  const bigValue = Buffer.alloc(16 * 1024 * 1024 + 1, 7);
+  const tooBig = await d.ask([req(5, 'set', T.set!.req.toBuffer({ entries: [{ key: textKey('b:ctx|big'), value: bigValue }] }))]);
+  t.is(tooBig.code, 'TOO_LARGE');
+  t.regex(tooBig.message, /value of 16777217 bytes exceeds/);
+  const bigKey = Buffer.concat([key.subarray(0, 4), Buffer.alloc(70 * 1024)]);
+  const tooLong = await d.ask([req(6, 'set', T.set!.req.toBuffer({ entries: [{ key: bigKey, value: Buffer.from('x') }] }))]);
+  t.is(tooLong.code, 'TOO_LARGE');
+
+  const wrongType = await d.ask([req(7, 'incr', T.incr!.req.toBuffer({ entries: [{ key, delta: 1 }] }))]);
+  t.is(wrongType.code, 'WRONG_TYPE');
+  const badOp = await d.ask([req(8, 'batch', T.batch!.req.toBuffer({ producer: 'p', seq: 1, floor: 0, ops: [{ op: 9, key, value: Buffer.alloc(0), delta: 0 }] }))]);
+  t.is(badOp.code, 'BAD_REQUEST');
+  const noProducer = await d.ask([req(9, 'batch', T.batch!.req.toBuffer({ producer: '', seq: 1, floor: 0, ops: [] }))]);
+  t.is(noProducer.code, 'BAD_REQUEST');
+  const badReducer = await d.ask([req(10, 'reduce', T.reduce!.req.toBuffer({ name: 'nope', prefix: Buffer.alloc(0), args: Buffer.alloc(0) }))]);
+  t.is(badReducer.code, 'UNKNOWN_COMMAND');
+  const badArgs = await d.ask([req(11, 'reduce', T.reduce!.req.toBuffer({ name: 'counts-of-counts', prefix: Buffer.alloc(0), args: Buffer.from([0x80]) }))]);
+  t.is(badArgs.code, 'BAD_REQUEST');
+  const badMap = await d.ask([req(12, 'map-apply', T['map-apply']!.req.toBuffer({ map: { version: 9, entries: [{ fork: '00', owner: 'x', epoch: 9 }] }, members: [] }))]);
+  t.is(badMap.code, 'BAD_REQUEST');
+
+  // Still serving, and nothing above changed the data.
+  const after = await d.ask([req(13, 'get', T.get!.req.toBuffer({ keys: [key, textKey('b:ctx|big')] }))]);
+  t.is(after.code, 'OK');
+  const vals = (T.get!.rep.fromBuffer(after.body) as { values: { kind: number; data: Buffer }[] }).values;
+  t.deepEqual(vals.map((v) => [v.kind, v.data.toString()]), [[1, 'v'], [0, '']]);
+  t.is(a.proc.exitCode, null);
+});
+
+test('a non-loopback bind is refused without --insecure or CURVE keys', async (t) => {
+  const r = await runToExit(['--id', 'a', '--data', tmpDir(), '--bind', 'tcp://10.11.12.13:5555']);
+  t.is(r.code, 2);
+  t.regex(r.out, /refusing to bind tcp:\/\/10\.11\.12\.13:5555.*--insecure/s);
+  // The rule itself (never exercised by binding a real non-loopback address in tests):
+  t.notThrows(() => checkBindAllowed('tcp://10.11.12.13:5555', { insecure: true, curve: false }));
+  t.notThrows(() => checkBindAllowed('tcp://10.11.12.13:5555', { insecure: false, curve: true }));
+  t.notThrows(() => checkBindAllowed('tcp://127.0.0.1:0', { insecure: false, curve: false }));
+  t.notThrows(() => checkBindAllowed('tcp://[::1]:0', { insecure: false, curve: false }));
+  t.throws(() => checkBindAllowed('tcp://0.0.0.0:0', { insecure: false, curve: false }), { message: /refusing/ });
+  t.throws(() => checkBindAllowed('tcp://*:5555', { insecure: false, curve: false }), { message: /refusing/ });
+  t.throws(() => checkBindAllowed('http://127.0.0.1:1', { insecure: true, curve: false }), { message: /not a ZeroMQ endpoint/ });
+});
