@@ -89,17 +89,21 @@ export class Swim {
     this.id = opts.id;
     this.endpoint = opts.endpoint;
     this.deadAfterMs = opts.deadAfterMs ?? 5000;
-    this.suspicionMs = this.deadAfterMs * 0.35;
+    this.suspicionMs = this.deadAfterMs * 0.3;
     this.leaseMs = this.deadAfterMs * 0.5;
     this.k = opts.indirectK ?? 3;
     this.maxPiggyback = opts.maxPiggyback ?? 8;
     this.random = opts.random ?? Math.random;
   }
 
-  /** The probe period shrinks with the cluster so every member is probed within ~30% of the dead bound. */
+  /**
+   * The probe period shrinks with the cluster so every member is probed within ~20% of the dead bound; with the
+   * suspicion timeout at 30% and a few periods of dissemination, the others mark a crashed member dead at about
+   * 70% of the bound, leaving the rest as slack for a busy event loop.
+   */
   periodMs(): number {
     const peers = Math.max(1, [...this.members.values()].filter((m) => m.state === 'alive' || m.state === 'suspect').length);
-    return Math.max(10, Math.min(this.deadAfterMs / 12, (this.deadAfterMs * 0.3) / peers));
+    return Math.max(10, Math.min(this.deadAfterMs / 16, (this.deadAfterMs * 0.2) / peers));
   }
 
   start(): void {

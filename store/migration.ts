@@ -114,7 +114,7 @@ export class Migrations {
       a.fence(fork);
       await a.afterCommit();
       for (const c of coalesce(fork, tail.splice(0))) await send(c);
-      if (!this.gossip.swim.leaseValid()) throw new StoreError('FENCED', `actor ${a.id} lost its lease during the move of ${fork}; retry`, true);
+      if (!(await this.waitLease())) throw new StoreError('FENCED', `actor ${a.id} lost its write lease during the move of ${fork}; retry`, true);
       const epoch = a.map.version + 1;
       await this.commit(peer.endpoint, { moveId, fork, from: a.id, epoch });
       committed = true;
@@ -131,6 +131,16 @@ export class Migrations {
       if (!this.unsettled.has(fork)) a.unfence(fork);
       this.outgoing.delete(fork);
     }
+  }
+
+  /** Waits a little for the write lease (a member that just joined has not acked us yet). */
+  private async waitLease(): Promise<boolean> {
+    const until = performance.now() + this.gossip.swim.leaseMs * 2;
+    while (!this.gossip.swim.leaseValid()) {
+      if (performance.now() > until) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
   }
 
   /** The cut-over request; retried because losing its reply must not leave two minds about the owner. */
