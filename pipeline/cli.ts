@@ -6,6 +6,8 @@ import { storeCommand } from '../store/cli.js';
 import { buildCommand } from './commands/build.js';
 import { pplCommand } from './commands/ppl.js';
 import { sampleCommand } from './commands/sample.js';
+import { quantizeCommand } from './commands/quantize.js';
+import { topkCommand } from './commands/topk.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('dbslm')
@@ -13,6 +15,8 @@ await yargs(hideBin(process.argv))
   .command(buildCommand)
   .command(pplCommand)
   .command(sampleCommand)
+  .command(quantizeCommand)
+  .command(topkCommand)
   .command(storeCommand)
   .demandCommand(1, 'Name a command; see the list above.')
   .strict()
