@@ -4,7 +4,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runActor, startOptions, type StartArgs } from './actor_main.js';
 import { StoreClient, type Value } from './client.js';
-import { clusterCommands } from './cli_cluster.js';
+import { clusterCommands, printClusterStatus } from './cli_cluster.js';
 import { formatKey, makeKey, parseTextKey, rangePrefix, textKey } from './keys.js';
 
 const connectOpt = {
@@ -180,17 +180,8 @@ const status: CommandModule<object, StatusArgs> = {
   describe: 'Map epoch, members and forks per member with keys, bytes and ops/s',
   builder: (y) => y.options(connectOpt).option('json', { type: 'boolean', default: false, describe: 'Print JSON' }) as Argv<StatusArgs>,
   handler: (args) =>
-    withClient(args, async (c) => {
-      const all = await allStats(c, { ...args, all: true });
-      const members = [...c.members].map(([id, endpoint]) => ({ id, endpoint, forks: c.map.forksOf(id).length }));
-      if (args.json) {
-        out(JSON.stringify({ epoch: c.map.version, members, actors: all }));
-        return;
-      }
-      out(`map epoch=${c.map.version} forks=${c.map.size}`);
-      for (const m of members) out(`member ${m.id} ${m.endpoint} forks=${m.forks}`);
-      printStats(all);
-    }),
+    // Members with gossip state and incarnation come from the cluster layer (store/rebalance.ts).
+    withClient(args, (c) => printClusterStatus(c, args.connect, args.json)),
 };
 
 export const storeCommand: CommandModule = {

@@ -1,0 +1,75 @@
+// Rebalance and status: the greedy planner on its own, then `dbslm store rebalance` / `status` against real actors.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { StoreClient } from '../store/client.js';
+import { makeKey } from '../store/keys.js';
+import { planRebalance } from '../store/rebalance.js';
+import { members, startActor, stateOf, until } from './cluster_procs.js';
+
+const run = promisify(execFile);
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pipeline', 'cli.js');
+
+test('the plan moves forks from the heaviest to the lightest member until within tolerance', (t) => {
+  const forks = Array.from({ length: 30 }, (_, i) => ({ fork: i.toString(16).padStart(2, '0'), owner: 'a', weight: 10 + (i % 7) }));
+  const plan = planRebalance(['a', 'b', 'c'], forks, 0.1);
+  const total = forks.reduce((s, f) => s + f.weight, 0);
+  t.is(plan.before.a, total);
+  for (const m of ['a', 'b', 'c']) t.true(Math.abs(plan.after[m]! - total / 3) <= 0.1 * (total / 3) + 16, `${m}: ${plan.after[m]}`);
+  t.is(plan.after.a! + plan.after.b! + plan.after.c!, total);
+  t.true(plan.moves.every((m) => m.from === 'a'));
+  t.is(new Set(plan.moves.map((m) => m.fork)).size, plan.moves.length, 'a fork planned twice');
+});
+
+test('an empty store is balanced by fork counts; a balanced one needs no move', (t) => {
+  const forks = Array.from({ length: 256 }, (_, i) => ({ fork: i.toString(16).padStart(2, '0'), owner: 'a', weight: 0 }));
+  const plan = planRebalance(['a', 'b', 'c'], forks);
+  t.true(plan.after.b! >= 78 && plan.after.c! >= 78, JSON.stringify(plan.after));
+  const even = forks.map((f, i) => ({ ...f, owner: ['a', 'b', 'c'][i % 3]!, weight: 5 }));
+  t.deepEqual(planRebalance(['a', 'b', 'c'], even).moves, []);
+});
+
+test('store rebalance prints a plan, --apply runs it live, and status shows members, forks and epoch', async (t) => {
+  t.timeout(120000);
+  const a = await startActor(t, 'a');
+  const b = await startActor(t, 'b', { join: [a.ep] });
+  const c = await startActor(t, 'c', { join: [a.ep] });
+  const client = await StoreClient.connect(a.ep, { retries: 20 });
+  t.teardown(() => client.close());
+  await until('all members alive at a', async () => {
+    const v = await members(client, a.ep);
+    return stateOf(v, 'b') === 'alive' && stateOf(v, 'c') === 'alive';
+  }, 10000);
+  const keys = Array.from({ length: 20000 }, (_, i) => makeKey('rb', Buffer.from(`ctx${i % 2000}`), Buffer.from(`k${i}`)));
+  for (let i = 0; i < keys.length; i += 2000) await client.batch(keys.slice(i, i + 2000).map((key, j) => ({ op: 'set' as const, key, value: Buffer.from(`v${i + j}`) })));
+
+  const dry = await run(process.execPath, [cli, 'store', 'rebalance', '--connect', a.ep, '--by', 'bytes']);
+  const planned = dry.stdout.split('\n').filter((l) => l.startsWith('move fork='));
+  t.true(planned.length > 100, dry.stdout.slice(0, 500));
+  await client.refreshMap();
+  t.is(client.map.forksOf('a').length, 256, 'a plan without --apply moved something');
+
+  const applied = await run(process.execPath, [cli, 'store', 'rebalance', '--connect', b.ep, '--by', 'bytes', '--apply'], { maxBuffer: 1 << 24 });
+  const done = applied.stdout.split('\n').filter((l) => /^\[\d+\/\d+\] fork=\w+ a -> [bc] epoch=\d+/.test(l));
+  t.is(done.length, planned.length, applied.stdout.slice(-500));
+
+  const st = await run(process.execPath, [cli, 'store', 'status', '--connect', c.ep, '--json']);
+  const status = JSON.parse(st.stdout) as { epoch: number; members: { id: string; state: string; incarnation: number; endpoint: string; owned: number; forks: { bytes: number; keys: number }[] }[] };
+  t.true(status.epoch > 1);
+  t.deepEqual(status.members.map((m) => `${m.id}:${m.state}`).sort(), ['a:alive', 'b:alive', 'c:alive']);
+  t.true(status.members.every((m) => m.incarnation >= 0 && m.endpoint.startsWith('tcp://127.0.0.1:')));
+  const bytes = status.members.map((m) => m.forks.reduce((s, f) => s + f.bytes, 0));
+  const mean = bytes.reduce((x, y) => x + y, 0) / 3;
+  t.true(bytes.every((x) => Math.abs(x - mean) <= 0.15 * mean), `bytes per member after rebalance: ${bytes.join(', ')}`);
+  t.is(status.members.reduce((s, m) => s + m.forks.reduce((k, f) => k + f.keys, 0), 0), keys.length);
+
+  const text = await run(process.execPath, [cli, 'store', 'status', '--connect', a.ep]);
+  t.regex(text.stdout, /^map epoch=\d+ forks=256/m);
+  t.regex(text.stdout, /^member b tcp:\/\/127\.0\.0\.1:\d+ state=alive incarnation=\d+ forks=\d+ keys=\d+ bytes=\d+ ops\/s=\d+/m);
+
+  await client.refreshMap();
+  const vals = await client.multiGet(keys);
+  t.is(vals.filter((v, i) => !(v instanceof Buffer) || v.toString() !== `v${i}`).length, 0);
+});
