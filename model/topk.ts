@@ -86,8 +86,12 @@ export function buildTopK(lm: LanguageModel, k = 32, bits = 8): TopK {
     }
     store(row);
   }
-  const finite = values.filter((v) => v > -Infinity);
-  const codebook = trainCodebook(Float64Array.from(finite), bits);
+  // Quantiles from an even sample: sorting all rows*k values (35M for KJV order 5) would cost more
+  // than building the heads, and a million values pin 256 quantiles down well.
+  const stride = Math.max(1, Math.floor(values.length / 1_000_000));
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i += stride) if (values[i] > -Infinity) sample.push(values[i]);
+  const codebook = trainCodebook(Float64Array.from(sample), bits);
   const codes = bits <= 8 ? new Uint8Array(values.length) : new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) if (values[i] > -Infinity) codes[i] = encode(codebook, values[i]);
   return { k, rowOf, rows, words, values, codes, codebook };
