@@ -88,6 +88,7 @@ export class StoreActor {
   private commitScheduled = false;
   private opsInTxn = 0;
   private readonly sendQueue: Buffer[][] = [];
+  private readonly bundlingPeers = new Set<string>();
   private wakeSender: (() => void) | null = null;
   private stopping = false;
   private done: Promise<void> | null = null;
@@ -299,20 +300,23 @@ export class StoreActor {
     }
   }
 
+  /**
+   * A message is [peer, request, request, ...]: clients bundle pipelined requests, one per frame,
+   * to amortise the per-message cost. Peers that bundle get their replies bundled too.
+   */
   private onMessage(frames: Buffer[]): void {
     const peer = frames[0]!;
-    if (frames.length !== 2) {
-      this.enqueue(peer, this.errorReply(0, new StoreError('BAD_REQUEST', `expected one frame holding an Avro Request, got ${frames.length - 1} frames`)));
-      return;
+    if (frames.length > 2) this.bundlingPeers.add(peer.toString('latin1'));
+    for (let i = 1; i < frames.length; i++) {
+      let req: Request;
+      try {
+        req = RequestType.fromBuffer(frames[i]!) as Request;
+      } catch (err) {
+        this.enqueue(peer, this.errorReply(0, new StoreError('BAD_REQUEST', `frame of ${frames[i]!.length} bytes is not an Avro Request (schemas/store.ts): ${(err as Error).message}`)));
+        continue;
+      }
+      this.dispatch(req, peer);
     }
-    let req: Request;
-    try {
-      req = RequestType.fromBuffer(frames[1]!) as Request;
-    } catch (err) {
-      this.enqueue(peer, this.errorReply(0, new StoreError('BAD_REQUEST', `frame of ${frames[1]!.length} bytes is not an Avro Request (schemas/store.ts): ${(err as Error).message}`)));
-      return;
-    }
-    this.dispatch(req, peer);
   }
 
   private dispatch(req: Request, peer: Buffer): void {
@@ -379,17 +383,32 @@ export class StoreActor {
 
   private async sendLoop(): Promise<void> {
     for (;;) {
-      const msg = this.sendQueue.shift();
-      if (!msg) {
+      if (!this.sendQueue.length) {
         if (this.stopping) return;
         await new Promise<void>((r) => (this.wakeSender = r));
         continue;
       }
-      try {
-        await this.router.send(msg);
-      } catch (err) {
-        if (this.router.closed) return;
-        // A reply to a peer that vanished is dropped; the client retries by its own timeout.
+      // One message per peer per round: [peer, reply, reply, ...] for bundling peers.
+      const round = this.sendQueue.splice(0, 8192);
+      const out = new Map<string, Buffer[]>();
+      const single: Buffer[][] = [];
+      for (const [peer, buf] of round) {
+        const k = peer!.toString('latin1');
+        if (!this.bundlingPeers.has(k)) {
+          single.push([peer!, buf!]);
+          continue;
+        }
+        const frames = out.get(k);
+        if (frames) frames.push(buf!);
+        else out.set(k, [peer!, buf!]);
+      }
+      for (const msg of [...single, ...out.values()]) {
+        try {
+          await this.router.send(msg);
+        } catch {
+          if (this.router.closed) return;
+          // A reply to a peer that vanished is dropped; the client retries by its own timeout.
+        }
       }
     }
   }
