@@ -92,6 +92,32 @@ const incr: CommandHandler = (body, { actor }) => {
   return rep('incr', { totals });
 };
 
+/**
+ * The common batch, all increments: sum the deltas per key first, so a key repeated in the batch
+ * costs one UPSERT (the batch is atomic, so nobody sees the intermediate totals anyway).
+ */
+function incrAll(actor: StoreActor, f: ForkEntry, ops: BatchOp[]): void {
+  const sums = new Map<string, { key: Buffer; delta: number }>();
+  for (const op of ops) {
+    if (op.key.length < 4 || actor.map.lookup(op.key).fork !== f.fork) crossFork(actor, f, op.key);
+    if (op.key.length > actor.maxKeyBytes) throw new StoreError('TOO_LARGE', `key of ${op.key.length} bytes exceeds the ${actor.maxKeyBytes}-byte limit`);
+    checkDelta(op.delta);
+    const k = op.key.toString('latin1');
+    const s = sums.get(k);
+    if (s) s.delta += op.delta;
+    else sums.set(k, { key: op.key, delta: op.delta });
+  }
+  for (const { key, delta } of sums.values()) {
+    checkDelta(delta);
+    typeError(() => actor.db.incr(key, delta));
+  }
+}
+
+function crossFork(actor: StoreActor, f: ForkEntry, key: Buffer): never {
+  actor.route(key, true); // redirect/size errors first, then the cross-fork refusal
+  throw new StoreError('CROSS_FORK', `batch spans forks ${f.fork} and ${actor.map.lookup(key).fork}; a batch is atomic within one fork only`);
+}
+
 /** Producer floors already pruned, so the dedup table is trimmed every 256 seqs, not per batch. */
 const prunedFloor = new Map<string, number>();
 
@@ -103,11 +129,9 @@ const batch: CommandHandler = (body, { actor }) => {
   const f = actor.route(anchorKey, true);
   if (actor.db.dedupSeen(b.producer, b.seq)) return rep('batch', { duplicate: true });
   const watched = actor.isWatched(f.fork);
-  for (const op of b.ops) {
-    if (op.key.length < 4 || actor.map.lookup(op.key).fork !== f.fork) {
-      actor.route(op.key, true); // redirect/size errors first, then the cross-fork refusal
-      throw new StoreError('CROSS_FORK', `batch ${b.producer}/${b.seq} spans forks ${f.fork} and ${actor.map.lookup(op.key).fork}; a batch is atomic within one fork only`);
-    }
+  if (!watched && b.ops.every((op) => op.op === OP_INCR)) incrAll(actor, f, b.ops);
+  else for (const op of b.ops) {
+    if (op.key.length < 4 || actor.map.lookup(op.key).fork !== f.fork) crossFork(actor, f, op.key);
     if (op.key.length > actor.maxKeyBytes) throw new StoreError('TOO_LARGE', `key of ${op.key.length} bytes exceeds the ${actor.maxKeyBytes}-byte limit`);
     if (op.op === OP_INCR) {
       checkDelta(op.delta);
