@@ -15,6 +15,8 @@ export interface ArpaReadOptions {
 class LineReader {
   pos = 0;
   line = 0;
+  /** The model order, once the header is read (for messages about the highest order). */
+  order = 0;
   constructor(
     readonly text: string,
     readonly file: string,
@@ -48,6 +50,36 @@ function parseNumber(s: string, r: LineReader, what: string): number {
   return v;
 }
 
+interface Entry {
+  prob: string;
+  /** The words, single-space separated. */
+  gram: string;
+  backoff?: string;
+}
+
+/** Splits "prob<TAB>w1 w2<TAB>backoff" (KenLM, SRILM) or the same with any blanks between fields. */
+function splitEntry(line: string, k: number, r: LineReader): Entry {
+  const t1 = line.indexOf('\t');
+  const t2 = t1 < 0 ? -1 : line.indexOf('\t', t1 + 1);
+  let entry: Entry;
+  if (t1 >= 0 && line.indexOf('\t', t2 + 1) < 0 && (t2 < 0 || line.indexOf(' ', t2) < 0)) {
+    const gram = t2 < 0 ? line.slice(t1 + 1) : line.slice(t1 + 1, t2);
+    entry = { prob: line.slice(0, t1), gram: gram.includes('  ') || gram.includes('\t') ? gram.trim().split(/\s+/).join(' ') : gram.trim() };
+    if (t2 >= 0) entry.backoff = line.slice(t2 + 1);
+  } else {
+    const parts = line.trim().split(/\s+/);
+    if (parts.length < 1 + k) r.fail(`malformed ARPA entry: a ${k}-gram entry has ${parts.length - 1} words: "${line}"`);
+    entry = { prob: parts[0], gram: parts.slice(1, 1 + k).join(' ') };
+    if (parts.length === k + 2) entry.backoff = parts[k + 1];
+    else if (parts.length > k + 2) r.fail(`malformed ARPA entry: too many fields: "${line}"`);
+  }
+  let words = 1;
+  for (let i = entry.gram.indexOf(' '); i >= 0; i = entry.gram.indexOf(' ', i + 1)) words++;
+  if (words !== k || entry.gram === '') r.fail(`malformed ARPA entry: a ${k}-gram entry has ${entry.gram === '' ? 0 : words} words: "${line}"`);
+  if (entry.backoff !== undefined && r.order === k) r.fail(`malformed ARPA entry: a highest-order entry has a backoff: "${line}"`);
+  return entry;
+}
+
 export function readArpa(text: string, file: string, options: ArpaReadOptions = {}): LanguageModel {
   const r: LineReader = new LineReader(text, file);
   let s = r.nextContent();
@@ -63,6 +95,7 @@ export function readArpa(text: string, file: string, options: ArpaReadOptions = 
     declared.push(Number(m[2]));
   }
   const order = declared.length - 1;
+  r.order = order;
   if (order < 1) r.fail('the \\data\\ header declares no n-gram counts');
   const total = declared.reduce((a, b) => a + b, 0);
 
@@ -79,41 +112,58 @@ export function readArpa(text: string, file: string, options: ArpaReadOptions = 
     logProb = lp;
     backoff = bo;
   };
-  const ids: number[] = [];
+  // The parent of consecutive entries is often the same (files sorted by context), so the last
+  // prefix text and its node are kept and reused.
+  let lastPrefix = '';
+  let lastParent = ROOT;
+  /** The node of a space-separated prefix, creating blank (NaN) nodes for prefixes not listed. */
+  const insertPath = (prefix: string): number => {
+    let node = ROOT;
+    let from = 0;
+    for (;;) {
+      const sp = prefix.indexOf(' ', from);
+      const w = vocab.intern(sp < 0 ? prefix.slice(from) : prefix.slice(from, sp));
+      let child = trie.find(node, w);
+      if (child < 0) {
+        child = -trie.findOrInsert(node, w, -1) - 1;
+        ensure();
+      }
+      node = child;
+      if (sp < 0) return node;
+      from = sp + 1;
+    }
+  };
   let done = 0;
   for (let k = 1; k <= order; k++) {
     if (s === undefined) r.fail(`missing section \\${k}-grams: (the header declares ${declared[k]} entries)`);
     if (s.trim() !== `\\${k}-grams:`) r.fail(`expected section header \\${k}-grams: but found "${s}"`);
     let seen = 0;
-    for (s = r.nextContent(); s !== undefined && !s.startsWith('\\'); s = r.nextContent()) {
+    lastPrefix = '';
+    lastParent = ROOT;
+    for (s = r.nextContent(); s !== undefined && s.charCodeAt(0) !== 92; s = r.nextContent()) {
       seen++;
-      let fields = s.split('\t');
-      if (fields.length < 2 || fields.length > 3) {
-        const parts = s.trim().split(/\s+/);
-        fields = [parts[0], parts.slice(1, 1 + k).join(' '), ...parts.slice(1 + k)];
-      }
-      const words = fields[1].trim().split(/\s+/);
-      if (words.length !== k || words[0] === '') r.fail(`malformed ARPA entry: a ${k}-gram entry has ${words.length} words: "${s}"`);
-      if (fields.length > 3 || (fields.length === 3 && k === order)) r.fail(`malformed ARPA entry: too many fields: "${s}"`);
-      const lp = parseNumber(fields[0], r, 'log10 probability');
-      const bo = fields.length === 3 ? parseNumber(fields[2], r, 'backoff') : 0;
-      ids.length = 0;
-      for (const w of words) ids.push(vocab.intern(w));
-      let node = ROOT;
-      for (let i = 0; i < k; i++) {
-        let child = trie.find(node, ids[i]);
-        if (child < 0) {
-          // A prefix the file does not list: stored blank (NaN) so lookups can pass through it.
-          child = -trie.findOrInsert(node, ids[i], i === 0 ? ROOT : -1) - 1;
-          ensure();
-        } else if (i === k - 1 && !Number.isNaN(logProb[child])) {
-          r.fail(`duplicate ARPA entry "${words.join(' ')}"`);
+      const entry = splitEntry(s, k, r);
+      let parent = ROOT;
+      if (k > 1) {
+        const cut = entry.gram.lastIndexOf(' ');
+        const prefix = entry.gram.slice(0, cut);
+        if (prefix === lastPrefix) parent = lastParent;
+        else {
+          parent = insertPath(prefix);
+          lastPrefix = prefix;
+          lastParent = parent;
         }
-        node = child;
       }
-      if (k > 1) trie.suffix[node] = trie.findPath(ids.slice(1));
-      logProb[node] = lp;
-      backoff[node] = bo;
+      const last = k > 1 ? entry.gram.slice(entry.gram.lastIndexOf(' ') + 1) : entry.gram;
+      let node = trie.find(parent, vocab.intern(last));
+      if (node < 0) {
+        node = -trie.findOrInsert(parent, vocab.intern(last), -1) - 1;
+        ensure();
+      } else if (!Number.isNaN(logProb[node])) {
+        r.fail(`duplicate ARPA entry "${entry.gram}"`);
+      }
+      logProb[node] = parseNumber(entry.prob, r, 'log10 probability');
+      backoff[node] = entry.backoff === undefined ? 0 : parseNumber(entry.backoff, r, 'backoff');
       if (options.onProgress && (++done & 0x3ffff) === 0) options.onProgress(done, total);
     }
     if (seen !== declared[k]) {
@@ -121,6 +171,11 @@ export function readArpa(text: string, file: string, options: ArpaReadOptions = 
     }
   }
   if (s === undefined || s.trim() !== '\\end\\') r.fail(s === undefined ? 'missing \\end\\ at the end of the file (truncated?)' : `expected \\end\\ but found "${s}"`);
+  // Suffix links in one pass: a node's suffix is its parent's suffix extended by its last word
+  // (ids grow with order here too, so the parent's suffix is already known).
+  for (let n = 1; n < trie.size; n++) {
+    trie.suffix[n] = trie.parent[n] === ROOT ? ROOT : trie.suffix[trie.parent[n]] < 0 ? -1 : trie.find(trie.suffix[trie.parent[n]], trie.word[n]);
+  }
   const unk = trie.find(ROOT, UNK);
   if (unk < 0 || Number.isNaN(logProb[unk])) {
     options.warn?.(`${file}: the model has no <unk>; unknown words get log10 p = -100, as KenLM substitutes`);

@@ -9,7 +9,8 @@
 
 export const ROOT = 0;
 const EMPTY = -1;
-const STRIDE = 4; // slot layout: [parent, word, node, unused] - one cache line holds 4 slots
+/** Slot layout: [parent, word, node, unused]: one 16-byte slot, four to a cache line. */
+export const STRIDE = 4;
 
 function growInt32(a: Int32Array, size: number): Int32Array {
   const b = new Int32Array(size);
@@ -27,14 +28,16 @@ export class NgramTrie {
   /** suffix[n]: the node of n minus its first word; ROOT for unigrams. */
   suffix: Int32Array;
   size = 1;
-  private slots: Int32Array;
-  private mask: number;
+  /**
+   * One open-addressing table per order (tables[k] holds the k-grams), as KenLM keeps one per
+   * order: the short n-grams that every lookup touches then sit in small, cache-resident tables
+   * instead of being scattered through one large one. Read directly by hot loops (Scorer).
+   */
+  tables: Int32Array[] = [new Int32Array(0)];
+  masks: number[] = [0];
+  private used: number[] = [0];
 
   constructor(expectedNodes = 1 << 16) {
-    let cap = 1 << 10;
-    while (cap < expectedNodes * 2) cap <<= 1;
-    this.slots = new Int32Array(cap * STRIDE).fill(EMPTY);
-    this.mask = cap - 1;
     const n = Math.max(1024, expectedNodes);
     this.parent = new Int32Array(n);
     this.word = new Int32Array(n);
@@ -50,8 +53,10 @@ export class NgramTrie {
 
   /** The child of `parent` by `word`, or -1. */
   find(parent: number, word: number): number {
-    const slots = this.slots;
-    const mask = this.mask;
+    const k = this.order[parent] + 1;
+    if (k >= this.tables.length) return -1;
+    const slots = this.tables[k];
+    const mask = this.masks[k];
     let i = hash(parent, word) & mask;
     for (;;) {
       const at = i * STRIDE;
@@ -68,8 +73,10 @@ export class NgramTrie {
    * a second lookup.
    */
   findOrInsert(parent: number, word: number, suffix: number): number {
-    const slots = this.slots;
-    const mask = this.mask;
+    const k = this.order[parent] + 1;
+    while (k >= this.tables.length) this.addOrder();
+    const slots = this.tables[k];
+    const mask = this.masks[k];
     let i = hash(parent, word) & mask;
     for (;;) {
       const at = i * STRIDE;
@@ -79,12 +86,12 @@ export class NgramTrie {
         if (node >= this.parent.length) this.growNodes();
         this.parent[node] = parent;
         this.word[node] = word;
-        this.order[node] = this.order[parent] + 1;
+        this.order[node] = k;
         this.suffix[node] = suffix;
         slots[at] = parent;
         slots[at + 1] = word;
         slots[at + 2] = node;
-        if (this.size * 2 > mask) this.growSlots();
+        if (++this.used[k] * 2 > mask) this.growSlots(k);
         return -node - 1;
       }
       if (p === parent && slots[at + 1] === word) return slots[at + 2];
@@ -115,7 +122,14 @@ export class NgramTrie {
 
   /** Bytes held by the typed arrays, for memory reports. */
   get bytes(): number {
-    return this.slots.byteLength + this.parent.byteLength * 3 + this.order.byteLength;
+    return this.tables.reduce((a, t) => a + t.byteLength, 0) + this.parent.byteLength * 3 + this.order.byteLength;
+  }
+
+  private addOrder(): void {
+    const cap = 1 << 10;
+    this.tables.push(new Int32Array(cap * STRIDE).fill(EMPTY));
+    this.masks.push(cap - 1);
+    this.used.push(0);
   }
 
   private growNodes(): void {
@@ -128,21 +142,23 @@ export class NgramTrie {
     this.order = o;
   }
 
-  private growSlots(): void {
-    const cap = (this.mask + 1) * 2;
+  private growSlots(k: number): void {
+    const old = this.tables[k];
+    const cap = (this.masks[k] + 1) * 2;
     const slots = new Int32Array(cap * STRIDE).fill(EMPTY);
     const mask = cap - 1;
-    for (let n = 1; n < this.size; n++) {
-      const parent = this.parent[n];
-      const word = this.word[n];
+    for (let at = 0; at < old.length; at += STRIDE) {
+      const parent = old[at];
+      if (parent === EMPTY) continue;
+      const word = old[at + 1];
       let i = hash(parent, word) & mask;
       while (slots[i * STRIDE] !== EMPTY) i = (i + 1) & mask;
       slots[i * STRIDE] = parent;
       slots[i * STRIDE + 1] = word;
-      slots[i * STRIDE + 2] = n;
+      slots[i * STRIDE + 2] = old[at + 2];
     }
-    this.slots = slots;
-    this.mask = mask;
+    this.tables[k] = slots;
+    this.masks[k] = mask;
   }
 }
 

@@ -3,6 +3,7 @@
 // context only; each word and the closing </s> are scored; an unknown word is scored as <unk>
 // and stays in the context as <unk>.
 import type { LanguageModel } from './language_model.js';
+import { hash } from './ngram_trie.js';
 import { BOS, EOS, UNK } from './vocab.js';
 
 export interface SentenceScore {
@@ -41,7 +42,10 @@ export class Scorer {
 
   /** log10 p(word | history) and advances the history by `word`. */
   score(word: number): number {
-    const { trie, logProb, backoff, unigramNode } = this.lm;
+    const lm = this.lm;
+    const { logProb, backoff, unigramNode, trie } = lm;
+    const tables = trie.tables;
+    const masks = trie.masks;
     const hist = this.hist;
     const next = this.next;
     const histLen = this.histLen;
@@ -50,8 +54,25 @@ export class Scorer {
     let matched = 1;
     next[0] = node;
     let j = 0;
-    for (; j < histLen; j++) {
-      const child = trie.find(hist[j], word);
+    // The hash probe is NgramTrie.find inlined: this loop is the whole cost of scoring.
+    const deepest = Math.min(histLen, tables.length - 2);
+    for (; j < deepest; j++) {
+      const parent = hist[j];
+      // hist[j] is a (j+1)-gram, so its children live in the (j+2)-gram table.
+      const slots = tables[j + 2];
+      const mask = masks[j + 2];
+      let i = hash(parent, word) & mask;
+      let child = -1;
+      for (;;) {
+        const at = i << 2;
+        const p = slots[at];
+        if (p === -1) break;
+        if (p === parent && slots[at + 1] === word) {
+          child = slots[at + 2];
+          break;
+        }
+        i = (i + 1) & mask;
+      }
       if (child < 0) break;
       const p = logProb[child];
       if (p === p) {
@@ -61,7 +82,7 @@ export class Scorer {
       next[j + 1] = child;
     }
     for (let c = matched - 1; c < histLen; c++) lp += backoff[hist[c]];
-    const max = this.lm.order - 1;
+    const max = lm.order - 1;
     this.histLen = j + 1 < max ? j + 1 : max;
     this.hist = next;
     this.next = hist;
