@@ -126,6 +126,12 @@ export class StoreClient {
     }
   }
 
+  /** The owner's endpoint, refetching the map once if the owner is not known yet (a new member). */
+  async endpointFor(owner: string): Promise<string> {
+    if (!this.members.has(owner)) await this.refreshMap().catch(() => undefined);
+    return this.endpointOf(owner);
+  }
+
   endpointOf(owner: string): string {
     const ep = this.members.get(owner);
     if (!ep) throw new Error(`no endpoint known for actor ${owner}; is it a member? (refresh the map)`);
@@ -165,7 +171,7 @@ export class StoreClient {
     }
     await Promise.all(
       [...groups].map(async ([owner, g]) => {
-        const ep = this.endpointOf(owner);
+        const ep = await this.endpointFor(owner);
         const rep = await send(ep, g);
         if (rep.code === 'OK') return accept(rep, g);
         if ((rep.code === 'MOVED' || rep.code === 'CROSS_FORK') && hops < MAX_HOPS) {
@@ -257,7 +263,7 @@ export class StoreClient {
     let done = false;
     try {
       for (let attempt = 0, hops = 0; ; ) {
-        const ep = this.endpointOf(this.map.lookup(ops[0]!.key).owner);
+        const ep = await this.endpointFor(this.map.lookup(ops[0]!.key).owner);
         const body = T.batch!.req.toBuffer({ producer: this.producer, seq, floor: this.floor, ops });
         let rep: Reply;
         try {
@@ -310,7 +316,7 @@ export class StoreClient {
       for (let hops = 0; ; ) {
         const owner = this.map.forkOfPrefix(range)?.owner;
         if (!owner) throw new Error(`scan range 0x${range.toString('hex')} no longer lies in one fork; retry the scan`);
-        const ep = this.endpointOf(owner);
+        const ep = await this.endpointFor(owner);
         const body = T.scan!.req.toBuffer({ prefix: range, after, limit: opts.pageSize ?? 1000, keysOnly: !!opts.keysOnly });
         const rep = await this.attempt(ep, 'scan', body, this.retries);
         if (rep.code === 'MOVED' && hops++ < MAX_HOPS) {
@@ -330,7 +336,7 @@ export class StoreClient {
   async reduce(name: string, prefix: Buffer, args: Buffer = EMPTY): Promise<Buffer> {
     const e = this.map.forkOfPrefix(prefix);
     if (!e) throw new Error(`reduce prefix 0x${prefix.toString('hex')} spans forks; use reduceAll`);
-    const r = (await this.call(this.endpointOf(e.owner), 'reduce', { name, prefix, args }, this.retries)) as { result: Buffer };
+    const r = (await this.call(await this.endpointFor(e.owner), 'reduce', { name, prefix, args }, this.retries)) as { result: Buffer };
     return r.result;
   }
 
@@ -339,7 +345,7 @@ export class StoreClient {
     const red = getReducer(name);
     if (!red) throw new Error(`reducer ${name} is not registered in this process (import the module that registers it)`);
     const owners = [...new Set([...this.map.entries.values()].map((e) => e.owner))];
-    const parts = await Promise.all(owners.map(async (o) => ((await this.call(this.endpointOf(o), 'reduce', { name, prefix: EMPTY, args }, this.retries)) as { result: Buffer }).result));
+    const parts = await Promise.all(owners.map(async (o) => ((await this.call(await this.endpointFor(o), 'reduce', { name, prefix: EMPTY, args }, this.retries)) as { result: Buffer }).result));
     return red.combine(parts, args);
   }
 
