@@ -21,8 +21,13 @@ export interface ClientOptions extends ConnectionOptions {
   timeoutMs?: number;
   /** Attempts after the first for retryable requests (default 5). */
   retries?: number;
-  /** Producer id for exactly-once batches (default: a random UUID per client). */
+  /**
+   * Producer id for exactly-once batches (default: a random UUID per client). Sequence numbers
+   * start at `firstSeq` (default 1), so a producer id reused by a new client instance must start
+   * beyond the last seq it used, or its new batches would be dropped as duplicates.
+   */
   producer?: string;
+  firstSeq?: number;
 }
 
 /** An error reply from an actor. */
@@ -61,6 +66,7 @@ export class StoreClient {
     this.timeoutMs = opts.timeoutMs ?? 10000;
     this.retries = opts.retries ?? 5;
     this.producer = opts.producer ?? randomUUID();
+    this.nextSeq = this.floor = opts.firstSeq ?? 1;
   }
 
   /** Connect through any member(s): fetches the fork map and member endpoints. */

@@ -30,7 +30,10 @@ export function newRequestId(): number {
 }
 
 export interface ConnectionOptions {
-  /** CURVE: the actor's public key (z85); the client generates its own key pair. */
+  /**
+   * CURVE: the actors' public key (z85; default: env DBSLM_STORE_CURVE_PUBLIC, the key members are
+   * started with). The client generates its own key pair.
+   */
   curveServerKey?: string;
 }
 
@@ -46,9 +49,10 @@ export class Connection {
     opts: ConnectionOptions = {},
   ) {
     this.sock = new zmq.Dealer({ linger: 0, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
-    if (opts.curveServerKey) {
+    const serverKey = opts.curveServerKey ?? process.env.DBSLM_STORE_CURVE_PUBLIC;
+    if (serverKey) {
       const kp = zmq.curveKeyPair();
-      this.sock.curveServerKey = opts.curveServerKey;
+      this.sock.curveServerKey = serverKey;
       this.sock.curvePublicKey = kp.publicKey;
       this.sock.curveSecretKey = kp.secretKey;
     }
