@@ -20,7 +20,8 @@ const testLines = fs.readFileSync(path.join(corpora, 'kjv.test.txt'), 'utf8').sp
 
 console.log(`scoring kjv.test.txt x${repeat} (${testLines.length * repeat} sentences)`);
 console.log('order | tokens | score-only tokens/s | with tokenizing tokens/s | KenLM tokens/s | ratio (score-only) | total log10 (one pass)');
-for (const order of [3, 5]) {
+const orders = (process.env.BENCH_ORDERS ?? '3,5').split(',').map(Number);
+for (const order of orders) {
   const vocab = new Vocab();
   const stream = new IdStream();
   readWhitespace(decodeUtf8(fs.readFileSync(path.join(corpora, 'kjv.train.txt')), 'kjv.train.txt'), 'kjv.train.txt', vocab, stream);

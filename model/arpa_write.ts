@@ -38,10 +38,15 @@ class ByteSink {
     this.pos += b.length;
   }
   byte(c: number): void {
+    if (this.pos === this.buf.length) this.grow(1);
     this.buf[this.pos++] = c;
   }
   ascii(s: string): void {
     this.pos += this.buf.write(s, this.pos, 'latin1');
+  }
+  /** Makes room for n more bytes (number formatting writes digits by index). */
+  ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
   }
   private grow(n: number): void {
     const b = Buffer.allocUnsafe(this.buf.length * 2 + n);
@@ -56,6 +61,7 @@ class ByteSink {
  * is the correctly rounded double of the decimal m·10^-x, just as Number() would read it).
  */
 function writeFloat32(sink: ByteSink, v: number): void {
+  sink.ensure(40);
   if (v === 0) return sink.byte(ZERO);
   const f = Math.fround(v);
   const a = f < 0 ? -f : f;
@@ -130,23 +136,73 @@ export function formatFloat32Fast(v: number): string {
   return sink.buf.toString('latin1', 0, sink.pos);
 }
 
-/** Yields the ARPA file as byte chunks of roughly `chunkBytes`. */
-export function* arpaChunks(lm: LanguageModel, counts: number[], chunkBytes = 1 << 20): Generator<Buffer> {
-  const { trie, vocab, logProb, backoff, order } = lm;
-  const wordBytes = vocab.words.map((w) => Buffer.from(w, 'utf8'));
+/**
+ * What formatting needs of a model, as plain arrays so it can be copied to a worker thread and
+ * formatted in parts there (pipeline/arpa_parallel.ts).
+ */
+export interface ArpaTables {
+  order: number;
+  words: string[];
+  parent: Int32Array;
+  word: Int32Array;
+  nodeOrder: Uint8Array;
+  logProb: Float64Array;
+  backoff: Float64Array;
+  size: number;
+  /** Unigram nodes in vocabulary-id order (the order lmplz lists them in). */
+  unigrams: Int32Array;
+}
+
+export function arpaTables(lm: LanguageModel): ArpaTables {
+  const { trie, vocab } = lm;
+  const unigrams: number[] = [];
+  for (let w = 0; w < vocab.size; w++) {
+    const n = trie.find(ROOT, w);
+    if (n >= 0) unigrams.push(n);
+  }
+  return {
+    order: lm.order,
+    words: vocab.words,
+    parent: trie.parent,
+    word: trie.word,
+    nodeOrder: trie.order,
+    logProb: lm.logProb,
+    backoff: lm.backoff,
+    size: trie.size,
+    unigrams: Int32Array.from(unigrams),
+  };
+}
+
+export function arpaHeader(counts: number[]): string {
+  let out = '\\data\\\n';
+  for (let k = 1; k < counts.length; k++) out += `ngram ${k}=${counts[k]}\n`;
+  return out;
+}
+
+export const sectionHeader = (k: number): string => `\n\\${k}-grams:\n`;
+export const ARPA_END = '\n\\end\\\n';
+
+/**
+ * The entries of order k whose node ids lie in [from, to) (for k = 1, positions in the unigram
+ * list), as byte chunks of roughly `chunkBytes`.
+ */
+export function* formatEntries(t: ArpaTables, k: number, from: number, to: number, chunkBytes = 1 << 20): Generator<Buffer> {
+  const { parent, word, logProb, backoff, order, nodeOrder } = t;
+  const wordBytes = t.words.map((w) => Buffer.from(w, 'utf8'));
   const sink = new ByteSink(chunkBytes);
-  sink.ascii('\\data\\\n');
-  for (let k = 1; k <= order; k++) sink.ascii(`ngram ${k}=${counts[k]}\n`);
   const path = new Int32Array(order);
-  const emit = (n: number, k: number): void => {
+  const emit = (n: number): void => {
     if (Number.isNaN(logProb[n])) return;
     writeFloat32(sink, logProb[n]);
     sink.byte(TAB);
     let m = n;
-    for (let i = k - 1; i >= 0; i--, m = trie.parent[m]) path[i] = trie.word[m];
+    for (let i = k - 1; i >= 0; i--, m = parent[m]) path[i] = word[m];
     for (let i = 0; i < k; i++) {
       if (i > 0) sink.byte(SPACE);
-      sink.bytes(wordBytes[path[i]]);
+      const b = wordBytes[path[i]];
+      // Byte loop: Buffer#set costs more than the copy itself for words of a few bytes.
+      if (b.length < 24) for (let j = 0; j < b.length; j++) sink.byte(b[j]);
+      else sink.bytes(b);
     }
     if (k < order) {
       sink.byte(TAB);
@@ -154,23 +210,28 @@ export function* arpaChunks(lm: LanguageModel, counts: number[], chunkBytes = 1 
     }
     sink.byte(NL);
   };
-  for (let k = 1; k <= order; k++) {
-    sink.ascii(`\n\\${k}-grams:\n`);
-    if (k === 1) {
-      for (let w = 0; w < vocab.size; w++) {
-        const n = trie.find(ROOT, w);
-        if (n >= 0) emit(n, 1);
-        if (sink.full()) yield sink.take();
-      }
-    } else {
-      const nodeOrder = trie.order;
-      for (let n = 1; n < trie.size; n++) {
-        if (nodeOrder[n] !== k) continue;
-        emit(n, k);
-        if (sink.full()) yield sink.take();
-      }
+  if (k === 1) {
+    for (let i = from; i < to; i++) {
+      emit(t.unigrams[i]);
+      if (sink.full()) yield sink.take();
+    }
+  } else {
+    for (let n = from; n < to; n++) {
+      if (nodeOrder[n] !== k) continue;
+      emit(n);
+      if (sink.full()) yield sink.take();
     }
   }
-  sink.ascii('\n\\end\\\n');
-  yield sink.take();
+  if (sink.pos > 0) yield sink.take();
+}
+
+/** Yields the whole ARPA file as byte chunks, formatted on this thread. */
+export function* arpaChunks(lm: LanguageModel, counts: number[]): Generator<Buffer | string> {
+  const t = arpaTables(lm);
+  yield arpaHeader(counts);
+  for (let k = 1; k <= lm.order; k++) {
+    yield sectionHeader(k);
+    yield* formatEntries(t, k, k === 1 ? 0 : 1, k === 1 ? t.unigrams.length : t.size);
+  }
+  yield ARPA_END;
 }

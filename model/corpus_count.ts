@@ -34,7 +34,7 @@ export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: 
     const top = inSentence < order ? inSentence : order;
     cur[0] = ROOT;
     for (let k = 1; k <= top; k++) {
-      let node = trie.findOrInsert(prev[k - 1], w, cur[k - 1]);
+      let node = trie.findOrInsertOrder(k, prev[k - 1], w, cur[k - 1]);
       if (node < 0) {
         node = -node - 1;
         if (trie.capacity !== raw.length) {

@@ -73,7 +73,11 @@ export class NgramTrie {
    * a second lookup.
    */
   findOrInsert(parent: number, word: number, suffix: number): number {
-    const k = this.order[parent] + 1;
+    return this.findOrInsertOrder(this.order[parent] + 1, parent, word, suffix);
+  }
+
+  /** findOrInsert for a parent of known order k - 1: hot loops know k and skip a memory load. */
+  findOrInsertOrder(k: number, parent: number, word: number, suffix: number): number {
     while (k >= this.tables.length) this.addOrder();
     const slots = this.tables[k];
     const mask = this.masks[k];
@@ -123,6 +127,17 @@ export class NgramTrie {
   /** Bytes held by the typed arrays, for memory reports. */
   get bytes(): number {
     return this.tables.reduce((a, t) => a + t.byteLength, 0) + this.parent.byteLength * 3 + this.order.byteLength;
+  }
+
+  /** Sizes the table of order k for about `nodes` entries up front, sparing the regrowth. */
+  reserve(k: number, nodes: number): void {
+    while (k >= this.tables.length) this.addOrder();
+    let cap = this.masks[k] + 1;
+    while (cap < nodes * 2) cap *= 2;
+    if (cap > this.masks[k] + 1) {
+      this.masks[k] = cap / 2 - 1;
+      this.growSlots(k);
+    }
   }
 
   private addOrder(): void {

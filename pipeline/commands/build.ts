@@ -1,12 +1,12 @@
 // `dbslm build`: text in, ARPA out, in-process (the streaming pipeline builds the same model).
+import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { arpaChunks } from '../../model/arpa_write.js';
 import { buildModel, checkOrder } from '../../model/build.js';
 import { decodeUtf8, IdStream, readTokenized, readWhitespace } from '../../model/corpus_read.js';
 import { InputError } from '../../model/errors.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { Vocab } from '../../model/vocab.js';
-import { writeFileAtomic } from '../atomic_file.js';
+import { ArpaWriter } from '../arpa_parallel.js';
 import { expandInputs, readInput } from '../inputs.js';
 import { Progress } from '../progress.js';
 import { runCommand } from '../run_command.js';
@@ -37,36 +37,42 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'No progress on stderr' })
       .example('$0 build --order 5 --arpa kjv5.arpa config/corpus/kjv.sample.txt', 'a 5-gram model of the bundled corpus') as unknown as Argv<BuildArgs>,
   handler: (args) =>
-    runCommand('build', () => {
+    runCommand('build', async () => {
       checkOrder(args.order);
       const tokenizer = parseTokenizerName(args.tokenizer);
       const files = expandInputs(args.inputs);
-      const vocab = new Vocab();
-      const ids = new IdStream();
-      const progress = new Progress('dbslm build', !args.quiet);
-      progress.phase('reading');
-      let bytes = 0;
-      for (const file of files) {
-        const input = readInput(file);
-        bytes += input.bytes.length;
-        const text = decodeUtf8(input.bytes, input.name);
-        if (tokenizer === 'whitespace') readWhitespace(text, input.name, vocab, ids);
-        else readTokenized(text, input.name, getTokenizer(tokenizer), vocab, ids);
+      const largeInput = files.some((f) => f === '-' || fs.statSync(f).size > 1 << 20);
+      const writer = new ArpaWriter(largeInput);
+      try {
+        const vocab = new Vocab();
+        const ids = new IdStream();
+        const progress = new Progress('dbslm build', !args.quiet);
+        progress.phase('reading');
+        let bytes = 0;
+        for (const file of files) {
+          const input = readInput(file);
+          bytes += input.bytes.length;
+          const text = decodeUtf8(input.bytes, input.name);
+          if (tokenizer === 'whitespace') readWhitespace(text, input.name, vocab, ids);
+          else readTokenized(text, input.name, getTokenizer(tokenizer), vocab, ids);
+        }
+        progress.enabled = !args.quiet && bytes > 1 << 20;
+        if (vocab.size <= 3) {
+          throw new InputError(`the corpus has no words (read ${files.join(', ')})`, undefined, undefined, 'pass a non-empty training text, one sentence per line');
+        }
+        const built = buildModel(ids.view, vocab, {
+          order: args.order,
+          discountFallback: args['discount-fallback'],
+          onPhase: (p) => progress.phase(p),
+          onProgress: (_p, d, t) => progress.update(d, t),
+        });
+        progress.phase(`writing ${args.arpa}`);
+        const written = await writer.write(args.arpa, built.lm, built.counts);
+        const counts = built.counts.slice(1).join('/');
+        progress.enabled = !args.quiet; // the summary line is worth printing even for small inputs
+        progress.done(`${ids.length - 2 * ids.sentences} words, ${ids.sentences} sentences; n-grams ${counts}; ${(written / 1e6).toFixed(1)} MB`);
+      } finally {
+        writer.close();
       }
-      progress.enabled = !args.quiet && bytes > 1 << 20;
-      if (vocab.size <= 3) {
-        throw new InputError(`the corpus has no words (read ${files.join(', ')})`, undefined, undefined, 'pass a non-empty training text, one sentence per line');
-      }
-      const built = buildModel(ids.view, vocab, {
-        order: args.order,
-        discountFallback: args['discount-fallback'],
-        onPhase: (p) => progress.phase(p),
-        onProgress: (_p, d, t) => progress.update(d, t),
-      });
-      progress.phase(`writing ${args.arpa}`);
-      const written = writeFileAtomic(args.arpa, arpaChunks(built.lm, built.counts));
-      const counts = built.counts.slice(1).join('/');
-      progress.enabled = !args.quiet; // the summary line is worth printing even for small inputs
-      progress.done(`${ids.length - 2 * ids.sentences} words, ${ids.sentences} sentences; n-grams ${counts}; ${(written / 1e6).toFixed(1)} MB`);
     }),
 };
