@@ -204,6 +204,15 @@ export class StoreClient {
     return out;
   }
   async get(key: Buffer): Promise<Value> {
+    // Fast path for the common case (known owner, no redirect): no grouping, one request.
+    const owner = this.map.lookup(key).owner;
+    const ep = this.members.get(owner);
+    if (ep) {
+      const rep = await this.attempt(ep, 'get', T.get!.req.toBuffer({ keys: [key] }), this.retries);
+      if (rep.code === 'OK') return wireToStored((T.get!.rep.fromBuffer(rep.body) as { values: WireValue[] }).values[0]!);
+      if (rep.code !== 'MOVED') throw new StoreReplyError(rep.code, rep.message, ep);
+      await this.learn(rep, ep, 0);
+    }
     return (await this.multiGet([key]))[0];
   }
 
