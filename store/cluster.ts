@@ -33,7 +33,7 @@ export class Cluster {
       { seeds: opts.seeds, deadAfterMs: opts.deadAfterMs, dataDir: actor.opts.dataDir },
     );
     this.gossip.onMember = (m) => {
-      if (m.state !== 'left') actor.members.set(m.id, m.endpoint);
+      if (m.state !== 'left' && m.id !== actor.id) actor.members.set(m.id, m.endpoint);
     };
     this.moves = new Migrations(actor, this.gossip, this.link);
     // An owner writes only while a quorum of members acked it recently (see Swim.leaseValid): a member that was

@@ -103,19 +103,21 @@ export class Gossip {
     }
   }
 
+  /** Endpoints of the members known before a restart; the incarnation resumes above the last one used. */
   private loadMembers(): string[] {
     try {
-      const xs = JSON.parse(fs.readFileSync(this.membersFile, 'utf8')) as { endpoint: string; state: string }[];
-      return xs.filter((m) => m.state !== 'left').map((m) => m.endpoint);
+      const saved = JSON.parse(fs.readFileSync(this.membersFile, 'utf8')) as { incarnation: number; members: { endpoint: string; state: string }[] };
+      this.swim.incarnation = saved.incarnation + 1;
+      return saved.members.filter((m) => m.state !== 'left').map((m) => m.endpoint);
     } catch {
       return [];
     }
   }
 
   private saveMembers(): void {
-    const xs = this.swim.list().filter((m) => m.id !== this.host.id).map(({ id, endpoint, state }) => ({ id, endpoint, state }));
+    const members = this.swim.list().filter((m) => m.id !== this.host.id).map(({ id, endpoint, state }) => ({ id, endpoint, state }));
     try {
-      fs.writeFileSync(this.membersFile, JSON.stringify(xs));
+      fs.writeFileSync(this.membersFile, JSON.stringify({ incarnation: this.swim.incarnation, members }));
     } catch {
       // best effort: the seeds still work
     }

@@ -256,6 +256,7 @@ export class Swim {
       if ((u.state === 'suspect' || u.state === 'dead') && u.incarnation >= this.incarnation) {
         this.incarnation = u.incarnation + 1;
         this.enqueue({ id: this.id, endpoint: this.endpoint, incarnation: this.incarnation, state: 'alive' });
+        this.onChange(this.list()[0]!);
       }
       return;
     }

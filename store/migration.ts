@@ -10,6 +10,7 @@ import { ForkChunkType, type ForkChunk } from '../schemas/store.js';
 import { StoreError, type StoreActor } from './actor.js';
 import { ForkMap, type ForkEntry } from './fork_map.js';
 import type { Gossip } from './gossip.js';
+import { MoveIntents, type MoveIntent } from './move_intents.js';
 import type { PeerLink } from './peer_link.js';
 
 const T = CLUSTER_COMMAND_TYPES;
@@ -28,10 +29,13 @@ export class Migrations {
   private readonly outgoing = new Set<string>();
   /** Forks being imported (target side): fork -> move id. */
   private readonly incoming = new Map<string, string>();
-  /** Forks whose cut-over went unanswered: fenced until the map shows the outcome. */
-  private readonly unsettled = new Set<string>();
+  /** Cut-overs with an unknown outcome (unanswered, or interrupted by a crash): their forks stay fenced. */
+  private readonly intents: MoveIntents;
 
-  constructor(private readonly actor: StoreActor, private readonly gossip: Gossip, private readonly link: PeerLink) {}
+  constructor(private readonly actor: StoreActor, private readonly gossip: Gossip, private readonly link: PeerLink) {
+    this.intents = new MoveIntents(actor.opts.dataDir);
+    for (const i of this.intents.all()) this.settle(i);
+  }
 
   register(): void {
     const a = this.actor;
@@ -116,19 +120,24 @@ export class Migrations {
       for (const c of coalesce(fork, tail.splice(0))) await send(c);
       if (!(await this.waitLease())) throw new StoreError('FENCED', `actor ${a.id} lost its write lease during the move of ${fork}; retry`, true);
       const epoch = a.map.version + 1;
-      await this.commit(peer.endpoint, { moveId, fork, from: a.id, epoch });
-      committed = true;
+      this.intents.add({ moveId, fork, to, epoch });
+      committed = await this.commit(peer.endpoint, { moveId, fork, from: a.id, epoch });
+      if (!committed) {
+        this.settle({ moveId, fork, to, epoch });
+        throw new StoreError('INTERNAL', `cut-over of fork ${fork} to ${to} at epoch ${epoch} went unanswered; the fork stays fenced until ${to} tells the outcome`, true);
+      }
       a.applyMap(withEntry(a.map, { fork, owner: to, epoch }));
+      this.intents.remove(fork);
       this.broadcast([{ fork, owner: to, epoch }]);
       await a.dropFork(fork);
       return { fork, from: a.id, to, epoch, keys, rounds: rounds + 1, ms: Math.round(performance.now() - started) };
     } catch (err) {
-      if (!committed) void this.link.tryRequest(peer.endpoint, 'move-abort', T['move-abort']!.req.toBuffer({ moveId, fork }), 5000);
+      if (!committed && !this.intents.has(fork)) void this.link.tryRequest(peer.endpoint, 'move-abort', T['move-abort']!.req.toBuffer({ moveId, fork }), 5000);
       throw err instanceof StoreError ? err : new StoreError('INTERNAL', `move of fork ${fork} to ${to} failed: ${(err as Error).message}`, true);
     } finally {
       unwatch();
-      // After a cut-over with an unknown outcome the fork stays fenced until gossip shows who owns it.
-      if (!this.unsettled.has(fork)) a.unfence(fork);
+      // After a cut-over with an unknown outcome the fork stays fenced until settle() learns it.
+      if (!this.intents.has(fork)) a.unfence(fork);
       this.outgoing.delete(fork);
     }
   }
@@ -143,33 +152,42 @@ export class Migrations {
     return true;
   }
 
-  /** The cut-over request; retried because losing its reply must not leave two minds about the owner. */
-  private async commit(endpoint: string, c: MoveCommit): Promise<void> {
+  /** The cut-over request, resent on silence (the target adopts idempotently); false when the outcome is unknown. */
+  private async commit(endpoint: string, c: MoveCommit): Promise<boolean> {
     const body = T['move-commit']!.req.toBuffer(c);
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       const rep = await this.link.tryRequest(endpoint, 'move-commit', body, 5000);
-      if (rep?.code === 'OK') return;
-      if (rep) throw new StoreError(rep.code, `target refused the cut-over of fork ${c.fork}: ${rep.message}`, true);
-      const seen = this.actor.map.get(c.fork);
-      if (seen && seen.epoch >= c.epoch) return; // gossip already brought the target's adoption
-      if (attempt >= 5) {
-        // Unknown outcome: keep the fence (writes get FENCED) until the map settles it.
-        this.awaitOutcome(c.fork, c.epoch);
-        throw new StoreError('INTERNAL', `cut-over of fork ${c.fork} to epoch ${c.epoch} unanswered; the fork stays fenced here until the map shows its owner`, true);
+      if (rep?.code === 'OK') return true;
+      if (rep) {
+        this.intents.remove(c.fork);
+        throw new StoreError(rep.code, `target refused the cut-over of fork ${c.fork}: ${rep.message}`, true);
       }
     }
+    return false;
   }
 
-  private awaitOutcome(fork: string, epoch: number): void {
-    this.unsettled.add(fork);
-    this.actor.fence(fork);
-    const off = this.actor.onMapChange((m) => {
-      if ((m.get(fork)?.epoch ?? 0) >= epoch) {
-        this.unsettled.delete(fork);
-        this.actor.unfence(fork);
-        off();
+  /**
+   * Learns the outcome of a cut-over from its target, keeping the fork fenced meanwhile: first an abort (so a late
+   * commit can no longer succeed), then the target's own map on the same connection, which is therefore final.
+   */
+  private settle(i: MoveIntent): void {
+    const a = this.actor;
+    a.fence(i.fork);
+    const attempt = async (): Promise<void> => {
+      const ep = this.gossip.endpointOf(i.to);
+      const abort = ep && (await this.link.tryRequest(ep, 'move-abort', T['move-abort']!.req.toBuffer({ moveId: i.moveId, fork: i.fork }), 3000));
+      const rep = abort && abort.code === 'OK' && (await this.link.tryRequest(ep, 'members', T.members!.req.toBuffer({}), 3000));
+      if (!rep || rep.code !== 'OK') {
+        setTimeout(() => void attempt(), 500).unref();
+        return;
       }
-    });
+      const theirs = (T.members!.rep.fromBuffer(rep.body) as { forks: ForkEntry[] }).forks.find((f) => f.fork === i.fork);
+      const mine = a.map.get(i.fork);
+      if (theirs && mine && theirs.epoch >= i.epoch && theirs.epoch > mine.epoch) a.applyMap(withEntry(a.map, theirs));
+      this.intents.remove(i.fork);
+      a.unfence(i.fork);
+    };
+    void attempt();
   }
 
   /** Target side of one chunk: the first chunk of a new move clears leftovers of any earlier import. */

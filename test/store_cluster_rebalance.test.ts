@@ -9,7 +9,8 @@ import { makeKey } from '../store/keys.js';
 import { planRebalance } from '../store/rebalance.js';
 import { members, startActor, stateOf, until } from './cluster_procs.js';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
+const run = (file: string, args: string[], opts: { maxBuffer?: number } = {}) => exec(file, args, { timeout: 60000, ...opts });
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pipeline', 'cli.js');
 
 test('the plan moves forks from the heaviest to the lightest member until within tolerance', (t) => {
