@@ -20,8 +20,14 @@ const LOWER_SHARE = 0.56;
 export class ArpaWriter {
   private worker?: Worker;
 
-  /** Starts the helper thread now when the machine has a second core and the corpus is big. */
-  constructor(expectLarge: boolean) {
+  /**
+   * Starts the helper thread now when the machine has a second core and the corpus is big.
+   * `minNodes` is lowered only by tests, to run the two-thread path on small models.
+   */
+  constructor(
+    expectLarge: boolean,
+    private readonly minNodes = PARALLEL_MIN_NODES,
+  ) {
     if (expectLarge && os.availableParallelism() > 1) {
       this.worker = new Worker(new URL('./arpa_format_worker.js', import.meta.url));
       this.worker.unref();
@@ -30,7 +36,7 @@ export class ArpaWriter {
 
   async write(target: string, lm: LanguageModel, counts: number[]): Promise<number> {
     const tables = arpaTables(lm);
-    const worker = tables.size >= PARALLEL_MIN_NODES ? this.worker : undefined;
+    const worker = tables.size >= this.minNodes ? this.worker : undefined;
     const mid = worker ? Math.floor(tables.size * LOWER_SHARE) : tables.size;
     let upper: Promise<Buffer[][]> = Promise.resolve([]);
     if (worker) {

@@ -8,8 +8,12 @@ import { pplCommand } from './commands/ppl.js';
 import { sampleCommand } from './commands/sample.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { topkCommand } from './commands/topk.js';
+import { STDIN_ARG } from './inputs.js';
 
-await yargs(hideBin(process.argv))
+// yargs drops a bare "-" positional, so it is renamed before parsing to mean standard input.
+const argv = hideBin(process.argv).map((a) => (a === '-' ? STDIN_ARG : a));
+
+await yargs(argv)
   .scriptName('dbslm')
   .usage('$0 <command> [options]\n\nTrain, score and sample database-native n-gram language models.')
   .command(buildCommand)

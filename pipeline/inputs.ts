@@ -5,6 +5,11 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { InputError } from '../model/errors.js';
 
+/** How a "-" argument reaches the commands (yargs would drop a bare "-"). */
+export const STDIN_ARG = '<stdin>';
+
+const isStdin = (arg: string): boolean => arg === '-' || arg === STDIN_ARG;
+
 export interface InputText {
   name: string;
   bytes: Buffer;
@@ -25,8 +30,8 @@ function listFiles(dir: string): string[] {
 export function expandInputs(args: readonly string[]): string[] {
   const out: string[] = [];
   for (const arg of args) {
-    if (arg === '-') {
-      out.push(arg);
+    if (isStdin(arg)) {
+      out.push('-');
       continue;
     }
     let stat: fs.Stats;
@@ -43,7 +48,7 @@ export function expandInputs(args: readonly string[]): string[] {
 
 /** Reads a file (gunzipping *.gz) or standard input. */
 export function readInput(file: string): InputText {
-  if (file === '-') return { name: '<stdin>', bytes: fs.readFileSync(0) };
+  if (isStdin(file)) return { name: '<stdin>', bytes: fs.readFileSync(0) };
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);

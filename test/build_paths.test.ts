@@ -1,0 +1,48 @@
+// Every way of building yields the same model: in-process, through the CLI, from stdin, from a
+// directory of parts, and with the ARPA formatted on one thread or two.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { arpaChunks } from '../model/arpa_write.js';
+import { ArpaWriter } from '../pipeline/arpa_parallel.js';
+import { buildFromFile } from './helpers/corpus.js';
+import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-paths-'));
+const inProcess = (order: number) => {
+  const built = buildFromFile(BUNDLED_TRAIN, order);
+  return Buffer.from([...arpaChunks(built.lm, built.counts)].map((c) => c.toString()).join(''));
+};
+
+test('the CLI, stdin and a directory of parts all give the in-process model, byte for byte', (t) => {
+  const dir = tmp();
+  const expected = inProcess(3);
+  const cli = (args: string[], input?: Buffer) => spawnSync(process.execPath, [CLI, 'build', '-q', '--order', '3', ...args], { input });
+
+  t.is(cli(['--arpa', path.join(dir, 'file.arpa'), BUNDLED_TRAIN]).status, 0);
+  t.true(fs.readFileSync(path.join(dir, 'file.arpa')).equals(expected), 'file input');
+
+  t.is(cli(['--arpa', path.join(dir, 'stdin.arpa'), '-'], fs.readFileSync(BUNDLED_TRAIN)).status, 0);
+  t.true(fs.readFileSync(path.join(dir, 'stdin.arpa')).equals(expected), 'stdin');
+
+  // Split at a line boundary into files read in name order.
+  const lines = fs.readFileSync(BUNDLED_TRAIN, 'utf8').split(/(?<=\n)/);
+  const parts = path.join(dir, 'parts');
+  fs.mkdirSync(path.join(parts, 'b'), { recursive: true });
+  fs.writeFileSync(path.join(parts, 'a.txt'), lines.slice(0, 1000).join(''));
+  fs.writeFileSync(path.join(parts, 'b', 'c.txt'), lines.slice(1000).join(''));
+  t.is(cli(['--arpa', path.join(dir, 'dir.arpa'), parts]).status, 0);
+  t.true(fs.readFileSync(path.join(dir, 'dir.arpa')).equals(expected), 'directory of parts');
+});
+
+test('ARPA formatted on two threads equals one thread, byte for byte', async (t) => {
+  const built = buildFromFile(BUNDLED_TRAIN, 5);
+  const dir = tmp();
+  const writer = new ArpaWriter(true, 1000);
+  await writer.write(path.join(dir, 'two.arpa'), built.lm, built.counts);
+  const one = Buffer.from([...arpaChunks(built.lm, built.counts)].map((c) => c.toString()).join(''));
+  t.true(fs.readFileSync(path.join(dir, 'two.arpa')).equals(one));
+  t.deepEqual(fs.readdirSync(dir), ['two.arpa'], 'no temporary file left');
+});
