@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildModel } from '../model/build.js';
 import { decodeUtf8, IdStream, readWhitespace } from '../model/corpus_read.js';
-import { Scorer } from '../model/score.js';
+import { quantizeModel } from '../model/quantize.js';
+import { perplexity, Scorer } from '../model/score.js';
 import { Vocab } from '../model/vocab.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,6 +21,7 @@ const testLines = fs.readFileSync(path.join(corpora, 'kjv.test.txt'), 'utf8').sp
 
 console.log(`scoring kjv.test.txt x${repeat} (${testLines.length * repeat} sentences)`);
 console.log('order | tokens | score-only tokens/s | with tokenizing tokens/s | KenLM tokens/s | ratio (score-only) | total log10 (one pass)');
+const quantized: string[] = [];
 const orders = (process.env.BENCH_ORDERS ?? '3,5').split(',').map(Number);
 for (const order of orders) {
   const vocab = new Vocab();
@@ -47,4 +49,16 @@ for (const order of orders) {
   const withTok = tokens / ((performance.now() - t0) / 1000);
   const fmt = (v: number) => `${(v / 1e6).toFixed(2)}M`;
   console.log(`${order} | ${tokens} | ${fmt(scoreOnly)} | ${fmt(withTok)} | ${fmt(KENLM[order])} | ${(scoreOnly / KENLM[order]).toFixed(2)}x | ${onePass.toFixed(4)}`);
+  const ppl = (m: typeof lm) => {
+    const s = new Scorer(m);
+    return perplexity(sentences.map((ids) => s.sentence(ids))).includingOov;
+  };
+  const base = ppl(lm);
+  const costs = [8, 4].map((bits) => {
+    const q = ppl(quantizeModel(lm, bits).lm);
+    return `${bits}-bit ${q.toFixed(3)} (${(((q - base) / base) * 100).toFixed(3)}%)`;
+  });
+  quantized.push(`order ${order}: float ${base.toFixed(3)}; ${costs.join('; ')}`);
 }
+console.log('\nperplexity on kjv.test.txt with quantized log-probs and backoffs (orders >= 2; unigrams exact):');
+for (const line of quantized) console.log(line);
