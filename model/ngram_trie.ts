@@ -129,17 +129,6 @@ export class NgramTrie {
     return this.tables.reduce((a, t) => a + t.byteLength, 0) + this.parent.byteLength * 3 + this.order.byteLength;
   }
 
-  /** Sizes the table of order k for about `nodes` entries up front, sparing the regrowth. */
-  reserve(k: number, nodes: number): void {
-    while (k >= this.tables.length) this.addOrder();
-    let cap = this.masks[k] + 1;
-    while (cap < nodes * 2) cap *= 2;
-    if (cap > this.masks[k] + 1) {
-      this.masks[k] = cap / 2 - 1;
-      this.growSlots(k);
-    }
-  }
-
   private addOrder(): void {
     const cap = 1 << 10;
     this.tables.push(new Int32Array(cap * STRIDE).fill(EMPTY));
