@@ -144,3 +144,15 @@ export const CLUSTER_COMMAND_TYPES: Record<string, { req: avro.Type; rep: avro.T
     }),
   },
 };
+
+/** Decodes a cluster command body; undecodable input is the client's error, not the actor's. */
+export function decodeBody<R>(cmd: string, body: Buffer, which: 'req' | 'rep' = 'req'): R {
+  const types = CLUSTER_COMMAND_TYPES[cmd];
+  if (!types) throw new Error(`no cluster command ${cmd}`);
+  try {
+    return types[which].fromBuffer(body) as R;
+  } catch (err) {
+    throw new BadBody(`${cmd} ${which === 'req' ? 'request' : 'reply'} body of ${body.length} bytes is not a ${(types[which] as { name?: string }).name ?? 'record'} (schemas/cluster.ts): ${(err as Error).message}`);
+  }
+}
+export class BadBody extends Error {}

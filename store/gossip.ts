@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CLUSTER_COMMAND_TYPES } from '../schemas/cluster.js';
 import { ForkMap } from './fork_map.js';
+import { decode } from './migration.js';
 import { Swim, mapDigest, type ForkEntry, type GossipMessage, type Member } from './membership.js';
 import type { PeerLink } from './peer_link.js';
 
@@ -70,7 +71,7 @@ export class Gossip {
 
   /** The `gossip` command handler: one message in, the direct reply (or NONE) out. */
   handle(body: Buffer): Buffer {
-    const msg = GossipT.fromBuffer(body) as GossipMessage;
+    const msg = decode<GossipMessage>('gossip', body);
     const reply = this.swim.receive(msg);
     return GossipT.toBuffer(reply ?? { ...msg, kind: 'NONE', from: this.host.id, fromEndpoint: this.host.endpoint, updates: [], forks: [] });
   }

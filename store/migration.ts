@@ -5,7 +5,7 @@
 //   4. cut over: the target adopts (fork, target, epoch + 1), then the source does and gossips it.
 // The tail carries final values and dedup records, so the target ends byte-identical and a retried batch stays
 // applied once. A forced move (takeover) is only for a dead owner and is described at `takeover`.
-import { CLUSTER_COMMAND_TYPES, type MoveChunk, type MoveCommit, type MoveReply } from '../schemas/cluster.js';
+import { BadBody, CLUSTER_COMMAND_TYPES, decodeBody, type MoveChunk, type MoveCommit, type MoveReply } from '../schemas/cluster.js';
 import { ForkChunkType, type ForkChunk } from '../schemas/store.js';
 import { StoreError, type StoreActor } from './actor.js';
 import { ForkMap, type ForkEntry } from './fork_map.js';
@@ -17,6 +17,15 @@ const T = CLUSTER_COMMAND_TYPES;
 const CHUNK_ROWS = 4096;
 const PEER_TIMEOUT_MS = 30000;
 const EMPTY = Buffer.alloc(0);
+
+/** Decodes a request body, answering BAD_REQUEST for garbage. */
+export function decode<R>(cmd: string, body: Buffer): R {
+  try {
+    return decodeBody<R>(cmd, body);
+  } catch (err) {
+    throw err instanceof BadBody ? new StoreError('BAD_REQUEST', err.message) : err;
+  }
+}
 
 /** The map with one entry replaced: the fork must be live in it (not split or merged meanwhile). */
 export function withEntry(map: ForkMap, entry: ForkEntry): ForkMap {
@@ -40,26 +49,26 @@ export class Migrations {
   register(): void {
     const a = this.actor;
     a.registerCommand('move', (body) => {
-      const req = T.move!.req.fromBuffer(body) as { fork: string; to: string; force: boolean };
+      const req = decode<{ fork: string; to: string; force: boolean }>('move', body);
       return this.move(req.fork, req.to, req.force).then((r) => T.move!.rep.toBuffer(r));
     });
     a.registerCommand('move-chunk', (body) => {
-      const req = T['move-chunk']!.req.fromBuffer(body) as MoveChunk;
+      const req = decode<MoveChunk>('move-chunk', body);
       return this.importChunk(req).then(() => EMPTY);
     });
     a.registerCommand('move-commit', (body) => {
-      const req = T['move-commit']!.req.fromBuffer(body) as MoveCommit;
+      const req = decode<MoveCommit>('move-commit', body);
       this.adopt(req);
       return EMPTY;
     });
     a.registerCommand('move-abort', (body) => {
-      const req = T['move-abort']!.req.fromBuffer(body) as { moveId: string; fork: string };
+      const req = decode<{ moveId: string; fork: string }>('move-abort', body);
       if (this.incoming.get(req.fork) !== req.moveId) return EMPTY;
       this.incoming.delete(req.fork);
       return a.dropFork(req.fork).then(() => EMPTY);
     });
     a.registerCommand('map-put', (body) => {
-      const req = T['map-put']!.req.fromBuffer(body) as { entries: ForkEntry[] };
+      const req = decode<{ entries: ForkEntry[] }>('map-put', body);
       let map = a.map;
       for (const e of req.entries) if ((map.get(e.fork)?.epoch ?? -1) < e.epoch) map = withEntry(map, e);
       a.applyMap(map);
@@ -194,7 +203,12 @@ export class Migrations {
   private async importChunk(req: MoveChunk): Promise<void> {
     const a = this.actor;
     if (a.owns(req.fork)) throw new StoreError('BAD_REQUEST', `${a.id} already owns fork ${req.fork}`);
-    const chunk = ForkChunkType.fromBuffer(req.chunk) as ForkChunk;
+    let chunk: ForkChunk;
+    try {
+      chunk = ForkChunkType.fromBuffer(req.chunk) as ForkChunk;
+    } catch (err) {
+      throw new StoreError('BAD_REQUEST', `move-chunk of fork ${req.fork} holds no ForkChunk (schemas/store.ts): ${(err as Error).message}`);
+    }
     if (chunk.fork !== req.fork) throw new StoreError('BAD_REQUEST', `chunk of fork ${chunk.fork} sent as fork ${req.fork}`);
     if (this.incoming.get(req.fork) !== req.moveId) {
       this.incoming.set(req.fork, req.moveId);

@@ -115,3 +115,24 @@ test('an actor frozen with SIGSTOP rejoins after SIGCONT and writes nothing for 
   const hs = await Promise.all([a, b, c].map((x) => history(client, x.ep)));
   t.deepEqual(ownershipConflicts(hs), []);
 });
+
+test('garbage cluster messages and impossible moves get error replies; the actor keeps gossiping and serving', async (t) => {
+  const a = await startActor(t, 'a', { deadAfterMs: DEAD_AFTER });
+  const b = await startActor(t, 'b', { join: [a.ep], deadAfterMs: DEAD_AFTER });
+  const client = await StoreClient.connect(a.ep, { retries: 10 });
+  t.teardown(() => client.close());
+  for (const cmd of ['gossip', 'move', 'move-chunk', 'move-commit', 'move-abort', 'map-put']) {
+    const rep = await client.raw(a.ep, cmd, Buffer.from([0xff, 0xfe, 0x07, 0x00, 0x99]), 3000);
+    t.is(rep.code, 'BAD_REQUEST', `${cmd}: ${rep.code} ${rep.message}`);
+  }
+  t.regex((await move(client, a.ep, 'zz', 'b')).message, /not a live fork/);
+  t.regex((await move(client, a.ep, '00', 'nobody')).message, /no member "nobody"/);
+  t.regex((await move(client, a.ep, '00', 'a')).message, /already owns/);
+  t.regex((await move(client, a.ep, '00', 'b', true)).message, /only for a dead owner/);
+  await until('b alive at a', async () => stateOf(await members(client, a.ep), 'b') === 'alive', 5000);
+  await sleep(DEAD_AFTER);
+  t.is(stateOf(await members(client, a.ep), 'b'), 'alive');
+  t.is((await move(client, b.ep, '00', 'b')).code, 'OK');
+  await client.set(makeKey('ok', Buffer.from('x')), Buffer.from('still serving'));
+  t.is((await client.get(makeKey('ok', Buffer.from('x'))))?.toString(), 'still serving');
+});
