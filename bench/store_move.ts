@@ -1,0 +1,79 @@
+// `node dist/bench/store_move.js`: how fast a live fork move runs, idle and under writes to the moving fork, and how
+// long writers stall on the fence. Two real actors on loopback; figures only, no assertions.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLUSTER_COMMAND_TYPES as T } from '../schemas/cluster.js';
+import { StoreClient } from '../store/client.js';
+import { makeKey } from '../store/keys.js';
+
+const ACTOR_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'store', 'actor_main.js');
+const KEYS = Number(process.env.BENCH_MOVE_KEYS ?? 100000);
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+
+async function startActor(id: string, join: string[] = []): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-bench-'));
+  const proc = spawn(process.execPath, [ACTOR_MAIN, '--id', id, '--data', dir, ...join.flatMap((j) => ['--join', j])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(proc);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /^listening (\S+)$/m.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.on('exit', (code) => reject(new Error(`actor ${id} exited with ${code}`)));
+  });
+}
+
+async function move(c: StoreClient, ep: string, fork: string, to: string): Promise<{ ms: number; keys: number; rounds: number }> {
+  const rep = await c.raw(ep, 'move', T.move!.req.toBuffer({ fork, to, force: false }), 300000);
+  if (rep.code !== 'OK') throw new Error(`move: ${rep.code} ${rep.message}`);
+  return T.move!.rep.fromBuffer(rep.body) as { ms: number; keys: number; rounds: number };
+}
+
+const a = await startActor('a');
+const b = await startActor('b', [a]);
+const c = await StoreClient.connect(a, { retries: 50 });
+await new Promise((r) => setTimeout(r, 1000));
+
+// Keys whose routing prefixes all fall in fork 2a, 50 per context.
+const keys: Buffer[] = [];
+for (let ctx = 0; keys.length < KEYS; ctx++) {
+  const probe = makeKey('bm', Buffer.from(`c${ctx}`));
+  if (probe[0] !== 0x2a) continue;
+  for (let j = 0; j < 50 && keys.length < KEYS; j++) keys.push(makeKey('bm', Buffer.from(`c${ctx}`), Buffer.from(`k${j}`)));
+}
+for (let i = 0; i < keys.length; i += 5000) await c.batch(keys.slice(i, i + 5000).map((key) => ({ op: 'set' as const, key, value: Buffer.from('0123456789abcdef') })));
+
+const idle = await move(c, a, '2a', 'b');
+console.log(`idle move of fork 2a: ${idle.keys} rows in ${idle.ms} ms = ${Math.round((idle.keys / idle.ms) * 1000)} rows/s, ${idle.rounds} tail rounds`);
+
+await c.refreshMap();
+let writing = true;
+const lat: number[] = [];
+let ops = 0;
+const writer = (async () => {
+  for (let i = 0; writing; i++) {
+    const t0 = performance.now();
+    const part = Array.from({ length: 400 }, (_, j) => keys[(i * 400 + j) % keys.length]!);
+    await c.batch(part.map((key) => ({ op: 'set' as const, key, value: Buffer.from(`v${i}`) })));
+    lat.push(performance.now() - t0);
+    ops += part.length;
+  }
+})();
+await new Promise((r) => setTimeout(r, 500));
+const before = ops;
+const t0 = performance.now();
+const busy = await move(c, b, '2a', 'a');
+const during = ((ops - before) / (performance.now() - t0)) * 1000;
+writing = false;
+await writer;
+lat.sort((x, y) => x - y);
+console.log(`move under writes: ${busy.keys} rows (snapshot + tail) in ${busy.ms} ms, ${busy.rounds} tail rounds; writers kept ${Math.round(during)} ops/s during the move`);
+console.log(`client batch latency while moving: p50 ${lat[Math.floor(lat.length / 2)]!.toFixed(1)} ms, p99 ${lat[Math.floor(lat.length * 0.99)]!.toFixed(1)} ms, max ${lat[lat.length - 1]!.toFixed(1)} ms (includes FENCED retries)`);
+c.close();
+process.exit(0);
