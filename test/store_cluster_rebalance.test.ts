@@ -70,6 +70,17 @@ test('store rebalance prints a plan, --apply runs it live, and status shows memb
   t.regex(text.stdout, /^map epoch=\d+ forks=256/m);
   t.regex(text.stdout, /^member b tcp:\/\/127\.0\.0\.1:\d+ state=alive incarnation=\d+ forks=\d+ keys=\d+ bytes=\d+ ops\/s=\d+/m);
 
+  // `store move` through a member that does not own the fork: it forwards to the owner.
+  await client.refreshMap();
+  const fork = client.locate(keys[0]!).fork;
+  const owner = client.map.get(fork)!.owner;
+  const to = owner === 'c' ? 'b' : 'c';
+  const via = [a, b, c].find((x) => x.id !== owner && x.id !== to)!;
+  const mv = await run(process.execPath, [cli, 'store', 'move', '--fork', fork, '--to', to, '--connect', via.ep]);
+  t.regex(mv.stdout, new RegExp(`^moved fork=${fork} from=${owner} to=${to} epoch=\\d+ keys=\\d+ rounds=\\d+ ms=\\d+$`, 'm'));
+  const loc = await run(process.execPath, [cli, 'store', 'locate', 'rb:ctx0|k0', '--connect', a.ep]);
+  t.is(loc.stdout.trim(), `fork=${fork} owner=${to}`);
+
   await client.refreshMap();
   const vals = await client.multiGet(keys);
   t.is(vals.filter((v, i) => !(v instanceof Buffer) || v.toString() !== `v${i}`).length, 0);
