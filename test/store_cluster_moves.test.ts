@@ -39,7 +39,7 @@ test('200k keys stay exact while forks move back and forth under concurrent writ
   const lastVersion = new Map<string, number>();
   const expectedCounts = new Array<number>(COUNTERS).fill(0);
   let writing = true;
-  const stats = { batches: 0, moves: 0, moveErrors: [] as string[], reads: 0, readMismatches: 0, backAndForth: 0 };
+  const progress = { batches: 0, moves: 0, moveErrors: [] as string[], reads: 0, readMismatches: 0, backAndForth: 0 };
 
   const writer = async (w: number) => {
     const client = await StoreClient.connect([a.ep, b.ep, c.ep], { retries: 30, producer: `writer-${w}` });
@@ -76,7 +76,7 @@ test('200k keys stay exact while forks move back and forth under concurrent writ
         await client.batch(ops);
         for (const [h, v] of versions) lastVersion.set(h, v);
         for (const [n, d] of counted) expectedCounts[n]! += d;
-        stats.batches++;
+        progress.batches++;
       }
     } finally {
       client.close();
@@ -95,12 +95,12 @@ test('200k keys stay exact while forks move back and forth under concurrent writ
       const via = actors[Math.floor(Math.random() * 3)]!.ep; // any member forwards to the owner
       const r = await move(admin, via, fork, to);
       if (r.code === 'OK') {
-        stats.moves++;
+        progress.moves++;
         const h = homes.get(fork) ?? [owner];
         h.push(to);
         homes.set(fork, h);
-        if (h.length >= 3 && h[h.length - 1] === h[h.length - 3]) stats.backAndForth++;
-      } else if (!/already moving|already owns|not a live fork/.test(r.message)) stats.moveErrors.push(`${fork}->${to}: ${r.code} ${r.message}`);
+        if (h.length >= 3 && h[h.length - 1] === h[h.length - 3]) progress.backAndForth++;
+      } else if (!/already moving|already owns|not a live fork/.test(r.message)) progress.moveErrors.push(`${fork}->${to}: ${r.code} ${r.message}`);
       await sleep(20);
     }
   };
@@ -116,11 +116,11 @@ test('200k keys stay exact while forks move back and forth under concurrent writ
         }
         const sample = Array.from({ length: 200 }, () => known[Math.floor(Math.random() * known.length)]!);
         const got = await client.multiGet(sample.map(([h]) => Buffer.from(h, 'hex')));
-        stats.reads += sample.length;
+        progress.reads += sample.length;
         got.forEach((v, i) => {
           // A read may see a newer, still unacknowledged write, never an older one than the last acknowledged.
           const seen = v instanceof Buffer ? Number(v.toString().split('/')[2]) : 0;
-          if (!(seen >= sample[i]![1])) stats.readMismatches++;
+          if (!(seen >= sample[i]![1])) progress.readMismatches++;
         });
       }
     } finally {
@@ -136,10 +136,10 @@ test('200k keys stay exact while forks move back and forth under concurrent writ
   await Promise.all([...movers, ...readers]);
   const writeMs = performance.now() - started;
 
-  t.deepEqual(stats.moveErrors, []);
-  t.true(stats.moves >= 10, `only ${stats.moves} moves happened while writing`);
-  t.true(stats.backAndForth >= 1, 'no fork moved away and back');
-  t.is(stats.readMismatches, 0, 'a read returned an older value than the last acknowledged write');
+  t.deepEqual(progress.moveErrors, []);
+  t.true(progress.moves >= 10, `only ${progress.moves} moves happened while writing`);
+  t.true(progress.backAndForth >= 1, 'no fork moved away and back');
+  t.is(progress.readMismatches, 0, 'a read returned an older value than the last acknowledged write');
 
   // Every key holds its last written value.
   await admin.refreshMap();
@@ -166,10 +166,15 @@ test('200k keys stay exact while forks move back and forth under concurrent writ
   const off = totals.map((v, i) => [i, Number(v ?? 0n), expectedCounts[i]!] as const).filter(([, got, want]) => got !== want);
   t.deepEqual(off.slice(0, 5), [], `${off.length} counters off`);
 
+  // Each owner holds exactly its forks' rows: no leftovers of an earlier import, nothing left fenced.
+  const stats = await Promise.all(actors.map((x) => admin.call(x.ep, 'stats', {}) as Promise<{ forks: { keys: number; fenced: boolean }[] }>));
+  t.is(stats.reduce((n, s) => n + s.forks.reduce((k, f) => k + f.keys, 0), 0), all.length + COUNTERS);
+  t.deepEqual(stats.flatMap((s) => s.forks.filter((f) => f.fenced)), []);
+
   // No fork ever had two owners in one epoch, across every member's history.
   const hs = await Promise.all(actors.map((x) => history(admin, x.ep)));
   t.true(hs.every((h) => h.length > 0));
   t.deepEqual(ownershipConflicts(hs), []);
 
-  t.log(`${stats.batches} client batches and ${stats.moves} moves (${stats.backAndForth} back-and-forth) in ${Math.round(writeMs)} ms; ${stats.reads} reads checked`);
+  t.log(`${progress.batches} client batches and ${progress.moves} moves (${progress.backAndForth} back-and-forth) in ${Math.round(writeMs)} ms; ${progress.reads} reads checked`);
 });
