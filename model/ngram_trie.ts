@@ -31,10 +31,10 @@ export class NgramTrie {
   /**
    * One open-addressing table per order (tables[k] holds the k-grams), as KenLM keeps one per
    * order: the short n-grams that every lookup touches then sit in small, cache-resident tables
-   * instead of being scattered through one large one. Read directly by hot loops (Scorer).
+   * instead of being scattered through one large one.
    */
-  tables: Int32Array[] = [new Int32Array(0)];
-  masks: number[] = [0];
+  private tables: Int32Array[] = [new Int32Array(0)];
+  private masks: number[] = [0];
   private used: number[] = [0];
 
   constructor(expectedNodes = 1 << 16) {

@@ -4,6 +4,7 @@
 // and stays in the context as <unk>.
 import type { LanguageModel } from './language_model.js';
 import { hash } from './ngram_trie.js';
+import { buildQueryIndex, SLOT_INTS, type QueryIndex } from './query_index.js';
 import { BOS, EOS, UNK } from './vocab.js';
 
 export interface SentenceScore {
@@ -18,71 +19,72 @@ export interface SentenceScore {
 }
 
 /**
- * The scoring state: nodes of the stored suffixes of the history, shortest first. Kept in typed
- * arrays and reused, because scoring runs at millions of words per second.
+ * The scoring state: slots of the stored suffixes of the history, shortest first (slot j is in
+ * the table of order j + 1). Kept in typed arrays and reused, because scoring runs at millions of
+ * words per second.
  */
 export class Scorer {
   private hist: Int32Array;
   private next: Int32Array;
   private histLen = 0;
+  private readonly index: QueryIndex;
   /** Order of the n-gram matched by the last `score` call. */
   matched = 0;
 
-  constructor(readonly lm: LanguageModel) {
+  constructor(
+    readonly lm: LanguageModel,
+    index?: QueryIndex,
+  ) {
+    this.index = index ?? buildQueryIndex(lm);
     this.hist = new Int32Array(lm.order + 1);
     this.next = new Int32Array(lm.order + 1);
   }
 
   /** Starts a sentence: the context is <s>. */
   begin(): void {
-    const bos = this.lm.unigramNode[BOS];
-    this.histLen = bos >= 0 ? 1 : 0;
-    this.hist[0] = bos;
+    this.histLen = this.lm.unigramNode[BOS] >= 0 ? 1 : 0;
+    this.hist[0] = BOS;
   }
 
   /** log10 p(word | history) and advances the history by `word`. */
   score(word: number): number {
-    const lm = this.lm;
-    const { logProb, backoff, unigramNode, trie } = lm;
-    const tables = trie.tables;
-    const masks = trie.masks;
+    const { tables, values, masks, unigramSlot } = this.index;
     const hist = this.hist;
     const next = this.next;
     const histLen = this.histLen;
-    const node = unigramNode[word] >= 0 ? unigramNode[word] : unigramNode[UNK];
-    let lp = logProb[node];
+    const uni = unigramSlot[word];
+    let lp = values[1][uni * 4 + 1];
     let matched = 1;
-    next[0] = node;
+    next[0] = uni;
     let j = 0;
-    // The hash probe is NgramTrie.find inlined: this loop is the whole cost of scoring.
     const deepest = Math.min(histLen, tables.length - 2);
     for (; j < deepest; j++) {
+      // hist[j] is a slot of the (j+1)-gram table; its children live in the (j+2)-gram table.
       const parent = hist[j];
-      // hist[j] is a (j+1)-gram, so its children live in the (j+2)-gram table.
       const slots = tables[j + 2];
       const mask = masks[j + 2];
       let i = hash(parent, word) & mask;
-      let child = -1;
+      let found = -1;
       for (;;) {
-        const at = i << 2;
+        const at = i * SLOT_INTS;
         const p = slots[at];
         if (p === -1) break;
         if (p === parent && slots[at + 1] === word) {
-          child = slots[at + 2];
+          found = i;
           break;
         }
         i = (i + 1) & mask;
       }
-      if (child < 0) break;
-      const p = logProb[child];
+      if (found < 0) break;
+      const p = values[j + 2][found * 4 + 1];
       if (p === p) {
         lp = p;
         matched = j + 2;
       }
-      next[j + 1] = child;
+      next[j + 1] = found;
     }
-    for (let c = matched - 1; c < histLen; c++) lp += backoff[hist[c]];
-    const max = lm.order - 1;
+    for (let c = matched - 1; c < histLen; c++) lp += values[c + 1][hist[c] * 4 + 2];
+    const max = this.lm.order - 1;
     this.histLen = j + 1 < max ? j + 1 : max;
     this.hist = next;
     this.next = hist;

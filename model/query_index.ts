@@ -1,0 +1,71 @@
+// The scoring layout of a model, as KenLM's probing tables: one hash table per order whose slot
+// holds the key (the slot of the context in the table below, and the word) together with the
+// entry's log10 probability and backoff. A probe that hits has everything in one cache line,
+// where the trie needs three (slot, probability, backoff arrays) - scoring is bound by those
+// loads, not by arithmetic. Values stay float64, so scores are exactly the model's.
+import { hash } from './ngram_trie.js';
+import type { LanguageModel } from './language_model.js';
+import { UNK } from './vocab.js';
+
+/** Slot layout in 32-bit words: [contextSlot, word, log10 p (f64), backoff (f64), unused x2]. */
+export const SLOT_INTS = 8;
+const EMPTY = -1;
+
+export interface QueryIndex {
+  order: number;
+  /** tables[k]: the k-grams (k >= 2), SLOT_INTS ints per slot; tables[1]: unigrams by word id. */
+  tables: Int32Array[];
+  /** Float64 views of the same memory: prob at slot*4 + 1, backoff at slot*4 + 2. */
+  values: Float64Array[];
+  masks: number[];
+  /** unigramSlot[w]: the unigram slot of word w, or of <unk> when w has no unigram. */
+  unigramSlot: Int32Array;
+}
+
+export function buildQueryIndex(lm: LanguageModel): QueryIndex {
+  const { trie, logProb, backoff, order, vocab } = lm;
+  const counts = trie.countsByOrder(order);
+  const tables: Int32Array[] = [new Int32Array(0)];
+  const values: Float64Array[] = [new Float64Array(0)];
+  const masks: number[] = [0];
+  // Unigrams are indexed directly by word id: no probe for the first word of every lookup.
+  const uni = new Int32Array(vocab.size * SLOT_INTS);
+  tables.push(uni);
+  values.push(new Float64Array(uni.buffer));
+  masks.push(0);
+  for (let k = 2; k <= order; k++) {
+    let cap = 1024;
+    while (cap < counts[k] * 2) cap *= 2;
+    const t = new Int32Array(cap * SLOT_INTS).fill(EMPTY);
+    tables.push(t);
+    values.push(new Float64Array(t.buffer));
+    masks.push(cap - 1);
+  }
+  const slotOf = new Int32Array(trie.size).fill(-1);
+  const uv = values[1];
+  for (let w = 0; w < vocab.size; w++) {
+    const n = lm.unigramNode[w];
+    uv[w * 4 + 1] = n >= 0 ? logProb[n] : Number.NaN;
+    uv[w * 4 + 2] = n >= 0 ? backoff[n] : 0;
+    if (n >= 0) slotOf[n] = w;
+  }
+  // Parents come before children in id order, so each parent's slot is known when needed.
+  for (let n = 1; n < trie.size; n++) {
+    const k = trie.order[n];
+    if (k < 2) continue;
+    const parent = slotOf[trie.parent[n]];
+    const word = trie.word[n];
+    const t = tables[k];
+    const mask = masks[k];
+    let i = hash(parent, word) & mask;
+    while (t[i * SLOT_INTS] !== EMPTY) i = (i + 1) & mask;
+    t[i * SLOT_INTS] = parent;
+    t[i * SLOT_INTS + 1] = word;
+    values[k][i * 4 + 1] = logProb[n];
+    values[k][i * 4 + 2] = backoff[n];
+    slotOf[n] = i;
+  }
+  const unigramSlot = new Int32Array(vocab.size);
+  for (let w = 0; w < vocab.size; w++) unigramSlot[w] = lm.unigramNode[w] >= 0 ? w : UNK;
+  return { order, tables, values, masks, unigramSlot };
+}
