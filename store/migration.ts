@@ -15,6 +15,7 @@ import type { PeerLink } from './peer_link.js';
 
 const T = CLUSTER_COMMAND_TYPES;
 const CHUNK_ROWS = 4096;
+const CHUNK_BYTES = 8 * 1024 * 1024;
 const PEER_TIMEOUT_MS = 30000;
 const EMPTY = Buffer.alloc(0);
 
@@ -117,7 +118,7 @@ export class Migrations {
       if (rep.code !== 'OK') throw new StoreError(rep.code, `target ${to} refused a chunk of fork ${fork}: ${rep.message}`, rep.retryable);
     };
     try {
-      for await (const chunk of a.exportFork(fork, CHUNK_ROWS)) await send({ ...chunk, done: false });
+      for await (const chunk of a.exportFork(fork, CHUNK_ROWS)) for (const c of coalesce(fork, [chunk])) await send(c);
       // Catch up while writes continue, until one round brings little.
       for (; rounds < 10; rounds++) {
         const batch = tail.splice(0);
@@ -266,14 +267,28 @@ export class Migrations {
   }
 }
 
-/** Concatenates commit-ordered tail chunks into messages of at most CHUNK_ROWS rows (later rows win on import). */
+/**
+ * Regroups commit-ordered chunks into messages of at most CHUNK_ROWS rows and about CHUNK_BYTES bytes (one row of a
+ * maximal value still fits the actor's 64 MiB frame limit). Order is kept, so later rows win on import.
+ */
 function coalesce(fork: string, chunks: ForkChunk[]): ForkChunk[] {
   const out: ForkChunk[] = [];
   let cur: ForkChunk | null = null;
+  let bytes = 0;
+  const fresh = () => {
+    out.push((cur = { fork, entries: [], dedup: [], last: EMPTY, done: false }));
+    bytes = 0;
+    return cur;
+  };
   for (const c of chunks) {
-    if (!cur || cur.entries.length + c.entries.length > CHUNK_ROWS) out.push((cur = { fork, entries: [], dedup: [], last: EMPTY, done: false }));
-    cur.entries.push(...c.entries);
-    cur.dedup.push(...c.dedup);
+    (cur ?? fresh()).dedup.push(...c.dedup);
+    for (const e of c.entries) {
+      const size = e.key.length + e.data.length + 16;
+      let target: ForkChunk = cur ?? fresh();
+      if (target.entries.length >= CHUNK_ROWS || (bytes > 0 && bytes + size > CHUNK_BYTES)) target = fresh();
+      target.entries.push(e);
+      bytes += size;
+    }
   }
   return out;
 }

@@ -85,3 +85,24 @@ test('store rebalance prints a plan, --apply runs it live, and status shows memb
   const vals = await client.multiGet(keys);
   t.is(vals.filter((v, i) => !(v instanceof Buffer) || v.toString() !== `v${i}`).length, 0);
 });
+
+test('a fork of large values moves in frames under the 64 MiB limit', async (t) => {
+  t.timeout(120000);
+  const a = await startActor(t, 'a');
+  const b = await startActor(t, 'b', { join: [a.ep] });
+  const client = await StoreClient.connect(a.ep, { retries: 20, timeoutMs: 30000 });
+  t.teardown(() => client.close());
+  await until('b alive at a', async () => stateOf(await members(client, a.ep), 'b') === 'alive', 10000);
+  // Six 12 MiB values under one routing prefix: 72 MiB in one fork, more than one frame may carry.
+  const keys = Array.from({ length: 6 }, (_, i) => makeKey('big', Buffer.from('one-context'), Buffer.from(`v${i}`)));
+  for (const [i, key] of keys.entries()) await client.set(key, Buffer.alloc(12 * 1024 * 1024, 65 + i));
+  const fork = client.locate(keys[0]!).fork;
+  const mv = await run(process.execPath, [cli, 'store', 'move', '--fork', fork, '--to', 'b', '--connect', a.ep]);
+  t.regex(mv.stdout, /keys=6 /);
+  await client.refreshMap();
+  t.is(client.map.get(fork)?.owner, 'b');
+  for (const [i, key] of keys.entries()) {
+    const v = await client.get(key);
+    t.true(v instanceof Buffer && v.length === 12 * 1024 * 1024 && v[0] === 65 + i && v[v.length - 1] === 65 + i, `value ${i}`);
+  }
+});
