@@ -48,7 +48,7 @@ export const GossipType = t({
   ],
 });
 
-export interface MoveRequest { fork: string; to: string; force: boolean }
+export interface MoveRequest { fork: string; to: string; force: boolean; hops: number }
 export interface MoveReply { fork: string; from: string; to: string; epoch: number; keys: number; rounds: number; ms: number }
 export interface MoveChunk { moveId: string; fork: string; source: string; chunk: Buffer }
 export interface MoveCommit { moveId: string; fork: string; from: string; epoch: number }
@@ -60,7 +60,7 @@ export const CLUSTER_COMMAND_TYPES: Record<string, { req: avro.Type; rep: avro.T
   gossip: { req: GossipType, rep: GossipType },
   // Operator entry point: any member forwards to the fork's owner, which runs the move.
   move: {
-    req: t({ type: 'record', name: `${ns}.MoveReq`, fields: [{ name: 'fork', type: 'string' }, { name: 'to', type: 'string' }, { name: 'force', type: 'boolean', default: false }] }),
+    req: t({ type: 'record', name: `${ns}.MoveReq`, fields: [{ name: 'fork', type: 'string' }, { name: 'to', type: 'string' }, { name: 'force', type: 'boolean', default: false }, { name: 'hops', type: 'int', default: 0 }] }),
     rep: t({
       type: 'record',
       name: `${ns}.MoveRep`,

@@ -50,8 +50,8 @@ export class Migrations {
   register(): void {
     const a = this.actor;
     a.registerCommand('move', (body) => {
-      const req = decode<{ fork: string; to: string; force: boolean }>('move', body);
-      return this.move(req.fork, req.to, req.force).then((r) => T.move!.rep.toBuffer(r));
+      const req = decode<{ fork: string; to: string; force: boolean; hops: number }>('move', body);
+      return this.move(req.fork, req.to, req.force, req.hops).then((r) => T.move!.rep.toBuffer(r));
     });
     a.registerCommand('move-chunk', (body) => {
       const req = decode<MoveChunk>('move-chunk', body);
@@ -80,7 +80,7 @@ export class Migrations {
   isMoving(fork: string): boolean { return this.outgoing.has(fork); }
 
   /** Entry point of `dbslm store move`: runs here if this actor is the one to act, else forwards. */
-  async move(fork: string, to: string, force: boolean): Promise<MoveReply> {
+  async move(fork: string, to: string, force: boolean, hops = 0): Promise<MoveReply> {
     const entry = this.actor.map.get(fork);
     if (!entry) throw new StoreError('BAD_REQUEST', `fork ${JSON.stringify(fork)} is not a live fork (ids are hex routing-byte prefixes such as 3f; see \`dbslm store status\`)`);
     const target = this.gossip.swim.get(to);
@@ -89,7 +89,9 @@ export class Migrations {
     if (actingId !== this.actor.id) {
       const ep = this.gossip.endpointOf(actingId) ?? this.actor.members.get(actingId);
       if (!ep) throw new StoreError('BAD_REQUEST', `no endpoint known for ${actingId}`);
-      const rep = await this.link.request(ep, 'move', T.move!.req.toBuffer({ fork, to, force }), 120000);
+      // Members with stale maps could bounce a request between them; a few hops reach any owner.
+      if (hops >= 4) throw new StoreError('MOVED', `move of fork ${fork} forwarded ${hops} times without reaching its owner; the maps are settling, retry`, true);
+      const rep = await this.link.request(ep, 'move', T.move!.req.toBuffer({ fork, to, force, hops: hops + 1 }), 120000);
       if (rep.code !== 'OK') throw new StoreError(rep.code, rep.message, rep.retryable, rep.redirect);
       return T.move!.rep.fromBuffer(rep.body) as MoveReply;
     }
