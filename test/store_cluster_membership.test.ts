@@ -136,3 +136,38 @@ test('garbage cluster messages and impossible moves get error replies; the actor
   await client.set(makeKey('ok', Buffer.from('x')), Buffer.from('still serving'));
   t.is((await client.get(makeKey('ok', Buffer.from('x'))))?.toString(), 'still serving');
 });
+
+test('a kill -9 actor restarted on its data dir (new port, no --join) rejoins through its remembered members and serves its forks', async (t) => {
+  const a = await startActor(t, 'a', { deadAfterMs: DEAD_AFTER });
+  const b = await startActor(t, 'b', { join: [a.ep], deadAfterMs: DEAD_AFTER });
+  let c = await startActor(t, 'c', { join: [a.ep], deadAfterMs: DEAD_AFTER });
+  const client = await StoreClient.connect(a.ep, { retries: 20 });
+  t.teardown(() => client.close());
+  await until('c alive at a', async () => stateOf(await members(client, a.ep), 'c') === 'alive', 5000);
+  const key = makeKey('rs', Buffer.from('restart'));
+  const fork = client.map.lookup(key).fork;
+  t.is((await move(client, a.ep, fork, 'c')).code, 'OK');
+  await client.refreshMap();
+  await client.set(key, Buffer.from('before the crash'));
+  const inc = (await members(client, c.ep)).members.find((m) => m.id === 'c')!.incarnation;
+
+  c.proc.kill('SIGKILL');
+  await until('a marks c dead', async () => stateOf(await members(client, a.ep), 'c') === 'dead', DEAD_AFTER * 3);
+  const oldEp = c.ep;
+  c = await startActor(t, 'c', { dir: c.dir, deadAfterMs: DEAD_AFTER });
+  t.not(c.ep, oldEp);
+  await until('a and b see c alive at its new endpoint', async () => {
+    for (const x of [a, b]) {
+      const m = (await members(client, x.ep)).members.find((u) => u.id === 'c');
+      if (m?.state !== 'alive' || m.endpoint !== c.ep || m.incarnation <= inc) return false;
+    }
+    return true;
+  }, 10000);
+  await client.refreshMap();
+  t.is(client.members.get('c'), c.ep);
+  t.is((await client.get(key))?.toString(), 'before the crash');
+  await client.set(key, Buffer.from('after the restart'));
+  t.is((await client.get(key))?.toString(), 'after the restart');
+  const hs = await Promise.all([a, b, c].map((x) => history(client, x.ep)));
+  t.deepEqual(ownershipConflicts(hs), []);
+});
