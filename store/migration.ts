@@ -39,6 +39,8 @@ export class Migrations {
   private readonly outgoing = new Set<string>();
   /** Forks being imported (target side): fork -> move id. */
   private readonly incoming = new Map<string, string>();
+  /** Forced takeovers that did not yet reach a quorum: fenced here until a re-run completes them. */
+  private readonly takeovers = new Set<string>();
   /** Cut-overs with an unknown outcome (unanswered, or interrupted by a crash): their forks stay fenced. */
   private readonly intents: MoveIntents;
 
@@ -241,24 +243,26 @@ export class Migrations {
     const a = this.actor;
     const started = performance.now();
     const entry = a.map.get(fork)!;
-    if (entry.owner === a.id) throw new StoreError('BAD_REQUEST', `${a.id} already owns fork ${fork}`);
+    // Re-running a takeover that could not reach a quorum resumes it; anything else this actor owns is done.
+    const resume = entry.owner === a.id && this.takeovers.has(fork);
+    if (entry.owner === a.id && !resume) throw new StoreError('BAD_REQUEST', `${a.id} already owns fork ${fork}`);
     const owner = this.gossip.swim.get(entry.owner);
-    if (owner && owner.state !== 'dead') throw new StoreError('BAD_REQUEST', `owner ${entry.owner} of fork ${fork} is ${owner.state}; --force is only for a dead owner, use a live move`);
+    if (!resume && owner && owner.state !== 'dead') throw new StoreError('BAD_REQUEST', `owner ${entry.owner} of fork ${fork} is ${owner.state}; --force is only for a dead owner, use a live move`);
     a.fence(fork);
-    try {
+    this.takeovers.add(fork);
+    let next = entry;
+    if (!resume) {
       await a.dropFork(fork);
-      const next = { fork, owner: a.id, epoch: a.map.version + 1 };
+      next = { fork, owner: a.id, epoch: a.map.version + 1 };
       a.applyMap(withEntry(a.map, next));
-      const acks = 1 + (await this.broadcast([next]));
-      const quorum = this.gossip.swim.quorum();
-      if (acks < quorum) throw new StoreError('INTERNAL', `takeover of fork ${fork}: only ${acks} of the ${quorum} members needed adopted epoch ${next.epoch}; the fork stays fenced, retry the move`, true);
-      await new Promise((r) => setTimeout(r, this.gossip.swim.leaseMs + 100));
-      a.unfence(fork);
-      return { fork, from: entry.owner, to: a.id, epoch: next.epoch, keys: 0, rounds: 0, ms: Math.round(performance.now() - started) };
-    } catch (err) {
-      if (!a.owns(fork)) a.unfence(fork);
-      throw err;
     }
+    const acks = 1 + (await this.broadcast([next]));
+    const quorum = this.gossip.swim.quorum();
+    if (acks < quorum) throw new StoreError('INTERNAL', `takeover of fork ${fork}: only ${acks} of the ${quorum} members needed adopted epoch ${next.epoch}; the fork stays fenced here, run the same move again`, true);
+    await new Promise((r) => setTimeout(r, this.gossip.swim.leaseMs + 100));
+    this.takeovers.delete(fork);
+    a.unfence(fork);
+    return { fork, from: resume ? '?' : entry.owner, to: a.id, epoch: next.epoch, keys: 0, rounds: 0, ms: Math.round(performance.now() - started) };
   }
 
   /** Pushes entries to every alive peer; resolves with how many adopted them. */
