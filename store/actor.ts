@@ -97,6 +97,7 @@ export class StoreActor {
   private readonly sendQueue: Buffer[][] = [];
   private readonly bundlingPeers = new Set<string>();
   private wakeSender: (() => void) | null = null;
+  private wakeScheduled = false;
   private stopping = false;
   private done: Promise<void> | null = null;
   private rateTimer: NodeJS.Timeout | null = null;
@@ -308,21 +309,29 @@ export class StoreActor {
   }
 
   /**
-   * A message is [peer, request, request, ...]: clients bundle pipelined requests, one per frame,
-   * to amortise the per-message cost. Peers that bundle get their replies bundled too.
+   * A message is [peer, frame, frame, ...]; each frame holds one or more Avro Requests back to
+   * back: clients bundle pipelined requests to amortise the per-message and per-frame costs. A peer
+   * that bundles gets its replies bundled the same way (one frame of concatenated Replies).
    */
   private onMessage(frames: Buffer[]): void {
     const peer = frames[0]!;
-    if (frames.length > 2) this.bundlingPeers.add(peer.toString('latin1'));
+    let count = 0;
     for (let i = 1; i < frames.length; i++) {
-      let req: Request;
-      try {
-        req = RequestType.fromBuffer(frames[i]!) as Request;
-      } catch (err) {
-        this.enqueue(peer, this.errorReply(0, new StoreError('BAD_REQUEST', `frame of ${frames[i]!.length} bytes is not an Avro Request (schemas/store.ts): ${(err as Error).message}`)));
-        continue;
-      }
-      this.dispatch(req, peer);
+      const f = frames[i]!;
+      let pos = 0;
+      do {
+        let r: { value: unknown; offset: number };
+        try {
+          r = RequestType.decode(f, pos);
+          if (r.offset < 0) throw new Error('truncated');
+        } catch (err) {
+          this.enqueue(peer, this.errorReply(0, new StoreError('BAD_REQUEST', `frame of ${f.length} bytes is not an Avro Request (schemas/store.ts) at byte ${pos}: ${(err as Error).message}`)));
+          break;
+        }
+        pos = r.offset;
+        if (++count === 2) this.bundlingPeers.add(peer.toString('latin1'));
+        this.dispatch(r.value as Request, peer);
+      } while (pos < f.length);
     }
   }
 
@@ -383,9 +392,16 @@ export class StoreActor {
 
   private enqueue(peer: Buffer, buf: Buffer): void {
     this.sendQueue.push([peer, buf]);
-    const w = this.wakeSender;
-    this.wakeSender = null;
-    w?.();
+    // Wake the sender after this event-loop turn, so the replies of a whole burst go out bundled.
+    if (this.wakeSender && !this.wakeScheduled) {
+      this.wakeScheduled = true;
+      setImmediate(() => {
+        this.wakeScheduled = false;
+        const w = this.wakeSender;
+        this.wakeSender = null;
+        w?.();
+      });
+    }
   }
 
   private async sendLoop(): Promise<void> {
@@ -395,7 +411,7 @@ export class StoreActor {
         await new Promise<void>((r) => (this.wakeSender = r));
         continue;
       }
-      // One message per peer per round: [peer, reply, reply, ...] for bundling peers.
+      // One message per bundling peer per round: [peer, reply|reply|...] in a single frame.
       const round = this.sendQueue.splice(0, 8192);
       const out = new Map<string, Buffer[]>();
       const single: Buffer[][] = [];
@@ -409,7 +425,8 @@ export class StoreActor {
         if (frames) frames.push(buf!);
         else out.set(k, [peer!, buf!]);
       }
-      for (const msg of [...single, ...out.values()]) {
+      for (const frames of out.values()) single.push(frames.length > 2 ? [frames[0]!, Buffer.concat(frames.slice(1))] : frames);
+      for (const msg of single) {
         try {
           await this.router.send(msg);
         } catch {

@@ -74,7 +74,12 @@ export class StoreClient {
     const seeds = Array.isArray(endpoints) ? endpoints : [endpoints];
     if (!seeds.length) throw new Error('StoreClient.connect needs at least one member endpoint');
     const c = new StoreClient(seeds, opts, ForkMap.initial('?', 0));
-    await c.refreshMap();
+    try {
+      await c.refreshMap();
+    } catch (err) {
+      c.close(); // its sockets would keep the process alive
+      throw err;
+    }
     return c;
   }
 

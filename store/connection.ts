@@ -1,7 +1,7 @@
 // One client connection to one store actor: a DEALER socket with many requests in flight,
 // matched to replies by request id, each with its own timeout.
 import zmq from 'zeromq';
-import { decodeReply, encodeRequest, type Reply } from '../schemas/store.js';
+import { ReplyType, encodeRequest, type Reply } from '../schemas/store.js';
 
 export class TimeoutError extends Error {
   constructor(
@@ -20,8 +20,7 @@ interface Waiter {
 }
 
 let nextId = 1;
-/** A request the actor answers cheaply (ping, id 0 so the reply is ignored). */
-const NOOP = encodeRequest({ id: 0, cmd: 'ping', epoch: 0, body: Buffer.alloc(0) });
+
 /** Request ids are unique per client process (0 is reserved for replies to undecodable frames). */
 export function newRequestId(): number {
   const id = nextId;
@@ -42,6 +41,7 @@ export class Connection {
   private readonly waiters = new Map<number, Waiter>();
   private readonly queue: Buffer[] = [];
   private wake: (() => void) | null = null;
+  private wakeScheduled = false;
   private closed = false;
 
   constructor(
@@ -57,8 +57,6 @@ export class Connection {
       this.sock.curveSecretKey = kp.secretKey;
     }
     this.sock.connect(endpoint);
-    // A first message of two frames tells the actor this peer takes bundled replies.
-    this.queue.push(NOOP, NOOP);
     void this.receiveLoop();
     void this.sendLoop();
   }
@@ -78,9 +76,16 @@ export class Connection {
       }, timeoutMs);
       this.waiters.set(id, { resolve, reject, timer });
       this.queue.push(encodeRequest({ id, cmd, epoch, body }));
-      const w = this.wake;
-      this.wake = null;
-      w?.();
+      // Send after this event-loop turn: requests issued in one burst leave as one bundle.
+      if (this.wake && !this.wakeScheduled) {
+        this.wakeScheduled = true;
+        setImmediate(() => {
+          this.wakeScheduled = false;
+          const w = this.wake;
+          this.wake = null;
+          w?.();
+        });
+      }
     });
   }
 
@@ -90,11 +95,11 @@ export class Connection {
         await new Promise<void>((r) => (this.wake = r));
         continue;
       }
-      // Bundle every queued request into one message, one per frame (the actor replies in bundles too).
+      // Bundle every queued request into one frame, back to back (the actor replies likewise).
       let n = 0;
       let bytes = 0;
-      while (n < this.queue.length && n < 4096 && bytes < 8 * 1024 * 1024) bytes += this.queue[n++]!.length;
-      const msg = this.queue.splice(0, n);
+      while (n < this.queue.length && n < 8192 && bytes < 8 * 1024 * 1024) bytes += this.queue[n++]!.length;
+      const msg = n === 1 ? this.queue.shift()! : Buffer.concat(this.queue.splice(0, n), bytes);
       try {
         await this.sock.send(msg);
       } catch {
@@ -107,17 +112,22 @@ export class Connection {
     try {
       for await (const frames of this.sock) {
         for (const frame of frames) {
-          let rep: Reply;
-          try {
-            rep = decodeReply(frame);
-          } catch {
-            continue; // not a reply of ours; nothing to match it to
+          for (let pos = 0; pos < frame.length; ) {
+            let r: { value: unknown; offset: number };
+            try {
+              r = ReplyType.decode(frame, pos);
+            } catch {
+              break; // not a reply of ours; nothing to match it to
+            }
+            if (r.offset < 0) break;
+            pos = r.offset;
+            const rep = r.value as Reply;
+            const w = this.waiters.get(rep.id);
+            if (!w) continue; // late reply to a request that already timed out
+            this.waiters.delete(rep.id);
+            clearTimeout(w.timer);
+            w.resolve(rep);
           }
-          const w = this.waiters.get(rep.id);
-          if (!w) continue; // late reply to a request that already timed out, or to a NOOP
-          this.waiters.delete(rep.id);
-          clearTimeout(w.timer);
-          w.resolve(rep);
         }
       }
     } catch (err) {
