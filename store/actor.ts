@@ -294,6 +294,11 @@ export class StoreActor {
     }
     if (!failed) for (const [fork, chunk] of changes) for (const cb of this.watchers.get(fork) ?? []) cb(chunk);
     for (const w of waiters) w();
+    // A commit releases a whole group of replies: send them now, between incoming messages, so
+    // clients get acks while a long burst is still being applied.
+    const w = this.wakeSender;
+    this.wakeSender = null;
+    w?.();
   }
 
   private async receiveLoop(): Promise<void> {

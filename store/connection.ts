@@ -95,10 +95,11 @@ export class Connection {
         await new Promise<void>((r) => (this.wake = r));
         continue;
       }
-      // Bundle every queued request into one frame, back to back (the actor replies likewise).
+      // Bundle queued requests into one frame, back to back (the actor replies likewise); bounded, so
+      // the actor can commit and ack part of a long burst while the rest is still arriving.
       let n = 0;
       let bytes = 0;
-      while (n < this.queue.length && n < 8192 && bytes < 8 * 1024 * 1024) bytes += this.queue[n++]!.length;
+      while (n < this.queue.length && n < 512 && bytes < 4 * 1024 * 1024) bytes += this.queue[n++]!.length;
       const msg = n === 1 ? this.queue.shift()! : Buffer.concat(this.queue.splice(0, n), bytes);
       try {
         await this.sock.send(msg);
