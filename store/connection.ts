@@ -16,7 +16,9 @@ export class TimeoutError extends Error {
 interface Waiter {
   resolve: (r: Reply) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  cmd: string;
+  deadline: number;
+  timeoutMs: number;
 }
 
 let nextId = 1;
@@ -42,6 +44,7 @@ export class Connection {
   private readonly queue: Buffer[] = [];
   private wake: (() => void) | null = null;
   private wakeScheduled = false;
+  private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(
@@ -70,11 +73,9 @@ export class Connection {
     if (this.closed) return Promise.reject(new Error(`connection to ${this.endpoint} is closed`));
     const id = newRequestId();
     return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(id);
-        reject(new TimeoutError(this.endpoint, cmd, timeoutMs));
-      }, timeoutMs);
-      this.waiters.set(id, { resolve, reject, timer });
+      // One sweeping timer per connection, not one timer per request (timers cost more than a get).
+      this.waiters.set(id, { resolve, reject, cmd, deadline: performance.now() + timeoutMs, timeoutMs });
+      if (!this.sweeper) this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(100, timeoutMs / 4)));
       this.queue.push(encodeRequest({ id, cmd, epoch, body }));
       // Send after this event-loop turn: requests issued in one burst leave as one bundle.
       if (this.wake && !this.wakeScheduled) {
@@ -126,7 +127,6 @@ export class Connection {
             const w = this.waiters.get(rep.id);
             if (!w) continue; // late reply to a request that already timed out
             this.waiters.delete(rep.id);
-            clearTimeout(w.timer);
             w.resolve(rep);
           }
         }
@@ -136,12 +136,26 @@ export class Connection {
     }
   }
 
+  private sweep(): void {
+    const now = performance.now();
+    for (const [id, w] of this.waiters) {
+      if (w.deadline > now) continue;
+      this.waiters.delete(id);
+      w.reject(new TimeoutError(this.endpoint, w.cmd, w.timeoutMs));
+    }
+    if (!this.waiters.size && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+  }
+
   private failAll(err: Error): void {
     for (const [id, w] of this.waiters) {
-      clearTimeout(w.timer);
       w.reject(err);
       this.waiters.delete(id);
     }
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
   }
 
   close(): void {
