@@ -6,7 +6,8 @@
 // Values are BLOBs, except counters, which are SQLite INTEGERs (so increments are one UPSERT and
 // `typeof(value)` tells counters from bytes). The dedup table is keyed by (producer, seq) and
 // carries the routing bytes of the batch's first key (`anchor`), so a fork's dedup records are
-// found by range too and move with it.
+// found by anchor range and move with it. The table stays small (rows below each producer's
+// acknowledged floor are pruned), so the anchor needs no index: one B-tree insert per batch, not two.
 //
 // Writes go through group commit (see actor.ts): the actor opens one transaction, applies every
 // write request that arrives in one event-loop turn, commits once, then acknowledges them all.
@@ -39,7 +40,6 @@ export class ForkDb {
       CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS dedup (producer TEXT NOT NULL, seq INTEGER NOT NULL, anchor BLOB NOT NULL,
                                         PRIMARY KEY (producer, seq)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS dedup_anchor ON dedup(anchor);
     `);
     const p = (sql: string) => this.db.prepare(sql);
     this.s = {
