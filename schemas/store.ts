@@ -13,7 +13,7 @@ const ns = 'dbslm.store';
 export interface Request {
   id: number;
   cmd: string;
-  /** The fork-map version the client routed with (0 if unknown); informs redirects. */
+  /** The fork-map version the client routed with (0 if unknown); informational, actors do not act on it. */
   epoch: number;
   body: Buffer;
 }

@@ -228,7 +228,9 @@ const reset: CommandHandler = (_body, { actor }) => {
   let count = 0;
   for (const f of ownedForks(actor)) {
     actor.checkOwner(f, true);
-    count += actor.db.purge(Buffer.from(f.fork, 'hex'), true);
+    const prefix = Buffer.from(f.fork, 'hex');
+    if (actor.isWatched(f.fork)) for (const r of actor.db.iterate(prefix)) actor.noteChange(f.fork, r.key, undefined);
+    count += actor.db.purge(prefix, true);
   }
   return rep('reset', { count });
 };

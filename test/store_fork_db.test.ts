@@ -1,0 +1,63 @@
+// The actor's SQLite layer on its own: durability pragmas, counters vs bytes, savepoint atomicity,
+// dedup records by anchor range, range scans at the top of the key space.
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ForkDb, TypeMismatch } from '../store/fork_db.js';
+
+const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
+const b = (...xs: number[]) => Buffer.from(xs);
+
+test('durability maps to synchronous NORMAL / FULL in WAL mode', (t) => {
+  const n = new ForkDb(dir(), 'normal');
+  const f = new ForkDb(dir(), 'full');
+  t.teardown(() => (n.close(), f.close()));
+  t.is(n.db.pragma('journal_mode', { simple: true }), 'wal');
+  t.is(n.db.pragma('synchronous', { simple: true }), 1);
+  t.is(f.db.pragma('synchronous', { simple: true }), 2);
+});
+
+test('counters and bytes, savepoints, dedup by anchor, scans and purge', (t) => {
+  const db = new ForkDb(dir(), 'normal');
+  t.teardown(() => db.close());
+  db.begin();
+  db.incr(b(1, 2, 3, 4, 9), 5);
+  t.is(db.incrGet(b(1, 2, 3, 4, 9), -7), -2n);
+  db.set(b(1, 2, 3, 4, 8), b(0xaa));
+  t.throws(() => db.incr(b(1, 2, 3, 4, 8), 1), { instanceOf: TypeMismatch });
+  t.throws(() =>
+    db.atomic(() => {
+      db.set(b(1, 2, 3, 4, 7), b(1));
+      db.incr(b(1, 2, 3, 4, 8), 1);
+    }),
+  );
+  t.is(db.get(b(1, 2, 3, 4, 7)), undefined, 'the failed savepoint left nothing');
+  db.setCounter(b(0xff, 0xff, 0xff, 0xff, 1), 2n ** 62n);
+  db.incr(b(0xff, 0xff, 0xff, 0xff, 1), 1);
+  db.dedupRecord('p', 1, b(1, 2, 3, 4));
+  db.dedupRecord('p', 2, b(0xff, 0xff, 0xff, 0xff));
+  db.dedupRecord('q', 1, b(1, 2, 3, 5));
+  db.commit();
+
+  t.is(db.get(b(0xff, 0xff, 0xff, 0xff, 1)), 2n ** 62n + 1n, 'counters are exact 64-bit');
+  t.deepEqual(db.get(b(1, 2, 3, 4, 8)), b(0xaa));
+  t.true(db.dedupSeen('p', 2));
+  t.false(db.dedupSeen('p', 3));
+  t.deepEqual(db.dedupUnder(b(1)).map((d) => `${d.producer}/${d.seq}`).sort(), ['p/1', 'q/1']);
+  t.deepEqual(db.dedupUnder(b(0xff)).map((d) => `${d.producer}/${d.seq}`), ['p/2']);
+  db.dedupPrune('p', 2);
+  t.false(db.dedupSeen('p', 1));
+  t.true(db.dedupSeen('p', 2));
+
+  t.deepEqual(db.scan(b(0xff, 0xff), null, 10).map((r) => r.key), [b(0xff, 0xff, 0xff, 0xff, 1)]);
+  t.deepEqual(db.scan(b(1, 2, 3, 4), null, 1).map((r) => r.key), [b(1, 2, 3, 4, 8)]);
+  t.deepEqual(db.scan(b(1, 2, 3, 4), b(1, 2, 3, 4, 8), 5).map((r) => r.key), [b(1, 2, 3, 4, 9)]);
+  t.deepEqual(db.size(b(1)), { keys: 2, bytes: 5 + 1 + 5 + 8 });
+  t.deepEqual(db.branches(b(1), 5).map((x) => x.entries), [1, 1]);
+  db.begin();
+  t.is(db.purge(b(1), true), 2);
+  db.commit();
+  t.deepEqual(db.dedupUnder(b(1)), []);
+  t.is(db.size(b()).keys, 1);
+});
