@@ -135,3 +135,27 @@ test('a fork owned elsewhere gets a MOVED redirect with owner, endpoint and epoc
   t.true(unknown.message.includes('frobnicate'));
   t.true(err instanceof Error && !(err instanceof StoreReplyError)); // unknown to the client's schema table
 });
+
+test('--plugin loads model code that registers a reducer into the actor', async (t) => {
+  const { default: fs } = await import('node:fs');
+  const { default: path } = await import('node:path');
+  const { fileURLToPath, pathToFileURL } = await import('node:url');
+  const reducers = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'store', 'reducers.js')).href;
+  const dir = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'dbslm-'));
+  const plugin = path.join(dir, 'max_reducer.mjs');
+  fs.writeFileSync(
+    plugin,
+    `import { registerReducer } from ${JSON.stringify(reducers)};
+registerReducer('max', {
+  run(rows) { let m = 0n; for (const r of rows) if (typeof r.value === 'bigint' && r.value > m) m = r.value; return Buffer.from(m.toString()); },
+  combine(parts) { return Buffer.from(parts.map((p) => BigInt(p.toString())).reduce((a, b) => (a > b ? a : b), 0n).toString()); },
+});
+`,
+  );
+  const a = await spawnActor(t, 'a', { extra: ['--plugin', plugin] });
+  const c = await StoreClient.connect(a.ep, { timeoutMs: 5000 });
+  t.teardown(() => c.close());
+  await c.batch([3, 41, 7].map((d, i) => ({ op: 'incr' as const, key: makeKey('p', Buffer.from('ctx'), Buffer.from([i])), delta: d })));
+  t.is((await c.reduce('max', rangePrefix('p', Buffer.from('ctx')))).toString(), '41');
+  t.is((await c.raw(a.ep, 'reduce', T.reduce!.req.toBuffer({ name: 'min', prefix: Buffer.alloc(0), args: Buffer.alloc(0) }))).code, 'UNKNOWN_COMMAND');
+});
