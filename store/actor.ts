@@ -29,6 +29,7 @@ import { builtinCommands } from './commands.js';
 import { storedToWire, wireToStored } from './values.js';
 import path from 'node:path';
 import { StoreError } from './errors.js';
+import { DEFERRED_REPLY, IncrQueue } from './incr_queue.js';
 
 export { StoreError };
 
@@ -63,12 +64,16 @@ export type CommandHandler = (body: Buffer, ctx: RequestContext) => Buffer | Pro
 interface CommandSpec {
   handler: CommandHandler;
   write: boolean;
+  /** Built-in batch only: runs its own savepoint (so it can queue increments or flush the queue first). */
+  selfAtomic?: boolean;
 }
 type Pending = { peer: Buffer; id: number; buf: Buffer; write: boolean };
 type Watcher = (chunk: ForkChunk) => void;
 
 export class StoreActor {
   readonly db: ForkDb;
+  /** All-increment batches of the open transaction, applied in key order before anything else reads or commits. */
+  readonly incrQueue: IncrQueue;
   readonly router = new zmq.Router({ maxMessageSize: 64 * 1024 * 1024 + 1024 * 1024, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
@@ -111,8 +116,9 @@ export class StoreActor {
     this.maxKeyBytes = opts.maxKeyBytes ?? MAX_KEY_BYTES;
     this.maxValueBytes = opts.maxValueBytes ?? MAX_VALUE_BYTES;
     this.db = new ForkDb(opts.dataDir, opts.durability);
+    this.incrQueue = new IncrQueue(this.db);
     this.map = ForkMap.load(this.mapFile) ?? opts.initialMap ?? (opts.joining ? ForkMap.initial('', 0) : ForkMap.initial(opts.id));
-    for (const [name, spec] of Object.entries(builtinCommands)) this.registerCommand(name, spec.handler, { write: spec.write });
+    for (const [name, spec] of Object.entries(builtinCommands)) this.commands.set(name, { handler: spec.handler, write: spec.write, selfAtomic: spec.selfAtomic });
   }
 
   get id(): string {
@@ -193,6 +199,7 @@ export class StoreActor {
   }
 
   watchFork(fork: string, cb: Watcher): () => void {
+    this.incrQueue.flush(); // queued increments are applied unwatched; apply them before the watch starts
     let set = this.watchers.get(fork);
     if (!set) this.watchers.set(fork, (set = new Set()));
     set.add(cb);
@@ -223,6 +230,7 @@ export class StoreActor {
     let after: Buffer | null = null;
     let dedup = this.db.dedupUnder(prefix);
     for (;;) {
+      this.incrQueue.flush();
       const rows = this.db.scan(prefix, after, rowsPerChunk);
       const last = rows.length ? rows[rows.length - 1]!.key : Buffer.alloc(0);
       const done = rows.length < rowsPerChunk;
@@ -236,6 +244,7 @@ export class StoreActor {
 
   importChunk(chunk: ForkChunk): Promise<void> {
     this.openTxn();
+    this.incrQueue.flush();
     this.db.atomic(() => {
       for (const e of chunk.entries) {
         const v = wireToStored(e);
@@ -252,6 +261,7 @@ export class StoreActor {
 
   dropFork(fork: string): Promise<number> {
     this.openTxn();
+    this.incrQueue.flush();
     const n = this.db.purge(Buffer.from(fork, 'hex'), true);
     return this.afterCommit().then(() => n);
   }
@@ -276,6 +286,7 @@ export class StoreActor {
     if (!this.db.inTransaction) return;
     let failed: Error | null = null;
     try {
+      this.incrQueue.flush(); // its replies join `pending` before it is read below
       this.db.commit();
     } catch (err) {
       failed = err as Error;
@@ -351,33 +362,47 @@ export class StoreActor {
       return;
     }
     const ctx: RequestContext = { actor: this, req, peer };
+    // Queued increments apply before any other request, so it sees them (self-atomic handlers,
+    // i.e. batch, flush themselves outside their savepoint, or queue onto them).
+    if (!spec.selfAtomic) this.incrQueue.flush();
     let out: Buffer | Promise<Buffer>;
     try {
       if (spec.write) {
         this.openTxn();
-        const mark = new Map([...this.changes].map(([f, c]) => [f, [c.entries.length, c.dedup.length] as const]));
-        try {
-          out = this.db.atomic(() => spec.handler(req.body, ctx));
-        } catch (err) {
-          for (const [f, c] of this.changes) {
-            const [e, d] = mark.get(f) ?? [0, 0];
-            c.entries.length = e;
-            c.dedup.length = d;
-          }
-          throw err;
-        }
+        out = spec.selfAtomic ? spec.handler(req.body, ctx) : this.atomicWrite(() => spec.handler(req.body, ctx));
         this.opsInTxn++;
       } else out = spec.handler(req.body, ctx);
     } catch (err) {
       this.reply(peer, req.id, this.errorReply(req.id, err), spec.write);
       return;
     }
+    if (out === DEFERRED_REPLY) return; // the increment queue replies through settle()
     if (out instanceof Promise) {
       out.then(
         (body) => this.enqueue(peer, this.okReply(req.id, body)),
         (err) => this.enqueue(peer, this.errorReply(req.id, err)),
       );
     } else this.reply(peer, req.id, this.okReply(req.id, out), spec.write);
+  }
+
+  /** Run `fn` under a savepoint: on throw, undo its writes and the changes it noted, and rethrow. */
+  atomicWrite<T>(fn: () => T): T {
+    const mark = new Map([...this.changes].map(([f, c]) => [f, [c.entries.length, c.dedup.length] as const]));
+    try {
+      return this.db.atomic(fn);
+    } catch (err) {
+      for (const [f, c] of this.changes) {
+        const [e, d] = mark.get(f) ?? [0, 0];
+        c.entries.length = e;
+        c.dedup.length = d;
+      }
+      throw err;
+    }
+  }
+
+  /** Reply to a request whose handler returned DEFERRED_REPLY (sent after the commit, like any write). */
+  settle(ctx: RequestContext, err: unknown, body: Buffer): void {
+    this.reply(ctx.peer, ctx.req.id, err ? this.errorReply(ctx.req.id, err) : this.okReply(ctx.req.id, body), true);
   }
 
   /** Hold the reply until the open transaction commits (so nothing uncommitted is acknowledged or read). */

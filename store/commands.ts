@@ -9,6 +9,7 @@ import { TypeMismatch } from './fork_db.js';
 import { getReducer, reducerNames, type Row } from './reducers.js';
 import { storedToWire } from './values.js';
 import { StoreError } from './errors.js';
+import { DEFERRED_REPLY } from './incr_queue.js';
 import type { CommandHandler, RequestContext, StoreActor } from './actor.js';
 
 function decode<T>(type: avro.Type, body: Buffer, cmd: string): T {
@@ -92,26 +93,10 @@ const incr: CommandHandler = (body, { actor }) => {
   return rep('incr', { totals });
 };
 
-/**
- * The common batch, all increments: sum the deltas per key first, so a key repeated in the batch
- * costs one UPSERT (the batch is atomic, so nobody sees the intermediate totals anyway).
- */
-function incrAll(actor: StoreActor, f: ForkEntry, ops: BatchOp[]): void {
-  const sums = new Map<string, { key: Buffer; delta: number }>();
-  for (const op of ops) {
-    if (op.key.length < 4 || actor.map.lookup(op.key).fork !== f.fork) crossFork(actor, f, op.key);
-    if (op.key.length > actor.maxKeyBytes) throw new StoreError('TOO_LARGE', `key of ${op.key.length} bytes exceeds the ${actor.maxKeyBytes}-byte limit`);
-    checkDelta(op.delta);
-    const k = op.key.toString('latin1');
-    const s = sums.get(k);
-    if (s) s.delta += op.delta;
-    else sums.set(k, { key: op.key, delta: op.delta });
-  }
-  // Key order: neighbouring UPSERTs touch the same B-tree pages (about 2x faster than random order).
-  for (const { key, delta } of [...sums.values()].sort((a, b) => Buffer.compare(a.key, b.key))) {
-    checkDelta(delta);
-    typeError(() => actor.db.incr(key, delta));
-  }
+function checkIncrOp(actor: StoreActor, f: ForkEntry, op: BatchOp): void {
+  if (op.key.length < 4 || actor.map.lookup(op.key).fork !== f.fork) crossFork(actor, f, op.key);
+  if (op.key.length > actor.maxKeyBytes) throw new StoreError('TOO_LARGE', `key of ${op.key.length} bytes exceeds the ${actor.maxKeyBytes}-byte limit`);
+  checkDelta(op.delta);
 }
 
 function crossFork(actor: StoreActor, f: ForkEntry, key: Buffer): never {
@@ -121,17 +106,44 @@ function crossFork(actor: StoreActor, f: ForkEntry, key: Buffer): never {
 
 /** Producer floors already pruned, so the dedup table is trimmed every 256 seqs, not per batch. */
 const prunedFloor = new Map<string, number>();
+function pruneDedup(actor: StoreActor, producer: string, floor: number): void {
+  if (floor - (prunedFloor.get(producer) ?? 0) < 256) return;
+  actor.db.dedupPrune(producer, floor);
+  prunedFloor.set(producer, floor);
+}
 
-const batch: CommandHandler = (body, { actor }) => {
+const batch: CommandHandler = (body, ctx) => {
+  const { actor } = ctx;
   const b = req<{ producer: string; seq: number; floor: number; ops: BatchOp[] }>('batch', body);
   if (!b.producer) throw new StoreError('BAD_REQUEST', 'batch needs a producer id (any string unique to the producing process)');
   if (!b.ops.length) return rep('batch', { duplicate: false });
   const anchorKey = b.ops[0]!.key;
   const f = actor.route(anchorKey, true);
+  const settle = (err: unknown) => actor.settle(ctx, err instanceof TypeMismatch ? new StoreError('WRONG_TYPE', `incr: ${err.message}; delete it or use another key`) : err, rep('batch', { duplicate: false }));
+  const queued = actor.incrQueue.get(b.producer, b.seq);
+  if (queued) {
+    // Redelivered while the first copy waits in the queue: answer with the first copy's outcome.
+    queued.done.push((err) => (err ? settle(err) : actor.settle(ctx, null, rep('batch', { duplicate: true }))));
+    return DEFERRED_REPLY;
+  }
   if (actor.db.dedupSeen(b.producer, b.seq)) return rep('batch', { duplicate: true });
   const watched = actor.isWatched(f.fork);
-  if (!watched && b.ops.every((op) => op.op === OP_INCR)) incrAll(actor, f, b.ops);
-  else for (const op of b.ops) {
+  const anchor = anchorKey.subarray(0, 4);
+  actor.addTxnOps(b.ops.length - 1);
+  actor.ops.set(f.fork, (actor.ops.get(f.fork) ?? 0) + b.ops.length - 1);
+  pruneDedup(actor, b.producer, b.floor);
+  if (!watched && b.ops.every((op) => op.op === OP_INCR)) {
+    for (const op of b.ops) checkIncrOp(actor, f, op);
+    actor.incrQueue.add({ producer: b.producer, seq: b.seq, anchor, ops: b.ops, done: [settle] });
+    return DEFERRED_REPLY;
+  }
+  actor.incrQueue.flush(); // keep arrival order with the increments queued before this batch
+  actor.atomicWrite(() => applyOps(actor, f, watched, b, anchor));
+  return rep('batch', { duplicate: false });
+};
+
+function applyOps(actor: StoreActor, f: ForkEntry, watched: boolean, b: { producer: string; seq: number; ops: BatchOp[] }, anchor: Buffer): void {
+  for (const op of b.ops) {
     if (op.key.length < 4 || actor.map.lookup(op.key).fork !== f.fork) crossFork(actor, f, op.key);
     if (op.key.length > actor.maxKeyBytes) throw new StoreError('TOO_LARGE', `key of ${op.key.length} bytes exceeds the ${actor.maxKeyBytes}-byte limit`);
     if (op.op === OP_INCR) {
@@ -147,17 +159,9 @@ const batch: CommandHandler = (body, { actor }) => {
       actor.noteChange(f.fork, op.key, undefined);
     } else throw new StoreError('BAD_REQUEST', `batch op ${op.op} is not 0 (set), 1 (delete) or 2 (incr)`);
   }
-  const anchor = anchorKey.subarray(0, 4);
   actor.db.dedupRecord(b.producer, b.seq, anchor);
   actor.noteDedup(f.fork, b.producer, b.seq, anchor);
-  if (b.floor - (prunedFloor.get(b.producer) ?? 0) >= 256) {
-    actor.db.dedupPrune(b.producer, b.floor);
-    prunedFloor.set(b.producer, b.floor);
-  }
-  actor.ops.set(f.fork, (actor.ops.get(f.fork) ?? 0) + b.ops.length - 1);
-  actor.addTxnOps(b.ops.length - 1);
-  return rep('batch', { duplicate: false });
-};
+}
 
 const get: CommandHandler = (body, { actor }) => {
   const { keys } = req<{ keys: Buffer[] }>('get', body);
@@ -276,13 +280,13 @@ const stop: CommandHandler = (_body, ctx: RequestContext) => {
   return rep('stop', {});
 };
 
-export const builtinCommands: Record<string, { handler: CommandHandler; write: boolean }> = {
+export const builtinCommands: Record<string, { handler: CommandHandler; write: boolean; selfAtomic?: boolean }> = {
   ping: { handler: ping, write: false },
   get: { handler: get, write: false },
   set: { handler: set, write: true },
   delete: { handler: del, write: true },
   incr: { handler: incr, write: true },
-  batch: { handler: batch, write: true },
+  batch: { handler: batch, write: true, selfAtomic: true },
   scan: { handler: scan, write: false },
   reduce: { handler: reduce, write: false },
   summary: { handler: summary, write: false },

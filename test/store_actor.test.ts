@@ -159,3 +159,30 @@ registerReducer('max', {
   t.is((await c.reduce('max', rangePrefix('p', Buffer.from('ctx')))).toString(), '41');
   t.is((await c.raw(a.ep, 'reduce', T.reduce!.req.toBuffer({ name: 'min', prefix: Buffer.alloc(0), args: Buffer.alloc(0) }))).code, 'UNKNOWN_COMMAND');
 });
+
+test('increment batches queued in one group commit: a bad one fails alone, a redelivered one counts once', async (t) => {
+  const a = await spawnActor(t, 'a');
+  const c = await StoreClient.connect(a.ep, { timeoutMs: 5000 });
+  t.teardown(() => c.close());
+  const key = (r: string) => makeKey('q', Buffer.from('ctx'), Buffer.from(r));
+  await c.set(key('bytes'), Buffer.from('not a counter'));
+  const batch = (seq: number, ops: [string, number][]) =>
+    T.batch!.req.toBuffer({ producer: 'q', seq, floor: 0, ops: ops.map(([r, delta]) => ({ op: 2, key: key(r), value: Buffer.alloc(0), delta })) });
+  // Sent without awaiting in between: they leave in one bundle and land in one transaction.
+  const reps = await Promise.all([
+    c.raw(a.ep, 'batch', batch(1, [['k1', 1], ['k2', 1]])),
+    c.raw(a.ep, 'batch', batch(2, [['k1', 5], ['bytes', 1]])),
+    c.raw(a.ep, 'batch', batch(3, [['k2', 10], ['k3', 2], ['k3', 2]])),
+    c.raw(a.ep, 'batch', batch(1, [['k1', 1], ['k2', 1]])),
+    c.raw(a.ep, 'get', T.get!.req.toBuffer({ keys: [key('k2')] })),
+  ]);
+  t.deepEqual(reps.map((r) => r.code), ['OK', 'WRONG_TYPE', 'OK', 'OK', 'OK']);
+  t.deepEqual(reps.filter((r) => r.code === 'OK' && r.body.length === 1).map((r) => (T.batch!.rep.fromBuffer(r.body) as { duplicate: boolean }).duplicate), [false, false, true]);
+  const seen = T.get!.rep.fromBuffer(reps[4]!.body) as { values: { kind: number; data: Buffer }[] };
+  t.is(seen.values[0]!.data.readBigInt64LE(0), 11n, 'a read after queued increments sees them');
+  t.deepEqual(await c.multiGet([key('k1'), key('k2'), key('k3'), key('bytes')]), [1n, 11n, 4n, Buffer.from('not a counter')]);
+  // The failed batch was not recorded: once fixed, the same seq applies.
+  await c.delete([key('bytes')]);
+  t.is((await c.raw(a.ep, 'batch', batch(2, [['k1', 5], ['bytes', 1]]))).code, 'OK');
+  t.deepEqual(await c.multiGet([key('k1'), key('bytes')]), [6n, 1n]);
+});
