@@ -90,7 +90,7 @@ async function workloads(label: string, c: StoreClient): Promise<void> {
   // Batched increments: each call carries 2000 increments of distinct keys (20 contexts x 100
   // followers, so ~20 fork-local batches), as the counting stage sends them; acknowledged only after
   // the actor's group commit. Distinct keys: the actor sums repeated keys of a batch, which would flatter.
-  const incr = await measure('batched increments', 'incr', 8, async (i) => {
+  const incr = await measure('batched increments', 'incr', 32, async (i) => {
     const ops: ClientOp[] = [];
     for (let j = 0; j < 2000; j++) ops.push({ op: 'incr', key: key((i * 20 + (j % 20)) % CONTEXTS, Math.floor(j / 20)), delta: 1 });
     await c.batch(ops);
