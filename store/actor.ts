@@ -30,6 +30,8 @@ import { storedToWire, wireToStored } from './values.js';
 import path from 'node:path';
 import { StoreError } from './errors.js';
 import { DEFERRED_REPLY, IncrQueue } from './incr_queue.js';
+import { ChangeLog, type Watcher } from './change_log.js';
+import { ReplySender } from './reply_sender.js';
 
 export { StoreError };
 
@@ -68,7 +70,6 @@ interface CommandSpec {
   selfAtomic?: boolean;
 }
 type Pending = { peer: Buffer; id: number; buf: Buffer; write: boolean };
-type Watcher = (chunk: ForkChunk) => void;
 
 export class StoreActor {
   readonly db: ForkDb;
@@ -87,11 +88,10 @@ export class StoreActor {
   private readonly fenced = new Set<string>();
   /** (cluster) Consulted before every write: a non-null error refuses it (store/cluster.ts: the write lease). */
   writeGate: ((fork: string) => StoreError | null) | null = null;
-  private readonly watchers = new Map<string, Set<Watcher>>();
+  private readonly changeLog = new ChangeLog();
+  private readonly sender = new ReplySender(this.router);
   private readonly mapListeners = new Set<(map: ForkMap) => void>();
   private pending: Pending[] = [];
-  /** Changes of watched forks in the open transaction, keyed by fork. */
-  changes = new Map<string, ForkChunk>();
   private commitWaiters: (() => void)[] = [];
   private commitScheduled = false;
   private opsInTxn = 0;
@@ -99,10 +99,6 @@ export class StoreActor {
   addTxnOps(n: number): void {
     this.opsInTxn += n;
   }
-  private readonly sendQueue: Buffer[][] = [];
-  private readonly bundlingPeers = new Set<string>();
-  private wakeSender: (() => void) | null = null;
-  private wakeScheduled = false;
   private stopping = false;
   private done: Promise<void> | null = null;
   private rateTimer: NodeJS.Timeout | null = null;
@@ -141,7 +137,7 @@ export class StoreActor {
     this.members.set(this.id, this.endpoint);
     this.map.persist(this.mapFile);
     this.rateTimer = setInterval(() => this.sampleRates(), 1000).unref();
-    this.done = Promise.all([this.receiveLoop(), this.sendLoop()]).then(() => undefined);
+    this.done = Promise.all([this.receiveLoop(), this.sender.run()]).then(() => undefined);
     return this.endpoint;
   }
 
@@ -200,29 +196,17 @@ export class StoreActor {
 
   watchFork(fork: string, cb: Watcher): () => void {
     this.incrQueue.flush(); // queued increments are applied unwatched; apply them before the watch starts
-    let set = this.watchers.get(fork);
-    if (!set) this.watchers.set(fork, (set = new Set()));
-    set.add(cb);
-    return () => {
-      set.delete(cb);
-      if (!set.size) this.watchers.delete(fork);
-    };
+    return this.changeLog.watch(fork, cb);
   }
   isWatched(fork: string): boolean {
-    return this.watchers.has(fork);
+    return this.changeLog.isWatched(fork);
   }
-  /** Record a committed-to-be change of a watched fork (called by write handlers). */
+  /** Note a write to a watched fork (write handlers call this for every row they change). */
   noteChange(fork: string, key: Buffer, value: Buffer | bigint | undefined): void {
-    if (!this.watchers.has(fork)) return;
-    this.changeChunk(fork).entries.push({ key, ...storedToWire(value) });
+    this.changeLog.note(fork, key, value);
   }
   noteDedup(fork: string, producer: string, seq: number, anchor: Buffer): void {
-    if (this.watchers.has(fork)) this.changeChunk(fork).dedup.push({ producer, seq, anchor });
-  }
-  private changeChunk(fork: string): ForkChunk {
-    let c = this.changes.get(fork);
-    if (!c) this.changes.set(fork, (c = { fork, entries: [], dedup: [], last: Buffer.alloc(0), done: false }));
-    return c;
+    this.changeLog.noteDedup(fork, producer, seq, anchor);
   }
 
   async *exportFork(fork: string, rowsPerChunk = 4096): AsyncGenerator<ForkChunk> {
@@ -293,23 +277,19 @@ export class StoreActor {
       this.db.rollback();
     }
     const pending = this.pending;
-    const changes = this.changes;
     const waiters = this.commitWaiters;
     this.pending = [];
-    this.changes = new Map();
     this.commitWaiters = [];
     this.opsInTxn = 0;
     for (const p of pending) {
       if (failed && p.write) this.enqueue(p.peer, this.errorReply(p.id, new StoreError('INTERNAL', `commit failed, nothing of this request was stored: ${failed.message}`, true)));
       else this.enqueue(p.peer, p.buf);
     }
-    if (!failed) for (const [fork, chunk] of changes) for (const cb of this.watchers.get(fork) ?? []) cb(chunk);
+    this.changeLog.publish(!failed);
     for (const w of waiters) w();
     // A commit releases a whole group of replies: send them now, between incoming messages, so
     // clients get acks while a long burst is still being applied.
-    const w = this.wakeSender;
-    this.wakeSender = null;
-    w?.();
+    this.sender.wakeNow();
   }
 
   private async receiveLoop(): Promise<void> {
@@ -345,7 +325,7 @@ export class StoreActor {
           break;
         }
         pos = r.offset;
-        if (++count === 2) this.bundlingPeers.add(peer.toString('latin1'));
+        if (++count === 2) this.sender.markBundling(peer);
         this.dispatch(r.value as Request, peer);
       } while (pos < f.length);
     }
@@ -387,15 +367,11 @@ export class StoreActor {
 
   /** Run `fn` under a savepoint: on throw, undo its writes and the changes it noted, and rethrow. */
   atomicWrite<T>(fn: () => T): T {
-    const mark = new Map([...this.changes].map(([f, c]) => [f, [c.entries.length, c.dedup.length] as const]));
+    const mark = this.changeLog.mark();
     try {
       return this.db.atomic(fn);
     } catch (err) {
-      for (const [f, c] of this.changes) {
-        const [e, d] = mark.get(f) ?? [0, 0];
-        c.entries.length = e;
-        c.dedup.length = d;
-      }
+      this.changeLog.rollback(mark);
       throw err;
     }
   }
@@ -421,50 +397,7 @@ export class StoreActor {
   }
 
   private enqueue(peer: Buffer, buf: Buffer): void {
-    this.sendQueue.push([peer, buf]);
-    // Wake the sender after this event-loop turn, so the replies of a whole burst go out bundled.
-    if (this.wakeSender && !this.wakeScheduled) {
-      this.wakeScheduled = true;
-      setImmediate(() => {
-        this.wakeScheduled = false;
-        const w = this.wakeSender;
-        this.wakeSender = null;
-        w?.();
-      });
-    }
-  }
-
-  private async sendLoop(): Promise<void> {
-    for (;;) {
-      if (!this.sendQueue.length) {
-        if (this.stopping) return;
-        await new Promise<void>((r) => (this.wakeSender = r));
-        continue;
-      }
-      // One message per bundling peer per round: [peer, reply|reply|...] in a single frame.
-      const round = this.sendQueue.splice(0, 8192);
-      const out = new Map<string, Buffer[]>();
-      const single: Buffer[][] = [];
-      for (const [peer, buf] of round) {
-        const k = peer!.toString('latin1');
-        if (!this.bundlingPeers.has(k)) {
-          single.push([peer!, buf!]);
-          continue;
-        }
-        const frames = out.get(k);
-        if (frames) frames.push(buf!);
-        else out.set(k, [peer!, buf!]);
-      }
-      for (const frames of out.values()) single.push(frames.length > 2 ? [frames[0]!, Buffer.concat(frames.slice(1))] : frames);
-      for (const msg of single) {
-        try {
-          await this.router.send(msg);
-        } catch {
-          if (this.router.closed) return;
-          // A reply to a peer that vanished is dropped; the client retries by its own timeout.
-        }
-      }
-    }
+    this.sender.push(peer, buf);
   }
 
   private sampleRates(): void {
@@ -481,8 +414,8 @@ export class StoreActor {
     if (this.rateTimer) clearInterval(this.rateTimer);
     this.commit();
     const until = Date.now() + 2000;
-    while (this.sendQueue.length && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-    this.wakeSender?.();
+    this.sender.stop();
+    while (this.sender.queued && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
     this.router.close();
     await this.done?.catch(() => undefined);
     this.db.close();
