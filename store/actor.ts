@@ -346,9 +346,11 @@ export class StoreActor {
     // i.e. batch, flush themselves outside their savepoint, or queue onto them).
     if (!spec.selfAtomic) this.incrQueue.flush();
     let out: Buffer | Promise<Buffer>;
+    // Reads join the group transaction too: inside one, a point read costs a fraction of an
+    // autocommit read (no per-statement WAL snapshot), and their replies leave with the group.
+    this.openTxn();
     try {
       if (spec.write) {
-        this.openTxn();
         out = spec.selfAtomic ? spec.handler(req.body, ctx) : this.atomicWrite(() => spec.handler(req.body, ctx));
         this.opsInTxn++;
       } else out = spec.handler(req.body, ctx);
