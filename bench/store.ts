@@ -15,9 +15,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const DURABILITY = process.env.BENCH_DURABILITY ?? 'normal';
 const children: ChildProcess[] = [];
 
-async function startActor(id: string, join: string[] = []): Promise<string> {
+async function startActor(id: string, join: string[] = [], durability = DURABILITY): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-bench-'));
-  const args = [ACTOR_MAIN, '--id', id, '--data', dir, '--durability', DURABILITY, ...join.flatMap((j) => ['--join', j])];
+  const args = [ACTOR_MAIN, '--id', id, '--data', dir, '--durability', durability, ...join.flatMap((j) => ['--join', j])];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(proc);
   return new Promise((resolve, reject) => {
@@ -85,8 +85,8 @@ const ctx = (n: number) => Buffer.from(`context-${n}`);
 const KEYS = Array.from({ length: CONTEXTS }, (_, c) => Array.from({ length: FOLLOWERS }, (_, f) => makeKey('bench', ctx(c), Buffer.from(`w${f}`))));
 const key = (c: number, f: number) => KEYS[c]![f]!;
 
-async function workloads(label: string, c: StoreClient): Promise<void> {
-  console.log(`\n${label} (durability=${DURABILITY}, ${SECONDS}s per workload, one client process)`);
+async function workloads(label: string, c: StoreClient, durability = DURABILITY, onlyIncrements = false): Promise<void> {
+  console.log(`\n${label} (durability=${durability}, ${SECONDS}s per workload, one client process)`);
   // Batched increments: each call carries 2000 increments of distinct keys (20 contexts x 100
   // followers, so ~20 fork-local batches), as the counting stage sends them; acknowledged only after
   // the actor's group commit. Distinct keys: the actor sums repeated keys of a batch, which would flatter.
@@ -97,6 +97,7 @@ async function workloads(label: string, c: StoreClient): Promise<void> {
     return ops.length;
   });
   report(incr, 'target >= 500k/s per actor durable; cheetah-db 72k sets/s (no durability)');
+  if (onlyIncrements) return;
   const gets = await measure('pipelined point gets (256 in flight)', 'get', 256, async (i) => {
     await c.get(key((i * 31) % CONTEXTS, i % FOLLOWERS));
     return 1;
@@ -119,6 +120,12 @@ async function main(): Promise<void> {
   const a = await startActor('a');
   let c = await StoreClient.connect(a, { timeoutMs: 30000 });
   await workloads('1 actor', c);
+  c.close();
+  stopAll();
+
+  const af = await startActor('a', [], 'full');
+  c = await StoreClient.connect(af, { timeoutMs: 30000 });
+  await workloads('1 actor, fsync per commit', c, 'full', true);
   c.close();
   stopAll();
 
