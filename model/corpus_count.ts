@@ -21,7 +21,6 @@ function grow(a: Float64Array, size: number): Float64Array {
 
 export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: number, total: number) => void): NgramCounts {
   const trie = new NgramTrie(Math.min(ids.length * order, ids.length * 2 + 1024));
-  let raw: Float64Array = new Float64Array(trie.capacity);
   let cont: Float64Array = new Float64Array(trie.capacity);
   let prev = new Int32Array(order + 1);
   let cur = new Int32Array(order + 1);
@@ -34,16 +33,12 @@ export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: 
     const top = inSentence < order ? inSentence : order;
     cur[0] = ROOT;
     for (let k = 1; k <= top; k++) {
-      let node = trie.findOrInsertOrder(k, prev[k - 1], w, cur[k - 1]);
+      let node = trie.countOrder(k, prev[k - 1], w, cur[k - 1]);
       if (node < 0) {
         node = -node - 1;
-        if (trie.capacity !== raw.length) {
-          raw = grow(raw, trie.capacity);
-          cont = grow(cont, trie.capacity);
-        }
+        if (trie.capacity !== cont.length) cont = grow(cont, trie.capacity);
         cont[cur[k - 1]]++;
       }
-      raw[node]++;
       cur[k] = node;
     }
     const t = prev;
@@ -51,10 +46,8 @@ export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: 
     cur = t;
     if (onProgress && (i & (step - 1)) === 0) onProgress(i, ids.length);
   }
-  if (trie.capacity !== raw.length) {
-    raw = grow(raw, trie.capacity);
-    cont = grow(cont, trie.capacity);
-  }
+  if (trie.capacity !== cont.length) cont = grow(cont, trie.capacity);
+  const raw = trie.slotCounts();
   cont[ROOT] = 0;
   return { order, trie, raw, cont };
 }

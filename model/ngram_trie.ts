@@ -9,7 +9,10 @@
 
 export const ROOT = 0;
 const EMPTY = -1;
-/** Slot layout: [parent, word, node, unused]: one 16-byte slot, four to a cache line. */
+/**
+ * Slot layout: [parent, word, node, count]: one 16-byte slot, four to a cache line. The count is
+ * the occurrence count kept by `countOrder`, next to the key the probe already brought in.
+ */
 export const STRIDE = 4;
 
 function growInt32(a: Int32Array, size: number): Int32Array {
@@ -78,6 +81,10 @@ export class NgramTrie {
 
   /** findOrInsert for a parent of known order k - 1: hot loops know k and skip a memory load. */
   findOrInsertOrder(k: number, parent: number, word: number, suffix: number): number {
+    return this.probe(k, parent, word, suffix, 0);
+  }
+
+  private probe(k: number, parent: number, word: number, suffix: number, add: number): number {
     while (k >= this.tables.length) this.addOrder();
     const slots = this.tables[k];
     const mask = this.masks[k];
@@ -95,12 +102,34 @@ export class NgramTrie {
         slots[at] = parent;
         slots[at + 1] = word;
         slots[at + 2] = node;
+        slots[at + 3] = add;
         if (++this.used[k] * 2 > mask) this.growSlots(k);
         return -node - 1;
       }
-      if (p === parent && slots[at + 1] === word) return slots[at + 2];
+      if (p === parent && slots[at + 1] === word) {
+        slots[at + 3] += add;
+        return slots[at + 2];
+      }
       i = (i + 1) & mask;
     }
+  }
+
+  /**
+   * findOrInsertOrder that also counts one occurrence in the slot: counting then touches one
+   * cache line per n-gram instead of two (the slot, then a count array indexed by node).
+   */
+  countOrder(k: number, parent: number, word: number, suffix: number): number {
+    return this.probe(k, parent, word, suffix, 1);
+  }
+
+  /** The counts kept by countOrder, by node. */
+  slotCounts(): Float64Array {
+    const out = new Float64Array(this.capacity);
+    for (let k = 1; k < this.tables.length; k++) {
+      const slots = this.tables[k];
+      for (let at = 0; at < slots.length; at += STRIDE) if (slots[at] !== EMPTY) out[slots[at + 2]] = slots[at + 3];
+    }
+    return out;
   }
 
   /** The node of the word sequence `ids`, or -1. */
@@ -160,6 +189,7 @@ export class NgramTrie {
       slots[i * STRIDE] = parent;
       slots[i * STRIDE + 1] = word;
       slots[i * STRIDE + 2] = old[at + 2];
+      slots[i * STRIDE + 3] = old[at + 3];
     }
     this.tables[k] = slots;
     this.masks[k] = mask;
