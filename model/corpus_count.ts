@@ -20,7 +20,9 @@ function grow(a: Float64Array, size: number): Float64Array {
 }
 
 export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: number, total: number) => void): NgramCounts {
-  const trie = new NgramTrie(Math.min(ids.length * order, ids.length * 2 + 1024));
+  // Distinct n-grams grow far slower than tokens on real text, so node arrays start at most at
+  // 2M entries and double as needed rather than being sized for the worst case up front.
+  const trie = new NgramTrie(Math.min(ids.length * order, 1 << 21));
   let cont: Float64Array = new Float64Array(trie.capacity);
   let prev = new Int32Array(order + 1);
   let cur = new Int32Array(order + 1);
