@@ -295,8 +295,9 @@ export class StoreActor {
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.router) {
-        this.onMessage(frames);
-        if (this.opsInTxn >= (this.opts.commitEveryOps ?? 16384)) this.commit();
+        // After a big bundle, commit and reply at once rather than after draining the socket:
+        // the client then works on these replies while this actor applies the next bundle.
+        if (this.onMessage(frames) >= 64 || this.opsInTxn >= (this.opts.commitEveryOps ?? 16384)) this.commit();
         if (this.stopping) break;
       }
     } catch (err) {
@@ -309,7 +310,7 @@ export class StoreActor {
    * back: clients bundle pipelined requests to amortise the per-message and per-frame costs. A peer
    * that bundles gets its replies bundled the same way (one frame of concatenated Replies).
    */
-  private onMessage(frames: Buffer[]): void {
+  private onMessage(frames: Buffer[]): number {
     const peer = frames[0]!;
     let count = 0;
     for (let i = 1; i < frames.length; i++) {
@@ -329,6 +330,7 @@ export class StoreActor {
         this.dispatch(r.value as Request, peer);
       } while (pos < f.length);
     }
+    return count;
   }
 
   private dispatch(req: Request, peer: Buffer): void {
