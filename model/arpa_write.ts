@@ -23,7 +23,7 @@ class ByteSink {
   constructor(readonly chunk: number) {
     this.buf = Buffer.allocUnsafe(chunk + 4096);
   }
-  /** Room for `n` more bytes is guaranteed while pos < chunk; callers flush between entries. */
+  /** True once a chunk's worth is written; callers take() between entries. */
   full(): boolean {
     return this.pos >= this.chunk;
   }
@@ -31,15 +31,6 @@ class ByteSink {
     const out = Buffer.from(this.buf.subarray(0, this.pos));
     this.pos = 0;
     return out;
-  }
-  bytes(b: Uint8Array): void {
-    if (this.pos + b.length > this.buf.length) this.grow(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-  byte(c: number): void {
-    if (this.pos === this.buf.length) this.grow(1);
-    this.buf[this.pos++] = c;
   }
   ascii(s: string): void {
     this.pos += this.buf.write(s, this.pos, 'latin1');
@@ -62,7 +53,10 @@ class ByteSink {
  */
 function writeFloat32(sink: ByteSink, v: number): void {
   sink.ensure(40);
-  if (v === 0) return sink.byte(ZERO);
+  if (v === 0) {
+    sink.buf[sink.pos++] = ZERO;
+    return;
+  }
   const f = Math.fround(v);
   const a = f < 0 ? -f : f;
   const e = Math.floor(Math.log10(a));
@@ -82,35 +76,37 @@ function writeFloat32(sink: ByteSink, v: number): void {
     if (Math.fround(back) === a) break;
     if (p === 9) return sink.ascii(formatFloat32(v));
   }
-  // Drop trailing zero digits below the decimal point.
-  while (x > 0 && m % 10 === 0) {
-    m /= 10;
+  // Drop trailing zero digits below the decimal point. m < 1e9 < 2^31, so int maths is exact.
+  let t = m | 0;
+  while (x > 0 && t % 10 === 0) {
+    t = (t / 10) | 0;
     x--;
   }
-  if (f < 0) sink.byte(MINUS);
-  let digits = 0;
-  for (let t = m; t >= 1; t = Math.floor(t / 10)) digits++;
-  if (digits === 0) digits = 1;
+  let digits = 1;
+  for (let u = (t / 10) | 0; u > 0; u = (u / 10) | 0) digits++;
+  const buf = sink.buf;
+  let pos = sink.pos;
+  if (f < 0) buf[pos++] = MINUS;
   const intDigits = digits - x; // digits before the point; <= 0 means "0.00ddd"
   if (intDigits <= 0) {
-    sink.byte(ZERO);
-    sink.byte(DOT);
-    for (let i = 0; i < -intDigits; i++) sink.byte(ZERO);
+    buf[pos++] = ZERO;
+    buf[pos++] = DOT;
+    for (let i = 0; i < -intDigits; i++) buf[pos++] = ZERO;
   }
-  const start = sink.pos + (intDigits > 0 && x > 0 ? 1 : 0);
-  const end = start + digits;
-  let t = m;
-  for (let i = end - 1; i >= start; i--) {
-    sink.buf[i] = ZERO + (t % 10);
-    t = Math.floor(t / 10);
+  // Digits are written from the last, stepping over the point's place.
+  const dot = intDigits > 0 && x > 0 ? pos + intDigits : -1;
+  const end = pos + digits + (dot >= 0 ? 1 : 0);
+  for (let i = end - 1; i >= pos; i--) {
+    if (i === dot) {
+      buf[i] = DOT;
+      continue;
+    }
+    buf[i] = ZERO + (t % 10);
+    t = (t / 10) | 0;
   }
-  if (intDigits > 0 && x > 0) {
-    // Shift the integer part left by one to open the decimal point.
-    sink.buf.copy(sink.buf, sink.pos, start, start + intDigits);
-    sink.buf[sink.pos + intDigits] = DOT;
-  }
-  sink.pos = end;
-  for (let i = 0; i < -x; i++) sink.byte(ZERO);
+  pos = end;
+  for (let i = 0; i < -x; i++) buf[pos++] = ZERO;
+  sink.pos = pos;
 }
 
 /** The same text as a string (for tests, messages and the rare out-of-range value). */
@@ -194,21 +190,35 @@ export function* formatEntries(t: ArpaTables, k: number, from: number, to: numbe
   const emit = (n: number): void => {
     if (Number.isNaN(logProb[n])) return;
     writeFloat32(sink, logProb[n]);
-    sink.byte(TAB);
     let m = n;
-    for (let i = k - 1; i >= 0; i--, m = parent[m]) path[i] = word[m];
+    let length = 0;
+    for (let i = k - 1; i >= 0; i--, m = parent[m]) {
+      path[i] = word[m];
+      length += wordBytes[path[i]].length;
+    }
+    // Room for the whole entry once, then plain indexed writes.
+    sink.ensure(length + k + 48);
+    const buf = sink.buf;
+    let pos = sink.pos;
+    buf[pos++] = TAB;
     for (let i = 0; i < k; i++) {
-      if (i > 0) sink.byte(SPACE);
+      if (i > 0) buf[pos++] = SPACE;
       const b = wordBytes[path[i]];
       // Byte loop: Buffer#set costs more than the copy itself for words of a few bytes.
-      if (b.length < 24) for (let j = 0; j < b.length; j++) sink.byte(b[j]);
-      else sink.bytes(b);
+      if (b.length < 24) for (let j = 0; j < b.length; j++) buf[pos++] = b[j];
+      else {
+        buf.set(b, pos);
+        pos += b.length;
+      }
     }
     if (k < order) {
-      sink.byte(TAB);
+      buf[pos++] = TAB;
+      sink.pos = pos;
       writeFloat32(sink, path[k - 1] === EOS ? 0 : backoff[n]);
+      pos = sink.pos;
     }
-    sink.byte(NL);
+    sink.buf[pos++] = NL;
+    sink.pos = pos;
   };
   if (k === 1) {
     for (let i = from; i < to; i++) {

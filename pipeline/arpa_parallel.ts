@@ -40,7 +40,18 @@ export class ArpaWriter {
     const mid = worker ? Math.floor(tables.size * LOWER_SHARE) : tables.size;
     let upper: Promise<Buffer[][]> = Promise.resolve([]);
     if (worker) {
-      const job: ArpaFormatJob = { tables, ranges: [] };
+      // Posting a typed array clones its whole buffer, and the trie's buffers are sized by
+      // capacity, not content: trimmed copies halve what crosses to the worker.
+      const n = tables.size;
+      const trimmed = {
+        ...tables,
+        parent: tables.parent.slice(0, n),
+        word: tables.word.slice(0, n),
+        nodeOrder: tables.nodeOrder.slice(0, n),
+        logProb: tables.logProb.slice(0, n),
+        backoff: tables.backoff.slice(0, n),
+      };
+      const job: ArpaFormatJob = { tables: trimmed, ranges: [] };
       for (let k = 2; k <= lm.order; k++) job.ranges.push([k, mid, tables.size]);
       upper = new Promise((resolve, reject) => {
         worker.once('message', (parts: Uint8Array[][]) => resolve(parts.map((p) => p.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)))));
