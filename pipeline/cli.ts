@@ -2,7 +2,7 @@
 // The dbslm command line. Each command lives in its own module; this file only wires them.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { storeCommand } from '../store/cli.js';
+import type { CommandModule } from 'yargs';
 import { buildCommand } from './commands/build.js';
 import { pplCommand } from './commands/ppl.js';
 import { sampleCommand } from './commands/sample.js';
@@ -12,6 +12,14 @@ import { STDIN_ARG } from './inputs.js';
 
 // yargs drops a bare "-" positional, so it is renamed before parsing to mean standard input.
 const argv = hideBin(process.argv).map((a) => (a === '-' ? STDIN_ARG : a));
+
+// The store pulls in ZeroMQ and SQLite (0.1 s of start-up), so it loads only for `dbslm store`;
+// other commands list it by name with the same description.
+const STORE_DESCRIBE = 'Sharded trie store: start actors, read and write keys, inspect forks';
+const storeCommand: CommandModule =
+  argv.find((a) => !a.startsWith('-')) === 'store'
+    ? (await import('../store/cli.js')).storeCommand
+    : { command: 'store <command>', describe: STORE_DESCRIBE, handler: () => {} };
 
 await yargs(argv)
   .scriptName('dbslm')

@@ -186,7 +186,7 @@ const status: CommandModule<object, StatusArgs> = {
 
 export const storeCommand: CommandModule = {
   command: 'store <command>',
-  describe: 'Sharded trie store: start actors, read and write keys, inspect forks',
+  describe: 'Sharded trie store: start actors, read and write keys, inspect forks', // also in pipeline/cli.ts
   builder: (y) => {
     let b = y
       .command(start as unknown as CommandModule)
