@@ -3,29 +3,11 @@
 // cluster layer (store/cli_cluster.ts).
 import type { Argv, CommandModule } from 'yargs';
 import { runActor, startOptions, type StartArgs } from './actor_main.js';
-import { StoreClient, type Value } from './client.js';
+import type { StoreClient, Value } from './client.js';
+import { connectOpt, withClient, type ConnectArgs } from './cli_client.js';
 import { clusterCommands, printClusterStatus } from './cli_cluster.js';
 import { formatKey, makeKey, parseTextKey, rangePrefix, textKey } from './keys.js';
 
-const connectOpt = {
-  connect: { type: 'string', demandOption: true, describe: 'Endpoint of any store member, e.g. tcp://127.0.0.1:5555' },
-  timeout: { type: 'number', default: 10000, describe: 'Reply timeout in ms' },
-} as const;
-type ConnectArgs = { connect: string; timeout: number };
-
-/** Run `fn` with a connected client; errors become one line on stderr and exit code 1. */
-async function withClient(args: ConnectArgs, fn: (c: StoreClient) => Promise<void>): Promise<void> {
-  let c: StoreClient | null = null;
-  try {
-    c = await StoreClient.connect(args.connect, { timeoutMs: args.timeout, retries: 1 });
-    await fn(c);
-  } catch (err) {
-    process.stderr.write(`dbslm store: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  } finally {
-    c?.close();
-  }
-}
 
 /** Counters print as decimal; UTF-8 text as is; other bytes as 0x-hex. */
 export function formatValue(v: Value): string {

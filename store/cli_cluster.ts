@@ -2,30 +2,13 @@
 // its yargs CommandModules to this list; store/cli.ts registers whatever is here.
 import type { Argv, CommandModule } from 'yargs';
 import { CLUSTER_COMMAND_TYPES } from '../schemas/cluster.js';
-import { StoreClient } from './client.js';
+import type { StoreClient } from './client.js';
+import { connectOpt, withClient, type ConnectArgs } from './cli_client.js';
 import { clusterView, formatStatus, planFromView, statusJson, type Move } from './rebalance.js';
 
 const T = CLUSTER_COMMAND_TYPES;
 const out = (line: string) => process.stdout.write(line + '\n');
 
-const connectOpt = {
-  connect: { type: 'string', demandOption: true, describe: 'Endpoint of any store member, e.g. tcp://127.0.0.1:5555' },
-  timeout: { type: 'number', default: 10000, describe: 'Reply timeout in ms for quick requests (a move may take longer)' },
-} as const;
-type ConnectArgs = { connect: string; timeout: number };
-
-async function withClient(args: ConnectArgs, fn: (c: StoreClient) => Promise<void>): Promise<void> {
-  let c: StoreClient | null = null;
-  try {
-    c = await StoreClient.connect(args.connect, { timeoutMs: args.timeout, retries: 1 });
-    await fn(c);
-  } catch (err) {
-    process.stderr.write(`dbslm store: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  } finally {
-    c?.close();
-  }
-}
 
 interface MoveResult { fork: string; from: string; to: string; epoch: number; keys: number; rounds: number; ms: number }
 
