@@ -13,11 +13,14 @@ import { makeKey, rangePrefix } from '../store/keys.js';
 const ACTOR_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'store', 'actor_main.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const DURABILITY = process.env.BENCH_DURABILITY ?? 'normal';
+// Node flags for the actor processes, e.g. BENCH_ACTOR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'
+// (NODE_OPTIONS refuses --cpu-prof).
+const ACTOR_NODE_ARGS = (process.env.BENCH_ACTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const children: ChildProcess[] = [];
 
 async function startActor(id: string, join: string[] = [], durability = DURABILITY): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-bench-'));
-  const args = [ACTOR_MAIN, '--id', id, '--data', dir, '--durability', durability, ...join.flatMap((j) => ['--join', j])];
+  const args = [...ACTOR_NODE_ARGS, ACTOR_MAIN, '--id', id, '--data', dir, '--durability', durability, ...join.flatMap((j) => ['--join', j])];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(proc);
   return new Promise((resolve, reject) => {

@@ -22,9 +22,14 @@ export type StoredValue = Buffer | bigint;
 
 export class TypeMismatch extends Error {}
 
+/** Rows per multi-row increment statement (measured: 16 to 256 all within a few % of 64). */
+const INCR_ROWS = 64;
+
 export class ForkDb {
   readonly db: Database.Database;
   private readonly s;
+  /** Multi-row increment statements by row count (see incrMany). */
+  private readonly incrN = new Map<number, Database.Statement>();
 
   constructor(
     readonly dir: string,
@@ -122,6 +127,40 @@ export class ForkDb {
   /** Add `delta` to a counter (created at 0); throws TypeMismatch if the key holds bytes. */
   incr(key: Buffer, delta: number | bigint): void {
     if (this.s.incr.run(key, delta).changes === 0) throw new TypeMismatch(`key 0x${key.toString('hex')} holds bytes, not a counter`);
+  }
+  /**
+   * Add `deltas[i]` to counter `keys[i]` for every i, INCR_ROWS rows per statement (one call into
+   * SQLite per 64 rows instead of per row: ~25% less time per increment). True when every row was
+   * applied; false when some key holds bytes (the caller rolls back its savepoint and finds it).
+   */
+  incrMany(keys: Buffer[], deltas: number[]): boolean {
+    const n = keys.length;
+    let i = 0;
+    if (n >= INCR_ROWS) {
+      const st = this.incrStatement(INCR_ROWS);
+      const args = new Array<Buffer | number>(2 * INCR_ROWS);
+      for (; i + INCR_ROWS <= n; i += INCR_ROWS) {
+        for (let j = 0; j < INCR_ROWS; j++) {
+          args[2 * j] = keys[i + j]!;
+          args[2 * j + 1] = deltas[i + j]!;
+        }
+        if (st.run(args).changes !== INCR_ROWS) return false;
+      }
+    }
+    for (; i < n; i++) if (this.s.incr.run(keys[i]!, deltas[i]!).changes === 0) return false;
+    return true;
+  }
+  private incrStatement(rows: number): Database.Statement {
+    let st = this.incrN.get(rows);
+    if (!st) {
+      // Keys of one statement must be distinct (the caller sums repeats): a row whose DO UPDATE
+      // WHERE fails (bytes) is not counted in `changes`, which is how a mismatch shows.
+      const values = Array.from({ length: rows }, () => '(?, CAST(? AS INTEGER))').join(', ');
+      st = this.db.prepare(`INSERT INTO kv (key, value) VALUES ${values}
+                            ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'`);
+      this.incrN.set(rows, st);
+    }
+    return st;
   }
   /** Like incr, returning the new total. */
   incrGet(key: Buffer, delta: number | bigint): bigint {

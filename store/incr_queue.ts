@@ -68,25 +68,34 @@ export class IncrQueue {
   }
 
   private applyAll(batches: QueuedBatch[]): boolean {
-    const sums = new Map<string, { key: Buffer; delta: number }>();
+    // Sum per key under its latin1 string (byte order = string order), then sort the strings with
+    // `<`: several times cheaper than sorting Buffers with Buffer.compare (a native call per comparison).
+    const index = new Map<string, number>();
+    const names: string[] = [];
+    const keys: Buffer[] = [];
+    const deltas: number[] = [];
     for (const b of batches) {
       for (const op of b.ops) {
         const k = op.key.toString('latin1');
-        const s = sums.get(k);
-        if (s) s.delta += op.delta;
-        else sums.set(k, { key: op.key, delta: op.delta });
+        const at = index.get(k);
+        if (at === undefined) {
+          index.set(k, keys.length);
+          names.push(k);
+          keys.push(op.key);
+          deltas.push(op.delta);
+        } else deltas[at]! += op.delta;
       }
     }
-    const sorted = [...sums.values()].sort((x, y) => Buffer.compare(x.key, y.key));
+    const order = names.map((_, i) => i).sort((x, y) => (names[x]! < names[y]! ? -1 : 1));
+    const sortedKeys = order.map((i) => keys[i]!);
+    const sortedDeltas = order.map((i) => deltas[i]!);
+    for (const d of sortedDeltas) if (!Number.isSafeInteger(d)) return false; // redone batch by batch: only the bad one fails
     try {
-      this.db.atomic(() => {
-        for (const { key, delta } of sorted) {
-          if (!Number.isSafeInteger(delta)) throw new RangeError('summed delta outside the safe integer range');
-          this.db.incr(key, delta);
-        }
+      return this.db.atomic(() => {
+        if (!this.db.incrMany(sortedKeys, sortedDeltas)) throw new Error('a key holds bytes');
         for (const b of batches) this.db.dedupRecord(b.producer, b.seq, b.anchor);
+        return true;
       });
-      return true;
     } catch {
       return false;
     }

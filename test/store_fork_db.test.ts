@@ -61,3 +61,19 @@ test('counters and bytes, savepoints, dedup by anchor, scans and purge', (t) => 
   t.deepEqual(db.dedupUnder(b(1)), []);
   t.is(db.size(b()).keys, 1);
 });
+
+test('incrMany: multi-row increments create and add, and report a key holding bytes', (t) => {
+  const db = new ForkDb(dir(), 'normal');
+  t.teardown(() => db.close());
+  const keys = Array.from({ length: 150 }, (_, i) => b(1, 2, 3, 4, i >> 8, i & 255));
+  db.begin();
+  t.true(db.incrMany(keys, keys.map((_, i) => i + 1)));
+  t.true(db.incrMany(keys, keys.map(() => -1)));
+  for (const i of [0, 63, 64, 127, 128, 149]) t.is(db.get(keys[i]!), BigInt(i), `key ${i}`);
+  db.set(keys[70]!, b(0xaa)); // in the second 64-row statement
+  db.set(keys[140]!, b(0xbb)); // in the single-row tail
+  t.false(db.atomic(() => db.incrMany(keys.slice(0, 128), keys.slice(0, 128).map(() => 1))));
+  t.false(db.incrMany(keys.slice(128), keys.slice(128).map(() => 1)));
+  t.deepEqual(db.get(keys[70]!), b(0xaa), 'bytes are never overwritten by an increment');
+  db.commit();
+});
