@@ -241,6 +241,9 @@ export const COMMAND_TYPES: Record<string, { req: avro.Type; rep: avro.Type }> =
             },
           },
         },
+        // All-increment batches may come packed instead of as `ops` (one or the other, not both):
+        // per increment u32le(len(key)) | key | i64le(delta); see store/packed_incrs.ts.
+        { name: 'incrs', type: 'bytes', default: '' },
       ],
     }),
     rep: t({ type: 'record', name: ns2('BatchRep'), fields: [{ name: 'duplicate', type: 'boolean' }] }),

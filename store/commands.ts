@@ -10,6 +10,7 @@ import { getReducer, reducerNames, type Row } from './reducers.js';
 import { storedToWire } from './values.js';
 import { StoreError } from './errors.js';
 import { DEFERRED_REPLY } from './incr_queue.js';
+import { unpackIncrs } from './packed_incrs.js';
 import type { CommandHandler, RequestContext, StoreActor } from './actor.js';
 
 function decode<T>(type: avro.Type, body: Buffer, cmd: string): T {
@@ -56,6 +57,7 @@ function* rowsOfOwned(actor: StoreActor, prefix: Buffer): Generator<Row> {
 }
 
 type KV = { key: Buffer; value: Buffer };
+const EMPTY = Buffer.alloc(0);
 type KD = { key: Buffer; delta: number };
 
 const set: CommandHandler = (body, { actor }) => {
@@ -93,10 +95,10 @@ const incr: CommandHandler = (body, { actor }) => {
   return rep('incr', { totals });
 };
 
-function checkIncrOp(actor: StoreActor, f: ForkEntry, op: BatchOp): void {
-  if (op.key.length < 4 || actor.map.lookup(op.key).fork !== f.fork) crossFork(actor, f, op.key);
-  if (op.key.length > actor.maxKeyBytes) throw new StoreError('TOO_LARGE', `key of ${op.key.length} bytes exceeds the ${actor.maxKeyBytes}-byte limit`);
-  checkDelta(op.delta);
+function checkIncr(actor: StoreActor, f: ForkEntry, key: Buffer, delta: number): void {
+  if (key.length < 4 || actor.map.lookup(key).fork !== f.fork) crossFork(actor, f, key);
+  if (key.length > actor.maxKeyBytes) throw new StoreError('TOO_LARGE', `key of ${key.length} bytes exceeds the ${actor.maxKeyBytes}-byte limit`);
+  checkDelta(delta);
 }
 
 function crossFork(actor: StoreActor, f: ForkEntry, key: Buffer): never {
@@ -114,10 +116,13 @@ function pruneDedup(actor: StoreActor, producer: string, floor: number): void {
 
 const batch: CommandHandler = (body, ctx) => {
   const { actor } = ctx;
-  const b = req<{ producer: string; seq: number; floor: number; ops: BatchOp[] }>('batch', body);
+  const b = req<{ producer: string; seq: number; floor: number; ops: BatchOp[]; incrs: Buffer }>('batch', body);
   if (!b.producer) throw new StoreError('BAD_REQUEST', 'batch needs a producer id (any string unique to the producing process)');
-  if (!b.ops.length) return rep('batch', { duplicate: false });
-  const anchorKey = b.ops[0]!.key;
+  if (b.incrs.length && b.ops.length) throw new StoreError('BAD_REQUEST', 'batch carries both ops and packed incrs; send one or the other');
+  const packed = b.incrs.length ? unpackIncrs(b.incrs) : null;
+  const n = packed ? packed.keys.length : b.ops.length;
+  if (!n) return rep('batch', { duplicate: false });
+  const anchorKey = packed ? packed.keys[0]! : b.ops[0]!.key;
   const f = actor.route(anchorKey, true);
   const settle = (err: unknown) => actor.settle(ctx, err instanceof TypeMismatch ? new StoreError('WRONG_TYPE', `incr: ${err.message}; delete it or use another key`) : err, rep('batch', { duplicate: false }));
   const queued = actor.incrQueue.get(b.producer, b.seq);
@@ -129,16 +134,19 @@ const batch: CommandHandler = (body, ctx) => {
   if (actor.db.dedupSeen(b.producer, b.seq)) return rep('batch', { duplicate: true });
   const watched = actor.isWatched(f.fork);
   const anchor = anchorKey.subarray(0, 4);
-  actor.addTxnOps(b.ops.length - 1);
-  actor.ops.set(f.fork, (actor.ops.get(f.fork) ?? 0) + b.ops.length - 1);
+  actor.addTxnOps(n - 1);
+  actor.ops.set(f.fork, (actor.ops.get(f.fork) ?? 0) + n - 1);
   pruneDedup(actor, b.producer, b.floor);
-  if (!watched && b.ops.every((op) => op.op === OP_INCR)) {
-    for (const op of b.ops) checkIncrOp(actor, f, op);
-    actor.incrQueue.add({ producer: b.producer, seq: b.seq, anchor, ops: b.ops, done: [settle] });
+  if (!watched && (packed || b.ops.every((op) => op.op === OP_INCR))) {
+    const keys = packed ? packed.keys : b.ops.map((op) => op.key);
+    const deltas = packed ? packed.deltas : b.ops.map((op) => op.delta);
+    for (let i = 0; i < n; i++) checkIncr(actor, f, keys[i]!, deltas[i]!);
+    actor.incrQueue.add({ producer: b.producer, seq: b.seq, anchor, keys, deltas, done: [settle] });
     return DEFERRED_REPLY;
   }
+  const ops = packed ? packed.keys.map((key, i) => ({ op: OP_INCR, key, value: EMPTY, delta: packed.deltas[i]! })) : b.ops;
   actor.incrQueue.flush(); // keep arrival order with the increments queued before this batch
-  actor.atomicWrite(() => applyOps(actor, f, watched, b, anchor));
+  actor.atomicWrite(() => applyOps(actor, f, watched, { producer: b.producer, seq: b.seq, ops }, anchor));
   return rep('batch', { duplicate: false });
 };
 

@@ -8,7 +8,6 @@
 // holds bytes, a sum leaves the safe range), it rolls back and applies the batches one by one in
 // arrival order, each under its own savepoint, so only the bad ones fail, exactly as without the
 // queue. Replies are still sent only after the commit.
-import type { BatchOp } from '../schemas/store.js';
 import type { ForkDb } from './fork_db.js';
 
 /** What a handler returns when its reply will come later, from the queue. */
@@ -18,7 +17,8 @@ export interface QueuedBatch {
   producer: string;
   seq: number;
   anchor: Buffer;
-  ops: BatchOp[];
+  keys: Buffer[];
+  deltas: number[];
   /** Called once applied (err null) or refused; several if the batch was redelivered meanwhile. */
   done: ((err: unknown) => void)[];
 }
@@ -57,7 +57,7 @@ export class IncrQueue {
       let err: unknown = null;
       try {
         this.db.atomic(() => {
-          for (const op of b.ops) this.db.incr(op.key, op.delta);
+          for (let i = 0; i < b.keys.length; i++) this.db.incr(b.keys[i]!, b.deltas[i]!);
           this.db.dedupRecord(b.producer, b.seq, b.anchor);
         });
       } catch (e) {
@@ -75,15 +75,16 @@ export class IncrQueue {
     const keys: Buffer[] = [];
     const deltas: number[] = [];
     for (const b of batches) {
-      for (const op of b.ops) {
-        const k = op.key.toString('latin1');
+      for (let i = 0; i < b.keys.length; i++) {
+        const key = b.keys[i]!;
+        const k = key.toString('latin1');
         const at = index.get(k);
         if (at === undefined) {
           index.set(k, keys.length);
           names.push(k);
-          keys.push(op.key);
-          deltas.push(op.delta);
-        } else deltas[at]! += op.delta;
+          keys.push(key);
+          deltas.push(b.deltas[i]!);
+        } else deltas[at]! += b.deltas[i]!;
       }
     }
     const order = names.map((_, i) => i).sort((x, y) => (names[x]! < names[y]! ? -1 : 1));
