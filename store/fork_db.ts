@@ -44,6 +44,11 @@ export class ForkDb {
     // NORMAL: a commit is in the OS once it returns (survives a process crash); FULL: fsync per commit (power loss).
     this.db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('cache_size = -65536');
+    // Checkpoint every 8192 WAL pages (128 MiB) instead of 1000: dense increment commits rewrite most
+    // leaf pages each time, and a checkpoint copies each page once however many commits changed it,
+    // so rarer checkpoints copy less (~5% more increments/s). Durability is the WAL's: unchanged.
+    // The cost is a WAL of up to ~128 MiB on disk, read back once when the actor restarts.
+    this.db.pragma('wal_autocheckpoint = 8192');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS dedup (producer TEXT NOT NULL, seq INTEGER NOT NULL, anchor BLOB NOT NULL,

@@ -16,6 +16,7 @@ test('durability maps to synchronous NORMAL / FULL in WAL mode', (t) => {
   t.is(n.db.pragma('journal_mode', { simple: true }), 'wal');
   t.is(n.db.pragma('synchronous', { simple: true }), 1);
   t.is(f.db.pragma('synchronous', { simple: true }), 2);
+  t.is(n.db.pragma('wal_autocheckpoint', { simple: true }), 8192);
 });
 
 test('counters and bytes, savepoints, dedup by anchor, scans and purge', (t) => {
