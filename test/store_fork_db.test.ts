@@ -78,3 +78,17 @@ test('incrMany: multi-row increments create and add, and report a key holding by
   t.deepEqual(db.get(keys[70]!), b(0xaa), 'bytes are never overwritten by an increment');
   db.commit();
 });
+
+test('the database is held exclusively: a second opener of the same data dir is refused, and gets it after close', (t) => {
+  const d = dir();
+  const first = new ForkDb(d, 'normal');
+  t.is(first.db.pragma('locking_mode', { simple: true }), 'exclusive');
+  first.begin();
+  first.incr(b(1, 2, 3, 4, 1), 41);
+  first.commit();
+  t.throws(() => new ForkDb(d, 'normal'), { message: /store\.db is locked by another process: is another store actor running with this --data dir\?/ });
+  first.close();
+  const second = new ForkDb(d, 'normal');
+  t.teardown(() => second.close());
+  t.is(second.get(b(1, 2, 3, 4, 1)), 41n);
+});
