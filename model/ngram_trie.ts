@@ -13,7 +13,7 @@ const EMPTY = -1;
  * Slot layout: [parent, word, node, count]: one 16-byte slot, four to a cache line. The count is
  * the occurrence count kept by `countOrder`, next to the key the probe already brought in.
  */
-export const STRIDE = 4;
+const STRIDE = 4;
 
 function growInt32(a: Int32Array, size: number): Int32Array {
   const b = new Int32Array(size);

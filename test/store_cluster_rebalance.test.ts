@@ -89,7 +89,7 @@ test('store rebalance prints a plan, --apply runs it live, and status shows memb
 test('a fork of large values moves in frames under the 64 MiB limit', async (t) => {
   t.timeout(120000);
   const a = await startActor(t, 'a');
-  const b = await startActor(t, 'b', { join: [a.ep] });
+  await startActor(t, 'b', { join: [a.ep] }); // the move's target
   const client = await StoreClient.connect(a.ep, { retries: 20, timeoutMs: 30000 });
   t.teardown(() => client.close());
   await until('b alive at a', async () => stateOf(await members(client, a.ep), 'b') === 'alive', 10000);
