@@ -12,7 +12,7 @@ export interface LanguageModel {
   logProb: Float64Array;
   /** log10 backoff of each node as a context; 0 where the model stores none. */
   backoff: Float64Array;
-  /** unigramNode[wordId]: the node of the unigram, so scoring skips one hash probe per word. */
+  /** unigramNode[wordId]: the node of the unigram, or -1 (lookups skip one hash probe per word). */
   unigramNode: Int32Array;
 }
 

@@ -2,10 +2,11 @@
 // node. Node ids are dense and global across orders; node 0 is the root (the empty context).
 // Because a node is always created after its parent and after its suffix (the n-gram minus its
 // first word), id order is a valid processing order for every bottom-up computation, which lets
-// counting, smoothing and querying share this one structure with no sorting.
+// counting, smoothing, ARPA loading, sampling and Top-K share this one structure with no sorting.
+// (Scoring copies the model into per-order probing tables, query_index.ts, built from this trie.)
 //
-// Typed arrays rather than Maps of strings: a Map of 1.8M string keys costs ~10x the memory and
-// time of these flat arrays (see bench/build.ts).
+// Typed arrays rather than Maps of strings: a Map of 1.8M string keys costs far more memory and
+// time than these flat arrays.
 
 export const ROOT = 0;
 const EMPTY = -1;
