@@ -1,43 +1,14 @@
 // `npm run bench:store`: throughput and latency of real store actors on loopback, 1 then 3 actors.
 // Prints batched increments (durable: acknowledged after the group commit), pipelined point gets,
 // multi-gets and scans, next to the cheetah-db figures and the issue-3 targets.
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startActor, stopAll } from './actor_procs.js';
 import { StoreClient, type ClientOp } from '../store/client.js';
 import { ForkMap } from '../store/fork_map.js';
 import { makeKey, rangePrefix } from '../store/keys.js';
 
-const ACTOR_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'store', 'actor_main.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const DURABILITY = process.env.BENCH_DURABILITY ?? 'normal';
-// Node flags for the actor processes, e.g. BENCH_ACTOR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'
-// (NODE_OPTIONS refuses --cpu-prof).
-const ACTOR_NODE_ARGS = (process.env.BENCH_ACTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const children: ChildProcess[] = [];
-
-async function startActor(id: string, join: string[] = [], durability = DURABILITY): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-bench-'));
-  const args = [...ACTOR_NODE_ARGS, ACTOR_MAIN, '--id', id, '--data', dir, '--durability', durability, ...join.flatMap((j) => ['--join', j])];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(proc);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /^listening (\S+)$/m.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.on('exit', (code) => reject(new Error(`actor ${id} exited with ${code}`)));
-  });
-}
-
-function stopAll(): void {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGTERM');
-}
-process.on('exit', stopAll);
 
 function pct(xs: number[], p: number): number {
   if (!xs.length) return NaN;
@@ -122,21 +93,21 @@ async function workloads(label: string, c: StoreClient, durability = DURABILITY,
 }
 
 async function main(): Promise<void> {
-  const a = await startActor('a');
+  const a = await startActor('a', { durability: DURABILITY });
   let c = await StoreClient.connect(a, { timeoutMs: 30000 });
   await workloads('1 actor', c);
   c.close();
   stopAll();
 
-  const af = await startActor('a', [], 'full');
+  const af = await startActor('a', { durability: 'full' });
   c = await StoreClient.connect(af, { timeoutMs: 30000 });
   await workloads('1 actor, fsync per commit', c, 'full', true);
   c.close();
   stopAll();
 
-  const a3 = await startActor('a');
-  const b3 = await startActor('b', [a3]);
-  const c3 = await startActor('c', [a3]);
+  const a3 = await startActor('a', { durability: DURABILITY });
+  const b3 = await startActor('b', { join: [a3], durability: DURABILITY });
+  const c3 = await startActor('c', { join: [a3], durability: DURABILITY });
   c = await StoreClient.connect(a3, { timeoutMs: 30000 });
   // Spread the forks round-robin (the actors are empty, so no data has to move).
   const owners = ['a', 'b', 'c'];

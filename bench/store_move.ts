@@ -1,33 +1,11 @@
 // `node dist/bench/store_move.js`: how fast a live fork move runs, idle and under writes to the moving fork, and how
 // long writers stall on the fence. Two real actors on loopback; figures only, no assertions.
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startActor } from './actor_procs.js';
 import { CLUSTER_COMMAND_TYPES as T } from '../schemas/cluster.js';
 import { StoreClient } from '../store/client.js';
 import { makeKey } from '../store/keys.js';
 
-const ACTOR_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'store', 'actor_main.js');
 const KEYS = Number(process.env.BENCH_MOVE_KEYS ?? 100000);
-const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
-
-async function startActor(id: string, join: string[] = []): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-bench-'));
-  const proc = spawn(process.execPath, [ACTOR_MAIN, '--id', id, '--data', dir, ...join.flatMap((j) => ['--join', j])], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(proc);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /^listening (\S+)$/m.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.on('exit', (code) => reject(new Error(`actor ${id} exited with ${code}`)));
-  });
-}
 
 async function move(c: StoreClient, ep: string, fork: string, to: string): Promise<{ ms: number; keys: number; rounds: number }> {
   const rep = await c.raw(ep, 'move', T.move!.req.toBuffer({ fork, to, force: false }), 300000);
@@ -36,7 +14,7 @@ async function move(c: StoreClient, ep: string, fork: string, to: string): Promi
 }
 
 const a = await startActor('a');
-const b = await startActor('b', [a]);
+const b = await startActor('b', { join: [a] });
 const c = await StoreClient.connect(a, { retries: 50 });
 await new Promise((r) => setTimeout(r, 1000));
 

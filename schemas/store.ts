@@ -382,3 +382,22 @@ export function encodeReply(rep: Reply): Buffer {
 export function decodeReply(buf: Buffer): Reply {
   return ReplyType.fromBuffer(buf) as Reply;
 }
+
+/**
+ * The Replies of one frame, which may hold several back to back (the actor bundles replies to
+ * peers that bundle requests). Stops at the first undecodable byte: nothing after it can be
+ * matched to a request.
+ */
+export function* repliesIn(frame: Buffer): Generator<Reply> {
+  for (let pos = 0; pos < frame.length; ) {
+    let r: { value: unknown; offset: number };
+    try {
+      r = ReplyType.decode(frame, pos);
+    } catch {
+      return;
+    }
+    if (r.offset < 0) return;
+    pos = r.offset;
+    yield r.value as Reply;
+  }
+}

@@ -1,7 +1,7 @@
 // One client connection to one store actor: a DEALER socket with many requests in flight,
 // matched to replies by request id, each with its own timeout.
 import zmq from 'zeromq';
-import { ReplyType, encodeRequest, type Reply } from '../schemas/store.js';
+import { encodeRequest, repliesIn, type Reply } from '../schemas/store.js';
 
 export class TimeoutError extends Error {
   constructor(
@@ -121,16 +121,7 @@ export class Connection {
     try {
       for await (const frames of this.sock) {
         for (const frame of frames) {
-          for (let pos = 0; pos < frame.length; ) {
-            let r: { value: unknown; offset: number };
-            try {
-              r = ReplyType.decode(frame, pos);
-            } catch {
-              break; // not a reply of ours; nothing to match it to
-            }
-            if (r.offset < 0) break;
-            pos = r.offset;
-            const rep = r.value as Reply;
+          for (const rep of repliesIn(frame)) {
             const w = this.waiters.get(rep.id);
             if (!w) continue; // late reply to a request that already timed out
             this.waiters.delete(rep.id);

@@ -1,7 +1,7 @@
 // Actor-to-actor requests for gossip and fork moves: one DEALER per peer endpoint, speaking the store envelope
 // (schemas/store.ts) to the peer's ROUTER, with request ids, per-request timeouts and no retries of its own.
 import { Dealer } from 'zeromq';
-import { ReplyType, encodeRequest, type Reply } from '../schemas/store.js';
+import { encodeRequest, repliesIn, type Reply } from '../schemas/store.js';
 
 interface Pending { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
 interface Link { sock: Dealer; pending: Map<number, Pending>; sending: Promise<void> }
@@ -69,16 +69,7 @@ export class PeerLink {
       for await (const frames of l.sock) {
         // A frame may hold several Replies back to back (the actor bundles replies to peers that bundle).
         for (const frame of frames) {
-          for (let pos = 0; pos < frame.length; ) {
-            let r: { value: unknown; offset: number };
-            try {
-              r = ReplyType.decode(frame, pos);
-            } catch {
-              break;
-            }
-            if (r.offset < 0) break;
-            pos = r.offset;
-            const rep = r.value as Reply;
+          for (const rep of repliesIn(frame)) {
             const p = l.pending.get(rep.id);
             if (!p) continue;
             l.pending.delete(rep.id);
