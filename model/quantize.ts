@@ -3,6 +3,7 @@
 // each bin's mean stand for it. Backoffs keep one code for an exact 0 (n-grams that are no
 // context), since spending a bin on "no backoff" costs nothing and keeps those entries exact.
 // Unigrams stay unquantized, as in KenLM: their table is small and every word reaches it.
+import { InputError } from './errors.js';
 import type { LanguageModel } from './language_model.js';
 
 export interface Codebook {
@@ -56,7 +57,7 @@ export interface QuantizedModel {
 }
 
 export function quantizeModel(lm: LanguageModel, bits = 8): QuantizedModel {
-  if (!Number.isInteger(bits) || bits < 1 || bits > 16) throw new Error(`--bits must be a whole number from 1 to 16, got ${bits}`);
+  if (!Number.isInteger(bits) || bits < 1 || bits > 16) throw new InputError(`--bits must be a whole number from 1 to 16, got ${bits}`);
   const { trie, logProb, backoff, order } = lm;
   const probBooks: Codebook[] = [];
   const backoffBooks: Codebook[] = [];

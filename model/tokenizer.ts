@@ -1,5 +1,6 @@
 // The line tokenizers selectable with --tokenizer, by name.
 
+import { InputError } from './errors.js';
 import { tokenizeRegex } from './tokenize_regex.js';
 
 export type TokenizerName = 'whitespace' | 'regex';
@@ -13,7 +14,7 @@ export function isTokenizerName(s: string): s is TokenizerName {
 /** Validates a --tokenizer value; the error lists the valid names so the user can fix the flag. */
 export function parseTokenizerName(s: string): TokenizerName {
   if (isTokenizerName(s)) return s;
-  throw new Error(
+  throw new InputError(
     `unknown tokenizer "${s}": valid tokenizers are ${TOKENIZER_NAMES.join(', ')} ` +
       '(whitespace for pre-tokenized text such as the KenLM reference corpora, regex for raw text)',
   );

@@ -7,7 +7,7 @@ export async function runCommand(name: string, body: () => void | Promise<void>)
     await body();
   } catch (e) {
     const err = e as Error;
-    const known = err instanceof InputError || err.name === 'InputError' || /^(unknown tokenizer|--)/.test(err.message);
+    const known = err instanceof InputError;
     process.stderr.write(`dbslm ${name}: error: ${err.message}\n`);
     if (!known && process.env.DBSLM_DEBUG) process.stderr.write(`${err.stack}\n`);
     else if (!known) process.stderr.write('  (set DBSLM_DEBUG=1 for a stack trace)\n');

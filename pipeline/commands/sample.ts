@@ -1,6 +1,7 @@
 // `dbslm sample`: sentences drawn from the model's exact backoff distribution.
 import type { Argv, CommandModule } from 'yargs';
 import { detokenize } from '../../model/detokenize.js';
+import { InputError } from '../../model/errors.js';
 import { Sampler, seededRandom } from '../../model/sample.js';
 import { loadArpa } from '../load_model.js';
 import { Progress } from '../progress.js';
@@ -27,8 +28,8 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       .example('$0 sample --arpa kjv5.arpa --n 3 --seed 7', 'three repeatable samples') as unknown as Argv<SampleArgs>,
   handler: (args) =>
     runCommand('sample', () => {
-      if (!(Number.isInteger(args.n) && args.n >= 0)) throw new Error(`--n must be a whole number >= 0, got ${args.n}`);
-      if (!(Number.isInteger(args['max-tokens']) && args['max-tokens'] >= 1)) throw new Error(`--max-tokens must be a whole number >= 1, got ${args['max-tokens']}`);
+      if (!(Number.isInteger(args.n) && args.n >= 0)) throw new InputError(`--n must be a whole number >= 0, got ${args.n}`);
+      if (!(Number.isInteger(args['max-tokens']) && args['max-tokens'] >= 1)) throw new InputError(`--max-tokens must be a whole number >= 1, got ${args['max-tokens']}`);
       const lm = loadArpa(args.arpa, new Progress('dbslm sample', process.stderr.isTTY === true));
       const seed = args.seed ?? Math.floor(Math.random() * 2 ** 32);
       const sampler = new Sampler(lm, seededRandom(seed));

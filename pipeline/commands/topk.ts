@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { formatFloat32 } from '../../model/arpa_write.js';
 import { NextWordDistribution } from '../../model/distribution.js';
+import { InputError } from '../../model/errors.js';
 import { buildTopK, rowFor } from '../../model/topk.js';
 import { BOS } from '../../model/vocab.js';
 import { tokenizeWhitespace } from '../../model/tokenizer.js';
@@ -28,7 +29,7 @@ export const topkCommand: CommandModule<object, TopkArgs> = {
       .example('$0 topk --arpa kjv3.arpa --context "the LORD"', 'what follows "the LORD"') as unknown as Argv<TopkArgs>,
   handler: (args) =>
     runCommand('topk', () => {
-      if (!(Number.isInteger(args.k) && args.k >= 1)) throw new Error(`--k must be a whole number >= 1, got ${args.k}`);
+      if (!(Number.isInteger(args.k) && args.k >= 1)) throw new InputError(`--k must be a whole number >= 1, got ${args.k}`);
       const progress = new Progress('dbslm topk', true);
       const lm = loadArpa(args.arpa, progress);
       progress.phase(`building top-${args.k} heads`);
