@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { decodeUtf8 } from '../model/corpus_read.js';
 import { InputError } from '../model/errors.js';
 
 /** How a "-" argument reaches the commands (yargs would drop a bare "-"). */
@@ -63,4 +64,12 @@ export function readInput(file: string): InputText {
     }
   }
   return { name: file, bytes };
+}
+
+/** The lines of a text input, decoded; the newline that ends the last line opens no empty one. */
+export function readLines(file: string): string[] {
+  const { name, bytes } = readInput(file);
+  const lines = decodeUtf8(bytes, name).split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }

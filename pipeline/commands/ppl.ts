@@ -1,10 +1,9 @@
 // `dbslm ppl`: perplexity of test text under an ARPA model, printed as KenLM's query prints it.
 import type { Argv, CommandModule } from 'yargs';
 import { formatFloat32 } from '../../model/arpa_write.js';
-import { decodeUtf8 } from '../../model/corpus_read.js';
 import { formatPerplexity, perplexity, Scorer, type SentenceScore } from '../../model/score.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
-import { expandInputs, readInput } from '../inputs.js';
+import { expandInputs, readLines } from '../inputs.js';
 import { loadArpa } from '../load_model.js';
 import { Progress } from '../progress.js';
 import { runCommand } from '../run_command.js';
@@ -39,10 +38,7 @@ export const pplCommand: CommandModule<object, PplArgs> = {
       const ids: number[] = [];
       let out = '';
       for (const file of files) {
-        const input = readInput(file);
-        const lines = decodeUtf8(input.bytes, input.name).split('\n');
-        if (lines[lines.length - 1] === '') lines.pop();
-        for (const line of lines) {
+        for (const line of readLines(file)) {
           ids.length = 0;
           for (const w of tokenize(line)) ids.push(lm.vocab.lookup(w));
           const s = scorer.sentence(ids);

@@ -2,13 +2,12 @@
 // written as ARPA, and what it costs in perplexity on held-out text.
 import type { Argv, CommandModule } from 'yargs';
 import { arpaChunks } from '../../model/arpa_write.js';
-import { decodeUtf8 } from '../../model/corpus_read.js';
 import { entryCounts, type LanguageModel } from '../../model/language_model.js';
 import { quantizeModel } from '../../model/quantize.js';
 import { perplexity, Scorer } from '../../model/score.js';
 import { tokenizeWhitespace } from '../../model/tokenizer.js';
 import { writeFileAtomic } from '../atomic_file.js';
-import { expandInputs, readInput } from '../inputs.js';
+import { expandInputs, readLines } from '../inputs.js';
 import { loadArpa } from '../load_model.js';
 import { Progress } from '../progress.js';
 import { runCommand } from '../run_command.js';
@@ -43,10 +42,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       process.stdout.write(`quantized ${values} entries of orders 2..${lm.order} to ${args.bits} bits (unigrams kept exact)\n`);
       if (args.test) {
         const lines: string[] = [];
-        for (const f of expandInputs(args.test)) {
-          const { name, bytes } = readInput(f);
-          lines.push(...decodeUtf8(bytes, name).split('\n').filter((l, i, all) => l !== '' || i < all.length - 1));
-        }
+        for (const f of expandInputs(args.test)) lines.push(...readLines(f));
         const before = score(lm, lines);
         const after = score(q.lm, lines);
         process.stdout.write(`perplexity: ${before} -> ${after} (${(((after - before) / before) * 100).toFixed(3)}%)\n`);
