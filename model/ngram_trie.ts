@@ -151,11 +151,6 @@ export class NgramTrie {
     return counts;
   }
 
-  /** Bytes held by the typed arrays, for memory reports. */
-  get bytes(): number {
-    return this.slots.byteLength + this.parent.byteLength * 3 + this.order.byteLength;
-  }
-
   private growNodes(): void {
     const n = this.parent.length * 2;
     this.parent = growInt32(this.parent, n);

@@ -28,8 +28,6 @@ export class Scorer {
   private next: Int32Array;
   private histLen = 0;
   private readonly index: QueryIndex;
-  /** Order of the n-gram matched by the last `score` call. */
-  matched = 0;
 
   constructor(
     readonly lm: LanguageModel,
@@ -88,7 +86,6 @@ export class Scorer {
     this.histLen = j + 1 < max ? j + 1 : max;
     this.hist = next;
     this.next = hist;
-    this.matched = matched;
     return lp;
   }
 
