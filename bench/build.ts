@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'dist', 'pipeline', 'cli.js');
+const cli = path.join(root, 'dist', 'cli', 'main.js');
 const corpus = path.resolve(root, '..', 'shared', 'corpora', 'kjv.train.txt');
 if (!fs.existsSync(corpus)) {
   console.log(`bench:build needs ${corpus} (../shared beside the clone); it is absent, so nothing was measured.`);

@@ -3,9 +3,9 @@
 // multi-gets and scans, next to the cheetah-db figures and the issue-3 targets.
 import os from 'node:os';
 import { startActor, stopAll } from './actor_procs.js';
-import { StoreClient, type ClientOp } from '../store/client.js';
-import { ForkMap } from '../store/fork_map.js';
-import { makeKey, rangePrefix } from '../store/keys.js';
+import { StoreClient, type ClientOp } from '../store/client/client.js';
+import { ForkMap } from '../store/map/fork_map.js';
+import { makeKey, rangePrefix } from '../store/protocol/keys.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const DURABILITY = process.env.BENCH_DURABILITY ?? 'normal';

@@ -2,8 +2,8 @@
 // long writers stall on the fence. Two real actors on loopback; figures only, no assertions.
 import { startActor } from './actor_procs.js';
 import { CLUSTER_COMMAND_TYPES as T } from '../schemas/cluster.js';
-import { StoreClient } from '../store/client.js';
-import { makeKey } from '../store/keys.js';
+import { StoreClient } from '../store/client/client.js';
+import { makeKey } from '../store/protocol/keys.js';
 
 const KEYS = Number(process.env.BENCH_MOVE_KEYS ?? 100000);
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${DBSLM_OUT:-out}
 mkdir -p "$out"
-cli="node dist/pipeline/cli.js"
+cli="node dist/cli/main.js"
 echo "== build: order-3 modified Kneser-Ney model of config/corpus/kjv.sample.txt"
 $cli build --order 3 --arpa "$out/kjv.sample.3.arpa" config/corpus/kjv.sample.txt
 echo "== score: held-out text config/corpus/kjv.sample.test.txt"

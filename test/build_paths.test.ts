@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { arpaChunks } from '../model/arpa_write.js';
-import { ArpaWriter } from '../pipeline/arpa_parallel.js';
+import { ArpaWriter } from '../cli/io/arpa_parallel.js';
 import { buildFromFile } from './helpers/corpus.js';
 import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
 

@@ -1,11 +1,11 @@
 // Command semantics of one real actor process on loopback, through the client library.
 import test from 'ava';
 import { COMMAND_TYPES as T } from '../schemas/store.js';
-import { StoreClient, StoreReplyError } from '../store/client.js';
-import { ForkMap } from '../store/fork_map.js';
-import { makeKey, rangePrefix, textKey } from '../store/keys.js';
-import { CocArgs, CocResult, FollowerStatsResult, SumResult, type CocValue, type ContextStats, type SumValue } from '../store/reducers.js';
-import { killed, spawnActor } from './store_procs.js';
+import { StoreClient, StoreReplyError } from '../store/client/client.js';
+import { ForkMap } from '../store/map/fork_map.js';
+import { makeKey, rangePrefix, textKey } from '../store/protocol/keys.js';
+import { CocArgs, CocResult, FollowerStatsResult, SumResult, type CocValue, type ContextStats, type SumValue } from '../store/actor/reducers.js';
+import { killed, spawnActor } from './helpers/store_procs.js';
 
 const k = (s: string) => textKey(s);
 
@@ -140,7 +140,7 @@ test('--plugin loads model code that registers a reducer into the actor', async 
   const { default: fs } = await import('node:fs');
   const { default: path } = await import('node:path');
   const { fileURLToPath, pathToFileURL } = await import('node:url');
-  const reducers = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'store', 'reducers.js')).href;
+  const reducers = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'store', 'actor', 'reducers.js')).href;
   const dir = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'dbslm-'));
   const plugin = path.join(dir, 'max_reducer.mjs');
   fs.writeFileSync(

@@ -3,9 +3,9 @@
 import test from 'ava';
 import zmq from 'zeromq';
 import { COMMAND_TYPES as T, ReplyType, encodeRequest, type Reply } from '../schemas/store.js';
-import { checkBindAllowed } from '../store/endpoint.js';
-import { textKey } from '../store/keys.js';
-import { runToExit, spawnActor, tmpDir } from './store_procs.js';
+import { checkBindAllowed } from '../store/protocol/endpoint.js';
+import { textKey } from '../store/protocol/keys.js';
+import { runToExit, spawnActor, tmpDir } from './helpers/store_procs.js';
 
 async function rawDealer(t: { teardown: (fn: () => void) => void }, ep: string) {
   const sock = new zmq.Dealer({ linger: 0, receiveTimeout: 5000 });

@@ -4,11 +4,11 @@ import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { StoreClient } from '../store/client.js';
-import { textKey } from '../store/keys.js';
-import { killed, tmpDir } from './store_procs.js';
+import { StoreClient } from '../store/client/client.js';
+import { textKey } from '../store/protocol/keys.js';
+import { killed, tmpDir } from './helpers/store_procs.js';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pipeline', 'cli.js');
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const run = promisify(execFile);
 const dbslm = (...args: string[]) => run(process.execPath, [CLI, 'store', ...args], { timeout: 20000 });
 

@@ -3,8 +3,8 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ForkMap } from '../store/fork_map.js';
-import { OwnershipHistory, ownershipConflicts } from '../store/history.js';
+import { ForkMap } from '../store/map/fork_map.js';
+import { OwnershipHistory, ownershipConflicts } from '../store/map/ownership_history.js';
 
 test('histories record each adopted (fork, epoch, owner) once and the checker finds two owners in one epoch', (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));

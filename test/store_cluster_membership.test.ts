@@ -3,10 +3,10 @@
 // writes nothing for a fork that moved away while it was frozen.
 import test from 'ava';
 import { COMMAND_TYPES } from '../schemas/store.js';
-import { StoreClient } from '../store/client.js';
-import { ownershipConflicts } from '../store/history.js';
-import { makeKey } from '../store/keys.js';
-import { history, members, move, sleep, startActor, stateOf, until } from './cluster_procs.js';
+import { StoreClient } from '../store/client/client.js';
+import { ownershipConflicts } from '../store/map/ownership_history.js';
+import { makeKey } from '../store/protocol/keys.js';
+import { history, members, move, sleep, startActor, stateOf, until } from './helpers/cluster_procs.js';
 
 const DEAD_AFTER = 1500;
 

@@ -2,10 +2,10 @@
 // back and forth and readers read. Afterwards every key holds its last written value, every counter its exact total,
 // and no fork ever had two owners in one epoch across the members' ownership histories.
 import test from 'ava';
-import { StoreClient, type ClientOp } from '../store/client.js';
-import { ownershipConflicts } from '../store/history.js';
-import { makeKey } from '../store/keys.js';
-import { history, members, move, sleep, startActor, until } from './cluster_procs.js';
+import { StoreClient, type ClientOp } from '../store/client/client.js';
+import { ownershipConflicts } from '../store/map/ownership_history.js';
+import { makeKey } from '../store/protocol/keys.js';
+import { history, members, move, sleep, startActor, until } from './helpers/cluster_procs.js';
 
 const CONTEXTS = 4000;
 const PER_CONTEXT = 50; // 200k keys

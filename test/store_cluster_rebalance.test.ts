@@ -4,14 +4,14 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { StoreClient } from '../store/client.js';
-import { makeKey } from '../store/keys.js';
-import { planRebalance } from '../store/rebalance.js';
-import { members, startActor, stateOf, until } from './cluster_procs.js';
+import { StoreClient } from '../store/client/client.js';
+import { makeKey } from '../store/protocol/keys.js';
+import { planRebalance } from '../store/cluster/rebalance/plan.js';
+import { members, startActor, stateOf, until } from './helpers/cluster_procs.js';
 
 const exec = promisify(execFile);
 const run = (file: string, args: string[], opts: { maxBuffer?: number } = {}) => exec(file, args, { timeout: 60000, ...opts });
-const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pipeline', 'cli.js');
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
 test('the plan moves forks from the heaviest to the lightest member until within tolerance', (t) => {
   const forks = Array.from({ length: 30 }, (_, i) => ({ fork: i.toString(16).padStart(2, '0'), owner: 'a', weight: 10 + (i % 7) }));

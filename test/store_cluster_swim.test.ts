@@ -1,7 +1,7 @@
 // Unit tests of the SWIM state machine (store/membership.ts) on a simulated clock and network. The acceptance tests
 // with real actor processes are in store_cluster_membership.test.ts and store_cluster_moves.test.ts.
 import test from 'ava';
-import { Swim, type Clock, type ForkEntry, type ForkMapView, type GossipMessage } from '../store/membership.js';
+import { Swim, type Clock, type ForkEntry, type ForkMapView, type GossipMessage } from '../store/cluster/swim.js';
 
 class FakeClock implements Clock {
   t = 0;

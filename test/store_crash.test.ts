@@ -2,9 +2,9 @@
 // every acknowledged write is present, and the batches the client resends are applied exactly once.
 import test from 'ava';
 import { COMMAND_TYPES as T } from '../schemas/store.js';
-import { StoreClient, type ClientOp } from '../store/client.js';
-import { makeKey, textKey } from '../store/keys.js';
-import { killed, spawnActor } from './store_procs.js';
+import { StoreClient, type ClientOp } from '../store/client/client.js';
+import { makeKey, textKey } from '../store/protocol/keys.js';
+import { killed, spawnActor } from './helpers/store_procs.js';
 
 const CONTEXTS = 40;
 const FOLLOWERS = 25;

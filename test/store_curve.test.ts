@@ -2,9 +2,9 @@
 // clients that do not (they time out); this is what makes a non-loopback bind acceptable.
 import test from 'ava';
 import zmq from 'zeromq';
-import { StoreClient } from '../store/client.js';
-import { textKey } from '../store/keys.js';
-import { spawnActor } from './store_procs.js';
+import { StoreClient } from '../store/client/client.js';
+import { textKey } from '../store/protocol/keys.js';
+import { spawnActor } from './helpers/store_procs.js';
 
 test('an actor with CURVE keys serves only clients holding its public key', async (t) => {
   const keys = zmq.curveKeyPair();

@@ -4,7 +4,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ForkDb, TypeMismatch } from '../store/fork_db.js';
+import { ForkDb, TypeMismatch } from '../store/actor/fork_db.js';
 
 const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
 const b = (...xs: number[]) => Buffer.from(xs);

@@ -3,8 +3,8 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ForkMap, forkRange } from '../store/fork_map.js';
-import { formatKey, makeKey, parseKey, parseTextKey, rangePrefix, routingBytes, textKey } from '../store/keys.js';
+import { ForkMap, forkRange } from '../store/map/fork_map.js';
+import { formatKey, makeKey, parseKey, parseTextKey, rangePrefix, routingBytes, textKey } from '../store/protocol/keys.js';
 
 test('keys sharing a routing prefix share routing bytes and form one contiguous range', (t) => {
   const a = makeKey('ng', Buffer.from('the cat'), Buffer.from('sat'));

@@ -2,11 +2,11 @@
 // actor applying packed batches exactly once, refusing malformed ones and keeping on serving.
 import test from 'ava';
 import { COMMAND_TYPES as T } from '../schemas/store.js';
-import { StoreClient } from '../store/client.js';
-import { StoreError } from '../store/errors.js';
-import { makeKey } from '../store/keys.js';
-import { packIncrs, unpackIncrs } from '../store/packed_incrs.js';
-import { spawnActor } from './store_procs.js';
+import { StoreClient } from '../store/client/client.js';
+import { StoreError } from '../store/protocol/errors.js';
+import { makeKey } from '../store/protocol/keys.js';
+import { packIncrs, unpackIncrs } from '../store/protocol/packed_incrs.js';
+import { spawnActor } from './helpers/store_procs.js';
 
 test('packIncrs / unpackIncrs round-trip keys and signed 53-bit deltas; malformed input is BAD_REQUEST', (t) => {
   const keys = [Buffer.from([1, 2, 3, 4]), Buffer.alloc(0), Buffer.alloc(70000, 7), Buffer.from('abcdef')];

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (tests run from dist/test). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const CLI = path.join(ROOT, 'dist', 'pipeline', 'cli.js');
+export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 export const BUNDLED_TRAIN = path.join(ROOT, 'config', 'corpus', 'kjv.sample.txt');
 export const BUNDLED_TEST = path.join(ROOT, 'config', 'corpus', 'kjv.sample.test.txt');
 

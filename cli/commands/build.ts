@@ -1,0 +1,78 @@
+// `dbslm build`: text in, ARPA out, in-process (the streaming pipeline builds the same model).
+import fs from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import { buildModel, checkOrder } from '../../model/build.js';
+import { decodeUtf8, IdStream, readTokenized, readWhitespace } from '../../model/corpus_read.js';
+import { InputError } from '../../model/errors.js';
+import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
+import { Vocab } from '../../model/vocab.js';
+import { ArpaWriter } from '../io/arpa_parallel.js';
+import { expandInputs, readInput } from '../io/inputs.js';
+import { Progress } from '../io/progress.js';
+import { runCommand } from '../run_command.js';
+
+interface BuildArgs {
+  order: number;
+  tokenizer: string;
+  'discount-fallback': boolean;
+  arpa: string;
+  inputs: string[];
+  quiet: boolean;
+}
+
+export const buildCommand: CommandModule<object, BuildArgs> = {
+  command: 'build <inputs..>',
+  describe: 'Estimate an interpolated modified Kneser-Ney model from text and write it as ARPA',
+  builder: (y: Argv) =>
+    y
+      .positional('inputs', { type: 'string', array: true, describe: 'Training text: files, directories, or - for stdin (one sentence per line; *.gz is unzipped)' })
+      .option('order', { type: 'number', demandOption: true, describe: 'Model order N, 1 to 10 (3 and 5 are common)' })
+      .option('arpa', { type: 'string', demandOption: true, describe: 'Where to write the ARPA model (written whole or not at all)' })
+      .option('tokenizer', {
+        type: 'string',
+        default: 'whitespace',
+        describe: 'whitespace: split on spaces as KenLM does (pre-tokenized text); regex: words, numbers and punctuation from raw text',
+      })
+      .option('discount-fallback', { type: 'boolean', default: false, describe: "Use KenLM's fallback discounts 0.5/1/1.5 where counts-of-counts cannot give valid ones" })
+      .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'No progress on stderr' })
+      .example('$0 build --order 5 --arpa kjv5.arpa config/corpus/kjv.sample.txt', 'a 5-gram model of the bundled corpus') as unknown as Argv<BuildArgs>,
+  handler: (args) =>
+    runCommand('build', async () => {
+      checkOrder(args.order);
+      const tokenizer = parseTokenizerName(args.tokenizer);
+      const files = expandInputs(args.inputs);
+      const largeInput = files.some((f) => f === '-' || fs.statSync(f).size > 1 << 20);
+      const writer = new ArpaWriter(largeInput);
+      try {
+        const vocab = new Vocab();
+        const ids = new IdStream();
+        const progress = new Progress('dbslm build', !args.quiet);
+        progress.phase('reading');
+        let bytes = 0;
+        for (const file of files) {
+          const input = readInput(file);
+          bytes += input.bytes.length;
+          const text = decodeUtf8(input.bytes, input.name);
+          if (tokenizer === 'whitespace') readWhitespace(text, input.name, vocab, ids);
+          else readTokenized(text, input.name, getTokenizer(tokenizer), vocab, ids);
+        }
+        progress.enabled = !args.quiet && bytes > 1 << 20;
+        if (vocab.size <= 3) {
+          throw new InputError(`the corpus has no words (read ${files.join(', ')})`, undefined, undefined, 'pass a non-empty training text, one sentence per line');
+        }
+        const built = buildModel(ids.view, vocab, {
+          order: args.order,
+          discountFallback: args['discount-fallback'],
+          onPhase: (p) => progress.phase(p),
+          onProgress: (_p, d, t) => progress.update(d, t),
+        });
+        progress.phase(`writing ${args.arpa}`);
+        const written = await writer.write(args.arpa, built.lm, built.counts);
+        const counts = built.counts.slice(1).join('/');
+        progress.enabled = !args.quiet; // the summary line is worth printing even for small inputs
+        progress.done(`${ids.length - 2 * ids.sentences} words, ${ids.sentences} sentences; n-grams ${counts}; ${(written / 1e6).toFixed(1)} MB`);
+      } finally {
+        writer.close();
+      }
+    }),
+};

@@ -1,0 +1,54 @@
+// `dbslm ppl`: perplexity of test text under an ARPA model, printed as KenLM's query prints it.
+import type { Argv, CommandModule } from 'yargs';
+import { formatFloat32 } from '../../model/arpa_write.js';
+import { formatPerplexity, perplexity, Scorer, type SentenceScore } from '../../model/score.js';
+import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
+import { expandInputs, readLines } from '../io/inputs.js';
+import { loadArpa } from '../io/load_model.js';
+import { Progress } from '../io/progress.js';
+import { runCommand } from '../run_command.js';
+
+interface PplArgs {
+  arpa: string;
+  tokenizer: string;
+  'per-sentence': boolean;
+  tests: string[];
+  quiet: boolean;
+}
+
+export const pplCommand: CommandModule<object, PplArgs> = {
+  command: 'ppl <tests..>',
+  describe: 'Score test text: total log10 probability and perplexity including and excluding OOVs',
+  builder: (y: Argv) =>
+    y
+      .positional('tests', { type: 'string', array: true, describe: 'Test text: files, directories, or - for stdin, one sentence per line' })
+      .option('arpa', { type: 'string', demandOption: true, describe: 'The ARPA model (*.gz accepted)' })
+      .option('tokenizer', { type: 'string', default: 'whitespace', describe: 'How to split test lines: whitespace or regex (use what the model was built with)' })
+      .option('per-sentence', { type: 'boolean', default: false, describe: 'Also print "Total: <log10> OOV: <n>" for each line' })
+      .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'No progress on stderr' })
+      .example('$0 ppl --arpa kjv5.arpa test.txt', 'perplexity of test.txt') as unknown as Argv<PplArgs>,
+  handler: (args) =>
+    runCommand('ppl', () => {
+      const tokenize = getTokenizer(parseTokenizerName(args.tokenizer));
+      const files = expandInputs(args.tests);
+      const progress = new Progress('dbslm ppl', !args.quiet && process.stderr.isTTY === true);
+      const lm = loadArpa(args.arpa, progress);
+      const scorer = new Scorer(lm);
+      const scores: SentenceScore[] = [];
+      const ids: number[] = [];
+      let out = '';
+      for (const file of files) {
+        for (const line of readLines(file)) {
+          ids.length = 0;
+          for (const w of tokenize(line)) ids.push(lm.vocab.lookup(w));
+          const s = scorer.sentence(ids);
+          scores.push(s);
+          if (args['per-sentence']) {
+            out += `Total: ${formatFloat32(s.total)} OOV: ${s.oov}\n`;
+            if (out.length > 1 << 16) (process.stdout.write(out), (out = ''));
+          }
+        }
+      }
+      process.stdout.write(out + formatPerplexity(perplexity(scores)));
+    }),
+};

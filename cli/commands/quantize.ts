@@ -1,0 +1,55 @@
+// `dbslm quantize`: b-bit per-order codebooks for log-probs and backoffs, the quantized model
+// written as ARPA, and what it costs in perplexity on held-out text.
+import type { Argv, CommandModule } from 'yargs';
+import { arpaChunks } from '../../model/arpa_write.js';
+import { entryCounts, type LanguageModel } from '../../model/language_model.js';
+import { quantizeModel } from '../../model/quantize.js';
+import { perplexity, Scorer } from '../../model/score.js';
+import { tokenizeWhitespace } from '../../model/tokenizer.js';
+import { writeFileAtomic } from '../io/atomic_file.js';
+import { expandInputs, readLines } from '../io/inputs.js';
+import { loadArpa } from '../io/load_model.js';
+import { Progress } from '../io/progress.js';
+import { runCommand } from '../run_command.js';
+
+interface QuantizeArgs {
+  arpa: string;
+  bits: number;
+  out?: string;
+  test?: string[];
+}
+
+function score(lm: LanguageModel, lines: string[]): number {
+  const s = new Scorer(lm);
+  return perplexity(lines.map((l) => s.sentence(tokenizeWhitespace(l).map((w) => lm.vocab.lookup(w))))).includingOov;
+}
+
+export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
+  command: 'quantize',
+  describe: 'Quantize log-probs and backoffs to b bits per order and report the perplexity cost',
+  builder: (y: Argv) =>
+    y
+      .option('arpa', { type: 'string', demandOption: true, describe: 'The ARPA model to quantize' })
+      .option('bits', { type: 'number', default: 8, describe: 'Bits per value, 1 to 16 (codebook of 2^bits quantile bins per order)' })
+      .option('out', { type: 'string', describe: 'Write the quantized model (values replaced by bin centers) as ARPA here' })
+      .option('test', { type: 'string', array: true, describe: 'Held-out text: report perplexity before and after' })
+      .example('$0 quantize --arpa kjv5.arpa --bits 8 --test test.txt', 'what 8 bits cost') as unknown as Argv<QuantizeArgs>,
+  handler: (args) =>
+    runCommand('quantize', () => {
+      const lm = loadArpa(args.arpa, new Progress('dbslm quantize', process.stderr.isTTY === true));
+      const q = quantizeModel(lm, args.bits);
+      const values = entryCounts(lm).slice(2).reduce((a, b) => a + b, 0);
+      process.stdout.write(`quantized ${values} entries of orders 2..${lm.order} to ${args.bits} bits (unigrams kept exact)\n`);
+      if (args.test) {
+        const lines: string[] = [];
+        for (const f of expandInputs(args.test)) lines.push(...readLines(f));
+        const before = score(lm, lines);
+        const after = score(q.lm, lines);
+        process.stdout.write(`perplexity: ${before} -> ${after} (${(((after - before) / before) * 100).toFixed(3)}%)\n`);
+      }
+      if (args.out) {
+        writeFileAtomic(args.out, arpaChunks(q.lm, entryCounts(q.lm)));
+        process.stdout.write(`wrote ${args.out}\n`);
+      }
+    }),
+};

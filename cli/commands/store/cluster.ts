@@ -1,0 +1,98 @@
+// Cluster subcommands of `dbslm store` (move, rebalance): owned by the cluster layer, which adds
+// its yargs CommandModules to this list; store/cli.ts registers whatever is here.
+import type { Argv, CommandModule } from 'yargs';
+import { CLUSTER_COMMAND_TYPES } from '../../../schemas/cluster.js';
+import type { StoreClient } from '../../../store/client/client.js';
+import { connectOpt, withClient, type ConnectArgs } from './connect.js';
+import { clusterView, formatStatus, planFromView, statusJson, type Move } from '../../../store/cluster/rebalance/plan.js';
+
+const T = CLUSTER_COMMAND_TYPES;
+const out = (line: string) => process.stdout.write(line + '\n');
+
+
+interface MoveResult { fork: string; from: string; to: string; epoch: number; keys: number; rounds: number; ms: number }
+
+/** Asks the member at `endpoint` to move a fork (it forwards to the owner); throws with the actor's message. */
+export async function requestMove(c: StoreClient, endpoint: string, fork: string, to: string, force = false): Promise<MoveResult> {
+  const rep = await c.raw(endpoint, 'move', T.move!.req.toBuffer({ fork, to, force }), 300000);
+  if (rep.code !== 'OK') throw new Error(`move of fork ${fork} to ${to}: ${rep.code}: ${rep.message}`);
+  return T.move!.rep.fromBuffer(rep.body) as MoveResult;
+}
+
+type MoveArgs = ConnectArgs & { fork: string; to: string; force: boolean };
+const move: CommandModule<object, MoveArgs> = {
+  command: 'move',
+  describe: 'Move a fork live to another member: snapshot, tail catch-up, fence, epoch cut-over',
+  builder: (y) =>
+    y
+      .options(connectOpt)
+      .option('fork', { type: 'string', demandOption: true, describe: 'Fork id (hex routing-byte prefix, e.g. 3f; see `store status`)' })
+      .option('to', { type: 'string', demandOption: true, describe: 'Id of the member that takes the fork' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'Take over the fork of a DEAD owner without its data (the old rows are unreachable); refused while the owner is alive',
+      }) as Argv<MoveArgs>,
+  handler: (args) =>
+    withClient(args, async (c) => {
+      const r = await requestMove(c, args.connect, args.fork, args.to, args.force);
+      out(`moved fork=${r.fork} from=${r.from} to=${r.to} epoch=${r.epoch} keys=${r.keys} rounds=${r.rounds} ms=${r.ms}`);
+    }),
+};
+
+type RebalanceArgs = ConnectArgs & { by: 'bytes' | 'ops'; apply: boolean; tolerance: number; json: boolean };
+const rebalance: CommandModule<object, RebalanceArgs> = {
+  command: 'rebalance',
+  describe: 'Print a plan of fork moves that evens out the members (greedy, heaviest to lightest); --apply runs it',
+  builder: (y) =>
+    y
+      .options(connectOpt)
+      .option('by', { choices: ['bytes', 'ops'] as const, default: 'bytes' as const, describe: 'Balance stored bytes or recent ops/s (fork counts when the store is empty)' })
+      .option('apply', { type: 'boolean', default: false, describe: 'Execute the plan: one live move after the other, with progress' })
+      .option('tolerance', { type: 'number', default: 0.1, describe: 'Stop once the heaviest member is within this fraction of the mean' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the plan as JSON' }) as Argv<RebalanceArgs>,
+  handler: (args) =>
+    withClient(args, async (c) => {
+      const view = await clusterView(c, args.connect);
+      const plan = planFromView(view, args.by, args.tolerance);
+      if (args.json) out(JSON.stringify(plan));
+      else {
+        out(`load by ${args.by} before: ${fmtLoads(plan.before)}`);
+        for (const m of plan.moves) out(`move fork=${m.fork} from=${m.from} to=${m.to} ${args.by}=${m.weight}`);
+        out(`load by ${args.by} after:  ${fmtLoads(plan.after)} (${plan.moves.length} moves)`);
+        if (view.unreachable.length) out(`not counted (unreachable): ${view.unreachable.join(', ')}`);
+      }
+      if (!args.apply) return;
+      await applyPlan(c, args.connect, plan.moves, (line) => out(line));
+    }),
+};
+
+/** Runs the moves one after the other; a failed move is reported and the rest go on. */
+export async function applyPlan(c: StoreClient, endpoint: string, moves: Move[], progress: (line: string) => void): Promise<number> {
+  let failed = 0;
+  for (let i = 0; i < moves.length; i++) {
+    const m = moves[i]!;
+    try {
+      const r = await requestMove(c, endpoint, m.fork, m.to);
+      progress(`[${i + 1}/${moves.length}] fork=${m.fork} ${r.from} -> ${r.to} epoch=${r.epoch} keys=${r.keys} ms=${r.ms}`);
+    } catch (err) {
+      failed++;
+      progress(`[${i + 1}/${moves.length}] fork=${m.fork} ${m.from} -> ${m.to} FAILED: ${(err as Error).message}`);
+    }
+  }
+  if (failed) process.exitCode = 1;
+  return failed;
+}
+
+function fmtLoads(l: Record<string, number>): string {
+  return Object.entries(l).map(([k, v]) => `${k}=${v}`).join(' ');
+}
+
+/** Cluster part of `dbslm store status`: members with state and incarnation, forks per member, map epoch. */
+export async function printClusterStatus(c: StoreClient, endpoint: string, json: boolean): Promise<void> {
+  const view = await clusterView(c, endpoint);
+  if (json) out(JSON.stringify(statusJson(view)));
+  else for (const line of formatStatus(view)) out(line);
+}
+
+export const clusterCommands: CommandModule[] = [move as unknown as CommandModule, rebalance as unknown as CommandModule];

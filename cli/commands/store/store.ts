@@ -1,0 +1,186 @@
+// `dbslm store ...`: start an actor, and talk to a running store through any member (--connect).
+// Keys are written `ns:prefix|rest` (see store/keys.ts); `move` and `rebalance` come from the
+// cluster layer (store/cli_cluster.ts).
+import type { Argv, CommandModule } from 'yargs';
+import { runActor, startOptions, type StartArgs } from '../../../store/actor/main.js';
+import type { StoreClient, Value } from '../../../store/client/client.js';
+import { connectOpt, withClient, type ConnectArgs } from './connect.js';
+import { clusterCommands, printClusterStatus } from './cluster.js';
+import { formatKey, makeKey, parseTextKey, rangePrefix, textKey } from '../../../store/protocol/keys.js';
+
+
+/** Counters print as decimal; UTF-8 text as is; other bytes as 0x-hex. */
+export function formatValue(v: Value): string {
+  if (v === undefined) return '';
+  if (typeof v === 'bigint') return v.toString();
+  const s = v.toString('utf8');
+  return Buffer.from(s, 'utf8').equals(v) && !/[\x00-\x08\x0e-\x1f\n]/.test(s) ? s : `0x${v.toString('hex')}`;
+}
+
+const out = (line: string) => process.stdout.write(line + '\n');
+
+const start: CommandModule<object, StartArgs> = {
+  command: 'start',
+  describe: 'Start a store actor in this process (prints "listening <endpoint>" once serving)',
+  builder: (y) => y.options(startOptions) as unknown as Argv<StartArgs>,
+  handler: async (args) => {
+    try {
+      await runActor(args);
+    } catch (err) {
+      process.stderr.write(`dbslm store start: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    await new Promise(() => undefined); // serve until SIGTERM or a stop command
+  },
+};
+
+const stop: CommandModule<object, ConnectArgs> = {
+  command: 'stop',
+  describe: 'Stop the actor at --connect gracefully (flushes writes, closes its database)',
+  builder: (y) => y.options(connectOpt),
+  handler: (args) => withClient(args, async (c) => void (await c.call(args.connect, 'stop', {}))),
+};
+
+type KeyArgs = ConnectArgs & { key: string };
+const keyPos = (y: Argv<ConnectArgs>) => y.positional('key', { type: 'string', demandOption: true, describe: 'Key as ns:prefix|rest (prefix = routing prefix; \\xHH for raw bytes)' });
+
+const locate: CommandModule<object, KeyArgs> = {
+  command: 'locate <key>',
+  describe: 'Print the fork holding KEY and its owner, as fork=<id> owner=<actor id>',
+  builder: (y) => keyPos(y.options(connectOpt)) as Argv<KeyArgs>,
+  handler: (args) =>
+    withClient(args, async (c) => {
+      const e = c.locate(textKey(args.key));
+      out(`fork=${e.fork} owner=${e.owner}`);
+    }),
+};
+
+const get: CommandModule<object, KeyArgs> = {
+  command: 'get <key>',
+  describe: 'Print the value of KEY alone on one line (counters in decimal); exit 1 if missing',
+  builder: (y) => keyPos(y.options(connectOpt)) as Argv<KeyArgs>,
+  handler: (args) =>
+    withClient(args, async (c) => {
+      const v = await c.get(textKey(args.key));
+      if (v === undefined) throw new Error(`key ${args.key} not found`);
+      out(formatValue(v));
+    }),
+};
+
+type SetArgs = KeyArgs & { value: string; counter: boolean };
+const set: CommandModule<object, SetArgs> = {
+  command: 'set <key> <value>',
+  describe: 'Set KEY to VALUE (UTF-8 bytes), or with --counter add VALUE to the counter KEY',
+  builder: (y) =>
+    keyPos(y.options(connectOpt))
+      .positional('value', { type: 'string', demandOption: true, describe: 'Value (UTF-8), or the increment with --counter' })
+      .option('counter', { type: 'boolean', default: false, describe: 'Treat KEY as a counter and add VALUE (an integer) exactly once' }) as Argv<SetArgs>,
+  handler: (args) =>
+    withClient(args, async (c) => {
+      const key = textKey(args.key);
+      if (!args.counter) return c.set(key, Buffer.from(String(args.value), 'utf8'));
+      const delta = Number(args.value);
+      if (!Number.isSafeInteger(delta)) throw new Error(`--counter needs an integer value, got ${args.value}`);
+      await c.batch([{ op: 'incr', key, delta }]);
+    }),
+};
+
+type ScanArgs = ConnectArgs & { prefix: string; limit: number; json: boolean };
+const scan: CommandModule<object, ScanArgs> = {
+  command: 'scan <prefix>',
+  describe: 'List keys under PREFIX in order, one "key<TAB>value" line each. PREFIX is ns:prefix (all keys of that routing prefix) or ns:prefix|rest-start',
+  builder: (y) =>
+    y
+      .options(connectOpt)
+      .positional('prefix', { type: 'string', demandOption: true, describe: 'ns:prefix or ns:prefix|rest-start' })
+      .option('limit', { type: 'number', default: 1000, describe: 'Stop after this many entries (0 = no limit)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON lines {key, value}' }) as Argv<ScanArgs>,
+  handler: (args) =>
+    withClient(args, async (c) => {
+      const p = parseTextKey(args.prefix);
+      const prefix = args.prefix.includes('|') ? makeKey(p.ns, p.prefix, p.rest) : rangePrefix(p.ns, p.prefix);
+      let n = 0;
+      for await (const r of c.scan(prefix, { pageSize: Math.min(args.limit || 1000, 1000) })) {
+        if (args.json) out(JSON.stringify({ key: formatKey(r.key), value: formatValue(r.value) }));
+        else out(`${formatKey(r.key)}\t${formatValue(r.value)}`);
+        if (args.limit && ++n >= args.limit) break;
+      }
+    }),
+};
+
+type StatsArgs = ConnectArgs & { json: boolean; all: boolean };
+interface ForkStats {
+  fork: string;
+  epoch: number;
+  keys: number;
+  bytes: number;
+  ops: number;
+  opsPerSec: number;
+  fenced: boolean;
+}
+interface Stats {
+  id: string;
+  endpoint: string;
+  epoch: number;
+  durability: string;
+  uptimeMs: number;
+  forks: ForkStats[];
+}
+
+async function allStats(c: StoreClient, args: StatsArgs): Promise<Stats[]> {
+  const eps = args.all ? c.ownerEndpoints() : [args.connect];
+  return Promise.all(eps.map(async (ep) => (await c.call(ep, 'stats', {})) as Stats));
+}
+
+function printStats(all: Stats[]): void {
+  for (const s of all) {
+    const tot = s.forks.reduce((a, f) => ({ keys: a.keys + f.keys, bytes: a.bytes + f.bytes, ops: a.ops + f.opsPerSec }), { keys: 0, bytes: 0, ops: 0 });
+    out(`actor ${s.id} ${s.endpoint} epoch=${s.epoch} durability=${s.durability} forks=${s.forks.length} keys=${tot.keys} bytes=${tot.bytes} ops/s=${tot.ops}`);
+    for (const f of s.forks) if (f.keys || f.ops || f.fenced) out(`  fork=${f.fork} epoch=${f.epoch} keys=${f.keys} bytes=${f.bytes} ops=${f.ops} ops/s=${f.opsPerSec}${f.fenced ? ' fenced' : ''}`);
+  }
+}
+
+const stats: CommandModule<object, StatsArgs> = {
+  command: 'stats',
+  describe: 'Per-fork keys, bytes and ops of the actor at --connect (or every owner with --all)',
+  builder: (y) =>
+    y
+      .options(connectOpt)
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON' })
+      .option('all', { type: 'boolean', default: false, describe: 'Ask every actor that owns forks' }) as Argv<StatsArgs>,
+  handler: (args) =>
+    withClient(args, async (c) => {
+      const all = await allStats(c, args);
+      if (args.json) out(JSON.stringify(all.length === 1 && !args.all ? all[0] : all));
+      else printStats(all);
+    }),
+};
+
+type StatusArgs = ConnectArgs & { json: boolean };
+const status: CommandModule<object, StatusArgs> = {
+  command: 'status',
+  describe: 'Map epoch, members and forks per member with keys, bytes and ops/s',
+  builder: (y) => y.options(connectOpt).option('json', { type: 'boolean', default: false, describe: 'Print JSON' }) as Argv<StatusArgs>,
+  handler: (args) =>
+    // Members with gossip state and incarnation come from the cluster layer (store/rebalance.ts).
+    withClient(args, (c) => printClusterStatus(c, args.connect, args.json)),
+};
+
+export const storeCommand: CommandModule = {
+  command: 'store <command>',
+  describe: 'Sharded trie store: start actors, read and write keys, inspect forks', // also in pipeline/cli.ts
+  builder: (y) => {
+    let b = y
+      .command(start as unknown as CommandModule)
+      .command(stop as unknown as CommandModule)
+      .command(status as unknown as CommandModule)
+      .command(locate as unknown as CommandModule)
+      .command(get as unknown as CommandModule)
+      .command(set as unknown as CommandModule)
+      .command(scan as unknown as CommandModule)
+      .command(stats as unknown as CommandModule);
+    for (const cmd of clusterCommands) b = b.command(cmd);
+    return b.demandCommand(1, 'Name a store command; see the list above.').epilog('Keys are written ns:prefix|rest: the namespace, the routing prefix (decides the fork) and the rest.');
+  },
+  handler: () => undefined,
+};

@@ -1,0 +1,50 @@
+// `dbslm topk`: the K most probable next words of a context, from the Top-K heads.
+import type { Argv, CommandModule } from 'yargs';
+import { formatFloat32 } from '../../model/arpa_write.js';
+import { NextWordDistribution } from '../../model/distribution.js';
+import { InputError } from '../../model/errors.js';
+import { buildTopK, rowFor } from '../../model/topk.js';
+import { BOS } from '../../model/vocab.js';
+import { tokenizeWhitespace } from '../../model/tokenizer.js';
+import { loadArpa } from '../io/load_model.js';
+import { Progress } from '../io/progress.js';
+import { runCommand } from '../run_command.js';
+
+interface TopkArgs {
+  arpa: string;
+  k: number;
+  bits: number;
+  context: string;
+}
+
+export const topkCommand: CommandModule<object, TopkArgs> = {
+  command: 'topk',
+  describe: 'Build Top-K heads (K most probable followers of every context) and show one context',
+  builder: (y: Argv) =>
+    y
+      .option('arpa', { type: 'string', demandOption: true, describe: 'The ARPA model' })
+      .option('k', { type: 'number', default: 32, describe: 'Followers kept per context' })
+      .option('bits', { type: 'number', default: 8, describe: 'Bits of the quantized values' })
+      .option('context', { type: 'string', default: '<s>', describe: 'The history to show, space-separated (default: sentence start)' })
+      .example('$0 topk --arpa kjv3.arpa --context "the LORD"', 'what follows "the LORD"') as unknown as Argv<TopkArgs>,
+  handler: (args) =>
+    runCommand('topk', () => {
+      if (!(Number.isInteger(args.k) && args.k >= 1)) throw new InputError(`--k must be a whole number >= 1, got ${args.k}`);
+      const progress = new Progress('dbslm topk', true);
+      const lm = loadArpa(args.arpa, progress);
+      progress.phase(`building top-${args.k} heads`);
+      const topk = buildTopK(lm, args.k, args.bits);
+      progress.done(`${topk.rows} contexts x ${args.k}, codebook of ${topk.codebook.centers.length} values`);
+      const history = tokenizeWhitespace(args.context).map((w) => lm.vocab.lookup(w));
+      const ctx = new NextWordDistribution(lm).contexts(history.length ? history : [BOS]);
+      const row = rowFor(topk, lm, ctx.length ? ctx[ctx.length - 1] : 0);
+      const used = ctx.length ? lm.trie.path(ctx[ctx.length - 1]).map((id) => lm.vocab.word(id)).join(' ') : '';
+      process.stdout.write(`context: "${used}"\nrank\tword\tlog10 p\tquantized\n`);
+      for (let i = 0; i < args.k; i++) {
+        const w = topk.words[row * args.k + i];
+        if (w < 0) break;
+        const at = row * args.k + i;
+        process.stdout.write(`${i + 1}\t${lm.vocab.word(w)}\t${formatFloat32(topk.values[at])}\t${formatFloat32(topk.codebook.centers[topk.codes[at]])}\n`);
+      }
+    }),
+};

@@ -1,0 +1,85 @@
+// Writing ARPA on two threads. Formatting 3.6M numbers is most of a build's time and each entry
+// formats independently, so the upper part of every section's node range goes to a worker
+// thread while this thread formats the lower part; the parts are then written in file order.
+// The worker is started before estimation begins, so its start-up is off the critical path.
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ARPA_END, arpaHeader, arpaTables, formatEntries, sectionHeader } from '../../model/arpa_write.js';
+import type { LanguageModel } from '../../model/language_model.js';
+import { writeFileAtomic } from './atomic_file.js';
+import type { ArpaFormatJob } from './arpa_format_worker.js';
+
+/** Below this many nodes a worker's start-up costs more than it saves. */
+const PARALLEL_MIN_NODES = 200_000;
+/**
+ * Share of node ids this thread formats: higher ids hold more high-order n-grams (longer lines),
+ * and the worker also pays for copying the tables, so it gets the smaller part.
+ */
+const LOWER_SHARE = 0.56;
+
+export class ArpaWriter {
+  private worker?: Worker;
+
+  /**
+   * Starts the helper thread now when the machine has a second core and the corpus is big.
+   * `minNodes` is lowered only by tests, to run the two-thread path on small models.
+   */
+  constructor(
+    expectLarge: boolean,
+    private readonly minNodes = PARALLEL_MIN_NODES,
+  ) {
+    if (expectLarge && os.availableParallelism() > 1) {
+      this.worker = new Worker(new URL('./arpa_format_worker.js', import.meta.url));
+      this.worker.unref();
+    }
+  }
+
+  async write(target: string, lm: LanguageModel, counts: number[]): Promise<number> {
+    const tables = arpaTables(lm);
+    const worker = tables.size >= this.minNodes ? this.worker : undefined;
+    const mid = worker ? Math.floor(tables.size * LOWER_SHARE) : tables.size;
+    let upper: Promise<Buffer[][]> = Promise.resolve([]);
+    if (worker) {
+      // Posting a typed array clones its whole buffer, and the trie's buffers are sized by
+      // capacity, not content: trimmed copies halve what crosses to the worker.
+      const n = tables.size;
+      const trimmed = {
+        ...tables,
+        parent: tables.parent.slice(0, n),
+        word: tables.word.slice(0, n),
+        nodeOrder: tables.nodeOrder.slice(0, n),
+        logProb: tables.logProb.slice(0, n),
+        backoff: tables.backoff.slice(0, n),
+      };
+      const job: ArpaFormatJob = { tables: trimmed, ranges: [] };
+      for (let k = 2; k <= lm.order; k++) job.ranges.push([k, mid, tables.size]);
+      upper = new Promise((resolve, reject) => {
+        worker.once('message', (parts: Uint8Array[][]) => resolve(parts.map((p) => p.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)))));
+        worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`the ARPA formatting thread exited with code ${code}`)));
+      });
+      worker.postMessage(job);
+    }
+    const lower: Buffer[][] = [[...formatEntries(tables, 1, 0, tables.unigrams.length)]];
+    for (let k = 2; k <= lm.order; k++) lower.push([...formatEntries(tables, k, 1, mid)]);
+    const upperParts = await upper;
+    this.close();
+    function* file(): Generator<Buffer | string> {
+      yield arpaHeader(counts);
+      for (let k = 1; k <= lm.order; k++) {
+        yield sectionHeader(k);
+        yield* lower[k - 1];
+        if (k >= 2 && upperParts.length) yield* upperParts[k - 2];
+      }
+      yield ARPA_END;
+    }
+    return writeFileAtomic(target, file());
+  }
+
+  /** Stops the helper thread (also when the build fails before writing). */
+  close(): void {
+    this.worker?.removeAllListeners();
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+}

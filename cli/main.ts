@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// The dbslm command line. Each command lives in its own module; this file only wires them.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import type { CommandModule } from 'yargs';
+import { buildCommand } from './commands/build.js';
+import { pplCommand } from './commands/ppl.js';
+import { sampleCommand } from './commands/sample.js';
+import { quantizeCommand } from './commands/quantize.js';
+import { topkCommand } from './commands/topk.js';
+import { STDIN_ARG } from './io/inputs.js';
+
+// yargs drops a bare "-" positional, so it is renamed before parsing to mean standard input.
+const argv = hideBin(process.argv).map((a) => (a === '-' ? STDIN_ARG : a));
+
+// The store pulls in ZeroMQ and SQLite (0.1 s of start-up), so it loads only for `dbslm store`;
+// other commands list it by name with the same description.
+const STORE_DESCRIBE = 'Sharded trie store: start actors, read and write keys, inspect forks';
+const storeCommand: CommandModule =
+  argv.find((a) => !a.startsWith('-')) === 'store'
+    ? (await import('./commands/store/store.js')).storeCommand
+    : { command: 'store <command>', describe: STORE_DESCRIBE, handler: () => {} };
+
+await yargs(argv)
+  .scriptName('dbslm')
+  .usage('$0 <command> [options]\n\nTrain, score and sample database-native n-gram language models.')
+  .command(buildCommand)
+  .command(pplCommand)
+  .command(sampleCommand)
+  .command(quantizeCommand)
+  .command(topkCommand)
+  .command(storeCommand)
+  .demandCommand(1, 'Name a command; see the list above.')
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .wrap(Math.min(110, process.stdout.columns ?? 100))
+  .parseAsync();

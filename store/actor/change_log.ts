@@ -1,0 +1,61 @@
+// Committed changes of watched forks, for live fork moves: while a fork is watched, every write to
+// it is noted with its final value (deletions as kind 0) and its dedup records; after the commit
+// the watchers get them as one ForkChunk per fork, which the next owner applies like a snapshot
+// chunk. Notes of a request that fails are dropped with its savepoint.
+import type { ForkChunk } from '../../schemas/store.js';
+import { storedToWire } from '../protocol/values.js';
+
+export type Watcher = (chunk: ForkChunk) => void;
+export type ChangeMark = Map<string, readonly [number, number]>;
+
+export class ChangeLog {
+  private readonly watchers = new Map<string, Set<Watcher>>();
+  private changes = new Map<string, ForkChunk>();
+
+  watch(fork: string, cb: Watcher): () => void {
+    let set = this.watchers.get(fork);
+    if (!set) this.watchers.set(fork, (set = new Set()));
+    set.add(cb);
+    return () => {
+      set.delete(cb);
+      if (!set.size) this.watchers.delete(fork);
+    };
+  }
+
+  isWatched(fork: string): boolean {
+    return this.watchers.has(fork);
+  }
+
+  note(fork: string, key: Buffer, value: Buffer | bigint | undefined): void {
+    if (this.watchers.has(fork)) this.chunk(fork).entries.push({ key, ...storedToWire(value) });
+  }
+
+  noteDedup(fork: string, producer: string, seq: number, anchor: Buffer): void {
+    if (this.watchers.has(fork)) this.chunk(fork).dedup.push({ producer, seq, anchor });
+  }
+
+  /** Where the notes stand now, to drop what a failing request noted after it. */
+  mark(): ChangeMark {
+    return new Map([...this.changes].map(([f, c]) => [f, [c.entries.length, c.dedup.length] as const]));
+  }
+  rollback(mark: ChangeMark): void {
+    for (const [f, c] of this.changes) {
+      const [e, d] = mark.get(f) ?? [0, 0];
+      c.entries.length = e;
+      c.dedup.length = d;
+    }
+  }
+
+  /** The transaction ended: hand its notes to the watchers if it committed, else drop them. */
+  publish(committed: boolean): void {
+    const changes = this.changes;
+    this.changes = new Map();
+    if (committed) for (const [fork, chunk] of changes) for (const cb of this.watchers.get(fork) ?? []) cb(chunk);
+  }
+
+  private chunk(fork: string): ForkChunk {
+    let c = this.changes.get(fork);
+    if (!c) this.changes.set(fork, (c = { fork, entries: [], dedup: [], last: Buffer.alloc(0), done: false }));
+    return c;
+  }
+}

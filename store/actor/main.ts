@@ -1,0 +1,77 @@
+// Start one store actor process (what `dbslm store start` runs; also runnable directly:
+// `node dist/store/actor_main.js --id a --data DIR`). Prints `listening <endpoint>` once serving,
+// stops gracefully on SIGTERM/SIGINT or a `stop` command.
+import { pathToFileURL } from 'node:url';
+import yargs, { type Options } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { StoreActor } from './actor.js';
+import { actorExtensions } from './extensions.js';
+import { ForkMap } from '../map/fork_map.js';
+import { StoreClient } from '../client/client.js';
+
+export const startOptions = {
+  id: { type: 'string', demandOption: true, describe: 'Actor id, unique in the cluster (A-Z a-z 0-9 _ . -)' },
+  bind: { type: 'string', default: 'tcp://127.0.0.1:0', describe: 'ZeroMQ endpoint to bind (port 0 = any free port; the bound one is printed)' },
+  data: { type: 'string', demandOption: true, describe: 'Data directory (SQLite database and fork map)' },
+  join: { type: 'string', array: true, default: [] as string[], describe: 'Endpoint of an existing member to join (repeatable)' },
+  durability: { choices: ['normal', 'full'] as const, default: 'normal' as const, describe: 'normal: acknowledged writes survive a process crash; full: also power loss (fsync per commit)' },
+  insecure: { type: 'boolean', default: false, describe: 'Allow a non-loopback bind without CURVE authentication' },
+  plugin: { type: 'string', array: true, default: [] as string[], describe: 'Module to import before serving (e.g. one registering reducers)' },
+  'dead-after': { type: 'number', default: 5000, describe: 'Milliseconds within which the others mark a crashed member dead (gossip; also sets the write lease to half of it)' },
+} satisfies Record<string, Options>;
+
+export interface StartArgs {
+  id: string;
+  bind: string;
+  data: string;
+  join: string[];
+  durability: 'normal' | 'full';
+  insecure: boolean;
+  plugin: string[];
+  deadAfter?: number;
+}
+
+/** The first member's map, so a fresh actor joining a cluster starts owning nothing. */
+async function fetchMap(join: string[]): Promise<ForkMap> {
+  const c = await StoreClient.connect(join, { timeoutMs: 3000, retries: 2 });
+  try {
+    return c.map;
+  } finally {
+    c.close();
+  }
+}
+
+export async function runActor(args: StartArgs): Promise<StoreActor> {
+  for (const p of args.plugin) await import(p.startsWith('.') || p.startsWith('/') ? pathToFileURL(p).href : p);
+  const curve = process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC ? { secretKey: process.env.DBSLM_STORE_CURVE_SECRET, publicKey: process.env.DBSLM_STORE_CURVE_PUBLIC } : undefined;
+  // A seed that is down does not stop the start: the actor begins owning nothing and learns the map by gossip.
+  const initialMap = args.join.length ? await fetchMap(args.join).catch(() => undefined) : undefined;
+  const actor = new StoreActor({ id: args.id, bind: args.bind, dataDir: args.data, durability: args.durability, insecure: args.insecure, curve, initialMap, joining: args.join.length > 0 });
+  const endpoint = await actor.start();
+  for (const ext of actorExtensions) await ext(actor, { join: args.join, deadAfterMs: args.deadAfter });
+  process.stdout.write(`listening ${endpoint}\n`);
+  let stopping = false;
+  const shutdown = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    void actor.stop().then(
+      () => process.exit(code),
+      (err) => {
+        process.stderr.write(`store actor ${args.id}: stop failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown(0));
+  process.on('SIGINT', () => shutdown(0));
+  actor.onStopped = () => process.exit(0);
+  return actor;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const argv = await yargs(hideBin(process.argv)).options(startOptions).strict().help().parseAsync();
+  await runActor(argv as unknown as StartArgs).catch((err: Error) => {
+    process.stderr.write(`dbslm store start: ${err.message}\n`);
+    process.exit(2);
+  });
+}

@@ -1,0 +1,201 @@
+// Server-side reducers: named functions an actor runs over the rows of a key range it owns, so
+// statistics such as counts-of-counts are computed where the counts live and only small results
+// travel. Model code registers its own with `registerReducer` (in the actor process: load the module
+// with `dbslm store start --plugin MODULE`); results from several forks are merged with `combine`.
+import avro from 'avsc';
+import { parseKey, ROUTING_BYTES } from '../protocol/keys.js';
+import type { StoredValue } from './fork_db.js';
+
+export interface Row {
+  key: Buffer;
+  value: StoredValue;
+}
+
+export interface Reducer {
+  /** Reduce the rows (in key order) to an encoded result. `args` is the encoded argument. */
+  run(rows: Iterable<Row>, args: Buffer): Buffer;
+  /** Merge results of several ranges into one (used by clients fanning out over forks). */
+  combine(results: Buffer[], args: Buffer): Buffer;
+}
+
+const registry = new Map<string, Reducer>();
+
+export function registerReducer(name: string, reducer: Reducer): void {
+  registry.set(name, reducer);
+}
+export function getReducer(name: string): Reducer | undefined {
+  return registry.get(name);
+}
+export function reducerNames(): string[] {
+  return [...registry.keys()].sort();
+}
+
+function counterOf(r: Row): bigint | null {
+  return typeof r.value === 'bigint' ? r.value : null;
+}
+
+// count: number of entries.
+export const CountResult = avro.Type.forSchema({ type: 'record', name: 'dbslm.reduce.Count', fields: [{ name: 'entries', type: 'long' }] });
+registerReducer('count', {
+  run(rows) {
+    let n = 0;
+    for (const _ of rows) n++;
+    return CountResult.toBuffer({ entries: n });
+  },
+  combine(results) {
+    return CountResult.toBuffer({ entries: results.reduce((s, b) => s + (CountResult.fromBuffer(b) as { entries: number }).entries, 0) });
+  },
+});
+
+// sum: total of the counters (byte values are skipped and counted in `skipped`).
+export const SumResult = avro.Type.forSchema({
+  type: 'record',
+  name: 'dbslm.reduce.Sum',
+  fields: [
+    { name: 'sum', type: 'string' },
+    { name: 'counters', type: 'long' },
+    { name: 'skipped', type: 'long' },
+  ],
+});
+export interface SumValue {
+  sum: string;
+  counters: number;
+  skipped: number;
+}
+registerReducer('sum', {
+  run(rows) {
+    let sum = 0n;
+    let counters = 0;
+    let skipped = 0;
+    for (const r of rows) {
+      const c = counterOf(r);
+      if (c === null) skipped++;
+      else {
+        sum += c;
+        counters++;
+      }
+    }
+    return SumResult.toBuffer({ sum: sum.toString(), counters, skipped });
+  },
+  combine(results) {
+    const vs = results.map((b) => SumResult.fromBuffer(b) as SumValue);
+    return SumResult.toBuffer({
+      sum: vs.reduce((s, v) => s + BigInt(v.sum), 0n).toString(),
+      counters: vs.reduce((s, v) => s + v.counters, 0),
+      skipped: vs.reduce((s, v) => s + v.skipped, 0),
+    });
+  },
+});
+
+// counts-of-counts: how many counters equal 1, 2, ..., max, and how many exceed max
+// (the n_r statistics behind Kneser-Ney discounts). args: {max}.
+export const CocArgs = avro.Type.forSchema({ type: 'record', name: 'dbslm.reduce.CocArgs', fields: [{ name: 'max', type: 'int' }] });
+export const CocResult = avro.Type.forSchema({
+  type: 'record',
+  name: 'dbslm.reduce.Coc',
+  fields: [
+    { name: 'counts', type: { type: 'array', items: 'long' } },
+    { name: 'above', type: 'long' },
+  ],
+});
+export interface CocValue {
+  /** counts[r - 1] = number of counters equal to r, for r = 1..max. */
+  counts: number[];
+  above: number;
+}
+function cocMax(args: Buffer): number {
+  const max = args.length ? (CocArgs.fromBuffer(args) as { max: number }).max : 4;
+  if (!(max >= 1 && max <= 1_000_000)) throw new Error(`counts-of-counts max must be 1..1000000, got ${max}`);
+  return max;
+}
+registerReducer('counts-of-counts', {
+  run(rows, args) {
+    const max = cocMax(args);
+    const counts = new Array<number>(max).fill(0);
+    let above = 0;
+    for (const r of rows) {
+      const c = counterOf(r);
+      if (c === null || c < 1n) continue;
+      if (c <= BigInt(max)) counts[Number(c) - 1] = counts[Number(c) - 1]! + 1;
+      else above++;
+    }
+    return CocResult.toBuffer({ counts, above });
+  },
+  combine(results, args) {
+    const max = cocMax(args);
+    const counts = new Array<number>(max).fill(0);
+    let above = 0;
+    for (const b of results) {
+      const v = CocResult.fromBuffer(b) as CocValue;
+      v.counts.forEach((n, i) => (counts[i] = counts[i]! + n));
+      above += v.above;
+    }
+    return CocResult.toBuffer({ counts, above });
+  },
+});
+
+// follower-stats: per routing prefix (context), the number of followers, their total count and how
+// many have count 1, 2 and 3+ (what modified Kneser-Ney needs per context).
+export const FollowerStatsResult = avro.Type.forSchema({
+  type: 'record',
+  name: 'dbslm.reduce.FollowerStats',
+  fields: [
+    {
+      name: 'contexts',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'dbslm.reduce.ContextStats',
+          fields: [
+            { name: 'ns', type: 'string' },
+            { name: 'prefix', type: 'bytes' },
+            { name: 'followers', type: 'long' },
+            { name: 'total', type: 'long' },
+            { name: 'n1', type: 'long' },
+            { name: 'n2', type: 'long' },
+            { name: 'n3plus', type: 'long' },
+          ],
+        },
+      },
+    },
+  ],
+});
+export interface ContextStats {
+  ns: string;
+  prefix: Buffer;
+  followers: number;
+  total: number;
+  n1: number;
+  n2: number;
+  n3plus: number;
+}
+registerReducer('follower-stats', {
+  run(rows) {
+    const out: ContextStats[] = [];
+    let cur: ContextStats | null = null;
+    let curHead: Buffer | null = null;
+    for (const r of rows) {
+      const c = counterOf(r);
+      if (c === null || c < 1n) continue;
+      const headLen = ROUTING_BYTES + 2 + r.key.readUInt16BE(ROUTING_BYTES);
+      const head = r.key.subarray(0, headLen);
+      if (!curHead || !head.equals(curHead)) {
+        const p = parseKey(r.key);
+        cur = { ns: p.ns, prefix: Buffer.from(p.prefix), followers: 0, total: 0, n1: 0, n2: 0, n3plus: 0 };
+        curHead = Buffer.from(head);
+        out.push(cur);
+      }
+      const n = Number(c);
+      cur!.followers++;
+      cur!.total += n;
+      if (n === 1) cur!.n1++;
+      else if (n === 2) cur!.n2++;
+      else cur!.n3plus++;
+    }
+    return FollowerStatsResult.toBuffer({ contexts: out });
+  },
+  combine(results) {
+    return FollowerStatsResult.toBuffer({ contexts: results.flatMap((b) => (FollowerStatsResult.fromBuffer(b) as { contexts: ContextStats[] }).contexts) });
+  },
+});

@@ -1,0 +1,394 @@
+// The store client used by the pipeline, the decoder and the CLI.
+//
+// It routes every key by a cached fork map (fetched from any member on connect), follows MOVED
+// redirects (updating the cache), keeps many requests in flight over one DEALER per actor, and
+// retries what is safe to retry: reads, plain sets/deletes, and batches, which carry a producer id
+// and sequence number so an actor applies a redelivered batch exactly once. Plain `incr` is not
+// idempotent and is never resent after a timeout; use `batch` for counts that must be exact.
+import { randomUUID } from 'node:crypto';
+import { COMMAND_TYPES, OP_DELETE, OP_INCR, OP_SET, type BatchOp, type Reply, type WireValue } from '../../schemas/store.js';
+import { Connection, TimeoutError, type ConnectionOptions } from './connection.js';
+import { ForkMap, type ForkEntry } from '../map/fork_map.js';
+import { getReducer } from '../actor/reducers.js';
+import { wireToStored } from '../protocol/values.js';
+import { packIncrs } from '../protocol/packed_incrs.js';
+
+export { TimeoutError };
+export type Value = Buffer | bigint | undefined;
+export type ClientOp = { op: 'set'; key: Buffer; value: Buffer } | { op: 'delete'; key: Buffer } | { op: 'incr'; key: Buffer; delta: number };
+
+export interface ClientOptions extends ConnectionOptions {
+  /** Per-attempt reply timeout (default 10 s). */
+  timeoutMs?: number;
+  /** Attempts after the first for retryable requests (default 5). */
+  retries?: number;
+  /**
+   * Producer id for exactly-once batches (default: a random UUID per client). Sequence numbers
+   * start at `firstSeq` (default 1), so a producer id reused by a new client instance must start
+   * beyond the last seq it used, or its new batches would be dropped as duplicates.
+   */
+  producer?: string;
+  firstSeq?: number;
+}
+
+/** An error reply from an actor. */
+export class StoreReplyError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly endpoint: string,
+  ) {
+    super(`${code} from ${endpoint}: ${message}`);
+  }
+}
+
+const MAX_HOPS = 16;
+const EMPTY = Buffer.alloc(0);
+const T = COMMAND_TYPES;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A batch request body; all-increment batches go packed (store/packed_incrs.ts: far cheaper to decode). */
+function batchBody(producer: string, seq: number, floor: number, ops: BatchOp[]): Buffer {
+  // (An unsafe delta goes unpacked so the actor names it in its BAD_REQUEST, as before.)
+  if (!ops.every((o) => o.op === OP_INCR && Number.isSafeInteger(o.delta))) return T.batch!.req.toBuffer({ producer, seq, floor, ops, incrs: EMPTY });
+  const incrs = packIncrs(
+    ops.map((o) => o.key),
+    ops.map((o) => o.delta),
+  );
+  return T.batch!.req.toBuffer({ producer, seq, floor, ops: [], incrs });
+}
+
+export class StoreClient {
+  map: ForkMap;
+  readonly members = new Map<string, string>();
+  readonly producer: string;
+  private readonly conns = new Map<string, Connection>();
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private nextSeq = 1;
+  private readonly outstanding = new Set<number>();
+  private floor = 1;
+
+  private constructor(
+    private readonly seeds: string[],
+    private readonly opts: ClientOptions,
+    map: ForkMap,
+  ) {
+    this.map = map;
+    this.timeoutMs = opts.timeoutMs ?? 10000;
+    this.retries = opts.retries ?? 5;
+    this.producer = opts.producer ?? randomUUID();
+    this.nextSeq = this.floor = opts.firstSeq ?? 1;
+  }
+
+  /** Connect through any member(s): fetches the fork map and member endpoints. */
+  static async connect(endpoints: string | string[], opts: ClientOptions = {}): Promise<StoreClient> {
+    const seeds = Array.isArray(endpoints) ? endpoints : [endpoints];
+    if (!seeds.length) throw new Error('StoreClient.connect needs at least one member endpoint');
+    const c = new StoreClient(seeds, opts, ForkMap.initial('?', 0));
+    try {
+      await c.refreshMap();
+    } catch (err) {
+      c.close(); // its sockets would keep the process alive
+      throw err;
+    }
+    return c;
+  }
+
+  /** Refetch the fork map from `endpoint` (default: any known member) and merge it in. */
+  async refreshMap(endpoint?: string): Promise<void> {
+    const candidates = endpoint ? [endpoint] : [...new Set([...this.seeds, ...this.members.values()])];
+    let last: unknown;
+    for (const ep of candidates) {
+      try {
+        const r = await this.call(ep, 'map', {});
+        const m = ForkMap.fromEntries((r as { map: { entries: ForkEntry[] } }).map.entries);
+        this.map = this.map.version === 0 ? m : ForkMap.mergeMaps(this.map, m);
+        for (const { id, endpoint: e } of (r as { members: { id: string; endpoint: string }[] }).members) if (e) this.members.set(id, e);
+        return;
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw new Error(`could not fetch the fork map from ${candidates.join(', ')}: ${(last as Error)?.message}`);
+  }
+
+  conn(endpoint: string): Connection {
+    let c = this.conns.get(endpoint);
+    if (!c) this.conns.set(endpoint, (c = new Connection(endpoint, this.opts)));
+    return c;
+  }
+
+  /** Raw request: encode `req` with the command's schema (or pass bytes), return the reply. */
+  async raw(endpoint: string, cmd: string, body: Buffer, timeoutMs = this.timeoutMs): Promise<Reply> {
+    return this.conn(endpoint).request(cmd, body, timeoutMs, this.map.version);
+  }
+
+  /** Call a built-in command on one actor (no routing), with retries on timeout; throws on error replies. */
+  async call(endpoint: string, cmd: string, req: unknown, retries = 0): Promise<unknown> {
+    const types = T[cmd];
+    if (!types) throw new Error(`unknown store command ${cmd}`);
+    const rep = await this.attempt(endpoint, cmd, types.req.toBuffer(req), retries);
+    if (rep.code !== 'OK') throw new StoreReplyError(rep.code, rep.message, endpoint);
+    return types.rep.fromBuffer(rep.body);
+  }
+
+  /** Send with retries on timeouts and retryable codes other than MOVED (which the router handles). */
+  private async attempt(endpoint: string, cmd: string, body: Buffer, retries: number): Promise<Reply> {
+    for (let i = 0; ; i++) {
+      try {
+        const rep = await this.raw(endpoint, cmd, body);
+        if (rep.retryable && rep.code !== 'MOVED' && i < retries) {
+          await sleep(Math.min(1000, 20 * 2 ** i));
+          continue;
+        }
+        return rep;
+      } catch (err) {
+        if (!(err instanceof TimeoutError) || i >= retries) throw err;
+      }
+    }
+  }
+
+  /** The owner's endpoint, refetching the map once if the owner is not known yet (a new member). */
+  async endpointFor(owner: string): Promise<string> {
+    if (!this.members.has(owner)) await this.refreshMap().catch(() => undefined);
+    return this.endpointOf(owner);
+  }
+
+  endpointOf(owner: string): string {
+    const ep = this.members.get(owner);
+    if (!ep) throw new Error(`no endpoint known for actor ${owner}; is it a member? (refresh the map)`);
+    return ep;
+  }
+
+  /** Where a key lives, by the cached map. */
+  locate(key: Buffer): ForkEntry & { endpoint: string } {
+    const e = this.map.lookup(key);
+    return { ...e, endpoint: this.members.get(e.owner) ?? '' };
+  }
+
+  private async learn(rep: Reply, from: string, hops: number): Promise<void> {
+    const r = rep.redirect;
+    const known = r && this.map.get(r.fork);
+    if (r && r.endpoint) this.members.set(r.owner, r.endpoint);
+    if (r && known && r.endpoint && hops < 4) {
+      if (r.epoch > known.epoch) this.map = ForkMap.mergeMaps(this.map, ForkMap.fromEntries([...this.map.entries.values()].map((e) => (e.fork === r.fork ? { fork: r.fork, owner: r.owner, epoch: r.epoch } : e))));
+      else if (r.epoch === known.epoch && r.owner !== known.owner) await this.refreshMap(from);
+      else if (r.epoch < known.epoch) await sleep(10 * hops); // the other side is behind; gossip will catch it up
+      return;
+    }
+    await this.refreshMap(from).catch(() => this.refreshMap());
+  }
+
+  /**
+   * Route items by key to their owners, one request per owner, following redirects per group.
+   * `send(endpoint, items)` returns the reply; `accept(rep, items)` consumes an OK reply.
+   */
+  private async routed<I>(items: I[], keyOf: (i: I) => Buffer, send: (ep: string, items: I[]) => Promise<Reply>, accept: (rep: Reply, items: I[]) => void, hops = 0): Promise<void> {
+    const groups = new Map<string, I[]>();
+    for (const it of items) {
+      const owner = this.map.lookup(keyOf(it)).owner;
+      let g = groups.get(owner);
+      if (!g) groups.set(owner, (g = []));
+      g.push(it);
+    }
+    await Promise.all(
+      [...groups].map(async ([owner, g]) => {
+        const ep = await this.endpointFor(owner);
+        const rep = await send(ep, g);
+        if (rep.code === 'OK') return accept(rep, g);
+        if ((rep.code === 'MOVED' || rep.code === 'CROSS_FORK') && hops < MAX_HOPS) {
+          await this.learn(rep, ep, hops);
+          return this.routed(g, keyOf, send, accept, hops + 1);
+        }
+        throw new StoreReplyError(rep.code, rep.message, ep);
+      }),
+    );
+  }
+
+  async multiGet(keys: Buffer[]): Promise<Value[]> {
+    const out = new Array<Value>(keys.length);
+    const idx = keys.map((k, i) => ({ k, i }));
+    await this.routed(
+      idx,
+      (x) => x.k,
+      (ep, g) => this.attempt(ep, 'get', T.get!.req.toBuffer({ keys: g.map((x) => x.k) }), this.retries),
+      (rep, g) => {
+        const vs = (T.get!.rep.fromBuffer(rep.body) as { values: WireValue[] }).values;
+        g.forEach((x, j) => (out[x.i] = wireToStored(vs[j]!)));
+      },
+    );
+    return out;
+  }
+  async get(key: Buffer): Promise<Value> {
+    // Fast path for the common case (known owner, no redirect): no grouping, one request.
+    const owner = this.map.lookup(key).owner;
+    const ep = this.members.get(owner);
+    if (ep) {
+      const rep = await this.attempt(ep, 'get', T.get!.req.toBuffer({ keys: [key] }), this.retries);
+      if (rep.code === 'OK') return wireToStored((T.get!.rep.fromBuffer(rep.body) as { values: WireValue[] }).values[0]!);
+      if (rep.code !== 'MOVED') throw new StoreReplyError(rep.code, rep.message, ep);
+      await this.learn(rep, ep, 0);
+    }
+    return (await this.multiGet([key]))[0];
+  }
+
+  async multiSet(entries: { key: Buffer; value: Buffer }[]): Promise<void> {
+    await this.routed(
+      entries,
+      (e) => e.key,
+      (ep, g) => this.attempt(ep, 'set', T.set!.req.toBuffer({ entries: g }), this.retries),
+      () => undefined,
+    );
+  }
+  async set(key: Buffer, value: Buffer): Promise<void> {
+    await this.multiSet([{ key, value }]);
+  }
+
+  async delete(keys: Buffer[]): Promise<number> {
+    let n = 0;
+    await this.routed(
+      keys,
+      (k) => k,
+      (ep, g) => this.attempt(ep, 'delete', T.delete!.req.toBuffer({ keys: g }), this.retries),
+      (rep) => (n += (T.delete!.rep.fromBuffer(rep.body) as { count: number }).count),
+    );
+    return n;
+  }
+
+  /** Add deltas to counters, returning the new totals. Not retried after a timeout (not idempotent). */
+  async multiIncr(entries: { key: Buffer; delta: number }[]): Promise<number[]> {
+    const out = new Array<number>(entries.length);
+    await this.routed(
+      entries.map((e, i) => ({ ...e, i })),
+      (e) => e.key,
+      (ep, g) => this.attempt(ep, 'incr', T.incr!.req.toBuffer({ entries: g.map(({ key, delta }) => ({ key, delta })) }), 0),
+      (rep, g) => {
+        const { totals } = T.incr!.rep.fromBuffer(rep.body) as { totals: number[] };
+        g.forEach((e, j) => (out[e.i] = totals[j]!));
+      },
+    );
+    return out;
+  }
+  async incr(key: Buffer, delta: number): Promise<number> {
+    return (await this.multiIncr([{ key, delta }]))[0]!;
+  }
+
+  /**
+   * Apply ops exactly once. Ops are grouped by fork; each group is one atomic batch with its own
+   * sequence number, resent on timeouts until acknowledged (the actor drops duplicates).
+   */
+  async batch(ops: ClientOp[]): Promise<void> {
+    const groups = new Map<string, BatchOp[]>();
+    for (const o of ops) {
+      const fork = this.map.lookup(o.key).fork;
+      let g = groups.get(fork);
+      if (!g) groups.set(fork, (g = []));
+      g.push(o.op === 'set' ? { op: OP_SET, key: o.key, value: o.value, delta: 0 } : o.op === 'delete' ? { op: OP_DELETE, key: o.key, value: EMPTY, delta: 0 } : { op: OP_INCR, key: o.key, value: EMPTY, delta: o.delta });
+    }
+    await Promise.all([...groups.values()].map((g) => this.sendBatch(g)));
+  }
+
+  private async sendBatch(ops: BatchOp[]): Promise<void> {
+    const seq = this.nextSeq++;
+    this.outstanding.add(seq);
+    let done = false;
+    try {
+      for (let attempt = 0, hops = 0; ; ) {
+        const ep = await this.endpointFor(this.map.lookup(ops[0]!.key).owner);
+        const body = batchBody(this.producer, seq, this.floor, ops);
+        let rep: Reply;
+        try {
+          rep = await this.raw(ep, 'batch', body);
+        } catch (err) {
+          if (!(err instanceof TimeoutError) || attempt++ >= this.retries) throw err;
+          continue;
+        }
+        if (rep.code === 'OK') return;
+        if (rep.code === 'MOVED' && hops++ < MAX_HOPS) {
+          await this.learn(rep, ep, hops);
+          continue;
+        }
+        if (rep.code === 'CROSS_FORK' && hops++ < MAX_HOPS) {
+          // The fork split under us: nothing was applied under this seq, so regroup with fresh seqs.
+          await this.refreshMap(ep);
+          done = true;
+          this.retire(seq);
+          const regroup = new Map<string, BatchOp[]>();
+          for (const o of ops) {
+            const f = this.map.lookup(o.key).fork;
+            regroup.set(f, [...(regroup.get(f) ?? []), o]);
+          }
+          await Promise.all([...regroup.values()].map((g) => this.sendBatch(g)));
+          return;
+        }
+        if (rep.retryable && attempt++ < this.retries) {
+          await sleep(Math.min(1000, 20 * 2 ** attempt));
+          continue;
+        }
+        throw new StoreReplyError(rep.code, rep.message, ep);
+      }
+    } finally {
+      if (!done) this.retire(seq);
+    }
+  }
+
+  /** A seq is settled (acked or abandoned): advance the floor past settled seqs. */
+  private retire(seq: number): void {
+    this.outstanding.delete(seq);
+    while (this.floor < this.nextSeq && !this.outstanding.has(this.floor)) this.floor++;
+  }
+
+  /** Stream the entries under `prefix` in key order (fork by fork if the prefix spans several). */
+  async *scan(prefix: Buffer, opts: { pageSize?: number; keysOnly?: boolean } = {}): AsyncGenerator<{ key: Buffer; value: Value }> {
+    const forks = this.map.forksUnder(prefix).sort((a, b) => (a.fork < b.fork ? -1 : 1));
+    const ranges = forks.length === 1 && prefix.length >= forks[0]!.fork.length / 2 ? [prefix] : forks.map((f) => Buffer.from(f.fork, 'hex'));
+    for (const range of ranges) {
+      let after: Buffer | null = null;
+      for (let hops = 0; ; ) {
+        const owner = this.map.forkOfPrefix(range)?.owner;
+        if (!owner) throw new Error(`scan range 0x${range.toString('hex')} no longer lies in one fork; retry the scan`);
+        const ep = await this.endpointFor(owner);
+        const body = T.scan!.req.toBuffer({ prefix: range, after, limit: opts.pageSize ?? 1000, keysOnly: !!opts.keysOnly });
+        const rep = await this.attempt(ep, 'scan', body, this.retries);
+        if (rep.code === 'MOVED' && hops++ < MAX_HOPS) {
+          await this.learn(rep, ep, hops);
+          continue;
+        }
+        if (rep.code !== 'OK') throw new StoreReplyError(rep.code, rep.message, ep);
+        const r = T.scan!.rep.fromBuffer(rep.body) as { keys: Buffer[]; values: WireValue[]; next: Buffer | null };
+        for (let i = 0; i < r.keys.length; i++) yield { key: r.keys[i]!, value: opts.keysOnly ? undefined : wireToStored(r.values[i]!) };
+        if (!r.next) break;
+        after = r.next;
+      }
+    }
+  }
+
+  /** Run a registered reducer on one fork-local prefix. */
+  async reduce(name: string, prefix: Buffer, args: Buffer = EMPTY): Promise<Buffer> {
+    const e = this.map.forkOfPrefix(prefix);
+    if (!e) throw new Error(`reduce prefix 0x${prefix.toString('hex')} spans forks; use reduceAll`);
+    const r = (await this.call(await this.endpointFor(e.owner), 'reduce', { name, prefix, args }, this.retries)) as { result: Buffer };
+    return r.result;
+  }
+
+  /** Run a reducer on every actor over all forks it owns, combining the results client-side. */
+  async reduceAll(name: string, args: Buffer = EMPTY): Promise<Buffer> {
+    const red = getReducer(name);
+    if (!red) throw new Error(`reducer ${name} is not registered in this process (import the module that registers it)`);
+    const owners = [...new Set([...this.map.entries.values()].map((e) => e.owner))];
+    const parts = await Promise.all(owners.map(async (o) => ((await this.call(await this.endpointFor(o), 'reduce', { name, prefix: EMPTY, args }, this.retries)) as { result: Buffer }).result));
+    return red.combine(parts, args);
+  }
+
+  /** Every actor endpoint of the current map's owners. */
+  ownerEndpoints(): string[] {
+    return [...new Set([...this.map.entries.values()].map((e) => this.endpointOf(e.owner)))];
+  }
+
+  close(): void {
+    for (const c of this.conns.values()) c.close();
+    this.conns.clear();
+  }
+}
+

@@ -1,0 +1,126 @@
+// SWIM gossip over ZeroMQ: carries store/membership.ts messages as the `gossip` command of the store envelope, so a
+// peer is reached on the same endpoint as its clients, and merges the fork maps that ride on them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { CLUSTER_COMMAND_TYPES } from '../../schemas/cluster.js';
+import { ForkMap } from '../map/fork_map.js';
+import { decode } from './moves/moves.js';
+import { Swim, mapDigest, type ForkEntry, type GossipMessage, type Member } from './swim.js';
+import type { PeerLink } from '../client/peer_link.js';
+
+const GossipT = CLUSTER_COMMAND_TYPES.gossip!.req;
+
+/** What gossip needs from the actor: its map (null before a joining actor learned one) and a way to merge into it. */
+export interface MapHost {
+  readonly id: string;
+  readonly endpoint: string;
+  currentMap(): ForkMap | null;
+  /** Adopt a merged map (newest epoch per fork already chosen); `source` names the peer it came from. */
+  adoptMap(map: ForkMap, source: string): void;
+}
+
+export interface GossipOptions { deadAfterMs?: number; seeds: string[]; dataDir: string }
+
+export class Gossip {
+  readonly swim: Swim;
+  onMember: (m: Member) => void = () => {};
+  private digestOf: { map: ForkMap | null; digest: string } = { map: null, digest: mapDigest([]) };
+  private joinTimer: NodeJS.Timeout | null = null;
+  private readonly membersFile: string;
+
+  constructor(private readonly host: MapHost, private readonly link: PeerLink, private readonly opts: GossipOptions) {
+    this.membersFile = path.join(opts.dataDir, 'members.json');
+    const view = {
+      entries: (): ForkEntry[] => [...(host.currentMap()?.entries.values() ?? [])],
+      digest: (): string => {
+        const m = host.currentMap();
+        if (m !== this.digestOf.map) this.digestOf = { map: m, digest: mapDigest([...(m?.entries.values() ?? [])]) };
+        return this.digestOf.digest;
+      },
+      merge: (entries: ForkEntry[]): void => this.merge(entries, 'gossip'),
+    };
+    this.swim = new Swim({ id: host.id, endpoint: host.endpoint, deadAfterMs: opts.deadAfterMs }, view, {
+      send: (endpoint, msg) => void this.send(endpoint, msg),
+    });
+    this.swim.onChange = (m) => {
+      this.saveMembers();
+      this.onMember(m);
+    };
+  }
+
+  /** Joins through the seeds and the members remembered from the last run, retrying until someone answers. */
+  start(): void {
+    const known = this.loadMembers();
+    const seeds = [...new Set([...this.opts.seeds, ...known])].filter((e) => e !== this.host.endpoint);
+    // A restarted member must not believe it is alone: until it hears from a peer it holds no write lease.
+    if (seeds.length > 0) this.swim.expectPeers = true;
+    const tryJoin = () => {
+      if (this.swim.alivePeers().length > 0 || seeds.length === 0) return;
+      this.swim.join(seeds);
+      this.joinTimer = setTimeout(tryJoin, 300);
+      this.joinTimer.unref();
+    };
+    tryJoin();
+    this.swim.start();
+  }
+
+  stop(): void {
+    this.swim.stop();
+    if (this.joinTimer) clearTimeout(this.joinTimer);
+  }
+
+  /** The `gossip` command handler: one message in, the direct reply (or NONE) out. */
+  handle(body: Buffer): Buffer {
+    const msg = decode<GossipMessage>('gossip', body);
+    const reply = this.swim.receive(msg);
+    return GossipT.toBuffer(reply ?? { ...msg, kind: 'NONE', from: this.host.id, fromEndpoint: this.host.endpoint, updates: [], forks: [] });
+  }
+
+  members(): Member[] { return this.swim.list(); }
+
+  endpointOf(id: string): string | undefined { return this.swim.get(id)?.endpoint; }
+
+  /** Merges entries (newest epoch per fork wins) and hands a changed map to the actor. */
+  merge(entries: ForkEntry[], source: string): void {
+    let incoming: ForkMap;
+    try {
+      incoming = ForkMap.fromEntries(entries);
+    } catch {
+      return; // a peer's partial or corrupt map is ignored; the next full map will do
+    }
+    const cur = this.host.currentMap();
+    const merged = cur ? ForkMap.mergeMaps(cur, incoming) : incoming;
+    if (!cur || !merged.equals(cur)) this.host.adoptMap(merged, source);
+  }
+
+  private async send(endpoint: string, msg: GossipMessage): Promise<void> {
+    const rep = await this.link.tryRequest(endpoint, 'gossip', GossipT.toBuffer(msg), Math.max(200, this.swim.deadAfterMs));
+    if (!rep || rep.code !== 'OK') return;
+    try {
+      const back = GossipT.fromBuffer(rep.body) as GossipMessage;
+      if (back.kind !== 'NONE') this.swim.receive(back);
+    } catch {
+      // an undecodable reply is a lost message to SWIM
+    }
+  }
+
+  /** Endpoints of the members known before a restart; the incarnation resumes above the last one used. */
+  private loadMembers(): string[] {
+    try {
+      const saved = JSON.parse(fs.readFileSync(this.membersFile, 'utf8')) as { incarnation: number; members: { endpoint: string; state: string }[] };
+      this.swim.incarnation = saved.incarnation + 1;
+      return saved.members.filter((m) => m.state !== 'left').map((m) => m.endpoint);
+    } catch {
+      return [];
+    }
+  }
+
+  private saveMembers(): void {
+    const members = this.swim.list().filter((m) => m.id !== this.host.id).map(({ id, endpoint, state }) => ({ id, endpoint, state }));
+    try {
+      fs.writeFileSync(this.membersFile, JSON.stringify({ incarnation: this.swim.incarnation, members }));
+    } catch {
+      // best effort: the seeds still work
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// Real store actor processes for the cluster tests: `dbslm store start` children on loopback, killed on teardown.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
+import { CLUSTER_COMMAND_TYPES as CT } from '../../schemas/cluster.js';
+import type { StoreClient } from '../../store/client/client.js';
+import type { OwnershipRow } from '../../store/map/ownership_history.js';
+import type { MemberUpdate, ForkEntry } from '../../store/cluster/swim.js';
+
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
+
+export interface ActorProc { id: string; ep: string; dir: string; proc: ChildProcess; log: () => string }
+
+export async function startActor(t: ExecutionContext, id: string, opts: { join?: string[]; deadAfterMs?: number; dir?: string } = {}): Promise<ActorProc> {
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
+  const args = [cli, 'store', 'start', '--id', id, '--bind', 'tcp://127.0.0.1:0', '--data', dir];
+  for (const j of opts.join ?? []) args.push('--join', j);
+  if (opts.deadAfterMs) args.push('--dead-after', String(opts.deadAfterMs));
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (proc.exitCode === null) {
+      proc.kill('SIGCONT');
+      proc.kill('SIGKILL');
+    }
+  });
+  let out = '';
+  proc.stderr!.on('data', (d) => (out += d));
+  const ep = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`actor ${id} printed no endpoint within 15 s; output:\n${out}`)), 15000);
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /tcp:\/\/127\.0\.0\.1:\d+/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`actor ${id} exited with ${code} before binding:\n${out}`)));
+  });
+  return { id, ep, dir, proc, log: () => out };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 50): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    if (await cond()) return performance.now() - start;
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface MembersView { id: string; lease: boolean; deadAfterMs: number; members: MemberUpdate[]; forks: ForkEntry[] }
+
+export async function members(client: StoreClient, ep: string, timeoutMs = 2000): Promise<MembersView> {
+  const rep = await client.raw(ep, 'members', CT.members!.req.toBuffer({}), timeoutMs);
+  if (rep.code !== 'OK') throw new Error(`members from ${ep}: ${rep.code} ${rep.message}`);
+  return CT.members!.rep.fromBuffer(rep.body) as MembersView;
+}
+
+export async function history(client: StoreClient, ep: string): Promise<OwnershipRow[]> {
+  const rep = await client.raw(ep, 'history', CT.history!.req.toBuffer({}), 5000);
+  if (rep.code !== 'OK') throw new Error(`history from ${ep}: ${rep.code} ${rep.message}`);
+  return (CT.history!.rep.fromBuffer(rep.body) as { rows: OwnershipRow[] }).rows;
+}
+
+export async function move(client: StoreClient, ep: string, fork: string, to: string, force = false): Promise<{ code: string; message: string; epoch?: number; keys?: number }> {
+  const rep = await client.raw(ep, 'move', CT.move!.req.toBuffer({ fork, to, force }), 120000);
+  if (rep.code !== 'OK') return { code: rep.code, message: rep.message };
+  const r = CT.move!.rep.fromBuffer(rep.body) as { epoch: number; keys: number };
+  return { code: 'OK', message: '', epoch: r.epoch, keys: r.keys };
+}
+
+export function stateOf(v: MembersView, id: string): string | undefined {
+  return v.members.find((m) => m.id === id)?.state;
+}
