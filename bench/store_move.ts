@@ -1,16 +1,16 @@
 // `node dist/bench/store_move.js`: how fast a live fork move runs, idle and under writes to the moving fork, and how
 // long writers stall on the fence. Two real actors on loopback; figures only, no assertions.
 import { startActor } from './actor_procs.js';
-import { CLUSTER_COMMAND_TYPES as T } from '../schemas/cluster.js';
+import { MOVE_COMMANDS } from '../schemas/moves.js';
 import { StoreClient } from '../store/client/client.js';
 import { makeKey } from '../store/protocol/keys.js';
 
 const KEYS = Number(process.env.BENCH_MOVE_KEYS ?? 100000);
 
 async function move(c: StoreClient, ep: string, fork: string, to: string): Promise<{ ms: number; keys: number; rounds: number }> {
-  const rep = await c.raw(ep, 'move', T.move!.req.toBuffer({ fork, to, force: false }), 300000);
+  const rep = await c.raw(ep, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force: false, hops: 0 }), 300000);
   if (rep.code !== 'OK') throw new Error(`move: ${rep.code} ${rep.message}`);
-  return T.move!.rep.fromBuffer(rep.body) as { ms: number; keys: number; rounds: number };
+  return MOVE_COMMANDS.move.decodeReply(rep.body);
 }
 
 const a = await startActor('a');

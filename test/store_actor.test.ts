@@ -1,6 +1,6 @@
 // Command semantics of one real actor process on loopback, through the client library.
 import test from 'ava';
-import { COMMAND_TYPES as T } from '../schemas/store.js';
+import { STORE_COMMANDS } from '../schemas/store.js';
 import { StoreClient, StoreReplyError } from '../store/client/client.js';
 import { ForkMap } from '../store/map/fork_map.js';
 import { makeKey, rangePrefix, textKey } from '../store/protocol/keys.js';
@@ -34,24 +34,24 @@ test('get/set/delete/incr/batch/scan/reduce/summary/purge/reset/stop', async (t)
 
   // Batches: atomic within a fork and applied once per (producer, seq).
   const ctx = Buffer.from('ctx');
-  const body = T.batch!.req.toBuffer({ producer: 'p1', seq: 7, floor: 0, ops: [
+  const body = STORE_COMMANDS.batch.encodeRequest({ producer: 'p1', seq: 7, floor: 0, ops: [
     { op: 2, key: makeKey('n', ctx, Buffer.from('a')), value: Buffer.alloc(0), delta: 3 },
     { op: 0, key: makeKey('n', ctx, Buffer.from('s')), value: Buffer.from('v'), delta: 0 },
-  ] });
+  ], incrs: Buffer.alloc(0) });
   const r1 = await c.raw(a.ep, 'batch', body);
   const r2 = await c.raw(a.ep, 'batch', body);
   t.is(r1.code, 'OK');
-  t.false((T.batch!.rep.fromBuffer(r1.body) as { duplicate: boolean }).duplicate);
-  t.true((T.batch!.rep.fromBuffer(r2.body) as { duplicate: boolean }).duplicate);
+  t.false((STORE_COMMANDS.batch.decodeReply(r1.body) as { duplicate: boolean }).duplicate);
+  t.true((STORE_COMMANDS.batch.decodeReply(r2.body) as { duplicate: boolean }).duplicate);
   t.is(await c.get(makeKey('n', ctx, Buffer.from('a'))), 3n);
-  const bad = await c.raw(a.ep, 'batch', T.batch!.req.toBuffer({ producer: 'p1', seq: 8, floor: 0, ops: [
+  const bad = await c.raw(a.ep, 'batch', STORE_COMMANDS.batch.encodeRequest({ producer: 'p1', seq: 8, floor: 0, ops: [
     { op: 2, key: makeKey('n', ctx, Buffer.from('a')), value: Buffer.alloc(0), delta: 1 },
     { op: 2, key: makeKey('n', ctx, Buffer.from('s')), value: Buffer.alloc(0), delta: 1 },
-  ] }));
+  ], incrs: Buffer.alloc(0) }));
   t.is(bad.code, 'WRONG_TYPE');
   t.is(await c.get(makeKey('n', ctx, Buffer.from('a'))), 3n, 'a failing batch rolls back entirely');
   const twoForks = [0, 1, 2, 3, 4, 5].map((i) => makeKey('n', Buffer.from(`c${i}`), Buffer.from('w')));
-  const cross = await c.raw(a.ep, 'batch', T.batch!.req.toBuffer({ producer: 'p1', seq: 9, floor: 0, ops: twoForks.map((key) => ({ op: 2, key, value: Buffer.alloc(0), delta: 1 })) }));
+  const cross = await c.raw(a.ep, 'batch', STORE_COMMANDS.batch.encodeRequest({ producer: 'p1', seq: 9, floor: 0, ops: twoForks.map((key) => ({ op: 2, key, value: Buffer.alloc(0), delta: 1 })), incrs: Buffer.alloc(0) }));
   t.is(cross.code, 'CROSS_FORK');
   await c.batch(twoForks.map((key) => ({ op: 'incr' as const, key, delta: 4 })));
   t.deepEqual(await c.multiGet(twoForks), twoForks.map(() => 4n));
@@ -63,10 +63,10 @@ test('get/set/delete/incr/batch/scan/reduce/summary/purge/reset/stop', async (t)
   const seen: string[] = [];
   for await (const r of c.scan(rangePrefix('s', Buffer.from('the')), { pageSize: 64 })) seen.push(r.key.subarray(-4).toString());
   t.deepEqual(seen, words);
-  const page = T.scan!.rep.fromBuffer((await c.raw(a.ep, 'scan', T.scan!.req.toBuffer({ prefix: rangePrefix('s', Buffer.from('the')), after: null, limit: 10, keysOnly: true }))).body) as { keys: Buffer[]; next: Buffer | null };
+  const page = STORE_COMMANDS.scan.decodeReply((await c.raw(a.ep, 'scan', STORE_COMMANDS.scan.encodeRequest({ prefix: rangePrefix('s', Buffer.from('the')), after: null, limit: 10, keysOnly: true }))).body) as { keys: Buffer[]; next: Buffer | null };
   t.is(page.keys.length, 10);
   t.deepEqual(page.next, page.keys[9]);
-  const wide = await c.raw(a.ep, 'scan', T.scan!.req.toBuffer({ prefix: Buffer.alloc(0), after: null, limit: 10, keysOnly: true }));
+  const wide = await c.raw(a.ep, 'scan', STORE_COMMANDS.scan.encodeRequest({ prefix: Buffer.alloc(0), after: null, limit: 10, keysOnly: true }));
   t.is(wide.code, 'CROSS_FORK');
 
   // Reducers run where the counts are.
@@ -112,10 +112,10 @@ test('a fork owned elsewhere gets a MOVED redirect with owner, endpoint and epoc
   await c.set(key, Buffer.from('kept'));
   const map = c.map.assign(fork, 'b');
   await c.call(a.ep, 'map-apply', { map: map.toJSON(), members: [{ id: 'b', endpoint: 'tcp://127.0.0.1:1' }] });
-  const rep = await c.raw(a.ep, 'get', T.get!.req.toBuffer({ keys: [key] }));
+  const rep = await c.raw(a.ep, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }));
   t.is(rep.code, 'MOVED');
   t.deepEqual({ ...rep.redirect }, { fork, owner: 'b', endpoint: 'tcp://127.0.0.1:1', epoch: 2 });
-  const w = await c.raw(a.ep, 'set', T.set!.req.toBuffer({ entries: [{ key, value: Buffer.from('no') }] }));
+  const w = await c.raw(a.ep, 'set', STORE_COMMANDS.set.encodeRequest({ entries: [{ key, value: Buffer.from('no') }] }));
   t.is(w.code, 'MOVED');
   // The map is persisted: a restarted actor still refuses the fork, and kept its data.
   a.proc.kill('SIGTERM');
@@ -128,12 +128,9 @@ test('a fork owned elsewhere gets a MOVED redirect with owner, endpoint and epoc
   await c2.call(a2.ep, 'map-apply', { map: ForkMap.fromEntries([...c2.map.entries.values()].map((e) => (e.fork === fork ? { ...e, owner: 'a', epoch: 3 } : e))).toJSON(), members: [] });
   await c2.refreshMap();
   t.deepEqual(await c2.get(key), Buffer.from('kept'));
-  const err = await t.throwsAsync(c2.call(a2.ep, 'nope', {}));
-  t.truthy(err);
   const unknown = await c2.raw(a2.ep, 'frobnicate', Buffer.alloc(0));
   t.is(unknown.code, 'UNKNOWN_COMMAND');
   t.true(unknown.message.includes('frobnicate'));
-  t.true(err instanceof Error && !(err instanceof StoreReplyError)); // unknown to the client's schema table
 });
 
 test('--plugin loads model code that registers a reducer into the actor', async (t) => {
@@ -157,7 +154,7 @@ registerReducer('max', {
   t.teardown(() => c.close());
   await c.batch([3, 41, 7].map((d, i) => ({ op: 'incr' as const, key: makeKey('p', Buffer.from('ctx'), Buffer.from([i])), delta: d })));
   t.is((await c.reduce('max', rangePrefix('p', Buffer.from('ctx')))).toString(), '41');
-  t.is((await c.raw(a.ep, 'reduce', T.reduce!.req.toBuffer({ name: 'min', prefix: Buffer.alloc(0), args: Buffer.alloc(0) }))).code, 'UNKNOWN_COMMAND');
+  t.is((await c.raw(a.ep, 'reduce', STORE_COMMANDS.reduce.encodeRequest({ name: 'min', prefix: Buffer.alloc(0), args: Buffer.alloc(0) }))).code, 'UNKNOWN_COMMAND');
 });
 
 test('increment batches queued in one group commit: a bad one fails alone, a redelivered one counts once', async (t) => {
@@ -167,18 +164,18 @@ test('increment batches queued in one group commit: a bad one fails alone, a red
   const key = (r: string) => makeKey('q', Buffer.from('ctx'), Buffer.from(r));
   await c.set(key('bytes'), Buffer.from('not a counter'));
   const batch = (seq: number, ops: [string, number][]) =>
-    T.batch!.req.toBuffer({ producer: 'q', seq, floor: 0, ops: ops.map(([r, delta]) => ({ op: 2, key: key(r), value: Buffer.alloc(0), delta })) });
+    STORE_COMMANDS.batch.encodeRequest({ producer: 'q', seq, floor: 0, ops: ops.map(([r, delta]) => ({ op: 2, key: key(r), value: Buffer.alloc(0), delta })), incrs: Buffer.alloc(0) });
   // Sent without awaiting in between: they leave in one bundle and land in one transaction.
   const reps = await Promise.all([
     c.raw(a.ep, 'batch', batch(1, [['k1', 1], ['k2', 1]])),
     c.raw(a.ep, 'batch', batch(2, [['k1', 5], ['bytes', 1]])),
     c.raw(a.ep, 'batch', batch(3, [['k2', 10], ['k3', 2], ['k3', 2]])),
     c.raw(a.ep, 'batch', batch(1, [['k1', 1], ['k2', 1]])),
-    c.raw(a.ep, 'get', T.get!.req.toBuffer({ keys: [key('k2')] })),
+    c.raw(a.ep, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key('k2')] })),
   ]);
   t.deepEqual(reps.map((r) => r.code), ['OK', 'WRONG_TYPE', 'OK', 'OK', 'OK']);
-  t.deepEqual(reps.filter((r) => r.code === 'OK' && r.body.length === 1).map((r) => (T.batch!.rep.fromBuffer(r.body) as { duplicate: boolean }).duplicate), [false, false, true]);
-  const seen = T.get!.rep.fromBuffer(reps[4]!.body) as { values: { kind: number; data: Buffer }[] };
+  t.deepEqual(reps.filter((r) => r.code === 'OK' && r.body.length === 1).map((r) => (STORE_COMMANDS.batch.decodeReply(r.body) as { duplicate: boolean }).duplicate), [false, false, true]);
+  const seen = STORE_COMMANDS.get.decodeReply(reps[4]!.body) as { values: { kind: number; data: Buffer }[] };
   t.is(seen.values[0]!.data.readBigInt64LE(0), 11n, 'a read after queued increments sees them');
   t.deepEqual(await c.multiGet([key('k1'), key('k2'), key('k3'), key('bytes')]), [1n, 11n, 4n, Buffer.from('not a counter')]);
   // The failed batch was not recorded: once fixed, the same seq applies.

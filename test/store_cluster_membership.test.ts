@@ -2,7 +2,7 @@
 // by the others within the configured bound (default 5 s); an actor frozen with SIGSTOP rejoins after SIGCONT and
 // writes nothing for a fork that moved away while it was frozen.
 import test from 'ava';
-import { COMMAND_TYPES } from '../schemas/store.js';
+import { STORE_COMMANDS } from '../schemas/store.js';
 import { StoreClient } from '../store/client/client.js';
 import { ownershipConflicts } from '../store/map/ownership_history.js';
 import { makeKey } from '../store/protocol/keys.js';
@@ -94,7 +94,7 @@ test('an actor frozen with SIGSTOP rejoins after SIGCONT and writes nothing for 
   c.proc.kill('SIGCONT');
   // Straight after the resume, before gossip can have told c anything: a write for the fork must be refused.
   const direct = async () => {
-    const body = COMMAND_TYPES.set!.req.toBuffer({ entries: [{ key, value: Buffer.from('written-to-the-stale-owner') }] });
+    const body = STORE_COMMANDS.set.encodeRequest({ entries: [{ key, value: Buffer.from('written-to-the-stale-owner') }] });
     return client.raw(c.ep, 'set', body, 5000);
   };
   const first = await direct();

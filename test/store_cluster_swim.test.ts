@@ -1,7 +1,9 @@
 // Unit tests of the SWIM state machine (store/membership.ts) on a simulated clock and network. The acceptance tests
 // with real actor processes are in store_cluster_membership.test.ts and store_cluster_moves.test.ts.
 import test from 'ava';
-import { Swim, type Clock, type ForkEntry, type ForkMapView, type GossipMessage } from '../store/cluster/swim.js';
+import type { GossipMessage } from '../schemas/cluster.js';
+import type { ForkEntry } from '../schemas/fork_map.js';
+import { Swim, type Clock, type ForkMapView } from '../store/cluster/swim.js';
 
 class FakeClock implements Clock {
   t = 0;

@@ -1,7 +1,7 @@
 // kill -9 an actor while many batched writes are in flight, restart it on the same data dir:
 // every acknowledged write is present, and the batches the client resends are applied exactly once.
 import test from 'ava';
-import { COMMAND_TYPES as T } from '../schemas/store.js';
+import { STORE_COMMANDS } from '../schemas/store.js';
 import { StoreClient, type ClientOp } from '../store/client/client.js';
 import { makeKey, textKey } from '../store/protocol/keys.js';
 import { killed, spawnActor } from './helpers/store_procs.js';
@@ -28,7 +28,7 @@ test('kill -9 mid-write: acknowledged writes survive and retried batches apply o
 
   // One explicit redelivery across the crash, by hand.
   const dupKey = textKey('dup:x|y');
-  const dupBatch = T.batch!.req.toBuffer({ producer: 'by-hand', seq: 1, floor: 0, ops: [{ op: 2, key: dupKey, value: Buffer.alloc(0), delta: 10 }] });
+  const dupBatch = STORE_COMMANDS.batch.encodeRequest({ producer: 'by-hand', seq: 1, floor: 0, ops: [{ op: 2, key: dupKey, value: Buffer.alloc(0), delta: 10 }], incrs: Buffer.alloc(0) });
   t.is((await c.raw(a.ep, 'batch', dupBatch)).code, 'OK');
 
   const acked: number[] = [];
@@ -64,7 +64,7 @@ test('kill -9 mid-write: acknowledged writes survive and retried batches apply o
   t.deepEqual(got.map((v) => v?.toString()), ackedAtKill!.map((i) => `value-${i}`));
   // The hand-made batch, redelivered after the restart, is recognised and not applied again.
   const again = await check.raw(a2.ep, 'batch', dupBatch);
-  t.true((T.batch!.rep.fromBuffer(again.body) as { duplicate: boolean }).duplicate);
+  t.true((STORE_COMMANDS.batch.decodeReply(again.body) as { duplicate: boolean }).duplicate);
   t.is(await check.get(dupKey), 10n);
 
   await pump;

@@ -1,7 +1,8 @@
 // The packed form of all-increment batches (BatchReq.incrs): the codec on its own, then a real
 // actor applying packed batches exactly once, refusing malformed ones and keeping on serving.
 import test from 'ava';
-import { COMMAND_TYPES as T } from '../schemas/store.js';
+import type { BatchOp } from '../schemas/data.js';
+import { STORE_COMMANDS } from '../schemas/store.js';
 import { StoreClient } from '../store/client/client.js';
 import { StoreError } from '../store/protocol/errors.js';
 import { makeKey } from '../store/protocol/keys.js';
@@ -34,7 +35,7 @@ test('a real actor applies packed batches once, fails a bad one alone, refuses m
   t.teardown(() => c.close());
   const key = (r: string) => makeKey('pk', Buffer.from('ctx'), Buffer.from(r));
   await c.set(key('bytes'), Buffer.from('not a counter'));
-  const body = (seq: number, incrs: Buffer, ops: unknown[] = []) => T.batch!.req.toBuffer({ producer: 'pk', seq, floor: 0, ops, incrs });
+  const body = (seq: number, incrs: Buffer, ops: BatchOp[] = []) => STORE_COMMANDS.batch.encodeRequest({ producer: 'pk', seq, floor: 0, ops, incrs });
   const packed = (seq: number, kd: [string, number][]) => body(seq, packIncrs(kd.map(([r]) => key(r)), kd.map(([, d]) => d)));
   const reps = await Promise.all([
     c.raw(a.ep, 'batch', packed(1, [['k1', 1], ['k2', 1], ['k1', 2]])),
@@ -43,7 +44,7 @@ test('a real actor applies packed batches once, fails a bad one alone, refuses m
     c.raw(a.ep, 'batch', packed(1, [['k1', 1], ['k2', 1], ['k1', 2]])),
   ]);
   t.deepEqual(reps.map((r) => r.code), ['OK', 'WRONG_TYPE', 'OK', 'OK']);
-  t.deepEqual([0, 2, 3].map((i) => (T.batch!.rep.fromBuffer(reps[i]!.body) as { duplicate: boolean }).duplicate), [false, false, true]);
+  t.deepEqual([0, 2, 3].map((i) => (STORE_COMMANDS.batch.decodeReply(reps[i]!.body) as { duplicate: boolean }).duplicate), [false, false, true]);
   t.deepEqual(await c.multiGet([key('k1'), key('k2'), key('k3'), key('bytes')]), [3n, -9n, 2n ** 40n, Buffer.from('not a counter')]);
   t.is((await c.raw(a.ep, 'batch', packed(3, [['k2', -10]]))).code, 'OK', 'a redelivery after the commit is a duplicate');
   t.is(await c.get(key('k2')), -9n);

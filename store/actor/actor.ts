@@ -20,7 +20,8 @@
 // - `dropFork(fork)`: delete a fork's rows and dedup records (after it moved away).
 // - `afterCommit()`: resolves after the next commit (or at once when nothing is pending).
 import zmq from 'zeromq';
-import { RequestType, encodeReply, type ForkChunk, type Request } from '../../schemas/store.js';
+import { RequestType, encodeReply, type Request } from '../../schemas/envelope.js';
+import type { ForkChunk } from '../../schemas/fork_chunk.js';
 import { ForkDb, type Durability } from './fork_db.js';
 import { ForkMap, type ForkEntry } from '../map/fork_map.js';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES, ROUTING_BYTES } from '../protocol/keys.js';
@@ -28,7 +29,7 @@ import { checkBindAllowed } from '../protocol/endpoint.js';
 import { builtinCommands } from './commands/builtin.js';
 import { storedToWire, wireToStored } from '../protocol/values.js';
 import path from 'node:path';
-import { StoreError } from '../protocol/errors.js';
+import { StoreError, asStoreError } from '../protocol/errors.js';
 import { DEFERRED_REPLY, IncrQueue } from './incr_queue.js';
 import { ChangeLog, type Watcher } from './change_log.js';
 import { ReplySender } from './reply_sender.js';
@@ -396,7 +397,7 @@ export class StoreActor {
   }
 
   errorReply(id: number, err: unknown): Buffer {
-    const e = err instanceof StoreError ? err : new StoreError('INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`);
+    const e = asStoreError(err);
     return encodeReply({ id, code: e.code, message: e.message, retryable: e.retryable, redirect: e.redirect, body: Buffer.alloc(0) });
   }
 

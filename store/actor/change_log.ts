@@ -2,7 +2,7 @@
 // it is noted with its final value (deletions as kind 0) and its dedup records; after the commit
 // the watchers get them as one ForkChunk per fork, which the next owner applies like a snapshot
 // chunk. Notes of a request that fails are dropped with its savepoint.
-import type { ForkChunk } from '../../schemas/store.js';
+import type { ForkChunk } from '../../schemas/fork_chunk.js';
 import { storedToWire } from '../protocol/values.js';
 
 export type Watcher = (chunk: ForkChunk) => void;

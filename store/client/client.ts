@@ -6,7 +6,11 @@
 // and sequence number so an actor applies a redelivered batch exactly once. Plain `incr` is not
 // idempotent and is never resent after a timeout; use `batch` for counts that must be exact.
 import { randomUUID } from 'node:crypto';
-import { COMMAND_TYPES, OP_DELETE, OP_INCR, OP_SET, type BatchOp, type Reply, type WireValue } from '../../schemas/store.js';
+import { OP_DELETE, OP_INCR, OP_SET, type BatchOp } from '../../schemas/data.js';
+import type { Reply } from '../../schemas/envelope.js';
+import { STORE_COMMANDS, type StoreCommandName } from '../../schemas/store.js';
+import type { CommandSchema, ReplyOf, RequestOf } from '../../schemas/command.js';
+import type { WireValue } from '../../schemas/values.js';
 import { Connection, TimeoutError, type ConnectionOptions } from './connection.js';
 import { ForkMap, type ForkEntry } from '../map/fork_map.js';
 import { getReducer } from '../actor/reducers.js';
@@ -44,18 +48,17 @@ export class StoreReplyError extends Error {
 
 const MAX_HOPS = 16;
 const EMPTY = Buffer.alloc(0);
-const T = COMMAND_TYPES;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A batch request body; all-increment batches go packed (store/packed_incrs.ts: far cheaper to decode). */
 function batchBody(producer: string, seq: number, floor: number, ops: BatchOp[]): Buffer {
   // (An unsafe delta goes unpacked so the actor names it in its BAD_REQUEST, as before.)
-  if (!ops.every((o) => o.op === OP_INCR && Number.isSafeInteger(o.delta))) return T.batch!.req.toBuffer({ producer, seq, floor, ops, incrs: EMPTY });
+  if (!ops.every((o) => o.op === OP_INCR && Number.isSafeInteger(o.delta))) return STORE_COMMANDS.batch.encodeRequest({ producer, seq, floor, ops, incrs: EMPTY });
   const incrs = packIncrs(
     ops.map((o) => o.key),
     ops.map((o) => o.delta),
   );
-  return T.batch!.req.toBuffer({ producer, seq, floor, ops: [], incrs });
+  return STORE_COMMANDS.batch.encodeRequest({ producer, seq, floor, ops: [], incrs });
 }
 
 export class StoreClient {
@@ -125,12 +128,11 @@ export class StoreClient {
   }
 
   /** Call a built-in command on one actor (no routing), with retries on timeout; throws on error replies. */
-  async call(endpoint: string, cmd: string, req: unknown, retries = 0): Promise<unknown> {
-    const types = T[cmd];
-    if (!types) throw new Error(`unknown store command ${cmd}`);
-    const rep = await this.attempt(endpoint, cmd, types.req.toBuffer(req), retries);
+  async call<Name extends StoreCommandName>(endpoint: string, cmd: Name, req: RequestOf<(typeof STORE_COMMANDS)[Name]>, retries = 0): Promise<ReplyOf<(typeof STORE_COMMANDS)[Name]>> {
+    const schema = STORE_COMMANDS[cmd] as CommandSchema<unknown, unknown>;
+    const rep = await this.attempt(endpoint, cmd, schema.encodeRequest(req), retries);
     if (rep.code !== 'OK') throw new StoreReplyError(rep.code, rep.message, endpoint);
-    return types.rep.fromBuffer(rep.body);
+    return schema.decodeReply(rep.body) as ReplyOf<(typeof STORE_COMMANDS)[Name]>;
   }
 
   /** Send with retries on timeouts and retryable codes other than MOVED (which the router handles). */
@@ -212,9 +214,9 @@ export class StoreClient {
     await this.routed(
       idx,
       (x) => x.k,
-      (ep, g) => this.attempt(ep, 'get', T.get!.req.toBuffer({ keys: g.map((x) => x.k) }), this.retries),
+      (ep, g) => this.attempt(ep, 'get', STORE_COMMANDS.get.encodeRequest({ keys: g.map((x) => x.k) }), this.retries),
       (rep, g) => {
-        const vs = (T.get!.rep.fromBuffer(rep.body) as { values: WireValue[] }).values;
+        const vs = STORE_COMMANDS.get.decodeReply(rep.body).values;
         g.forEach((x, j) => (out[x.i] = wireToStored(vs[j]!)));
       },
     );
@@ -225,8 +227,8 @@ export class StoreClient {
     const owner = this.map.lookup(key).owner;
     const ep = this.members.get(owner);
     if (ep) {
-      const rep = await this.attempt(ep, 'get', T.get!.req.toBuffer({ keys: [key] }), this.retries);
-      if (rep.code === 'OK') return wireToStored((T.get!.rep.fromBuffer(rep.body) as { values: WireValue[] }).values[0]!);
+      const rep = await this.attempt(ep, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }), this.retries);
+      if (rep.code === 'OK') return wireToStored(STORE_COMMANDS.get.decodeReply(rep.body).values[0]!);
       if (rep.code !== 'MOVED') throw new StoreReplyError(rep.code, rep.message, ep);
       await this.learn(rep, ep, 0);
     }
@@ -237,7 +239,7 @@ export class StoreClient {
     await this.routed(
       entries,
       (e) => e.key,
-      (ep, g) => this.attempt(ep, 'set', T.set!.req.toBuffer({ entries: g }), this.retries),
+      (ep, g) => this.attempt(ep, 'set', STORE_COMMANDS.set.encodeRequest({ entries: g }), this.retries),
       () => undefined,
     );
   }
@@ -250,8 +252,8 @@ export class StoreClient {
     await this.routed(
       keys,
       (k) => k,
-      (ep, g) => this.attempt(ep, 'delete', T.delete!.req.toBuffer({ keys: g }), this.retries),
-      (rep) => (n += (T.delete!.rep.fromBuffer(rep.body) as { count: number }).count),
+      (ep, g) => this.attempt(ep, 'delete', STORE_COMMANDS.delete.encodeRequest({ keys: g }), this.retries),
+      (rep) => (n += STORE_COMMANDS.delete.decodeReply(rep.body).count),
     );
     return n;
   }
@@ -262,9 +264,9 @@ export class StoreClient {
     await this.routed(
       entries.map((e, i) => ({ ...e, i })),
       (e) => e.key,
-      (ep, g) => this.attempt(ep, 'incr', T.incr!.req.toBuffer({ entries: g.map(({ key, delta }) => ({ key, delta })) }), 0),
+      (ep, g) => this.attempt(ep, 'incr', STORE_COMMANDS.incr.encodeRequest({ entries: g.map(({ key, delta }) => ({ key, delta })) }), 0),
       (rep, g) => {
-        const { totals } = T.incr!.rep.fromBuffer(rep.body) as { totals: number[] };
+        const { totals } = STORE_COMMANDS.incr.decodeReply(rep.body);
         g.forEach((e, j) => (out[e.i] = totals[j]!));
       },
     );
@@ -349,14 +351,14 @@ export class StoreClient {
         const owner = this.map.forkOfPrefix(range)?.owner;
         if (!owner) throw new Error(`scan range 0x${range.toString('hex')} no longer lies in one fork; retry the scan`);
         const ep = await this.endpointFor(owner);
-        const body = T.scan!.req.toBuffer({ prefix: range, after, limit: opts.pageSize ?? 1000, keysOnly: !!opts.keysOnly });
+        const body = STORE_COMMANDS.scan.encodeRequest({ prefix: range, after, limit: opts.pageSize ?? 1000, keysOnly: !!opts.keysOnly });
         const rep = await this.attempt(ep, 'scan', body, this.retries);
         if (rep.code === 'MOVED' && hops++ < MAX_HOPS) {
           await this.learn(rep, ep, hops);
           continue;
         }
         if (rep.code !== 'OK') throw new StoreReplyError(rep.code, rep.message, ep);
-        const r = T.scan!.rep.fromBuffer(rep.body) as { keys: Buffer[]; values: WireValue[]; next: Buffer | null };
+        const r = STORE_COMMANDS.scan.decodeReply(rep.body);
         for (let i = 0; i < r.keys.length; i++) yield { key: r.keys[i]!, value: opts.keysOnly ? undefined : wireToStored(r.values[i]!) };
         if (!r.next) break;
         after = r.next;

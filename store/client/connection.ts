@@ -1,7 +1,7 @@
 // One client connection to one store actor: a DEALER socket with many requests in flight,
 // matched to replies by request id, each with its own timeout.
 import zmq from 'zeromq';
-import { encodeRequest, repliesIn, type Reply } from '../../schemas/store.js';
+import { encodeRequest, repliesIn, type Reply } from '../../schemas/envelope.js';
 
 export class TimeoutError extends Error {
   constructor(

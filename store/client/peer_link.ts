@@ -1,7 +1,7 @@
 // Actor-to-actor requests for gossip and fork moves: one DEALER per peer endpoint, speaking the store envelope
 // (schemas/store.ts) to the peer's ROUTER, with request ids, per-request timeouts and no retries of its own.
 import { Dealer } from 'zeromq';
-import { encodeRequest, repliesIn, type Reply } from '../../schemas/store.js';
+import { encodeRequest, repliesIn, type Reply } from '../../schemas/envelope.js';
 
 interface Pending { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
 interface Link { sock: Dealer; pending: Map<number, Pending>; sending: Promise<void> }

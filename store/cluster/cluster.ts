@@ -1,14 +1,13 @@
 // The cluster layer of one actor: gossip membership, the write lease, live fork moves and the ownership history,
 // attached to a StoreActor through its command and map hooks. `dbslm store start` calls attachCluster once the
 // actor is bound.
-import { CLUSTER_COMMAND_TYPES } from '../../schemas/cluster.js';
+import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import { StoreError, type StoreActor } from '../actor/actor.js';
 import { Gossip } from './gossip.js';
 import { OwnershipHistory } from '../map/ownership_history.js';
 import { Migrations } from './moves/moves.js';
 import { PeerLink } from '../client/peer_link.js';
 
-const T = CLUSTER_COMMAND_TYPES;
 
 export interface ClusterOptions {
   /** Endpoints of members to join through (`--join`). */
@@ -47,9 +46,9 @@ export class Cluster {
   start(): void {
     const a = this.actor;
     a.registerCommand('gossip', (body) => this.gossip.handle(body));
-    a.registerCommand('history', () => T.history!.rep.toBuffer({ id: a.id, rows: this.history.rows() }));
+    a.registerCommand('history', () => CLUSTER_COMMANDS.history.encodeReply({ id: a.id, rows: this.history.rows() }));
     a.registerCommand('members', () =>
-      T.members!.rep.toBuffer({
+      CLUSTER_COMMANDS.members.encodeReply({
         id: a.id,
         lease: this.gossip.swim.leaseValid(),
         deadAfterMs: this.gossip.swim.deadAfterMs,

@@ -2,13 +2,13 @@
 // peer is reached on the same endpoint as its clients, and merges the fork maps that ride on them.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLUSTER_COMMAND_TYPES } from '../../schemas/cluster.js';
+import { CLUSTER_COMMANDS, type GossipMessage } from '../../schemas/cluster.js';
+import type { ForkEntry } from '../../schemas/fork_map.js';
 import { ForkMap } from '../map/fork_map.js';
-import { decode } from './moves/moves.js';
-import { Swim, mapDigest, type ForkEntry, type GossipMessage, type Member } from './swim.js';
+import { Swim, mapDigest, type Member } from './swim.js';
 import type { PeerLink } from '../client/peer_link.js';
 
-const GossipT = CLUSTER_COMMAND_TYPES.gossip!.req;
+const gossipCommand = CLUSTER_COMMANDS.gossip;
 
 /** What gossip needs from the actor: its map (null before a joining actor learned one) and a way to merge into it. */
 export interface MapHost {
@@ -71,9 +71,9 @@ export class Gossip {
 
   /** The `gossip` command handler: one message in, the direct reply (or NONE) out. */
   handle(body: Buffer): Buffer {
-    const msg = decode<GossipMessage>('gossip', body);
+    const msg = gossipCommand.decodeRequest(body);
     const reply = this.swim.receive(msg);
-    return GossipT.toBuffer(reply ?? { ...msg, kind: 'NONE', from: this.host.id, fromEndpoint: this.host.endpoint, updates: [], forks: [] });
+    return gossipCommand.encodeReply(reply ?? { ...msg, kind: 'NONE', from: this.host.id, fromEndpoint: this.host.endpoint, updates: [], forks: [] });
   }
 
   members(): Member[] { return this.swim.list(); }
@@ -94,10 +94,10 @@ export class Gossip {
   }
 
   private async send(endpoint: string, msg: GossipMessage): Promise<void> {
-    const rep = await this.link.tryRequest(endpoint, 'gossip', GossipT.toBuffer(msg), Math.max(200, this.swim.deadAfterMs));
+    const rep = await this.link.tryRequest(endpoint, 'gossip', gossipCommand.encodeRequest(msg), Math.max(200, this.swim.deadAfterMs));
     if (!rep || rep.code !== 'OK') return;
     try {
-      const back = GossipT.fromBuffer(rep.body) as GossipMessage;
+      const back = gossipCommand.decodeReply(rep.body);
       if (back.kind !== 'NONE') this.swim.receive(back);
     } catch {
       // an undecodable reply is a lost message to SWIM

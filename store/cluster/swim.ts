@@ -1,26 +1,10 @@
-// SWIM membership as a pure state machine: no sockets, no wall clock. The ZeroMQ side (store/gossip.ts) feeds it
+// SWIM membership as a pure state machine: no sockets, no wall clock. The ZeroMQ side (store/cluster/gossip.ts) feeds it
 // messages and carries what it sends, so the protocol can be unit-tested step by step with a fake clock.
 import { createHash } from 'node:crypto';
+import type { GossipKind, GossipMessage } from '../../schemas/cluster.js';
+import type { ForkEntry, MemberState, MemberUpdate } from '../../schemas/fork_map.js';
 
-export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
-export interface MemberUpdate { id: string; endpoint: string; incarnation: number; state: MemberState }
 export interface Member extends MemberUpdate { since: number }
-export interface ForkEntry { fork: string; owner: string; epoch: number }
-export type GossipKind = 'PING' | 'ACK' | 'PING_REQ' | 'JOIN' | 'NONE';
-export interface GossipMessage {
-  kind: GossipKind;
-  from: string;
-  fromEndpoint: string;
-  incarnation: number;
-  seq: number;
-  /** PING_REQ: the member to probe; ACK: set when the ack is relayed for that member. */
-  target: string;
-  targetEndpoint: string;
-  digest: string;
-  updates: MemberUpdate[];
-  /** The whole fork map, sent only when the peer's digest differs from ours (or on join). */
-  forks: ForkEntry[];
-}
 
 /** What gossip needs from the fork map: merging keeps the newest epoch per fork. */
 export interface ForkMapView { entries(): ForkEntry[]; merge(entries: ForkEntry[]): void; digest?(): string }

@@ -10,14 +10,10 @@
 // Maps are immutable: every change returns a new map.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ForkMapType } from '../../schemas/store.js';
+import { ForkMapType, type ForkEntry } from '../../schemas/fork_map.js';
 import { ROUTING_BYTES } from '../protocol/keys.js';
 
-export interface ForkEntry {
-  fork: string;
-  owner: string;
-  epoch: number;
-}
+export type { ForkEntry };
 
 const FORK_RE = /^(?:[0-9a-f]{2}){1,4}$/;
 
@@ -141,6 +137,19 @@ export class ForkMap {
     const m = new Map(this.entries);
     m.set(fork, { fork, owner, epoch });
     return new ForkMap(m, epoch);
+  }
+
+  /**
+   * The map with one entry replaced as decided elsewhere (a cut-over, a takeover, a peer's news):
+   * the entry keeps its own epoch. Throws when the fork is no longer live here (split or merged).
+   */
+  withEntry(entry: ForkEntry): ForkMap {
+    if (!this.entries.has(entry.fork)) throw new Error(`fork ${entry.fork} is not a live fork of this map (version ${this.version}); it was split or merged`);
+    const m = new Map(this.entries);
+    m.set(entry.fork, { fork: entry.fork, owner: entry.owner, epoch: entry.epoch });
+    let version = 0;
+    for (const e of m.values()) version = Math.max(version, e.epoch);
+    return new ForkMap(m, version);
   }
 
   /** Replace `fork` by its 256 children, same owner, fresh epoch. */

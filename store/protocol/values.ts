@@ -1,5 +1,5 @@
 // Conversions between stored values (Buffer or bigint counter) and wire values (kind + bytes).
-import { VALUE_BYTES, VALUE_COUNTER, VALUE_MISSING, type WireValue } from '../../schemas/store.js';
+import { VALUE_BYTES, VALUE_COUNTER, VALUE_MISSING, type WireValue } from '../../schemas/values.js';
 
 const EMPTY = Buffer.alloc(0);
 

@@ -5,10 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
-import { CLUSTER_COMMAND_TYPES as CT } from '../../schemas/cluster.js';
+import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
+import { MOVE_COMMANDS } from '../../schemas/moves.js';
 import type { StoreClient } from '../../store/client/client.js';
 import type { OwnershipRow } from '../../store/map/ownership_history.js';
-import type { MemberUpdate, ForkEntry } from '../../store/cluster/swim.js';
+import type { ForkEntry, MemberUpdate } from '../../schemas/fork_map.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
 
@@ -57,21 +58,21 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
 export interface MembersView { id: string; lease: boolean; deadAfterMs: number; members: MemberUpdate[]; forks: ForkEntry[] }
 
 export async function members(client: StoreClient, ep: string, timeoutMs = 2000): Promise<MembersView> {
-  const rep = await client.raw(ep, 'members', CT.members!.req.toBuffer({}), timeoutMs);
+  const rep = await client.raw(ep, 'members', CLUSTER_COMMANDS.members.encodeRequest({}), timeoutMs);
   if (rep.code !== 'OK') throw new Error(`members from ${ep}: ${rep.code} ${rep.message}`);
-  return CT.members!.rep.fromBuffer(rep.body) as MembersView;
+  return CLUSTER_COMMANDS.members.decodeReply(rep.body) as MembersView;
 }
 
 export async function history(client: StoreClient, ep: string): Promise<OwnershipRow[]> {
-  const rep = await client.raw(ep, 'history', CT.history!.req.toBuffer({}), 5000);
+  const rep = await client.raw(ep, 'history', CLUSTER_COMMANDS.history.encodeRequest({}), 5000);
   if (rep.code !== 'OK') throw new Error(`history from ${ep}: ${rep.code} ${rep.message}`);
-  return (CT.history!.rep.fromBuffer(rep.body) as { rows: OwnershipRow[] }).rows;
+  return CLUSTER_COMMANDS.history.decodeReply(rep.body).rows;
 }
 
 export async function move(client: StoreClient, ep: string, fork: string, to: string, force = false): Promise<{ code: string; message: string; epoch?: number; keys?: number }> {
-  const rep = await client.raw(ep, 'move', CT.move!.req.toBuffer({ fork, to, force }), 120000);
+  const rep = await client.raw(ep, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force, hops: 0 }), 120000);
   if (rep.code !== 'OK') return { code: rep.code, message: rep.message };
-  const r = CT.move!.rep.fromBuffer(rep.body) as { epoch: number; keys: number };
+  const r = MOVE_COMMANDS.move.decodeReply(rep.body);
   return { code: 'OK', message: '', epoch: r.epoch, keys: r.keys };
 }
 

@@ -1,12 +1,11 @@
 // Cluster subcommands of `dbslm store` (move, rebalance): owned by the cluster layer, which adds
 // its yargs CommandModules to this list; store/cli.ts registers whatever is here.
 import type { Argv, CommandModule } from 'yargs';
-import { CLUSTER_COMMAND_TYPES } from '../../../schemas/cluster.js';
+import { MOVE_COMMANDS } from '../../../schemas/moves.js';
 import type { StoreClient } from '../../../store/client/client.js';
 import { connectOpt, withClient, type ConnectArgs } from './connect.js';
 import { clusterView, formatStatus, planFromView, statusJson, type Move } from '../../../store/cluster/rebalance/plan.js';
 
-const T = CLUSTER_COMMAND_TYPES;
 const out = (line: string) => process.stdout.write(line + '\n');
 
 
@@ -14,9 +13,9 @@ interface MoveResult { fork: string; from: string; to: string; epoch: number; ke
 
 /** Asks the member at `endpoint` to move a fork (it forwards to the owner); throws with the actor's message. */
 export async function requestMove(c: StoreClient, endpoint: string, fork: string, to: string, force = false): Promise<MoveResult> {
-  const rep = await c.raw(endpoint, 'move', T.move!.req.toBuffer({ fork, to, force }), 300000);
+  const rep = await c.raw(endpoint, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force, hops: 0 }), 300000);
   if (rep.code !== 'OK') throw new Error(`move of fork ${fork} to ${to}: ${rep.code}: ${rep.message}`);
-  return T.move!.rep.fromBuffer(rep.body) as MoveResult;
+  return MOVE_COMMANDS.move.decodeReply(rep.body) as MoveResult;
 }
 
 type MoveArgs = ConnectArgs & { fork: string; to: string; force: boolean };

@@ -1,10 +1,11 @@
 // The built-in command handlers of a store actor. Each decodes its body with the types of
-// schemas/store.ts, checks every key's fork through `actor.route` (redirect / fence / size), and
+// schemas/data.ts and schemas/admin.ts, checks every key's fork through `actor.route` (redirect / fence / size), and
 // returns its encoded reply body. Write handlers are synchronous: the actor runs them inside the
 // group transaction under a savepoint, so a request either applies fully or not at all.
-import type avro from 'avsc';
-import { COMMAND_TYPES, OP_DELETE, OP_INCR, OP_SET, type BatchOp } from '../../../schemas/store.js';
-import { ForkMap, type ForkEntry } from '../../map/fork_map.js';
+import { OP_DELETE, OP_INCR, OP_SET, type BatchOp } from '../../../schemas/data.js';
+import { STORE_COMMANDS } from '../../../schemas/store.js';
+import type { ForkEntry } from '../../../schemas/fork_map.js';
+import { ForkMap } from '../../map/fork_map.js';
 import { TypeMismatch } from '../fork_db.js';
 import { getReducer, reducerNames, type Row } from '../reducers.js';
 import { storedToWire } from '../../protocol/values.js';
@@ -13,16 +14,6 @@ import { DEFERRED_REPLY } from '../incr_queue.js';
 import { unpackIncrs } from '../../protocol/packed_incrs.js';
 import type { CommandHandler, RequestContext, StoreActor } from '../actor.js';
 
-function decode<T>(type: avro.Type, body: Buffer, cmd: string): T {
-  try {
-    return type.fromBuffer(body) as T;
-  } catch (err) {
-    throw new StoreError('BAD_REQUEST', `body of ${cmd} does not decode as ${type.name ?? 'its schema'} (schemas/store.ts): ${(err as Error).message}`);
-  }
-}
-const T = COMMAND_TYPES;
-const req = <R>(cmd: string, body: Buffer) => decode<R>(T[cmd]!.req, body, cmd);
-const rep = (cmd: string, v: unknown) => T[cmd]!.rep.toBuffer(v);
 
 function checkValue(actor: StoreActor, v: Buffer): void {
   if (v.length > actor.maxValueBytes) throw new StoreError('TOO_LARGE', `value of ${v.length} bytes exceeds the ${actor.maxValueBytes}-byte limit`);
@@ -56,34 +47,32 @@ function* rowsOfOwned(actor: StoreActor, prefix: Buffer): Generator<Row> {
   else for (const f of ownedForks(actor)) yield* actor.db.iterate(Buffer.from(f.fork, 'hex'));
 }
 
-type KV = { key: Buffer; value: Buffer };
 const EMPTY = Buffer.alloc(0);
-type KD = { key: Buffer; delta: number };
 
 const set: CommandHandler = (body, { actor }) => {
-  const { entries } = req<{ entries: KV[] }>('set', body);
+  const { entries } = STORE_COMMANDS.set.decodeRequest(body);
   for (const { key, value } of entries) {
     const f = actor.route(key, true);
     checkValue(actor, value);
     actor.db.set(key, value);
     actor.noteChange(f.fork, key, value);
   }
-  return rep('set', {});
+  return STORE_COMMANDS.set.encodeReply({});
 };
 
 const del: CommandHandler = (body, { actor }) => {
-  const { keys } = req<{ keys: Buffer[] }>('delete', body);
+  const { keys } = STORE_COMMANDS.delete.decodeRequest(body);
   let count = 0;
   for (const key of keys) {
     const f = actor.route(key, true);
     count += actor.db.delete(key);
     actor.noteChange(f.fork, key, undefined);
   }
-  return rep('delete', { count });
+  return STORE_COMMANDS.delete.encodeReply({ count });
 };
 
 const incr: CommandHandler = (body, { actor }) => {
-  const { entries } = req<{ entries: KD[] }>('incr', body);
+  const { entries } = STORE_COMMANDS.incr.decodeRequest(body);
   const totals: number[] = [];
   for (const { key, delta } of entries) {
     const f = actor.route(key, true);
@@ -92,7 +81,7 @@ const incr: CommandHandler = (body, { actor }) => {
     actor.noteChange(f.fork, key, total);
     totals.push(Number(total));
   }
-  return rep('incr', { totals });
+  return STORE_COMMANDS.incr.encodeReply({ totals });
 };
 
 function checkIncr(actor: StoreActor, f: ForkEntry, key: Buffer, delta: number): void {
@@ -116,22 +105,22 @@ function pruneDedup(actor: StoreActor, producer: string, floor: number): void {
 
 const batch: CommandHandler = (body, ctx) => {
   const { actor } = ctx;
-  const b = req<{ producer: string; seq: number; floor: number; ops: BatchOp[]; incrs: Buffer }>('batch', body);
+  const b = STORE_COMMANDS.batch.decodeRequest(body);
   if (!b.producer) throw new StoreError('BAD_REQUEST', 'batch needs a producer id (any string unique to the producing process)');
   if (b.incrs.length && b.ops.length) throw new StoreError('BAD_REQUEST', 'batch carries both ops and packed incrs; send one or the other');
   const packed = b.incrs.length ? unpackIncrs(b.incrs) : null;
   const n = packed ? packed.keys.length : b.ops.length;
-  if (!n) return rep('batch', { duplicate: false });
+  if (!n) return STORE_COMMANDS.batch.encodeReply({ duplicate: false });
   const anchorKey = packed ? packed.keys[0]! : b.ops[0]!.key;
   const f = actor.route(anchorKey, true);
-  const settle = (err: unknown) => actor.settle(ctx, err instanceof TypeMismatch ? new StoreError('WRONG_TYPE', `incr: ${err.message}; delete it or use another key`) : err, rep('batch', { duplicate: false }));
+  const settle = (err: unknown) => actor.settle(ctx, err instanceof TypeMismatch ? new StoreError('WRONG_TYPE', `incr: ${err.message}; delete it or use another key`) : err, STORE_COMMANDS.batch.encodeReply({ duplicate: false }));
   const queued = actor.incrQueue.get(b.producer, b.seq);
   if (queued) {
     // Redelivered while the first copy waits in the queue: answer with the first copy's outcome.
-    queued.done.push((err) => (err ? settle(err) : actor.settle(ctx, null, rep('batch', { duplicate: true }))));
+    queued.done.push((err) => (err ? settle(err) : actor.settle(ctx, null, STORE_COMMANDS.batch.encodeReply({ duplicate: true }))));
     return DEFERRED_REPLY;
   }
-  if (actor.db.dedupSeen(b.producer, b.seq)) return rep('batch', { duplicate: true });
+  if (actor.db.dedupSeen(b.producer, b.seq)) return STORE_COMMANDS.batch.encodeReply({ duplicate: true });
   const watched = actor.isWatched(f.fork);
   const anchor = anchorKey.subarray(0, 4);
   actor.addTxnOps(n - 1);
@@ -147,7 +136,7 @@ const batch: CommandHandler = (body, ctx) => {
   const ops = packed ? packed.keys.map((key, i) => ({ op: OP_INCR, key, value: EMPTY, delta: packed.deltas[i]! })) : b.ops;
   actor.incrQueue.flush(); // keep arrival order with the increments queued before this batch
   actor.atomicWrite(() => applyOps(actor, f, watched, { producer: b.producer, seq: b.seq, ops }, anchor));
-  return rep('batch', { duplicate: false });
+  return STORE_COMMANDS.batch.encodeReply({ duplicate: false });
 };
 
 function applyOps(actor: StoreActor, f: ForkEntry, watched: boolean, b: { producer: string; seq: number; ops: BatchOp[] }, anchor: Buffer): void {
@@ -172,18 +161,18 @@ function applyOps(actor: StoreActor, f: ForkEntry, watched: boolean, b: { produc
 }
 
 const get: CommandHandler = (body, { actor }) => {
-  const { keys } = req<{ keys: Buffer[] }>('get', body);
+  const { keys } = STORE_COMMANDS.get.decodeRequest(body);
   for (const k of keys) actor.route(k, false);
-  return rep('get', { values: keys.map((k) => storedToWire(actor.db.get(k))) });
+  return STORE_COMMANDS.get.encodeReply({ values: keys.map((k) => storedToWire(actor.db.get(k))) });
 };
 
 const MAX_SCAN = 10000;
 const scan: CommandHandler = (body, { actor }) => {
-  const s = req<{ prefix: Buffer; after: Buffer | null; limit: number; keysOnly: boolean }>('scan', body);
+  const s = STORE_COMMANDS.scan.decodeRequest(body);
   prefixFork(actor, s.prefix, 'scan', false);
   const limit = Math.max(1, Math.min(MAX_SCAN, s.limit || MAX_SCAN));
   const rows = actor.db.scan(s.prefix, s.after, limit);
-  return rep('scan', {
+  return STORE_COMMANDS.scan.encodeReply({
     keys: rows.map((r) => r.key),
     values: s.keysOnly ? [] : rows.map((r) => storedToWire(r.value)),
     next: rows.length === limit ? rows[rows.length - 1]!.key : null,
@@ -191,13 +180,13 @@ const scan: CommandHandler = (body, { actor }) => {
 };
 
 const reduce: CommandHandler = (body, { actor }) => {
-  const r = req<{ name: string; prefix: Buffer; args: Buffer }>('reduce', body);
+  const r = STORE_COMMANDS.reduce.decodeRequest(body);
   const red = getReducer(r.name);
   if (!red) throw new StoreError('UNKNOWN_COMMAND', `no reducer ${JSON.stringify(r.name)}; registered: ${reducerNames().join(', ')}`);
   if (r.prefix.length) prefixFork(actor, r.prefix, 'reduce', false);
   const rows = rowsOfOwned(actor, r.prefix);
   try {
-    return rep('reduce', { result: red.run(rows, r.args) });
+    return STORE_COMMANDS.reduce.encodeReply({ result: red.run(rows, r.args) });
   } catch (err) {
     if (err instanceof StoreError) throw err;
     throw new StoreError('BAD_REQUEST', `reducer ${r.name} failed: ${(err as Error).message}`);
@@ -205,7 +194,7 @@ const reduce: CommandHandler = (body, { actor }) => {
 };
 
 const summary: CommandHandler = (body, { actor }) => {
-  const s = req<{ prefix: Buffer; depth: number }>('summary', body);
+  const s = STORE_COMMANDS.summary.decodeRequest(body);
   if (s.depth < 0 || s.depth > 64) throw new StoreError('BAD_REQUEST', `summary depth ${s.depth} must be 0..64`);
   const width = s.prefix.length + s.depth;
   const ranges = s.prefix.length ? (prefixFork(actor, s.prefix, 'summary', false), [s.prefix]) : ownedForks(actor).map((f) => Buffer.from(f.fork, 'hex'));
@@ -225,15 +214,15 @@ const summary: CommandHandler = (body, { actor }) => {
       } else merged.set(key, { branch: b.branch.subarray(0, width), entries: b.entries, bytes: b.bytes });
     }
   }
-  return rep('summary', { entries, bytes, branches: [...merged.values()] });
+  return STORE_COMMANDS.summary.encodeReply({ entries, bytes, branches: [...merged.values()] });
 };
 
 const purge: CommandHandler = (body, { actor }) => {
-  const { prefix } = req<{ prefix: Buffer }>('purge', body);
+  const { prefix } = STORE_COMMANDS.purge.decodeRequest(body);
   if (!prefix.length) throw new StoreError('BAD_REQUEST', 'purge needs a non-empty prefix; use reset to clear every fork this actor owns');
   const f = prefixFork(actor, prefix, 'purge', true);
   if (actor.isWatched(f.fork)) for (const r of actor.db.iterate(prefix)) actor.noteChange(f.fork, r.key, undefined);
-  return rep('purge', { count: actor.db.purge(prefix, prefix.length <= 4 && prefix.toString('hex') === f.fork) });
+  return STORE_COMMANDS.purge.encodeReply({ count: actor.db.purge(prefix, prefix.length <= 4 && prefix.toString('hex') === f.fork) });
 };
 
 const reset: CommandHandler = (_body, { actor }) => {
@@ -244,7 +233,7 @@ const reset: CommandHandler = (_body, { actor }) => {
     if (actor.isWatched(f.fork)) for (const r of actor.db.iterate(prefix)) actor.noteChange(f.fork, r.key, undefined);
     count += actor.db.purge(prefix, true);
   }
-  return rep('reset', { count });
+  return STORE_COMMANDS.reset.encodeReply({ count });
 };
 
 const stats: CommandHandler = (_body, { actor }) => {
@@ -256,20 +245,20 @@ const stats: CommandHandler = (_body, { actor }) => {
     opsPerSec: actor.opsPerSec.get(f.fork) ?? 0,
     fenced: actor.isFenced(f.fork),
   }));
-  return rep('stats', { id: actor.id, endpoint: actor.endpoint, epoch: actor.map.version, durability: actor.db.durability, uptimeMs: Date.now() - actor.startedAt, forks });
+  return STORE_COMMANDS.stats.encodeReply({ id: actor.id, endpoint: actor.endpoint, epoch: actor.map.version, durability: actor.db.durability, uptimeMs: Date.now() - actor.startedAt, forks });
 };
 
 const checkpoint: CommandHandler = (_body, { actor }) => {
   actor.commit();
-  return rep('checkpoint', actor.db.checkpoint());
+  return STORE_COMMANDS.checkpoint.encodeReply(actor.db.checkpoint());
 };
 
 const members = (actor: StoreActor) => [...actor.members].map(([id, endpoint]) => ({ id, endpoint }));
 
-const map: CommandHandler = (_body, { actor }) => rep('map', { map: actor.map.toJSON(), members: members(actor) });
+const map: CommandHandler = (_body, { actor }) => STORE_COMMANDS.map.encodeReply({ map: actor.map.toJSON(), members: members(actor) });
 
 const mapApply: CommandHandler = (body, { actor }) => {
-  const r = req<{ map: { entries: ForkEntry[] }; members: { id: string; endpoint: string }[] }>('map-apply', body);
+  const r = STORE_COMMANDS['map-apply'].decodeRequest(body);
   let m: ForkMap;
   try {
     m = ForkMap.fromEntries(r.map.entries);
@@ -277,15 +266,15 @@ const mapApply: CommandHandler = (body, { actor }) => {
     throw new StoreError('BAD_REQUEST', `map-apply: ${(err as Error).message}`);
   }
   actor.applyMap(m, r.members.map((x) => [x.id, x.endpoint] as [string, string]));
-  return rep('map-apply', { version: actor.map.version });
+  return STORE_COMMANDS['map-apply'].encodeReply({ version: actor.map.version });
 };
 
-const ping: CommandHandler = (_body, { actor }) => rep('ping', { id: actor.id, epoch: actor.map.version });
+const ping: CommandHandler = (_body, { actor }) => STORE_COMMANDS.ping.encodeReply({ id: actor.id, epoch: actor.map.version });
 
 const stop: CommandHandler = (_body, ctx: RequestContext) => {
   // Reply first, then stop: the reply is queued before the socket closes.
   setTimeout(() => void ctx.actor.stop().then(() => ctx.actor.onStopped?.()), 20);
-  return rep('stop', {});
+  return STORE_COMMANDS.stop.encodeReply({});
 };
 
 export const builtinCommands: Record<string, { handler: CommandHandler; write: boolean; selfAtomic?: boolean }> = {

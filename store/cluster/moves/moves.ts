@@ -5,33 +5,28 @@
 //   4. cut over: the target adopts (fork, target, epoch + 1), then the source does and gossips it.
 // The tail carries final values and dedup records, so the target ends byte-identical and a retried batch stays
 // applied once. A forced move (takeover) is only for a dead owner and is described at `takeover`.
-import { BadBody, CLUSTER_COMMAND_TYPES, decodeBody, type MoveChunk, type MoveCommit, type MoveReply } from '../../../schemas/cluster.js';
-import { ForkChunkType, type ForkChunk } from '../../../schemas/store.js';
-import { StoreError, type StoreActor } from '../../actor/actor.js';
+import { CLUSTER_COMMANDS } from '../../../schemas/cluster.js';
+import { ForkChunkType, type ForkChunk } from '../../../schemas/fork_chunk.js';
+import { MOVE_COMMANDS, type MoveChunk, type MoveCommit, type MoveReply } from '../../../schemas/moves.js';
+import type { StoreActor } from '../../actor/actor.js';
+import { StoreError } from '../../protocol/errors.js';
 import { ForkMap, type ForkEntry } from '../../map/fork_map.js';
 import type { Gossip } from '../gossip.js';
 import { MoveIntents, type MoveIntent } from './intents.js';
 import type { PeerLink } from '../../client/peer_link.js';
 
-const T = CLUSTER_COMMAND_TYPES;
 const CHUNK_ROWS = 4096;
 const CHUNK_BYTES = 8 * 1024 * 1024;
 const PEER_TIMEOUT_MS = 30000;
 const EMPTY = Buffer.alloc(0);
 
-/** Decodes a request body, answering BAD_REQUEST for garbage. */
-export function decode<R>(cmd: string, body: Buffer): R {
+/** The map with one entry replaced; a fork split or merged meanwhile is the request's error. */
+function withEntry(map: ForkMap, entry: ForkEntry): ForkMap {
   try {
-    return decodeBody<R>(cmd, body);
+    return map.withEntry(entry);
   } catch (err) {
-    throw err instanceof BadBody ? new StoreError('BAD_REQUEST', err.message) : err;
+    throw new StoreError('BAD_REQUEST', (err as Error).message);
   }
-}
-
-/** The map with one entry replaced: the fork must be live in it (not split or merged meanwhile). */
-export function withEntry(map: ForkMap, entry: ForkEntry): ForkMap {
-  if (!map.get(entry.fork)) throw new StoreError('BAD_REQUEST', `fork ${entry.fork} is not a live fork of this actor's map (version ${map.version}); it was split or merged`);
-  return ForkMap.fromEntries([...map.entries.values()].map((e) => (e.fork === entry.fork ? entry : e)));
 }
 
 export class Migrations {
@@ -52,26 +47,26 @@ export class Migrations {
   register(): void {
     const a = this.actor;
     a.registerCommand('move', (body) => {
-      const req = decode<{ fork: string; to: string; force: boolean; hops: number }>('move', body);
-      return this.move(req.fork, req.to, req.force, req.hops).then((r) => T.move!.rep.toBuffer(r));
+      const req = MOVE_COMMANDS.move.decodeRequest(body);
+      return this.move(req.fork, req.to, req.force, req.hops).then((r) => MOVE_COMMANDS.move.encodeReply(r));
     });
     a.registerCommand('move-chunk', (body) => {
-      const req = decode<MoveChunk>('move-chunk', body);
+      const req = MOVE_COMMANDS['move-chunk'].decodeRequest(body);
       return this.importChunk(req).then(() => EMPTY);
     });
     a.registerCommand('move-commit', (body) => {
-      const req = decode<MoveCommit>('move-commit', body);
+      const req = MOVE_COMMANDS['move-commit'].decodeRequest(body);
       this.adopt(req);
       return EMPTY;
     });
     a.registerCommand('move-abort', (body) => {
-      const req = decode<{ moveId: string; fork: string }>('move-abort', body);
+      const req = MOVE_COMMANDS['move-abort'].decodeRequest(body);
       if (this.incoming.get(req.fork) !== req.moveId) return EMPTY;
       this.incoming.delete(req.fork);
       return a.dropFork(req.fork).then(() => EMPTY);
     });
     a.registerCommand('map-put', (body) => {
-      const req = decode<{ entries: ForkEntry[] }>('map-put', body);
+      const req = MOVE_COMMANDS['map-put'].decodeRequest(body);
       let map = a.map;
       for (const e of req.entries) if ((map.get(e.fork)?.epoch ?? -1) < e.epoch) map = withEntry(map, e);
       a.applyMap(map);
@@ -93,9 +88,9 @@ export class Migrations {
       if (!ep) throw new StoreError('BAD_REQUEST', `no endpoint known for ${actingId}`);
       // Members with stale maps could bounce a request between them; a few hops reach any owner.
       if (hops >= 4) throw new StoreError('MOVED', `move of fork ${fork} forwarded ${hops} times without reaching its owner; the maps are settling, retry`, true);
-      const rep = await this.link.request(ep, 'move', T.move!.req.toBuffer({ fork, to, force, hops: hops + 1 }), 120000);
+      const rep = await this.link.request(ep, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force, hops: hops + 1 }), 120000);
       if (rep.code !== 'OK') throw new StoreError(rep.code, rep.message, rep.retryable, rep.redirect);
-      return T.move!.rep.fromBuffer(rep.body) as MoveReply;
+      return MOVE_COMMANDS.move.decodeReply(rep.body);
     }
     return force ? this.takeover(fork) : this.moveOut(fork, to);
   }
@@ -117,7 +112,7 @@ export class Migrations {
     let committed = false;
     const send = async (chunk: ForkChunk) => {
       keys += chunk.entries.length;
-      const body = T['move-chunk']!.req.toBuffer({ moveId, fork, source: a.id, chunk: ForkChunkType.toBuffer(chunk) });
+      const body = MOVE_COMMANDS['move-chunk'].encodeRequest({ moveId, fork, source: a.id, chunk: ForkChunkType.toBuffer(chunk) });
       const rep = await this.link.request(peer.endpoint, 'move-chunk', body, PEER_TIMEOUT_MS);
       if (rep.code !== 'OK') throw new StoreError(rep.code, `target ${to} refused a chunk of fork ${fork}: ${rep.message}`, rep.retryable);
     };
@@ -146,7 +141,7 @@ export class Migrations {
       await a.dropFork(fork);
       return { fork, from: a.id, to, epoch, keys, rounds: rounds + 1, ms: Math.round(performance.now() - started) };
     } catch (err) {
-      if (!committed && !this.intents.has(fork)) void this.link.tryRequest(peer.endpoint, 'move-abort', T['move-abort']!.req.toBuffer({ moveId, fork }), 5000);
+      if (!committed && !this.intents.has(fork)) void this.link.tryRequest(peer.endpoint, 'move-abort', MOVE_COMMANDS['move-abort'].encodeRequest({ moveId, fork }), 5000);
       throw err instanceof StoreError ? err : new StoreError('INTERNAL', `move of fork ${fork} to ${to} failed: ${(err as Error).message}`, true);
     } finally {
       unwatch();
@@ -168,7 +163,7 @@ export class Migrations {
 
   /** The cut-over request, resent on silence (the target adopts idempotently); false when the outcome is unknown. */
   private async commit(endpoint: string, c: MoveCommit): Promise<boolean> {
-    const body = T['move-commit']!.req.toBuffer(c);
+    const body = MOVE_COMMANDS['move-commit'].encodeRequest(c);
     for (let attempt = 0; attempt < 3; attempt++) {
       const rep = await this.link.tryRequest(endpoint, 'move-commit', body, 5000);
       if (rep?.code === 'OK') return true;
@@ -189,13 +184,13 @@ export class Migrations {
     a.fence(i.fork);
     const attempt = async (): Promise<void> => {
       const ep = this.gossip.endpointOf(i.to);
-      const abort = ep && (await this.link.tryRequest(ep, 'move-abort', T['move-abort']!.req.toBuffer({ moveId: i.moveId, fork: i.fork }), 3000));
-      const rep = abort && abort.code === 'OK' && (await this.link.tryRequest(ep, 'members', T.members!.req.toBuffer({}), 3000));
+      const abort = ep && (await this.link.tryRequest(ep, 'move-abort', MOVE_COMMANDS['move-abort'].encodeRequest({ moveId: i.moveId, fork: i.fork }), 3000));
+      const rep = abort && abort.code === 'OK' && (await this.link.tryRequest(ep, 'members', CLUSTER_COMMANDS.members.encodeRequest({}), 3000));
       if (!rep || rep.code !== 'OK') {
         setTimeout(() => void attempt(), 500).unref();
         return;
       }
-      const theirs = (T.members!.rep.fromBuffer(rep.body) as { forks: ForkEntry[] }).forks.find((f) => f.fork === i.fork);
+      const theirs = CLUSTER_COMMANDS.members.decodeReply(rep.body).forks.find((f) => f.fork === i.fork);
       const mine = a.map.get(i.fork);
       if (theirs && mine && theirs.epoch >= i.epoch && theirs.epoch > mine.epoch) a.applyMap(withEntry(a.map, theirs));
       this.intents.remove(i.fork);
@@ -267,7 +262,7 @@ export class Migrations {
 
   /** Pushes entries to every alive peer; resolves with how many adopted them. */
   private async broadcast(entries: ForkEntry[]): Promise<number> {
-    const body = T['map-put']!.req.toBuffer({ entries });
+    const body = MOVE_COMMANDS['map-put'].encodeRequest({ entries });
     const reps = await Promise.all(this.gossip.swim.alivePeers().map((m) => this.link.tryRequest(m.endpoint, 'map-put', body, 3000)));
     return reps.filter((r) => r?.code === 'OK').length;
   }

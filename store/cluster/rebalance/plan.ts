@@ -1,11 +1,10 @@
 // Rebalance: a greedy plan of fork moves that evens out the members' load (bytes or ops/s), and the cluster view
 // that `dbslm store status` and `rebalance` print (members with state and incarnation, forks per member).
-import { CLUSTER_COMMAND_TYPES } from '../../../schemas/cluster.js';
-import { COMMAND_TYPES } from '../../../schemas/store.js';
+import { CLUSTER_COMMANDS } from '../../../schemas/cluster.js';
+import { STORE_COMMANDS } from '../../../schemas/store.js';
 import type { StoreClient } from '../../client/client.js';
-import type { MemberUpdate, ForkEntry } from '../swim.js';
+import type { ForkEntry, MemberUpdate } from '../../../schemas/fork_map.js';
 
-const T = CLUSTER_COMMAND_TYPES;
 
 export interface ForkLoad { fork: string; owner: string; keys: number; bytes: number; opsPerSec: number; fenced: boolean }
 export interface ClusterView {
@@ -24,17 +23,17 @@ export interface Plan { moves: Move[]; before: Record<string, number>; after: Re
 
 /** Gathers the view through the member at `endpoint`: its membership, its map, and stats from every live owner. */
 export async function clusterView(client: StoreClient, endpoint: string): Promise<ClusterView> {
-  const rep = await client.raw(endpoint, 'members', T.members!.req.toBuffer({}));
+  const rep = await client.raw(endpoint, 'members', CLUSTER_COMMANDS.members.encodeRequest({}));
   if (rep.code !== 'OK') throw new Error(`members from ${endpoint}: ${rep.code} ${rep.message}`);
-  const v = T.members!.rep.fromBuffer(rep.body) as { id: string; members: MemberUpdate[]; forks: ForkEntry[] };
+  const v = CLUSTER_COMMANDS.members.decodeReply(rep.body);
   const loads: ForkLoad[] = [];
   const unreachable: string[] = [];
   await Promise.all(
     v.members.filter((m) => m.state === 'alive' || m.state === 'suspect').map(async (m) => {
       try {
-        const r = await client.raw(m.endpoint, 'stats', COMMAND_TYPES.stats!.req.toBuffer({}), 3000);
+        const r = await client.raw(m.endpoint, 'stats', STORE_COMMANDS.stats.encodeRequest({}), 3000);
         if (r.code !== 'OK') throw new Error(r.message);
-        const s = COMMAND_TYPES.stats!.rep.fromBuffer(r.body) as { forks: { fork: string; keys: number; bytes: number; opsPerSec: number; fenced: boolean }[] };
+        const s = STORE_COMMANDS.stats.decodeReply(r.body);
         for (const f of s.forks) loads.push({ fork: f.fork, owner: m.id, keys: f.keys, bytes: f.bytes, opsPerSec: f.opsPerSec, fenced: f.fenced });
       } catch {
         unreachable.push(m.id);

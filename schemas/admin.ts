@@ -1,0 +1,86 @@
+// Bodies of the administrative commands: per-fork statistics, checkpoints, the fork map and stop.
+import { avroType, command, EmptyType, type Empty } from './command.js';
+import { ForkMapType, MemberEndpointType, type ForkMapRecord, type MemberEndpoint } from './fork_map.js';
+
+const name = (n: string) => `dbslm.store.${n}`;
+
+export interface ForkStats {
+  fork: string;
+  epoch: number;
+  keys: number;
+  bytes: number;
+  ops: number;
+  opsPerSec: number;
+  fenced: boolean;
+}
+export interface StatsReply {
+  id: string;
+  endpoint: string;
+  epoch: number;
+  durability: string;
+  uptimeMs: number;
+  forks: ForkStats[];
+}
+export interface CheckpointReply {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+export interface MapBody {
+  map: ForkMapRecord;
+  members: MemberEndpoint[];
+}
+
+const MapBodyFields = [
+  { name: 'map', type: ForkMapType },
+  { name: 'members', type: { type: 'array', items: MemberEndpointType } },
+];
+
+export const ADMIN_COMMANDS = {
+  stats: command<Empty, StatsReply>(
+    'stats',
+    EmptyType,
+    avroType({
+      type: 'record',
+      name: name('StatsReply'),
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'endpoint', type: 'string' },
+        { name: 'epoch', type: 'long' },
+        { name: 'durability', type: 'string' },
+        { name: 'uptimeMs', type: 'long' },
+        {
+          name: 'forks',
+          type: {
+            type: 'array',
+            items: {
+              type: 'record',
+              name: name('ForkStats'),
+              fields: [
+                { name: 'fork', type: 'string' },
+                { name: 'epoch', type: 'long' },
+                { name: 'keys', type: 'long' },
+                { name: 'bytes', type: 'long' },
+                { name: 'ops', type: 'long' },
+                { name: 'opsPerSec', type: 'double' },
+                { name: 'fenced', type: 'boolean' },
+              ],
+            },
+          },
+        },
+      ],
+    }),
+  ),
+  checkpoint: command<Empty, CheckpointReply>(
+    'checkpoint',
+    EmptyType,
+    avroType({ type: 'record', name: name('CheckpointReply'), fields: [{ name: 'busy', type: 'int' }, { name: 'log', type: 'int' }, { name: 'checkpointed', type: 'int' }] }),
+  ),
+  map: command<Empty, MapBody>('map', EmptyType, avroType({ type: 'record', name: name('MapReply'), fields: MapBodyFields })),
+  'map-apply': command<MapBody, { version: number }>(
+    'map-apply',
+    avroType({ type: 'record', name: name('MapApplyRequest'), fields: MapBodyFields }),
+    avroType({ type: 'record', name: name('MapApplyReply'), fields: [{ name: 'version', type: 'long' }] }),
+  ),
+  stop: command<Empty, Empty>('stop', EmptyType, EmptyType),
+};

@@ -1,0 +1,53 @@
+// A command's request and reply body schemas with their TypeScript types, so that every encode and
+// decode of a body is typed by the command it belongs to. Bodies ride in the envelope's `body`
+// bytes (schemas/envelope.ts). All named Avro types share one registry, so a type such as
+// ForkEntry is defined once and referenced by every family that carries it.
+import avro from 'avsc';
+
+const registry: Record<string, avro.Type> = {};
+
+/** An Avro type in the shared registry. */
+export function avroType(schema: unknown): avro.Type {
+  return avro.Type.forSchema(schema as avro.Schema, { registry });
+}
+
+/** A body that does not decode as its command's schema: the sender's error, never the receiver's. */
+export class BadBody extends Error {}
+
+export class CommandSchema<Req, Rep> {
+  constructor(readonly name: string, readonly request: avro.Type, readonly reply: avro.Type) {}
+
+  encodeRequest(value: Req): Buffer {
+    return this.request.toBuffer(value);
+  }
+  decodeRequest(body: Buffer): Req {
+    return decodeAs<Req>(this.request, body, `${this.name} request`);
+  }
+  encodeReply(value: Rep): Buffer {
+    return this.reply.toBuffer(value);
+  }
+  decodeReply(body: Buffer): Rep {
+    return decodeAs<Rep>(this.reply, body, `${this.name} reply`);
+  }
+}
+
+export function command<Req, Rep>(name: string, request: avro.Type, reply: avro.Type): CommandSchema<Req, Rep> {
+  return new CommandSchema<Req, Rep>(name, request, reply);
+}
+
+/** Decodes one whole body; garbage or trailing bytes throw BadBody naming what was expected. */
+export function decodeAs<V>(type: avro.Type, body: Buffer, what: string): V {
+  try {
+    return type.fromBuffer(body) as V;
+  } catch (err) {
+    throw new BadBody(`${what} body of ${body.length} bytes does not decode as ${type.name ?? 'its schema'} (schemas/): ${(err as Error).message}`);
+  }
+}
+
+export interface Empty {
+  [key: string]: never;
+}
+export const EmptyType = avroType({ type: 'record', name: 'dbslm.Empty', fields: [] });
+
+export type RequestOf<C> = C extends CommandSchema<infer Req, unknown> ? Req : never;
+export type ReplyOf<C> = C extends CommandSchema<unknown, infer Rep> ? Rep : never;

@@ -1,0 +1,100 @@
+// Bodies of the fork-move commands. `move` is the operator's entry point (any member forwards it
+// to the actor that acts); the others pass between the source and the target of one move.
+import { avroType, command, EmptyType, type Empty } from './command.js';
+import { ForkEntryType, type ForkEntry } from './fork_map.js';
+
+const name = (n: string) => `dbslm.cluster.${n}`;
+
+export interface MoveRequest {
+  fork: string;
+  to: string;
+  /** Take the fork over from a dead owner, with no data. */
+  force: boolean;
+  /** How often the request was forwarded already (members with stale maps may disagree on the owner). */
+  hops: number;
+}
+export interface MoveReply {
+  fork: string;
+  from: string;
+  to: string;
+  epoch: number;
+  keys: number;
+  rounds: number;
+  ms: number;
+}
+/** One chunk of snapshot or tail; `chunk` is a ForkChunk (schemas/fork_chunk.ts). */
+export interface MoveChunk {
+  moveId: string;
+  fork: string;
+  source: string;
+  chunk: Buffer;
+}
+/** The cut-over: the target takes the fork at `epoch`. */
+export interface MoveCommit {
+  moveId: string;
+  fork: string;
+  from: string;
+  epoch: number;
+}
+export interface MoveAbort {
+  moveId: string;
+  fork: string;
+}
+
+export const MOVE_COMMANDS = {
+  move: command<MoveRequest, MoveReply>(
+    'move',
+    avroType({
+      type: 'record',
+      name: name('MoveRequest'),
+      fields: [
+        { name: 'fork', type: 'string' },
+        { name: 'to', type: 'string' },
+        { name: 'force', type: 'boolean', default: false },
+        { name: 'hops', type: 'int', default: 0 },
+      ],
+    }),
+    avroType({
+      type: 'record',
+      name: name('MoveReply'),
+      fields: [
+        { name: 'fork', type: 'string' },
+        { name: 'from', type: 'string' },
+        { name: 'to', type: 'string' },
+        { name: 'epoch', type: 'long' },
+        { name: 'keys', type: 'long' },
+        { name: 'rounds', type: 'int' },
+        { name: 'ms', type: 'long' },
+      ],
+    }),
+  ),
+  'move-chunk': command<MoveChunk, Empty>(
+    'move-chunk',
+    avroType({
+      type: 'record',
+      name: name('MoveChunk'),
+      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'source', type: 'string' }, { name: 'chunk', type: 'bytes' }],
+    }),
+    EmptyType,
+  ),
+  'move-commit': command<MoveCommit, Empty>(
+    'move-commit',
+    avroType({
+      type: 'record',
+      name: name('MoveCommit'),
+      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'from', type: 'string' }, { name: 'epoch', type: 'long' }],
+    }),
+    EmptyType,
+  ),
+  'move-abort': command<MoveAbort, Empty>(
+    'move-abort',
+    avroType({ type: 'record', name: name('MoveAbort'), fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }] }),
+    EmptyType,
+  ),
+  // Pushed to every member at a cut-over or a takeover: merge these entries (newest epoch wins).
+  'map-put': command<{ entries: ForkEntry[] }, Empty>(
+    'map-put',
+    avroType({ type: 'record', name: name('MapPut'), fields: [{ name: 'entries', type: { type: 'array', items: ForkEntryType } }] }),
+    EmptyType,
+  ),
+};
