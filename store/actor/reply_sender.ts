@@ -3,12 +3,12 @@
 // together) or at once after a commit; replies to a peer that bundles its requests leave back to
 // back in one frame.
 import type zmq from 'zeromq';
+import { SendSignal } from '../protocol/send_signal.js';
 
 export class ReplySender {
   private queue: Buffer[][] = [];
   private readonly bundling = new Set<string>();
-  private wake: (() => void) | null = null;
-  private wakeScheduled = false;
+  private readonly signal = new SendSignal();
   private stopping = false;
 
   constructor(private readonly router: zmq.Router) {}
@@ -24,20 +24,12 @@ export class ReplySender {
 
   push(peer: Buffer, buf: Buffer): void {
     this.queue.push([peer, buf]);
-    if (this.wake && !this.wakeScheduled) {
-      this.wakeScheduled = true;
-      setImmediate(() => {
-        this.wakeScheduled = false;
-        this.wakeNow();
-      });
-    }
+    this.signal.afterTurn();
   }
 
   /** Send what is queued without waiting for the end of the turn (a commit released a group). */
   wakeNow(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
+    this.signal.now();
   }
 
   /** Finish sending what is queued, then end `run`. */
@@ -50,7 +42,7 @@ export class ReplySender {
     for (;;) {
       if (!this.queue.length) {
         if (this.stopping) return;
-        await new Promise<void>((r) => (this.wake = r));
+        await this.signal.wait();
         continue;
       }
       const round = this.queue.splice(0, 8192);

@@ -2,6 +2,7 @@
 // matched to replies by request id, each with its own timeout.
 import zmq from 'zeromq';
 import { encodeRequest, repliesIn, type Reply } from '../../schemas/envelope.js';
+import { SendSignal } from '../protocol/send_signal.js';
 
 export class TimeoutError extends Error {
   constructor(
@@ -45,8 +46,7 @@ export class Connection {
   private readonly sock: zmq.Dealer;
   private readonly waiters = new Map<number, Waiter>();
   private readonly queue: Buffer[] = [];
-  private wake: (() => void) | null = null;
-  private wakeScheduled = false;
+  private readonly signal = new SendSignal();
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -81,22 +81,14 @@ export class Connection {
       if (!this.sweeper) this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(100, timeoutMs / 4)));
       this.queue.push(encodeRequest({ id, cmd, epoch, body }));
       // Send after this event-loop turn: requests issued in one burst leave as one bundle.
-      if (this.wake && !this.wakeScheduled) {
-        this.wakeScheduled = true;
-        setImmediate(() => {
-          this.wakeScheduled = false;
-          const w = this.wake;
-          this.wake = null;
-          w?.();
-        });
-      }
+      this.signal.afterTurn();
     });
   }
 
   private async sendLoop(): Promise<void> {
     while (!this.closed) {
       if (!this.queue.length) {
-        await new Promise<void>((r) => (this.wake = r));
+        await this.signal.wait();
         continue;
       }
       // Bundle queued requests into one frame, back to back (the actor replies likewise); bounded, so
@@ -160,7 +152,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.failAll(new Error(`connection to ${this.endpoint} closed`));
-    this.wake?.();
+    this.signal.now();
     this.sock.close();
   }
 }
