@@ -3,6 +3,7 @@
 // bytes (schemas/envelope.ts). All named Avro types share one registry, so a type such as
 // ForkEntry is defined once and referenced by every family that carries it.
 import avro from 'avsc';
+import { checkEncoding } from './bounded_check.js';
 
 const registry: Record<string, avro.Type> = {};
 
@@ -38,6 +39,7 @@ export function command<Req, Rep>(name: string, request: avro.Type, reply: avro.
 /** Decodes one whole body; garbage or trailing bytes throw BadBody naming what was expected. */
 export function decodeAs<V>(type: avro.Type, body: Buffer, what: string): V {
   try {
+    checkEncoding(type, body); // before avsc allocates anything on the counts it reads
     return type.fromBuffer(body) as V;
   } catch (err) {
     throw new BadBody(`${what} body of ${body.length} bytes does not decode as ${type.name ?? 'its schema'} (schemas/): ${(err as Error).message}`);
