@@ -9,6 +9,7 @@ import { Vocab } from '../../model/vocab.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
 import { expandInputs, readInput } from '../io/inputs.js';
 import { Progress } from '../io/progress.js';
+import { outputArpaOption, quietOption, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface BuildArgs {
@@ -27,14 +28,10 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     y
       .positional('inputs', { type: 'string', array: true, describe: 'Training text: files, directories, or - for stdin (one sentence per line; *.gz is unzipped)' })
       .option('order', { type: 'number', demandOption: true, describe: 'Model order N, 1 to 10 (3 and 5 are common)' })
-      .option('arpa', { type: 'string', demandOption: true, describe: 'Where to write the ARPA model (written whole or not at all)' })
-      .option('tokenizer', {
-        type: 'string',
-        default: 'whitespace',
-        describe: 'whitespace: split on spaces as KenLM does (pre-tokenized text); regex: words, numbers and punctuation from raw text',
-      })
+      .options(outputArpaOption)
+      .options(tokenizerOption)
       .option('discount-fallback', { type: 'boolean', default: false, describe: "Use KenLM's fallback discounts 0.5/1/1.5 where counts-of-counts cannot give valid ones" })
-      .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'No progress on stderr' })
+      .options(quietOption)
       .example('$0 build --order 5 --arpa kjv5.arpa config/corpus/kjv.sample.txt', 'a 5-gram model of the bundled corpus') as unknown as Argv<BuildArgs>,
   handler: (args) =>
     runCommand('build', async () => {

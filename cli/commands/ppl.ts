@@ -6,6 +6,7 @@ import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { expandInputs, readLines } from '../io/inputs.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
+import { modelArpaOption, quietOption, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface PplArgs {
@@ -22,10 +23,10 @@ export const pplCommand: CommandModule<object, PplArgs> = {
   builder: (y: Argv) =>
     y
       .positional('tests', { type: 'string', array: true, describe: 'Test text: files, directories, or - for stdin, one sentence per line' })
-      .option('arpa', { type: 'string', demandOption: true, describe: 'The ARPA model (*.gz accepted)' })
-      .option('tokenizer', { type: 'string', default: 'whitespace', describe: 'How to split test lines: whitespace or regex (use what the model was built with)' })
+      .options(modelArpaOption)
+      .options(tokenizerOption)
       .option('per-sentence', { type: 'boolean', default: false, describe: 'Also print "Total: <log10> OOV: <n>" for each line' })
-      .option('quiet', { type: 'boolean', default: false, alias: 'q', describe: 'No progress on stderr' })
+      .options(quietOption)
       .example('$0 ppl --arpa kjv5.arpa test.txt', 'perplexity of test.txt') as unknown as Argv<PplArgs>,
   handler: (args) =>
     runCommand('ppl', () => {

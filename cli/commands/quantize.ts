@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../io/atomic_file.js';
 import { expandInputs, readLines } from '../io/inputs.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
+import { modelArpaOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface QuantizeArgs {
@@ -29,7 +30,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
   describe: 'Quantize log-probs and backoffs to b bits per order and report the perplexity cost',
   builder: (y: Argv) =>
     y
-      .option('arpa', { type: 'string', demandOption: true, describe: 'The ARPA model to quantize' })
+      .options(modelArpaOption)
       .option('bits', { type: 'number', default: 8, describe: 'Bits per value, 1 to 16 (codebook of 2^bits quantile bins per order)' })
       .option('out', { type: 'string', describe: 'Write the quantized model (values replaced by bin centers) as ARPA here' })
       .option('test', { type: 'string', array: true, describe: 'Held-out text: report perplexity before and after' })

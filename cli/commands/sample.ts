@@ -5,6 +5,7 @@ import { InputError } from '../../model/errors.js';
 import { Sampler, seededRandom } from '../../model/sample.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
+import { modelArpaOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface SampleArgs {
@@ -20,7 +21,7 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
   describe: 'Draw sentences from an ARPA model and print them detokenized',
   builder: (y: Argv) =>
     y
-      .option('arpa', { type: 'string', demandOption: true, describe: 'The ARPA model (*.gz accepted)' })
+      .options(modelArpaOption)
       .option('n', { type: 'number', default: 5, describe: 'How many sentences' })
       .option('max-tokens', { type: 'number', default: 40, describe: 'Stop a sentence after this many words' })
       .option('seed', { type: 'number', describe: 'Random seed, for repeatable output (default: random)' })

@@ -8,6 +8,7 @@ import { BOS } from '../../model/vocab.js';
 import { tokenizeWhitespace } from '../../model/tokenizer.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
+import { modelArpaOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface TopkArgs {
@@ -22,7 +23,7 @@ export const topkCommand: CommandModule<object, TopkArgs> = {
   describe: 'Build Top-K heads (K most probable followers of every context) and show one context',
   builder: (y: Argv) =>
     y
-      .option('arpa', { type: 'string', demandOption: true, describe: 'The ARPA model' })
+      .options(modelArpaOption)
       .option('k', { type: 'number', default: 32, describe: 'Followers kept per context' })
       .option('bits', { type: 'number', default: 8, describe: 'Bits of the quantized values' })
       .option('context', { type: 'string', default: '<s>', describe: 'The history to show, space-separated (default: sentence start)' })

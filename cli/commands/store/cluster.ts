@@ -3,7 +3,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { MOVE_COMMANDS } from '../../../schemas/moves.js';
 import type { StoreClient } from '../../../store/client/client.js';
-import { connectOpt, withClient, type ConnectArgs } from './connect.js';
+import { withClient } from './connect.js';
+import { connectOptions, type ConnectArgs } from '../../options.js';
 import { clusterView, formatStatus, planFromView, statusJson, type Move } from '../../../store/cluster/rebalance/plan.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -24,7 +25,7 @@ const move: CommandModule<object, MoveArgs> = {
   describe: 'Move a fork live to another member: snapshot, tail catch-up, fence, epoch cut-over',
   builder: (y) =>
     y
-      .options(connectOpt)
+      .options(connectOptions)
       .option('fork', { type: 'string', demandOption: true, describe: 'Fork id (hex routing-byte prefix, e.g. 3f; see `store status`)' })
       .option('to', { type: 'string', demandOption: true, describe: 'Id of the member that takes the fork' })
       .option('force', {
@@ -45,7 +46,7 @@ const rebalance: CommandModule<object, RebalanceArgs> = {
   describe: 'Print a plan of fork moves that evens out the members (greedy, heaviest to lightest); --apply runs it',
   builder: (y) =>
     y
-      .options(connectOpt)
+      .options(connectOptions)
       .option('by', { choices: ['bytes', 'ops'] as const, default: 'bytes' as const, describe: 'Balance stored bytes or recent ops/s (fork counts when the store is empty)' })
       .option('apply', { type: 'boolean', default: false, describe: 'Execute the plan: one live move after the other, with progress' })
       .option('tolerance', { type: 'number', default: 0.1, describe: 'Stop once the heaviest member is within this fraction of the mean' })

@@ -1,13 +1,7 @@
-// What every `dbslm store` subcommand that talks to a running store shares: the --connect and
-// --timeout options, and running a body with a connected client whose errors become one line.
+// What every `dbslm store` subcommand that talks to a running store shares besides its options
+// (--connect and --timeout, in cli/options.ts): a connected client whose errors become one line.
 import { StoreClient } from '../../../store/client/client.js';
-
-export const connectOpt = {
-  connect: { type: 'string', demandOption: true, describe: 'Endpoint of any store member, e.g. tcp://127.0.0.1:5555' },
-  timeout: { type: 'number', default: 10000, describe: 'Reply timeout in ms for quick requests (a move may take longer)' },
-} as const;
-
-export type ConnectArgs = { connect: string; timeout: number };
+import type { ConnectArgs } from '../../options.js';
 
 /** Run `fn` with a connected client; errors become one line on stderr and exit code 1. */
 export async function withClient(args: ConnectArgs, fn: (c: StoreClient) => Promise<void>): Promise<void> {

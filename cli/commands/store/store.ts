@@ -4,7 +4,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runActor, startOptions, type StartArgs } from '../../../store/actor/main.js';
 import type { StoreClient, Value } from '../../../store/client/client.js';
-import { connectOpt, withClient, type ConnectArgs } from './connect.js';
+import { withClient } from './connect.js';
+import { connectOptions, type ConnectArgs } from '../../options.js';
 import { clusterCommands, printClusterStatus } from './cluster.js';
 import { formatKey, makeKey, parseTextKey, rangePrefix, textKey } from '../../../store/protocol/keys.js';
 
@@ -37,7 +38,7 @@ const start: CommandModule<object, StartArgs> = {
 const stop: CommandModule<object, ConnectArgs> = {
   command: 'stop',
   describe: 'Stop the actor at --connect gracefully (flushes writes, closes its database)',
-  builder: (y) => y.options(connectOpt),
+  builder: (y) => y.options(connectOptions),
   handler: (args) => withClient(args, async (c) => void (await c.call(args.connect, 'stop', {}))),
 };
 
@@ -47,7 +48,7 @@ const keyPos = (y: Argv<ConnectArgs>) => y.positional('key', { type: 'string', d
 const locate: CommandModule<object, KeyArgs> = {
   command: 'locate <key>',
   describe: 'Print the fork holding KEY and its owner, as fork=<id> owner=<actor id>',
-  builder: (y) => keyPos(y.options(connectOpt)) as Argv<KeyArgs>,
+  builder: (y) => keyPos(y.options(connectOptions)) as Argv<KeyArgs>,
   handler: (args) =>
     withClient(args, async (c) => {
       const e = c.locate(textKey(args.key));
@@ -58,7 +59,7 @@ const locate: CommandModule<object, KeyArgs> = {
 const get: CommandModule<object, KeyArgs> = {
   command: 'get <key>',
   describe: 'Print the value of KEY alone on one line (counters in decimal); exit 1 if missing',
-  builder: (y) => keyPos(y.options(connectOpt)) as Argv<KeyArgs>,
+  builder: (y) => keyPos(y.options(connectOptions)) as Argv<KeyArgs>,
   handler: (args) =>
     withClient(args, async (c) => {
       const v = await c.get(textKey(args.key));
@@ -72,7 +73,7 @@ const set: CommandModule<object, SetArgs> = {
   command: 'set <key> <value>',
   describe: 'Set KEY to VALUE (UTF-8 bytes), or with --counter add VALUE to the counter KEY',
   builder: (y) =>
-    keyPos(y.options(connectOpt))
+    keyPos(y.options(connectOptions))
       .positional('value', { type: 'string', demandOption: true, describe: 'Value (UTF-8), or the increment with --counter' })
       .option('counter', { type: 'boolean', default: false, describe: 'Treat KEY as a counter and add VALUE (an integer) exactly once' }) as Argv<SetArgs>,
   handler: (args) =>
@@ -91,7 +92,7 @@ const scan: CommandModule<object, ScanArgs> = {
   describe: 'List keys under PREFIX in order, one "key<TAB>value" line each. PREFIX is ns:prefix (all keys of that routing prefix) or ns:prefix|rest-start',
   builder: (y) =>
     y
-      .options(connectOpt)
+      .options(connectOptions)
       .positional('prefix', { type: 'string', demandOption: true, describe: 'ns:prefix or ns:prefix|rest-start' })
       .option('limit', { type: 'number', default: 1000, describe: 'Stop after this many entries (0 = no limit)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON lines {key, value}' }) as Argv<ScanArgs>,
@@ -145,7 +146,7 @@ const stats: CommandModule<object, StatsArgs> = {
   describe: 'Per-fork keys, bytes and ops of the actor at --connect (or every owner with --all)',
   builder: (y) =>
     y
-      .options(connectOpt)
+      .options(connectOptions)
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON' })
       .option('all', { type: 'boolean', default: false, describe: 'Ask every actor that owns forks' }) as Argv<StatsArgs>,
   handler: (args) =>
@@ -160,7 +161,7 @@ type StatusArgs = ConnectArgs & { json: boolean };
 const status: CommandModule<object, StatusArgs> = {
   command: 'status',
   describe: 'Map epoch, members and forks per member with keys, bytes and ops/s',
-  builder: (y) => y.options(connectOpt).option('json', { type: 'boolean', default: false, describe: 'Print JSON' }) as Argv<StatusArgs>,
+  builder: (y) => y.options(connectOptions).option('json', { type: 'boolean', default: false, describe: 'Print JSON' }) as Argv<StatusArgs>,
   handler: (args) =>
     // Members with gossip state and incarnation come from the cluster layer (store/rebalance.ts).
     withClient(args, (c) => printClusterStatus(c, args.connect, args.json)),
