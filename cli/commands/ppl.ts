@@ -4,6 +4,7 @@ import { formatFloat32 } from '../../model/arpa_write.js';
 import { formatPerplexity, perplexity, Scorer, type SentenceScore } from '../../model/score.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { expandInputs, readLines } from '../io/inputs.js';
+import { lineToIds } from '../io/line_ids.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
 import { modelArpaOption, quietOption, tokenizerOption } from '../options.js';
@@ -36,16 +37,13 @@ export const pplCommand: CommandModule<object, PplArgs> = {
       const lm = loadArpa(args.arpa, progress);
       const scorer = new Scorer(lm);
       const scores: SentenceScore[] = [];
-      const ids: number[] = [];
       let out = '';
       for (const file of files) {
         for (const line of readLines(file)) {
-          ids.length = 0;
-          for (const w of tokenize(line)) ids.push(lm.vocab.lookup(w));
-          const s = scorer.sentence(ids);
-          scores.push(s);
+          const score = scorer.sentence(lineToIds(lm.vocab, tokenize, line));
+          scores.push(score);
           if (args['per-sentence']) {
-            out += `Total: ${formatFloat32(s.total)} OOV: ${s.oov}\n`;
+            out += `Total: ${formatFloat32(score.total)} OOV: ${score.oov}\n`;
             if (out.length > 1 << 16) (process.stdout.write(out), (out = ''));
           }
         }

@@ -5,24 +5,26 @@ import { arpaChunks } from '../../model/arpa_write.js';
 import { entryCounts, type LanguageModel } from '../../model/language_model.js';
 import { quantizeModel } from '../../model/quantize.js';
 import { perplexity, Scorer } from '../../model/score.js';
-import { tokenizeWhitespace } from '../../model/tokenizer.js';
+import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { writeFileAtomic } from '../io/atomic_file.js';
 import { expandInputs, readLines } from '../io/inputs.js';
+import { lineToIds, type LineTokenizer } from '../io/line_ids.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { modelArpaOption } from '../options.js';
+import { modelArpaOption, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface QuantizeArgs {
   arpa: string;
+  tokenizer: string;
   bits: number;
   out?: string;
   test?: string[];
 }
 
-function score(lm: LanguageModel, lines: string[]): number {
-  const s = new Scorer(lm);
-  return perplexity(lines.map((l) => s.sentence(tokenizeWhitespace(l).map((w) => lm.vocab.lookup(w))))).includingOov;
+function perplexityOf(lm: LanguageModel, tokenize: LineTokenizer, lines: string[]): number {
+  const scorer = new Scorer(lm);
+  return perplexity(lines.map((line) => scorer.sentence(lineToIds(lm.vocab, tokenize, line)))).includingOov;
 }
 
 export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
@@ -31,12 +33,14 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
   builder: (y: Argv) =>
     y
       .options(modelArpaOption)
+      .options(tokenizerOption)
       .option('bits', { type: 'number', default: 8, describe: 'Bits per value, 1 to 16 (codebook of 2^bits quantile bins per order)' })
       .option('out', { type: 'string', describe: 'Write the quantized model (values replaced by bin centers) as ARPA here' })
       .option('test', { type: 'string', array: true, describe: 'Held-out text: report perplexity before and after' })
       .example('$0 quantize --arpa kjv5.arpa --bits 8 --test test.txt', 'what 8 bits cost') as unknown as Argv<QuantizeArgs>,
   handler: (args) =>
     runCommand('quantize', () => {
+      const tokenize = getTokenizer(parseTokenizerName(args.tokenizer));
       const lm = loadArpa(args.arpa, new Progress('dbslm quantize', process.stderr.isTTY === true));
       const q = quantizeModel(lm, args.bits);
       const values = entryCounts(lm).slice(2).reduce((a, b) => a + b, 0);
@@ -44,8 +48,8 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       if (args.test) {
         const lines: string[] = [];
         for (const f of expandInputs(args.test)) lines.push(...readLines(f));
-        const before = score(lm, lines);
-        const after = score(q.lm, lines);
+        const before = perplexityOf(lm, tokenize, lines);
+        const after = perplexityOf(q.lm, tokenize, lines);
         process.stdout.write(`perplexity: ${before} -> ${after} (${(((after - before) / before) * 100).toFixed(3)}%)\n`);
       }
       if (args.out) {

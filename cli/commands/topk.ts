@@ -5,14 +5,16 @@ import { NextWordDistribution } from '../../model/distribution.js';
 import { InputError } from '../../model/errors.js';
 import { buildTopK, rowFor } from '../../model/topk.js';
 import { BOS } from '../../model/vocab.js';
-import { tokenizeWhitespace } from '../../model/tokenizer.js';
+import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
+import { historyToIds } from '../io/line_ids.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { modelArpaOption } from '../options.js';
+import { modelArpaOption, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface TopkArgs {
   arpa: string;
+  tokenizer: string;
   k: number;
   bits: number;
   context: string;
@@ -24,19 +26,21 @@ export const topkCommand: CommandModule<object, TopkArgs> = {
   builder: (y: Argv) =>
     y
       .options(modelArpaOption)
+      .options(tokenizerOption)
       .option('k', { type: 'number', default: 32, describe: 'Followers kept per context' })
       .option('bits', { type: 'number', default: 8, describe: 'Bits of the quantized values' })
-      .option('context', { type: 'string', default: '<s>', describe: 'The history to show, space-separated (default: sentence start)' })
+      .option('context', { type: 'string', default: '<s>', describe: 'The history to show, split by --tokenizer; <s> is the sentence start' })
       .example('$0 topk --arpa kjv3.arpa --context "the LORD"', 'what follows "the LORD"') as unknown as Argv<TopkArgs>,
   handler: (args) =>
     runCommand('topk', () => {
       if (!(Number.isInteger(args.k) && args.k >= 1)) throw new InputError(`--k must be a whole number >= 1, got ${args.k}`);
+      const tokenize = getTokenizer(parseTokenizerName(args.tokenizer));
       const progress = new Progress('dbslm topk', true);
       const lm = loadArpa(args.arpa, progress);
       progress.phase(`building top-${args.k} heads`);
       const topk = buildTopK(lm, args.k, args.bits);
       progress.done(`${topk.rows} contexts x ${args.k}, codebook of ${topk.codebook.centers.length} values`);
-      const history = tokenizeWhitespace(args.context).map((w) => lm.vocab.lookup(w));
+      const history = historyToIds(lm.vocab, tokenize, args.context);
       const ctx = new NextWordDistribution(lm).contexts(history.length ? history : [BOS]);
       const row = rowFor(topk, lm, ctx.length ? ctx[ctx.length - 1] : 0);
       const used = ctx.length ? lm.trie.path(ctx[ctx.length - 1]).map((id) => lm.vocab.word(id)).join(' ') : '';
