@@ -8,7 +8,12 @@ import { ForkMap } from '../store/map/fork_map.js';
 import { makeKey, rangePrefix } from '../store/protocol/keys.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const DURABILITY = process.env.BENCH_DURABILITY ?? 'normal';
+const DURABILITY = durabilityFrom(process.env.BENCH_DURABILITY ?? 'normal');
+
+function durabilityFrom(value: string): 'normal' | 'full' {
+  if (value === 'normal' || value === 'full') return value;
+  throw new Error(`BENCH_DURABILITY must be normal or full, got ${value}`);
+}
 
 function pct(xs: number[], p: number): number {
   if (!xs.length) return NaN;

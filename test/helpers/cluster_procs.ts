@@ -1,47 +1,20 @@
-// Real store actor processes for the cluster tests: `dbslm store start` children on loopback, killed on teardown.
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Real store actor processes for the cluster tests: `dbslm store start` children on loopback,
+// killed on teardown (launched by cli/io/actor_process.ts), and the cluster requests they answer.
+import type { ChildProcess } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
+import { launchActor } from '../../cli/io/actor_process.js';
 import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import { MOVE_COMMANDS } from '../../schemas/moves.js';
 import type { StoreClient } from '../../store/client/client.js';
 import type { OwnershipRow } from '../../store/map/ownership_history.js';
 import type { ForkEntry, MemberUpdate } from '../../schemas/fork_map.js';
 
-const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
-
 export interface ActorProc { id: string; ep: string; dir: string; proc: ChildProcess; log: () => string }
 
 export async function startActor(t: ExecutionContext, id: string, opts: { join?: string[]; deadAfterMs?: number; dir?: string } = {}): Promise<ActorProc> {
-  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
-  const args = [cli, 'store', 'start', '--id', id, '--bind', 'tcp://127.0.0.1:0', '--data', dir];
-  for (const j of opts.join ?? []) args.push('--join', j);
-  if (opts.deadAfterMs) args.push('--dead-after', String(opts.deadAfterMs));
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (proc.exitCode === null) {
-      proc.kill('SIGCONT');
-      proc.kill('SIGKILL');
-    }
-  });
-  let out = '';
-  proc.stderr!.on('data', (d) => (out += d));
-  const ep = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`actor ${id} printed no endpoint within 15 s; output:\n${out}`)), 15000);
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /tcp:\/\/127\.0\.0\.1:\d+/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[0]);
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`actor ${id} exited with ${code} before binding:\n${out}`)));
-  });
-  return { id, ep, dir, proc, log: () => out };
+  const actor = await launchActor({ id, dataDir: opts.dir, join: opts.join, deadAfterMs: opts.deadAfterMs, throughCli: true });
+  t.teardown(() => actor.kill());
+  return { id, ep: actor.endpoint, dir: actor.dataDir, proc: actor.proc, log: actor.output };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
