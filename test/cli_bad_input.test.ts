@@ -1,5 +1,6 @@
-// Bad input through the real CLI: each case exits non-zero, names the file (and line), says what
-// to do, and leaves no output file behind.
+// Bad input through the real CLI: each case exits with code 1 (an input error, not 70 for a
+// failure of dbslm itself), names the file (and line), says what to do, and leaves no output
+// file behind.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,7 +20,7 @@ function run(args: string[]) {
 function buildFails(t: import('ava').ExecutionContext, dir: string, args: string[], expect: RegExp) {
   const out = path.join(dir, 'out.arpa');
   const r = run(['build', '--arpa', out, ...args]);
-  t.not(r.code, 0, 'exit code');
+  t.is(r.code, 1, `exit code; stderr: ${r.stderr}`);
   t.regex(r.stderr, expect);
   t.false(fs.existsSync(out), 'no ARPA written');
   t.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('out.arpa')), [], 'no temporary file left');
@@ -74,7 +75,7 @@ function arpaFails(t: import('ava').ExecutionContext, lines: string[], expect: R
   fs.writeFileSync(model, lines.join('\n'));
   fs.writeFileSync(test, 'a\n');
   const r = run(['ppl', '--arpa', model, test]);
-  t.not(r.code, 0);
+  t.is(r.code, 1, `exit code; stderr: ${r.stderr}`);
   t.regex(r.stderr, expect);
   t.is(r.stdout, '', 'no scores printed from a damaged model');
 }
@@ -100,14 +101,21 @@ test('a malformed ARPA line is named', (t) => {
 test('a missing ARPA section is named', (t) => {
   const cut = GOOD_ARPA.slice(0, 10).concat(['\\end\\', '']);
   arpaFails(t, cut, /m\.arpa:\d+: expected section header \\2-grams: but found "\\end\\"/);
-  arpaFails(t, GOOD_ARPA.slice(0, 13), /missing \\end\\|truncated/);
+  arpaFails(t, GOOD_ARPA.slice(0, 13), /m\.arpa:13: missing \\end\\ at the end of the file/);
 });
 
 test('unknown tokenizer and unknown command explain themselves', (t) => {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, 'c.txt'), 'a b\n');
   buildFails(t, dir, ['--order', '2', '--tokenizer', 'bpe', path.join(dir, 'c.txt')], /unknown tokenizer "bpe": valid tokenizers are whitespace, regex/);
+  const model = path.join(dir, 'm.arpa');
+  fs.writeFileSync(model, GOOD_ARPA.join('\n'));
+  for (const command of [['ppl', path.join(dir, 'c.txt')], ['quantize'], ['topk']]) {
+    const refused = run([...command, '--arpa', model, '--tokenizer', 'bpe']);
+    t.is(refused.code, 1, `${command[0]}: ${refused.stderr}`);
+    t.regex(refused.stderr, /unknown tokenizer "bpe": valid tokenizers are whitespace, regex/, command[0]);
+  }
   const r = run(['frobnicate']);
-  t.not(r.code, 0);
-  t.regex(r.stderr, /Unknown argument|Unknown command/i);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /Unknown argument: frobnicate/);
 });

@@ -4,6 +4,7 @@ import { adjustCounts } from '../model/adjust_counts.js';
 import { countNgrams } from '../model/corpus_count.js';
 import { IdStream, readWhitespace } from '../model/corpus_read.js';
 import { estimateDiscounts } from '../model/discounts.js';
+import { InputError } from '../model/errors.js';
 import type { LanguageModel } from '../model/language_model.js';
 import { Vocab } from '../model/vocab.js';
 import { buildFromText } from './helpers/corpus.js';
@@ -24,7 +25,7 @@ test('discounts follow D_j = j - (j+1) Y t_{j+1} / t_j with Y = t1 / (t1 + 2 t2)
 
 test('invalid counts-of-counts fail naming the order, and --discount-fallback gives 0.5/1/1.5', (t) => {
   const coc = [[], [0, 10, 4, 2, 1], [0, 3, 0, 1, 0]];
-  const err = t.throws(() => estimateDiscounts(coc, 2, false));
+  const err = t.throws(() => estimateDiscounts(coc, 2, false), { instanceOf: InputError });
   t.regex(err!.message, /order 2/);
   t.regex(err!.message, /--discount-fallback/);
   t.deepEqual(estimateDiscounts(coc, 2, true)[2], [0, 0.5, 1, 1.5]);
@@ -84,6 +85,8 @@ test('a last line without a final newline gets no </s>, as lmplz', (t) => {
 });
 
 test('reserved tokens in training text are refused with file and line', (t) => {
-  const err = t.throws(() => buildFromText('a b\nc <s> d\n', 2, true));
-  t.regex(err!.message, /fixture:2: .*<s>/);
+  const err = t.throws(() => buildFromText('a b\nc <s> d\n', 2, true), { instanceOf: InputError });
+  t.is(err!.file, 'fixture');
+  t.is(err!.line, 2);
+  t.regex(err!.message, /the token <s> is reserved/);
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tokenizeRegex } from '../model/tokenize_regex.js';
 import { detokenize } from '../model/detokenize.js';
+import { InputError } from '../model/errors.js';
 import {
   getTokenizer,
   isTokenizerName,
@@ -91,7 +92,7 @@ test('getTokenizer and name validation', (t) => {
   t.true(isTokenizerName('regex'));
   t.false(isTokenizerName('bpe'));
   t.is(parseTokenizerName('regex'), 'regex');
-  const err = t.throws(() => parseTokenizerName('bpe'));
+  const err = t.throws(() => parseTokenizerName('bpe'), { instanceOf: InputError });
   t.regex(err.message, /unknown tokenizer "bpe".*whitespace, regex/);
 });
 
