@@ -27,8 +27,8 @@ export class Progress {
   /** Ends the current phase, printing its time. */
   endPhase(): void {
     if (this.current && this.enabled) {
-      const s = ((performance.now() - this.phaseStart) / 1000).toFixed(2);
-      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${this.command}: ${this.current} done in ${s} s\n`);
+      const seconds = ((performance.now() - this.phaseStart) / 1000).toFixed(2);
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${this.command}: ${this.current} done in ${seconds} s\n`);
     }
     this.current = '';
   }

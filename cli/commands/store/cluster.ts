@@ -1,5 +1,5 @@
 // Cluster subcommands of `dbslm store` (move, rebalance): owned by the cluster layer, which adds
-// its yargs CommandModules to this list; store/cli.ts registers whatever is here.
+// its yargs CommandModules to this list; store.ts beside this file registers whatever is here.
 import type { Argv, CommandModule } from 'yargs';
 import { MOVE_COMMANDS } from '../../../schemas/moves.js';
 import type { StoreClient } from '../../../store/client/client.js';

@@ -1,6 +1,6 @@
 // `dbslm store ...`: start an actor, and talk to a running store through any member (--connect).
-// Keys are written `ns:prefix|rest` (see store/keys.ts); `move` and `rebalance` come from the
-// cluster layer (store/cli_cluster.ts).
+// Keys are written `ns:prefix|rest` (see store/protocol/keys.ts); `move` and `rebalance` come
+// from the cluster layer (cluster.ts beside this file).
 import type { Argv, CommandModule } from 'yargs';
 import { runActor, startOptions, type StartArgs } from '../../../store/actor/main.js';
 import type { StoreClient, Value } from '../../../store/client/client.js';
@@ -14,8 +14,8 @@ import { formatKey, makeKey, parseTextKey, rangePrefix, textKey } from '../../..
 export function formatValue(v: Value): string {
   if (v === undefined) return '';
   if (typeof v === 'bigint') return v.toString();
-  const s = v.toString('utf8');
-  return Buffer.from(s, 'utf8').equals(v) && !/[\x00-\x08\x0e-\x1f\n]/.test(s) ? s : `0x${v.toString('hex')}`;
+  const text = v.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(v) && !/[\x00-\x08\x0e-\x1f\n]/.test(text) ? text : `0x${v.toString('hex')}`;
 }
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -134,10 +134,10 @@ async function allStats(c: StoreClient, args: StatsArgs): Promise<Stats[]> {
 }
 
 function printStats(all: Stats[]): void {
-  for (const s of all) {
-    const tot = s.forks.reduce((a, f) => ({ keys: a.keys + f.keys, bytes: a.bytes + f.bytes, ops: a.ops + f.opsPerSec }), { keys: 0, bytes: 0, ops: 0 });
-    out(`actor ${s.id} ${s.endpoint} epoch=${s.epoch} durability=${s.durability} forks=${s.forks.length} keys=${tot.keys} bytes=${tot.bytes} ops/s=${tot.ops}`);
-    for (const f of s.forks) if (f.keys || f.ops || f.fenced) out(`  fork=${f.fork} epoch=${f.epoch} keys=${f.keys} bytes=${f.bytes} ops=${f.ops} ops/s=${f.opsPerSec}${f.fenced ? ' fenced' : ''}`);
+  for (const actor of all) {
+    const total = actor.forks.reduce((sum, f) => ({ keys: sum.keys + f.keys, bytes: sum.bytes + f.bytes, ops: sum.ops + f.opsPerSec }), { keys: 0, bytes: 0, ops: 0 });
+    out(`actor ${actor.id} ${actor.endpoint} epoch=${actor.epoch} durability=${actor.durability} forks=${actor.forks.length} keys=${total.keys} bytes=${total.bytes} ops/s=${total.ops}`);
+    for (const f of actor.forks) if (f.keys || f.ops || f.fenced) out(`  fork=${f.fork} epoch=${f.epoch} keys=${f.keys} bytes=${f.bytes} ops=${f.ops} ops/s=${f.opsPerSec}${f.fenced ? ' fenced' : ''}`);
   }
 }
 
@@ -163,13 +163,13 @@ const status: CommandModule<object, StatusArgs> = {
   describe: 'Map epoch, members and forks per member with keys, bytes and ops/s',
   builder: (y) => y.options(connectOptions).option('json', { type: 'boolean', default: false, describe: 'Print JSON' }) as Argv<StatusArgs>,
   handler: (args) =>
-    // Members with gossip state and incarnation come from the cluster layer (store/rebalance.ts).
+    // Members with gossip state and incarnation come from the cluster layer (store/cluster/rebalance/plan.ts).
     withClient(args, (c) => printClusterStatus(c, args.connect, args.json)),
 };
 
 export const storeCommand: CommandModule = {
   command: 'store <command>',
-  describe: 'Sharded trie store: start actors, read and write keys, inspect forks', // also in pipeline/cli.ts
+  describe: 'Sharded trie store: start actors, read and write keys, inspect forks', // also in cli/main.ts, which lists it without loading the store
   builder: (y) => {
     let b = y
       .command(start as unknown as CommandModule)
