@@ -12,10 +12,10 @@ import { applyOverrides } from './overrides.js';
 import { checkPlacement } from './placement.js';
 import { formatPath, type Finding, type Problem, type ProblemKind } from './problems.js';
 import { defaultPipelineName, resolvePipeline } from './resolve.js';
-import { PipelineSchema, type PipelineSpec } from './schema.js';
-import { schemaFindings } from './schema_problems.js';
+import { PipelineSchema, STAGE_NAMES, StageInputSchema, type PipelineSpec } from './schema.js';
+import { schemaFindings, valueAt } from './schema_problems.js';
 import { parseSource, positionAt, SourceLocator } from './source_map.js';
-import { checkTopology } from './topology.js';
+import { checkTopology, type StageInputsSpec } from './topology.js';
 
 export interface LoadedPipeline {
   /** The file as named by the caller (problems show it so). */
@@ -65,7 +65,7 @@ export function loadPipelineText(text: string, file: string, overrides: readonly
   if (!whole.success) problems.push(...schemaFindings(whole.error.issues, data).map(place('schema')));
   const parts = whole.success ? whole.data : parseSections(data);
 
-  if (parts.stages !== undefined) problems.push(...checkTopology(parts.stages).map(place('topology')));
+  problems.push(...checkTopology(parts.stages ?? stageInputsOnly(data)).map(place('topology')));
   if (parts.stages !== undefined && parts.hosts !== undefined && parts.transport !== undefined && parts.metrics !== undefined) {
     problems.push(...checkPlacement({ stages: parts.stages, hosts: parts.hosts, transport: parts.transport, metrics: parts.metrics }).map(place('topology')));
   }
@@ -91,4 +91,20 @@ function parseSections(data: unknown): Partial<PipelineSpec> {
     if (parsed.success) parts[key] = parsed.data;
   }
   return parts as Partial<PipelineSpec>;
+}
+
+/**
+ * The stages listed and the inputs they name, from a `stages:` that is not valid as a whole (a
+ * stage with `workers: two` still has its place in the graph); an input that is itself invalid
+ * is left to its schema problem and the default is used.
+ */
+function stageInputsOnly(data: unknown): StageInputsSpec {
+  const out: Record<string, { input?: readonly string[] }> = {};
+  for (const name of STAGE_NAMES) {
+    const stage = valueAt(data, ['stages', name]).value;
+    if (stage === undefined) continue;
+    const input = StageInputSchema.safeParse(valueAt(stage, ['input']).value);
+    out[name] = input.success ? { input: input.data } : {};
+  }
+  return out as StageInputsSpec;
 }

@@ -56,6 +56,17 @@ export function describeValue(v: unknown): string {
   return String(v);
 }
 
+/** Problems in reading order: --set arguments first, then each file (in order of first mention) top to bottom. */
+export function sortProblems(problems: readonly Problem[]): Problem[] {
+  const fileRank = new Map<string, number>();
+  for (const p of problems) if (p.source.kind === 'file' && !fileRank.has(p.source.file)) fileRank.set(p.source.file, fileRank.size);
+  const key = (p: Problem): number[] => (p.source.kind === 'override' ? [-1, 0, 0] : [fileRank.get(p.source.file)!, p.source.line, p.source.column]);
+  return [...problems].sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    return ka[0]! - kb[0]! || ka[1]! - kb[1]! || ka[2]! - kb[2]!;
+  });
+}
+
 /** The definition could not be used; carries every problem found. */
 export class DefinitionError extends InputError {
   constructor(

@@ -30,12 +30,12 @@ export const DEFAULT_TOPK_BITS = 8;
 /** Names of pipelines, hosts and store actors: they become file names and actor ids. */
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-/** `ipc://PATH`, or `tcp://HOST:PORT` with PORT 0 or `*` for any free port (HOST may be `[v6]`). */
-export function isEndpoint(s: string): boolean {
-  if (/^ipc:\/\/\S+$/.test(s)) return true;
-  const m = /^tcp:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5}|\*)$/.exec(s);
-  return m !== null && (m[2] === '*' || Number(m[2]) <= 65535);
-}
+const PORT = String.raw`(?:\*|6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|\d{1,4})`;
+/** `ipc://PATH`, or `tcp://HOST:PORT` with PORT from 0 to 65535 (0 or `*`: any free port); HOST may be `[v6]`. */
+export const ENDPOINT_RE = new RegExp(String.raw`^(?:ipc://\S+|tcp://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):${PORT})$`);
+
+/** Cross-field refinements run only on values whose fields are valid (else they would compare nonsense). */
+const WHEN_FIELDS_VALID = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 
 const expecting = (text: string) => ({ error: text });
 
@@ -60,9 +60,8 @@ const boolean = () => z.boolean(expecting('true or false'));
 const nonEmptyString = (text: string) => z.string(expecting(text)).min(1, expecting(text));
 const name = (text: string) => z.string(expecting(text)).regex(NAME_RE, expecting(text));
 
-export const EndpointSchema = z
-  .string(expecting('an endpoint ipc://PATH or tcp://HOST:PORT'))
-  .refine(isEndpoint, expecting('an endpoint ipc://PATH or tcp://HOST:PORT (PORT from 0 to 65535, or * for any free port)'));
+const ENDPOINT_TEXT = 'an endpoint ipc://PATH or tcp://HOST:PORT (PORT from 0 to 65535, or * for any free port)';
+export const EndpointSchema = z.string(expecting(ENDPOINT_TEXT)).regex(ENDPOINT_RE, expecting(ENDPOINT_TEXT));
 
 export const StageNameSchema = z.enum(STAGE_NAMES, expecting(`a stage name (${STAGE_NAMES.join(', ')})`));
 
@@ -80,7 +79,13 @@ export const InputSchema = fields('an input: path, format, config', {
   if (input.path === '-' && input.format === 'ndjson' && input.config === undefined) {
     ctx.addIssue({ code: 'custom', path: ['config'], message: 'NDJSON on standard input needs a dataset config (there is no file name to find one beside)' });
   }
-});
+}, WHEN_FIELDS_VALID);
+
+/** A stage's `input`: one stage name, or a list of them. */
+export const StageInputSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? [v] : v),
+  z.array(StageNameSchema, expecting('a stage name or a list of stage names')).min(1, expecting('a stage name or a non-empty list of stage names')),
+);
 
 /** The options every stage has. */
 const stageFields = {
@@ -94,9 +99,7 @@ const stageFields = {
    * The stage(s) this one reads from; default: the previous present stage in the canonical order
    * (read has none: it reads `inputs`). A stage naming only `requeue` keeps its default input too.
    */
-  input: z
-    .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(StageNameSchema, expecting('a stage name or a list of stage names')).min(1, expecting('a stage name or a non-empty list of stage names')))
-    .optional(),
+  input: StageInputSchema.optional(),
   /** Where this stage's actors receive their input; default: assigned at run time (see transport). */
   endpoint: EndpointSchema.optional(),
 };
@@ -183,7 +186,7 @@ export const StoreSchema = emptyIsDefaults(
     if (store.join === undefined && store.replicas > (store.actors ?? 1)) {
       ctx.addIssue({ code: 'custom', path: ['replicas'], message: `expected at most store.actors (${store.actors ?? 1}) replicas, got ${store.replicas}` });
     }
-  })
+  }, WHEN_FIELDS_VALID)
   .prefault({});
 
 export const ExportSchema = emptyIsDefaults(

@@ -6,7 +6,7 @@
 // into an earlier stage, so an input naming requeue alone ADDS requeue to the default input (a
 // stage that took only requeued items would see nothing new). Checked here: every input exists,
 // every stage gets data from read, and there is no cycle that does not pass through requeue.
-import { CORE_STAGES, FEEDBACK_STAGE, STAGE_NAMES, type StageName, type StagesSpec } from './schema.js';
+import { CORE_STAGES, FEEDBACK_STAGE, STAGE_NAMES, type StageName } from './schema.js';
 import type { Finding } from './problems.js';
 
 /** One connection: `to` reads what `from` emits. `feedback` edges leave requeue. */
@@ -16,15 +16,18 @@ export interface StageEdge {
   feedback: boolean;
 }
 
+/** What the graph needs of `stages:`: which stages are listed, and what each says it reads from. */
+export type StageInputsSpec = { readonly [N in StageName]?: { readonly input?: readonly StageName[] } };
+
 const rank = (s: StageName) => STAGE_NAMES.indexOf(s);
 
 /** The stages this pipeline runs, in canonical order. */
-export function presentStages(stages: StagesSpec): StageName[] {
+export function presentStages(stages: StageInputsSpec): StageName[] {
   return STAGE_NAMES.filter((s) => CORE_STAGES.includes(s) || stages[s] !== undefined);
 }
 
 /** What each present stage reads from, defaults applied (inputs may name absent stages: checkTopology reports them). */
-export function stageInputs(stages: StagesSpec): Map<StageName, StageName[]> {
+export function stageInputs(stages: StageInputsSpec): Map<StageName, StageName[]> {
   const present = presentStages(stages);
   const out = new Map<StageName, StageName[]>();
   present.forEach((s, i) => {
@@ -38,7 +41,7 @@ export function stageInputs(stages: StagesSpec): Map<StageName, StageName[]> {
 }
 
 /** The edges between present stages, in canonical order of the reading stage. */
-export function stageEdges(stages: StagesSpec): StageEdge[] {
+export function stageEdges(stages: StageInputsSpec): StageEdge[] {
   const present = new Set(presentStages(stages));
   const edges: StageEdge[] = [];
   for (const [to, inputs] of stageInputs(stages)) {
@@ -47,7 +50,7 @@ export function stageEdges(stages: StagesSpec): StageEdge[] {
   return edges;
 }
 
-export function checkTopology(stages: StagesSpec): Finding[] {
+export function checkTopology(stages: StageInputsSpec): Finding[] {
   const present = presentStages(stages);
   const inputs = stageInputs(stages);
   const findings: Finding[] = [];
