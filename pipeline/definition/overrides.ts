@@ -47,7 +47,7 @@ export function parseOverride(argument: string): { path: (string | number)[]; va
   const eq = argument.indexOf('=');
   if (eq < 0) throw new OverrideSyntaxError('expected PATH=VALUE, e.g. --set order=4');
   const path = parseOverridePath(argument.slice(0, eq));
-  const valueDoc = parseDocument(argument.slice(eq + 1));
+  const valueDoc = parseDocument(argument.slice(eq + 1), { prettyErrors: false });
   if (valueDoc.errors.length > 0) throw new OverrideSyntaxError(`the value is not valid YAML: ${valueDoc.errors[0]!.message.split('\n')[0]}`);
   return { path, value: valueDoc.toJS() as unknown };
 }
@@ -56,18 +56,18 @@ export function parseOverride(argument: string): { path: (string | number)[]; va
 export function applyOverrides(doc: Document, argumentsGiven: readonly string[]): { problems: Problem[]; origins: OverrideOrigins } {
   const problems: Problem[] = [];
   const origins: OverrideOrigins = new Map();
-  for (const argument of argumentsGiven) {
+  for (const [index, argument] of argumentsGiven.entries()) {
     try {
       const { path, value } = parseOverride(argument);
       const created = setAt(doc, path, value);
       // What this override replaced, it now answers for; what an earlier one wrote below it is gone.
       const under = pathKey(path).slice(0, -1) + ',';
       for (const key of [...origins.keys()]) if (key.startsWith(under)) origins.delete(key);
-      for (const p of [...created, path]) origins.set(pathKey(p), argument);
+      for (const p of [...created, path]) origins.set(pathKey(p), { argument, index });
     } catch (e) {
       if (!(e instanceof OverrideSyntaxError)) throw e;
       const eq = argument.indexOf('=');
-      problems.push({ kind: 'override', source: { kind: 'override', argument }, path: eq > 0 ? argument.slice(0, eq) : '(override)', message: e.message });
+      problems.push({ kind: 'override', source: { kind: 'override', argument, index }, path: eq > 0 ? argument.slice(0, eq) : '(override)', message: e.message });
     }
   }
   return { problems, origins };

@@ -6,8 +6,8 @@ import { InputError } from '../../model/errors.js';
 /** A path into the definition: keys of maps and indices of lists, e.g. ['inputs', 0, 'path']. */
 export type DefinitionPath = readonly (string | number)[];
 
-/** Where a problem is to be fixed: a position in a file, or a `--set` argument. */
-export type ProblemSource = { kind: 'file'; file: string; line: number; column: number } | { kind: 'override'; argument: string };
+/** Where a problem is to be fixed: a position in a file, or a `--set` argument (the index-th, from 0). */
+export type ProblemSource = { kind: 'file'; file: string; line: number; column: number } | { kind: 'override'; argument: string; index: number };
 
 /** Which check found the problem (the message is the same shape for all). */
 export type ProblemKind = 'yaml' | 'schema' | 'override' | 'topology' | 'environment';
@@ -56,11 +56,11 @@ export function describeValue(v: unknown): string {
   return String(v);
 }
 
-/** Problems in reading order: --set arguments first, then each file (in order of first mention) top to bottom. */
+/** Problems in reading order: --set arguments first (in command-line order), then each file (in order of first mention) top to bottom. */
 export function sortProblems(problems: readonly Problem[]): Problem[] {
   const fileRank = new Map<string, number>();
   for (const p of problems) if (p.source.kind === 'file' && !fileRank.has(p.source.file)) fileRank.set(p.source.file, fileRank.size);
-  const key = (p: Problem): number[] => (p.source.kind === 'override' ? [-1, 0, 0] : [fileRank.get(p.source.file)!, p.source.line, p.source.column]);
+  const key = (p: Problem): number[] => (p.source.kind === 'override' ? [-1, p.source.index, 0] : [fileRank.get(p.source.file)!, p.source.line, p.source.column]);
   return [...problems].sort((a, b) => {
     const [ka, kb] = [key(a), key(b)];
     return ka[0]! - kb[0]! || ka[1]! - kb[1]! || ka[2]! - kb[2]!;

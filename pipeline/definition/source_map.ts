@@ -5,7 +5,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, ty
 import type { DefinitionPath, ProblemSource } from './problems.js';
 
 /** The `--set` argument that last wrote each path (or created it as a parent), keyed by pathKey. */
-export type OverrideOrigins = Map<string, string>;
+export type OverrideOrigins = Map<string, { argument: string; index: number }>;
 
 export const pathKey = (path: DefinitionPath): string => JSON.stringify(path);
 
@@ -38,8 +38,8 @@ export class SourceLocator {
   /** Where to fix the value at `path` (or, with atKey, the key that names it). */
   locate(path: DefinitionPath, atKey = false): ProblemSource {
     for (let n = path.length; n > 0; n--) {
-      const argument = this.origins.get(pathKey(path.slice(0, n)));
-      if (argument !== undefined) return { kind: 'override', argument };
+      const origin = this.origins.get(pathKey(path.slice(0, n)));
+      if (origin !== undefined) return { kind: 'override', ...origin };
     }
     return positionAt(this.source, this.offsetOf(path, atKey));
   }

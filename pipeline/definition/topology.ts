@@ -5,7 +5,9 @@
 // order (STAGE_NAMES); read has no default input, it reads the files. Only requeue may feed back
 // into an earlier stage, so an input naming requeue alone ADDS requeue to the default input (a
 // stage that took only requeued items would see nothing new). Checked here: every input exists,
-// every stage gets data from read, and there is no cycle that does not pass through requeue.
+// and there is no cycle that does not pass through requeue. Together with the defaults that makes
+// every stage reachable from read: each other stage has an input that is not requeue, and
+// following those back cannot go round a cycle, so it ends at read.
 import { CORE_STAGES, FEEDBACK_STAGE, STAGE_NAMES, type StageName } from './schema.js';
 import type { Finding } from './problems.js';
 
@@ -69,12 +71,6 @@ export function checkTopology(stages: StageInputsSpec): Finding[] {
     const named = [...cycle.slice(start), ...cycle.slice(0, start), closer].join(' -> ');
     findings.push({ path: ['stages', closer, 'input'], message: `cycle ${named}: only ${FEEDBACK_STAGE} may feed back into an earlier stage` });
   }
-  // A missing input or a cycle also cuts off the stages after it: say so only when nothing else did.
-  if (findings.length > 0) return findings;
-  const reached = reachableFrom(present[0]!, edges);
-  for (const s of present.filter((p) => !reached.has(p))) {
-    findings.push({ path: ['stages', s, 'input'], message: `stage ${s} gets no data: nothing connects it to ${present[0]}` });
-  }
   return findings;
 }
 
@@ -134,18 +130,4 @@ function stronglyConnected(nodes: StageName[], next: Map<StageName, StageName[]>
   };
   for (const n of nodes) if (!index.has(n)) visit(n);
   return out;
-}
-
-function reachableFrom(source: StageName, edges: StageEdge[]): Set<StageName> {
-  const seen = new Set<StageName>([source]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const e of edges) {
-      if (seen.has(e.from) && !seen.has(e.to)) {
-        seen.add(e.to);
-        grew = true;
-      }
-    }
-  }
-  return seen;
 }
