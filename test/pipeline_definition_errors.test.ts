@@ -55,6 +55,10 @@ for (const [line, at, what, message] of valueCases) {
   });
 }
 
+test('a host name that is not a name is placed at the key', (t) => {
+  t.deepEqual(problemsOf(`${BASE}hosts:\n  "gpu 1": { address: 10.0.0.1 }\n`), [{ at: 'kjv.yaml:4:3 hosts.gpu 1:', message: 'expected a host name of letters, digits, _ . -, got "gpu 1"' }]);
+});
+
 test('a missing required field is placed at the map that lacks it', (t) => {
   t.deepEqual(problemsOf('order: 3\n'), [{ at: 'kjv.yaml:1:1 inputs:', message: 'expected a list of inputs, each with a path, got nothing' }]);
   t.deepEqual(problemsOf('inputs:\n  - format: text\n'), [{ at: 'kjv.yaml:2:5 inputs[0].path:', message: 'expected a path (a file, a directory, or - for standard input), got nothing' }]);

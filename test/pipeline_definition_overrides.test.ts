@@ -89,3 +89,11 @@ test('a field the override did not touch keeps its place in the file', (t) => {
     'kjv.yaml:9:9 export.arpa: expected a file path, got 7',
   ]);
 });
+
+test('an override does not write through a YAML alias (it would change every use of the anchor)', (t) => {
+  const loaded = loadYaml('inputs: [{ path: a.txt }]\nstages:\n  count: &two { workers: 2 }\n  smooth: *two\n', ['stages.smooth.workers=3']);
+  t.deepEqual(problemLines(loaded), ['--set "stages.smooth.workers=3" stages.smooth.workers: stages.smooth is an alias (*two): set the anchored value, or write stages.smooth out in the file']);
+  const whole = loadYaml('inputs: [{ path: a.txt }]\nstages:\n  count: &two { workers: 2 }\n  smooth: *two\n', ['stages.smooth={ workers: 3 }']);
+  t.deepEqual(problemLines(whole), []);
+  t.deepEqual(whole.definition!.stages.map((s) => s.workers), [1, 1, 2, 3, 1], 'replacing the alias itself is fine');
+});

@@ -6,7 +6,7 @@
 // list item, removes the item). Missing maps and lists on the way are created; an index may append
 // to a list (inputs[1] on a one-item list) but not leave a gap. Later overrides win. A problem
 // with an override, and any schema problem in what it wrote, points at the `--set` argument.
-import { isCollection, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { isAlias, isCollection, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { describeValue, formatPath, type DefinitionPath, type Problem } from './problems.js';
 import { pathKey, type OverrideOrigins } from './source_map.js';
 
@@ -113,6 +113,10 @@ function setAt(doc: Document, path: DefinitionPath, value: unknown): DefinitionP
 /** The collection at path[..i+1], created (a map, or a list for an index next) when absent or empty. */
 function child(doc: Document, existing: unknown, path: DefinitionPath, i: number, created: DefinitionPath[], attach: (c: unknown) => unknown): unknown {
   if (isCollection(existing)) return existing;
+  if (isAlias(existing)) {
+    // Writing through an alias would change every place the anchor is used.
+    throw new OverrideSyntaxError(`${formatPath(path.slice(0, i + 1))} is an alias (*${existing.source}): set the anchored value, or write ${formatPath(path.slice(0, i + 1))} out in the file`);
+  }
   if (existing === undefined || existing === null || (isScalar(existing) && existing.value === null)) {
     const fresh = doc.createNode(typeof path[i + 1] === 'number' ? [] : {});
     attach(fresh);

@@ -7,7 +7,8 @@ import { describeValue, type DefinitionPath, type Finding } from './problems.js'
 /** A field written with a typo names its closest known field. */
 function closest(word: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  // A third of the word may be wrong (at least one letter): `oder`, `wrokers`, `smoothing` find theirs, `base` finds nothing.
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
   for (const k of known) {
     const d = editDistance(word.toLowerCase(), k.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [k, d];
@@ -58,6 +59,12 @@ export function schemaFindings(issues: readonly z.core.$ZodIssue[], data: unknow
         const hint = guess ? ` (did you mean ${guess}?)` : '';
         findings.push({ path: [...path, key], atKey: true, message: `unknown field${hint}; the fields here are ${issue.message}` });
       }
+      continue;
+    }
+    if (issue.code === 'invalid_key') {
+      // A map key that is not a valid name (hosts): the key is what was got.
+      const expected = issue.issues[0]?.message ?? 'a valid key';
+      findings.push({ path, atKey: true, message: `expected ${expected}, got ${describeValue(path[path.length - 1])}` });
       continue;
     }
     const got = valueAt(data, path);
