@@ -4,6 +4,7 @@
 //
 // The definition modules (zod, yaml) load in the handlers, so other commands do not pay for them.
 import type { Argv, CommandModule } from 'yargs';
+import { InputError } from '../../model/errors.js';
 import type { PipelineDefinition } from '../../pipeline/definition/definition.js';
 import type { Problem } from '../../pipeline/definition/problems.js';
 import { DEFAULT_PING_TIMEOUT_MS } from '../../pipeline/definition/store_ping.js';
@@ -36,8 +37,8 @@ function definitionArgs<T>(y: Argv<T>): Argv<T & DefinitionArgs> {
 
 /** Print every problem, one per line, and fail with exit code 1: nothing starts. */
 async function failWith(problems: readonly Problem[], file: string): Promise<never> {
-  const { DefinitionError, formatProblem } = await import('../../pipeline/definition/problems.js');
-  for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
+  const { DefinitionError, formatProblem, sortProblems } = await import('../../pipeline/definition/problems.js');
+  for (const p of sortProblems(problems)) process.stderr.write(`${formatProblem(p)}\n`);
   throw new DefinitionError(problems, file);
 }
 
@@ -64,11 +65,13 @@ const validate: CommandModule<object, ValidateArgs> = {
       .example('$0 pipeline validate kjv5.yaml --set order=4 --no-environment', 'check the definition only, with order 4') as unknown as Argv<ValidateArgs>,
   handler: (args) =>
     runCommand('pipeline validate', async () => {
+      const timeout = args['ping-timeout'];
+      if (!(Number.isFinite(timeout) && timeout > 0)) throw new InputError(`--ping-timeout must be a number of milliseconds > 0, got ${timeout}`);
       const { loadPipeline } = await import('../../pipeline/definition/load.js');
       const { shownPath, validateEnvironment } = await import('../../pipeline/definition/validate_environment.js');
       const loaded = loadPipeline(args.file, args.set);
       const problems = [...loaded.problems];
-      if (args.environment) problems.push(...(await validateEnvironment(loaded, { pingTimeoutMs: args['ping-timeout'] })));
+      if (args.environment) problems.push(...(await validateEnvironment(loaded, { pingTimeoutMs: timeout })));
       if (problems.length > 0 || loaded.definition === null) return failWith(problems, args.file);
       const note = args.environment ? '' : ' (environment not checked)';
       process.stdout.write(`OK ${summary(loaded.definition, shownPath)}${note}\n`);
