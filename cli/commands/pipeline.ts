@@ -1,0 +1,108 @@
+// `dbslm pipeline ...`: streaming training pipelines defined in YAML (README "Pipelines").
+// `validate` checks a definition (and, unless --no-environment, that it can run here) and `graph`
+// draws its stages; `run`, `tap` and `worker` join this group with the pipeline runtime.
+//
+// The definition modules (zod, yaml) load in the handlers, so other commands do not pay for them.
+import type { Argv, CommandModule } from 'yargs';
+import { InputError } from '../../model/errors.js';
+import type { PipelineDefinition } from '../../pipeline/definition/definition.js';
+import type { Problem } from '../../pipeline/definition/problems.js';
+import { DEFAULT_PING_TIMEOUT_MS } from '../../pipeline/definition/store_ping.js';
+import { runCommand } from '../run_command.js';
+
+interface DefinitionArgs {
+  file: string;
+  set: string[];
+}
+
+interface ValidateArgs extends DefinitionArgs {
+  environment: boolean;
+  'ping-timeout': number;
+}
+
+interface GraphArgs extends DefinitionArgs {
+  dot: boolean;
+}
+
+function definitionArgs<T>(y: Argv<T>): Argv<T & DefinitionArgs> {
+  return y
+    .positional('file', { type: 'string', demandOption: true, describe: 'The pipeline YAML file' })
+    .option('set', {
+      type: 'string',
+      // Not `array: true`: that would swallow a FILE written after it. Repeated --set still collect.
+      coerce: (v: string | string[] | undefined) => (v === undefined ? [] : ([] as string[]).concat(v)),
+      describe: 'Override a field before validation, as PATH=VALUE with VALUE read as YAML (repeatable): --set order=4 --set inputs[0].path=x.txt',
+    }) as unknown as Argv<T & DefinitionArgs>;
+}
+
+/** Print every problem, one per line, and fail with exit code 1: nothing starts. */
+async function failWith(problems: readonly Problem[], file: string): Promise<never> {
+  const { DefinitionError, formatProblem, sortProblems } = await import('../../pipeline/definition/problems.js');
+  for (const p of sortProblems(problems)) process.stderr.write(`${formatProblem(p)}\n`);
+  throw new DefinitionError(problems, file);
+}
+
+function summary(d: PipelineDefinition, shownPath: (p: string) => string): string {
+  const stages = d.stages.map((s) => (s.workers === 1 ? s.name : `${s.name} x${s.workers}`)).join(', ');
+  const store = d.store.mode === 'spawn' ? `${d.store.actors.length} local store actor${d.store.actors.length === 1 ? '' : 's'}` : `store at ${d.store.endpoints.join(', ')}`;
+  const inputs = `${d.inputs.length} input${d.inputs.length === 1 ? '' : 's'}`;
+  const arpa = d.export.arpa === null ? '' : `; ARPA to ${shownPath(d.export.arpa)}`;
+  return `${d.name}: ${inputs}, order ${d.order}, ${d.tokenizer} tokenizer; stages ${stages}; ${store}${arpa}`;
+}
+
+const validate: CommandModule<object, ValidateArgs> = {
+  command: 'validate <file>',
+  describe: 'Check a pipeline definition and that it can run here; print OK, or every problem as FILE:LINE:COL PATH: MESSAGE',
+  builder: (y) =>
+    definitionArgs(y)
+      .option('environment', {
+        type: 'boolean',
+        default: true,
+        describe: 'Also check inputs are readable, outputs writable and store.join endpoints answering (--no-environment skips this)',
+      })
+      .option('ping-timeout', { type: 'number', default: DEFAULT_PING_TIMEOUT_MS, describe: 'Milliseconds a store.join endpoint has to answer' })
+      .example('$0 pipeline validate config/pipelines/quickstart.yaml', 'check the quickstart pipeline')
+      .example('$0 pipeline validate kjv5.yaml --set order=4 --no-environment', 'check the definition only, with order 4') as unknown as Argv<ValidateArgs>,
+  handler: (args) =>
+    runCommand('pipeline validate', async () => {
+      const timeout = args['ping-timeout'];
+      if (!(Number.isFinite(timeout) && timeout > 0)) throw new InputError(`--ping-timeout must be a number of milliseconds > 0, got ${timeout}`);
+      const { loadPipeline } = await import('../../pipeline/definition/load.js');
+      const { shownPath, validateEnvironment } = await import('../../pipeline/definition/validate_environment.js');
+      const loaded = loadPipeline(args.file, args.set);
+      const problems = [...loaded.problems];
+      if (args.environment) problems.push(...(await validateEnvironment(loaded, { pingTimeoutMs: timeout })));
+      if (problems.length > 0 || loaded.definition === null) return failWith(problems, args.file);
+      const note = args.environment ? '' : ' (environment not checked)';
+      process.stdout.write(`OK ${summary(loaded.definition, shownPath)}${note}\n`);
+    }),
+};
+
+const graph: CommandModule<object, GraphArgs> = {
+  command: 'graph <file>',
+  describe: 'Print the stage graph of a pipeline: one line per edge, or Graphviz DOT with --dot',
+  builder: (y) =>
+    definitionArgs(y)
+      .option('dot', { type: 'boolean', default: false, describe: 'Print Graphviz DOT (render with: dot -Tsvg)' })
+      .example('$0 pipeline graph config/pipelines/kjv5.yaml --dot | dot -Tsvg > kjv5.svg', 'draw the benchmark pipeline') as unknown as Argv<GraphArgs>,
+  handler: (args) =>
+    runCommand('pipeline graph', async () => {
+      const { loadPipeline } = await import('../../pipeline/definition/load.js');
+      const { graphDot, graphText } = await import('../../pipeline/definition/graph.js');
+      const loaded = loadPipeline(args.file, args.set);
+      if (loaded.definition === null) return failWith(loaded.problems, args.file);
+      process.stdout.write(args.dot ? graphDot(loaded.definition) : graphText(loaded.definition));
+    }),
+};
+
+export const pipelineCommand: CommandModule = {
+  command: 'pipeline <command>',
+  describe: 'Streaming training pipelines defined in YAML: validate a definition, draw its stage graph',
+  builder: (y) =>
+    y
+      .command(validate as unknown as CommandModule)
+      .command(graph as unknown as CommandModule)
+      .demandCommand(1, 'Name a pipeline command; see the list above.')
+      .epilog('Definitions are described in README.md, section Pipelines; examples are in config/pipelines/.'),
+  handler: () => undefined,
+};
