@@ -1,6 +1,8 @@
 // Bodies of the fork-move commands. `move` is the operator's entry point (any member forwards it
-// to the actor that acts); the others pass between the source and the target of one move.
+// to the actor that acts); `move-chunk`, `move-cutover` and `move-abort` pass between the source
+// and the target of one move; `map-put` pushes new entries to every member.
 import { avroType, command, EmptyType, type Empty } from './command.js';
+import { ForkChunkType, type ForkChunk } from './fork_chunk.js';
 import { ForkEntryType, type ForkEntry } from './fork_map.js';
 
 const name = (n: string) => `dbslm.cluster.${n}`;
@@ -19,23 +21,25 @@ export interface MoveReply {
   to: string;
   epoch: number;
   keys: number;
+  /** Tail rounds, the last (fenced) one included. */
   rounds: number;
   ms: number;
 }
-/** One chunk of snapshot or tail; `chunk` is a ForkChunk (schemas/fork_chunk.ts). */
+/** One message of snapshot or tail. */
 export interface MoveChunk {
   moveId: string;
   fork: string;
   source: string;
-  chunk: Buffer;
+  chunk: ForkChunk;
 }
 /** The cut-over: the target takes the fork at `epoch`. */
-export interface MoveCommit {
+export interface MoveCutOver {
   moveId: string;
   fork: string;
   from: string;
   epoch: number;
 }
+/** The source gives the move up: the target drops what it imported and refuses a late cut-over of it. */
 export interface MoveAbort {
   moveId: string;
   fork: string;
@@ -73,15 +77,20 @@ export const MOVE_COMMANDS = {
     avroType({
       type: 'record',
       name: name('MoveChunk'),
-      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'source', type: 'string' }, { name: 'chunk', type: 'bytes' }],
+      fields: [
+        { name: 'moveId', type: 'string' },
+        { name: 'fork', type: 'string' },
+        { name: 'source', type: 'string' },
+        { name: 'chunk', type: ForkChunkType },
+      ],
     }),
     EmptyType,
   ),
-  'move-commit': command<MoveCommit, Empty>(
-    'move-commit',
+  'move-cutover': command<MoveCutOver, Empty>(
+    'move-cutover',
     avroType({
       type: 'record',
-      name: name('MoveCommit'),
+      name: name('MoveCutOver'),
       fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'from', type: 'string' }, { name: 'epoch', type: 'long' }],
     }),
     EmptyType,

@@ -1,0 +1,83 @@
+// The target side of live fork moves as a pure state machine: each request of a source (a chunk, the cut-over, an
+// abort) is an event, and the answer is a list of actions ending in `ack` or `refuse`. It remembers which move it is
+// importing for each fork; that memory is lost when the actor restarts (imported rows are not), so everything it
+// decides must hold for a target that forgot. target.ts runs it for real.
+import type { ReplyCode } from '../../../schemas/envelope.js';
+import type { ForkChunk } from '../../../schemas/fork_chunk.js';
+import type { ForkEntry } from '../../../schemas/fork_map.js';
+import type { MoveAbort, MoveChunk, MoveCutOver } from '../../../schemas/moves.js';
+
+/** Why the target refused; tests and the source read this rather than the message. */
+export type TargetRefusal = 'owns-fork' | 'wrong-fork' | 'unknown-move' | 'stale-epoch';
+
+export type TargetEvent =
+  | { kind: 'chunk'; request: MoveChunk; ownsFork: boolean }
+  | { kind: 'cutover'; request: MoveCutOver; current: ForkEntry | undefined }
+  | { kind: 'abort'; request: MoveAbort };
+
+export type TargetAction =
+  | { kind: 'drop-fork'; fork: string }
+  | { kind: 'import'; chunk: ForkChunk }
+  | { kind: 'adopt'; entry: ForkEntry }
+  | { kind: 'ack' }
+  | { kind: 'refuse'; reason: TargetRefusal; code: ReplyCode; message: string };
+
+interface Import {
+  moveId: string;
+  source: string;
+}
+
+export class TargetMachine {
+  /** The move each fork is being imported for. */
+  private readonly imports = new Map<string, Import>();
+
+  constructor(private readonly self: string) {}
+
+  importing(fork: string): string | undefined {
+    return this.imports.get(fork)?.moveId;
+  }
+
+  handle(event: TargetEvent): TargetAction[] {
+    switch (event.kind) {
+      case 'chunk':
+        return this.chunk(event.request, event.ownsFork);
+      case 'cutover':
+        return this.cutOver(event.request, event.current);
+      case 'abort':
+        return this.abort(event.request);
+    }
+  }
+
+  private chunk(req: MoveChunk, ownsFork: boolean): TargetAction[] {
+    if (ownsFork) return [refuse('owns-fork', 'BAD_REQUEST', `${this.self} already owns fork ${req.fork}`)];
+    if (req.chunk.fork !== req.fork) return [refuse('wrong-fork', 'BAD_REQUEST', `chunk of fork ${req.chunk.fork} sent as fork ${req.fork}`)];
+    if (this.imports.get(req.fork)?.moveId === req.moveId) return [{ kind: 'import', chunk: req.chunk }, { kind: 'ack' }];
+    // The first chunk of a new move: rows of an earlier, unfinished import of this fork must not survive it.
+    this.imports.set(req.fork, { moveId: req.moveId, source: req.source });
+    return [{ kind: 'drop-fork', fork: req.fork }, { kind: 'import', chunk: req.chunk }, { kind: 'ack' }];
+  }
+
+  /** Idempotent, so the source may resend it on silence. */
+  private cutOver(req: MoveCutOver, current: ForkEntry | undefined): TargetAction[] {
+    if (current && current.owner === this.self && current.epoch === req.epoch) return [{ kind: 'ack' }];
+    if (this.imports.get(req.fork)?.moveId !== req.moveId) {
+      return [refuse('unknown-move', 'BAD_REQUEST', `no import of fork ${req.fork} for move ${req.moveId} here (restarted, or aborted); the source keeps the fork`)];
+    }
+    if (current && current.epoch >= req.epoch) {
+      return [refuse('stale-epoch', 'BAD_REQUEST', `fork ${req.fork} is already at epoch ${current.epoch} >= ${req.epoch}`)];
+    }
+    this.imports.delete(req.fork);
+    return [{ kind: 'adopt', entry: { fork: req.fork, owner: this.self, epoch: req.epoch } }, { kind: 'ack' }];
+  }
+
+  /** After an abort a late cut-over of the move is refused, so the source may trust the map it reads next. */
+  private abort(req: MoveAbort): TargetAction[] {
+    if (this.imports.get(req.fork)?.moveId !== req.moveId) return [{ kind: 'ack' }];
+    this.imports.delete(req.fork);
+    return [{ kind: 'drop-fork', fork: req.fork }, { kind: 'ack' }];
+  }
+}
+
+function refuse(reason: TargetRefusal, code: ReplyCode, message: string): TargetAction {
+  return { kind: 'refuse', reason, code, message };
+}
