@@ -177,12 +177,14 @@ test('source: a target that took the fork and gave it back meanwhile leaves the 
   ]);
 });
 
-test('source: a move to itself or to a member that is not alive is refused at once', (t) => {
+test('source: a move to itself or to a dead member is refused at once; a suspect member may only be slow', (t) => {
   const self = new SourceMachine(TUNING).handle({ kind: 'start', moveId: 'm', fork: FORK, self: 's', to: 's', targetState: 'alive' });
   t.like(self[0], { kind: 'fail', reason: 'target-is-self', code: 'BAD_REQUEST' });
   const dead = new SourceMachine(TUNING).handle({ kind: 'start', moveId: 'm', fork: FORK, self: 's', to: 't', targetState: 'dead' });
   t.like(dead[0], { kind: 'fail', reason: 'target-not-alive', retryable: true });
   t.false(kinds([...self, ...dead]).includes('read-snapshot'));
+  const suspect = new SourceMachine(TUNING).handle({ kind: 'start', moveId: 'm', fork: FORK, self: 's', to: 't', targetState: 'suspect' });
+  t.deepEqual(kinds(suspect), ['read-snapshot']);
 });
 
 test('source: an IO failure after the intent was written resolves the outcome instead of unfencing', (t) => {

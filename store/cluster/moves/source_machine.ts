@@ -233,10 +233,11 @@ export class SourceMachine {
       this.phase = 'done';
       return [...this.fail('target-is-self', 'BAD_REQUEST', `${event.to} already owns fork ${event.fork}`, false), { kind: 'stop-watching' }, { kind: 'finished' }];
     }
-    if (event.targetState !== 'alive') {
+    // A suspect target may only be slow (a busy event loop misses probes); if it is gone, the first chunk times out.
+    if (event.targetState !== 'alive' && event.targetState !== 'suspect') {
       this.phase = 'done';
       return [
-        ...this.fail('target-not-alive', 'BAD_REQUEST', `target ${event.to} is ${event.targetState ?? 'unknown'}; moves need an alive target`, true),
+        ...this.fail('target-not-alive', 'BAD_REQUEST', `target ${event.to} is ${event.targetState ?? 'unknown'}; moves need a live target`, true),
         { kind: 'stop-watching' },
         { kind: 'finished' },
       ];
