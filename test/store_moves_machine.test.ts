@@ -198,7 +198,7 @@ const chunkOf = (moveId: string, n: number, fork = FORK) => ({ moveId, fork, sou
 
 test('target: the first chunk of a move clears leftovers, later chunks of it only import, and a new move clears again', (t) => {
   const m = new TargetMachine('t');
-  const tk = (moveId: string) => m.handle({ kind: 'chunk', request: chunkOf(moveId, 1), ownsFork: false }).map((a) => a.kind);
+  const tk = (moveId: string) => m.handle({ kind: 'chunk', request: chunkOf(moveId, 1), ownsFork: false, handingOver: false }).map((a) => a.kind);
   t.deepEqual(tk('m1'), ['drop-fork', 'import', 'ack']);
   t.deepEqual(tk('m1'), ['import', 'ack']);
   t.deepEqual(tk('m2'), ['drop-fork', 'import', 'ack']);
@@ -207,9 +207,15 @@ test('target: the first chunk of a move clears leftovers, later chunks of it onl
 
 test('target: refuses chunks of a fork it owns, or labelled with another fork', (t) => {
   const m = new TargetMachine('t');
-  t.like(m.handle({ kind: 'chunk', request: chunkOf('m1', 1), ownsFork: true })[0], { kind: 'refuse', reason: 'owns-fork' });
+  t.like(m.handle({ kind: 'chunk', request: chunkOf('m1', 1), ownsFork: true, handingOver: false })[0], { kind: 'refuse', reason: 'owns-fork' });
   const mislabelled = { ...chunkOf('m1', 1), fork: 'cd' };
-  t.like(m.handle({ kind: 'chunk', request: mislabelled, ownsFork: false })[0], { kind: 'refuse', reason: 'wrong-fork' });
+  t.like(m.handle({ kind: 'chunk', request: mislabelled, ownsFork: false, handingOver: false })[0], { kind: 'refuse', reason: 'wrong-fork' });
+  t.is(m.importing(FORK), undefined);
+});
+
+test('target: refuses chunks, retryably, while this actor still hands the fork over (its drop would wipe the import)', (t) => {
+  const m = new TargetMachine('t');
+  t.like(m.handle({ kind: 'chunk', request: chunkOf('m1', 1), ownsFork: false, handingOver: true })[0], { kind: 'refuse', reason: 'handing-over', code: 'FENCED', retryable: true });
   t.is(m.importing(FORK), undefined);
 });
 
@@ -218,7 +224,7 @@ test('target: the cut-over is idempotent, and refused for a move it does not imp
   const cutOver = { moveId: 'm1', fork: FORK, from: 's', epoch: 10 };
   const before = { fork: FORK, owner: 's', epoch: 9 };
   t.like(m.handle({ kind: 'cutover', request: cutOver, current: before })[0], { kind: 'refuse', reason: 'unknown-move' });
-  m.handle({ kind: 'chunk', request: chunkOf('m1', 1), ownsFork: false });
+  m.handle({ kind: 'chunk', request: chunkOf('m1', 1), ownsFork: false, handingOver: false });
   const adopted = { fork: FORK, owner: 't', epoch: 10 };
   t.deepEqual(m.handle({ kind: 'cutover', request: cutOver, current: before }), [{ kind: 'adopt', entry: adopted }, { kind: 'ack' }]);
   t.deepEqual(m.handle({ kind: 'cutover', request: cutOver, current: adopted }), [{ kind: 'ack' }]);
@@ -226,14 +232,14 @@ test('target: the cut-over is idempotent, and refused for a move it does not imp
   t.deepEqual(m.handle({ kind: 'abort', request: { moveId: 'm1', fork: FORK } }), [{ kind: 'ack' }]);
 
   const aborted = new TargetMachine('t');
-  aborted.handle({ kind: 'chunk', request: chunkOf('m2', 1), ownsFork: false });
+  aborted.handle({ kind: 'chunk', request: chunkOf('m2', 1), ownsFork: false, handingOver: false });
   t.deepEqual(aborted.handle({ kind: 'abort', request: { moveId: 'm2', fork: FORK } }), [{ kind: 'drop-fork', fork: FORK }, { kind: 'ack' }]);
   t.like(aborted.handle({ kind: 'cutover', request: { ...cutOver, moveId: 'm2' }, current: before })[0], { kind: 'refuse', reason: 'unknown-move' });
 });
 
 test('target: a cut-over to an epoch it already passed is refused', (t) => {
   const m = new TargetMachine('t');
-  m.handle({ kind: 'chunk', request: chunkOf('m1', 1), ownsFork: false });
+  m.handle({ kind: 'chunk', request: chunkOf('m1', 1), ownsFork: false, handingOver: false });
   const refused = m.handle({ kind: 'cutover', request: { moveId: 'm1', fork: FORK, from: 's', epoch: 10 }, current: { fork: FORK, owner: 's', epoch: 10 } });
   t.like(refused[0], { kind: 'refuse', reason: 'stale-epoch' });
 });

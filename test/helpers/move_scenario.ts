@@ -11,6 +11,10 @@ export interface ScenarioOptions {
   seed: number;
   /** Crash this side when the first move's source machine enters this phase. */
   crashAt?: { side: 'source' | 'target'; phase: SourcePhase };
+  /** Crash the target right after the first move's source sent chunk `seq` (so the chunk is on its way), for `downMs`. */
+  crashTargetAtChunk?: { seq: number; downMs: number };
+  /** Rows the source holds before the first move (else 0-120, from the seed). */
+  initialRows?: number;
   /** Cut the network for `ms` when the first move's source machine enters `phase`. */
   partitionAt?: { phase: SourcePhase; ms: number };
   /** Up to two crashes and two partitions at random times, and lease losses. */
@@ -65,7 +69,7 @@ export function runScenario(opts: ScenarioOptions): ScenarioResult {
   const keyOf = (i: number) => `${FORK}00${i.toString(16).padStart(4, '0')}`;
   const counterOf = (i: number) => `${FORK}ff${i.toString(16).padStart(2, '0')}`;
   const initialOps: Op[] = [];
-  for (let i = 0, n = Math.floor(pick(0, 120)); i < n; i++) initialOps.push({ op: 'set', key: keyOf(i), value: `initial-${i}` });
+  for (let i = 0, n = opts.initialRows ?? Math.floor(pick(0, 120)); i < n; i++) initialOps.push({ op: 'set', key: keyOf(i), value: `initial-${i}` });
   applyOps(model, initialOps);
   applyOps(s.rows, initialOps);
 
@@ -81,8 +85,9 @@ export function runScenario(opts: ScenarioOptions): ScenarioResult {
     const ops: Op[] = [];
     for (let i = 0, n = Math.floor(pick(1, 4)); i < n; i++) {
       const r = random();
-      if (r < 0.5) ops.push({ op: 'set', key: keyOf(Math.floor(pick(0, 160))), value: `w${seq}-${i}` });
-      else if (r < 0.6) ops.push({ op: 'delete', key: keyOf(Math.floor(pick(0, 160))) });
+      // Keys from 60 up: the initial rows below are never written again, so losing one of them cannot be hidden.
+      if (r < 0.5) ops.push({ op: 'set', key: keyOf(Math.floor(pick(60, 220))), value: `w${seq}-${i}` });
+      else if (r < 0.6) ops.push({ op: 'delete', key: keyOf(Math.floor(pick(60, 220))) });
       else ops.push({ op: 'incr', key: counterOf(Math.floor(pick(0, 8))), delta: Math.floor(pick(1, 4)) });
     }
     return { producer: 'w', seq, ops };
@@ -132,11 +137,11 @@ export function runScenario(opts: ScenarioOptions): ScenarioResult {
   };
   clock.schedule(pick(0, 50), operate);
 
-  const crash = (victim: SimActor) => {
+  const crash = (victim: SimActor, downMs = pick(20, 400)) => {
     if (!victim.up) return;
     victim.crash();
     if (moving === victim) moving = null; // its operator gets no reply
-    clock.schedule(pick(20, 400), () => {
+    clock.schedule(downMs, () => {
       if (!victim.up) victim.restart();
     });
   };
@@ -159,6 +164,14 @@ export function runScenario(opts: ScenarioOptions): ScenarioResult {
       result.crashedAt.push(plan.phase);
       const victim = plan.side === 'source' ? a : byId(machine.to)!;
       clock.schedule(pick(0, 3), () => crash(victim));
+    };
+  }
+  for (const a of actors) {
+    a.onSourceAction = (machine, action) => {
+      const plan = opts.crashTargetAtChunk;
+      if (!plan || machine.moveId !== firstMoveId || action.kind !== 'send-chunk' || action.seq !== plan.seq || result.crashedAt.length > 0) return;
+      result.crashedAt.push(machine.phase);
+      clock.schedule(0, () => crash(byId(machine.to)!, plan.downMs));
     };
   }
   if (opts.randomCrashes) {

@@ -75,6 +75,8 @@ export class SimActor implements SimEndpoint {
   target: TargetMachine;
   /** Called after every event the source machine handled (tests crash nodes at chosen phases). */
   onSourceStep: (machine: SourceMachine) => void = () => {};
+  /** Called with every action of the source machine, before it is carried out. */
+  onSourceAction: (machine: SourceMachine, action: SourceAction) => void = () => {};
 
   constructor(readonly id: string, entry: ForkEntry, private readonly clock: SimClock, private readonly net: SimNet, private readonly tuning: SourceTuning) {
     this.entry = entry;
@@ -149,7 +151,10 @@ export class SimActor implements SimEndpoint {
       if (stepping) return;
       stepping = true;
       for (let next = queue.shift(); next && this.run === run; next = queue.shift()) {
-        for (const action of run.machine.handle(next)) this.execute(run, action);
+        for (const action of run.machine.handle(next)) {
+          this.onSourceAction(run.machine, action);
+          this.execute(run, action);
+        }
         this.onSourceStep(run.machine);
       }
       stepping = false;
@@ -242,7 +247,7 @@ export class SimActor implements SimEndpoint {
     switch (cmd) {
       case 'move-chunk': {
         const req = body as MoveChunk;
-        return this.runTarget(this.target.handle({ kind: 'chunk', request: req, ownsFork: this.entry.owner === this.id }));
+        return this.runTarget(this.target.handle({ kind: 'chunk', request: req, ownsFork: this.entry.owner === this.id, handingOver: this.run !== null }));
       }
       case 'move-cutover':
         return this.runTarget(this.target.handle({ kind: 'cutover', request: body as MoveCutOver, current: this.entry }));

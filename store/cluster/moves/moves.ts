@@ -28,7 +28,7 @@ export class Moves {
   constructor(private readonly actor: StoreActor, private readonly cluster: MoveCluster, private readonly link: PeerLink) {
     this.intents = new MoveIntents(actor.opts.dataDir);
     this.sources = new SourceSide(actor, cluster, link, this.intents);
-    this.targets = new TargetSide(actor);
+    this.targets = new TargetSide(actor, (fork) => this.sources.busy(fork) || this.takeovers.busy(fork));
     this.takeovers = new Takeovers(actor, cluster, link, this.intents);
     // Decisions cut short by a crash: their forks are fenced now, before any write can reach them.
     for (const intent of this.intents.all()) {

@@ -11,12 +11,13 @@ export class TargetSide {
   /** The tail of each fork's chain of requests. */
   private readonly chains = new Map<string, Promise<void>>();
 
-  constructor(private readonly actor: StoreActor) {
+  /** `handingOver(fork)`: this actor still moves the fork out, resolves its cut-over or takes it over. */
+  constructor(private readonly actor: StoreActor, private readonly handingOver: (fork: string) => boolean) {
     this.machine = new TargetMachine(actor.id);
   }
 
   chunk(request: MoveChunk): Promise<void> {
-    return this.serially(request.fork, () => ({ kind: 'chunk', request, ownsFork: this.actor.owns(request.fork) }));
+    return this.serially(request.fork, () => ({ kind: 'chunk', request, ownsFork: this.actor.owns(request.fork), handingOver: this.handingOver(request.fork) }));
   }
 
   cutOver(request: MoveCutOver): Promise<void> {
@@ -59,7 +60,7 @@ export class TargetSide {
         case 'ack':
           return;
         case 'refuse':
-          throw new StoreError(action.code, action.message);
+          throw new StoreError(action.code, action.message, action.retryable);
       }
     }
   }

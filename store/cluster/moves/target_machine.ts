@@ -8,10 +8,11 @@ import type { ForkEntry } from '../../../schemas/fork_map.js';
 import type { MoveAbort, MoveChunk, MoveCutOver } from '../../../schemas/moves.js';
 
 /** Why the target refused; tests and the source read this rather than the message. */
-export type TargetRefusal = 'owns-fork' | 'wrong-fork' | 'unknown-move' | 'stale-epoch';
+export type TargetRefusal = 'owns-fork' | 'handing-over' | 'wrong-fork' | 'unknown-move' | 'stale-epoch';
 
 export type TargetEvent =
-  | { kind: 'chunk'; request: MoveChunk; ownsFork: boolean }
+  /** `handingOver`: this actor still moves the fork out (or resolves its last cut-over, or takes it over). */
+  | { kind: 'chunk'; request: MoveChunk; ownsFork: boolean; handingOver: boolean }
   | { kind: 'cutover'; request: MoveCutOver; current: ForkEntry | undefined }
   | { kind: 'abort'; request: MoveAbort };
 
@@ -20,7 +21,7 @@ export type TargetAction =
   | { kind: 'import'; chunk: ForkChunk }
   | { kind: 'adopt'; entry: ForkEntry }
   | { kind: 'ack' }
-  | { kind: 'refuse'; reason: TargetRefusal; code: ReplyCode; message: string };
+  | { kind: 'refuse'; reason: TargetRefusal; code: ReplyCode; message: string; retryable: boolean };
 
 interface Import {
   moveId: string;
@@ -40,7 +41,7 @@ export class TargetMachine {
   handle(event: TargetEvent): TargetAction[] {
     switch (event.kind) {
       case 'chunk':
-        return this.chunk(event.request, event.ownsFork);
+        return this.chunk(event.request, event.ownsFork, event.handingOver);
       case 'cutover':
         return this.cutOver(event.request, event.current);
       case 'abort':
@@ -48,8 +49,10 @@ export class TargetMachine {
     }
   }
 
-  private chunk(req: MoveChunk, ownsFork: boolean): TargetAction[] {
+  private chunk(req: MoveChunk, ownsFork: boolean, handingOver: boolean): TargetAction[] {
     if (ownsFork) return [refuse('owns-fork', 'BAD_REQUEST', `${this.self} already owns fork ${req.fork}`)];
+    // The hand-over ends by dropping this actor's rows of the fork; an import started before that would be wiped.
+    if (handingOver) return [refuse('handing-over', 'FENCED', `${this.self} is still handing fork ${req.fork} over; retry when that ends`, true)];
     if (req.chunk.fork !== req.fork) return [refuse('wrong-fork', 'BAD_REQUEST', `chunk of fork ${req.chunk.fork} sent as fork ${req.fork}`)];
     if (this.imports.get(req.fork)?.moveId === req.moveId) return [{ kind: 'import', chunk: req.chunk }, { kind: 'ack' }];
     // The first chunk of a new move: rows of an earlier, unfinished import of this fork must not survive it.
@@ -78,6 +81,6 @@ export class TargetMachine {
   }
 }
 
-function refuse(reason: TargetRefusal, code: ReplyCode, message: string): TargetAction {
-  return { kind: 'refuse', reason, code, message };
+function refuse(reason: TargetRefusal, code: ReplyCode, message: string, retryable = false): TargetAction {
+  return { kind: 'refuse', reason, code, message, retryable };
 }
