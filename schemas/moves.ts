@@ -25,11 +25,12 @@ export interface MoveReply {
   rounds: number;
   ms: number;
 }
-/** One message of snapshot or tail. */
+/** One message of snapshot or tail: the `seq`-th of move `moveId` (0, 1, 2, ... with no gaps). */
 export interface MoveChunk {
   moveId: string;
   fork: string;
   source: string;
+  seq: number;
   chunk: ForkChunk;
 }
 /** The cut-over: the target takes the fork at `epoch`. */
@@ -81,6 +82,7 @@ export const MOVE_COMMANDS = {
         { name: 'moveId', type: 'string' },
         { name: 'fork', type: 'string' },
         { name: 'source', type: 'string' },
+        { name: 'seq', type: 'long' },
         { name: 'chunk', type: ForkChunkType },
       ],
     }),

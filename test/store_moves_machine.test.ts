@@ -194,15 +194,37 @@ test('source: an IO failure after the intent was written resolves the outcome in
   t.false(kinds(actions).includes('unfence'));
 });
 
-const chunkOf = (moveId: string, n: number, fork = FORK) => ({ moveId, fork, source: 's', chunk: { fork, entries: rows(n), dedup: [], last: EMPTY, done: false } });
+const chunkOf = (moveId: string, n: number, seq = 0, fork = FORK) => ({ moveId, fork, source: 's', seq, chunk: { fork, entries: rows(n), dedup: [], last: EMPTY, done: false } });
 
 test('target: the first chunk of a move clears leftovers, later chunks of it only import, and a new move clears again', (t) => {
   const m = new TargetMachine('t');
-  const tk = (moveId: string) => m.handle({ kind: 'chunk', request: chunkOf(moveId, 1), ownsFork: false, handingOver: false }).map((a) => a.kind);
-  t.deepEqual(tk('m1'), ['drop-fork', 'import', 'ack']);
-  t.deepEqual(tk('m1'), ['import', 'ack']);
-  t.deepEqual(tk('m2'), ['drop-fork', 'import', 'ack']);
+  const tk = (moveId: string, seq: number) => m.handle({ kind: 'chunk', request: chunkOf(moveId, 1, seq), ownsFork: false, handingOver: false }).map((a) => a.kind);
+  t.deepEqual(tk('m1', 0), ['drop-fork', 'import', 'ack']);
+  t.deepEqual(tk('m1', 1), ['import', 'ack']);
+  t.deepEqual(tk('m2', 0), ['drop-fork', 'import', 'ack']);
   t.is(m.importing(FORK), 'm2');
+});
+
+test('target: a chunk it cannot place (unknown move past its first chunk, or a gap) is refused, and nothing is dropped', (t) => {
+  const restarted = new TargetMachine('t');
+  const refused = restarted.handle({ kind: 'chunk', request: chunkOf('m1', 1, 3), ownsFork: false, handingOver: false });
+  t.like(refused, [{ kind: 'refuse', reason: 'lost-place' }]);
+  t.is(restarted.importing(FORK), undefined);
+
+  const m = new TargetMachine('t');
+  m.handle({ kind: 'chunk', request: chunkOf('m1', 1, 0), ownsFork: false, handingOver: false });
+  t.like(m.handle({ kind: 'chunk', request: chunkOf('m1', 1, 2), ownsFork: false, handingOver: false }), [{ kind: 'refuse', reason: 'lost-place' }]);
+  // Chunk 3 of another move while m1 is imported: refused, m1's import stays.
+  t.like(m.handle({ kind: 'chunk', request: chunkOf('m2', 1, 3), ownsFork: false, handingOver: false }), [{ kind: 'refuse', reason: 'lost-place' }]);
+  t.is(m.importing(FORK), 'm1');
+  t.deepEqual(m.handle({ kind: 'chunk', request: chunkOf('m1', 1, 1), ownsFork: false, handingOver: false }).map((a) => a.kind), ['import', 'ack']);
+});
+
+test('target: a copy of a chunk it applied already is acknowledged without applying it again', (t) => {
+  const m = new TargetMachine('t');
+  for (const seq of [0, 1, 2]) m.handle({ kind: 'chunk', request: chunkOf('m1', 1, seq), ownsFork: false, handingOver: false });
+  t.deepEqual(m.handle({ kind: 'chunk', request: chunkOf('m1', 1, 1), ownsFork: false, handingOver: false }), [{ kind: 'ack' }]);
+  t.deepEqual(m.handle({ kind: 'chunk', request: chunkOf('m1', 1, 0), ownsFork: false, handingOver: false }), [{ kind: 'ack' }]);
 });
 
 test('target: refuses chunks of a fork it owns, or labelled with another fork', (t) => {

@@ -59,8 +59,11 @@ test('random losses, duplicates, delays, partitions, crashes and lease losses br
 // Seen with real processes: the source frozen mid-snapshot, the target killed and restarted; on resuming, ZeroMQ
 // delivered the chunk it had queued to the new target process, which took it for the first chunk of a move, cleared
 // the rows it had imported and went on: the move replied OK with the target holding part of the fork.
-test.failing('a target restarted mid-snapshot that gets a chunk queued before its crash does not end up owning part of the fork', (t) => {
+// Chunks now carry their sequence number, and the restarted target refuses one it cannot place: the move fails and
+// the source keeps the fork.
+test('a target restarted mid-snapshot that gets a chunk queued before its crash does not end up owning part of the fork', (t) => {
   const results = runSeeds(20, () => ({ moves: 1, initialRows: 100, crashTargetAtChunk: { seq: 3, downMs: 50 }, faults: { queueForRestart: true } }));
   t.true(results.every((r) => r.crashedAt.includes('snapshot')), 'the target did not crash during the snapshot');
   t.deepEqual(broken(results), []);
+  t.deepEqual([...new Set(results.flatMap((r) => r.failures))], ['chunk-refused']);
 });

@@ -172,7 +172,7 @@ export class SimActor implements SimEndpoint {
         return this.later(1, () => step({ kind: 'snapshot-read', chunk: this.exportPage(run) }));
       case 'send-chunk': {
         const seq = action.seq;
-        const req: MoveChunk = { moveId: run.machine.moveId, fork: FORK, source: this.id, chunk: action.chunk };
+        const req: MoveChunk = { moveId: run.machine.moveId, fork: FORK, source: this.id, seq, chunk: action.chunk };
         return ask('move-chunk', req, action.timeoutMs, (r) =>
           !r ? { kind: 'chunk-unanswered', seq } : r.code === 'OK' ? { kind: 'chunk-acked', seq } : { kind: 'chunk-refused', seq, code: 'BAD_REQUEST', message: r.message });
       }

@@ -110,8 +110,8 @@ export class SourceSide {
         later(run.snapshot.next().then((r): SourceEvent => (r.done ? { kind: 'io-failed', message: 'the snapshot ended without a last chunk' } : { kind: 'snapshot-read', chunk: r.value })));
         return;
       case 'send-chunk': {
-        const body = MOVE_COMMANDS['move-chunk'].encodeRequest({ moveId: run.machine.moveId, fork, source: a.id, chunk: action.chunk });
         const seq = action.seq;
+        const body = MOVE_COMMANDS['move-chunk'].encodeRequest({ moveId: run.machine.moveId, fork, source: a.id, seq, chunk: action.chunk });
         later(this.request(run.to, 'move-chunk', body, action.timeoutMs).then((rep): SourceEvent =>
           !rep ? { kind: 'chunk-unanswered', seq } : rep.code === 'OK' ? { kind: 'chunk-acked', seq } : { kind: 'chunk-refused', seq, code: rep.code, message: rep.message }));
         return;

@@ -1,14 +1,16 @@
 // The target side of live fork moves as a pure state machine: each request of a source (a chunk, the cut-over, an
 // abort) is an event, and the answer is a list of actions ending in `ack` or `refuse`. It remembers which move it is
-// importing for each fork; that memory is lost when the actor restarts (imported rows are not), so everything it
-// decides must hold for a target that forgot. target.ts runs it for real.
+// importing for each fork and how many of its chunks it applied; that memory is lost when the actor restarts
+// (imported rows are not), so everything it decides must hold for a target that forgot: a chunk it cannot place
+// (of a move it does not know, past its first, or after a gap) is refused, never taken for a fresh start, since
+// ZeroMQ may deliver to a restarted target what was queued for the process before it. target.ts runs it for real.
 import type { ReplyCode } from '../../../schemas/envelope.js';
 import type { ForkChunk } from '../../../schemas/fork_chunk.js';
 import type { ForkEntry } from '../../../schemas/fork_map.js';
 import type { MoveAbort, MoveChunk, MoveCutOver } from '../../../schemas/moves.js';
 
 /** Why the target refused; tests and the source read this rather than the message. */
-export type TargetRefusal = 'owns-fork' | 'handing-over' | 'wrong-fork' | 'unknown-move' | 'stale-epoch';
+export type TargetRefusal = 'owns-fork' | 'handing-over' | 'wrong-fork' | 'lost-place' | 'unknown-move' | 'stale-epoch';
 
 export type TargetEvent =
   /** `handingOver`: this actor still moves the fork out (or resolves its last cut-over, or takes it over). */
@@ -26,6 +28,8 @@ export type TargetAction =
 interface Import {
   moveId: string;
   source: string;
+  /** The sequence number of the next chunk to apply; lower ones were applied already. */
+  nextSeq: number;
 }
 
 export class TargetMachine {
@@ -54,10 +58,22 @@ export class TargetMachine {
     // The hand-over ends by dropping this actor's rows of the fork; an import started before that would be wiped.
     if (handingOver) return [refuse('handing-over', 'FENCED', `${this.self} is still handing fork ${req.fork} over; retry when that ends`, true)];
     if (req.chunk.fork !== req.fork) return [refuse('wrong-fork', 'BAD_REQUEST', `chunk of fork ${req.chunk.fork} sent as fork ${req.fork}`)];
-    if (this.imports.get(req.fork)?.moveId === req.moveId) return [{ kind: 'import', chunk: req.chunk }, { kind: 'ack' }];
+    const current = this.imports.get(req.fork);
+    if (current?.moveId === req.moveId) {
+      // A copy of a chunk applied already: applying it again could bring back values a later chunk replaced.
+      if (req.seq < current.nextSeq) return [{ kind: 'ack' }];
+      if (req.seq > current.nextSeq) return [this.lostPlace(req, `expected chunk ${current.nextSeq}`)];
+      current.nextSeq++;
+      return [{ kind: 'import', chunk: req.chunk }, { kind: 'ack' }];
+    }
+    if (req.seq > 0) return [this.lostPlace(req, current ? `it imports move ${current.moveId}` : 'it imports no move of it (restarted?)')];
     // The first chunk of a new move: rows of an earlier, unfinished import of this fork must not survive it.
-    this.imports.set(req.fork, { moveId: req.moveId, source: req.source });
+    this.imports.set(req.fork, { moveId: req.moveId, source: req.source, nextSeq: 1 });
     return [{ kind: 'drop-fork', fork: req.fork }, { kind: 'import', chunk: req.chunk }, { kind: 'ack' }];
+  }
+
+  private lostPlace(req: MoveChunk, why: string): TargetAction {
+    return refuse('lost-place', 'BAD_REQUEST', `${this.self} cannot place chunk ${req.seq} of move ${req.moveId} of fork ${req.fork}: ${why}; the source keeps the fork, run the move again`);
   }
 
   /** Idempotent, so the source may resend it on silence. */
