@@ -1,6 +1,6 @@
 // Bodies of the fork-move commands. `move` is the operator's entry point (any member forwards it
-// to the actor that acts); `move-chunk`, `move-cutover` and `move-abort` pass between the source
-// and the target of one move; `map-put` pushes new entries to every member.
+// to the actor that acts); `move-chunk`, `move-verify`, `move-cutover` and `move-abort` pass
+// between the source and the target of one move; `map-put` pushes new entries to every member.
 import { avroType, command, EmptyType, type Empty } from './command.js';
 import { ForkChunkType, type ForkChunk } from './fork_chunk.js';
 import { ForkEntryType, type ForkEntry } from './fork_map.js';
@@ -32,6 +32,18 @@ export interface MoveChunk {
   source: string;
   seq: number;
   chunk: ForkChunk;
+}
+/** Before the cut-over: the source's row count and digest of the fork (store/cluster/moves/digest.ts). */
+export interface MoveVerify {
+  moveId: string;
+  fork: string;
+  rows: number;
+  digest: string;
+}
+/** The target's own count and digest of what it imported. */
+export interface MoveVerifyReply {
+  rows: number;
+  digest: string;
 }
 /** The cut-over: the target takes the fork at `epoch`. */
 export interface MoveCutOver {
@@ -87,6 +99,15 @@ export const MOVE_COMMANDS = {
       ],
     }),
     EmptyType,
+  ),
+  'move-verify': command<MoveVerify, MoveVerifyReply>(
+    'move-verify',
+    avroType({
+      type: 'record',
+      name: name('MoveVerify'),
+      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }],
+    }),
+    avroType({ type: 'record', name: name('MoveVerifyReply'), fields: [{ name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }] }),
   ),
   'move-cutover': command<MoveCutOver, Empty>(
     'move-cutover',

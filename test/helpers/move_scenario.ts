@@ -3,7 +3,7 @@
 // messages, and either actor may crash (at a chosen phase of the first move, or at random) and restart. After the
 // faults stop and everything settles, `violations` lists every broken invariant of the move protocol.
 import type { ForkEntry } from '../../schemas/fork_map.js';
-import type { SourcePhase, SourceTuning } from '../../store/cluster/moves/source_machine.js';
+import type { SourcePhase, SourceTuning } from '../../store/cluster/moves/source_events.js';
 import { applyOps, FORK, SimActor, type Batch, type MoveOutcome, type Op, type Rows } from './move_sim.js';
 import { NO_FAULTS, seededRandom, SimClock, SimNet, type NetFaults } from './sim_net.js';
 
@@ -13,6 +13,9 @@ export interface ScenarioOptions {
   crashAt?: { side: 'source' | 'target'; phase: SourcePhase };
   /** Crash the target right after the first move's source sent chunk `seq` (so the chunk is on its way), for `downMs`. */
   crashTargetAtChunk?: { seq: number; downMs: number };
+  /** Delete some of the target's rows of the fork right after the first move's source sent chunk `seq`, as a bug or
+   * a lost write outside the move protocol would, to check that the move notices before it cuts over. */
+  tamperTargetAtChunk?: number;
   /** Rows the source holds before the first move (else 0-120, from the seed). */
   initialRows?: number;
   /** Cut the network for `ms` when the first move's source machine enters `phase`. */
@@ -49,6 +52,7 @@ export function runScenario(opts: ScenarioOptions): ScenarioResult {
     shortRoundRows: Math.floor(pick(2, 10)),
     maxCatchUpRounds: Math.floor(pick(1, 6)),
     chunkTimeoutMs: 200,
+    verifyTimeoutMs: 200,
     cutOverTimeoutMs: 40,
     cutOverAttempts: 3,
     leasePollMs: 5,
@@ -168,6 +172,10 @@ export function runScenario(opts: ScenarioOptions): ScenarioResult {
   }
   for (const a of actors) {
     a.onSourceAction = (machine, action) => {
+      if (opts.tamperTargetAtChunk !== undefined && machine.moveId === firstMoveId && action.kind === 'send-chunk' && action.seq === opts.tamperTargetAtChunk) {
+        const target = byId(machine.to)!;
+        for (const key of [...target.rows.keys()].filter((_, i) => i % 2 === 0)) target.rows.delete(key);
+      }
       const plan = opts.crashTargetAtChunk;
       if (!plan || machine.moveId !== firstMoveId || action.kind !== 'send-chunk' || action.seq !== plan.seq || result.crashedAt.length > 0) return;
       result.crashedAt.push(machine.phase);

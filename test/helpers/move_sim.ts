@@ -1,10 +1,14 @@
 // Two store actors reduced to what fork moves touch, driving the real source and target machines over the simulated
 // network of sim_net.ts: one fork's rows and dedup records and the fork's map entry and move intents survive a crash;
 // fences, watches, machines and timers do not. The drivers do what source.ts and target.ts do with a real actor.
+// A little over 300 lines: one simulated actor, whose storage, source driver and target side belong together.
+import type { ReplyCode } from '../../schemas/envelope.js';
 import type { ChunkEntry, ForkChunk } from '../../schemas/fork_chunk.js';
 import type { ForkEntry } from '../../schemas/fork_map.js';
-import type { MoveAbort, MoveChunk, MoveCutOver } from '../../schemas/moves.js';
-import { SourceMachine, type CutOverIntent, type SourceAction, type SourceEvent, type SourceTuning } from '../../store/cluster/moves/source_machine.js';
+import type { MoveAbort, MoveChunk, MoveCutOver, MoveVerify } from '../../schemas/moves.js';
+import { RowDigest, type ForkDigest } from '../../store/cluster/moves/digest.js';
+import type { CutOverIntent, SourceAction, SourceEvent, SourceTuning } from '../../store/cluster/moves/source_events.js';
+import { SourceMachine } from '../../store/cluster/moves/source_machine.js';
 import { TargetMachine, type TargetAction } from '../../store/cluster/moves/target_machine.js';
 import type { SimClock, SimEndpoint, SimNet, SimReply } from './sim_net.js';
 
@@ -174,7 +178,7 @@ export class SimActor implements SimEndpoint {
         const seq = action.seq;
         const req: MoveChunk = { moveId: run.machine.moveId, fork: FORK, source: this.id, seq, chunk: action.chunk };
         return ask('move-chunk', req, action.timeoutMs, (r) =>
-          !r ? { kind: 'chunk-unanswered', seq } : r.code === 'OK' ? { kind: 'chunk-acked', seq } : { kind: 'chunk-refused', seq, code: 'BAD_REQUEST', message: r.message });
+          !r ? { kind: 'chunk-unanswered', seq } : r.code === 'OK' ? { kind: 'chunk-acked', seq } : { kind: 'chunk-refused', seq, code: r.code as ReplyCode, message: r.message });
       }
       case 'fence':
         this.fenced = true;
@@ -184,6 +188,11 @@ export class SimActor implements SimEndpoint {
         return;
       case 'await-group-commit':
         return this.later(0, () => step({ kind: 'group-committed' }));
+      case 'compute-digest':
+        return this.later(1, () => step({ kind: 'digest-computed', ...this.digest() }));
+      case 'send-verify':
+        return ask('move-verify', action.verify, action.timeoutMs, (r) =>
+          !r ? { kind: 'verify-unanswered' } : r.code === 'OK' ? { kind: 'verify-acked', ...(r.body as ForkDigest) } : { kind: 'verify-refused', code: r.code as ReplyCode, message: r.message });
       case 'check-lease':
         return step({ kind: 'lease-checked', held: this.leaseHeld, entry: this.entry, mapVersion: this.entry.epoch });
       case 'set-timer':
@@ -196,7 +205,7 @@ export class SimActor implements SimEndpoint {
         return;
       case 'send-cutover':
         return ask('move-cutover', action.cutOver, action.timeoutMs, (r) =>
-          !r ? { kind: 'cutover-unanswered' } : r.code === 'OK' ? { kind: 'cutover-acked' } : { kind: 'cutover-refused', code: 'BAD_REQUEST', message: r.message });
+          !r ? { kind: 'cutover-unanswered' } : r.code === 'OK' ? { kind: 'cutover-acked' } : { kind: 'cutover-refused', code: r.code as ReplyCode, message: r.message });
       case 'adopt':
         return this.adopt(action.entry);
       case 'broadcast':
@@ -237,6 +246,13 @@ export class SimActor implements SimEndpoint {
     return { fork: FORK, entries: page, dedup, last, done: page.length < this.tuning.chunkRows };
   }
 
+  /** The row count and digest of this actor's rows, in key order as its database would read them. */
+  digest(): ForkDigest {
+    const digest = new RowDigest();
+    for (const key of [...this.rows.keys()].sort()) digest.add(this.rows.get(key)!);
+    return digest.result();
+  }
+
   private dropRows(): void {
     this.rows = new Map();
     this.dedup = new Set();
@@ -248,6 +264,11 @@ export class SimActor implements SimEndpoint {
       case 'move-chunk': {
         const req = body as MoveChunk;
         return this.runTarget(this.target.handle({ kind: 'chunk', request: req, ownsFork: this.entry.owner === this.id, handingOver: this.run !== null }));
+      }
+      case 'move-verify': {
+        const local = this.digest();
+        const reply = this.runTarget(this.target.handle({ kind: 'verify', request: body as MoveVerify, local }));
+        return reply.code === 'OK' ? { ...reply, body: local } : reply;
       }
       case 'move-cutover':
         return this.runTarget(this.target.handle({ kind: 'cutover', request: body as MoveCutOver, current: this.entry }));

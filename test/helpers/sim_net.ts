@@ -1,7 +1,8 @@
 // A simulated clock and network for in-process protocol tests: events run in time order on a fake clock, randomness
 // comes from a seed, and requests behave like PeerLink's (one reply or a timeout, whichever comes first). Each link
 // between two nodes is FIFO like a ZeroMQ connection; messages may be lost or duplicated (a copy right behind the
-// original), and are dropped when their receiver is down unless `queueForRestart` is set, which models a ZeroMQ
+// original) or overtaken by later ones (`reorderRate`, beyond what one connection does, as when a copy is delivered
+// over a new connection), and are dropped when their receiver is down unless `queueForRestart` is set, which models a ZeroMQ
 // socket holding messages for a peer until it reconnects (a restarted receiver then gets them). A partition loses
 // everything sent while it lasts.
 
@@ -100,13 +101,15 @@ export interface SimEndpoint {
 export interface NetFaults {
   lossRate: number;
   duplicateRate: number;
+  /** Share of messages held back long enough for later messages on their link to overtake them. */
+  reorderRate: number;
   minLatencyMs: number;
   maxLatencyMs: number;
   /** Messages to a down node wait for its restart instead of being dropped. */
   queueForRestart: boolean;
 }
 
-export const NO_FAULTS: NetFaults = { lossRate: 0, duplicateRate: 0, minLatencyMs: 1, maxLatencyMs: 1, queueForRestart: false };
+export const NO_FAULTS: NetFaults = { lossRate: 0, duplicateRate: 0, reorderRate: 0, minLatencyMs: 1, maxLatencyMs: 1, queueForRestart: false };
 
 export class SimNet {
   faults: NetFaults = { ...NO_FAULTS };
@@ -158,8 +161,13 @@ export class SimNet {
     if (this.partitioned || this.random() < this.faults.lossRate) return;
     const link = `${from}>${to}`;
     const { minLatencyMs, maxLatencyMs } = this.faults;
-    const at = Math.max(this.clock.now + minLatencyMs + this.random() * (maxLatencyMs - minLatencyMs), (this.linkClock.get(link) ?? 0) + 0.001);
-    this.linkClock.set(link, at);
+    const latency = minLatencyMs + this.random() * (maxLatencyMs - minLatencyMs);
+    let at: number;
+    if (this.random() < this.faults.reorderRate) at = this.clock.now + latency + this.random() * 20 * maxLatencyMs;
+    else {
+      at = Math.max(this.clock.now + latency, (this.linkClock.get(link) ?? 0) + 0.001);
+      this.linkClock.set(link, at);
+    }
     const receiver = this.nodes.get(to);
     this.clock.schedule(at - this.clock.now, () => {
       if (!receiver) return;

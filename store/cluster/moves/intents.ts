@@ -7,7 +7,7 @@
 //   it and a lease period passed; until then the fork stays fenced here, also across a restart.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CutOverIntent } from './source_machine.js';
+import type { CutOverIntent } from './source_events.js';
 import type { TakeoverIntent } from './takeover_machine.js';
 
 export type MoveIntent = CutOverIntent | TakeoverIntent;

@@ -1,4 +1,4 @@
-// Fork moves of one actor: the commands (`move`, `move-chunk`, `move-cutover`, `move-abort`, `map-put`), the
+// Fork moves of one actor: the commands (`move`, `move-chunk`, `move-verify`, `move-cutover`, `move-abort`, `map-put`), the
 // forwarding of `move` to the member that acts, and the three sides that run the pure machines: the source of a live
 // move (source.ts), its target (target.ts) and forced takeovers (takeover.ts). The protocol is described in
 // store/README.md "Live fork moves" and at the top of each machine.
@@ -46,6 +46,9 @@ export class Moves {
     a.registerCommand('move-chunk', async (body) => {
       await this.targets.chunk(MOVE_COMMANDS['move-chunk'].decodeRequest(body));
       return EMPTY;
+    });
+    a.registerCommand('move-verify', async (body) => {
+      return MOVE_COMMANDS['move-verify'].encodeReply(await this.targets.verify(MOVE_COMMANDS['move-verify'].decodeRequest(body)));
     });
     a.registerCommand('move-cutover', async (body) => {
       await this.targets.cutOver(MOVE_COMMANDS['move-cutover'].decodeRequest(body));

@@ -9,10 +9,12 @@ import { MOVE_COMMANDS, type MoveReply } from '../../../schemas/moves.js';
 import type { StoreActor } from '../../actor/actor.js';
 import type { PeerLink } from '../../client/peer_link.js';
 import { StoreError } from '../../protocol/errors.js';
+import { digestOfFork } from './digest.js';
 import type { MoveIntents } from './intents.js';
 import { pushEntries } from './map_push.js';
 import type { MoveCluster } from './move_cluster.js';
-import { SOURCE_TUNING, SourceMachine, type CutOverIntent, type SourceAction, type SourceEvent } from './source_machine.js';
+import { SOURCE_TUNING, type CutOverIntent, type SourceAction, type SourceEvent } from './source_events.js';
+import { SourceMachine } from './source_machine.js';
 
 interface SourceRun {
   machine: SourceMachine;
@@ -124,6 +126,16 @@ export class SourceSide {
         return;
       case 'await-group-commit':
         later(a.afterCommit().then((): SourceEvent => ({ kind: 'group-committed' })));
+        return;
+      case 'compute-digest':
+        later(digestOfFork(a, fork).then((d): SourceEvent => ({ kind: 'digest-computed', ...d })));
+        return;
+      case 'send-verify':
+        later(this.request(run.to, 'move-verify', MOVE_COMMANDS['move-verify'].encodeRequest(action.verify), action.timeoutMs).then((rep): SourceEvent => {
+          if (!rep) return { kind: 'verify-unanswered' };
+          if (rep.code !== 'OK') return { kind: 'verify-refused', code: rep.code, message: rep.message };
+          return { kind: 'verify-acked', ...MOVE_COMMANDS['move-verify'].decodeReply(rep.body) };
+        }));
         return;
       case 'check-lease':
         this.step(run, { kind: 'lease-checked', held: this.cluster.leaseValid(), entry: a.map.get(fork), mapVersion: a.map.version });

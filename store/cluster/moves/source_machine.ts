@@ -2,116 +2,16 @@
 // (what to do next). No sockets, timers, clock or randomness: the move id comes with `start`, waits are `set-timer`
 // actions and every result comes back as an event, so tests can drive it step by step (source.ts runs it for real).
 // The phases are those of store/README.md "Live fork moves":
-//   snapshot -> catch-up rounds -> fencing -> last tail -> lease -> cut-over -> dropping -> done
+//   snapshot -> catch-up rounds -> fencing -> last tail -> verifying -> lease -> cut-over -> dropping -> done
+// (verifying: the target's row count and digest of what it imported must equal the source's, or nothing is cut over)
 // A cut-over whose outcome is unknown (unanswered, or the source restarted with the intent on disk) leads to
 // `resolving`: the fork stays fenced until the target has told whether it took the fork.
-// Longer than 300 lines: one machine with its event and action vocabulary; split by phase, the order the phases run
-// in would no longer be visible in one place.
 import type { ReplyCode } from '../../../schemas/envelope.js';
 import type { ForkChunk } from '../../../schemas/fork_chunk.js';
-import type { ForkEntry, MemberState } from '../../../schemas/fork_map.js';
-import type { MoveAbort, MoveCutOver } from '../../../schemas/moves.js';
+import type { ForkEntry } from '../../../schemas/fork_map.js';
+import type { ForkDigest } from './digest.js';
 import { regroup, rowsIn } from './regroup.js';
-
-export interface SourceTuning {
-  /** At most this many rows per message; the snapshot is read in pages of the same size. */
-  chunkRows: number;
-  /** About this many bytes per message. */
-  chunkBytes: number;
-  /** A catch-up round that brings fewer rows than this is short enough to fence after it. */
-  shortRoundRows: number;
-  /** Fence after this many catch-up rounds even if writes keep coming as fast as they are forwarded. */
-  maxCatchUpRounds: number;
-  chunkTimeoutMs: number;
-  cutOverTimeoutMs: number;
-  /** The cut-over is sent this often before its outcome counts as unknown. */
-  cutOverAttempts: number;
-  /** Waiting for the write lease: poll every leasePollMs, give up after leaseWaitMs. */
-  leasePollMs: number;
-  leaseWaitMs: number;
-  resolveTimeoutMs: number;
-  /** Resolving an intent retries this long after a silence, until the target answers. */
-  resolveRetryMs: number;
-}
-
-export const SOURCE_TUNING: SourceTuning = {
-  chunkRows: 4096,
-  chunkBytes: 8 * 1024 * 1024,
-  shortRoundRows: 512,
-  maxCatchUpRounds: 10,
-  chunkTimeoutMs: 30000,
-  cutOverTimeoutMs: 5000,
-  cutOverAttempts: 3,
-  leasePollMs: 20,
-  leaseWaitMs: 5000,
-  resolveTimeoutMs: 3000,
-  resolveRetryMs: 500,
-};
-
-/** Written (durably) before the cut-over is sent; cleared once the source knows the outcome. */
-export interface CutOverIntent {
-  kind: 'cut-over';
-  moveId: string;
-  fork: string;
-  to: string;
-  epoch: number;
-}
-
-/** Why a move failed; tests and callers read this rather than the message. */
-export type SourceFailure =
-  | 'target-is-self'
-  | 'target-not-alive'
-  | 'chunk-refused'
-  | 'chunk-unanswered'
-  | 'not-owner'
-  | 'lease-lost'
-  | 'cutover-refused'
-  | 'cutover-unknown'
-  | 'io-failed';
-
-export type SourcePhase = 'idle' | 'snapshot' | 'catch-up' | 'fencing' | 'last-tail' | 'lease' | 'cut-over' | 'resolving' | 'dropping' | 'done';
-
-export type SourceEvent =
-  | { kind: 'start'; moveId: string; fork: string; self: string; to: string; targetState: MemberState | undefined }
-  | { kind: 'restart-with-intent'; self: string; intent: CutOverIntent }
-  | { kind: 'snapshot-read'; chunk: ForkChunk }
-  | { kind: 'tail-observed'; chunk: ForkChunk }
-  | { kind: 'chunk-acked'; seq: number }
-  | { kind: 'chunk-refused'; seq: number; code: ReplyCode; message: string }
-  | { kind: 'chunk-unanswered'; seq: number }
-  | { kind: 'group-committed' }
-  | { kind: 'lease-checked'; held: boolean; entry: ForkEntry | undefined; mapVersion: number }
-  | { kind: 'timer-fired' }
-  | { kind: 'cutover-acked' }
-  | { kind: 'cutover-refused'; code: ReplyCode; message: string }
-  | { kind: 'cutover-unanswered' }
-  | { kind: 'abort-acked' }
-  | { kind: 'abort-unanswered' }
-  | { kind: 'target-entry'; theirs: ForkEntry | undefined; mine: ForkEntry | undefined }
-  | { kind: 'target-entry-unanswered' }
-  | { kind: 'fork-dropped' }
-  | { kind: 'io-failed'; message: string };
-
-export type SourceAction =
-  | { kind: 'read-snapshot' }
-  | { kind: 'send-chunk'; seq: number; chunk: ForkChunk; timeoutMs: number }
-  | { kind: 'fence' }
-  | { kind: 'await-group-commit' }
-  | { kind: 'check-lease' }
-  | { kind: 'set-timer'; ms: number }
-  | { kind: 'write-intent'; intent: CutOverIntent }
-  | { kind: 'send-cutover'; cutOver: MoveCutOver; timeoutMs: number }
-  | { kind: 'adopt'; entry: ForkEntry }
-  | { kind: 'clear-intent' }
-  | { kind: 'broadcast'; entries: ForkEntry[] }
-  | { kind: 'stop-watching' }
-  | { kind: 'drop-fork' }
-  | { kind: 'unfence' }
-  | { kind: 'send-abort'; abort: MoveAbort; timeoutMs: number }
-  | { kind: 'ask-target-entry'; timeoutMs: number }
-  | { kind: 'succeed'; epoch: number; keys: number; rounds: number }
-  | { kind: 'fail'; reason: SourceFailure; code: ReplyCode; message: string; retryable: boolean }
-  | { kind: 'finished' };
+import { SOURCE_TUNING, type CutOverIntent, type SourceAction, type SourceEvent, type SourceFailure, type SourcePhase, type SourceTuning } from './source_events.js';
 
 export class SourceMachine {
   phase: SourcePhase = 'idle';
@@ -130,6 +30,7 @@ export class SourceMachine {
   private roundRows = 0;
   private keys = 0;
   private leaseWaitedMs = 0;
+  private digest: ForkDigest | null = null;
   private cutOverAttempts = 0;
   private intent: CutOverIntent | null = null;
   /** The operator's `move` still waits for its reply (not after a restart, nor once a failure was reported). */
@@ -172,6 +73,23 @@ export class SourceMachine {
         this.phase = 'last-tail';
         this.outbox = regroup(this.fork, this.tail.splice(0), this.limits());
         return this.pump();
+      case 'digest-computed':
+        if (this.phase !== 'verifying' || this.digest) return [];
+        this.digest = { rows: event.rows, digest: event.digest };
+        return [{ kind: 'send-verify', verify: { moveId: this.moveId, fork: this.fork, ...this.digest }, timeoutMs: this.tuning.verifyTimeoutMs }];
+      case 'verify-acked':
+        if (this.phase !== 'verifying' || !this.digest) return [];
+        if (event.rows !== this.digest.rows || event.digest !== this.digest.digest) {
+          return this.giveUp('verify-mismatch', 'INTERNAL', `target ${this.to} holds ${event.rows} rows of fork ${this.fork} (digest ${event.digest.slice(0, 12)}), the source ${this.digest.rows} (${this.digest.digest.slice(0, 12)}); the source keeps the fork`, true);
+        }
+        this.phase = 'lease';
+        return [{ kind: 'check-lease' }];
+      case 'verify-refused':
+        if (this.phase !== 'verifying') return [];
+        return this.giveUp('verify-refused', event.code, `target ${this.to} does not hold what was sent of fork ${this.fork}: ${event.message}`, true);
+      case 'verify-unanswered':
+        if (this.phase !== 'verifying') return [];
+        return this.giveUp('verify-unanswered', 'INTERNAL', `target ${this.to} did not confirm the rows of fork ${this.fork} within ${this.tuning.verifyTimeoutMs} ms; the source keeps the fork`, true);
       case 'lease-checked':
         return this.phase === 'lease' ? this.leaseChecked(event) : [];
       case 'timer-fired':
@@ -275,8 +193,9 @@ export class SourceMachine {
         }
         return this.catchUpRound();
       case 'last-tail':
-        this.phase = 'lease';
-        return [{ kind: 'check-lease' }];
+        // Fenced and fully forwarded: the source's rows no longer change, so both sides can be compared.
+        this.phase = 'verifying';
+        return [{ kind: 'compute-digest' }];
       default:
         return [];
     }

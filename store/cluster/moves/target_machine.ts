@@ -7,14 +7,17 @@
 import type { ReplyCode } from '../../../schemas/envelope.js';
 import type { ForkChunk } from '../../../schemas/fork_chunk.js';
 import type { ForkEntry } from '../../../schemas/fork_map.js';
-import type { MoveAbort, MoveChunk, MoveCutOver } from '../../../schemas/moves.js';
+import type { MoveAbort, MoveChunk, MoveCutOver, MoveVerify } from '../../../schemas/moves.js';
+import type { ForkDigest } from './digest.js';
 
 /** Why the target refused; tests and the source read this rather than the message. */
-export type TargetRefusal = 'owns-fork' | 'handing-over' | 'wrong-fork' | 'lost-place' | 'unknown-move' | 'stale-epoch';
+export type TargetRefusal = 'owns-fork' | 'handing-over' | 'wrong-fork' | 'lost-place' | 'unknown-move' | 'digest-mismatch' | 'not-verified' | 'stale-epoch';
 
 export type TargetEvent =
   /** `handingOver`: this actor still moves the fork out (or resolves its last cut-over, or takes it over). */
   | { kind: 'chunk'; request: MoveChunk; ownsFork: boolean; handingOver: boolean }
+  /** `local`: the count and digest of this actor's rows of the fork. */
+  | { kind: 'verify'; request: MoveVerify; local: ForkDigest }
   | { kind: 'cutover'; request: MoveCutOver; current: ForkEntry | undefined }
   | { kind: 'abort'; request: MoveAbort };
 
@@ -30,6 +33,8 @@ interface Import {
   source: string;
   /** The sequence number of the next chunk to apply; lower ones were applied already. */
   nextSeq: number;
+  /** The rows matched the source's after this many chunks; a cut-over needs it to be all of them. */
+  verifiedChunks: number;
 }
 
 export class TargetMachine {
@@ -46,6 +51,8 @@ export class TargetMachine {
     switch (event.kind) {
       case 'chunk':
         return this.chunk(event.request, event.ownsFork, event.handingOver);
+      case 'verify':
+        return this.verify(event.request, event.local);
       case 'cutover':
         return this.cutOver(event.request, event.current);
       case 'abort':
@@ -68,7 +75,7 @@ export class TargetMachine {
     }
     if (req.seq > 0) return [this.lostPlace(req, current ? `it imports move ${current.moveId}` : 'it imports no move of it (restarted?)')];
     // The first chunk of a new move: rows of an earlier, unfinished import of this fork must not survive it.
-    this.imports.set(req.fork, { moveId: req.moveId, source: req.source, nextSeq: 1 });
+    this.imports.set(req.fork, { moveId: req.moveId, source: req.source, nextSeq: 1, verifiedChunks: 0 });
     return [{ kind: 'drop-fork', fork: req.fork }, { kind: 'import', chunk: req.chunk }, { kind: 'ack' }];
   }
 
@@ -76,11 +83,25 @@ export class TargetMachine {
     return refuse('lost-place', 'BAD_REQUEST', `${this.self} cannot place chunk ${req.seq} of move ${req.moveId} of fork ${req.fork}: ${why}; the source keeps the fork, run the move again`);
   }
 
+  private verify(req: MoveVerify, local: ForkDigest): TargetAction[] {
+    const current = this.imports.get(req.fork);
+    if (current?.moveId !== req.moveId) return [refuse('unknown-move', 'BAD_REQUEST', `no import of fork ${req.fork} for move ${req.moveId} here (restarted, or aborted); the source keeps the fork`)];
+    if (local.rows !== req.rows || local.digest !== req.digest) {
+      return [refuse('digest-mismatch', 'INTERNAL', `${this.self} holds ${local.rows} rows of fork ${req.fork} (digest ${local.digest.slice(0, 12)}), the source ${req.rows} (${req.digest.slice(0, 12)}); the source keeps the fork`)];
+    }
+    current.verifiedChunks = current.nextSeq;
+    return [{ kind: 'ack' }];
+  }
+
   /** Idempotent, so the source may resend it on silence. */
   private cutOver(req: MoveCutOver, current: ForkEntry | undefined): TargetAction[] {
     if (current && current.owner === this.self && current.epoch === req.epoch) return [{ kind: 'ack' }];
     if (this.imports.get(req.fork)?.moveId !== req.moveId) {
       return [refuse('unknown-move', 'BAD_REQUEST', `no import of fork ${req.fork} for move ${req.moveId} here (restarted, or aborted); the source keeps the fork`)];
+    }
+    const imported = this.imports.get(req.fork)!;
+    if (imported.verifiedChunks !== imported.nextSeq) {
+      return [refuse('not-verified', 'BAD_REQUEST', `the rows of fork ${req.fork} imported for move ${req.moveId} were not verified against the source; the source keeps the fork`)];
     }
     if (current && current.epoch >= req.epoch) {
       return [refuse('stale-epoch', 'BAD_REQUEST', `fork ${req.fork} is already at epoch ${current.epoch} >= ${req.epoch}`)];
