@@ -32,7 +32,7 @@ test('without faults every move hands the fork over with every row and dedup rec
 for (const side of ['source', 'target'] as const) {
   test(`a crash of the ${side} at each phase of a move loses nothing and leaves one owner`, (t) => {
     for (const phase of PHASES) {
-      const results = runSeeds(16, (seed) => ({
+      const results = runSeeds(12, (seed) => ({
         crashAt: { side, phase },
         // A cut-over goes unanswered (so the outcome is resolved) only if the network fails right then.
         partitionAt: phase === 'resolving' || (phase === 'dropping' && seed % 2 === 0) ? { phase: 'cut-over', ms: 200 } : undefined,
@@ -46,7 +46,7 @@ for (const side of ['source', 'target'] as const) {
 }
 
 test('random losses, duplicates, delays, partitions, crashes and lease losses break no invariant', (t) => {
-  const results = runSeeds(300, (seed) => {
+  const results = runSeeds(200, (seed) => {
     const random = seededRandom(seed * 7919);
     return { randomCrashes: true, moves: 6, faults: { lossRate: random() * 0.02, duplicateRate: random() * 0.05 } };
   });
@@ -76,7 +76,7 @@ test('a move whose target does not hold exactly the rows sent is not cut over: c
 });
 
 test('with messages overtaken, duplicated, and queued for a restarted receiver, no invariant breaks either', (t) => {
-  const results = runSeeds(300, (seed) => {
+  const results = runSeeds(200, (seed) => {
     const random = seededRandom(seed * 104729);
     return {
       randomCrashes: true,

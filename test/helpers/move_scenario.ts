@@ -113,7 +113,7 @@ export function runScenario(opts: ScenarioOptions): ScenarioResult {
       pending = null;
     } else if (res === 'moved') writeTo = byId(writeTo.entry.owner) ?? other(writeTo);
     else if (res === 'down' || random() < 0.2) writeTo = other(writeTo);
-    clock.schedule(pick(1, 6), write);
+    clock.schedule(pick(2, 10), write);
   };
   clock.schedule(1, write);
 

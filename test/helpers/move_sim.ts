@@ -238,7 +238,9 @@ export class SimActor implements SimEndpoint {
 
   /** One page of the snapshot in key order, dedup records in the first (like StoreActor.exportFork). */
   private exportPage(run: SourceRun): ForkChunk {
-    const keys = [...this.rows.keys()].sort().filter((k) => !run.cursor || Buffer.compare(Buffer.from(k, 'hex'), run.cursor) > 0);
+    // Hex strings order like the bytes they encode, so they compare as the database's keys would.
+    const after = run.cursor?.toString('hex') ?? '';
+    const keys = [...this.rows.keys()].filter((k) => k > after).sort();
     const page = keys.slice(0, this.tuning.chunkRows).map((k) => this.rows.get(k)!);
     const dedup = run.cursor ? [] : [...this.dedup].map(dedupRecord);
     const last = page.length ? page[page.length - 1]!.key : EMPTY;
