@@ -1,6 +1,8 @@
 // Bodies of the fork-move commands. `move` is the operator's entry point (any member forwards it
-// to the actor that acts); the others pass between the source and the target of one move.
+// to the actor that acts); `move-chunk`, `move-verify`, `move-cutover` and `move-abort` pass
+// between the source and the target of one move; `map-put` pushes new entries to every member.
 import { avroType, command, EmptyType, type Empty } from './command.js';
+import { ForkChunkType, type ForkChunk } from './fork_chunk.js';
 import { ForkEntryType, type ForkEntry } from './fork_map.js';
 
 const name = (n: string) => `dbslm.cluster.${n}`;
@@ -19,23 +21,38 @@ export interface MoveReply {
   to: string;
   epoch: number;
   keys: number;
+  /** Tail rounds, the last (fenced) one included. */
   rounds: number;
   ms: number;
 }
-/** One chunk of snapshot or tail; `chunk` is a ForkChunk (schemas/fork_chunk.ts). */
+/** One message of snapshot or tail: the `seq`-th of move `moveId` (0, 1, 2, ... with no gaps). */
 export interface MoveChunk {
   moveId: string;
   fork: string;
   source: string;
-  chunk: Buffer;
+  seq: number;
+  chunk: ForkChunk;
+}
+/** Before the cut-over: the source's row count and digest of the fork (store/cluster/moves/digest.ts). */
+export interface MoveVerify {
+  moveId: string;
+  fork: string;
+  rows: number;
+  digest: string;
+}
+/** The target's own count and digest of what it imported. */
+export interface MoveVerifyReply {
+  rows: number;
+  digest: string;
 }
 /** The cut-over: the target takes the fork at `epoch`. */
-export interface MoveCommit {
+export interface MoveCutOver {
   moveId: string;
   fork: string;
   from: string;
   epoch: number;
 }
+/** The source gives the move up: the target drops what it imported and refuses a late cut-over of it. */
 export interface MoveAbort {
   moveId: string;
   fork: string;
@@ -73,15 +90,30 @@ export const MOVE_COMMANDS = {
     avroType({
       type: 'record',
       name: name('MoveChunk'),
-      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'source', type: 'string' }, { name: 'chunk', type: 'bytes' }],
+      fields: [
+        { name: 'moveId', type: 'string' },
+        { name: 'fork', type: 'string' },
+        { name: 'source', type: 'string' },
+        { name: 'seq', type: 'long' },
+        { name: 'chunk', type: ForkChunkType },
+      ],
     }),
     EmptyType,
   ),
-  'move-commit': command<MoveCommit, Empty>(
-    'move-commit',
+  'move-verify': command<MoveVerify, MoveVerifyReply>(
+    'move-verify',
     avroType({
       type: 'record',
-      name: name('MoveCommit'),
+      name: name('MoveVerify'),
+      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }],
+    }),
+    avroType({ type: 'record', name: name('MoveVerifyReply'), fields: [{ name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }] }),
+  ),
+  'move-cutover': command<MoveCutOver, Empty>(
+    'move-cutover',
+    avroType({
+      type: 'record',
+      name: name('MoveCutOver'),
       fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'from', type: 'string' }, { name: 'epoch', type: 'long' }],
     }),
     EmptyType,

@@ -121,7 +121,7 @@ test('garbage cluster messages and impossible moves get error replies; the actor
   const b = await startActor(t, 'b', { join: [a.ep], deadAfterMs: DEAD_AFTER });
   const client = await StoreClient.connect(a.ep, { retries: 10 });
   t.teardown(() => client.close());
-  for (const cmd of ['gossip', 'move', 'move-chunk', 'move-commit', 'move-abort', 'map-put']) {
+  for (const cmd of ['gossip', 'move', 'move-chunk', 'move-verify', 'move-cutover', 'move-abort', 'map-put']) {
     const rep = await client.raw(a.ep, cmd, Buffer.from([0xff, 0xfe, 0x07, 0x00, 0x99]), 3000);
     t.is(rep.code, 'BAD_REQUEST', `${cmd}: ${rep.code} ${rep.message}`);
   }

@@ -1,6 +1,6 @@
 // Acceptance: fork moves under load. Three real actors; 200k keys written in exactly-once batches while forks move
 // back and forth and readers read. Afterwards every key holds its last written value, every counter its exact total,
-// and no fork ever had two owners in one epoch across the members' ownership histories.
+// every member's ownership history holds every move made, and no fork ever had two owners in one epoch.
 import test from 'ava';
 import { StoreClient, type ClientOp } from '../store/client/client.js';
 import { ownershipConflicts } from '../store/map/ownership_history.js';
@@ -28,12 +28,17 @@ test('200k keys stay exact while forks move back and forth under concurrent writ
     return true;
   }, 10000);
 
+  // Every move that replied OK: (fork, epoch, new owner) must show up in every member's ownership history.
+  const made: { fork: string; epoch: number; owner: string }[] = [];
+
   // Spread the (still empty) forks: every third to b, every third to c.
   const forks = [...admin.map.entries.keys()].sort();
   for (let i = 0; i < forks.length; i++) {
     if (i % 3 === 0) continue;
-    const r = await move(admin, a.ep, forks[i]!, i % 3 === 1 ? 'b' : 'c');
+    const to = i % 3 === 1 ? 'b' : 'c';
+    const r = await move(admin, a.ep, forks[i]!, to);
     t.is(r.code, 'OK', r.message);
+    if (r.code === 'OK') made.push({ fork: forks[i]!, epoch: r.epoch!, owner: to });
   }
 
   const lastVersion = new Map<string, number>();
@@ -96,6 +101,7 @@ test('200k keys stay exact while forks move back and forth under concurrent writ
       const r = await move(admin, via, fork, to);
       if (r.code === 'OK') {
         progress.moves++;
+        made.push({ fork, epoch: r.epoch!, owner: to });
         const h = homes.get(fork) ?? [owner];
         h.push(to);
         homes.set(fork, h);
@@ -171,9 +177,13 @@ test('200k keys stay exact while forks move back and forth under concurrent writ
   t.is(stats.reduce((n, s) => n + s.forks.reduce((k, f) => k + f.keys, 0), 0), all.length + COUNTERS);
   t.deepEqual(stats.flatMap((s) => s.forks.filter((f) => f.fenced)), []);
 
-  // No fork ever had two owners in one epoch, across every member's history.
+  // Every member recorded every move made, and no fork ever had two owners in one epoch across the histories.
   const hs = await Promise.all(actors.map((x) => history(admin, x.ep)));
-  t.true(hs.every((h) => h.length > 0));
+  const unrecorded = actors.flatMap((x, i) =>
+    made.filter((m) => !hs[i]!.some((r) => r.fork === m.fork && r.epoch === m.epoch && r.owner === m.owner)).map((m) => `${x.id} lacks ${m.fork}@${m.epoch}=${m.owner}`),
+  );
+  t.true(made.length >= 170 + 10, `only ${made.length} moves were made`);
+  t.deepEqual(unrecorded.slice(0, 5), [], `${unrecorded.length} moves missing from histories`);
   t.deepEqual(ownershipConflicts(hs), []);
 
   t.log(`${progress.batches} client batches and ${progress.moves} moves (${progress.backAndForth} back-and-forth) in ${Math.round(writeMs)} ms; ${progress.reads} reads checked`);

@@ -5,7 +5,8 @@ import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import { StoreError, type StoreActor } from '../actor/actor.js';
 import { Gossip } from './gossip.js';
 import { OwnershipHistory } from '../map/ownership_history.js';
-import { Migrations } from './moves/moves.js';
+import { Moves } from './moves/moves.js';
+import type { MoveCluster } from './moves/move_cluster.js';
 import { PeerLink } from '../client/peer_link.js';
 
 
@@ -19,7 +20,7 @@ export interface ClusterOptions {
 export class Cluster {
   readonly link = new PeerLink();
   readonly gossip: Gossip;
-  readonly moves: Migrations;
+  readonly moves: Moves;
   readonly history: OwnershipHistory;
 
   constructor(readonly actor: StoreActor, opts: ClusterOptions) {
@@ -34,7 +35,7 @@ export class Cluster {
     this.gossip.onMember = (m) => {
       if (m.state !== 'left' && m.id !== actor.id) actor.members.set(m.id, m.endpoint);
     };
-    this.moves = new Migrations(actor, this.gossip, this.link);
+    this.moves = new Moves(actor, moveClusterOf(this.gossip), this.link);
     // An owner writes only while a quorum of members acked it recently (see Swim.leaseValid): a member that was
     // frozen or cut off cannot write a fork that a takeover gave away meanwhile.
     actor.writeGate = () =>
@@ -64,6 +65,22 @@ export class Cluster {
     this.gossip.stop();
     this.link.close();
   }
+}
+
+/** What moves see of the cluster, read from gossip's membership and lease. */
+function moveClusterOf(gossip: Gossip): MoveCluster {
+  const swim = gossip.swim;
+  return {
+    leaseValid: () => swim.leaseValid(),
+    get leaseMs() {
+      return swim.leaseMs;
+    },
+    quorum: () => swim.quorum(),
+    memberState: (id) => swim.get(id)?.state,
+    endpointOf: (id) => gossip.endpointOf(id),
+    alivePeerEndpoints: () => swim.alivePeers().map((m) => m.endpoint),
+    memberIds: () => gossip.members().map((m) => m.id),
+  };
 }
 
 export function attachCluster(actor: StoreActor, opts: ClusterOptions): Cluster {

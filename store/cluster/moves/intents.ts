@@ -1,11 +1,16 @@
-// Cut-overs whose outcome this actor does not know: written (fsynced) before a source asks the target to take a
-// fork, cleared once the source adopted the result. After a crash, or a cut-over request left unanswered, the fork
-// stays fenced here until the target has been asked for the truth, so the source never writes a fork the target may
-// already own at the next epoch.
+// Move decisions whose outcome this actor does not know yet, kept (fsynced) in DATA/move-intents.json, at most one
+// per fork:
+// - a cut-over intent is written before a source asks the target to take a fork and cleared once the source adopted
+//   the result; after a crash, or a cut-over left unanswered, the fork stays fenced here until the target has been
+//   asked for the truth, so the source never writes a fork the target may already own at the next epoch;
+// - a takeover intent is written before a forced move adopts a dead owner's fork and cleared once a quorum adopted
+//   it and a lease period passed; until then the fork stays fenced here, also across a restart.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CutOverIntent } from './source_events.js';
+import type { TakeoverIntent } from './takeover_machine.js';
 
-export interface MoveIntent { moveId: string; fork: string; to: string; epoch: number }
+export type MoveIntent = CutOverIntent | TakeoverIntent;
 
 export class MoveIntents {
   private readonly file: string;
@@ -14,7 +19,11 @@ export class MoveIntents {
   constructor(dataDir: string) {
     this.file = path.join(dataDir, 'move-intents.json');
     try {
-      for (const i of JSON.parse(fs.readFileSync(this.file, 'utf8')) as MoveIntent[]) this.intents.set(i.fork, i);
+      for (const raw of JSON.parse(fs.readFileSync(this.file, 'utf8')) as MoveIntent[]) {
+        // Files written before takeovers had intents hold cut-over intents without a kind.
+        const intent = { ...raw, kind: raw.kind ?? 'cut-over' } as MoveIntent;
+        this.intents.set(intent.fork, intent);
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw new Error(`move intents file ${this.file} is unreadable (${(err as Error).message}); if no move was running, delete it`);
@@ -22,11 +31,15 @@ export class MoveIntents {
     }
   }
 
-  all(): MoveIntent[] { return [...this.intents.values()]; }
-  has(fork: string): boolean { return this.intents.has(fork); }
+  all(): MoveIntent[] {
+    return [...this.intents.values()];
+  }
+  get(fork: string): MoveIntent | undefined {
+    return this.intents.get(fork);
+  }
 
-  add(i: MoveIntent): void {
-    this.intents.set(i.fork, i);
+  add(intent: MoveIntent): void {
+    this.intents.set(intent.fork, intent);
     this.save();
   }
 
