@@ -9,12 +9,12 @@
 // found by anchor range and move with it. The table stays small (rows below each producer's
 // acknowledged floor are pruned), so the anchor needs no index: one B-tree insert per batch, not two.
 //
-// Writes go through group commit (see actor.ts): the actor opens one transaction, applies every
+// Writes go through group commit (see group_commit.ts): the actor opens one transaction, applies every
 // write request that arrives in one event-loop turn, commits once, then acknowledges them all.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { prefixEnd } from '../protocol/keys.js';
+import { prefixEnd, ROUTING_BYTES } from '../protocol/keys.js';
 
 export type Durability = 'normal' | 'full';
 /** A stored value: bytes, or a counter (bigint). */
@@ -227,9 +227,9 @@ export class ForkDb {
     const hi = prefixEnd(prefix);
     const n = (hi ? this.s.delRange.run(prefix, hi) : this.s.delRangeOpen.run(prefix)).changes;
     if (withDedup) {
-      const rp = prefix.subarray(0, 4);
+      const rp = prefix.subarray(0, ROUTING_BYTES);
       const rhi = prefixEnd(rp);
-      if (prefix.length <= 4) rhi ? this.s.delDedupRange.run(rp, rhi) : this.s.delDedupRangeOpen.run(rp);
+      if (prefix.length <= ROUTING_BYTES) rhi ? this.s.delDedupRange.run(rp, rhi) : this.s.delDedupRangeOpen.run(rp);
     }
     return n;
   }

@@ -10,9 +10,6 @@
 // queue. Replies are still sent only after the commit.
 import type { ForkDb } from './fork_db.js';
 
-/** What a handler returns when its reply will come later, from the queue. */
-export const DEFERRED_REPLY = Buffer.alloc(0);
-
 export interface QueuedBatch {
   producer: string;
   seq: number;

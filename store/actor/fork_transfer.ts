@@ -1,0 +1,66 @@
+// A fork's rows in and out of this actor, for live fork moves (store/cluster/moves): the source
+// exports a snapshot in key order while writes go on, the target imports snapshot and tail chunks
+// into its group transaction, and the source drops the fork once it moved away.
+import type { ForkChunk } from '../../schemas/fork_chunk.js';
+import type { ForkMap } from '../map/fork_map.js';
+import { storedToWire, wireToStored } from '../protocol/values.js';
+import type { ChangeLog } from './change_log.js';
+import type { ForkDb } from './fork_db.js';
+import type { GroupCommit } from './group_commit.js';
+import type { IncrQueue } from './incr_queue.js';
+
+export class ForkTransfer {
+  constructor(
+    private readonly db: ForkDb,
+    private readonly incrQueue: IncrQueue,
+    private readonly group: GroupCommit,
+    private readonly changeLog: ChangeLog,
+    /** The actor's current map (replaced on every change), to note imported rows under their fork. */
+    private readonly currentMap: () => ForkMap,
+  ) {}
+
+  /** The fork's rows as chunks of at most `rowsPerChunk`, in key order (dedup records in the first); writes continue between chunks. */
+  async *exportFork(fork: string, rowsPerChunk = 4096): AsyncGenerator<ForkChunk> {
+    const prefix = Buffer.from(fork, 'hex');
+    let after: Buffer | null = null;
+    let dedup = this.db.dedupUnder(prefix);
+    for (;;) {
+      this.incrQueue.flush();
+      const rows = this.db.scan(prefix, after, rowsPerChunk);
+      const last = rows.length ? rows[rows.length - 1]!.key : Buffer.alloc(0);
+      const done = rows.length < rowsPerChunk;
+      yield { fork, entries: rows.map((r) => ({ key: r.key, ...storedToWire(r.value) })), dedup, last, done };
+      if (done) return;
+      dedup = [];
+      after = last;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Apply a chunk (snapshot or tail: final values, deletions as kind 0, dedup records); resolves once committed. */
+  importChunk(chunk: ForkChunk): Promise<void> {
+    this.group.begin();
+    this.incrQueue.flush();
+    this.group.atomic(() => {
+      const map = this.currentMap();
+      for (const e of chunk.entries) {
+        const v = wireToStored(e);
+        if (v === undefined) this.db.delete(e.key);
+        else if (typeof v === 'bigint') this.db.setCounter(e.key, v);
+        else this.db.set(e.key, v);
+        this.changeLog.note(map.lookup(e.key).fork, e.key, v);
+      }
+      for (const d of chunk.dedup) this.db.dedupRecord(d.producer, d.seq, d.anchor);
+    });
+    this.group.addRows(chunk.entries.length);
+    return this.group.afterCommit();
+  }
+
+  /** Delete a fork's rows and dedup records (after it moved away); resolves with the rows deleted once committed. */
+  dropFork(fork: string): Promise<number> {
+    this.group.begin();
+    this.incrQueue.flush();
+    const n = this.db.purge(Buffer.from(fork, 'hex'), true);
+    return this.group.afterCommit().then(() => n);
+  }
+}
