@@ -23,6 +23,7 @@
 // - `importChunk(chunk)`: apply a chunk (snapshot or tail), resolved once committed.
 // - `dropFork(fork)`: delete a fork's rows and dedup records (after it moved away).
 // - `afterCommit()`: resolves after the next commit (or at once when nothing is pending).
+//   These three reject when their group fails to commit: nothing of it was stored.
 // - `commit()`: commit the open group now; `db.iterate(prefix)`: read rows in key order.
 import path from 'node:path';
 import zmq from 'zeromq';
@@ -172,7 +173,11 @@ export class StoreActor implements ActorServices {
   }
 
   watchFork(fork: string, cb: Watcher): () => void {
-    this.incrQueue.flush(); // queued increments are applied unwatched; apply them before the watch starts
+    // Queued increments are applied unwatched: apply them (in the group) before the watch starts.
+    if (this.incrQueue.size) {
+      this.group.begin();
+      this.incrQueue.flush();
+    }
     return this.changeLog.watch(fork, cb);
   }
   isWatched(fork: string): boolean {
@@ -199,7 +204,8 @@ export class StoreActor implements ActorServices {
 
   /** Answer a request whose handler returned DEFERRED (sent after the commit, like any write). */
   replyDeferred(ctx: RequestContext, err: unknown, body: Buffer): void {
-    this.group.hold(ctx.peer, ctx.req.id, err ? errorReply(ctx.req.id, err) : okReply(ctx.req.id, body), true);
+    if (err) this.group.hold(ctx.peer, ctx.req.id, errorReply(ctx.req.id, err), false);
+    else this.group.hold(ctx.peer, ctx.req.id, okReply(ctx.req.id, body), true);
   }
 
   private async receiveLoop(): Promise<void> {
@@ -253,12 +259,12 @@ export class StoreActor implements ActorServices {
       return;
     }
     const ctx: RequestContext = { actor: this, req, peer };
-    // Queued increments apply before any other request, so it sees them (self-atomic handlers,
-    // i.e. batch, flush themselves outside their savepoint, or queue onto them).
-    if (!spec.selfAtomic) this.incrQueue.flush();
     // Reads join the group transaction too: inside one, a point read costs a fraction of an
     // autocommit read (no per-statement WAL snapshot), and their replies leave with the group.
     this.group.begin();
+    // Queued increments apply before any other request, so it sees them (self-atomic handlers,
+    // i.e. batch, flush themselves outside their savepoint, or queue onto them).
+    if (!spec.selfAtomic) this.incrQueue.flush();
     let out: HandlerResult;
     try {
       if (spec.write) {
@@ -266,7 +272,7 @@ export class StoreActor implements ActorServices {
         this.group.addRows(1);
       } else out = spec.handler(req.body, ctx);
     } catch (err) {
-      this.group.hold(peer, req.id, errorReply(req.id, err), spec.write);
+      this.group.hold(peer, req.id, errorReply(req.id, err), false);
       return;
     }
     if (out instanceof DeferredReply) return; // the increment queue answers through replyDeferred
@@ -275,7 +281,7 @@ export class StoreActor implements ActorServices {
         (body) => this.sender.push(peer, okReply(req.id, body)),
         (err) => this.sender.push(peer, errorReply(req.id, err)),
       );
-    } else this.group.hold(peer, req.id, okReply(req.id, out), spec.write);
+    } else this.group.hold(peer, req.id, okReply(req.id, out), true);
   }
 
   /** Flush pending writes and replies, close the socket and the database. Idempotent. */

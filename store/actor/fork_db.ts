@@ -119,14 +119,20 @@ export class ForkDb {
   }
   /** Run `fn` atomically inside the open transaction: on throw, its writes are undone and the error rethrown. */
   atomic<T>(fn: () => T): T {
+    // Outside a transaction, SAVEPOINT would open one of its own and RELEASE commit it: writes
+    // stored behind the back of whoever holds their replies until its commit.
+    if (!this.db.inTransaction) throw new Error('no transaction is open (SQLite rolls the whole transaction back after SQLITE_FULL, SQLITE_IOERR and a few other errors)');
     this.s.savepoint.run();
     try {
       const r = fn();
       this.s.release.run();
       return r;
     } catch (err) {
-      this.s.rollbackTo.run();
-      this.s.release.run();
+      // After those errors the savepoint went with the transaction: nothing is left to undo here.
+      if (this.db.inTransaction) {
+        this.s.rollbackTo.run();
+        this.s.release.run();
+      }
       throw err;
     }
   }

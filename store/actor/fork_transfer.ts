@@ -23,44 +23,60 @@ export class ForkTransfer {
   async *exportFork(fork: string, rowsPerChunk = 4096): AsyncGenerator<ForkChunk> {
     const prefix = Buffer.from(fork, 'hex');
     let after: Buffer | null = null;
-    let dedup = this.db.dedupUnder(prefix);
     for (;;) {
-      this.incrQueue.flush();
+      // Export committed rows only: the rows of a group that then fails to commit must never
+      // reach the next owner. (The commit also applies the queued increments.)
+      this.group.commit();
+      const dedup = after ? [] : this.db.dedupUnder(prefix);
       const rows = this.db.scan(prefix, after, rowsPerChunk);
       const last = rows.length ? rows[rows.length - 1]!.key : Buffer.alloc(0);
       const done = rows.length < rowsPerChunk;
       yield { fork, entries: rows.map((r) => ({ key: r.key, ...storedToWire(r.value) })), dedup, last, done };
       if (done) return;
-      dedup = [];
       after = last;
       await new Promise((r) => setImmediate(r));
     }
   }
 
-  /** Apply a chunk (snapshot or tail: final values, deletions as kind 0, dedup records); resolves once committed. */
+  /**
+   * Apply a chunk (snapshot or tail: final values, deletions as kind 0, dedup records). Resolves
+   * once committed; rejects if it could not be applied or its group failed to commit.
+   */
   importChunk(chunk: ForkChunk): Promise<void> {
-    this.group.begin();
-    this.incrQueue.flush();
-    this.group.atomic(() => {
-      const map = this.currentMap();
-      for (const e of chunk.entries) {
-        const v = wireToStored(e);
-        if (v === undefined) this.db.delete(e.key);
-        else if (typeof v === 'bigint') this.db.setCounter(e.key, v);
-        else this.db.set(e.key, v);
-        this.changeLog.note(map.lookup(e.key).fork, e.key, v);
-      }
-      for (const d of chunk.dedup) this.db.dedupRecord(d.producer, d.seq, d.anchor);
-    });
+    try {
+      this.group.begin();
+      this.incrQueue.flush();
+      this.group.atomic(() => {
+        const map = this.currentMap();
+        for (const e of chunk.entries) {
+          const v = wireToStored(e);
+          if (v === undefined) this.db.delete(e.key);
+          else if (typeof v === 'bigint') this.db.setCounter(e.key, v);
+          else this.db.set(e.key, v);
+          this.changeLog.note(map.lookup(e.key).fork, e.key, v);
+        }
+        for (const d of chunk.dedup) this.db.dedupRecord(d.producer, d.seq, d.anchor);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
     this.group.addRows(chunk.entries.length);
     return this.group.afterCommit();
   }
 
-  /** Delete a fork's rows and dedup records (after it moved away); resolves with the rows deleted once committed. */
+  /**
+   * Delete a fork's rows and dedup records (after it moved away). Resolves with the rows deleted
+   * once committed; rejects if its group failed to commit.
+   */
   dropFork(fork: string): Promise<number> {
-    this.group.begin();
-    this.incrQueue.flush();
-    const n = this.db.purge(Buffer.from(fork, 'hex'), true);
+    let n: number;
+    try {
+      this.group.begin();
+      this.incrQueue.flush();
+      n = this.group.atomic(() => this.db.purge(Buffer.from(fork, 'hex'), true));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.group.afterCommit().then(() => n);
   }
 }

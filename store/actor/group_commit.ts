@@ -2,6 +2,13 @@
 // turn, runs each write under a savepoint (a request applies fully or not at all), commits once,
 // and only then releases the replies it held back and the changes watched forks get. So nothing
 // uncommitted is ever acknowledged or read.
+//
+// A group that does not commit fails as a whole: every request of it that would have been answered
+// OK gets a retryable INTERNAL error instead, every `afterCommit()` promise rejects, and the watched
+// changes are dropped. That covers a COMMIT that fails (disk full, I/O error) and a transaction
+// SQLite rolled back by itself after a failed statement (SQLITE_FULL, SQLITE_IOERR and a few
+// others undo the whole transaction, not just the statement): the group is then over at once,
+// before any further request runs, so no later write lands outside it unseen.
 import { StoreError } from '../protocol/errors.js';
 import type { ChangeLog } from './change_log.js';
 import type { ForkDb } from './fork_db.js';
@@ -12,19 +19,27 @@ import type { ReplySender } from './reply_sender.js';
 /** After a message of this many requests, commit and reply at once rather than after draining the socket. */
 const COMMIT_AFTER_REQUESTS = 64;
 /** Default for commitEveryRows: commit early once this many written rows are pending. */
-export const COMMIT_EVERY_ROWS = 16384;
+const COMMIT_EVERY_ROWS = 16384;
+const ROLLED_BACK = 'SQLite rolled the transaction back after a failed statement (disk full or I/O error?)';
 
 interface HeldReply {
   peer: Buffer;
   id: number;
   reply: Buffer;
-  /** The reply to a write: turned into an error if the commit fails. */
-  write: boolean;
+  /** An OK reply: turned into an error if the group fails (error replies stand as they are). */
+  ok: boolean;
+}
+
+interface CommitWaiter {
+  resolve: () => void;
+  reject: (err: StoreError) => void;
 }
 
 export class GroupCommit {
   private held: HeldReply[] = [];
-  private waiters: (() => void)[] = [];
+  private waiters: CommitWaiter[] = [];
+  /** A group transaction is open (SQLite may have rolled it back meanwhile: see `begin`). */
+  private open = false;
   private scheduled = false;
   private rows = 0;
   private readonly commitAtTurnEnd = () => this.commit();
@@ -39,7 +54,11 @@ export class GroupCommit {
 
   /** Open the group transaction if needed and schedule its commit at the end of this turn. */
   begin(): void {
-    if (!this.db.inTransaction) this.db.begin();
+    if (this.open && !this.db.inTransaction) this.end(new Error(ROLLED_BACK));
+    if (!this.open) {
+      this.db.begin();
+      this.open = true;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.commitAtTurnEnd);
@@ -70,41 +89,49 @@ export class GroupCommit {
     }
   }
 
-  /** Send `reply` once the open transaction commits (at once when none is open). */
-  hold(peer: Buffer, id: number, reply: Buffer, write: boolean): void {
-    if (this.db.inTransaction) this.held.push({ peer, id, reply, write });
+  /** Send `reply` once the open group commits (at once when none is open). */
+  hold(peer: Buffer, id: number, reply: Buffer, ok: boolean): void {
+    if (this.open) this.held.push({ peer, id, reply, ok });
     else this.sender.push(peer, reply);
   }
 
-  /** Resolves after the next commit (at once when no transaction is open). */
+  /** Resolves once the open group committed, rejects if it failed (resolves at once when none is open). */
   afterCommit(): Promise<void> {
-    if (!this.db.inTransaction) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (!this.open) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   /** Commit the group transaction, then release every reply, waiter and change it held back. */
   commit(): void {
     this.scheduled = false;
-    if (!this.db.inTransaction) return;
-    let failed: Error | null = null;
+    if (!this.open) return;
+    let failed: unknown = null;
     try {
-      this.incrQueue.flush(); // its replies join `held` before it is read below
+      this.incrQueue.flush(); // its replies join `held` before the group ends
+      if (!this.db.inTransaction) throw new Error(ROLLED_BACK);
       this.db.commit();
     } catch (err) {
-      failed = err as Error;
-      this.db.rollback();
+      failed = err;
     }
+    this.end(failed);
+  }
+
+  private end(failed: unknown): void {
+    if (failed) this.db.rollback(); // when the COMMIT itself failed; a no-op if SQLite already rolled back
+    this.open = false;
     const held = this.held;
     const waiters = this.waiters;
     this.held = [];
     this.waiters = [];
     this.rows = 0;
-    for (const h of held) {
-      if (failed && h.write) this.sender.push(h.peer, errorReply(h.id, new StoreError('INTERNAL', `commit failed, nothing of this request was stored: ${failed.message}`, true)));
-      else this.sender.push(h.peer, h.reply);
+    const cause = failed instanceof Error ? failed.message : String(failed);
+    const refusal = failed ? new StoreError('INTERNAL', `commit failed, nothing of this request was stored: ${cause}`, true) : null;
+    for (const h of held) this.sender.push(h.peer, refusal && h.ok ? errorReply(h.id, refusal) : h.reply);
+    this.changeLog.publish(!refusal);
+    for (const w of waiters) {
+      if (refusal) w.reject(refusal);
+      else w.resolve();
     }
-    this.changeLog.publish(!failed);
-    for (const w of waiters) w();
     // A group's replies leave now, between incoming messages, so clients get acks while a long
     // burst is still being applied.
     this.sender.wakeNow();
