@@ -15,9 +15,9 @@
 // - `fence(fork)` / `unfence(fork)` / `isFenced(fork)`: while fenced, writes to the fork get a
 //   retryable FENCED reply. `owns(fork)`: this actor owns it in its current map.
 // - `writeGate(fork)`: optional, consulted before every write; a StoreError it returns is the reply.
-// - `watchFork(fork, cb)` / `isWatched(fork)`: after every commit, cb gets that fork's committed
-//   changes (final values, deletions as kind 0, and dedup records) as a ForkChunk. Start watching
-//   before `exportFork` so the tail of a live move is not missed.
+// - `watchFork(fork, watcher)` / `isWatched(fork)`: after every commit, the watcher gets that
+//   fork's committed changes (final values, deletions as kind 0, and dedup records) as a
+//   ForkChunk. Start watching before `exportFork` so the tail of a live move is not missed.
 // - `exportFork(fork)`: async iterator of ForkChunks (snapshot in key order, dedup records in the
 //   first chunk); writes continue between chunks.
 // - `importChunk(chunk)`: apply a chunk (snapshot or tail), resolved once committed.
@@ -136,9 +136,9 @@ export class StoreActor implements ActorServices {
     this.commands.set(name, { handler, write: !!opts.write });
   }
 
-  onMapChange(cb: (map: ForkMap) => void): () => void {
-    this.mapListeners.add(cb);
-    return () => this.mapListeners.delete(cb);
+  onMapChange(listener: (map: ForkMap) => void): () => void {
+    this.mapListeners.add(listener);
+    return () => this.mapListeners.delete(listener);
   }
 
   /** Merge `map` into ours (newest epoch per fork wins); true if ours changed. */
@@ -148,7 +148,7 @@ export class StoreActor implements ActorServices {
     if (merged.equals(this.map)) return false;
     merged.persist(this.mapFile);
     this.map = merged;
-    for (const cb of this.mapListeners) cb(merged);
+    for (const listener of this.mapListeners) listener(merged);
     return true;
   }
 
@@ -172,13 +172,13 @@ export class StoreActor implements ActorServices {
     this.ownership.writeGate = gate;
   }
 
-  watchFork(fork: string, cb: Watcher): () => void {
+  watchFork(fork: string, watcher: Watcher): () => void {
     // Queued increments are applied unwatched: apply them (in the group) before the watch starts.
     if (this.incrQueue.size) {
       this.group.begin();
       this.incrQueue.flush();
     }
-    return this.changeLog.watch(fork, cb);
+    return this.changeLog.watch(fork, watcher);
   }
   isWatched(fork: string): boolean {
     return this.changeLog.isWatched(fork);

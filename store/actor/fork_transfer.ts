@@ -48,14 +48,14 @@ export class ForkTransfer {
       this.incrQueue.flush();
       this.group.atomic(() => {
         const map = this.currentMap();
-        for (const e of chunk.entries) {
-          const v = wireToStored(e);
-          if (v === undefined) this.db.delete(e.key);
-          else if (typeof v === 'bigint') this.db.setCounter(e.key, v);
-          else this.db.set(e.key, v);
-          this.changeLog.note(map.lookup(e.key).fork, e.key, v);
+        for (const entry of chunk.entries) {
+          const value = wireToStored(entry);
+          if (value === undefined) this.db.delete(entry.key);
+          else if (typeof value === 'bigint') this.db.setCounter(entry.key, value);
+          else this.db.set(entry.key, value);
+          this.changeLog.note(map.lookup(entry.key).fork, entry.key, value);
         }
-        for (const d of chunk.dedup) this.db.dedupRecord(d.producer, d.seq, d.anchor);
+        for (const record of chunk.dedup) this.db.dedupRecord(record.producer, record.seq, record.anchor);
       });
     } catch (err) {
       return Promise.reject(err);

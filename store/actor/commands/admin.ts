@@ -28,14 +28,14 @@ const memberList = (actor: ActorServices) => [...actor.members].map(([id, endpoi
 export const map: CommandHandler = (_body, { actor }) => STORE_COMMANDS.map.encodeReply({ map: actor.map.toJSON(), members: memberList(actor) });
 
 export const mapApply: CommandHandler = (body, { actor }) => {
-  const r = STORE_COMMANDS['map-apply'].decodeRequest(body);
-  let m: ForkMap;
+  const request = STORE_COMMANDS['map-apply'].decodeRequest(body);
+  let incoming: ForkMap;
   try {
-    m = ForkMap.fromEntries(r.map.entries);
+    incoming = ForkMap.fromEntries(request.map.entries);
   } catch (err) {
     throw new StoreError('BAD_REQUEST', `map-apply: ${(err as Error).message}`);
   }
-  actor.applyMap(m, r.members.map((x) => [x.id, x.endpoint] as [string, string]));
+  actor.applyMap(incoming, request.members.map((member) => [member.id, member.endpoint] as [string, string]));
   return STORE_COMMANDS['map-apply'].encodeReply({ version: actor.map.version });
 };
 

@@ -32,40 +32,40 @@ export function batchCommand(): CommandSpec {
 
   const batch: CommandHandler = (body, ctx) => {
     const { actor } = ctx;
-    const b = STORE_COMMANDS.batch.decodeRequest(body);
-    if (!b.producer) throw new StoreError('BAD_REQUEST', 'batch needs a producer id (any string unique to the producing process)');
-    if (b.incrs.length && b.ops.length) throw new StoreError('BAD_REQUEST', 'batch carries both ops and packed incrs; send one or the other');
-    const packed = b.incrs.length ? unpackIncrs(b.incrs) : null;
-    const n = packed ? packed.keys.length : b.ops.length;
+    const request = STORE_COMMANDS.batch.decodeRequest(body);
+    if (!request.producer) throw new StoreError('BAD_REQUEST', 'batch needs a producer id (any string unique to the producing process)');
+    if (request.incrs.length && request.ops.length) throw new StoreError('BAD_REQUEST', 'batch carries both ops and packed incrs; send one or the other');
+    const packed = request.incrs.length ? unpackIncrs(request.incrs) : null;
+    const n = packed ? packed.keys.length : request.ops.length;
     if (!n) return APPLIED;
-    const anchorKey = packed ? packed.keys[0]! : b.ops[0]!.key;
+    const anchorKey = packed ? packed.keys[0]! : request.ops[0]!.key;
     const fork = actor.ownership.route(anchorKey, true);
-    const queued = actor.incrQueue.get(b.producer, b.seq);
+    const queued = actor.incrQueue.get(request.producer, request.seq);
     if (queued) {
       // Redelivered while the first copy waits in the queue: answer with the first copy's outcome.
       queued.done.push((err) => actor.replyDeferred(ctx, asWrongType(err), DUPLICATE));
       return DEFERRED;
     }
-    if (actor.db.dedupSeen(b.producer, b.seq)) return DUPLICATE;
+    if (actor.db.dedupSeen(request.producer, request.seq)) return DUPLICATE;
     const watched = actor.changeLog.isWatched(fork.fork);
     const anchor = anchorKey.subarray(0, ROUTING_BYTES);
     actor.group.addRows(n - 1);
     actor.rates.count(fork.fork, n - 1);
-    pruneDedup(actor.db, b.producer, b.floor);
+    pruneDedup(actor.db, request.producer, request.floor);
     // A watched fork (being moved) needs every change noted with its total: no queueing there.
-    if (!watched && (packed || b.ops.every((op) => op.op === OP_INCR))) {
-      const keys = packed ? packed.keys : b.ops.map((op) => op.key);
-      const deltas = packed ? packed.deltas : b.ops.map((op) => op.delta);
+    if (!watched && (packed || request.ops.every((op) => op.op === OP_INCR))) {
+      const keys = packed ? packed.keys : request.ops.map((op) => op.key);
+      const deltas = packed ? packed.deltas : request.ops.map((op) => op.delta);
       for (let i = 0; i < n; i++) {
         actor.ownership.checkSameFork(fork, keys[i]!);
         checkDelta(deltas[i]!);
       }
-      actor.incrQueue.add({ producer: b.producer, seq: b.seq, anchor, keys, deltas, done: [(err) => actor.replyDeferred(ctx, asWrongType(err), APPLIED)] });
+      actor.incrQueue.add({ producer: request.producer, seq: request.seq, anchor, keys, deltas, done: [(err) => actor.replyDeferred(ctx, asWrongType(err), APPLIED)] });
       return DEFERRED;
     }
-    const ops = packed ? packed.keys.map((key, i) => ({ op: OP_INCR, key, value: EMPTY, delta: packed.deltas[i]! })) : b.ops;
+    const ops = packed ? packed.keys.map((key, i) => ({ op: OP_INCR, key, value: EMPTY, delta: packed.deltas[i]! })) : request.ops;
     actor.incrQueue.flush(); // keep arrival order with the increments queued before this batch
-    actor.group.atomic(() => applyOps(actor, fork, watched, b.producer, b.seq, ops, anchor));
+    actor.group.atomic(() => applyOps(actor, fork, watched, request.producer, request.seq, ops, anchor));
     return APPLIED;
   };
   return { handler: batch, write: true, selfAtomic: true };

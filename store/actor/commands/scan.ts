@@ -23,49 +23,49 @@ function purgeRange(actor: ActorServices, fork: string, prefix: Buffer): number 
 }
 
 export const scan: CommandHandler = (body, { actor }) => {
-  const s = STORE_COMMANDS.scan.decodeRequest(body);
-  actor.ownership.prefixFork(s.prefix, 'scan', false);
-  const limit = Math.max(1, Math.min(MAX_SCAN, s.limit || MAX_SCAN));
-  const rows = actor.db.scan(s.prefix, s.after, limit);
+  const request = STORE_COMMANDS.scan.decodeRequest(body);
+  actor.ownership.prefixFork(request.prefix, 'scan', false);
+  const limit = Math.max(1, Math.min(MAX_SCAN, request.limit || MAX_SCAN));
+  const rows = actor.db.scan(request.prefix, request.after, limit);
   return STORE_COMMANDS.scan.encodeReply({
     keys: rows.map((r) => r.key),
-    values: s.keysOnly ? [] : rows.map((r) => storedToWire(r.value)),
+    values: request.keysOnly ? [] : rows.map((r) => storedToWire(r.value)),
     next: rows.length === limit ? rows[rows.length - 1]!.key : null,
   });
 };
 
 export const reduce: CommandHandler = (body, { actor }) => {
-  const r = STORE_COMMANDS.reduce.decodeRequest(body);
-  const reducer = getReducer(r.name);
-  if (!reducer) throw new StoreError('UNKNOWN_COMMAND', `no reducer ${JSON.stringify(r.name)}; registered: ${reducerNames().join(', ')}`);
-  if (r.prefix.length) actor.ownership.prefixFork(r.prefix, 'reduce', false);
+  const request = STORE_COMMANDS.reduce.decodeRequest(body);
+  const reducer = getReducer(request.name);
+  if (!reducer) throw new StoreError('UNKNOWN_COMMAND', `no reducer ${JSON.stringify(request.name)}; registered: ${reducerNames().join(', ')}`);
+  if (request.prefix.length) actor.ownership.prefixFork(request.prefix, 'reduce', false);
   try {
-    return STORE_COMMANDS.reduce.encodeReply({ result: reducer.run(rowsOfOwned(actor, r.prefix), r.args) });
+    return STORE_COMMANDS.reduce.encodeReply({ result: reducer.run(rowsOfOwned(actor, request.prefix), request.args) });
   } catch (err) {
     if (err instanceof StoreError) throw err;
-    throw new StoreError('BAD_REQUEST', `reducer ${r.name} failed: ${(err as Error).message}`);
+    throw new StoreError('BAD_REQUEST', `reducer ${request.name} failed: ${(err as Error).message}`);
   }
 };
 
 export const summary: CommandHandler = (body, { actor }) => {
-  const s = STORE_COMMANDS.summary.decodeRequest(body);
-  if (s.depth < 0 || s.depth > 64) throw new StoreError('BAD_REQUEST', `summary depth ${s.depth} must be 0..64`);
-  const width = s.prefix.length + s.depth;
-  const ranges = s.prefix.length ? (actor.ownership.prefixFork(s.prefix, 'summary', false), [s.prefix]) : actor.ownership.ownedForks().map((f) => Buffer.from(f.fork, 'hex'));
+  const { prefix, depth } = STORE_COMMANDS.summary.decodeRequest(body);
+  if (depth < 0 || depth > 64) throw new StoreError('BAD_REQUEST', `summary depth ${depth} must be 0..64`);
+  const width = prefix.length + depth;
+  const ranges = prefix.length ? (actor.ownership.prefixFork(prefix, 'summary', false), [prefix]) : actor.ownership.ownedForks().map((f) => Buffer.from(f.fork, 'hex'));
   const merged = new Map<string, { branch: Buffer; entries: number; bytes: number }>();
   let entries = 0;
   let bytes = 0;
   for (const range of ranges) {
-    for (const b of actor.db.branches(range, Math.max(width, 1))) {
-      entries += b.entries;
-      bytes += b.bytes;
-      if (!s.depth) continue;
-      const key = b.branch.subarray(0, width).toString('hex');
-      const m = merged.get(key);
-      if (m) {
-        m.entries += b.entries;
-        m.bytes += b.bytes;
-      } else merged.set(key, { branch: b.branch.subarray(0, width), entries: b.entries, bytes: b.bytes });
+    for (const found of actor.db.branches(range, Math.max(width, 1))) {
+      entries += found.entries;
+      bytes += found.bytes;
+      if (!depth) continue;
+      const key = found.branch.subarray(0, width).toString('hex');
+      const seen = merged.get(key);
+      if (seen) {
+        seen.entries += found.entries;
+        seen.bytes += found.bytes;
+      } else merged.set(key, { branch: found.branch.subarray(0, width), entries: found.entries, bytes: found.bytes });
     }
   }
   return STORE_COMMANDS.summary.encodeReply({ entries, bytes, branches: [...merged.values()] });
