@@ -26,10 +26,11 @@ test('get/set/delete/incr/batch/scan/reduce/summary/purge/reset/stop', async (t)
   t.deepEqual(await c.multiIncr([{ key: k('n:a|b'), delta: -7 }, { key: k('n:a|c'), delta: 2 }]), [-2, 2]);
   t.is(await c.get(k('n:a|b')), -2n);
   await c.set(k('n:a|bytes'), Buffer.from('x'));
-  const wrong = await t.throwsAsync(c.incr(k('n:a|bytes'), 1));
-  t.regex(wrong!.message, /WRONG_TYPE.*not a counter/);
+  const wrong = await t.throwsAsync(c.incr(k('n:a|bytes'), 1), { instanceOf: StoreReplyError });
+  t.is(wrong?.code, 'WRONG_TYPE');
   // A failed multi-key write applies nothing.
-  await t.throwsAsync(c.multiIncr([{ key: k('n:a|c'), delta: 100 }, { key: k('n:a|bytes'), delta: 1 }]));
+  const multiWrong = await t.throwsAsync(c.multiIncr([{ key: k('n:a|c'), delta: 100 }, { key: k('n:a|bytes'), delta: 1 }]), { instanceOf: StoreReplyError });
+  t.is(multiWrong?.code, 'WRONG_TYPE');
   t.is(await c.get(k('n:a|c')), 2n);
 
   // Batches: atomic within a fork and applied once per (producer, seq).
@@ -130,7 +131,6 @@ test('a fork owned elsewhere gets a MOVED redirect with owner, endpoint and epoc
   t.deepEqual(await c2.get(key), Buffer.from('kept'));
   const unknown = await c2.raw(a2.ep, 'frobnicate', Buffer.alloc(0));
   t.is(unknown.code, 'UNKNOWN_COMMAND');
-  t.true(unknown.message.includes('frobnicate'));
 });
 
 test('--plugin loads model code that registers a reducer into the actor', async (t) => {

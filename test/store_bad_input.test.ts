@@ -44,7 +44,7 @@ test('garbage frames, unknown commands, oversized and mistyped data get error re
 
   const garbage = await d.ask([Buffer.from([0xff, 0xfe, 0x00, 0x13, 0x37, 0x99])]);
   t.is(garbage.code, 'BAD_REQUEST');
-  t.regex(garbage.message, /not an Avro Request/);
+  t.is(garbage.id, 0, 'an undecodable frame has no request id to answer');
   const empty = await d.ask([Buffer.alloc(0)]);
   t.is(empty.code, 'BAD_REQUEST');
   // Every frame is read on its own: garbage frames get errors, and good requests in the same
@@ -61,12 +61,10 @@ test('garbage frames, unknown commands, oversized and mistyped data get error re
   t.is(badBody.code, 'BAD_REQUEST');
   const shortKey = await d.ask([req(4, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [Buffer.from([1, 2])] }))]);
   t.is(shortKey.code, 'BAD_REQUEST');
-  t.regex(shortKey.message, /shorter than the 4 routing bytes/);
 
   const bigValue = Buffer.alloc(16 * 1024 * 1024 + 1, 7);
   const tooBig = await d.ask([req(5, 'set', STORE_COMMANDS.set.encodeRequest({ entries: [{ key: textKey('b:ctx|big'), value: bigValue }] }))]);
   t.is(tooBig.code, 'TOO_LARGE');
-  t.regex(tooBig.message, /value of 16777217 bytes exceeds/);
   const bigKey = Buffer.concat([key.subarray(0, 4), Buffer.alloc(70 * 1024)]);
   const tooLong = await d.ask([req(6, 'set', STORE_COMMANDS.set.encodeRequest({ entries: [{ key: bigKey, value: Buffer.from('x') }] }))]);
   t.is(tooLong.code, 'TOO_LARGE');

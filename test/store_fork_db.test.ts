@@ -32,6 +32,7 @@ test('counters and bytes, savepoints, dedup by anchor, scans and purge', (t) => 
       db.set(b(1, 2, 3, 4, 7), b(1));
       db.incr(b(1, 2, 3, 4, 8), 1);
     }),
+    { instanceOf: TypeMismatch },
   );
   t.is(db.get(b(1, 2, 3, 4, 7)), undefined, 'the failed savepoint left nothing');
   db.setCounter(b(0xff, 0xff, 0xff, 0xff, 1), 2n ** 62n);

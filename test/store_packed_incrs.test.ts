@@ -51,10 +51,8 @@ test('a real actor applies packed batches once, fails a bad one alone, refuses m
 
   const both = await c.raw(a.ep, 'batch', body(4, packIncrs([key('k1')], [1]), [{ op: 2, key: key('k1'), value: Buffer.alloc(0), delta: 1 }]));
   t.is(both.code, 'BAD_REQUEST');
-  t.regex(both.message, /both ops and packed incrs/);
   const truncated = await c.raw(a.ep, 'batch', body(5, packIncrs([key('k1')], [1]).subarray(0, 9)));
   t.is(truncated.code, 'BAD_REQUEST');
-  t.regex(truncated.message, /packed/);
   const twoForks = [0, 1, 2, 3, 4, 5].map((i) => makeKey('pk', Buffer.from(`c${i}`), Buffer.from('w')));
   t.is((await c.raw(a.ep, 'batch', body(6, packIncrs(twoForks, twoForks.map(() => 1))))).code, 'CROSS_FORK');
   t.deepEqual(await c.multiGet([key('k1'), ...twoForks]), [3n, ...twoForks.map(() => undefined)], 'refused batches applied nothing');

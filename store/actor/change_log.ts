@@ -12,13 +12,13 @@ export class ChangeLog {
   private readonly watchers = new Map<string, Set<Watcher>>();
   private changes = new Map<string, ForkChunk>();
 
-  watch(fork: string, cb: Watcher): () => void {
-    let set = this.watchers.get(fork);
-    if (!set) this.watchers.set(fork, (set = new Set()));
-    set.add(cb);
+  watch(fork: string, watcher: Watcher): () => void {
+    let forkWatchers = this.watchers.get(fork);
+    if (!forkWatchers) this.watchers.set(fork, (forkWatchers = new Set()));
+    forkWatchers.add(watcher);
     return () => {
-      set.delete(cb);
-      if (!set.size) this.watchers.delete(fork);
+      forkWatchers.delete(watcher);
+      if (!forkWatchers.size) this.watchers.delete(fork);
     };
   }
 
@@ -36,13 +36,13 @@ export class ChangeLog {
 
   /** Where the notes stand now, to drop what a failing request noted after it. */
   mark(): ChangeMark {
-    return new Map([...this.changes].map(([f, c]) => [f, [c.entries.length, c.dedup.length] as const]));
+    return new Map([...this.changes].map(([fork, chunk]) => [fork, [chunk.entries.length, chunk.dedup.length] as const]));
   }
   rollback(mark: ChangeMark): void {
-    for (const [f, c] of this.changes) {
-      const [e, d] = mark.get(f) ?? [0, 0];
-      c.entries.length = e;
-      c.dedup.length = d;
+    for (const [fork, chunk] of this.changes) {
+      const [entries, dedup] = mark.get(fork) ?? [0, 0];
+      chunk.entries.length = entries;
+      chunk.dedup.length = dedup;
     }
   }
 
@@ -50,12 +50,12 @@ export class ChangeLog {
   publish(committed: boolean): void {
     const changes = this.changes;
     this.changes = new Map();
-    if (committed) for (const [fork, chunk] of changes) for (const cb of this.watchers.get(fork) ?? []) cb(chunk);
+    if (committed) for (const [fork, chunk] of changes) for (const watcher of this.watchers.get(fork) ?? []) watcher(chunk);
   }
 
   private chunk(fork: string): ForkChunk {
-    let c = this.changes.get(fork);
-    if (!c) this.changes.set(fork, (c = { fork, entries: [], dedup: [], last: Buffer.alloc(0), done: false }));
-    return c;
+    let chunk = this.changes.get(fork);
+    if (!chunk) this.changes.set(fork, (chunk = { fork, entries: [], dedup: [], last: Buffer.alloc(0), done: false }));
+    return chunk;
   }
 }

@@ -9,12 +9,12 @@
 // found by anchor range and move with it. The table stays small (rows below each producer's
 // acknowledged floor are pruned), so the anchor needs no index: one B-tree insert per batch, not two.
 //
-// Writes go through group commit (see actor.ts): the actor opens one transaction, applies every
+// Writes go through group commit (see group_commit.ts): the actor opens one transaction, applies every
 // write request that arrives in one event-loop turn, commits once, then acknowledges them all.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { prefixEnd } from '../protocol/keys.js';
+import { prefixEnd, ROUTING_BYTES } from '../protocol/keys.js';
 
 export type Durability = 'normal' | 'full';
 /** A stored value: bytes, or a counter (bigint). */
@@ -27,7 +27,7 @@ const INCR_ROWS = 64;
 
 export class ForkDb {
   readonly db: Database.Database;
-  private readonly s;
+  private readonly statements;
   /** Multi-row increment statements by row count (see incrMany). */
   private readonly incrN = new Map<number, Database.Statement>();
 
@@ -68,39 +68,39 @@ export class ForkDb {
       CREATE TABLE IF NOT EXISTS dedup (producer TEXT NOT NULL, seq INTEGER NOT NULL, anchor BLOB NOT NULL,
                                         PRIMARY KEY (producer, seq)) WITHOUT ROWID;
     `);
-    const p = (sql: string) => this.db.prepare(sql);
-    this.s = {
-      begin: p('BEGIN'),
-      commit: p('COMMIT'),
-      rollback: p('ROLLBACK'),
-      savepoint: p('SAVEPOINT b'),
-      release: p('RELEASE b'),
-      rollbackTo: p('ROLLBACK TO b'),
-      get: p('SELECT value FROM kv WHERE key = ?').pluck().safeIntegers(true),
-      set: p('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      setInt: p('INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER)) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      del: p('DELETE FROM kv WHERE key = ?'),
-      incr: p(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
+    const prepare = (sql: string) => this.db.prepare(sql);
+    this.statements = {
+      begin: prepare('BEGIN'),
+      commit: prepare('COMMIT'),
+      rollback: prepare('ROLLBACK'),
+      savepoint: prepare('SAVEPOINT b'),
+      release: prepare('RELEASE b'),
+      rollbackTo: prepare('ROLLBACK TO b'),
+      get: prepare('SELECT value FROM kv WHERE key = ?').pluck().safeIntegers(true),
+      set: prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      setInt: prepare('INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER)) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      del: prepare('DELETE FROM kv WHERE key = ?'),
+      incr: prepare(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
                ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'`),
-      incrRet: p(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
+      incrRet: prepare(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
                   ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'
                   RETURNING value`).pluck().safeIntegers(true),
-      dedupHas: p('SELECT 1 FROM dedup WHERE producer = ? AND seq = ?').pluck(),
-      dedupAdd: p('INSERT OR IGNORE INTO dedup (producer, seq, anchor) VALUES (?, ?, ?)'),
-      dedupPrune: p('DELETE FROM dedup WHERE producer = ? AND seq < ?'),
-      scanFrom: p('SELECT key, value FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?').safeIntegers(true),
-      scanFromOpen: p('SELECT key, value FROM kv WHERE key >= ? ORDER BY key LIMIT ?').safeIntegers(true),
-      scanAfter: p('SELECT key, value FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?').safeIntegers(true),
-      scanAfterOpen: p('SELECT key, value FROM kv WHERE key > ? ORDER BY key LIMIT ?').safeIntegers(true),
-      dedupRange: p('SELECT producer, seq, anchor FROM dedup WHERE anchor >= ? AND anchor < ?'),
-      dedupRangeOpen: p('SELECT producer, seq, anchor FROM dedup WHERE anchor >= ?'),
-      delRange: p('DELETE FROM kv WHERE key >= ? AND key < ?'),
-      delRangeOpen: p('DELETE FROM kv WHERE key >= ?'),
-      delDedupRange: p('DELETE FROM dedup WHERE anchor >= ? AND anchor < ?'),
-      delDedupRangeOpen: p('DELETE FROM dedup WHERE anchor >= ?'),
-      sizeRange: p(`SELECT count(*) AS n, coalesce(sum(length(key) + CASE WHEN typeof(value) = 'integer' THEN 8 ELSE length(value) END), 0) AS b
+      dedupHas: prepare('SELECT 1 FROM dedup WHERE producer = ? AND seq = ?').pluck(),
+      dedupAdd: prepare('INSERT OR IGNORE INTO dedup (producer, seq, anchor) VALUES (?, ?, ?)'),
+      dedupPrune: prepare('DELETE FROM dedup WHERE producer = ? AND seq < ?'),
+      scanFrom: prepare('SELECT key, value FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?').safeIntegers(true),
+      scanFromOpen: prepare('SELECT key, value FROM kv WHERE key >= ? ORDER BY key LIMIT ?').safeIntegers(true),
+      scanAfter: prepare('SELECT key, value FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?').safeIntegers(true),
+      scanAfterOpen: prepare('SELECT key, value FROM kv WHERE key > ? ORDER BY key LIMIT ?').safeIntegers(true),
+      dedupRange: prepare('SELECT producer, seq, anchor FROM dedup WHERE anchor >= ? AND anchor < ?'),
+      dedupRangeOpen: prepare('SELECT producer, seq, anchor FROM dedup WHERE anchor >= ?'),
+      delRange: prepare('DELETE FROM kv WHERE key >= ? AND key < ?'),
+      delRangeOpen: prepare('DELETE FROM kv WHERE key >= ?'),
+      delDedupRange: prepare('DELETE FROM dedup WHERE anchor >= ? AND anchor < ?'),
+      delDedupRangeOpen: prepare('DELETE FROM dedup WHERE anchor >= ?'),
+      sizeRange: prepare(`SELECT count(*) AS n, coalesce(sum(length(key) + CASE WHEN typeof(value) = 'integer' THEN 8 ELSE length(value) END), 0) AS b
                     FROM kv WHERE key >= ? AND key < ?`),
-      sizeRangeOpen: p(`SELECT count(*) AS n, coalesce(sum(length(key) + CASE WHEN typeof(value) = 'integer' THEN 8 ELSE length(value) END), 0) AS b
+      sizeRangeOpen: prepare(`SELECT count(*) AS n, coalesce(sum(length(key) + CASE WHEN typeof(value) = 'integer' THEN 8 ELSE length(value) END), 0) AS b
                         FROM kv WHERE key >= ?`),
     };
   }
@@ -109,43 +109,49 @@ export class ForkDb {
     return this.db.inTransaction;
   }
   begin(): void {
-    this.s.begin.run();
+    this.statements.begin.run();
   }
   commit(): void {
-    this.s.commit.run();
+    this.statements.commit.run();
   }
   rollback(): void {
-    if (this.db.inTransaction) this.s.rollback.run();
+    if (this.db.inTransaction) this.statements.rollback.run();
   }
   /** Run `fn` atomically inside the open transaction: on throw, its writes are undone and the error rethrown. */
   atomic<T>(fn: () => T): T {
-    this.s.savepoint.run();
+    // Outside a transaction, SAVEPOINT would open one of its own and RELEASE commit it: writes
+    // stored behind the back of whoever holds their replies until its commit.
+    if (!this.db.inTransaction) throw new Error('no transaction is open (SQLite rolls the whole transaction back after SQLITE_FULL, SQLITE_IOERR and a few other errors)');
+    this.statements.savepoint.run();
     try {
       const r = fn();
-      this.s.release.run();
+      this.statements.release.run();
       return r;
     } catch (err) {
-      this.s.rollbackTo.run();
-      this.s.release.run();
+      // After those errors the savepoint went with the transaction: nothing is left to undo here.
+      if (this.db.inTransaction) {
+        this.statements.rollbackTo.run();
+        this.statements.release.run();
+      }
       throw err;
     }
   }
 
   get(key: Buffer): StoredValue | undefined {
-    return this.s.get.get(key) as StoredValue | undefined;
+    return this.statements.get.get(key) as StoredValue | undefined;
   }
   set(key: Buffer, value: Buffer): void {
-    this.s.set.run(key, value);
+    this.statements.set.run(key, value);
   }
   setCounter(key: Buffer, value: bigint): void {
-    this.s.setInt.run(key, value);
+    this.statements.setInt.run(key, value);
   }
   delete(key: Buffer): number {
-    return this.s.del.run(key).changes;
+    return this.statements.del.run(key).changes;
   }
   /** Add `delta` to a counter (created at 0); throws TypeMismatch if the key holds bytes. */
   incr(key: Buffer, delta: number | bigint): void {
-    if (this.s.incr.run(key, delta).changes === 0) throw new TypeMismatch(`key 0x${key.toString('hex')} holds bytes, not a counter`);
+    if (this.statements.incr.run(key, delta).changes === 0) throw new TypeMismatch(`key 0x${key.toString('hex')} holds bytes, not a counter`);
   }
   /**
    * Add `deltas[i]` to counter `keys[i]` for every i, INCR_ROWS rows per statement (one call into
@@ -166,7 +172,7 @@ export class ForkDb {
         if (st.run(args).changes !== INCR_ROWS) return false;
       }
     }
-    for (; i < n; i++) if (this.s.incr.run(keys[i]!, deltas[i]!).changes === 0) return false;
+    for (; i < n; i++) if (this.statements.incr.run(keys[i]!, deltas[i]!).changes === 0) return false;
     return true;
   }
   private incrStatement(rows: number): Database.Statement {
@@ -183,27 +189,27 @@ export class ForkDb {
   }
   /** Like incr, returning the new total. */
   incrGet(key: Buffer, delta: number | bigint): bigint {
-    const v = this.s.incrRet.get(key, delta) as bigint | undefined;
+    const v = this.statements.incrRet.get(key, delta) as bigint | undefined;
     if (v === undefined) throw new TypeMismatch(`key 0x${key.toString('hex')} holds bytes, not a counter`);
     return v;
   }
 
   dedupSeen(producer: string, seq: number): boolean {
-    return this.s.dedupHas.get(producer, seq) !== undefined;
+    return this.statements.dedupHas.get(producer, seq) !== undefined;
   }
   dedupRecord(producer: string, seq: number, anchor: Buffer): void {
-    this.s.dedupAdd.run(producer, seq, anchor);
+    this.statements.dedupAdd.run(producer, seq, anchor);
   }
   dedupPrune(producer: string, floor: number): void {
-    this.s.dedupPrune.run(producer, floor);
+    this.statements.dedupPrune.run(producer, floor);
   }
 
   /** Up to `limit` rows with keys in [prefix range], strictly after `after` if given, in key order. */
   scan(prefix: Buffer, after: Buffer | null, limit: number): { key: Buffer; value: StoredValue }[] {
     const hi = prefixEnd(prefix);
     const from = after && Buffer.compare(after, prefix) >= 0 ? after : null;
-    if (from) return (hi ? this.s.scanAfter.all(from, hi, limit) : this.s.scanAfterOpen.all(from, limit)) as { key: Buffer; value: StoredValue }[];
-    return (hi ? this.s.scanFrom.all(prefix, hi, limit) : this.s.scanFromOpen.all(prefix, limit)) as { key: Buffer; value: StoredValue }[];
+    if (from) return (hi ? this.statements.scanAfter.all(from, hi, limit) : this.statements.scanAfterOpen.all(from, limit)) as { key: Buffer; value: StoredValue }[];
+    return (hi ? this.statements.scanFrom.all(prefix, hi, limit) : this.statements.scanFromOpen.all(prefix, limit)) as { key: Buffer; value: StoredValue }[];
   }
 
   /** Iterate all rows under `prefix` in pages (safe against concurrent writes between pages). */
@@ -219,17 +225,17 @@ export class ForkDb {
 
   dedupUnder(prefix: Buffer): { producer: string; seq: number; anchor: Buffer }[] {
     const hi = prefixEnd(prefix);
-    return (hi ? this.s.dedupRange.all(prefix, hi) : this.s.dedupRangeOpen.all(prefix)) as { producer: string; seq: number; anchor: Buffer }[];
+    return (hi ? this.statements.dedupRange.all(prefix, hi) : this.statements.dedupRangeOpen.all(prefix)) as { producer: string; seq: number; anchor: Buffer }[];
   }
 
   /** Delete every row (and dedup record) under `prefix`; returns the rows deleted. */
   purge(prefix: Buffer, withDedup: boolean): number {
     const hi = prefixEnd(prefix);
-    const n = (hi ? this.s.delRange.run(prefix, hi) : this.s.delRangeOpen.run(prefix)).changes;
+    const n = (hi ? this.statements.delRange.run(prefix, hi) : this.statements.delRangeOpen.run(prefix)).changes;
     if (withDedup) {
-      const rp = prefix.subarray(0, 4);
+      const rp = prefix.subarray(0, ROUTING_BYTES);
       const rhi = prefixEnd(rp);
-      if (prefix.length <= 4) rhi ? this.s.delDedupRange.run(rp, rhi) : this.s.delDedupRangeOpen.run(rp);
+      if (prefix.length <= ROUTING_BYTES) rhi ? this.statements.delDedupRange.run(rp, rhi) : this.statements.delDedupRangeOpen.run(rp);
     }
     return n;
   }
@@ -237,7 +243,7 @@ export class ForkDb {
   /** Rows and bytes (key + value; counters count 8) under `prefix`. */
   size(prefix: Buffer): { keys: number; bytes: number } {
     const hi = prefixEnd(prefix);
-    const r = (hi ? this.s.sizeRange.get(prefix, hi) : this.s.sizeRangeOpen.get(prefix)) as { n: number; b: number };
+    const r = (hi ? this.statements.sizeRange.get(prefix, hi) : this.statements.sizeRangeOpen.get(prefix)) as { n: number; b: number };
     return { keys: r.n, bytes: r.b };
   }
 

@@ -10,9 +10,6 @@
 // queue. Replies are still sent only after the commit.
 import type { ForkDb } from './fork_db.js';
 
-/** What a handler returns when its reply will come later, from the queue. */
-export const DEFERRED_REPLY = Buffer.alloc(0);
-
 export interface QueuedBatch {
   producer: string;
   seq: number;
@@ -38,9 +35,9 @@ export class IncrQueue {
     return this.byId.get(`${producer}\0${seq}`);
   }
 
-  add(b: QueuedBatch): void {
-    this.batches.push(b);
-    this.byId.set(`${b.producer}\0${b.seq}`, b);
+  add(batch: QueuedBatch): void {
+    this.batches.push(batch);
+    this.byId.set(`${batch.producer}\0${batch.seq}`, batch);
   }
 
   /** Apply every queued batch inside the open transaction, then report each outcome. */
@@ -50,20 +47,20 @@ export class IncrQueue {
     this.batches = [];
     this.byId.clear();
     if (this.applyAll(batches)) {
-      for (const b of batches) for (const d of b.done) d(null);
+      for (const batch of batches) for (const done of batch.done) done(null);
       return;
     }
-    for (const b of batches) {
-      let err: unknown = null;
+    for (const batch of batches) {
+      let failure: unknown = null;
       try {
         this.db.atomic(() => {
-          for (let i = 0; i < b.keys.length; i++) this.db.incr(b.keys[i]!, b.deltas[i]!);
-          this.db.dedupRecord(b.producer, b.seq, b.anchor);
+          for (let i = 0; i < batch.keys.length; i++) this.db.incr(batch.keys[i]!, batch.deltas[i]!);
+          this.db.dedupRecord(batch.producer, batch.seq, batch.anchor);
         });
-      } catch (e) {
-        err = e;
+      } catch (err) {
+        failure = err;
       }
-      for (const d of b.done) d(err);
+      for (const done of batch.done) done(failure);
     }
   }
 
@@ -74,27 +71,27 @@ export class IncrQueue {
     const names: string[] = [];
     const keys: Buffer[] = [];
     const deltas: number[] = [];
-    for (const b of batches) {
-      for (let i = 0; i < b.keys.length; i++) {
-        const key = b.keys[i]!;
-        const k = key.toString('latin1');
-        const at = index.get(k);
+    for (const batch of batches) {
+      for (let i = 0; i < batch.keys.length; i++) {
+        const key = batch.keys[i]!;
+        const name = key.toString('latin1');
+        const at = index.get(name);
         if (at === undefined) {
-          index.set(k, keys.length);
-          names.push(k);
+          index.set(name, keys.length);
+          names.push(name);
           keys.push(key);
-          deltas.push(b.deltas[i]!);
-        } else deltas[at]! += b.deltas[i]!;
+          deltas.push(batch.deltas[i]!);
+        } else deltas[at]! += batch.deltas[i]!;
       }
     }
     const order = names.map((_, i) => i).sort((x, y) => (names[x]! < names[y]! ? -1 : 1));
     const sortedKeys = order.map((i) => keys[i]!);
     const sortedDeltas = order.map((i) => deltas[i]!);
-    for (const d of sortedDeltas) if (!Number.isSafeInteger(d)) return false; // redone batch by batch: only the bad one fails
+    for (const delta of sortedDeltas) if (!Number.isSafeInteger(delta)) return false; // redone batch by batch: only the bad one fails
     try {
       return this.db.atomic(() => {
         if (!this.db.incrMany(sortedKeys, sortedDeltas)) throw new Error('a key holds bytes');
-        for (const b of batches) this.db.dedupRecord(b.producer, b.seq, b.anchor);
+        for (const batch of batches) this.db.dedupRecord(batch.producer, batch.seq, batch.anchor);
         return true;
       });
     } catch {

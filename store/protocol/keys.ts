@@ -12,10 +12,10 @@
 //
 // Textual form (CLI): `ns:prefix|rest`; without `|` the whole body is the routing prefix.
 // Prefix and rest are taken as UTF-8; `\xHH` escapes give raw bytes.
+import { StoreError } from './errors.js';
 
 export const ROUTING_BYTES = 4;
 export const MAX_KEY_BYTES = 64 * 1024;
-export const MAX_VALUE_BYTES = 16 * 1024 * 1024;
 
 export interface KeyParts {
   ns: string;
@@ -91,6 +91,17 @@ export function parseKey(key: Uint8Array): KeyParts {
   if (nul < 0) throw new Error('stored key has no NUL after its namespace');
   if (hash32(rp) !== b.readUInt32BE(0)) throw new Error('stored key routing bytes do not match its routing prefix');
   return { ns: rp.subarray(0, nul).toString('utf8'), prefix: rp.subarray(nul + 1), rest: b.subarray(start + n) };
+}
+
+/**
+ * The size check of every key a request carries: a key must hold its routing bytes (BAD_REQUEST) and
+ * stay within `maxBytes` (TOO_LARGE). A key prefix (`prefixOf` names the command carrying it) may be
+ * shorter, down to empty, but not longer.
+ */
+export function checkKeySize(bytes: Uint8Array, maxBytes: number, prefixOf?: string): void {
+  const what = prefixOf ? `${prefixOf} prefix` : 'key';
+  if (bytes.length > maxBytes) throw new StoreError('TOO_LARGE', `${what} of ${bytes.length} bytes exceeds the ${maxBytes}-byte key limit`);
+  if (!prefixOf && bytes.length < ROUTING_BYTES) throw new StoreError('BAD_REQUEST', `key of ${bytes.length} bytes is shorter than the ${ROUTING_BYTES} routing bytes every stored key starts with`);
 }
 
 function unescapeText(s: string): Buffer {

@@ -1,5 +1,9 @@
-// Conversions between stored values (Buffer or bigint counter) and wire values (kind + bytes).
+// Conversions between stored values (Buffer or bigint counter) and wire values (kind + bytes), and the
+// size limit of byte values.
 import { VALUE_BYTES, VALUE_COUNTER, VALUE_MISSING, type WireValue } from '../../schemas/values.js';
+import { StoreError } from './errors.js';
+
+export const MAX_VALUE_BYTES = 16 * 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -23,4 +27,9 @@ export function wireToStored(w: WireValue): Buffer | bigint | undefined {
   }
   if (w.kind === VALUE_BYTES) return w.data;
   throw new Error(`value kind ${w.kind} is not 0 (missing), 1 (bytes) or 2 (counter)`);
+}
+
+/** The size check of every byte value a request writes: at most `maxBytes` (TOO_LARGE). */
+export function checkValueSize(value: Buffer, maxBytes: number): void {
+  if (value.length > maxBytes) throw new StoreError('TOO_LARGE', `value of ${value.length} bytes exceeds the ${maxBytes}-byte limit`);
 }

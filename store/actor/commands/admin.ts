@@ -1,0 +1,46 @@
+// Administrative commands: ping, stats, checkpoint, map, map-apply, stop.
+import { STORE_COMMANDS } from '../../../schemas/store.js';
+import { ForkMap } from '../../map/fork_map.js';
+import { StoreError } from '../../protocol/errors.js';
+import type { ActorServices, CommandHandler } from '../command.js';
+
+export const ping: CommandHandler = (_body, { actor }) => STORE_COMMANDS.ping.encodeReply({ id: actor.id, epoch: actor.map.version });
+
+export const stats: CommandHandler = (_body, { actor }) => {
+  const forks = actor.ownership.ownedForks().map((f) => ({
+    fork: f.fork,
+    epoch: f.epoch,
+    ...actor.db.size(Buffer.from(f.fork, 'hex')),
+    ops: actor.rates.opsOf(f.fork),
+    opsPerSec: actor.rates.opsPerSecondOf(f.fork),
+    fenced: actor.ownership.isFenced(f.fork),
+  }));
+  return STORE_COMMANDS.stats.encodeReply({ id: actor.id, endpoint: actor.endpoint, epoch: actor.map.version, durability: actor.db.durability, uptimeMs: Date.now() - actor.startedAt, forks });
+};
+
+export const checkpoint: CommandHandler = (_body, { actor }) => {
+  actor.group.commit(); // a checkpoint copies committed pages only
+  return STORE_COMMANDS.checkpoint.encodeReply(actor.db.checkpoint());
+};
+
+const memberList = (actor: ActorServices) => [...actor.members].map(([id, endpoint]) => ({ id, endpoint }));
+
+export const map: CommandHandler = (_body, { actor }) => STORE_COMMANDS.map.encodeReply({ map: actor.map.toJSON(), members: memberList(actor) });
+
+export const mapApply: CommandHandler = (body, { actor }) => {
+  const request = STORE_COMMANDS['map-apply'].decodeRequest(body);
+  let incoming: ForkMap;
+  try {
+    incoming = ForkMap.fromEntries(request.map.entries);
+  } catch (err) {
+    throw new StoreError('BAD_REQUEST', `map-apply: ${(err as Error).message}`);
+  }
+  actor.applyMap(incoming, request.members.map((member) => [member.id, member.endpoint] as [string, string]));
+  return STORE_COMMANDS['map-apply'].encodeReply({ version: actor.map.version });
+};
+
+export const stop: CommandHandler = (_body, { actor }) => {
+  // Reply first, then stop: the reply is queued before the socket closes.
+  setTimeout(() => void actor.stop().then(() => actor.onStopped?.()), 20);
+  return STORE_COMMANDS.stop.encodeReply({});
+};

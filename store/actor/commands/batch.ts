@@ -1,0 +1,97 @@
+// The exactly-once batch: (producer, seq) is applied at most once, also when redelivered after a
+// timeout, a crash or a fork move (the dedup record moves with the fork). A batch is atomic and
+// lies in one fork. All-increment batches of a fork nobody watches are validated here and queued
+// (incr_queue.ts: applied in key order before anything else touches the database); any other
+// batch is applied at once, under its own savepoint.
+import { OP_DELETE, OP_INCR, OP_SET, type BatchOp } from '../../../schemas/data.js';
+import type { ForkEntry } from '../../../schemas/fork_map.js';
+import { STORE_COMMANDS } from '../../../schemas/store.js';
+import { StoreError } from '../../protocol/errors.js';
+import { ROUTING_BYTES } from '../../protocol/keys.js';
+import { unpackIncrs } from '../../protocol/packed_incrs.js';
+import { checkValueSize } from '../../protocol/values.js';
+import { DEFERRED, type ActorServices, type CommandHandler, type CommandSpec } from '../command.js';
+import type { ForkDb } from '../fork_db.js';
+import { asWrongType, checkDelta } from './kv.js';
+
+/** A producer's dedup rows are pruned once its floor moved this many seqs, not on every batch. */
+const PRUNE_EVERY_SEQS = 256;
+
+const EMPTY = Buffer.alloc(0);
+const APPLIED = STORE_COMMANDS.batch.encodeReply({ duplicate: false });
+const DUPLICATE = STORE_COMMANDS.batch.encodeReply({ duplicate: true });
+
+/** The batch command of one actor, with that actor's record of the floor each producer's dedup rows were pruned to. */
+export function batchCommand(): CommandSpec {
+  const prunedFloor = new Map<string, number>();
+  const pruneDedup = (db: ForkDb, producer: string, floor: number) => {
+    if (floor - (prunedFloor.get(producer) ?? 0) < PRUNE_EVERY_SEQS) return;
+    db.dedupPrune(producer, floor);
+    prunedFloor.set(producer, floor);
+  };
+
+  const batch: CommandHandler = (body, ctx) => {
+    const { actor } = ctx;
+    const request = STORE_COMMANDS.batch.decodeRequest(body);
+    if (!request.producer) throw new StoreError('BAD_REQUEST', 'batch needs a producer id (any string unique to the producing process)');
+    if (request.incrs.length && request.ops.length) throw new StoreError('BAD_REQUEST', 'batch carries both ops and packed incrs; send one or the other');
+    const packed = request.incrs.length ? unpackIncrs(request.incrs) : null;
+    const n = packed ? packed.keys.length : request.ops.length;
+    if (!n) return APPLIED;
+    const anchorKey = packed ? packed.keys[0]! : request.ops[0]!.key;
+    const fork = actor.ownership.route(anchorKey, true);
+    const queued = actor.incrQueue.get(request.producer, request.seq);
+    if (queued) {
+      // Redelivered while the first copy waits in the queue: answer with the first copy's outcome.
+      queued.done.push((err) => actor.replyDeferred(ctx, asWrongType(err), DUPLICATE));
+      return DEFERRED;
+    }
+    if (actor.db.dedupSeen(request.producer, request.seq)) return DUPLICATE;
+    const watched = actor.changeLog.isWatched(fork.fork);
+    const anchor = anchorKey.subarray(0, ROUTING_BYTES);
+    actor.group.addRows(n - 1);
+    actor.rates.count(fork.fork, n - 1);
+    pruneDedup(actor.db, request.producer, request.floor);
+    // A watched fork (being moved) needs every change noted with its total: no queueing there.
+    if (!watched && (packed || request.ops.every((op) => op.op === OP_INCR))) {
+      const keys = packed ? packed.keys : request.ops.map((op) => op.key);
+      const deltas = packed ? packed.deltas : request.ops.map((op) => op.delta);
+      for (let i = 0; i < n; i++) {
+        actor.ownership.checkSameFork(fork, keys[i]!);
+        checkDelta(deltas[i]!);
+      }
+      actor.incrQueue.add({ producer: request.producer, seq: request.seq, anchor, keys, deltas, done: [(err) => actor.replyDeferred(ctx, asWrongType(err), APPLIED)] });
+      return DEFERRED;
+    }
+    const ops = packed ? packed.keys.map((key, i) => ({ op: OP_INCR, key, value: EMPTY, delta: packed.deltas[i]! })) : request.ops;
+    actor.incrQueue.flush(); // keep arrival order with the increments queued before this batch
+    actor.group.atomic(() => applyOps(actor, fork, watched, request.producer, request.seq, ops, anchor));
+    return APPLIED;
+  };
+  return { handler: batch, write: true, selfAtomic: true };
+}
+
+function applyOps(actor: ActorServices, fork: ForkEntry, watched: boolean, producer: string, seq: number, ops: BatchOp[], anchor: Buffer): void {
+  const { db, changeLog } = actor;
+  try {
+    for (const op of ops) {
+      actor.ownership.checkSameFork(fork, op.key);
+      if (op.op === OP_INCR) {
+        checkDelta(op.delta);
+        if (watched) changeLog.note(fork.fork, op.key, db.incrGet(op.key, op.delta));
+        else db.incr(op.key, op.delta);
+      } else if (op.op === OP_SET) {
+        checkValueSize(op.value, actor.maxValueBytes);
+        db.set(op.key, op.value);
+        changeLog.note(fork.fork, op.key, op.value);
+      } else if (op.op === OP_DELETE) {
+        db.delete(op.key);
+        changeLog.note(fork.fork, op.key, undefined);
+      } else throw new StoreError('BAD_REQUEST', `batch op ${op.op} is not 0 (set), 1 (delete) or 2 (incr)`);
+    }
+  } catch (err) {
+    throw asWrongType(err);
+  }
+  db.dedupRecord(producer, seq, anchor);
+  changeLog.noteDedup(fork.fork, producer, seq, anchor);
+}

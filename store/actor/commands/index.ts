@@ -1,0 +1,30 @@
+// The commands every store actor serves by itself, by family: kv.ts (get, set, delete, incr),
+// batch.ts, scan.ts (scan, reduce, summary, purge, reset), admin.ts (ping, stats, checkpoint, map,
+// map-apply, stop). The cluster layer adds its own through `actor.registerCommand`.
+import type { CommandSpec } from '../command.js';
+import { checkpoint, map, mapApply, ping, stats, stop } from './admin.js';
+import { batchCommand } from './batch.js';
+import { del, get, incr, set } from './kv.js';
+import { purge, reduce, reset, scan, summary } from './scan.js';
+
+/** A fresh set of built-in commands for one actor (the batch command keeps per-actor state). */
+export function builtinCommands(): Map<string, CommandSpec> {
+  return new Map<string, CommandSpec>([
+    ['ping', { handler: ping, write: false }],
+    ['get', { handler: get, write: false }],
+    ['set', { handler: set, write: true }],
+    ['delete', { handler: del, write: true }],
+    ['incr', { handler: incr, write: true }],
+    ['batch', batchCommand()],
+    ['scan', { handler: scan, write: false }],
+    ['reduce', { handler: reduce, write: false }],
+    ['summary', { handler: summary, write: false }],
+    ['purge', { handler: purge, write: true }],
+    ['reset', { handler: reset, write: true }],
+    ['stats', { handler: stats, write: false }],
+    ['checkpoint', { handler: checkpoint, write: false }],
+    ['map', { handler: map, write: false }],
+    ['map-apply', { handler: mapApply, write: false }],
+    ['stop', { handler: stop, write: false }],
+  ]);
+}

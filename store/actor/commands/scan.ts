@@ -1,0 +1,88 @@
+// Range commands: scan (paged by cursor), reduce and summary (reads), purge and reset (writes). A
+// non-empty prefix must lie within one fork (CROSS_FORK otherwise); an empty one means every fork
+// this actor owns, where a command allows it.
+import { STORE_COMMANDS } from '../../../schemas/store.js';
+import { StoreError } from '../../protocol/errors.js';
+import { ROUTING_BYTES } from '../../protocol/keys.js';
+import { storedToWire } from '../../protocol/values.js';
+import type { ActorServices, CommandHandler } from '../command.js';
+import { getReducer, reducerNames, type Row } from '../reducers.js';
+
+/** Rows per scan reply at most (and when the request asks for 0). */
+const MAX_SCAN = 10000;
+
+function* rowsOfOwned(actor: ActorServices, prefix: Buffer): Generator<Row> {
+  if (prefix.length) yield* actor.db.iterate(prefix);
+  else for (const f of actor.ownership.ownedForks()) yield* actor.db.iterate(Buffer.from(f.fork, 'hex'));
+}
+
+/** Delete every row under `prefix` of `fork`, noting the deletions if the fork is watched; the fork's dedup records go too when the prefix is the whole fork. */
+function purgeRange(actor: ActorServices, fork: string, prefix: Buffer): number {
+  if (actor.changeLog.isWatched(fork)) for (const r of actor.db.iterate(prefix)) actor.changeLog.note(fork, r.key, undefined);
+  return actor.db.purge(prefix, prefix.length <= ROUTING_BYTES && prefix.toString('hex') === fork);
+}
+
+export const scan: CommandHandler = (body, { actor }) => {
+  const request = STORE_COMMANDS.scan.decodeRequest(body);
+  actor.ownership.prefixFork(request.prefix, 'scan', false);
+  const limit = Math.max(1, Math.min(MAX_SCAN, request.limit || MAX_SCAN));
+  const rows = actor.db.scan(request.prefix, request.after, limit);
+  return STORE_COMMANDS.scan.encodeReply({
+    keys: rows.map((r) => r.key),
+    values: request.keysOnly ? [] : rows.map((r) => storedToWire(r.value)),
+    next: rows.length === limit ? rows[rows.length - 1]!.key : null,
+  });
+};
+
+export const reduce: CommandHandler = (body, { actor }) => {
+  const request = STORE_COMMANDS.reduce.decodeRequest(body);
+  const reducer = getReducer(request.name);
+  if (!reducer) throw new StoreError('UNKNOWN_COMMAND', `no reducer ${JSON.stringify(request.name)}; registered: ${reducerNames().join(', ')}`);
+  if (request.prefix.length) actor.ownership.prefixFork(request.prefix, 'reduce', false);
+  try {
+    return STORE_COMMANDS.reduce.encodeReply({ result: reducer.run(rowsOfOwned(actor, request.prefix), request.args) });
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    throw new StoreError('BAD_REQUEST', `reducer ${request.name} failed: ${(err as Error).message}`);
+  }
+};
+
+export const summary: CommandHandler = (body, { actor }) => {
+  const { prefix, depth } = STORE_COMMANDS.summary.decodeRequest(body);
+  if (depth < 0 || depth > 64) throw new StoreError('BAD_REQUEST', `summary depth ${depth} must be 0..64`);
+  const width = prefix.length + depth;
+  const ranges = prefix.length ? (actor.ownership.prefixFork(prefix, 'summary', false), [prefix]) : actor.ownership.ownedForks().map((f) => Buffer.from(f.fork, 'hex'));
+  const merged = new Map<string, { branch: Buffer; entries: number; bytes: number }>();
+  let entries = 0;
+  let bytes = 0;
+  for (const range of ranges) {
+    for (const found of actor.db.branches(range, Math.max(width, 1))) {
+      entries += found.entries;
+      bytes += found.bytes;
+      if (!depth) continue;
+      const key = found.branch.subarray(0, width).toString('hex');
+      const seen = merged.get(key);
+      if (seen) {
+        seen.entries += found.entries;
+        seen.bytes += found.bytes;
+      } else merged.set(key, { branch: found.branch.subarray(0, width), entries: found.entries, bytes: found.bytes });
+    }
+  }
+  return STORE_COMMANDS.summary.encodeReply({ entries, bytes, branches: [...merged.values()] });
+};
+
+export const purge: CommandHandler = (body, { actor }) => {
+  const { prefix } = STORE_COMMANDS.purge.decodeRequest(body);
+  if (!prefix.length) throw new StoreError('BAD_REQUEST', 'purge needs a non-empty prefix; use reset to clear every fork this actor owns');
+  const { fork } = actor.ownership.prefixFork(prefix, 'purge', true);
+  return STORE_COMMANDS.purge.encodeReply({ count: purgeRange(actor, fork, prefix) });
+};
+
+export const reset: CommandHandler = (_body, { actor }) => {
+  let count = 0;
+  for (const entry of actor.ownership.ownedForks()) {
+    actor.ownership.checkOwner(entry, true);
+    count += purgeRange(actor, entry.fork, Buffer.from(entry.fork, 'hex'));
+  }
+  return STORE_COMMANDS.reset.encodeReply({ count });
+};

@@ -1,0 +1,82 @@
+// A fork's rows in and out of this actor, for live fork moves (store/cluster/moves): the source
+// exports a snapshot in key order while writes go on, the target imports snapshot and tail chunks
+// into its group transaction, and the source drops the fork once it moved away.
+import type { ForkChunk } from '../../schemas/fork_chunk.js';
+import type { ForkMap } from '../map/fork_map.js';
+import { storedToWire, wireToStored } from '../protocol/values.js';
+import type { ChangeLog } from './change_log.js';
+import type { ForkDb } from './fork_db.js';
+import type { GroupCommit } from './group_commit.js';
+import type { IncrQueue } from './incr_queue.js';
+
+export class ForkTransfer {
+  constructor(
+    private readonly db: ForkDb,
+    private readonly incrQueue: IncrQueue,
+    private readonly group: GroupCommit,
+    private readonly changeLog: ChangeLog,
+    /** The actor's current map (replaced on every change), to note imported rows under their fork. */
+    private readonly currentMap: () => ForkMap,
+  ) {}
+
+  /** The fork's rows as chunks of at most `rowsPerChunk`, in key order (dedup records in the first); writes continue between chunks. */
+  async *exportFork(fork: string, rowsPerChunk = 4096): AsyncGenerator<ForkChunk> {
+    const prefix = Buffer.from(fork, 'hex');
+    let after: Buffer | null = null;
+    for (;;) {
+      // Export committed rows only: the rows of a group that then fails to commit must never
+      // reach the next owner. (The commit also applies the queued increments.)
+      this.group.commit();
+      const dedup = after ? [] : this.db.dedupUnder(prefix);
+      const rows = this.db.scan(prefix, after, rowsPerChunk);
+      const last = rows.length ? rows[rows.length - 1]!.key : Buffer.alloc(0);
+      const done = rows.length < rowsPerChunk;
+      yield { fork, entries: rows.map((r) => ({ key: r.key, ...storedToWire(r.value) })), dedup, last, done };
+      if (done) return;
+      after = last;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /**
+   * Apply a chunk (snapshot or tail: final values, deletions as kind 0, dedup records). Resolves
+   * once committed; rejects if it could not be applied or its group failed to commit.
+   */
+  importChunk(chunk: ForkChunk): Promise<void> {
+    try {
+      this.group.begin();
+      this.incrQueue.flush();
+      this.group.atomic(() => {
+        const map = this.currentMap();
+        for (const entry of chunk.entries) {
+          const value = wireToStored(entry);
+          if (value === undefined) this.db.delete(entry.key);
+          else if (typeof value === 'bigint') this.db.setCounter(entry.key, value);
+          else this.db.set(entry.key, value);
+          this.changeLog.note(map.lookup(entry.key).fork, entry.key, value);
+        }
+        for (const record of chunk.dedup) this.db.dedupRecord(record.producer, record.seq, record.anchor);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.group.addRows(chunk.entries.length);
+    return this.group.afterCommit();
+  }
+
+  /**
+   * Delete a fork's rows and dedup records (after it moved away). Resolves with the rows deleted
+   * once committed; rejects if its group failed to commit.
+   */
+  dropFork(fork: string): Promise<number> {
+    let n: number;
+    try {
+      this.group.begin();
+      this.incrQueue.flush();
+      n = this.group.atomic(() => this.db.purge(Buffer.from(fork, 'hex'), true));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.group.afterCommit().then(() => n);
+  }
+}

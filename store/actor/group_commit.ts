@@ -1,0 +1,139 @@
+// Group commit: the actor opens one transaction for every request that arrives in one event-loop
+// turn, runs each write under a savepoint (a request applies fully or not at all), commits once,
+// and only then releases the replies it held back and the changes watched forks get. So nothing
+// uncommitted is ever acknowledged or read.
+//
+// A group that does not commit fails as a whole: every request of it that would have been answered
+// OK gets a retryable INTERNAL error instead, every `afterCommit()` promise rejects, and the watched
+// changes are dropped. That covers a COMMIT that fails (disk full, I/O error) and a transaction
+// SQLite rolled back by itself after a failed statement (SQLITE_FULL, SQLITE_IOERR and a few
+// others undo the whole transaction, not just the statement): the group is then over at once,
+// before any further request runs, so no later write lands outside it unseen.
+import { StoreError } from '../protocol/errors.js';
+import type { ChangeLog } from './change_log.js';
+import type { ForkDb } from './fork_db.js';
+import type { IncrQueue } from './incr_queue.js';
+import { errorReply } from './replies.js';
+import type { ReplySender } from './reply_sender.js';
+
+/** After a message of this many requests, commit and reply at once rather than after draining the socket. */
+const COMMIT_AFTER_REQUESTS = 64;
+/** Default for commitEveryRows: commit early once this many written rows are pending. */
+const COMMIT_EVERY_ROWS = 16384;
+const ROLLED_BACK = 'SQLite rolled the transaction back after a failed statement (disk full or I/O error?)';
+
+interface HeldReply {
+  peer: Buffer;
+  id: number;
+  reply: Buffer;
+  /** An OK reply: turned into an error if the group fails (error replies stand as they are). */
+  ok: boolean;
+}
+
+interface CommitWaiter {
+  resolve: () => void;
+  reject: (err: StoreError) => void;
+}
+
+export class GroupCommit {
+  private held: HeldReply[] = [];
+  private waiters: CommitWaiter[] = [];
+  /** A group transaction is open (SQLite may have rolled it back meanwhile: see `begin`). */
+  private open = false;
+  private scheduled = false;
+  private rows = 0;
+  private readonly commitAtTurnEnd = () => this.commit();
+
+  constructor(
+    private readonly db: ForkDb,
+    private readonly incrQueue: IncrQueue,
+    private readonly changeLog: ChangeLog,
+    private readonly sender: ReplySender,
+    private readonly commitEveryRows = COMMIT_EVERY_ROWS,
+  ) {}
+
+  /** Open the group transaction if needed and schedule its commit at the end of this turn. */
+  begin(): void {
+    if (this.open && !this.db.inTransaction) this.end(new Error(ROLLED_BACK));
+    if (!this.open) {
+      this.db.begin();
+      this.open = true;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.commitAtTurnEnd);
+    }
+  }
+
+  /** Rows written in the open transaction beyond one per request (batches and imports add theirs). */
+  addRows(n: number): void {
+    this.rows += n;
+  }
+
+  /**
+   * After a message of `requests` requests: commit now after a big bundle or once many rows are
+   * pending, so the client works on these replies while the actor applies the next bundle.
+   */
+  commitIfDue(requests: number): void {
+    if (requests >= COMMIT_AFTER_REQUESTS || this.rows >= this.commitEveryRows) this.commit();
+  }
+
+  /** Run `fn` under a savepoint: on throw, undo its writes and the changes it noted, and rethrow. */
+  atomic<Result>(fn: () => Result): Result {
+    const mark = this.changeLog.mark();
+    try {
+      return this.db.atomic(fn);
+    } catch (err) {
+      this.changeLog.rollback(mark);
+      throw err;
+    }
+  }
+
+  /** Send `reply` once the open group commits (at once when none is open). */
+  hold(peer: Buffer, id: number, reply: Buffer, ok: boolean): void {
+    if (this.open) this.held.push({ peer, id, reply, ok });
+    else this.sender.push(peer, reply);
+  }
+
+  /** Resolves once the open group committed, rejects if it failed (resolves at once when none is open). */
+  afterCommit(): Promise<void> {
+    if (!this.open) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Commit the group transaction, then release every reply, waiter and change it held back. */
+  commit(): void {
+    this.scheduled = false;
+    if (!this.open) return;
+    let failed: unknown = null;
+    try {
+      this.incrQueue.flush(); // its replies join `held` before the group ends
+      if (!this.db.inTransaction) throw new Error(ROLLED_BACK);
+      this.db.commit();
+    } catch (err) {
+      failed = err;
+    }
+    this.end(failed);
+  }
+
+  private end(failed: unknown): void {
+    if (failed) this.db.rollback(); // when the COMMIT itself failed; a no-op if SQLite already rolled back
+    this.open = false;
+    const held = this.held;
+    const waiters = this.waiters;
+    this.held = [];
+    this.waiters = [];
+    this.rows = 0;
+    const cause = failed instanceof Error ? failed.message : String(failed);
+    const refusal = failed ? new StoreError('INTERNAL', `commit failed, nothing of this request was stored: ${cause}`, true) : null;
+    for (const h of held) this.sender.push(h.peer, refusal && h.ok ? errorReply(h.id, refusal) : h.reply);
+    this.changeLog.publish(!refusal);
+    for (const w of waiters) {
+      if (refusal) w.reject(refusal);
+      else w.resolve();
+    }
+    // A group's replies leave now, between incoming messages, so clients get acks while a long
+    // burst is still being applied.
+    this.sender.wakeNow();
+  }
+}
