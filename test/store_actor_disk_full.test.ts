@@ -11,7 +11,8 @@ import { ForkChunkType, type ForkChunk } from '../schemas/fork_chunk.js';
 import { ForkDb } from '../store/actor/fork_db.js';
 import { makeKey, ROUTING_BYTES } from '../store/protocol/keys.js';
 import { RawPeer } from './helpers/actor_in_process.js';
-import { ACTOR_MAIN, killed, tmpDir } from './helpers/store_procs.js';
+import { ACTOR_MAIN_SCRIPT as ACTOR_MAIN } from '../cli/io/actor_process.js';
+import { killed, tmpDir } from './helpers/store_procs.js';
 
 const DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FILE_LIMIT_KIB = 2048;
