@@ -113,7 +113,7 @@ export class StoreClient {
         last = err;
       }
     }
-    throw new Error(`could not fetch the fork map from ${candidates.join(', ')}: ${(last as Error)?.message}`);
+    throw new Error(`could not fetch the fork map from ${candidates.join(', ')}: ${(last as Error)?.message}`, { cause: last });
   }
 
   conn(endpoint: string): Connection {

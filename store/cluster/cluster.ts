@@ -18,12 +18,14 @@ export interface ClusterOptions {
 }
 
 export class Cluster {
-  readonly link = new PeerLink();
+  readonly link: PeerLink;
   readonly gossip: Gossip;
   readonly moves: Moves;
   readonly history: OwnershipHistory;
 
   constructor(readonly actor: StoreActor, opts: ClusterOptions) {
+    // Members share one CURVE key pair, so a member reaches its peers the way clients reach it.
+    this.link = new PeerLink({ curveServerKey: actor.opts.curve?.publicKey });
     this.history = new OwnershipHistory(actor.opts.dataDir);
     this.history.observe(actor.map, 'start');
     actor.onMapChange((m) => this.history.observe(m, 'map'));
