@@ -16,7 +16,10 @@ test('a joining actor learns the members and the fork map, and later map changes
   const admin = await StoreClient.connect(a.ep, { retries: 10 });
   t.teardown(() => admin.close());
   await until('a sees b alive', async () => stateOf(await members(admin, a.ep), 'b') === 'alive', 5000);
-  for (const fork of ['00', '10', '20', '30']) t.is((await move(admin, a.ep, fork, 'b')).code, 'OK');
+  for (const fork of ['00', '10', '20', '30']) {
+    const moved = await move(admin, a.ep, fork, 'b');
+    t.is(moved.code, 'OK', moved.message);
+  }
   // c joins through b only, so it must learn a and the moves from b.
   const c = await startActor(t, 'c', { join: [b.ep], deadAfterMs: DEAD_AFTER });
   await until('c sees a and b alive', async () => {

@@ -1,4 +1,5 @@
-// Rebalance and status: the greedy planner on its own, then `dbslm store rebalance` / `status` against real actors.
+// Rebalance and status: the greedy planner and the status lines on views made up here, then `dbslm store rebalance`
+// / `status` against real actors.
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -6,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { StoreClient } from '../store/client/client.js';
 import { makeKey } from '../store/protocol/keys.js';
-import { planRebalance } from '../store/cluster/rebalance/plan.js';
+import { planFromView, planRebalance } from '../store/cluster/rebalance/plan.js';
+import { formatStatus } from '../store/cluster/rebalance/status.js';
+import type { ClusterView } from '../store/cluster/rebalance/view.js';
 import { members, startActor, stateOf, until } from './helpers/cluster_procs.js';
 
 const exec = promisify(execFile);
@@ -30,6 +33,35 @@ test('an empty store is balanced by fork counts; a balanced one needs no move', 
   t.true(plan.after.b! >= 78 && plan.after.c! >= 78, JSON.stringify(plan.after));
   const even = forks.map((f, i) => ({ ...f, owner: ['a', 'b', 'c'][i % 3]!, weight: 5 }));
   t.deepEqual(planRebalance(['a', 'b', 'c'], even).moves, []);
+});
+
+/** Members a (alive, owns 00-05 of 100 bytes each), b (alive), c (alive, stats unreadable), d (dead, owns 06). */
+function viewOfFour(): ClusterView {
+  const forks = Array.from({ length: 6 }, (_, i) => ({ fork: `0${i}`, owner: 'a', epoch: 1 }));
+  return {
+    via: 'a',
+    epoch: 1,
+    members: ['a', 'b', 'c', 'd'].map((id, i) => ({ id, endpoint: `tcp://127.0.0.1:500${i}`, incarnation: 0, state: id === 'd' ? 'dead' : 'alive' })),
+    forks: [...forks, { fork: '06', owner: 'd', epoch: 1 }],
+    loads: forks.map((f) => ({ fork: f.fork, owner: 'a', keys: 10, bytes: 100, opsPerSec: 0, fenced: false })),
+    unreachable: ['c'],
+  };
+}
+
+test('a plan from a view moves forks only between alive members whose figures could be read', (t) => {
+  const plan = planFromView(viewOfFour(), 'bytes');
+  t.deepEqual(plan.before, { a: 600, b: 0 });
+  t.deepEqual(plan.after, { a: 300, b: 300 });
+  t.true(plan.moves.every((m) => m.from === 'a' && m.to === 'b' && m.weight === 100));
+});
+
+test('status lines show each member with its figures, or that they are unavailable', (t) => {
+  const lines = formatStatus(viewOfFour());
+  t.is(lines[0], 'map epoch=1 forks=7 (as seen by a)');
+  t.is(lines[1], 'member a tcp://127.0.0.1:5000 state=alive incarnation=0 forks=6 keys=60 bytes=600 ops/s=0');
+  t.is(lines.filter((l) => l.startsWith('  fork=0')).length, 6);
+  t.true(lines.includes('member c tcp://127.0.0.1:5002 state=alive incarnation=0 forks=0 figures=unavailable'));
+  t.true(lines.includes('member d tcp://127.0.0.1:5003 state=dead incarnation=0 forks=1 figures=unavailable'));
 });
 
 test('store rebalance prints a plan, --apply runs it live, and status shows members, forks and epoch', async (t) => {

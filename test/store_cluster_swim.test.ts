@@ -1,8 +1,10 @@
-// Unit tests of the SWIM state machine (store/membership.ts) on a simulated clock and network. The acceptance tests
-// with real actor processes are in store_cluster_membership.test.ts and store_cluster_moves.test.ts.
+// Unit tests of the SWIM state machine (store/cluster/swim.ts), with the write lease it feeds (store/cluster/lease.ts),
+// on a simulated clock and network. The lease's rules alone are in store_lease.test.ts; the acceptance tests with
+// real actor processes are in store_cluster_membership.test.ts and store_cluster_moves.test.ts.
 import test from 'ava';
 import type { GossipMessage } from '../schemas/cluster.js';
 import type { ForkEntry } from '../schemas/fork_map.js';
+import { WriteLease, leaseMsFor } from '../store/cluster/lease.js';
 import { Swim, type Clock, type ForkMapView } from '../store/cluster/swim.js';
 
 class FakeClock implements Clock {
@@ -45,7 +47,7 @@ class MiniMap implements ForkMapView {
 /** Nodes joined by a network with 1 ms latency; a frozen node neither receives nor runs its timers' effects. */
 class Net {
   clock = new FakeClock();
-  nodes = new Map<string, { swim: Swim; map: MiniMap }>();
+  nodes = new Map<string, { swim: Swim; map: MiniMap; lease: WriteLease }>();
   down = new Set<string>();
   seed = 1;
   random = () => { this.seed = (this.seed * 16807) % 2147483647; return this.seed / 2147483647; };
@@ -63,8 +65,9 @@ class Net {
         }, 1);
       },
     };
-    const swim = new Swim({ id, endpoint: ep, deadAfterMs, random: this.random }, map, transport, this.clock);
-    this.nodes.set(id, { swim, map });
+    const lease = new WriteLease(leaseMsFor(deadAfterMs), this.clock);
+    const swim = new Swim({ id, endpoint: ep, deadAfterMs, random: this.random }, map, transport, this.clock, lease);
+    this.nodes.set(id, { swim, map, lease });
     return swim;
   }
   state(of: string, about: string): string | undefined { return this.nodes.get(of)!.swim.get(about)?.state; }
@@ -141,25 +144,37 @@ test('the newest epoch of a fork wins as the map spreads by gossip', (t) => {
 
 test('the write lease needs recent acks from a quorum and lapses on a freeze', (t) => {
   const net = cluster(3, 1000);
-  const a1 = net.nodes.get('a1')!.swim;
-  t.true(a1.leaseValid());
+  const { swim: a1, lease } = net.nodes.get('a1')!;
+  t.true(lease.valid());
   // a1 is cut off from everyone: after the lease time it must stop claiming a lease, even though it runs.
   net.down.add('a1');
-  net.clock.advance(a1.leaseMs + 200);
-  t.false(a1.leaseValid());
+  net.clock.advance(lease.durationMs + 200);
+  t.false(lease.valid());
   net.down.delete('a1');
   net.clock.advance(1000);
-  t.true(a1.leaseValid());
+  t.true(lease.valid());
   // One member alone out of three (the others dead) has no quorum.
   net.down.add('a0');
   net.down.add('a2');
   net.clock.advance(3000);
   t.is(a1.get('a0')?.state, 'dead');
-  t.false(a1.leaseValid());
+  t.false(lease.valid());
+});
+
+test('peers reached only through helpers stay alive, but their relayed acks grant no lease', (t) => {
+  const net = cluster(5, 1000);
+  // a0 can send to a4 only; a4 pings the others for it and relays their acks.
+  const a0 = net.nodes.get('a0')!;
+  const real = (a0.swim as unknown as { transport: { send: (e: string, m: GossipMessage) => void } }).transport;
+  const send = real.send;
+  real.send = (ep, msg) => { if (ep === 'sim://a4') send(ep, msg); };
+  net.clock.advance(3000);
+  for (const id of ['a1', 'a2', 'a3']) t.is(net.state('a0', id), 'alive', id);
+  t.false(a0.lease.valid(), 'one direct ack (a4) out of the two a majority of five needs');
+  t.true(net.nodes.get('a4')!.lease.valid());
 });
 
 test('the default dead bound is 5 s', (t) => {
   const s = new Swim({ id: 'x', endpoint: 'sim://x' }, new MiniMap(), { send: () => {} }, new FakeClock());
   t.is(s.deadAfterMs, 5000);
-  t.true(s.leaseValid(), 'a lone member needs no lease');
 });

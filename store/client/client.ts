@@ -1,10 +1,14 @@
 // The store client used by the pipeline, the decoder and the CLI.
 //
 // It routes every key by a cached fork map (fetched from any member on connect), follows MOVED
-// redirects (updating the cache), keeps many requests in flight over one DEALER per actor, and
-// retries what is safe to retry: reads, plain sets/deletes, and batches, which carry a producer id
-// and sequence number so an actor applies a redelivered batch exactly once. Plain `incr` is not
-// idempotent and is never resent after a timeout; use `batch` for counts that must be exact.
+// redirects (updating the cache), keeps many requests in flight over one connection per actor
+// (connection.ts), and retries what is safe to retry: reads, plain sets/deletes, and batches,
+// which carry a producer id and sequence number (batch_sequence.ts) so an actor applies a
+// redelivered batch exactly once. Plain `incr` is not idempotent and is never resent after a
+// timeout; use `batch` for counts that must be exact.
+//
+// Longer than our usual modules: every command's routing, redirect and retry loop reads and
+// updates the same cached map and member endpoints, so they stay in one class.
 import { randomUUID } from 'node:crypto';
 import { OP_DELETE, OP_INCR, OP_SET, type BatchOp } from '../../schemas/data.js';
 import type { Reply } from '../../schemas/envelope.js';
@@ -12,6 +16,7 @@ import { STORE_COMMANDS, type StoreCommandName } from '../../schemas/store.js';
 import type { CommandSchema, ReplyOf, RequestOf } from '../../schemas/command.js';
 import type { WireValue } from '../../schemas/values.js';
 import { Connection, TimeoutError, type ConnectionOptions } from './connection.js';
+import { BatchSequence } from './batch_sequence.js';
 import { ForkMap, type ForkEntry } from '../map/fork_map.js';
 import { getReducer } from '../actor/reducers.js';
 import { wireToStored } from '../protocol/values.js';
@@ -68,9 +73,7 @@ export class StoreClient {
   private readonly conns = new Map<string, Connection>();
   private readonly timeoutMs: number;
   private readonly retries: number;
-  private nextSeq = 1;
-  private readonly outstanding = new Set<number>();
-  private floor = 1;
+  private readonly batchSeqs: BatchSequence;
 
   private constructor(
     private readonly seeds: string[],
@@ -81,7 +84,7 @@ export class StoreClient {
     this.timeoutMs = opts.timeoutMs ?? 10000;
     this.retries = opts.retries ?? 5;
     this.producer = opts.producer ?? randomUUID();
-    this.nextSeq = this.floor = opts.firstSeq ?? 1;
+    this.batchSeqs = new BatchSequence(opts.firstSeq ?? 1);
   }
 
   /** Connect through any member(s): fetches the fork map and member endpoints. */
@@ -113,7 +116,7 @@ export class StoreClient {
         last = err;
       }
     }
-    throw new Error(`could not fetch the fork map from ${candidates.join(', ')}: ${(last as Error)?.message}`);
+    throw new Error(`could not fetch the fork map from ${candidates.join(', ')}: ${(last as Error)?.message}`, { cause: last });
   }
 
   conn(endpoint: string): Connection {
@@ -292,13 +295,12 @@ export class StoreClient {
   }
 
   private async sendBatch(ops: BatchOp[]): Promise<void> {
-    const seq = this.nextSeq++;
-    this.outstanding.add(seq);
+    const seq = this.batchSeqs.take();
     let done = false;
     try {
       for (let attempt = 0, hops = 0; ; ) {
         const ep = await this.endpointFor(this.map.lookup(ops[0]!.key).owner);
-        const body = batchBody(this.producer, seq, this.floor, ops);
+        const body = batchBody(this.producer, seq, this.batchSeqs.floor, ops);
         let rep: Reply;
         try {
           rep = await this.raw(ep, 'batch', body);
@@ -315,7 +317,7 @@ export class StoreClient {
           // The fork split under us: nothing was applied under this seq, so regroup with fresh seqs.
           await this.refreshMap(ep);
           done = true;
-          this.retire(seq);
+          this.batchSeqs.settle(seq);
           const regroup = new Map<string, BatchOp[]>();
           for (const o of ops) {
             const f = this.map.lookup(o.key).fork;
@@ -331,14 +333,8 @@ export class StoreClient {
         throw new StoreReplyError(rep.code, rep.message, ep);
       }
     } finally {
-      if (!done) this.retire(seq);
+      if (!done) this.batchSeqs.settle(seq);
     }
-  }
-
-  /** A seq is settled (acked or abandoned): advance the floor past settled seqs. */
-  private retire(seq: number): void {
-    this.outstanding.delete(seq);
-    while (this.floor < this.nextSeq && !this.outstanding.has(this.floor)) this.floor++;
   }
 
   /** Stream the entries under `prefix` in key order (fork by fork if the prefix spans several). */

@@ -1,34 +1,25 @@
-// Actor-to-actor requests for gossip and fork moves: one DEALER per peer endpoint, speaking the store envelope
-// (schemas/store.ts) to the peer's ROUTER, with request ids, per-request timeouts and no retries of its own.
-import { Dealer } from 'zeromq';
-import { encodeRequest, repliesIn, type Reply } from '../../schemas/envelope.js';
-
-interface Pending { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
-interface Link { sock: Dealer; pending: Map<number, Pending>; sending: Promise<void> }
+// Actor-to-actor requests for gossip and fork moves: one request channel (store/client/request_channel.ts)
+// per peer endpoint, speaking the store envelope to the peer's ROUTER, with no retries of its own.
+import type { Reply } from '../../schemas/envelope.js';
+import { RequestChannel } from './request_channel.js';
 
 export class PeerTimeout extends Error {}
 
+export interface PeerLinkOptions {
+  /** CURVE: the members' public key (z85), when the members serve CURVE (they share one key pair). */
+  curveServerKey?: string;
+}
+
 export class PeerLink {
-  private readonly links = new Map<string, Link>();
-  private nextId = 1;
+  private readonly channels = new Map<string, RequestChannel>();
   private closed = false;
+
+  constructor(private readonly opts: PeerLinkOptions = {}) {}
 
   /** Sends one request and waits for its reply; rejects with PeerTimeout after `timeoutMs`. */
   request(endpoint: string, cmd: string, body: Buffer, timeoutMs: number): Promise<Reply> {
     if (this.closed) return Promise.reject(new Error('peer link is closed'));
-    const link = this.link(endpoint);
-    const id = this.nextId++;
-    const frame = encodeRequest({ id, cmd, epoch: 0, body });
-    return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        link.pending.delete(id);
-        reject(new PeerTimeout(`${cmd} to ${endpoint} got no reply within ${timeoutMs} ms`));
-      }, timeoutMs);
-      link.pending.set(id, { resolve, reject, timer });
-      // zeromq.js allows one send in flight per socket, so sends are chained; a full queue (peer gone) drops the
-      // frame and the timeout reports it.
-      link.sending = link.sending.then(() => link.sock.send(frame)).catch(() => {});
-    });
+    return this.channel(endpoint).request(cmd, body, timeoutMs);
   }
 
   /** Fire-and-forget: a failed or unanswered request only resolves to null. */
@@ -42,44 +33,26 @@ export class PeerLink {
 
   close(): void {
     this.closed = true;
-    for (const l of this.links.values()) {
-      for (const p of l.pending.values()) {
-        clearTimeout(p.timer);
-        p.reject(new Error('peer link closed'));
-      }
-      l.sock.close();
-    }
-    this.links.clear();
+    for (const channel of this.channels.values()) channel.close(new Error('peer link closed'));
+    this.channels.clear();
   }
 
-  private link(endpoint: string): Link {
-    let l = this.links.get(endpoint);
-    if (l) return l;
-    // sendTimeout 0 + a bounded queue: a dead peer costs dropped frames, never a stuck sender.
-    const sock = new Dealer({ linger: 0, sendTimeout: 0, sendHighWaterMark: 2000, reconnectInterval: 50 });
-    sock.connect(endpoint);
-    l = { sock, pending: new Map(), sending: Promise.resolve() };
-    this.links.set(endpoint, l);
-    void this.receive(l);
-    return l;
-  }
-
-  private async receive(l: Link): Promise<void> {
-    try {
-      for await (const frames of l.sock) {
-        // A frame may hold several Replies back to back (the actor bundles replies to peers that bundle).
-        for (const frame of frames) {
-          for (const rep of repliesIn(frame)) {
-            const p = l.pending.get(rep.id);
-            if (!p) continue;
-            l.pending.delete(rep.id);
-            clearTimeout(p.timer);
-            p.resolve(rep);
-          }
-        }
-      }
-    } catch {
-      // socket closed
-    }
+  private channel(endpoint: string): RequestChannel {
+    let channel = this.channels.get(endpoint);
+    if (channel) return channel;
+    channel = new RequestChannel(endpoint, {
+      // One request per message: peer traffic is sparse (gossip) or large (move chunks), so bundling would
+      // only copy, and the actor answers such a peer one reply per message.
+      maxBundle: 1,
+      // sendTimeout 0 and a bounded queue: a dead peer costs dropped frames, never a stuck sender.
+      sendHighWaterMark: 2000,
+      sendTimeout: 0,
+      // Retry a peer that is down every 50 ms, not ZeroMQ's default 100: gossip periods are tens of ms.
+      reconnectInterval: 50,
+      curveServerKey: this.opts.curveServerKey,
+      timeoutError: (cmd, ms) => new PeerTimeout(`${cmd} to ${endpoint} got no reply within ${ms} ms`),
+    });
+    this.channels.set(endpoint, channel);
+    return channel;
   }
 }

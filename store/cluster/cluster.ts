@@ -1,14 +1,19 @@
-// The cluster layer of one actor: gossip membership, the write lease, live fork moves and the ownership history,
-// attached to a StoreActor through its command and map hooks. `dbslm store start` calls attachCluster once the
-// actor is bound.
+// The cluster layer of one actor, attached to a StoreActor through its command and map hooks once the actor is
+// bound (`dbslm store start` calls attachCluster):
+//   - gossip (SWIM over the peer link) keeps the member list and spreads the fork map;
+//   - the write lease, fed by what gossip observes, gates every write;
+//   - live fork moves, which see membership and the lease through MoveCluster;
+//   - the ownership history records every (fork, epoch, owner) this actor adopts.
 import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
-import { StoreError, type StoreActor } from '../actor/actor.js';
-import { Gossip } from './gossip.js';
+import type { StoreActor } from '../actor/actor.js';
+import { StoreError } from '../protocol/errors.js';
+import { PeerLink } from '../client/peer_link.js';
 import { OwnershipHistory } from '../map/ownership_history.js';
+import { Gossip } from './gossip.js';
+import { WriteLease, leaseMsFor } from './lease.js';
+import { DEFAULT_DEAD_AFTER_MS } from './swim.js';
 import { Moves } from './moves/moves.js';
 import type { MoveCluster } from './moves/move_cluster.js';
-import { PeerLink } from '../client/peer_link.js';
-
 
 export interface ClusterOptions {
   /** Endpoints of members to join through (`--join`). */
@@ -17,46 +22,48 @@ export interface ClusterOptions {
   deadAfterMs?: number;
 }
 
+export function attachCluster(actor: StoreActor, opts: ClusterOptions): Cluster {
+  const cluster = new Cluster(actor, opts);
+  cluster.start();
+  return cluster;
+}
+
 export class Cluster {
-  readonly link = new PeerLink();
+  readonly link: PeerLink;
+  readonly history: OwnershipHistory;
+  readonly lease: WriteLease;
   readonly gossip: Gossip;
   readonly moves: Moves;
-  readonly history: OwnershipHistory;
 
-  constructor(readonly actor: StoreActor, opts: ClusterOptions) {
+  constructor(
+    readonly actor: StoreActor,
+    opts: ClusterOptions,
+  ) {
+    const deadAfterMs = opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
+    // Members share one CURVE key pair, so a member reaches its peers the way clients reach it.
+    this.link = new PeerLink({ curveServerKey: actor.opts.curve?.publicKey });
     this.history = new OwnershipHistory(actor.opts.dataDir);
     this.history.observe(actor.map, 'start');
     actor.onMapChange((m) => this.history.observe(m, 'map'));
+    this.lease = new WriteLease(leaseMsFor(deadAfterMs));
     this.gossip = new Gossip(
       { id: actor.id, endpoint: actor.endpoint, currentMap: () => actor.map, adoptMap: (m) => void actor.applyMap(m) },
       this.link,
-      { seeds: opts.seeds, deadAfterMs: opts.deadAfterMs, dataDir: actor.opts.dataDir },
+      this.lease,
+      { seeds: opts.seeds, deadAfterMs, dataDir: actor.opts.dataDir },
     );
     this.gossip.onMember = (m) => {
       if (m.state !== 'left' && m.id !== actor.id) actor.members.set(m.id, m.endpoint);
     };
-    this.moves = new Moves(actor, moveClusterOf(this.gossip), this.link);
-    // An owner writes only while a quorum of members acked it recently (see Swim.leaseValid): a member that was
-    // frozen or cut off cannot write a fork that a takeover gave away meanwhile.
-    actor.writeGate = () =>
-      this.gossip.swim.leaseValid()
-        ? null
-        : new StoreError('FENCED', `actor ${actor.id} holds no write lease (no quorum of members acked it within ${this.gossip.swim.leaseMs} ms); retry shortly`, true);
+    this.moves = new Moves(actor, moveClusterOf(this.gossip, this.lease), this.link);
+    actor.writeGate = () => this.refuseWithoutLease();
   }
 
   start(): void {
     const a = this.actor;
     a.registerCommand('gossip', (body) => this.gossip.handle(body));
     a.registerCommand('history', () => CLUSTER_COMMANDS.history.encodeReply({ id: a.id, rows: this.history.rows() }));
-    a.registerCommand('members', () =>
-      CLUSTER_COMMANDS.members.encodeReply({
-        id: a.id,
-        lease: this.gossip.swim.leaseValid(),
-        deadAfterMs: this.gossip.swim.deadAfterMs,
-        members: this.gossip.members().map(({ id, endpoint, incarnation, state }) => ({ id, endpoint, incarnation, state })),
-        forks: [...a.map.entries.values()],
-      }),
-    );
+    a.registerCommand('members', () => this.membersReply());
     this.moves.register();
     this.gossip.start();
   }
@@ -65,26 +72,38 @@ export class Cluster {
     this.gossip.stop();
     this.link.close();
   }
+
+  /**
+   * An owner writes only while a quorum of members acked it recently (store/cluster/lease.ts): a member that was
+   * frozen or cut off cannot write a fork that a takeover gave away meanwhile.
+   */
+  private refuseWithoutLease(): StoreError | null {
+    if (this.lease.valid()) return null;
+    const why = `no quorum of members acked it within ${this.lease.durationMs} ms`;
+    return new StoreError('FENCED', `actor ${this.actor.id} holds no write lease (${why}); retry shortly`, true);
+  }
+
+  /** The `members` command: this member's view of the cluster (`dbslm store status` reads it). */
+  private membersReply(): Buffer {
+    return CLUSTER_COMMANDS.members.encodeReply({
+      id: this.actor.id,
+      lease: this.lease.valid(),
+      deadAfterMs: this.gossip.swim.deadAfterMs,
+      members: this.gossip.members().map(({ id, endpoint, incarnation, state }) => ({ id, endpoint, incarnation, state })),
+      forks: [...this.actor.map.entries.values()],
+    });
+  }
 }
 
-/** What moves see of the cluster, read from gossip's membership and lease. */
-function moveClusterOf(gossip: Gossip): MoveCluster {
-  const swim = gossip.swim;
+/** What moves see of the cluster: gossip's membership and the write lease. */
+function moveClusterOf(gossip: Gossip, lease: WriteLease): MoveCluster {
   return {
-    leaseValid: () => swim.leaseValid(),
-    get leaseMs() {
-      return swim.leaseMs;
-    },
-    quorum: () => swim.quorum(),
-    memberState: (id) => swim.get(id)?.state,
+    leaseValid: () => lease.valid(),
+    leaseMs: lease.durationMs,
+    quorum: () => lease.quorum(),
+    memberState: (id) => gossip.memberState(id),
     endpointOf: (id) => gossip.endpointOf(id),
-    alivePeerEndpoints: () => swim.alivePeers().map((m) => m.endpoint),
+    alivePeerEndpoints: () => gossip.alivePeerEndpoints(),
     memberIds: () => gossip.members().map((m) => m.id),
   };
-}
-
-export function attachCluster(actor: StoreActor, opts: ClusterOptions): Cluster {
-  const c = new Cluster(actor, opts);
-  c.start();
-  return c;
 }

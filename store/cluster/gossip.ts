@@ -1,11 +1,13 @@
-// SWIM gossip over ZeroMQ: carries store/membership.ts messages as the `gossip` command of the store envelope, so a
-// peer is reached on the same endpoint as its clients, and merges the fork maps that ride on them.
+// SWIM gossip over ZeroMQ: carries store/cluster/swim.ts messages as the `gossip` command of the store envelope, so a
+// peer is reached on the same endpoint as its clients, merges the fork maps that ride on them, and feeds the write
+// lease (store/cluster/lease.ts) what SWIM observes.
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLUSTER_COMMANDS, type GossipMessage } from '../../schemas/cluster.js';
-import type { ForkEntry } from '../../schemas/fork_map.js';
+import type { ForkEntry, MemberState } from '../../schemas/fork_map.js';
 import { ForkMap } from '../map/fork_map.js';
-import { Swim, mapDigest, type Member } from './swim.js';
+import { Swim, mapDigest, systemClock, type Member } from './swim.js';
+import type { WriteLease } from './lease.js';
 import type { PeerLink } from '../client/peer_link.js';
 
 const gossipCommand = CLUSTER_COMMANDS.gossip;
@@ -28,7 +30,7 @@ export class Gossip {
   private joinTimer: NodeJS.Timeout | null = null;
   private readonly membersFile: string;
 
-  constructor(private readonly host: MapHost, private readonly link: PeerLink, private readonly opts: GossipOptions) {
+  constructor(private readonly host: MapHost, private readonly link: PeerLink, readonly lease: WriteLease, private readonly opts: GossipOptions) {
     this.membersFile = path.join(opts.dataDir, 'members.json');
     const view = {
       entries: (): ForkEntry[] => [...(host.currentMap()?.entries.values() ?? [])],
@@ -39,9 +41,8 @@ export class Gossip {
       },
       merge: (entries: ForkEntry[]): void => this.merge(entries, 'gossip'),
     };
-    this.swim = new Swim({ id: host.id, endpoint: host.endpoint, deadAfterMs: opts.deadAfterMs }, view, {
-      send: (endpoint, msg) => void this.send(endpoint, msg),
-    });
+    const transport = { send: (endpoint: string, msg: GossipMessage) => void this.send(endpoint, msg) };
+    this.swim = new Swim({ id: host.id, endpoint: host.endpoint, deadAfterMs: opts.deadAfterMs }, view, transport, systemClock, lease);
     this.swim.onChange = (m) => {
       this.saveMembers();
       this.onMember(m);
@@ -53,7 +54,7 @@ export class Gossip {
     const known = this.loadMembers();
     const seeds = [...new Set([...this.opts.seeds, ...known])].filter((e) => e !== this.host.endpoint);
     // A restarted member must not believe it is alone: until it hears from a peer it holds no write lease.
-    if (seeds.length > 0) this.swim.expectPeers = true;
+    if (seeds.length > 0) this.lease.expectPeers = true;
     const tryJoin = () => {
       if (this.swim.alivePeers().length > 0 || seeds.length === 0) return;
       this.swim.join(seeds);
@@ -79,6 +80,12 @@ export class Gossip {
   members(): Member[] { return this.swim.list(); }
 
   endpointOf(id: string): string | undefined { return this.swim.get(id)?.endpoint; }
+
+  /** A member's state as this member sees it; undefined for one it never heard of. */
+  memberState(id: string): MemberState | undefined { return this.swim.get(id)?.state; }
+
+  /** Endpoints of the peers held alive or suspect: the ones worth telling of a map change. */
+  alivePeerEndpoints(): string[] { return this.swim.alivePeers().map((m) => m.endpoint); }
 
   /** Merges entries (newest epoch per fork wins) and hands a changed map to the actor. */
   merge(entries: ForkEntry[], source: string): void {

@@ -1,5 +1,6 @@
 // SWIM membership as a pure state machine: no sockets, no wall clock. The ZeroMQ side (store/cluster/gossip.ts) feeds it
-// messages and carries what it sends, so the protocol can be unit-tested step by step with a fake clock.
+// messages and carries what it sends, so the protocol can be unit-tested step by step with a fake clock. What the
+// write lease needs (pings sent, direct acks, member states) it reports to a ProbeObserver (store/cluster/lease.ts).
 import { createHash } from 'node:crypto';
 import type { GossipKind, GossipMessage } from '../../schemas/cluster.js';
 import type { ForkEntry, MemberState, MemberUpdate } from '../../schemas/fork_map.js';
@@ -22,6 +23,16 @@ export const systemClock: Clock = {
 
 /** Fire-and-forget delivery; whatever the peer replies comes back through Swim.receive. */
 export interface GossipTransport { send(endpoint: string, msg: GossipMessage): void }
+
+/** Told of every ping with a probe behind it, every ack from the pinged member itself, and every member state change. */
+export interface ProbeObserver {
+  pingSent(peer: string, seq: number, at: number): void;
+  ackReceived(peer: string, seq: number): void;
+  memberChanged(id: string, state: MemberState): void;
+}
+const unobserved: ProbeObserver = { pingSent: () => {}, ackReceived: () => {}, memberChanged: () => {} };
+
+export const DEFAULT_DEAD_AFTER_MS = 5000;
 
 export interface SwimOptions {
   id: string;
@@ -48,16 +59,11 @@ export class Swim {
   readonly endpoint: string;
   incarnation = 0;
   readonly deadAfterMs: number;
-  /** A write lease lasts this long after the send time of a ping a peer acknowledged. */
-  readonly leaseMs: number;
   readonly suspicionMs: number;
   onChange: (m: Member) => void = () => {};
-  /** Set when this member was started with seeds: knowing no peer then means "not joined yet", not "alone". */
-  expectPeers = false;
   private readonly members = new Map<string, Member>();
   private readonly queue = new Map<string, { u: MemberUpdate; sent: number }>();
   private readonly probes = new Map<number, Probe>();
-  private readonly leaseSentAt = new Map<string, number>();
   private readonly peerDigest = new Map<string, string>();
   private order: string[] = [];
   private seq = 0;
@@ -69,12 +75,11 @@ export class Swim {
   private readonly random: () => number;
 
   constructor(opts: SwimOptions, private readonly map: ForkMapView, private readonly transport: GossipTransport,
-    private readonly clock: Clock = systemClock) {
+    private readonly clock: Clock = systemClock, private readonly observer: ProbeObserver = unobserved) {
     this.id = opts.id;
     this.endpoint = opts.endpoint;
-    this.deadAfterMs = opts.deadAfterMs ?? 5000;
+    this.deadAfterMs = opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
     this.suspicionMs = this.deadAfterMs * 0.3;
-    this.leaseMs = this.deadAfterMs * 0.5;
     this.k = opts.indirectK ?? 3;
     this.maxPiggyback = opts.maxPiggyback ?? 8;
     this.random = opts.random ?? Math.random;
@@ -110,18 +115,6 @@ export class Swim {
 
   alivePeers(): Member[] { return [...this.members.values()].filter((m) => m.state === 'alive' || m.state === 'suspect'); }
 
-  /** Majority lease: the quorum (counting dead members, so a partitioned minority cannot serve) acked us recently. */
-  leaseValid(now = this.clock.now()): boolean {
-    const known = [...this.members.values()].filter((m) => m.state !== 'left');
-    const need = Math.floor((known.length + 1) / 2);
-    if (need === 0) return !this.expectPeers;
-    const times = known.map((m) => this.leaseSentAt.get(m.id) ?? -Infinity).sort((a, b) => b - a);
-    return times[need - 1] + this.leaseMs > now;
-  }
-
-  /** Quorum size (including self) over all known, non-left members. */
-  quorum(): number { return Math.floor((this.list().filter((m) => m.state !== 'left').length) / 2) + 1; }
-
   join(seeds: string[]): void {
     for (const ep of seeds) if (ep !== this.endpoint) this.transport.send(ep, this.compose('JOIN', ++this.seq, true));
   }
@@ -143,7 +136,9 @@ export class Swim {
       }
       case 'PING_REQ': {
         const seq = ++this.seq;
-        this.probes.set(seq, { target: msg.target, sentAt: this.clock.now(), acked: false, relayTo: { endpoint: msg.fromEndpoint, seq: msg.seq } });
+        const now = this.clock.now();
+        this.probes.set(seq, { target: msg.target, sentAt: now, acked: false, relayTo: { endpoint: msg.fromEndpoint, seq: msg.seq } });
+        this.observer.pingSent(msg.target, seq, now);
         this.transport.send(msg.targetEndpoint, this.compose('PING', seq, this.fullMapFor(msg.target)));
         return null;
       }
@@ -153,8 +148,7 @@ export class Swim {
         const direct = msg.target === '' && msg.from === p.target;
         if (!direct && msg.target !== p.target) return null;
         p.acked = true;
-        // The lease counts from the send time, so acks that queued up while we were frozen renew nothing.
-        if (direct) this.leaseSentAt.set(msg.from, Math.max(this.leaseSentAt.get(msg.from) ?? -Infinity, p.sentAt));
+        if (direct) this.observer.ackReceived(msg.from, msg.seq);
         if (p.relayTo) {
           const relay = this.compose('ACK', p.relayTo.seq, false);
           relay.target = p.target;
@@ -185,6 +179,7 @@ export class Swim {
     if (target) {
       const seq = ++this.seq;
       this.probes.set(seq, { target: target.id, sentAt: now, acked: false });
+      this.observer.pingSent(target.id, seq, now);
       this.lastProbe = seq;
       this.transport.send(target.endpoint, this.compose('PING', seq, this.fullMapFor(target.id), target.id));
       this.clock.setTimeout(() => this.indirect(seq), this.periodMs() * 0.45);
@@ -195,6 +190,7 @@ export class Swim {
       const d = dead[Math.floor(this.random() * dead.length)];
       const seq = ++this.seq;
       this.probes.set(seq, { target: d.id, sentAt: now, acked: false });
+      this.observer.pingSent(d.id, seq, now);
       this.transport.send(d.endpoint, this.compose('PING', seq, true, d.id));
     }
   }
@@ -257,6 +253,7 @@ export class Swim {
     }
     const m: Member = { ...u, since: this.clock.now() };
     this.members.set(u.id, m);
+    this.observer.memberChanged(u.id, u.state);
     if (u.state !== 'dead' || !cur || cur.state !== 'dead') this.enqueue(u);
     if (!cur || cur.state !== u.state || cur.incarnation !== u.incarnation) this.onChange(m);
   }

@@ -5,7 +5,9 @@ import { MOVE_COMMANDS } from '../../../schemas/moves.js';
 import type { StoreClient } from '../../../store/client/client.js';
 import { withClient } from './connect.js';
 import { connectOptions, type ConnectArgs } from '../../options.js';
-import { clusterView, formatStatus, planFromView, statusJson, type Move } from '../../../store/cluster/rebalance/plan.js';
+import { planFromView, type Move } from '../../../store/cluster/rebalance/plan.js';
+import { formatStatus, statusJson } from '../../../store/cluster/rebalance/status.js';
+import { clusterView } from '../../../store/cluster/rebalance/view.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
 

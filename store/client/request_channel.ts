@@ -1,0 +1,153 @@
+// One DEALER socket to one store actor with many requests in flight, each matched to its reply by
+// request id and failed on its own timeout. The store client (connection.ts) and the actors' links
+// to each other (peer_link.ts) both talk through it and differ only in options: bundling, queue
+// bounds, whether a full queue waits or drops, CURVE, and the error a timeout is reported as.
+import zmq from 'zeromq';
+import { encodeRequest, repliesIn, type Reply } from '../../schemas/envelope.js';
+import { SendSignal } from '../protocol/send_signal.js';
+import { PendingRequests } from './pending_requests.js';
+
+let nextId = 1;
+
+/** Request ids are unique per process, across channels (0 is reserved for replies to undecodable frames). */
+export function newRequestId(): number {
+  const id = nextId;
+  nextId = nextId >= Number.MAX_SAFE_INTEGER ? 1 : nextId + 1;
+  return id;
+}
+
+/** A bundle never grows past this many bytes, however many requests it may hold. */
+const BUNDLE_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Takes the next message off a send queue of encoded requests: the first one and as many of the
+ * following as fit in `maxRequests` and BUNDLE_MAX_BYTES, back to back in one frame.
+ */
+export function takeBundle(queue: Buffer[], maxRequests: number): Buffer {
+  let n = 0;
+  let bytes = 0;
+  while (n < queue.length && n < maxRequests && bytes < BUNDLE_MAX_BYTES) bytes += queue[n++]!.length;
+  return n === 1 ? queue.shift()! : Buffer.concat(queue.splice(0, n), bytes);
+}
+
+export interface RequestChannelOptions {
+  /** Requests per message at most; 1 sends each request as a message of its own. */
+  maxBundle: number;
+  /** Messages the socket queues before a send waits (or, with sendTimeout 0, fails). */
+  sendHighWaterMark: number;
+  receiveHighWaterMark?: number;
+  /** 0: a send to a full queue fails at once and its message is dropped (the request then times out). Default: wait for room. */
+  sendTimeout?: number;
+  /** Milliseconds between reconnection attempts (ZeroMQ's default: 100). */
+  reconnectInterval?: number;
+  /** CURVE: the actors' public key (z85); the channel makes its own key pair. Without it the channel speaks plain. */
+  curveServerKey?: string;
+  /** The error a request that got no reply within its timeout fails with. */
+  timeoutError: (cmd: string, timeoutMs: number) => Error;
+}
+
+export class RequestChannel {
+  private readonly sock: zmq.Dealer;
+  private readonly pending = new PendingRequests();
+  private readonly queue: Buffer[] = [];
+  private readonly signal = new SendSignal();
+  private sweeper: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    readonly endpoint: string,
+    private readonly opts: RequestChannelOptions,
+  ) {
+    this.sock = new zmq.Dealer({
+      linger: 0,
+      sendHighWaterMark: opts.sendHighWaterMark,
+      ...(opts.receiveHighWaterMark !== undefined && { receiveHighWaterMark: opts.receiveHighWaterMark }),
+      ...(opts.sendTimeout !== undefined && { sendTimeout: opts.sendTimeout }),
+      ...(opts.reconnectInterval !== undefined && { reconnectInterval: opts.reconnectInterval }),
+    });
+    if (opts.curveServerKey) {
+      const own = zmq.curveKeyPair();
+      this.sock.curveServerKey = opts.curveServerKey;
+      this.sock.curvePublicKey = own.publicKey;
+      this.sock.curveSecretKey = own.secretKey;
+    }
+    this.sock.connect(endpoint);
+    void this.receiveLoop();
+    void this.sendLoop();
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Send one request; resolves with its reply (any code), rejects on timeout or close. */
+  request(cmd: string, body: Buffer, timeoutMs: number, epoch = 0): Promise<Reply> {
+    if (this.closed) return Promise.reject(new Error(`connection to ${this.endpoint} is closed`));
+    const id = newRequestId();
+    return new Promise<Reply>((resolve, reject) => {
+      const frame = encodeRequest({ id, cmd, epoch, body });
+      this.pending.add(id, { resolve, reject, cmd, deadline: performance.now() + timeoutMs, timeoutMs });
+      // One sweeping timer per channel, not one timer per request (timers cost more than a get).
+      if (!this.sweeper) this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(100, timeoutMs / 4)));
+      this.queue.push(frame);
+      // A bundling channel sends after this event-loop turn, so that requests issued in one burst leave together;
+      // one that sends each request alone has nothing to wait for.
+      if (this.opts.maxBundle > 1) this.signal.afterTurn();
+      else this.signal.now();
+    });
+  }
+
+  /** Fails every pending request with `reason` and closes the socket; later requests fail at once. */
+  close(reason = new Error(`connection to ${this.endpoint} closed`)): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(reason);
+    this.signal.now();
+    this.sock.close();
+  }
+
+  /** ZeroMQ allows one send at a time per socket: this loop is the only sender. */
+  private async sendLoop(): Promise<void> {
+    while (!this.closed) {
+      if (!this.queue.length) {
+        await this.signal.wait();
+        continue;
+      }
+      try {
+        await this.sock.send(takeBundle(this.queue, this.opts.maxBundle));
+      } catch {
+        // Closed, or (sendTimeout 0) the queue to a gone peer is full: the message is dropped and its
+        // requests time out.
+        if (this.closed) return;
+      }
+    }
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.sock) {
+        // A frame may hold several Replies back to back (the actor bundles replies to bundling peers).
+        for (const frame of frames) {
+          for (const reply of repliesIn(frame)) this.pending.settle(reply.id)?.resolve(reply);
+        }
+      }
+    } catch (err) {
+      if (!this.closed) this.failAll(err as Error);
+    }
+  }
+
+  private sweep(): void {
+    for (const request of this.pending.expire(performance.now())) request.reject(this.opts.timeoutError(request.cmd, request.timeoutMs));
+    if (!this.pending.size) this.stopSweeper();
+  }
+
+  private failAll(err: Error): void {
+    for (const request of this.pending.drain()) request.reject(err);
+    this.stopSweeper();
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+}
