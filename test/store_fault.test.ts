@@ -9,13 +9,14 @@
 //   FAULT_CHAOS_MS=MS   how long each run writes and injects faults (default 4000)
 //   FAULT_KINDS=a,b     only these fault kinds (none, kill-source, kill-target, freeze-source, freeze-target,
 //                       freeze-other, disk-full), e.g. to chase one defect
+//   FAULT_PARALLEL=N    runs at a time (default 2)
 //   FAULT_VERBOSE=1     print every run's fault events, not only those of failing runs
 //
 // A seed fixes every random choice (which fork moves where, which fault, when, for how long, which keys the
 // clients touch). The interleaving with the actors' own timing (gossip, group commits, the OS scheduler) is not
 // fixed, so a rerun of a failing seed makes the same choices but may meet them at other moments: a violation that
 // depends on a narrow race may need a few reruns (or FAULT_RUNS with the same base) to show again.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { FaultKind } from './helpers/fault_injector.js';
 import { faultRun, type RunReport } from './helpers/fault_run.js';
 
@@ -36,33 +37,52 @@ const add = (into: Record<string, number>, from: Record<string, number>) => {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 };
 
+// Runs go FAULT_PARALLEL (default 2) at a time: a run spends most of its time waiting out faults and timeouts (about
+// 6 s of CPU in 15 s), so two share the machine well. Each waits for a slot before its own timeout starts.
+const parallel = Math.max(1, Number(process.env.FAULT_PARALLEL ?? 2));
+let free = parallel;
+const waiting: (() => void)[] = [];
+const acquire = () => (free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => waiting.push(r)));
+const release = () => (waiting.length ? waiting.shift()!() : free++);
+
 for (const seed of seeds) {
-  test.serial(`fault run seed=${seed}`, async (t) => {
-    t.timeout(150000);
-    const r = await faultRun(t, { seed, chaosMs, deadAfterMs: 1500, lanes: 8, fenceSettleMs: 45000, kinds });
-    reports.push(r);
-    const byKind: Record<string, number> = {};
-    for (const v of r.violations) byKind[v.invariant] = (byKind[v.invariant] ?? 0) + 1;
-    t.log(
-      `seed=${seed} ${r.ms} ms; faults: ${fmt(r.faults)} (${r.faultsDuringMove} during a move); moves: ${fmt(r.moves)}; crashes=${r.crashes}` +
-        `${r.smallDisk ? ` small disk on ${r.smallDisk}` : ''}; writes checked=${r.writesChecked} (acked ${r.ackedWrites}), reads checked=${r.readsChecked};` +
-        ` outcomes: ${fmt(r.outcomes)}; violations: ${fmt(byKind)}`,
-    );
-    for (const n of r.notes) t.log(`note: ${n}`);
-    if (process.env.FAULT_VERBOSE && !r.violations.length) t.log(`events:\n  ${r.events.join('\n  ')}`);
-    if (r.violations.length) {
-      t.log(`rerun this seed: FAULT_SEED=${seed} npx ava dist/test/store_fault.test.js`);
-      for (const v of r.violations.slice(0, 40)) t.log(`  ${v.invariant} ${v.key ?? ''}: ${v.detail}`);
-      if (r.violations.length > 40) t.log(`  ... ${r.violations.length - 40} more`);
-      t.log(`events:\n  ${r.events.join('\n  ')}`);
-      t.log(`client errors: ${JSON.stringify(r.errorSamples, null, 1)}`);
-      for (const [id, out] of Object.entries(r.logs)) t.log(`actor ${id} output (tail):\n${out}`);
+  test(`fault run seed=${seed}`, async (t) => {
+    t.timeout(30 * 60000); // while waiting for a slot
+    await acquire();
+    try {
+      t.timeout(150000);
+      const r = await faultRun(t, { seed, chaosMs, deadAfterMs: 1500, lanes: 8, fenceSettleMs: 35000, kinds });
+      report(t, seed, r);
+    } finally {
+      release();
     }
-    t.deepEqual(r.violations, [], `seed ${seed}: ${r.violations.length} invariant violations (FAULT_SEED=${seed} reruns this seed's choices)`);
   });
 }
 
-test.serial('figures over all fault runs', (t) => {
+function report(t: ExecutionContext, seed: number, r: RunReport): void {
+  reports.push(r);
+  const byKind: Record<string, number> = {};
+  for (const v of r.violations) byKind[v.invariant] = (byKind[v.invariant] ?? 0) + 1;
+  t.log(
+    `seed=${seed} ${r.ms} ms; faults: ${fmt(r.faults)} (${r.faultsDuringMove} during a move); moves: ${fmt(r.moves)}; crashes=${r.crashes}` +
+      `${r.smallDisk ? ` small disk on ${r.smallDisk}` : ''}; writes checked=${r.writesChecked} (acked ${r.ackedWrites}), reads checked=${r.readsChecked};` +
+      ` outcomes: ${fmt(r.outcomes)}; violations: ${fmt(byKind)}`,
+  );
+  for (const n of r.notes) t.log(`note: ${n}`);
+  if (process.env.FAULT_VERBOSE && !r.violations.length) t.log(`events:\n  ${r.events.join('\n  ')}`);
+  if (r.violations.length) {
+    t.log(`rerun this seed: FAULT_SEED=${seed} npx ava dist/test/store_fault.test.js`);
+    for (const v of r.violations.slice(0, 40)) t.log(`  ${v.invariant} ${v.key ?? ''}: ${v.detail}`);
+    if (r.violations.length > 40) t.log(`  ... ${r.violations.length - 40} more`);
+    t.log(`events:\n  ${r.events.join('\n  ')}`);
+    t.log(`client errors: ${JSON.stringify(r.errorSamples, null, 1)}`);
+    for (const [id, out] of Object.entries(r.logs)) t.log(`actor ${id} output (tail):\n${out}`);
+  }
+  t.deepEqual(r.violations, [], `seed ${seed}: ${r.violations.length} invariant violations (FAULT_SEED=${seed} reruns this seed's choices)`);
+}
+
+// After every run (concurrent tests run after serial ones, so this cannot be a test of its own).
+test.after.always('figures over all fault runs', () => {
   const faults: Record<string, number> = {};
   const moves: Record<string, number> = {};
   const violations: Record<string, number> = {};
@@ -78,7 +98,6 @@ test.serial('figures over all fault runs', (t) => {
     for (const v of r.violations) violations[v.invariant] = (violations[v.invariant] ?? 0) + 1;
   }
   const failing = reports.filter((r) => r.violations.length).map((r) => r.seed);
-  t.log(`runs=${reports.length} of ${seeds.length}; faults injected: ${fmt(faults)}; moves: ${fmt(moves)}`);
-  t.log(`writes checked=${writes} (acked ${acked}); reads checked=${reads}; violations: ${fmt(violations)}${failing.length ? `; failing seeds: ${failing.join(', ')}` : ''}`);
-  t.pass();
+  console.log(`store fault figures: runs=${reports.length} of ${seeds.length}; faults injected: ${fmt(faults)}; moves: ${fmt(moves)}`);
+  console.log(`store fault figures: writes checked=${writes} (acked ${acked}); reads checked=${reads}; violations: ${fmt(violations)}${failing.length ? `; failing seeds: ${failing.sort((x, y) => x - y).join(', ')}` : ''}`);
 });

@@ -86,7 +86,11 @@ export function checkHistory(h: History, final: FinalValues, t0: number): Histor
     else if (Number.isNaN(f) || f > maxSent) v.push({ invariant: 'foreign', key: name, detail: `final value seq ${f}; this run sent seqs up to ${maxSent}` });
     else if (f < maxAcked) {
       const lostSet = sets.find((s) => s.seq === maxAcked)!;
-      v.push({ invariant: 'lost', key: name, detail: `final value seq ${f} but seq ${maxAcked} was acked at ${ms(lostSet.ackMs)} (sent ${ms(lostSet.sendMs)})` });
+      // Say whether the older value that won was itself acked: an unacked set applied late is a pending write taking
+      // effect after a newer acked one (allowed by linearizability, not by "acked writes are never overwritten").
+      const winner = sets.find((s) => s.seq === f);
+      const how = f === 0 ? 'the key is missing' : `the set of seq ${f} (${winner?.outcome === 'ok' ? 'acked' : `unacked: ${winner?.outcome}`}) won`;
+      v.push({ invariant: 'lost', key: name, detail: `final value seq ${f} but seq ${maxAcked} was acked at ${ms(lostSet.ackMs)} (sent ${ms(lostSet.sendMs)}); ${how}` });
     }
     for (const r of setReads[k]!) {
       const need = acked.before(r.sendMs);
