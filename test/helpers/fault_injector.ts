@@ -140,7 +140,9 @@ export class FaultInjector {
     } else if (kind === 'disk-full' && this.o.disk) {
       const bytes = this.o.disk.disk.fill(Math.floor(draw.headroom * 256 * 1024));
       this.o.log(`episode ${i}: filled ${this.o.disk.actor}'s disk with ${bytes} bytes of ballast (${what})`);
-      await sleep(500 + draw.hold * 2000);
+      // Short: the disk frees up again within the move, so a chunk import that failed is followed by a cut-over that
+      // succeeds (what a failed commit acknowledged as an import would then lose).
+      await sleep(50 + draw.hold * 600);
       this.o.disk.disk.freeBallast();
       done = true;
     }
