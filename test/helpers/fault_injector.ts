@@ -1,31 +1,21 @@
 // The fault injector of one run: episodes, one after another until the run's deadline. Each episode starts a
-// move of a hot fork to another member (the `move` command, mostly sent to the source) and, at a random moment
-// shortly after or right at the cut-over (the source fencing the fork), injects one fault: kill -9 of the move's
-// source or target (restarted on the same dir and port after a while), a restart of the target while the source is
-// frozen (SIGSTOP), SIGSTOP of the source, the target or the third actor for about the dead-after bound, or filling
-// the small disk. Moves are not awaited (one stuck on a dead peer would eat the run); each has its own timeout.
+// move of a hot fork to another member (the `move` command, mostly sent to the source) and, at a random moment of
+// the move or right at its cut-over (once the source fences the fork), injects one fault (fault_actions.ts). Moves
+// are not awaited (one stuck on a dead peer would eat the run); each has its own timeout.
 // Every random draw of an episode is taken up front in a fixed order, so a seed replays the same choices; what
 // they meet (which actor owns a fork, whether the move is still running) depends on timing.
+import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import { MOVE_COMMANDS } from '../../schemas/moves.js';
 import { STORE_COMMANDS } from '../../schemas/store.js';
 import { StoreReplyError, type StoreClient } from '../../store/client/client.js';
 import type { ActorSet } from './fault_actors.js';
 import type { SmallDisk } from './fault_disk.js';
+import { applyFault, CUTOVER_ONLY, FAULT_WEIGHTS, type FaultKind } from './fault_actions.js';
+
+export type { FaultKind };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MOVE_TIMEOUT_MS = Number(process.env.FAULT_MOVE_TIMEOUT_MS ?? 20000);
-
-export type FaultKind = 'none' | 'kill-source' | 'kill-target' | 'restart-target-under-frozen-source' | 'freeze-source' | 'freeze-target' | 'freeze-other' | 'disk-full';
-const WEIGHTS: [FaultKind, number][] = [
-  ['none', 0.1],
-  ['kill-source', 0.15],
-  ['kill-target', 0.15],
-  ['restart-target-under-frozen-source', 0.15],
-  ['freeze-source', 0.12],
-  ['freeze-target', 0.12],
-  ['freeze-other', 0.06],
-  ['disk-full', 0.15],
-];
 
 export interface InjectorOptions {
   actors: ActorSet;
@@ -65,7 +55,7 @@ export class FaultInjector {
   }
 
   private pickKind(u: number): FaultKind {
-    const weights = WEIGHTS.filter(([k]) => (k !== 'disk-full' || this.o.disk) && (!this.o.kinds || this.o.kinds.includes(k)));
+    const weights = FAULT_WEIGHTS.filter(([k]) => (k !== 'disk-full' || this.o.disk) && (!this.o.kinds || this.o.kinds.includes(k)));
     let x = u * weights.reduce((s, [, w]) => s + w, 0);
     for (const [k, w] of weights) if ((x -= w) < 0) return k;
     return 'none';
@@ -73,7 +63,7 @@ export class FaultInjector {
 
   private async episode(i: number): Promise<void> {
     const { actors, rng } = this.o;
-    const draw = { kind: rng(), fork: rng(), target: rng(), via: rng(), phase: rng(), delay: rng(), hold: rng(), gap: rng(), headroom: rng() };
+    const draw = { kind: rng(), fork: rng(), target: rng(), via: rng(), phase: rng(), delay: rng(), hold: rng(), gap: rng(), extra: rng() };
     for (const a of actors.list()) {
       if (a.state === 'dead') {
         this.o.log(`episode ${i}: ${a.id} died by itself; restarting it`);
@@ -104,48 +94,32 @@ export class FaultInjector {
     }
     // Half the faults hit the cut-over: once the source fences the fork (seen by a probe), within a few ms. The
     // others hit a random moment of the snapshot and tail rounds (or just after a quick move).
-    const atCutover = draw.phase < 0.5 && moving && source !== undefined;
+    const cutoverOnly = CUTOVER_ONLY.includes(kind);
+    const atCutover = (draw.phase < 0.5 || cutoverOnly) && moving && source !== undefined;
+    // A cut-over-only fault needs the fence itself (not the move's end, nor a cut-over already done).
+    let fenceSeen = false;
     if (atCutover) {
-      await this.untilFenced(actors.get(source).ep, fork, () => moving);
-      await sleep(draw.delay * 15);
+      fenceSeen = (await this.untilFenced(actors.get(source).ep, fork, () => moving)) === 'fenced';
+      if (!cutoverOnly) await sleep(draw.delay * 15);
     } else await sleep(draw.delay * 500);
-    const third = actors.list().find((a) => a.id !== source && a.id !== target)?.id;
-    const victim = kind.endsWith('source') ? source : kind.endsWith('target') ? target : kind === 'freeze-other' ? third : this.o.disk?.actor;
-    const label = `${kind}${atCutover ? '@cutover' : ''}`;
+    const label = `${kind}${atCutover && !cutoverOnly ? '@cutover' : ''}`;
     const what = `${label}, move of ${fork} ${source ?? '?'}->${target}${moving ? '' : ' (move already over)'}`;
     const injectedDuringMove = moving;
-    let done = false;
-    if (kind === 'restart-target-under-frozen-source' && source && actors.get(target).state === 'up' && actors.freeze(source)) {
-      // The source stops between two chunk round trips (or with a reply on its way); the target restarts meanwhile,
-      // so the source's next chunk reaches a fresh target process that knows nothing of the import.
-      await sleep(100 + draw.headroom * 200);
-      await actors.kill(target);
-      this.o.log(`episode ${i}: SIGSTOP ${source}, kill -9 and restart ${target}, SIGCONT ${source} (${what})`);
-      await sleep(draw.hold * 500);
-      await actors.restart(target).catch((err) => this.o.log(`restart of ${target} failed: ${(err as Error).message}`));
-      actors.thaw(source);
-      done = true;
-    } else if (kind.startsWith('kill') && victim && actors.get(victim).state !== 'dead') {
-      await actors.kill(victim);
-      this.o.log(`episode ${i}: kill -9 ${victim} (${what})`);
-      await sleep(200 + draw.hold * 1300);
-      await actors.restart(victim).catch((err) => this.o.log(`restart of ${victim} failed: ${(err as Error).message}`));
-      done = true;
-    } else if (kind.startsWith('freeze') && victim && actors.freeze(victim)) {
-      const ms = this.o.deadAfterMs * (0.5 + draw.hold);
-      this.o.log(`episode ${i}: SIGSTOP ${victim} for ${Math.round(ms)} ms (${what})`);
-      await sleep(ms);
-      actors.thaw(victim);
-      done = true;
-    } else if (kind === 'disk-full' && this.o.disk) {
-      const bytes = this.o.disk.disk.fill(Math.floor(draw.headroom * 256 * 1024));
-      this.o.log(`episode ${i}: filled ${this.o.disk.actor}'s disk with ${bytes} bytes of ballast (${what})`);
-      // Short: the disk frees up again within the move, so a chunk import that failed is followed by a cut-over that
-      // succeeds (what a failed commit acknowledged as an import would then lose).
-      await sleep(50 + draw.hold * 600);
-      this.o.disk.disk.freeBallast();
-      done = true;
-    }
+    const done =
+      (!cutoverOnly || fenceSeen) &&
+      (await applyFault(kind, {
+        actors,
+        fork,
+        source,
+        target,
+        third: actors.list().find((a) => a.id !== source && a.id !== target)?.id,
+        hold: draw.hold,
+        extra: draw.extra,
+        deadAfterMs: this.o.deadAfterMs,
+        disk: this.o.disk,
+        ownerSeenBy: (id, f) => this.ownerSeenBy(id, f),
+        log: (line) => this.o.log(`episode ${i}: ${line} (${what})`),
+      }));
     if (!done) this.o.log(`episode ${i}: no fault (${what})`);
     else {
       this.injected[label] = (this.injected[label] ?? 0) + 1;
@@ -156,16 +130,25 @@ export class FaultInjector {
 
   /**
    * Polls the source with a write that touches no row (a purge of a prefix no key has, inside the fork) until it
-   * answers FENCED for the move, or MOVED (cut-over done), or the move ended; bounded to 5 s.
+   * answers FENCED for the move ('fenced'), or MOVED ('moved': the cut-over is done), or the move ended; at most 5 s.
    */
-  private async untilFenced(sourceEp: string, fork: string, moving: () => boolean): Promise<void> {
+  private async untilFenced(sourceEp: string, fork: string, moving: () => boolean): Promise<'fenced' | 'moved' | 'ended'> {
     const body = STORE_COMMANDS.purge.encodeRequest({ prefix: this.o.probePrefix(fork) });
     const deadline = performance.now() + 5000;
     while (moving() && performance.now() < deadline) {
       const rep = await this.o.admin.raw(sourceEp, 'purge', body, 500).catch(() => null);
-      if (rep && (rep.code === 'MOVED' || (rep.code === 'FENCED' && /fenced for a move/.test(rep.message)))) return;
+      if (rep?.code === 'MOVED') return 'moved';
+      if (rep?.code === 'FENCED' && /fenced for a move/.test(rep.message)) return 'fenced';
       await sleep(2);
     }
+    return 'ended';
+  }
+
+  /** The fork's owner in one member's own map (`members` reply), or undefined if it does not answer. */
+  private async ownerSeenBy(id: string, fork: string): Promise<string | undefined> {
+    const rep = await this.o.admin.raw(this.o.actors.get(id).ep, 'members', CLUSTER_COMMANDS.members.encodeRequest({}), 300).catch(() => null);
+    if (!rep || rep.code !== 'OK') return undefined;
+    return CLUSTER_COMMANDS.members.decodeReply(rep.body).forks.find((f) => f.fork === fork)?.owner;
   }
 
   /** The fork's owner by the freshest map any live member gives (the admin client's cache as a fallback). */

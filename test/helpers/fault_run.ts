@@ -22,7 +22,9 @@ export interface RunOptions {
   /** How long clients write and the injector injects. */
   chaosMs: number;
   deadAfterMs: number;
+  /** Writer lanes (sets, increments and reads) and reader lanes (reads only). */
   lanes: number;
+  readers: number;
   /** After healing, how long a fork may stay fenced before that is a violation (a move stuck on a dead peer waits out its 30 s chunk timeout). */
   fenceSettleMs: number;
   /** Restrict the injector to these fault kinds (default: all). */
@@ -125,9 +127,26 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
     kinds: o.kinds,
     log,
   });
-  const lanes = Array.from({ length: o.lanes }, (_, lane) =>
-    runLane({ lane, lanes: o.lanes, rng: seededRandom(derive(o.seed, 10 + lane)), layout, history: h, endpoints: eps(), untilMs, maxOps: 20000, timeoutMs: 1000, retries: 6 }),
-  );
+  // Writer lanes refetch the map at graded rates; reader lanes never do and keep many reads outstanding, so some reads
+  // still go to a fork's old owner (and wait there while it is down) after writers moved on to the new one.
+  const lane = (i: number, readOnly: boolean) =>
+    runLane({
+      lane: i,
+      lanes: o.lanes,
+      rng: seededRandom(derive(o.seed, 10 + i)),
+      layout,
+      history: h,
+      endpoints: eps(),
+      untilMs,
+      maxOps: 20000,
+      timeoutMs: 1000,
+      retries: 6,
+      inFlight: readOnly ? 64 : 4,
+      pauseMs: readOnly ? 8 : 6,
+      refreshOdds: readOnly ? 0 : (0.02 + (0.18 * i) / Math.max(1, o.lanes - 1)),
+      readOnly,
+    });
+  const lanes = [...Array.from({ length: o.lanes }, (_, i) => lane(i, false)), ...Array.from({ length: o.readers }, (_, i) => lane(o.lanes + i, true))];
   await Promise.all([injector.run(untilMs, 200), ...lanes]);
   // Moves still running go on during the heal (the checks must hold with a move in flight too), but a move whose
   // source was killed never answers: waiting out its timeout would only cost time.
@@ -153,6 +172,13 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
 
   const hc = checkHistory(h, final, chaosStart);
   const violations = [...hc.violations, ...checkFences(fenced), ...checkOwners(ownershipConflicts(histories))];
+  // For a closer look at one run: the whole history (times relative to the start of the faults), as JSON.
+  if (process.env.FAULT_DUMP_DIR) {
+    const rel = <T extends { sendMs: number; ackMs: number }>(r: T) => ({ ...r, sendMs: Math.round(r.sendMs - chaosStart), ackMs: Math.round(r.ackMs - chaosStart) });
+    const dump = { seed: o.seed, events, sets: h.sets.map(rel), incrs: h.incrs.map(rel), reads: h.reads.map(rel), final, fenced, histories, violations };
+    fs.mkdirSync(process.env.FAULT_DUMP_DIR, { recursive: true });
+    fs.writeFileSync(path.join(process.env.FAULT_DUMP_DIR, `fault-${o.seed}.json`), JSON.stringify(dump));
+  }
   const crashes = actors.list().reduce((n, x) => n + x.crashes, 0);
   return {
     seed: o.seed,
