@@ -12,7 +12,7 @@ const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 
 const LOG_KEEP = 64 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export type ActorState = 'up' | 'stopped' | 'dead';
+export type ActorState = 'starting' | 'up' | 'stopped' | 'dead';
 
 export interface FaultActor {
   id: string;
@@ -78,7 +78,7 @@ export class ActorSet {
   async kill(id: string): Promise<void> {
     const a = this.get(id);
     const p = a.proc;
-    if (!p || a.state === 'dead') return;
+    if (!p) return;
     a.killing = true;
     const gone = exited(p);
     p.kill('SIGKILL');
@@ -124,12 +124,24 @@ export class ActorSet {
     const args = [CLI, 'store', 'start', '--id', a.id, '--bind', bind, '--data', a.dir, '--dead-after', String(this.deadAfterMs)];
     for (const j of join) args.push('--join', j);
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Tracked from the spawn on, so a teardown during a slow start still kills it.
+    a.proc = proc;
+    a.state = 'starting';
     const keep = (d: Buffer) => {
       a.log += d.toString();
       if (a.log.length > LOG_KEEP) a.log = a.log.slice(-LOG_KEEP);
     };
     a.log += `\n--- start ${a.id} at ${new Date().toISOString()} bind ${bind}\n`;
     proc.stderr!.on('data', keep);
+    proc.once('exit', (code, sig) => {
+      if (a.proc !== proc) return;
+      if (!a.killing && a.state !== 'starting') {
+        a.crashes++;
+        a.log += `\n--- ${a.id} exited by itself (${code ?? sig})\n`;
+      }
+      a.state = 'dead';
+      a.proc = null;
+    });
     let out = '';
     const ep = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -150,19 +162,10 @@ export class ActorSet {
         reject(new Error(`actor ${a.id} exited (${code ?? sig}) before listening:\n${a.log.slice(-2000)}`));
       });
     });
-    a.proc = proc;
+    if (a.proc !== proc) throw new Error(`actor ${a.id} was killed while starting`);
     a.ep = ep;
     a.port = Number(/:(\d+)$/.exec(ep)![1]);
     a.state = 'up';
-    proc.once('exit', (code, sig) => {
-      if (a.proc !== proc) return;
-      if (!a.killing) {
-        a.crashes++;
-        a.log += `\n--- ${a.id} exited by itself (${code ?? sig})\n`;
-      }
-      a.state = 'dead';
-      a.proc = null;
-    });
   }
 }
 

@@ -10,7 +10,7 @@ import { seededRandom } from '../../model/sample.js';
 import { StoreClient, type Value } from '../../store/client/client.js';
 import { ownershipConflicts } from '../../store/map/ownership_history.js';
 import { history, members, move, until } from './cluster_procs.js';
-import { ActorSet, freePort } from './fault_actors.js';
+import { ActorSet, freePort, type FaultActor } from './fault_actors.js';
 import { checkFences, checkHistory, checkOwners, type FinalValues, type Violation } from './fault_checker.js';
 import { SmallDisk } from './fault_disk.js';
 import { History, counterOf, setSeqOf } from './fault_history.js';
@@ -79,14 +79,7 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
   if (wantDisk) disk = SmallDisk.mount(parent, SMALL_DISK_MB, (why) => notes.push(why));
   const dirOf = (id: string) => (disk && id === diskActor ? disk.dataDir : path.join(parent, id));
 
-  // All three start together (a process start takes seconds on a busy machine): b and c join a's endpoint, known
-  // in advance, and wait for it to answer.
-  const seedPort = await freePort();
-  const [a] = await Promise.all([
-    actors.start('a', dirOf('a'), [], seedPort),
-    actors.start('b', dirOf('b'), [`tcp://127.0.0.1:${seedPort}`]),
-    actors.start('c', dirOf('c'), [`tcp://127.0.0.1:${seedPort}`]),
-  ]);
+  const a = await startCluster(actors, dirOf);
   log('processes started');
   const eps = () => actors.list().map((x) => x.ep);
   const admin = await StoreClient.connect(eps(), { timeoutMs: 2000, retries: 3 });
@@ -198,6 +191,23 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
     events,
     logs: violations.length || crashes ? Object.fromEntries(actors.list().map((x) => [x.id, x.log.slice(-3000)])) : {},
   };
+}
+
+/**
+ * All three start together (a process start takes seconds on a busy machine): b and c join a's endpoint, chosen in
+ * advance. Another process may take that port in between ("Address already in use"): then all three start over on
+ * a new one (bounded).
+ */
+async function startCluster(actors: ActorSet, dirOf: (id: string) => string): Promise<FaultActor> {
+  for (let attempt = 0; ; attempt++) {
+    const seedPort = await freePort();
+    const seed = `tcp://127.0.0.1:${seedPort}`;
+    const starts = [actors.start('a', dirOf('a'), [], seedPort), actors.start('b', dirOf('b'), [seed]), actors.start('c', dirOf('c'), [seed])];
+    const results = await Promise.allSettled(starts);
+    if (results.every((r) => r.status === 'fulfilled')) return actors.get('a');
+    await actors.closeAll();
+    if (attempt >= 3) throw (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+  }
 }
 
 async function waitAllAlive(admin: StoreClient, actors: ActorSet, timeoutMs: number): Promise<void> {
