@@ -9,6 +9,7 @@
 //   FAULT_CHAOS_MS=MS   how long each run writes and injects faults (default 4000)
 //   FAULT_KINDS=a,b     only these fault kinds (none, kill-source, kill-target, freeze-source, freeze-target,
 //                       freeze-other, disk-full), e.g. to chase one defect
+//   FAULT_SMALL_DISK=1  a small disk (root only) in every run, not in half of them (with FAULT_KINDS=disk-full)
 //   FAULT_PARALLEL=N    runs at a time (default 2)
 //   FAULT_DUMP_DIR=DIR  write each run's history, final values and events to DIR/fault-<seed>.json
 //   FAULT_VERBOSE=1     print every run's fault events, not only those of failing runs
@@ -52,7 +53,7 @@ for (const seed of seeds) {
     await acquire();
     try {
       t.timeout(150000);
-      const r = await faultRun(t, { seed, chaosMs, deadAfterMs: 1500, lanes: 6, readers: 2, fenceSettleMs: 35000, kinds });
+      const r = await faultRun(t, { seed, chaosMs, deadAfterMs: 1500, lanes: 6, readers: 2, fenceSettleMs: 35000, kinds, alwaysSmallDisk: !!process.env.FAULT_SMALL_DISK });
       report(t, seed, r);
     } finally {
       release();

@@ -27,6 +27,8 @@ export interface RunOptions {
   readers: number;
   /** After healing, how long a fork may stay fenced before that is a violation (a move stuck on a dead peer waits out its 30 s chunk timeout). */
   fenceSettleMs: number;
+  /** Put one actor on a small disk in every run, not in half of them (the draw is taken all the same). */
+  alwaysSmallDisk?: boolean;
   /** Restrict the injector to these fault kinds (default: all). */
   kinds?: FaultKind[];
 }
@@ -74,7 +76,7 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
   });
 
   // Half the runs put one actor's data on a small tmpfs (root only): its WAL and incoming moves fill it.
-  const wantDisk = rng() < 0.5;
+  const wantDisk = rng() < 0.5 || !!o.alwaysSmallDisk;
   const diskActor = IDS[Math.floor(rng() * IDS.length)]!;
   if (wantDisk) disk = SmallDisk.mount(parent, SMALL_DISK_MB, (why) => notes.push(why));
   const dirOf = (id: string) => (disk && id === diskActor ? disk.dataDir : path.join(parent, id));
