@@ -7,12 +7,15 @@
 //   FAULT_RUNS=N        runs (default 20, seeds FAULT_BASE_SEED.. FAULT_BASE_SEED+N-1; FAULT_BASE_SEED default 1)
 //   FAULT_SEED=S        rerun one seed
 //   FAULT_CHAOS_MS=MS   how long each run writes and injects faults (default 4000)
-//   FAULT_KINDS=a,b     only these fault kinds (none, kill-source, kill-target, freeze-source, freeze-target,
-//                       freeze-other, disk-full), e.g. to chase one defect
+//   FAULT_KINDS=a,b     only these fault kinds (test/helpers/fault_actions.ts: none, kill-source, kill-target,
+//                       restart-target-under-frozen-source, crash-source-before-cutover-reply, freeze-source,
+//                       freeze-target, freeze-other, disk-full), e.g. to chase one defect
 //   FAULT_SMALL_DISK=1  a small disk (root only) in every run, not in half of them (with FAULT_KINDS=disk-full)
 //   FAULT_PARALLEL=N    runs at a time (default 2)
 //   FAULT_DUMP_DIR=DIR  write each run's history, final values and events to DIR/fault-<seed>.json
 //   FAULT_VERBOSE=1     print every run's fault events, not only those of failing runs
+//   FAULT_MOVE_TIMEOUT_MS, FAULT_SETTLE_MS  how long a move may take (20000) and how long the heal waits for the
+//                       moves still running (1000); longer values show the outcome of moves stuck on a dead peer
 //
 // A seed fixes every random choice (which fork moves where, which fault, when, for how long, which keys the
 // clients touch). The interleaving with the actors' own timing (gossip, group commits, the OS scheduler) is not
