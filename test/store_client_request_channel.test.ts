@@ -6,7 +6,7 @@ import test from 'ava';
 import zmq from 'zeromq';
 import { RequestType, encodeReply, type Reply, type Request } from '../schemas/envelope.js';
 import { Connection, TimeoutError } from '../store/client/connection.js';
-import { PeerLink, PeerTimeout } from '../store/client/peer_link.js';
+import { PeerDisconnected, PeerLink, PeerTimeout } from '../store/client/peer_link.js';
 
 /** A ROUTER that records the requests of every message it gets and answers as `answer` says (null: not now). */
 class ScriptedActor {
@@ -173,6 +173,36 @@ test('a peer link to a dead peer drops what its queue cannot hold instead of wai
   t.is(fresh?.body.toString(), 'fresh');
   const staleSeen = actor.requests.filter((r) => r.cmd === 'stale').length;
   t.true(staleSeen < STALE, `all ${STALE} stale requests waited in the sender for the peer (saw ${staleSeen})`);
+});
+
+// A restarted peer never answers what the process before it was asked: its ROUTER routes replies by connection. A
+// fork move waits this way for the target's digest (60 s) with the fork fenced, so the link must not wait it out.
+test('a peer link fails its requests to a peer at once when the connection drops, and serves the peer once it is back', async (t) => {
+  const actor = await ScriptedActor.bind();
+  const endpoint = actor.endpoint;
+  actor.answer = () => null;
+  const link = new PeerLink();
+  t.teardown(() => link.close());
+  const hanging = link.request(endpoint, 'hang', Buffer.alloc(0), 30000);
+  while (!actor.requests.length) await sleep(10);
+  const started = performance.now();
+  actor.close();
+  const err = await t.throwsAsync(hanging);
+  t.true(err instanceof PeerDisconnected, `failed with ${err?.constructor.name}: ${err?.message}`);
+  t.true(performance.now() - started < 2000, `failed after ${Math.round(performance.now() - started)} ms`);
+
+  let back: ScriptedActor | null = null;
+  for (let attempt = 0; !back; attempt++) {
+    try {
+      back = await ScriptedActor.bind(endpoint);
+    } catch (err) {
+      if (attempt >= 50) throw err;
+      await sleep(100);
+    }
+  }
+  t.teardown(() => back!.close());
+  const rep = await link.request(endpoint, 'fresh', Buffer.from('fresh'), 5000);
+  t.is(rep.body.toString(), 'fresh');
 });
 
 test('close fails the pending requests at once, not by timeout, and later requests too', async (t) => {

@@ -4,6 +4,8 @@ import type { Reply } from '../../schemas/envelope.js';
 import { RequestChannel } from './request_channel.js';
 
 export class PeerTimeout extends Error {}
+/** The connection to the peer dropped while the request waited for its reply: it will never come. */
+export class PeerDisconnected extends Error {}
 
 export interface PeerLinkOptions {
   /** CURVE: the members' public key (z85), when the members serve CURVE (they share one key pair). */
@@ -16,7 +18,7 @@ export class PeerLink {
 
   constructor(private readonly opts: PeerLinkOptions = {}) {}
 
-  /** Sends one request and waits for its reply; rejects with PeerTimeout after `timeoutMs`. */
+  /** Sends one request and waits for its reply; rejects with PeerTimeout after `timeoutMs`, PeerDisconnected when the connection drops first. */
   request(endpoint: string, cmd: string, body: Buffer, timeoutMs: number): Promise<Reply> {
     if (this.closed) return Promise.reject(new Error('peer link is closed'));
     return this.channel(endpoint).request(cmd, body, timeoutMs);
@@ -51,6 +53,9 @@ export class PeerLink {
       reconnectInterval: 50,
       curveServerKey: this.opts.curveServerKey,
       timeoutError: (cmd, ms) => new PeerTimeout(`${cmd} to ${endpoint} got no reply within ${ms} ms`),
+      // A fork move waits long for some replies (the target's digest) with the fork fenced: a target that died or
+      // restarted meanwhile must end that wait now, not when it times out.
+      disconnectError: () => new PeerDisconnected(`the connection to ${endpoint} dropped before the reply came`),
     });
     this.channels.set(endpoint, channel);
     return channel;

@@ -44,6 +44,12 @@ export interface RequestChannelOptions {
   curveServerKey?: string;
   /** The error a request that got no reply within its timeout fails with. */
   timeoutError: (cmd: string, timeoutMs: number) => Error;
+  /**
+   * When set, the requests in flight when the connection drops fail with this error at once instead of by timeout:
+   * the peer's ROUTER routes each reply by the connection its request came on, so none of them can be answered any
+   * more (a restarted peer never saw them; the same process, reconnected, would send their replies nowhere).
+   */
+  disconnectError?: () => Error;
 }
 
 export class RequestChannel {
@@ -72,6 +78,8 @@ export class RequestChannel {
       this.sock.curveSecretKey = own.secretKey;
     }
     this.sock.connect(endpoint);
+    const disconnectError = opts.disconnectError;
+    if (disconnectError) this.sock.events.on('disconnect', () => this.failAll(disconnectError()));
     void this.receiveLoop();
     void this.sendLoop();
   }
