@@ -5,6 +5,9 @@
 //   asked for the truth, so the source never writes a fork the target may already own at the next epoch;
 // - a takeover intent is written before a forced move adopts a dead owner's fork and cleared once a quorum adopted
 //   it and a lease period passed; until then the fork stays fenced here, also across a restart.
+// When the file cannot be written (a full disk): an intent not written is not kept, so no decision rests on it and
+// nothing waits to clear it; a clear not written is done in memory (the outcome is known, the fork goes on) and the
+// write is retried until it succeeds, since an intent left on disk only makes a restart ask again what is known.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CutOverIntent } from './source_events.js';
@@ -12,12 +15,23 @@ import type { TakeoverIntent } from './takeover_machine.js';
 
 export type MoveIntent = CutOverIntent | TakeoverIntent;
 
+export interface MoveIntentsOptions {
+  /** How often a clear that could not be written is tried again. */
+  retryMs?: number;
+}
+
 export class MoveIntents {
   private readonly file: string;
   private readonly intents = new Map<string, MoveIntent>();
+  private readonly retryMs: number;
+  /** The file holds intents already cleared here; set while its write keeps failing. */
+  private retry: NodeJS.Timeout | null = null;
+  /** The last write failed (said once, not at every retry). */
+  private failing = false;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, opts: MoveIntentsOptions = {}) {
     this.file = path.join(dataDir, 'move-intents.json');
+    this.retryMs = opts.retryMs ?? 1000;
     try {
       for (const raw of JSON.parse(fs.readFileSync(this.file, 'utf8')) as MoveIntent[]) {
         // Files written before takeovers had intents hold cut-over intents without a kind.
@@ -38,13 +52,40 @@ export class MoveIntents {
     return this.intents.get(fork);
   }
 
+  /** Durable once it returns; throws (keeping what was there before) if the file cannot be written. */
   add(intent: MoveIntent): void {
+    const before = this.intents.get(intent.fork);
     this.intents.set(intent.fork, intent);
-    this.save();
+    try {
+      this.save();
+    } catch (err) {
+      if (before) this.intents.set(intent.fork, before);
+      else this.intents.delete(intent.fork);
+      throw err;
+    }
   }
 
+  /** Never throws: a failed write is retried every retryMs until one succeeds. */
   remove(fork: string): void {
-    if (this.intents.delete(fork)) this.save();
+    if (this.intents.delete(fork)) this.saveOrRetry();
+  }
+
+  /** Stops retrying a failed write (the actor is closing). */
+  close(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+  }
+
+  private saveOrRetry(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    try {
+      this.save();
+    } catch (err) {
+      if (!this.failing) console.error(`move intents: cannot write ${this.file} (${(err as Error).message}); retrying every ${this.retryMs} ms`);
+      this.failing = true;
+      this.retry = setTimeout(() => this.saveOrRetry(), this.retryMs).unref();
+    }
   }
 
   private save(): void {
@@ -57,5 +98,9 @@ export class MoveIntents {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, this.file);
+    // The file now says what memory says: a retry of an earlier failed write has nothing left to do.
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.failing = false;
   }
 }
