@@ -11,6 +11,7 @@ import { PeerLink } from '../client/peer_link.js';
 import { OwnershipHistory } from '../map/ownership_history.js';
 import { Gossip } from './gossip.js';
 import { WriteLease, leaseMsFor } from './lease.js';
+import { noLeaseMessage } from './lease_refusal.js';
 import { DEFAULT_DEAD_AFTER_MS } from './swim.js';
 import { Moves } from './moves/moves.js';
 import type { MoveCluster } from './moves/move_cluster.js';
@@ -56,7 +57,8 @@ export class Cluster {
       if (m.state !== 'left' && m.id !== actor.id) actor.members.set(m.id, m.endpoint);
     };
     this.moves = new Moves(actor, moveClusterOf(this.gossip, this.lease), this.link);
-    actor.writeGate = () => this.refuseWithoutLease();
+    actor.writeGate = () => this.refuseWithoutLease('write');
+    actor.readGate = () => this.refuseWithoutLease('read');
   }
 
   start(): void {
@@ -74,13 +76,13 @@ export class Cluster {
   }
 
   /**
-   * An owner writes only while a quorum of members acked it recently (store/cluster/lease.ts): a member that was
-   * frozen or cut off cannot write a fork that a takeover gave away meanwhile.
+   * An owner serves its forks only while a quorum of members acked it recently (store/cluster/lease.ts): a member
+   * that was frozen or cut off can neither write a fork that a takeover gave away meanwhile nor answer reads of it
+   * with rows that are no longer the newest. The refusal names the members it waits for and what to do about dead ones.
    */
-  private refuseWithoutLease(): StoreError | null {
+  private refuseWithoutLease(what: 'read' | 'write'): StoreError | null {
     if (this.lease.valid()) return null;
-    const why = `no quorum of members acked it within ${this.lease.durationMs} ms`;
-    return new StoreError('FENCED', `actor ${this.actor.id} holds no write lease (${why}); retry shortly`, true);
+    return new StoreError('FENCED', noLeaseMessage(this.actor.id, this.actor.endpoint, what, this.lease, (id) => this.gossip.memberState(id)), true);
   }
 
   /** The `members` command: this member's view of the cluster (`dbslm store status` reads it). */
