@@ -10,7 +10,7 @@ import { members, move, startActor, stateOf, until } from './helpers/cluster_pro
 // A long dead bound makes the probe period (and so the time a new member waits for its lease) long: 500 ms.
 const DEAD_AFTER = 8000;
 
-test.failing('a fork moved to a member that just joined takes writes there as soon as the move returns', async (t) => {
+test('a fork moved to a member that just joined takes writes there as soon as the move returns', async (t) => {
   const a = await startActor(t, 'a', { deadAfterMs: DEAD_AFTER });
   const client = await StoreClient.connect(a.ep, { retries: 20 });
   t.teardown(() => client.close());
