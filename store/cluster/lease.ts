@@ -21,6 +21,7 @@ export function leaseMsFor(deadAfterMs: number): number {
 
 export class WriteLease {
   private expecting = false;
+  private revoked = false;
   /** When the lease lapses, computed once per change of the acks or members (null: recompute): every read asks. */
   private expiresAt: number | null = null;
   /** Known peers that count towards the quorum (not left), with the send time of their newest acked ping. */
@@ -45,10 +46,20 @@ export class WriteLease {
     this.expiresAt = null;
   }
 
-  /** A peer's state changed; a peer that left (was forgotten) no longer counts towards the quorum. */
+  /**
+   * A peer's state changed; a peer that left (was forgotten) no longer counts towards the quorum. Knowing a peer means
+   * this member has joined: should every peer be forgotten later, it is alone by the operator's decision.
+   */
   memberChanged(id: string, state: MemberState): void {
     if (state === 'left') this.peers.delete(id);
     else if (!this.peers.has(id)) this.peers.set(id, -Infinity);
+    this.expecting = false;
+    this.expiresAt = null;
+  }
+
+  /** The cluster forgot this member: it holds no lease again, whatever acks still reach it. */
+  revoke(): void {
+    this.revoked = true;
     this.expiresAt = null;
   }
 
@@ -96,6 +107,7 @@ export class WriteLease {
   }
 
   private expiry(): number {
+    if (this.revoked) return -Infinity;
     const needed = this.quorum() - 1;
     if (needed === 0) return this.expecting ? -Infinity : Infinity;
     const newestFirst = [...this.peers.values()].sort((a, b) => b - a);

@@ -3,8 +3,9 @@
 // - a cut-over intent is written before a source asks the target to take a fork and cleared once the source adopted
 //   the result; after a crash, or a cut-over left unanswered, the fork stays fenced here until the target has been
 //   asked for the truth, so the source never writes a fork the target may already own at the next epoch;
-// - a takeover intent is written before a forced move adopts a dead owner's fork and cleared once a quorum adopted
-//   it and a lease period passed; until then the fork stays fenced here, also across a restart.
+// - a takeover intent is written before a forced move adopts a dead owner's fork (with the owner it came from) and
+//   cleared once a quorum adopted it and a lease period passed; until then the fork stays fenced here, also across a
+//   restart. A takeover of many forks writes all its intents in one fsynced write.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CutOverIntent } from './source_events.js';
@@ -39,12 +40,23 @@ export class MoveIntents {
   }
 
   add(intent: MoveIntent): void {
-    this.intents.set(intent.fork, intent);
+    this.addAll([intent]);
+  }
+
+  /** Many intents, one fsynced write (a takeover of every fork of a dead member). */
+  addAll(intents: MoveIntent[]): void {
+    for (const intent of intents) this.intents.set(intent.fork, intent);
     this.save();
   }
 
   remove(fork: string): void {
-    if (this.intents.delete(fork)) this.save();
+    this.removeAll([fork]);
+  }
+
+  removeAll(forks: string[]): void {
+    let removed = false;
+    for (const fork of forks) removed = this.intents.delete(fork) || removed;
+    if (removed) this.save();
   }
 
   private save(): void {
