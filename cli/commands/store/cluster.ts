@@ -8,7 +8,7 @@ import type { StoreClient } from '../../../store/client/client.js';
 import { withClient } from './connect.js';
 import { connectOptions, type ConnectArgs } from '../../options.js';
 import { planFromView, type Move } from '../../../store/cluster/rebalance/plan.js';
-import { formatStatus, statusJson } from '../../../store/cluster/rebalance/status.js';
+import { deadOwnerNotes, formatStatus, statusJson } from '../../../store/cluster/rebalance/status.js';
 import { clusterView } from '../../../store/cluster/rebalance/view.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -122,6 +122,7 @@ const rebalance: CommandModule<object, RebalanceArgs> = {
         for (const m of plan.moves) out(`move fork=${m.fork} from=${m.from} to=${m.to} ${args.by}=${m.weight}`);
         out(`load by ${args.by} after:  ${fmtLoads(plan.after)} (${plan.moves.length} moves)`);
         if (view.unreachable.length) out(`not counted (unreachable): ${view.unreachable.join(', ')}`);
+        for (const note of deadOwnerNotes(view)) out(note);
       }
       if (!args.apply) return;
       await applyPlan(c, args.connect, plan.moves, (line) => out(line));
