@@ -119,6 +119,9 @@ export class Swim {
 
   get(id: string): Member | undefined { return id === this.id ? this.list()[0] : this.members.get(id); }
 
+  /** Members forgotten for good (`left`). */
+  get forgottenMembers(): Member[] { return [...this.members.values()].filter((m) => m.state === 'left'); }
+
   alivePeers(): Member[] { return [...this.members.values()].filter((m) => m.state === 'alive' || m.state === 'suspect'); }
 
   join(seeds: string[]): void {
@@ -306,6 +309,9 @@ export class Swim {
     // so it can refute and come back.
     const peer = to === undefined ? undefined : this.members.get(to);
     if (peer && (peer.state === 'suspect' || peer.state === 'dead') && !updates.some((u) => u.id === to)) updates.push(strip(peer));
+    // Forgotten members ride on every message, so a member that missed the news (down when it was sent around)
+    // learns it from the first message it gets, before it could ack a forgotten member back into a lease.
+    for (const m of this.forgottenMembers) if (!updates.some((u) => u.id === m.id)) updates.push(strip(m));
     return {
       kind, from: this.id, fromEndpoint: this.endpoint, incarnation: this.incarnation, seq, target: '', targetEndpoint: '',
       digest: this.digest(), updates, forks: fullMap ? this.map.entries() : [],
