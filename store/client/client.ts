@@ -73,6 +73,7 @@ export class StoreClient {
   private readonly retries: number;
   private readonly batchSeqs: BatchSequence;
   private readonly deadMembers = new DeadMembers((ep, cmd, body, ms) => this.raw(ep, cmd, body, ms));
+  private closed = false;
 
   private constructor(
     private readonly seeds: string[],
@@ -128,6 +129,8 @@ export class StoreClient {
   }
 
   conn(endpoint: string): Connection {
+    // A check of a silent actor may still run after close(): it must not open sockets that keep the process alive.
+    if (this.closed) throw new Error('the store client is closed');
     let c = this.conns.get(endpoint);
     if (!c) this.conns.set(endpoint, (c = new Connection(endpoint, this.opts, { stallMs: this.opts.deadCheckMs ?? 1000, onStall: () => void this.onSilent(endpoint) })));
     return c;
@@ -440,6 +443,7 @@ export class StoreClient {
   }
 
   close(): void {
+    this.closed = true;
     for (const c of this.conns.values()) c.close();
     this.conns.clear();
   }
