@@ -134,7 +134,10 @@ test('garbage cluster messages and impossible moves get error replies; the actor
   t.regex((await move(client, a.ep, '00', 'b', true)).message, /only for a dead owner/);
   await until('b alive at a', async () => stateOf(await members(client, a.ep), 'b') === 'alive', 5000);
   await sleep(DEAD_AFTER);
-  t.is(stateOf(await members(client, a.ep), 'b'), 'alive');
+  // Garbage must not cost b its membership. A moment of suspicion is not a failure: on a loaded
+  // machine a busy actor can miss a probe; it must never be declared dead, and it must be alive again.
+  t.not(stateOf(await members(client, a.ep), 'b'), 'dead');
+  await until('b alive at a after the garbage', async () => stateOf(await members(client, a.ep), 'b') === 'alive', 5000);
   t.is((await move(client, b.ep, '00', 'b')).code, 'OK');
   await client.set(makeKey('ok', Buffer.from('x')), Buffer.from('still serving'));
   t.is((await client.get(makeKey('ok', Buffer.from('x'))))?.toString(), 'still serving');
