@@ -1,4 +1,4 @@
-// Bodies of the cluster's own commands: SWIM gossip, the member view and the ownership history.
+// Bodies of the cluster's own commands: SWIM gossip, forgetting a dead member, the member view and the ownership history.
 // They ride in the store envelope and reach an actor on its one ROUTER endpoint, so a peer learns
 // of another only from `--join`.
 import { avroType, command, EmptyType, type Empty } from './command.js';
@@ -54,6 +54,24 @@ export interface MembersReply {
   forks: ForkEntry[];
 }
 
+/**
+ * Forget the dead `member` for good, so the quorum shrinks; `force`: even though it still owns forks. A member that
+ * forgot one tells the others with `relay` false (they apply it as told).
+ */
+export interface ForgetRequest {
+  member: string;
+  force: boolean;
+  relay: boolean;
+}
+export interface ForgetReply {
+  member: string;
+  /** The members that forgot it now (the one asked first). */
+  forgottenBy: string[];
+  /** The quorum and member count of the member asked, afterwards. */
+  quorum: number;
+  members: number;
+}
+
 export const CLUSTER_COMMANDS = {
   // One SWIM message each way: PING/PING_REQ/JOIN in, ACK (or NONE) out.
   gossip: command<GossipMessage, GossipMessage>('gossip', GossipType, GossipType),
@@ -83,6 +101,19 @@ export const CLUSTER_COMMANDS = {
           },
         },
       ],
+    }),
+  ),
+  forget: command<ForgetRequest, ForgetReply>(
+    'forget',
+    avroType({
+      type: 'record',
+      name: name('ForgetRequest'),
+      fields: [{ name: 'member', type: 'string' }, { name: 'force', type: 'boolean', default: false }, { name: 'relay', type: 'boolean', default: true }],
+    }),
+    avroType({
+      type: 'record',
+      name: name('ForgetReply'),
+      fields: [{ name: 'member', type: 'string' }, { name: 'forgottenBy', type: { type: 'array', items: 'string' } }, { name: 'quorum', type: 'int' }, { name: 'members', type: 'int' }],
     }),
   ),
   members: command<Empty, MembersReply>(

@@ -1,6 +1,8 @@
 // Bodies of the fork-move commands. `move` is the operator's entry point (any member forwards it
 // to the actor that acts); `move-chunk`, `move-verify`, `move-cutover` and `move-abort` pass
 // between the source and the target of one move; `map-put` pushes new entries to every member.
+// `takeover` (the operator's, to any member) takes every fork of a dead member over, handing each
+// live member its share as one `takeover-forks`.
 import { avroType, command, EmptyType, type Empty } from './command.js';
 import { ForkChunkType, type ForkChunk } from './fork_chunk.js';
 import { ForkEntryType, type ForkEntry } from './fork_map.js';
@@ -57,6 +59,46 @@ export interface MoveAbort {
   moveId: string;
   fork: string;
 }
+
+/** Take every fork of the dead (or forgotten) `member` over, spread over the live members, or over `to` if given. */
+export interface TakeoverRequest {
+  member: string;
+  to: string[];
+}
+/** What became of one fork of a takeover: `code` 'OK' (taken at `epoch`) or the error's code, with its message. */
+export interface TakeoverResult {
+  fork: string;
+  from: string;
+  to: string;
+  epoch: number;
+  code: string;
+  message: string;
+}
+export interface TakeoverReply {
+  member: string;
+  results: TakeoverResult[];
+  ms: number;
+}
+/** Take these forks over here, together (one quorum round, one lease wait). */
+export interface TakeoverForksRequest {
+  forks: string[];
+}
+
+const TakeoverResultsType = {
+  type: 'array',
+  items: {
+    type: 'record',
+    name: name('TakeoverResult'),
+    fields: [
+      { name: 'fork', type: 'string' },
+      { name: 'from', type: 'string' },
+      { name: 'to', type: 'string' },
+      { name: 'epoch', type: 'long' },
+      { name: 'code', type: 'string' },
+      { name: 'message', type: 'string' },
+    ],
+  },
+};
 
 export const MOVE_COMMANDS = {
   move: command<MoveRequest, MoveReply>(
@@ -122,6 +164,16 @@ export const MOVE_COMMANDS = {
     'move-abort',
     avroType({ type: 'record', name: name('MoveAbort'), fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }] }),
     EmptyType,
+  ),
+  takeover: command<TakeoverRequest, TakeoverReply>(
+    'takeover',
+    avroType({ type: 'record', name: name('TakeoverRequest'), fields: [{ name: 'member', type: 'string' }, { name: 'to', type: { type: 'array', items: 'string' }, default: [] }] }),
+    avroType({ type: 'record', name: name('TakeoverReply'), fields: [{ name: 'member', type: 'string' }, { name: 'results', type: TakeoverResultsType }, { name: 'ms', type: 'long' }] }),
+  ),
+  'takeover-forks': command<TakeoverForksRequest, { results: TakeoverResult[] }>(
+    'takeover-forks',
+    avroType({ type: 'record', name: name('TakeoverForksRequest'), fields: [{ name: 'forks', type: { type: 'array', items: 'string' } }] }),
+    avroType({ type: 'record', name: name('TakeoverForksReply'), fields: [{ name: 'results', type: { type: 'array', items: name('TakeoverResult') } }] }),
   ),
   // Pushed to every member at a cut-over or a takeover: merge these entries (newest epoch wins).
   'map-put': command<{ entries: ForkEntry[] }, Empty>(

@@ -69,6 +69,35 @@ test('FENCED for writes to a fenced fork or while the write gate refuses; reads 
   t.deepEqual(actor.db.get(elsewhere), Buffer.from('open'));
 });
 
+test('the read gate refuses every read command once per request; writes and admin commands pass it', async (t) => {
+  const actor = await startActor(t);
+  const peer = new RawPeer(t, actor.endpoint);
+  const [k] = keysInTwoForks(actor.map);
+  t.is((await peer.request(set(k))).code, 'OK');
+  let asked = 0;
+  actor.readGate = () => {
+    asked++;
+    return new StoreError('FENCED', 'no lease', true);
+  };
+  const prefix = Buffer.from(actor.map.lookup(k).fork, 'hex');
+  const reads = [
+    { cmd: 'get', body: C.get.encodeRequest({ keys: [k, key('c0', 'y'), key('c0', 'z')] }) },
+    { cmd: 'scan', body: C.scan.encodeRequest({ prefix, after: null, limit: 10, keysOnly: false }) },
+    { cmd: 'reduce', body: C.reduce.encodeRequest({ name: 'count', prefix: EMPTY, args: EMPTY }) },
+    { cmd: 'summary', body: C.summary.encodeRequest({ prefix: EMPTY, depth: 0 }) },
+  ];
+  for (const call of reads) {
+    const reply = await peer.request(call);
+    t.is(reply.code, 'FENCED', call.cmd);
+    t.true(reply.retryable);
+  }
+  t.is(asked, reads.length, 'one check per request, not per key');
+  for (const cmd of ['ping', 'stats', 'map']) t.is((await peer.ask(cmd, EMPTY)).code, 'OK', cmd);
+  t.is((await peer.request(set(k, 'w'))).code, 'OK', 'writes answer to the write gate');
+  actor.readGate = null;
+  t.is((await peer.request(get(k))).code, 'OK');
+});
+
 test('CROSS_FORK for a batch over two forks (queued or not) and for a scan prefix over several', async (t) => {
   const actor = await startActor(t);
   const peer = new RawPeer(t, actor.endpoint);

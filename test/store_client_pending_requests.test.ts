@@ -32,6 +32,16 @@ test('requests expire exactly at their deadline, each at its own', (t) => {
   t.is(pending.size, 0);
 });
 
+test('the oldest pending request is the first one sent that still waits', (t) => {
+  const pending = new PendingRequests();
+  t.is(pending.oldestSentAt(), Infinity);
+  pending.add(1, { ...request('a', 1100), timeoutMs: 1000 });
+  pending.add(2, { ...request('b', 5200), timeoutMs: 5000 });
+  t.is(pending.oldestSentAt(), 100);
+  pending.settle(1);
+  t.is(pending.oldestSentAt(), 200);
+});
+
 test('drain hands over every pending request and leaves none', (t) => {
   const pending = new PendingRequests();
   for (let id = 1; id <= 3; id++) pending.add(id, request(`r${id}`, 100));

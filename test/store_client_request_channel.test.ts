@@ -125,6 +125,25 @@ test('an unanswered request fails with TimeoutError (client) or PeerTimeout (pee
   t.is(conn.inFlight, 0);
 });
 
+test('a silent actor with requests pending is reported as stalled every stallMs; one that answers is not; failPending fails what waits', async (t) => {
+  const actor = await ScriptedActor.bind();
+  t.teardown(() => actor.close());
+  actor.answer = (req) => (req.cmd === 'hang' ? null : echo(req));
+  let stalls = 0;
+  const conn = new Connection(actor.endpoint, {}, { stallMs: 100, onStall: () => stalls++ });
+  t.teardown(() => conn.close());
+  await conn.request('get', Buffer.alloc(0), 5000); // connected (which may take longer than 100 ms on a busy machine)
+  stalls = 0;
+  for (let i = 0; i < 10; i++) await conn.request('get', Buffer.alloc(0), 5000);
+  t.is(stalls, 0);
+  const hung = conn.request('hang', Buffer.alloc(0), 5000);
+  await sleep(550);
+  t.true(stalls >= 2 && stalls <= 6, `${stalls} stalls in 550 ms`);
+  conn.failPending(new Error('the actor is dead'));
+  await t.throwsAsync(hung, { message: 'the actor is dead' });
+  t.is((await conn.request('get', Buffer.from('still open'), 5000)).body.toString(), 'still open');
+});
+
 test('request ids are unique across the channels of a process and never 0', async (t) => {
   const actor = await ScriptedActor.bind();
   t.teardown(() => actor.close());

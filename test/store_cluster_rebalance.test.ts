@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { StoreClient } from '../store/client/client.js';
 import { makeKey } from '../store/protocol/keys.js';
 import { planFromView, planRebalance } from '../store/cluster/rebalance/plan.js';
-import { formatStatus } from '../store/cluster/rebalance/status.js';
+import { deadOwnerNotes, formatStatus } from '../store/cluster/rebalance/status.js';
 import type { ClusterView } from '../store/cluster/rebalance/view.js';
 import { members, startActor, stateOf, until } from './helpers/cluster_procs.js';
 
@@ -62,6 +62,15 @@ test('status lines show each member with its figures, or that they are unavailab
   t.is(lines.filter((l) => l.startsWith('  fork=0')).length, 6);
   t.true(lines.includes('member c tcp://127.0.0.1:5002 state=alive incarnation=0 forks=0 figures=unavailable'));
   t.true(lines.includes('member d tcp://127.0.0.1:5003 state=dead incarnation=0 forks=1 figures=unavailable'));
+});
+
+test('status and rebalance say that a dead member\'s forks cannot move and name the takeover', (t) => {
+  const lines = formatStatus(viewOfFour());
+  const note = lines.find((l) => l.startsWith('member d is dead'));
+  t.truthy(note, lines.join('\n'));
+  t.regex(note!, /owns 1 fork:/);
+  t.regex(note!, /`dbslm store takeover d --connect tcp:\/\/127\.0\.0\.1:5000`/);
+  t.deepEqual(deadOwnerNotes({ ...viewOfFour(), forks: viewOfFour().forks.filter((f) => f.owner !== 'd') }), [], 'a dead member without forks needs no takeover');
 });
 
 test('store rebalance prints a plan, --apply runs it live, and status shows members, forks and epoch', async (t) => {

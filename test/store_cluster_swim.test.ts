@@ -61,7 +61,13 @@ class Net {
           const dst = [...this.nodes.values()].find((n) => n.swim.endpoint === to);
           if (!dst || this.down.has(dst.swim.id) || this.down.has(id)) return;
           const reply = dst.swim.receive(copy);
-          if (reply) this.clock.setTimeout(() => { if (!this.down.has(id) && !this.down.has(dst.swim.id)) swim.receive(structuredClone(reply)); }, 1);
+          if (!reply) return;
+          // As store/cluster/gossip.ts: a NONE reply is only read for a refusal (the sender holds us forgotten).
+          this.clock.setTimeout(() => {
+            if (this.down.has(id) || this.down.has(dst.swim.id)) return;
+            if (reply.kind === 'NONE') swim.receiveRefusal(structuredClone(reply));
+            else swim.receive(structuredClone(reply));
+          }, 1);
         }, 1);
       },
     };
@@ -172,6 +178,41 @@ test('peers reached only through helpers stay alive, but their relayed acks gran
   for (const id of ['a1', 'a2', 'a3']) t.is(net.state('a0', id), 'alive', id);
   t.false(a0.lease.valid(), 'one direct ack (a4) out of the two a majority of five needs');
   t.true(net.nodes.get('a4')!.lease.valid());
+});
+
+test('a forgotten member is refused whatever incarnation it comes back with: no acks, so no lease, and it learns it was forgotten', (t) => {
+  const net = cluster(3, 1000);
+  net.down.add('a2');
+  net.clock.advance(3000);
+  t.is(net.state('a0', 'a2'), 'dead');
+  const a0 = net.nodes.get('a0')!;
+  a0.swim.forget({ id: 'a2' });
+  t.is(a0.lease.memberCount(), 2);
+  net.clock.advance(500);
+  t.is(net.state('a1', 'a2'), 'left', 'the news spreads');
+  t.true(a0.lease.valid());
+
+  net.down.delete('a2'); // resumed, as after SIGCONT: it refutes with higher incarnations
+  net.clock.advance(3000);
+  const a2 = net.nodes.get('a2')!;
+  t.is(net.state('a0', 'a2'), 'left');
+  t.is(net.state('a1', 'a2'), 'left');
+  t.true(a2.swim.forgotten);
+  t.false(a2.lease.valid(), 'a forgotten member got acks');
+});
+
+test('a member that was down while another was forgotten learns it from the first message it gets', (t) => {
+  const net = cluster(4, 1000);
+  net.down.add('a3');
+  net.down.add('a2');
+  net.clock.advance(3000);
+  net.nodes.get('a0')!.swim.forget({ id: 'a3' });
+  net.clock.advance(3000); // long after the news stopped being gossiped
+  t.is(net.state('a1', 'a3'), 'left');
+  t.is(net.state('a2', 'a3'), 'dead', 'a2 was down');
+  net.down.delete('a2');
+  net.clock.advance(300);
+  t.is(net.state('a2', 'a3'), 'left');
 });
 
 test('the default dead bound is 5 s', (t) => {

@@ -120,3 +120,23 @@ test('a member that expects peers holds no lease until one acks it', (t) => {
   ack('b');
   t.true(lease.valid());
 });
+
+test('the lease names the peers whose acks are too old, and its expiry follows every ack and member change', (t) => {
+  const { lease, clock, ack } = leaseWith({ b: 'alive', c: 'alive' });
+  t.deepEqual(lease.missing(), ['b', 'c']);
+  ack('b');
+  t.true(lease.valid());
+  t.deepEqual(lease.missing(), ['c']);
+  clock.time = LEASE_MS;
+  t.false(lease.valid());
+  t.deepEqual(lease.missing(), ['b', 'c']);
+  ack('c');
+  t.true(lease.valid(), 'a new ack renews an expiry computed before it');
+  lease.memberChanged('d', 'dead');
+  lease.memberChanged('e', 'dead');
+  t.false(lease.valid(), 'two more members: one ack of four peers is no majority');
+  lease.memberChanged('d', 'left');
+  lease.memberChanged('e', 'left');
+  t.true(lease.valid(), 'forgotten members no longer count');
+  t.is(lease.memberCount(), 3);
+});

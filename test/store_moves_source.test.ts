@@ -43,7 +43,7 @@ function atLease(): SourceMachine {
 
 function atCutOver(): SourceMachine {
   const m = atLease();
-  m.handle({ kind: 'lease-checked', held: true, entry: owned, mapVersion: 9 });
+  m.handle({ kind: 'lease-checked', held: true, targetHeld: true, entry: owned, mapVersion: 9 });
   return m;
 }
 
@@ -73,7 +73,7 @@ test('source: a move goes snapshot, catch-up rounds, fence, last tail, lease, cu
     { kind: 'send-verify', verify: { moveId: 'm1', fork: FORK, rows: 8, digest: 'abc' }, timeoutMs: TUNING.verifyTimeoutMs },
   ]);
   t.deepEqual(kinds(m.handle({ kind: 'verify-acked', rows: 8, digest: 'abc' })), ['check-lease']);
-  const cutOver = m.handle({ kind: 'lease-checked', held: true, entry: owned, mapVersion: 9 });
+  const cutOver = m.handle({ kind: 'lease-checked', held: true, targetHeld: true, entry: owned, mapVersion: 9 });
   t.deepEqual(cutOver, [
     { kind: 'write-intent', intent: { kind: 'cut-over', moveId: 'm1', fork: FORK, to: 't', epoch: 10 } },
     { kind: 'send-cutover', cutOver: { moveId: 'm1', fork: FORK, from: 's', epoch: 10 }, timeoutMs: TUNING.cutOverTimeoutMs },
@@ -126,14 +126,14 @@ test('source: a refused or unanswered chunk ends the move before any intent; the
 
 test('source: without the write lease within leaseWaitMs the move fails FENCED; a source that lost the fork never cuts over', (t) => {
   const m = atLease();
-  t.deepEqual(m.handle({ kind: 'lease-checked', held: false, entry: owned, mapVersion: 9 }), [{ kind: 'set-timer', ms: 20 }]);
+  t.deepEqual(m.handle({ kind: 'lease-checked', held: false, targetHeld: true, entry: owned, mapVersion: 9 }), [{ kind: 'set-timer', ms: 20 }]);
   t.deepEqual(m.handle({ kind: 'timer-fired' }), [{ kind: 'check-lease' }]);
-  t.deepEqual(m.handle({ kind: 'lease-checked', held: false, entry: owned, mapVersion: 9 }), [{ kind: 'set-timer', ms: 20 }]);
-  const gaveUp = m.handle({ kind: 'lease-checked', held: false, entry: owned, mapVersion: 9 });
+  t.deepEqual(m.handle({ kind: 'lease-checked', held: false, targetHeld: true, entry: owned, mapVersion: 9 }), [{ kind: 'set-timer', ms: 20 }]);
+  const gaveUp = m.handle({ kind: 'lease-checked', held: false, targetHeld: true, entry: owned, mapVersion: 9 });
   t.like(gaveUp.find((a) => a.kind === 'fail'), { reason: 'lease-lost', code: 'FENCED', retryable: true });
   t.true(kinds(gaveUp).includes('unfence'));
 
-  const moved = atLease().handle({ kind: 'lease-checked', held: true, entry: { fork: FORK, owner: 'x', epoch: 8 }, mapVersion: 9 });
+  const moved = atLease().handle({ kind: 'lease-checked', held: true, targetHeld: true, entry: { fork: FORK, owner: 'x', epoch: 8 }, mapVersion: 9 });
   t.like(moved.find((a) => a.kind === 'fail'), { reason: 'not-owner', code: 'MOVED' });
   t.false(kinds(moved).includes('write-intent'));
 });
@@ -222,4 +222,22 @@ test('source: an IO failure after the intent was written resolves the outcome in
   const actions = m.handle({ kind: 'io-failed', message: 'disk full' });
   t.deepEqual(kinds(actions), ['stop-watching', 'fail', 'fence', 'send-abort']);
   t.false(kinds(actions).includes('unfence'));
+});
+
+test('source: the cut-over waits for the target\'s lease, so the fork is not FENCED at its new owner; without it in time the source keeps the fork', (t) => {
+  const m = atLease();
+  t.deepEqual(m.handle({ kind: 'lease-checked', held: true, targetHeld: false, entry: owned, mapVersion: 9 }), [{ kind: 'set-timer', ms: 20 }]);
+  t.deepEqual(m.handle({ kind: 'timer-fired' }), [{ kind: 'check-lease' }]);
+  t.deepEqual(kinds(m.handle({ kind: 'lease-checked', held: true, targetHeld: true, entry: owned, mapVersion: 9 })), ['write-intent', 'send-cutover']);
+
+  const never = atLease();
+  never.handle({ kind: 'lease-checked', held: true, targetHeld: false, entry: owned, mapVersion: 9 });
+  never.handle({ kind: 'lease-checked', held: true, targetHeld: false, entry: owned, mapVersion: 9 });
+  const gaveUp = never.handle({ kind: 'lease-checked', held: true, targetHeld: false, entry: owned, mapVersion: 9 });
+  t.like(gaveUp.find((a) => a.kind === 'fail'), { reason: 'target-no-lease', code: 'FENCED', retryable: true });
+  t.deepEqual(kinds(gaveUp), ['send-abort', 'stop-watching', 'unfence', 'fail', 'finished']);
+
+  const silent = atLease().handle({ kind: 'lease-checked', held: true, targetHeld: null, entry: owned, mapVersion: 9 });
+  t.like(silent.find((a) => a.kind === 'fail'), { reason: 'target-no-lease', retryable: true });
+  t.false(kinds(silent).includes('write-intent'), 'a target that does not answer gets no cut-over');
 });

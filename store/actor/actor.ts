@@ -15,6 +15,7 @@
 // - `fence(fork)` / `unfence(fork)` / `isFenced(fork)`: while fenced, writes to the fork get a
 //   retryable FENCED reply. `owns(fork)`: this actor owns it in its current map.
 // - `writeGate(fork)`: optional, consulted before every write; a StoreError it returns is the reply.
+//   `readGate()`: the same for reads (get, scan, reduce, summary), consulted once per request.
 // - `watchFork(fork, watcher)` / `isWatched(fork)`: after every commit, the watcher gets that
 //   fork's committed changes (final values, deletions as kind 0, and dedup records) as a
 //   ForkChunk. Start watching before `exportFork` so the tail of a live move is not missed.
@@ -42,7 +43,7 @@ import { ForkRates } from './fork_rates.js';
 import { ForkTransfer } from './fork_transfer.js';
 import { GroupCommit } from './group_commit.js';
 import { IncrQueue } from './incr_queue.js';
-import { Ownership, type WriteGate } from './ownership.js';
+import { Ownership, type ReadGate, type WriteGate } from './ownership.js';
 import { errorReply, okReply } from './replies.js';
 import { ReplySender } from './reply_sender.js';
 
@@ -171,6 +172,12 @@ export class StoreActor implements ActorServices {
   set writeGate(gate: WriteGate | null) {
     this.ownership.writeGate = gate;
   }
+  get readGate(): ReadGate | null {
+    return this.ownership.readGate;
+  }
+  set readGate(gate: ReadGate | null) {
+    this.ownership.readGate = gate;
+  }
 
   watchFork(fork: string, watcher: Watcher): () => void {
     // Queued increments are applied unwatched: apply them (in the group) before the watch starts.
@@ -270,7 +277,10 @@ export class StoreActor implements ActorServices {
       if (spec.write) {
         out = spec.selfAtomic ? spec.handler(req.body, ctx) : this.group.atomic(() => spec.handler(req.body, ctx));
         this.group.addRows(1);
-      } else out = spec.handler(req.body, ctx);
+      } else {
+        if (spec.read) this.ownership.checkRead();
+        out = spec.handler(req.body, ctx);
+      }
     } catch (err) {
       this.group.hold(peer, req.id, errorReply(req.id, err), false);
       return;

@@ -42,6 +42,8 @@ export interface CommandSpec {
    * held until the commit.
    */
   write: boolean;
+  /** A read of stored rows: served only while the read gate allows (checked once per request). */
+  read?: boolean;
   /** Runs its own savepoint (the built-in batch, so it can queue increments or flush the queue first). */
   selfAtomic?: boolean;
 }

@@ -1,6 +1,6 @@
 // Which requests this actor may serve, by the forks their keys fall in: a fork owned elsewhere gets
 // a MOVED redirect (the owner's id, endpoint and epoch), a write to a fenced fork a retryable
-// FENCED, and a write the cluster layer's gate refuses (no write lease) that gate's error. Every
+// FENCED, and a write or read the cluster layer's gates refuse (no lease) that gate's error. Every
 // key passes the one size check of protocol/keys.ts first.
 import type { ForkEntry } from '../../schemas/fork_map.js';
 import type { ForkMap } from '../map/fork_map.js';
@@ -17,9 +17,15 @@ export interface OwnerView {
 
 /** Consulted before every write: a StoreError refuses it (the cluster layer's write lease). */
 export type WriteGate = (fork: string) => StoreError | null;
+/**
+ * Consulted once per read request (get, scan, reduce, summary), not per key, so reads stay cheap: a StoreError
+ * refuses the whole read (the cluster layer's lease: an owner cut off from a quorum may have lost forks unawares).
+ */
+export type ReadGate = () => StoreError | null;
 
 export class Ownership {
   writeGate: WriteGate | null = null;
+  readGate: ReadGate | null = null;
   private readonly fenced = new Set<string>();
 
   constructor(
@@ -39,6 +45,12 @@ export class Ownership {
   }
   owns(fork: string): boolean {
     return this.actor.map.get(fork)?.owner === this.actor.id;
+  }
+
+  /** Refuse a read request (any of its keys) while the read gate does. */
+  checkRead(): void {
+    const refused = this.readGate?.();
+    if (refused) throw refused;
   }
 
   /** The forks this actor owns, in fork id order. */

@@ -5,7 +5,9 @@
 // (connection.ts), and retries what is safe to retry: reads, plain sets/deletes, and batches,
 // which carry a producer id and sequence number (batch_sequence.ts) so an actor applies a
 // redelivered batch exactly once. Plain `incr` is not idempotent and is never resent after a
-// timeout; use `batch` for counts that must be exact.
+// timeout; use `batch` for counts that must be exact. An actor that stops answering is checked with
+// another member (dead_members.ts): requests to a dead owner fail fast with MemberDeadError naming
+// the takeover, or follow its forks to their new owners once they were taken over.
 //
 // Longer than our usual modules: every command's routing, redirect and retry loop reads and
 // updates the same cached map and member endpoints, so they stay in one class.
@@ -17,12 +19,14 @@ import type { CommandSchema, ReplyOf, RequestOf } from '../../schemas/command.js
 import type { WireValue } from '../../schemas/values.js';
 import { Connection, TimeoutError, type ConnectionOptions } from './connection.js';
 import { BatchSequence } from './batch_sequence.js';
+import { DeadMembers } from './dead_members.js';
+import { MemberDeadError, StoreReplyError } from './reply_errors.js';
 import { ForkMap, type ForkEntry } from '../map/fork_map.js';
 import { getReducer } from '../actor/reducers.js';
 import { wireToStored } from '../protocol/values.js';
 import { packIncrs } from '../protocol/packed_incrs.js';
 
-export { TimeoutError };
+export { MemberDeadError, StoreReplyError, TimeoutError };
 export type Value = Buffer | bigint | undefined;
 export type ClientOp = { op: 'set'; key: Buffer; value: Buffer } | { op: 'delete'; key: Buffer } | { op: 'incr'; key: Buffer; delta: number };
 
@@ -38,17 +42,11 @@ export interface ClientOptions extends ConnectionOptions {
    */
   producer?: string;
   firstSeq?: number;
-}
-
-/** An error reply from an actor. */
-export class StoreReplyError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly endpoint: string,
-  ) {
-    super(`${code} from ${endpoint}: ${message}`);
-  }
+  /**
+   * An actor silent this long (default 1000 ms) with requests pending is checked with another member: if it is dead,
+   * its requests fail at once (MemberDeadError) rather than at their timeout.
+   */
+  deadCheckMs?: number;
 }
 
 const MAX_HOPS = 16;
@@ -74,6 +72,8 @@ export class StoreClient {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly batchSeqs: BatchSequence;
+  private readonly deadMembers = new DeadMembers((ep, cmd, body, ms) => this.raw(ep, cmd, body, ms));
+  private closed = false;
 
   private constructor(
     private readonly seeds: string[],
@@ -119,10 +119,36 @@ export class StoreClient {
     throw new Error(`could not fetch the fork map from ${candidates.join(', ')}: ${(last as Error)?.message}`, { cause: last });
   }
 
+  /** Refetch the map from a member other than `endpoint` (one that may be cut off); true if one answered. */
+  private async refreshMapAvoiding(endpoint: string): Promise<boolean> {
+    for (const ep of new Set([...this.seeds, ...this.members.values()])) {
+      if (ep === endpoint) continue;
+      if (await this.refreshMap(ep).then(() => true, () => false)) return true;
+    }
+    return false;
+  }
+
   conn(endpoint: string): Connection {
+    // A check of a silent actor may still run after close(): it must not open sockets that keep the process alive.
+    if (this.closed) throw new Error('the store client is closed');
     let c = this.conns.get(endpoint);
-    if (!c) this.conns.set(endpoint, (c = new Connection(endpoint, this.opts)));
+    if (!c) this.conns.set(endpoint, (c = new Connection(endpoint, this.opts, { stallMs: this.opts.deadCheckMs ?? 1000, onStall: () => void this.onSilent(endpoint) })));
     return c;
+  }
+
+  /** The actor at `endpoint` keeps silent: if another member holds it dead, fail what waits on it; learn that member's map either way. */
+  private async onSilent(endpoint: string): Promise<void> {
+    const member = [...this.members].find(([, ep]) => ep === endpoint)?.[0];
+    const others = [...new Set([...this.seeds, ...this.members.values()])].filter((ep) => ep !== endpoint);
+    const found = await this.deadMembers.check(member, endpoint, others);
+    if (!found) return;
+    try {
+      this.map = ForkMap.mergeMaps(this.map, ForkMap.fromEntries(found.view.forks));
+    } catch {
+      // a map that does not tile is ignored; the next refresh will do
+    }
+    for (const m of found.view.members) if (m.endpoint && m.state !== 'left') this.members.set(m.id, m.endpoint);
+    if (found.dead) this.conns.get(endpoint)?.failPending(found.dead);
   }
 
   /** Raw request: encode `req` with the command's schema (or pass bytes), return the reply. */
@@ -156,6 +182,8 @@ export class StoreClient {
 
   /** The owner's endpoint, refetching the map once if the owner is not known yet (a new member). */
   async endpointFor(owner: string): Promise<string> {
+    const dead = this.deadMembers.errorFor(owner);
+    if (dead) throw dead;
     if (!this.members.has(owner)) await this.refreshMap().catch(() => undefined);
     return this.endpointOf(owner);
   }
@@ -189,7 +217,7 @@ export class StoreClient {
    * Route items by key to their owners, one request per owner, following redirects per group.
    * `send(endpoint, items)` returns the reply; `accept(rep, items)` consumes an OK reply.
    */
-  private async routed<I>(items: I[], keyOf: (i: I) => Buffer, send: (ep: string, items: I[]) => Promise<Reply>, accept: (rep: Reply, items: I[]) => void, hops = 0): Promise<void> {
+  private async routed<I>(items: I[], keyOf: (i: I) => Buffer, send: (ep: string, items: I[]) => Promise<Reply>, accept: (rep: Reply, items: I[]) => void, resend = true, hops = 0): Promise<void> {
     const groups = new Map<string, I[]>();
     for (const it of items) {
       const owner = this.map.lookup(keyOf(it)).owner;
@@ -199,13 +227,26 @@ export class StoreClient {
     }
     await Promise.all(
       [...groups].map(async ([owner, g]) => {
-        const ep = await this.endpointFor(owner);
-        const rep = await send(ep, g);
+        const again = () => this.routed(g, keyOf, send, accept, resend, hops + 1);
+        // Taken over or moved meanwhile (the map learned so since the group was formed): try the new owner.
+        const elsewhere = () => resend && hops < MAX_HOPS && g.some((it) => this.map.lookup(keyOf(it)).owner !== owner);
+        let ep = '';
+        let rep: Reply;
+        try {
+          ep = await this.endpointFor(owner);
+          rep = await send(ep, g);
+        } catch (err) {
+          if (!(err instanceof MemberDeadError)) throw err;
+          if (elsewhere()) return again();
+          throw err.forFork(this.map.lookup(keyOf(g[0]!)).fork);
+        }
         if (rep.code === 'OK') return accept(rep, g);
         if ((rep.code === 'MOVED' || rep.code === 'CROSS_FORK') && hops < MAX_HOPS) {
           await this.learn(rep, ep, hops);
-          return this.routed(g, keyOf, send, accept, hops + 1);
+          return again();
         }
+        // An owner without its lease cannot tell whether it still owns the fork: the others' map may know better.
+        if (rep.code === 'FENCED' && (await this.refreshMapAvoiding(ep)) && elsewhere()) return again();
         throw new StoreReplyError(rep.code, rep.message, ep);
       }),
     );
@@ -229,12 +270,15 @@ export class StoreClient {
     // Fast path for the common case (known owner, no redirect): no grouping, one request.
     const owner = this.map.lookup(key).owner;
     const ep = this.members.get(owner);
-    if (ep) {
-      const rep = await this.attempt(ep, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }), this.retries);
-      if (rep.code === 'OK') return wireToStored(STORE_COMMANDS.get.decodeReply(rep.body).values[0]!);
-      if (rep.code !== 'MOVED') throw new StoreReplyError(rep.code, rep.message, ep);
-      await this.learn(rep, ep, 0);
-    }
+    // A dead owner or a FENCED reply takes the general path, which follows forks taken over.
+    const rep = ep && !this.deadMembers.errorFor(owner) ? await this.attempt(ep, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }), this.retries).catch((err: unknown) => {
+      if (err instanceof MemberDeadError) return null;
+      throw err;
+    }) : null;
+    if (rep?.code === 'OK') return wireToStored(STORE_COMMANDS.get.decodeReply(rep.body).values[0]!);
+    if (rep?.code === 'MOVED') await this.learn(rep, ep!, 0);
+    else if (rep?.code === 'FENCED') await this.refreshMapAvoiding(ep!);
+    else if (rep) throw new StoreReplyError(rep.code, rep.message, ep!);
     return (await this.multiGet([key]))[0];
   }
 
@@ -272,6 +316,7 @@ export class StoreClient {
         const { totals } = STORE_COMMANDS.incr.decodeReply(rep.body);
         g.forEach((e, j) => (out[e.i] = totals[j]!));
       },
+      false,
     );
     return out;
   }
@@ -299,12 +344,17 @@ export class StoreClient {
     let done = false;
     try {
       for (let attempt = 0, hops = 0; ; ) {
-        const ep = await this.endpointFor(this.map.lookup(ops[0]!.key).owner);
+        const owner = this.map.lookup(ops[0]!.key).owner;
         const body = batchBody(this.producer, seq, this.batchSeqs.floor, ops);
+        let ep = '';
         let rep: Reply;
         try {
+          ep = await this.endpointFor(owner);
           rep = await this.raw(ep, 'batch', body);
         } catch (err) {
+          // A dead owner's fork taken over meanwhile: the same (producer, seq) goes to its new owner.
+          if (err instanceof MemberDeadError && hops++ < MAX_HOPS && this.map.lookup(ops[0]!.key).owner !== owner) continue;
+          if (err instanceof MemberDeadError) throw err.forFork(this.map.lookup(ops[0]!.key).fork);
           if (!(err instanceof TimeoutError) || attempt++ >= this.retries) throw err;
           continue;
         }
@@ -346,9 +396,17 @@ export class StoreClient {
       for (let hops = 0; ; ) {
         const owner = this.map.forkOfPrefix(range)?.owner;
         if (!owner) throw new Error(`scan range 0x${range.toString('hex')} no longer lies in one fork; retry the scan`);
-        const ep = await this.endpointFor(owner);
         const body = STORE_COMMANDS.scan.encodeRequest({ prefix: range, after, limit: opts.pageSize ?? 1000, keysOnly: !!opts.keysOnly });
-        const rep = await this.attempt(ep, 'scan', body, this.retries);
+        let ep = '';
+        let rep: Reply;
+        try {
+          ep = await this.endpointFor(owner);
+          rep = await this.attempt(ep, 'scan', body, this.retries);
+        } catch (err) {
+          if (!(err instanceof MemberDeadError)) throw err;
+          if (hops++ < MAX_HOPS && this.map.forkOfPrefix(range)?.owner !== owner) continue;
+          throw err.forFork(this.map.forkOfPrefix(range)?.fork ?? '?');
+        }
         if (rep.code === 'MOVED' && hops++ < MAX_HOPS) {
           await this.learn(rep, ep, hops);
           continue;
@@ -385,6 +443,7 @@ export class StoreClient {
   }
 
   close(): void {
+    this.closed = true;
     for (const c of this.conns.values()) c.close();
     this.conns.clear();
   }

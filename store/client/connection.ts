@@ -20,6 +20,12 @@ export interface ConnectionOptions {
   curveServerKey?: string;
 }
 
+/** When the actor stays silent with requests pending (see RequestChannelOptions.onStall). */
+export interface StallWatch {
+  onStall: () => void;
+  stallMs: number;
+}
+
 /**
  * Requests per bundle (one frame), bounded so the actor can commit and ack part of a long burst
  * while the rest is still arriving. 128, not 512: 256 pipelined gets used to leave as one bundle,
@@ -31,8 +37,9 @@ export interface ConnectionOptions {
 const BUNDLE_MAX_REQUESTS = 128;
 
 export class Connection extends RequestChannel {
-  constructor(endpoint: string, opts: ConnectionOptions = {}) {
+  constructor(endpoint: string, opts: ConnectionOptions = {}, stall?: StallWatch) {
     super(endpoint, {
+      ...stall,
       maxBundle: BUNDLE_MAX_REQUESTS,
       sendHighWaterMark: 100000,
       receiveHighWaterMark: 100000,

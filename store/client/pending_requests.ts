@@ -30,6 +30,12 @@ export class PendingRequests {
     return request;
   }
 
+  /** When the request waiting longest was sent (Infinity when none waits): requests are kept in the order sent. */
+  oldestSentAt(): number {
+    for (const request of this.byId.values()) return request.deadline - request.timeoutMs;
+    return Infinity;
+  }
+
   /** The requests whose deadline has come by `now`, no longer pending. */
   expire(now: number): PendingRequest[] {
     const expired: PendingRequest[] = [];

@@ -50,6 +50,13 @@ export interface RequestChannelOptions {
    * more (a restarted peer never saw them; the same process, reconnected, would send their replies nowhere).
    */
   disconnectError?: () => Error;
+  /**
+   * Called when requests have waited `stallMs` with nothing heard from the actor meanwhile (and again every `stallMs`
+   * while that lasts): the client then asks another member whether the actor is dead, rather than waiting out the
+   * timeouts.
+   */
+  onStall?: () => void;
+  stallMs?: number;
 }
 
 export class RequestChannel {
@@ -59,6 +66,9 @@ export class RequestChannel {
   private readonly signal = new SendSignal();
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
+  /** When the actor was last heard from (a reply), or the channel opened. */
+  private lastHeardAt = performance.now();
+  private lastStallAt = -Infinity;
 
   constructor(
     readonly endpoint: string,
@@ -105,6 +115,11 @@ export class RequestChannel {
     });
   }
 
+  /** Fails every pending request with `reason` (the actor is known to be gone); the channel stays open. */
+  failPending(reason: Error): void {
+    this.failAll(reason);
+  }
+
   /** Fails every pending request with `reason` and closes the socket; later requests fail at once. */
   close(reason = new Error(`connection to ${this.endpoint} closed`)): void {
     if (this.closed) return;
@@ -134,6 +149,7 @@ export class RequestChannel {
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.sock) {
+        this.lastHeardAt = performance.now();
         // A frame may hold several Replies back to back (the actor bundles replies to bundling peers).
         for (const frame of frames) {
           for (const reply of repliesIn(frame)) this.pending.settle(reply.id)?.resolve(reply);
@@ -145,8 +161,15 @@ export class RequestChannel {
   }
 
   private sweep(): void {
-    for (const request of this.pending.expire(performance.now())) request.reject(this.opts.timeoutError(request.cmd, request.timeoutMs));
-    if (!this.pending.size) this.stopSweeper();
+    const now = performance.now();
+    for (const request of this.pending.expire(now)) request.reject(this.opts.timeoutError(request.cmd, request.timeoutMs));
+    if (!this.pending.size) return this.stopSweeper();
+    const stallMs = this.opts.stallMs;
+    if (!this.opts.onStall || stallMs === undefined) return;
+    const silentSince = Math.max(this.lastHeardAt, this.pending.oldestSentAt(), this.lastStallAt);
+    if (now - silentSince < stallMs) return;
+    this.lastStallAt = now;
+    this.opts.onStall();
   }
 
   private failAll(err: Error): void {

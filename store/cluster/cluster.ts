@@ -3,14 +3,17 @@
 //   - gossip (SWIM over the peer link) keeps the member list and spreads the fork map;
 //   - the write lease, fed by what gossip observes, gates every write;
 //   - live fork moves, which see membership and the lease through MoveCluster;
-//   - the ownership history records every (fork, epoch, owner) this actor adopts.
+//   - the ownership history records every (fork, epoch, owner) this actor adopts;
+//   - forgetting a dead member for good (`forget`), so the quorum shrinks.
 import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import type { StoreActor } from '../actor/actor.js';
 import { StoreError } from '../protocol/errors.js';
 import { PeerLink } from '../client/peer_link.js';
 import { OwnershipHistory } from '../map/ownership_history.js';
+import { Forgetting } from './forget.js';
 import { Gossip } from './gossip.js';
 import { WriteLease, leaseMsFor } from './lease.js';
+import { noLeaseMessage } from './lease_refusal.js';
 import { DEFAULT_DEAD_AFTER_MS } from './swim.js';
 import { Moves } from './moves/moves.js';
 import type { MoveCluster } from './moves/move_cluster.js';
@@ -34,6 +37,7 @@ export class Cluster {
   readonly lease: WriteLease;
   readonly gossip: Gossip;
   readonly moves: Moves;
+  private readonly forgetting: Forgetting;
 
   constructor(
     readonly actor: StoreActor,
@@ -55,8 +59,14 @@ export class Cluster {
     this.gossip.onMember = (m) => {
       if (m.state !== 'left' && m.id !== actor.id) actor.members.set(m.id, m.endpoint);
     };
+    this.gossip.swim.onForgotten = () => {
+      this.lease.revoke();
+      process.stderr.write(`actor ${actor.id}: the cluster forgot this member (dbslm store forget); it serves nothing from now on. Start it afresh with a new --id and an empty --data dir to rejoin\n`);
+    };
+    this.forgetting = new Forgetting(actor, this.gossip, this.lease, this.link);
     this.moves = new Moves(actor, moveClusterOf(this.gossip, this.lease), this.link);
-    actor.writeGate = () => this.refuseWithoutLease();
+    actor.writeGate = () => this.refuseWithoutLease('write');
+    actor.readGate = () => this.refuseWithoutLease('read');
   }
 
   start(): void {
@@ -64,6 +74,7 @@ export class Cluster {
     a.registerCommand('gossip', (body) => this.gossip.handle(body));
     a.registerCommand('history', () => CLUSTER_COMMANDS.history.encodeReply({ id: a.id, rows: this.history.rows() }));
     a.registerCommand('members', () => this.membersReply());
+    a.registerCommand('forget', (body) => this.forgetting.handle(body));
     this.moves.register();
     this.gossip.start();
   }
@@ -74,13 +85,14 @@ export class Cluster {
   }
 
   /**
-   * An owner writes only while a quorum of members acked it recently (store/cluster/lease.ts): a member that was
-   * frozen or cut off cannot write a fork that a takeover gave away meanwhile.
+   * An owner serves its forks only while a quorum of members acked it recently (store/cluster/lease.ts): a member
+   * that was frozen or cut off can neither write a fork that a takeover gave away meanwhile nor answer reads of it
+   * with rows that are no longer the newest. The refusal names the members it waits for and what to do about dead ones.
    */
-  private refuseWithoutLease(): StoreError | null {
+  private refuseWithoutLease(what: 'read' | 'write'): StoreError | null {
     if (this.lease.valid()) return null;
-    const why = `no quorum of members acked it within ${this.lease.durationMs} ms`;
-    return new StoreError('FENCED', `actor ${this.actor.id} holds no write lease (${why}); retry shortly`, true);
+    const self = { id: this.actor.id, endpoint: this.actor.endpoint, forgotten: this.gossip.swim.forgotten };
+    return new StoreError('FENCED', noLeaseMessage(self, what, this.lease, (id) => this.gossip.memberState(id)), true);
   }
 
   /** The `members` command: this member's view of the cluster (`dbslm store status` reads it). */

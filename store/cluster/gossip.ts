@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLUSTER_COMMANDS, type GossipMessage } from '../../schemas/cluster.js';
-import type { ForkEntry, MemberState } from '../../schemas/fork_map.js';
+import type { ForkEntry, MemberState, MemberUpdate } from '../../schemas/fork_map.js';
 import { ForkMap } from '../map/fork_map.js';
 import { Swim, mapDigest, systemClock, type Member } from './swim.js';
 import type { WriteLease } from './lease.js';
@@ -44,15 +44,18 @@ export class Gossip {
     const transport = { send: (endpoint: string, msg: GossipMessage) => void this.send(endpoint, msg) };
     this.swim = new Swim({ id: host.id, endpoint: host.endpoint, deadAfterMs: opts.deadAfterMs }, view, transport, systemClock, lease);
     this.swim.onChange = (m) => {
-      this.saveMembers();
+      this.saveMembers(m.state === 'left');
       this.onMember(m);
     };
   }
 
   /** Joins through the seeds and the members remembered from the last run, retrying until someone answers. */
   start(): void {
-    const known = this.loadMembers();
-    const seeds = [...new Set([...this.opts.seeds, ...known])].filter((e) => e !== this.host.endpoint);
+    const { known, forgotten } = this.loadMembers();
+    // Forgotten members stay forgotten across a restart, and are no seeds even if named by --join.
+    for (const m of forgotten) this.swim.forget(m);
+    const gone = new Set(forgotten.map((m) => m.endpoint));
+    const seeds = [...new Set([...this.opts.seeds, ...known])].filter((e) => e !== this.host.endpoint && !gone.has(e));
     // A restarted member must not believe it is alone: until it hears from a peer it holds no write lease.
     if (seeds.length > 0) this.lease.expectPeers = true;
     const tryJoin = () => {
@@ -81,6 +84,9 @@ export class Gossip {
 
   endpointOf(id: string): string | undefined { return this.swim.get(id)?.endpoint; }
 
+  /** Forgets a member for good (`dbslm store forget`); members.json keeps it so across a restart. */
+  forget(id: string): void { this.swim.forget({ id }); }
+
   /** A member's state as this member sees it; undefined for one it never heard of. */
   memberState(id: string): MemberState | undefined { return this.swim.get(id)?.state; }
 
@@ -106,28 +112,50 @@ export class Gossip {
     try {
       const back = gossipCommand.decodeReply(rep.body);
       if (back.kind !== 'NONE') this.swim.receive(back);
+      else this.swim.receiveRefusal(back);
     } catch {
       // an undecodable reply is a lost message to SWIM
     }
   }
 
-  /** Endpoints of the members known before a restart; the incarnation resumes above the last one used. */
-  private loadMembers(): string[] {
+  /**
+   * Endpoints of the members known before a restart, and the members forgotten (`left`); the incarnation resumes above
+   * the last one used.
+   */
+  private loadMembers(): { known: string[]; forgotten: MemberUpdate[] } {
+    let saved: { incarnation: number; members: MemberUpdate[] };
     try {
-      const saved = JSON.parse(fs.readFileSync(this.membersFile, 'utf8')) as { incarnation: number; members: { endpoint: string; state: string }[] };
-      this.swim.incarnation = saved.incarnation + 1;
-      return saved.members.filter((m) => m.state !== 'left').map((m) => m.endpoint);
+      saved = JSON.parse(fs.readFileSync(this.membersFile, 'utf8')) as typeof saved;
     } catch {
-      return [];
+      return { known: [], forgotten: [] };
     }
+    this.swim.incarnation = saved.incarnation + 1;
+    return { known: saved.members.filter((m) => m.state !== 'left').map((m) => m.endpoint), forgotten: saved.members.filter((m) => m.state === 'left') };
   }
 
-  private saveMembers(): void {
-    const members = this.swim.list().filter((m) => m.id !== this.host.id).map(({ id, endpoint, state }) => ({ id, endpoint, state }));
+  /**
+   * Written on every member change; a forgotten member must stay forgotten after a restart, so that one is written
+   * durably (temp file, fsync, rename), the others best effort (the seeds still work).
+   */
+  private saveMembers(durable: boolean): void {
+    const members = this.swim.list().filter((m) => m.id !== this.host.id).map(({ id, endpoint, incarnation, state }) => ({ id, endpoint, incarnation, state }));
     try {
-      fs.writeFileSync(this.membersFile, JSON.stringify({ incarnation: this.swim.incarnation, members }));
-    } catch {
-      // best effort: the seeds still work
+      writeFileAtomically(this.membersFile, JSON.stringify({ incarnation: this.swim.incarnation, members }), durable);
+    } catch (err) {
+      if (durable) throw err;
     }
   }
+}
+
+/** Replace `file` whole (temp file, rename), fsynced first when `durable`: a crash leaves the old list or the new one. */
+function writeFileAtomically(file: string, text: string, durable: boolean): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, text);
+    if (durable) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
 }

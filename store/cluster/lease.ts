@@ -1,6 +1,6 @@
-// The write lease of one actor, as a pure state machine: SWIM (store/cluster/swim.ts) reports the pings it
+// The lease of one actor, as a pure state machine: SWIM (store/cluster/swim.ts) reports the pings it
 // sends, the direct acks it gets and the member states it learns; the lease answers whether this actor may
-// write now. No sockets; time comes from the events and an injected clock, so the rules are unit-tested
+// serve its forks now: writes, and reads too (a member that lost its lease may have lost forks it has not heard of). No sockets; time comes from the events and an injected clock, so the rules are unit-tested
 // step by step (test/store_lease.test.ts).
 //
 // The rule: with n known members (this one and every peer not marked `left`, dead ones included), the actor
@@ -20,11 +20,10 @@ export function leaseMsFor(deadAfterMs: number): number {
 }
 
 export class WriteLease {
-  /**
-   * Set when this member was started with seeds (or remembered peers): knowing no peer then means "not
-   * joined yet", not "alone", so it holds no lease until a peer acks it.
-   */
-  expectPeers = false;
+  private expecting = false;
+  private revoked = false;
+  /** When the lease lapses, computed once per change of the acks or members (null: recompute): every read asks. */
+  private expiresAt: number | null = null;
   /** Known peers that count towards the quorum (not left), with the send time of their newest acked ping. */
   private readonly peers = new Map<string, number>();
   /** Pings that may still be acked in time to matter: seq -> the peer pinged and the send time, oldest first. */
@@ -35,10 +34,33 @@ export class WriteLease {
     private readonly clock: LeaseClock = monotonic,
   ) {}
 
-  /** A peer's state changed; a peer that left no longer counts towards the quorum. */
+  /**
+   * Set when this member was started with seeds (or remembered peers): knowing no peer then means "not
+   * joined yet", not "alone", so it holds no lease until a peer acks it.
+   */
+  get expectPeers(): boolean {
+    return this.expecting;
+  }
+  set expectPeers(expect: boolean) {
+    this.expecting = expect;
+    this.expiresAt = null;
+  }
+
+  /**
+   * A peer's state changed; a peer that left (was forgotten) no longer counts towards the quorum. Knowing a peer means
+   * this member has joined: should every peer be forgotten later, it is alone by the operator's decision.
+   */
   memberChanged(id: string, state: MemberState): void {
     if (state === 'left') this.peers.delete(id);
     else if (!this.peers.has(id)) this.peers.set(id, -Infinity);
+    this.expecting = false;
+    this.expiresAt = null;
+  }
+
+  /** The cluster forgot this member: it holds no lease again, whatever acks still reach it. */
+  revoke(): void {
+    this.revoked = true;
+    this.expiresAt = null;
   }
 
   /** A ping (sequence number `seq`) went to `peer` at time `at`. */
@@ -57,7 +79,15 @@ export class WriteLease {
     if (!ping || ping.peer !== peer) return;
     this.sent.delete(seq);
     const newest = this.peers.get(peer);
-    if (newest !== undefined && ping.at > newest) this.peers.set(peer, ping.at);
+    if (newest !== undefined && ping.at > newest) {
+      this.peers.set(peer, ping.at);
+      this.expiresAt = null;
+    }
+  }
+
+  /** Members that count towards the quorum, this one included. */
+  memberCount(): number {
+    return this.peers.size + 1;
   }
 
   /** Members (this one included) that make a majority of the known, non-left members. */
@@ -65,11 +95,22 @@ export class WriteLease {
     return Math.floor((this.peers.size + 1) / 2) + 1;
   }
 
-  /** Whether this actor may write at `now`: a quorum acked pings sent less than `durationMs` before it. */
+  /** Whether this actor may serve at `now`: a quorum acked pings sent less than `durationMs` before it. */
   valid(now = this.clock.now()): boolean {
+    this.expiresAt ??= this.expiry();
+    return now < this.expiresAt;
+  }
+
+  /** The peers whose last counted ack is too old to back a lease at `now` (the ones a lapsed lease waits for). */
+  missing(now = this.clock.now()): string[] {
+    return [...this.peers].filter(([, at]) => at + this.durationMs <= now).map(([id]) => id).sort();
+  }
+
+  private expiry(): number {
+    if (this.revoked) return -Infinity;
     const needed = this.quorum() - 1;
-    if (needed === 0) return !this.expectPeers;
+    if (needed === 0) return this.expecting ? -Infinity : Infinity;
     const newestFirst = [...this.peers.values()].sort((a, b) => b - a);
-    return newestFirst[needed - 1]! + this.durationMs > now;
+    return newestFirst[needed - 1]! + this.durationMs;
   }
 }

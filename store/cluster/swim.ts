@@ -61,6 +61,12 @@ export class Swim {
   readonly deadAfterMs: number;
   readonly suspicionMs: number;
   onChange: (m: Member) => void = () => {};
+  /**
+   * Set once a peer told this member that the cluster forgot it (`dbslm store forget`): no member acks it again, so it
+   * never holds a lease again; it has to rejoin as a new member (new id, empty data dir).
+   */
+  forgotten = false;
+  onForgotten: () => void = () => {};
   private readonly members = new Map<string, Member>();
   private readonly queue = new Map<string, { u: MemberUpdate; sent: number }>();
   private readonly probes = new Map<number, Probe>();
@@ -113,6 +119,9 @@ export class Swim {
 
   get(id: string): Member | undefined { return id === this.id ? this.list()[0] : this.members.get(id); }
 
+  /** Members forgotten for good (`left`). */
+  get forgottenMembers(): Member[] { return [...this.members.values()].filter((m) => m.state === 'left'); }
+
   alivePeers(): Member[] { return [...this.members.values()].filter((m) => m.state === 'alive' || m.state === 'suspect'); }
 
   join(seeds: string[]): void {
@@ -122,6 +131,9 @@ export class Swim {
   /** Handles one incoming message; the return value is the direct reply, if any. */
   receive(msg: GossipMessage): GossipMessage | null {
     if (msg.from === this.id) return null;
+    // A forgotten member gets no ack (so no lease) and learns nothing; what it asks is answered with the news.
+    const sender = this.members.get(msg.from);
+    if (sender?.state === 'left') return msg.kind === 'ACK' || msg.kind === 'NONE' ? null : this.refusal(sender, msg.seq);
     if (msg.forks.length > 0) this.map.merge(msg.forks);
     this.peerDigest.set(msg.from, msg.digest);
     this.apply({ id: msg.from, endpoint: msg.fromEndpoint, incarnation: msg.incarnation, state: 'alive' });
@@ -195,10 +207,19 @@ export class Swim {
     }
   }
 
-  /** Marks a member as gone for good (graceful stop); it no longer counts towards the quorum. */
-  markLeft(id: string): void {
-    const m = this.members.get(id);
-    if (m) this.apply({ ...strip(m), state: 'left' });
+  /**
+   * Forgets a member for good (`dbslm store forget`, or one forgotten before a restart): it no longer counts towards
+   * the quorum, what it sends is refused, and the news spreads to the others (it outranks any incarnation).
+   */
+  forget(u: { id: string; endpoint?: string; incarnation?: number }): void {
+    if (u.id === this.id) return;
+    const m = this.members.get(u.id);
+    this.apply({ id: u.id, endpoint: m?.endpoint ?? u.endpoint ?? '', incarnation: m?.incarnation ?? u.incarnation ?? 0, state: 'left' });
+  }
+
+  /** A member's reply that refuses us: it holds us forgotten. */
+  receiveRefusal(msg: GossipMessage): void {
+    for (const u of msg.updates) if (u.id === this.id && u.state === 'left') this.apply(u);
   }
 
   digest(): string { return this.map.digest ? this.map.digest() : mapDigest(this.map.entries()); }
@@ -232,6 +253,13 @@ export class Swim {
 
   private apply(u: MemberUpdate): void {
     if (u.id === this.id) {
+      if (u.state === 'left') {
+        if (!this.forgotten) {
+          this.forgotten = true;
+          this.onForgotten();
+        }
+        return;
+      }
       // Refute: someone thinks we are suspect or dead at our incarnation; outbid it.
       if ((u.state === 'suspect' || u.state === 'dead') && u.incarnation >= this.incarnation) {
         this.incarnation = u.incarnation + 1;
@@ -241,9 +269,13 @@ export class Swim {
       return;
     }
     const cur = this.members.get(u.id);
+    if (cur?.state === 'left') {
+      // Whoever still gossips of a forgotten member has not heard: tell it again.
+      if (u.state !== 'left') this.enqueue(strip(cur));
+      return;
+    }
     let take: boolean;
-    if (!cur) take = true;
-    else if (cur.state === 'left') take = false;
+    if (!cur || u.state === 'left') take = true;
     else if (u.state === 'alive') take = u.incarnation > cur.incarnation;
     else if (u.incarnation > cur.incarnation) take = true;
     else take = u.incarnation === cur.incarnation && precedence[u.state] > precedence[cur.state];
@@ -258,6 +290,14 @@ export class Swim {
     if (!cur || cur.state !== u.state || cur.incarnation !== u.incarnation) this.onChange(m);
   }
 
+  /** The answer to a forgotten member: no ack, only the news that it is forgotten. */
+  private refusal(sender: Member, seq: number): GossipMessage {
+    return {
+      kind: 'NONE', from: this.id, fromEndpoint: this.endpoint, incarnation: this.incarnation, seq, target: '', targetEndpoint: '',
+      digest: this.digest(), updates: [strip(sender)], forks: [],
+    };
+  }
+
   private enqueue(u: MemberUpdate): void { this.queue.set(u.id, { u: { ...u }, sent: 0 }); }
 
   private compose(kind: GossipKind, seq: number, fullMap: boolean, to?: string): GossipMessage {
@@ -269,6 +309,9 @@ export class Swim {
     // so it can refute and come back.
     const peer = to === undefined ? undefined : this.members.get(to);
     if (peer && (peer.state === 'suspect' || peer.state === 'dead') && !updates.some((u) => u.id === to)) updates.push(strip(peer));
+    // Forgotten members ride on every message, so a member that missed the news (down when it was sent around)
+    // learns it from the first message it gets, before it could ack a forgotten member back into a lease.
+    for (const m of this.forgottenMembers) if (!updates.some((u) => u.id === m.id)) updates.push(strip(m));
     return {
       kind, from: this.id, fromEndpoint: this.endpoint, incarnation: this.incarnation, seq, target: '', targetEndpoint: '',
       digest: this.digest(), updates, forks: fullMap ? this.map.entries() : [],

@@ -1,8 +1,8 @@
 // Real store actor processes for the cluster tests: `dbslm store start` children on loopback,
 // killed on teardown (launched by cli/io/actor_process.ts), and the cluster requests they answer.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
-import { launchActor } from '../../cli/io/actor_process.js';
+import { CLI_SCRIPT, launchActor } from '../../cli/io/actor_process.js';
 import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import { MOVE_COMMANDS } from '../../schemas/moves.js';
 import type { StoreClient } from '../../store/client/client.js';
@@ -51,4 +51,24 @@ export async function move(client: StoreClient, ep: string, fork: string, to: st
 
 export function stateOf(v: MembersView, id: string): string | undefined {
   return v.members.find((m) => m.id === id)?.state;
+}
+
+/** Runs `dbslm store ARGS...` through the real CLI; resolves with its exit code, output and how long it took. */
+export function dbslmStore(args: string[], timeoutMs = 60000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [CLI_SCRIPT, 'store', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout!.on('data', (d) => (stdout += d));
+    proc.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`dbslm store ${args.join(' ')} did not exit within ${timeoutMs} ms:\n${stdout}${stderr}`));
+    }, timeoutMs);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: performance.now() - started });
+    });
+  });
 }

@@ -194,7 +194,7 @@ export class SimActor implements SimEndpoint {
         return ask('move-verify', action.verify, action.timeoutMs, (r) =>
           !r ? { kind: 'verify-unanswered' } : r.code === 'OK' ? { kind: 'verify-acked', ...(r.body as ForkDigest) } : { kind: 'verify-refused', code: r.code as ReplyCode, message: r.message });
       case 'check-lease':
-        return step({ kind: 'lease-checked', held: this.leaseHeld, entry: this.entry, mapVersion: this.entry.epoch });
+        return step({ kind: 'lease-checked', held: this.leaseHeld, targetHeld: true, entry: this.entry, mapVersion: this.entry.epoch });
       case 'set-timer':
         return this.later(action.ms, () => step({ kind: 'timer-fired' }));
       case 'write-intent':

@@ -1,12 +1,14 @@
-// Cluster subcommands of `dbslm store` (move, rebalance): owned by the cluster layer, which adds
-// its yargs CommandModules to this list; store.ts beside this file registers whatever is here.
+// Cluster subcommands of `dbslm store` (move, takeover, forget, rebalance): owned by the cluster
+// layer, which adds its yargs CommandModules to this list; store.ts beside this file registers
+// whatever is here.
 import type { Argv, CommandModule } from 'yargs';
+import { CLUSTER_COMMANDS } from '../../../schemas/cluster.js';
 import { MOVE_COMMANDS } from '../../../schemas/moves.js';
 import type { StoreClient } from '../../../store/client/client.js';
 import { withClient } from './connect.js';
 import { connectOptions, type ConnectArgs } from '../../options.js';
 import { planFromView, type Move } from '../../../store/cluster/rebalance/plan.js';
-import { formatStatus, statusJson } from '../../../store/cluster/rebalance/status.js';
+import { deadOwnerNotes, formatStatus, statusJson } from '../../../store/cluster/rebalance/status.js';
 import { clusterView } from '../../../store/cluster/rebalance/view.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -42,6 +44,63 @@ const move: CommandModule<object, MoveArgs> = {
     }),
 };
 
+/** A takeover waits for a quorum round and one lease period; a member in trouble is reported per fork. */
+const TAKEOVER_TIMEOUT_MS = 120000;
+
+type TakeoverArgs = ConnectArgs & { member: string; to: string[] };
+const takeover: CommandModule<object, TakeoverArgs> = {
+  command: 'takeover <member>',
+  describe: 'Take every fork of a DEAD member over at once, spread over the live members (its rows are lost: the forks restart empty)',
+  builder: (y) =>
+    y
+      .options(connectOptions)
+      .positional('member', { type: 'string', demandOption: true, describe: 'Id of the dead member' })
+      .option('to', { type: 'string', array: true, default: [] as string[], describe: 'Give the forks to these members only (repeatable); default: every alive member' }) as unknown as Argv<TakeoverArgs>,
+  handler: (args) =>
+    withClient(args, async (c) => {
+      const rep = await c.raw(args.connect, 'takeover', MOVE_COMMANDS.takeover.encodeRequest({ member: args.member, to: args.to }), TAKEOVER_TIMEOUT_MS);
+      if (rep.code !== 'OK') throw new Error(`takeover of ${args.member}: ${rep.code}: ${rep.message}`);
+      const r = MOVE_COMMANDS.takeover.decodeReply(rep.body);
+      const perMember = new Map<string, number>();
+      for (const f of r.results) {
+        if (f.code === 'OK') {
+          out(`took fork=${f.fork} from=${f.from} to=${f.to} epoch=${f.epoch}`);
+          perMember.set(f.to, (perMember.get(f.to) ?? 0) + 1);
+        } else out(`FAILED fork=${f.fork} from=${f.from} to=${f.to}: ${f.code}: ${f.message}`);
+      }
+      if (!r.results.length) {
+        out(`member ${r.member} owns no forks; nothing to take over`);
+        return;
+      }
+      const taken = [...perMember.values()].reduce((a, b) => a + b, 0);
+      const shares = [...perMember].sort(([x], [y]) => (x < y ? -1 : 1)).map(([id, n]) => `${id}=${n}`).join(' ');
+      out(`took over ${taken} of ${r.results.length} forks of ${r.member}: ${shares || 'none'} in ${r.ms} ms`);
+      if (taken < r.results.length) process.exitCode = 1;
+    }),
+};
+
+type ForgetArgs = ConnectArgs & { member: string; force: boolean };
+const forget: CommandModule<object, ForgetArgs> = {
+  command: 'forget <member>',
+  describe: 'Remove a DEAD member for good, so it no longer counts towards the quorum; it can never come back under its id',
+  builder: (y) =>
+    y
+      .options(connectOptions)
+      .positional('member', { type: 'string', demandOption: true, describe: 'Id of the dead member' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'Forget it even though it still owns forks (needed when the live members are too few for a quorum to take them over); take them over after',
+      }) as unknown as Argv<ForgetArgs>,
+  handler: (args) =>
+    withClient(args, async (c) => {
+      const rep = await c.raw(args.connect, 'forget', CLUSTER_COMMANDS.forget.encodeRequest({ member: args.member, force: args.force, relay: true }));
+      if (rep.code !== 'OK') throw new Error(`forget ${args.member}: ${rep.code}: ${rep.message}`);
+      const r = CLUSTER_COMMANDS.forget.decodeReply(rep.body);
+      out(`forgot ${r.member} (at ${r.forgottenBy.join(', ')}); the quorum is now ${r.quorum} of ${r.members} members`);
+    }),
+};
+
 type RebalanceArgs = ConnectArgs & { by: 'bytes' | 'ops'; apply: boolean; tolerance: number; json: boolean };
 const rebalance: CommandModule<object, RebalanceArgs> = {
   command: 'rebalance',
@@ -63,6 +122,7 @@ const rebalance: CommandModule<object, RebalanceArgs> = {
         for (const m of plan.moves) out(`move fork=${m.fork} from=${m.from} to=${m.to} ${args.by}=${m.weight}`);
         out(`load by ${args.by} after:  ${fmtLoads(plan.after)} (${plan.moves.length} moves)`);
         if (view.unreachable.length) out(`not counted (unreachable): ${view.unreachable.join(', ')}`);
+        for (const note of deadOwnerNotes(view)) out(note);
       }
       if (!args.apply) return;
       await applyPlan(c, args.connect, plan.moves, (line) => out(line));
@@ -97,4 +157,4 @@ export async function printClusterStatus(c: StoreClient, endpoint: string, json:
   else for (const line of formatStatus(view)) out(line);
 }
 
-export const clusterCommands: CommandModule[] = [move as unknown as CommandModule, rebalance as unknown as CommandModule];
+export const clusterCommands: CommandModule[] = [move, takeover, forget, rebalance] as unknown as CommandModule[];

@@ -11,14 +11,14 @@ import { purge, reduce, reset, scan, summary } from './scan.js';
 export function builtinCommands(): Map<string, CommandSpec> {
   return new Map<string, CommandSpec>([
     ['ping', { handler: ping, write: false }],
-    ['get', { handler: get, write: false }],
+    ['get', { handler: get, write: false, read: true }],
     ['set', { handler: set, write: true }],
     ['delete', { handler: del, write: true }],
     ['incr', { handler: incr, write: true }],
     ['batch', batchCommand()],
-    ['scan', { handler: scan, write: false }],
-    ['reduce', { handler: reduce, write: false }],
-    ['summary', { handler: summary, write: false }],
+    ['scan', { handler: scan, write: false, read: true }],
+    ['reduce', { handler: reduce, write: false, read: true }],
+    ['summary', { handler: summary, write: false, read: true }],
     ['purge', { handler: purge, write: true }],
     ['reset', { handler: reset, write: true }],
     ['stats', { handler: stats, write: false }],

@@ -3,8 +3,9 @@
 // - a cut-over intent is written before a source asks the target to take a fork and cleared once the source adopted
 //   the result; after a crash, or a cut-over left unanswered, the fork stays fenced here until the target has been
 //   asked for the truth, so the source never writes a fork the target may already own at the next epoch;
-// - a takeover intent is written before a forced move adopts a dead owner's fork and cleared once a quorum adopted
-//   it and a lease period passed; until then the fork stays fenced here, also across a restart.
+// - a takeover intent is written before a forced move adopts a dead owner's fork (with the owner it came from) and
+//   cleared once a quorum adopted it and a lease period passed; until then the fork stays fenced here, also across a
+//   restart. A takeover of many forks writes all its intents in one fsynced write.
 // When the file cannot be written (a full disk): an intent not written is not kept, so no decision rests on it and
 // nothing waits to clear it; a clear not written is done in memory (the outcome is known, the fork goes on) and the
 // write is retried until it succeeds, since an intent left on disk only makes a restart ask again what is known.
@@ -54,20 +55,31 @@ export class MoveIntents {
 
   /** Durable once it returns; throws (keeping what was there before) if the file cannot be written. */
   add(intent: MoveIntent): void {
-    const before = this.intents.get(intent.fork);
-    this.intents.set(intent.fork, intent);
+    this.addAll([intent]);
+  }
+
+  /** Many intents, one fsynced write (a takeover of every fork of a dead member); none is kept if the write fails. */
+  addAll(intents: MoveIntent[]): void {
+    const before = new Map(this.intents);
+    for (const intent of intents) this.intents.set(intent.fork, intent);
     try {
       this.save();
     } catch (err) {
-      if (before) this.intents.set(intent.fork, before);
-      else this.intents.delete(intent.fork);
+      this.intents.clear();
+      for (const [fork, intent] of before) this.intents.set(fork, intent);
       throw err;
     }
   }
 
-  /** Never throws: a failed write is retried every retryMs until one succeeds. */
   remove(fork: string): void {
-    if (this.intents.delete(fork)) this.saveOrRetry();
+    this.removeAll([fork]);
+  }
+
+  /** Never throws: a failed write is retried every retryMs until one succeeds. */
+  removeAll(forks: string[]): void {
+    let removed = false;
+    for (const fork of forks) removed = this.intents.delete(fork) || removed;
+    if (removed) this.saveOrRetry();
   }
 
   /** Stops retrying a failed write (the actor is closing). */

@@ -1,16 +1,20 @@
-// Fork moves of one actor: the commands (`move`, `move-chunk`, `move-verify`, `move-cutover`, `move-abort`, `map-put`), the
-// forwarding of `move` to the member that acts, and the three sides that run the pure machines: the source of a live
-// move (source.ts), its target (target.ts) and forced takeovers (takeover.ts). The protocol is described in
-// store/README.md "Live fork moves" and at the top of each machine.
+// Fork moves of one actor: the commands (`move`, `move-chunk`, `move-verify`, `move-cutover`, `move-abort`, `map-put`,
+// `takeover`, `takeover-forks`), the forwarding of `move` to the member that acts, and the sides that run the pure
+// machines: the source of a live move (source.ts), its target (target.ts) and forced takeovers (takeover.ts; the
+// operator's `takeover` of a whole dead member is member_takeover.ts). The protocol is described in store/README.md
+// "Live fork moves" and at the top of each machine.
 import { MOVE_COMMANDS, type MoveReply } from '../../../schemas/moves.js';
 import type { ForkEntry } from '../../../schemas/fork_map.js';
 import type { StoreActor } from '../../actor/actor.js';
 import type { PeerLink } from '../../client/peer_link.js';
 import type { ForkMap } from '../../map/fork_map.js';
 import { StoreError } from '../../protocol/errors.js';
+import { failWhenDead } from '../member_watch.js';
 import { MoveIntents } from './intents.js';
+import { MemberTakeover, resultsOf } from './member_takeover.js';
 import type { MoveCluster } from './move_cluster.js';
 import { SourceSide } from './source.js';
+import type { TakeoverIntent } from './takeover_machine.js';
 import { Takeovers } from './takeover.js';
 import { TargetSide } from './target.js';
 
@@ -24,17 +28,22 @@ export class Moves {
   private readonly sources: SourceSide;
   private readonly targets: TargetSide;
   private readonly takeovers: Takeovers;
+  private readonly memberTakeover: MemberTakeover;
 
   constructor(private readonly actor: StoreActor, private readonly cluster: MoveCluster, private readonly link: PeerLink) {
     this.intents = new MoveIntents(actor.opts.dataDir);
     this.sources = new SourceSide(actor, cluster, link, this.intents);
-    this.targets = new TargetSide(actor, (fork) => this.sources.busy(fork) || this.takeovers.busy(fork));
+    this.targets = new TargetSide(actor, (fork) => this.busy(fork));
     this.takeovers = new Takeovers(actor, cluster, link, this.intents);
+    const host = { id: actor.id, endpoint: actor.endpoint, get map() { return actor.map; }, takeOver: (forks: string[]) => this.takeovers.takeOver(forks, (f) => this.busy(f)) };
+    this.memberTakeover = new MemberTakeover(host, cluster, link);
     // Decisions cut short by a crash: their forks are fenced now, before any write can reach them.
+    const takeovers: TakeoverIntent[] = [];
     for (const intent of this.intents.all()) {
       if (intent.kind === 'cut-over') this.sources.resolve(intent);
-      else this.takeovers.restart(intent);
+      else takeovers.push(intent);
     }
+    if (takeovers.length) this.takeovers.restart(takeovers);
   }
 
   register(): void {
@@ -65,31 +74,59 @@ export class Moves {
       a.applyMap(map);
       return EMPTY;
     });
+    a.registerCommand('takeover', async (body) => MOVE_COMMANDS.takeover.encodeReply(await this.memberTakeover.run(MOVE_COMMANDS.takeover.decodeRequest(body))));
+    a.registerCommand('takeover-forks', async (body) => {
+      const { forks } = MOVE_COMMANDS['takeover-forks'].decodeRequest(body);
+      return MOVE_COMMANDS['takeover-forks'].encodeReply({ results: resultsOf(await this.takeovers.takeOver(forks, (f) => this.busy(f)), a.id) });
+    });
+  }
+
+  /** A move, a cut-over resolution or a takeover of `fork` runs here. */
+  private busy(fork: string): boolean {
+    return this.sources.busy(fork) || this.takeovers.busy(fork);
   }
 
   /** Entry point of `dbslm store move`: runs here if this actor is the one to act, else forwards. */
   async move(fork: string, to: string, force: boolean, hops = 0): Promise<MoveReply> {
     const a = this.actor;
+    const started = performance.now();
     const entry = a.map.get(fork);
     if (!entry) throw new StoreError('BAD_REQUEST', `fork ${JSON.stringify(fork)} is not a live fork (ids are hex routing-byte prefixes such as 3f; see \`dbslm store status\`)`);
     if (this.cluster.memberState(to) === undefined) {
       throw new StoreError('BAD_REQUEST', `no member ${JSON.stringify(to)}; members: ${this.cluster.memberIds().join(', ')}`);
     }
+    const ownerState = this.cluster.memberState(entry.owner);
+    if (!force && entry.owner !== a.id && (ownerState === 'dead' || ownerState === 'left')) {
+      // Its rows are out of reach: waiting for it to answer would only time out.
+      const gone = ownerState === 'dead' ? 'dead' : 'forgotten';
+      throw new StoreError('BAD_REQUEST', `owner ${entry.owner} of fork ${fork} is ${gone}, so the fork cannot move live (its rows are out of reach); take its forks over with \`dbslm store takeover ${entry.owner} --connect ${a.endpoint}\` (they restart empty), or restart ${entry.owner} on its data dir`);
+    }
     const actingId = force ? to : entry.owner;
     if (actingId !== a.id) return this.forward(actingId, { fork, to, force, hops });
-    if (this.sources.busy(fork) || this.takeovers.busy(fork)) {
+    if (this.busy(fork)) {
       throw new StoreError('FENCED', `fork ${fork} is already moving (or its last cut-over is being resolved); retry when that ends`, true);
     }
-    return force ? this.takeovers.takeOver(fork) : this.sources.moveOut(fork, to);
+    if (!force) return this.sources.moveOut(fork, to);
+    const [outcome] = await this.takeovers.takeOver([fork], (f) => this.busy(f));
+    if (outcome!.failure) throw new StoreError(outcome!.failure.code, outcome!.failure.message, outcome!.failure.retryable);
+    return { fork, from: outcome!.from, to: a.id, epoch: outcome!.epoch, keys: 0, rounds: 0, ms: Math.round(performance.now() - started) };
   }
 
+  /** Hands the move to the member that acts; fails as soon as gossip marks that member dead rather than at the timeout. */
   private async forward(actingId: string, req: { fork: string; to: string; force: boolean; hops: number }): Promise<MoveReply> {
     const ep = this.cluster.endpointOf(actingId) ?? this.actor.members.get(actingId);
     if (!ep) throw new StoreError('BAD_REQUEST', `no endpoint known for ${actingId}`);
     if (req.hops >= MAX_HOPS) {
       throw new StoreError('MOVED', `move of fork ${req.fork} forwarded ${req.hops} times without reaching its owner; the maps are settling, retry`, true);
     }
-    const rep = await this.link.request(ep, 'move', MOVE_COMMANDS.move.encodeRequest({ ...req, hops: req.hops + 1 }), FORWARD_TIMEOUT_MS);
+    const status = `\`dbslm store status --connect ${this.actor.endpoint}\``;
+    const died = () =>
+      new StoreError(
+        'INTERNAL',
+        `${actingId}, which was to carry out the move of fork ${req.fork}, died before it answered (gossip marks it dead); see ${status} for the fork's owner now, and if ${actingId} stays dead take its forks over with \`dbslm store takeover ${actingId} --connect ${this.actor.endpoint}\``,
+      );
+    const request = this.link.request(ep, 'move', MOVE_COMMANDS.move.encodeRequest({ ...req, hops: req.hops + 1 }), FORWARD_TIMEOUT_MS);
+    const rep = await failWhenDead(request, () => this.cluster.memberState(actingId), died);
     if (rep.code !== 'OK') throw new StoreError(rep.code, rep.message, rep.retryable, rep.redirect);
     return MOVE_COMMANDS.move.decodeReply(rep.body);
   }

@@ -16,6 +16,9 @@ import type { MoveCluster } from './move_cluster.js';
 import { SOURCE_TUNING, type CutOverIntent, type SourceAction, type SourceEvent } from './source_events.js';
 import { SourceMachine } from './source_machine.js';
 
+/** How long the target may take to say whether it holds its lease (asked again on the next poll). */
+const TARGET_LEASE_ASK_MS = 1000;
+
 interface SourceRun {
   machine: SourceMachine;
   fork: string;
@@ -137,9 +140,12 @@ export class SourceSide {
           return { kind: 'verify-acked', ...MOVE_COMMANDS['move-verify'].decodeReply(rep.body) };
         }));
         return;
-      case 'check-lease':
-        this.step(run, { kind: 'lease-checked', held: this.cluster.leaseValid(), entry: a.map.get(fork), mapVersion: a.map.version });
+      case 'check-lease': {
+        const checked = (targetHeld: boolean | null): SourceEvent => ({ kind: 'lease-checked', held: this.cluster.leaseValid(), targetHeld, entry: a.map.get(fork), mapVersion: a.map.version });
+        if (!this.cluster.leaseValid()) return this.step(run, checked(false));
+        later(this.request(run.to, 'members', CLUSTER_COMMANDS.members.encodeRequest({}), TARGET_LEASE_ASK_MS).then((rep) => checked(rep?.code === 'OK' ? CLUSTER_COMMANDS.members.decodeReply(rep.body).lease : null)));
         return;
+      }
       case 'set-timer':
         setTimeout(() => this.step(run, { kind: 'timer-fired' }), action.ms).unref();
         return;

@@ -21,7 +21,7 @@ export interface SourceTuning {
   cutOverTimeoutMs: number;
   /** The cut-over is sent this often before its outcome counts as unknown. */
   cutOverAttempts: number;
-  /** Waiting for the write lease: poll every leasePollMs, give up after leaseWaitMs. */
+  /** Waiting for the lease, this actor's and the target's: poll every leasePollMs, give up after leaseWaitMs. */
   leasePollMs: number;
   leaseWaitMs: number;
   resolveTimeoutMs: number;
@@ -64,6 +64,7 @@ export type SourceFailure =
   | 'verify-unanswered'
   | 'not-owner'
   | 'lease-lost'
+  | 'target-no-lease'
   | 'cutover-refused'
   | 'cutover-unknown'
   | 'io-failed';
@@ -83,7 +84,8 @@ export type SourceEvent =
   | ({ kind: 'verify-acked' } & ForkDigest)
   | { kind: 'verify-refused'; code: ReplyCode; message: string }
   | { kind: 'verify-unanswered' }
-  | { kind: 'lease-checked'; held: boolean; entry: ForkEntry | undefined; mapVersion: number }
+  /** `held`: this actor's lease; `targetHeld`: the target's, as it answered (null: it did not answer in time; false also when not asked). */
+  | { kind: 'lease-checked'; held: boolean; targetHeld: boolean | null; entry: ForkEntry | undefined; mapVersion: number }
   | { kind: 'timer-fired' }
   | { kind: 'cutover-acked' }
   | { kind: 'cutover-refused'; code: ReplyCode; message: string }

@@ -215,15 +215,21 @@ export class SourceMachine {
     if (event.entry?.owner !== this.self) {
       return this.giveUp('not-owner', 'MOVED', `fork ${this.fork} is no longer owned by ${this.self} (now ${event.entry?.owner ?? 'unknown'}); the move is void`, true);
     }
-    if (event.held) {
+    // The target must hold its lease too: a target that joined a moment ago has not heard from a quorum yet, and
+    // would answer FENCED for the fork it just took until it has.
+    if (event.held && event.targetHeld) {
       // A source only creates epoch version + 1 of a fork it owns, with the intent on disk before anyone hears of it.
       this.intent = { kind: 'cut-over', moveId: this.moveId, fork: this.fork, to: this.to, epoch: event.mapVersion + 1 };
       this.phase = 'cut-over';
       this.cutOverAttempts = 1;
       return [{ kind: 'write-intent', intent: this.intent }, this.cutOverAction()];
     }
+    if (event.targetHeld === null) {
+      return this.giveUp('target-no-lease', 'INTERNAL', `target ${this.to} did not say whether it holds its lease; the source keeps fork ${this.fork}`, true);
+    }
     if (this.leaseWaitedMs >= this.tuning.leaseWaitMs) {
-      return this.giveUp('lease-lost', 'FENCED', `actor ${this.self} holds no write lease, so it cannot hand fork ${this.fork} over; retry`, true);
+      if (!event.held) return this.giveUp('lease-lost', 'FENCED', `actor ${this.self} holds no write lease, so it cannot hand fork ${this.fork} over; retry`, true);
+      return this.giveUp('target-no-lease', 'FENCED', `target ${this.to} has held no lease for ${this.tuning.leaseWaitMs} ms (it has not heard from a quorum), so fork ${this.fork} would be FENCED there; the source keeps the fork; retry`, true);
     }
     this.leaseWaitedMs += this.tuning.leasePollMs;
     return [{ kind: 'set-timer', ms: this.tuning.leasePollMs }];

@@ -1,22 +1,21 @@
-// Runs takeover machines (takeover_machine.ts) against the real actor, peer link and cluster: forced moves of a
-// dead owner's forks to this actor, one run per fork.
-import type { MoveReply } from '../../../schemas/moves.js';
+// Runs takeover machines (takeover_machine.ts) against the real actor, peer link and cluster: forced moves of dead
+// owners' forks to this actor, any number of forks per run (one map change, one quorum round, one lease wait).
 import type { StoreActor } from '../../actor/actor.js';
 import type { PeerLink } from '../../client/peer_link.js';
-import { StoreError } from '../../protocol/errors.js';
 import type { MoveIntents } from './intents.js';
 import { pushEntries } from './map_push.js';
 import type { MoveCluster } from './move_cluster.js';
-import { TakeoverMachine, type TakeoverAction, type TakeoverEvent, type TakeoverIntent } from './takeover_machine.js';
+import { TakeoverMachine, type TakeoverAction, type TakeoverEvent, type TakeoverIntent, type TakeoverOutcome } from './takeover_machine.js';
 
 interface TakeoverRun {
   machine: TakeoverMachine;
-  fork: string;
-  startedAt: number;
-  operator: { resolve: (r: MoveReply) => void; reject: (e: StoreError) => void } | null;
+  /** The forks it fenced: busy until it finishes. */
+  forks: string[];
+  report: ((outcomes: TakeoverOutcome[]) => void) | null;
 }
 
 export class Takeovers {
+  /** The run each fork being taken over belongs to. */
   private readonly runs = new Map<string, TakeoverRun>();
 
   constructor(
@@ -30,31 +29,33 @@ export class Takeovers {
     return this.runs.has(fork);
   }
 
-  takeOver(fork: string): Promise<MoveReply> {
+  /** Takes `forks` over together; resolves with what became of each. `busy(fork)`: another move of it runs here. */
+  takeOver(forks: string[], busy: (fork: string) => boolean): Promise<TakeoverOutcome[]> {
     const a = this.actor;
-    const entry = a.map.get(fork)!;
-    const run = this.newRun(fork);
-    const replied = new Promise<MoveReply>((resolve, reject) => (run.operator = { resolve, reject }));
-    this.step(run, {
-      kind: 'start',
-      fork,
-      self: a.id,
-      entry,
-      ownerState: this.cluster.memberState(entry.owner),
-      pending: this.intents.get(fork)?.kind === 'takeover',
+    const candidates = [...new Set(forks)].map((fork) => {
+      const entry = a.map.get(fork);
+      const pending = this.intents.get(fork);
+      return {
+        fork,
+        entry,
+        ownerState: entry && this.cluster.memberState(entry.owner),
+        pending: pending?.kind === 'takeover' ? pending : undefined,
+        busy: busy(fork),
+      };
     });
-    return replied;
+    const run = this.newRun();
+    const reported = new Promise<TakeoverOutcome[]>((resolve) => (run.report = resolve));
+    this.step(run, { kind: 'start', self: a.id, forks: candidates });
+    return reported;
   }
 
-  /** After a restart: an adopted but unfinished takeover keeps its fork fenced until a re-run finishes it. */
-  restart(intent: TakeoverIntent): void {
-    this.step(this.newRun(intent.fork), { kind: 'restart-with-intent', self: this.actor.id, intent, entry: this.actor.map.get(intent.fork) });
+  /** After a restart: adopted but unfinished takeovers keep their forks fenced until a re-run finishes them. */
+  restart(intents: TakeoverIntent[]): void {
+    this.step(this.newRun(), { kind: 'restart-with-intents', self: this.actor.id, intents: intents.map((intent) => ({ intent, entry: this.actor.map.get(intent.fork) })) });
   }
 
-  private newRun(fork: string): TakeoverRun {
-    const run: TakeoverRun = { machine: new TakeoverMachine(this.cluster.leaseMs), fork, startedAt: performance.now(), operator: null };
-    this.runs.set(fork, run);
-    return run;
+  private newRun(): TakeoverRun {
+    return { machine: new TakeoverMachine(this.cluster.leaseMs), forks: [], report: null };
   }
 
   /** Results arrive from promises and timers, never while the machine is handling an event. */
@@ -71,43 +72,46 @@ export class Takeovers {
 
   private execute(run: TakeoverRun, action: TakeoverAction): void {
     const a = this.actor;
-    const fork = run.fork;
     const failed = (err: Error) => this.step(run, { kind: 'io-failed', message: err.message });
     switch (action.kind) {
       case 'fence':
-        a.fence(fork);
+        for (const fork of action.forks) {
+          a.fence(fork);
+          this.runs.set(fork, run);
+          run.forks.push(fork);
+        }
         return;
       case 'unfence':
-        a.unfence(fork);
+        for (const fork of action.forks) a.unfence(fork);
         return;
-      case 'write-intent':
-        this.intents.add(action.intent);
+      case 'write-intents':
+        this.intents.addAll(action.intents);
         return;
-      case 'clear-intent':
-        this.intents.remove(fork);
+      case 'clear-intents':
+        this.intents.removeAll(action.forks);
         return;
-      case 'drop-fork':
-        a.dropFork(fork).then(() => this.step(run, { kind: 'fork-dropped', mapVersion: a.map.version }), failed);
+      case 'drop-forks':
+        // One group commit for all of them.
+        Promise.all(action.forks.map((fork) => a.dropFork(fork))).then(() => this.step(run, { kind: 'forks-dropped', mapVersion: a.map.version }), failed);
         return;
-      case 'adopt':
-        a.applyMap(a.map.withEntry(action.entry));
+      case 'adopt': {
+        let map = a.map;
+        for (const entry of action.entries) map = map.withEntry(entry);
+        a.applyMap(map);
         return;
+      }
       case 'broadcast':
         pushEntries(this.link, this.cluster, action.entries).then((adopted) => this.step(run, { kind: 'broadcast-acked', adopted, quorum: this.cluster.quorum() }), failed);
         return;
       case 'set-timer':
         setTimeout(() => this.step(run, { kind: 'timer-fired' }), action.ms).unref();
         return;
-      case 'succeed':
-        run.operator?.resolve({ fork, from: action.from, to: a.id, epoch: action.epoch, keys: 0, rounds: 0, ms: Math.round(performance.now() - run.startedAt) });
-        run.operator = null;
-        return;
-      case 'fail':
-        run.operator?.reject(new StoreError(action.code, action.message, action.retryable));
-        run.operator = null;
+      case 'report':
+        run.report?.(action.outcomes);
+        run.report = null;
         return;
       case 'finished':
-        if (this.runs.get(fork) === run) this.runs.delete(fork);
+        for (const fork of run.forks) if (this.runs.get(fork) === run) this.runs.delete(fork);
         return;
     }
   }

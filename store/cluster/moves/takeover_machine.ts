@@ -1,49 +1,78 @@
-// A forced move (`move --force`) as a pure state machine: this actor takes a dead owner's fork over with no data
-// (the dead owner's rows are unreachable; there is no replication). Safe against the old owner coming back: the new
-// entry is adopted by a quorum first, and from then on any ack that could renew the old owner's majority lease
-// carries the new map; after one more lease period it cannot hold a lease that predates the change, so it cannot
-// write the fork. The fork stays fenced here until then. If no quorum answers it stays fenced (the intent on disk
-// keeps it so across a restart) and running the same move again resumes. takeover.ts runs it for real.
+// Forced takeovers (`move --force`, `dbslm store takeover`) as a pure state machine: this actor takes forks of dead
+// (or forgotten) owners over with no data (their rows are unreachable; there is no replication). Safe against an old
+// owner coming back: the new entries are adopted by a quorum first, and from then on any ack that could renew the old
+// owner's majority lease carries the new map; after one more lease period it cannot hold a lease that predates the
+// change, so it can neither write nor read the forks. They stay fenced here until then. If no quorum answers they
+// stay fenced (the intents on disk keep them so across a restart) and running the same takeover again resumes.
+//
+// One run takes any number of forks together: one map change, one quorum round and one lease wait for all of them,
+// so taking over every fork of a dead member costs about one lease period rather than one per fork. Each fork is
+// judged on its own at the start (a fork whose owner is alive is refused, the rest go on). takeover.ts runs it.
 import type { ReplyCode } from '../../../schemas/envelope.js';
 import type { ForkEntry, MemberState } from '../../../schemas/fork_map.js';
 
 export interface TakeoverIntent {
   kind: 'takeover';
   fork: string;
+  /** The owner taken over from (absent in intents written before it was recorded). */
+  from?: string;
 }
 
-export type TakeoverFailure = 'already-owner' | 'owner-not-dead' | 'no-quorum' | 'io-failed';
+/** A fork to take over, as this actor sees it when the run starts. */
+export interface TakeoverCandidate {
+  fork: string;
+  /** Undefined when the fork is not live here (split or merged, or no fork id at all). */
+  entry: ForkEntry | undefined;
+  /** Gossip's state of the entry's owner (undefined: a member never heard of). */
+  ownerState: MemberState | undefined;
+  /** The unfinished takeover intent of this fork on disk, if any (an earlier run did not finish). */
+  pending: TakeoverIntent | undefined;
+  /** Another move or takeover of this fork runs here now. */
+  busy: boolean;
+}
+
+export type TakeoverFailure = 'not-live' | 'already-owner' | 'owner-not-dead' | 'busy' | 'no-quorum' | 'io-failed';
+
+/** What became of one fork: taken at `epoch`, or why not. */
+export interface TakeoverOutcome {
+  fork: string;
+  from: string;
+  epoch: number;
+  failure: { reason: TakeoverFailure; code: ReplyCode; message: string; retryable: boolean } | null;
+}
 
 export type TakeoverEvent =
-  /** `pending`: a takeover intent of this fork is on disk (an earlier run did not finish). */
-  | { kind: 'start'; fork: string; self: string; entry: ForkEntry; ownerState: MemberState | undefined; pending: boolean }
-  | { kind: 'restart-with-intent'; self: string; intent: TakeoverIntent; entry: ForkEntry | undefined }
-  | { kind: 'fork-dropped'; mapVersion: number }
+  | { kind: 'start'; self: string; forks: TakeoverCandidate[] }
+  | { kind: 'restart-with-intents'; self: string; intents: { intent: TakeoverIntent; entry: ForkEntry | undefined }[] }
+  | { kind: 'forks-dropped'; mapVersion: number }
   | { kind: 'broadcast-acked'; adopted: number; quorum: number }
   | { kind: 'timer-fired' }
   | { kind: 'io-failed'; message: string };
 
 export type TakeoverAction =
-  | { kind: 'fence' }
-  | { kind: 'write-intent'; intent: TakeoverIntent }
-  | { kind: 'drop-fork' }
-  | { kind: 'adopt'; entry: ForkEntry }
+  | { kind: 'fence'; forks: string[] }
+  | { kind: 'write-intents'; intents: TakeoverIntent[] }
+  | { kind: 'drop-forks'; forks: string[] }
+  | { kind: 'adopt'; entries: ForkEntry[] }
   | { kind: 'broadcast'; entries: ForkEntry[] }
   | { kind: 'set-timer'; ms: number }
-  | { kind: 'clear-intent' }
-  | { kind: 'unfence' }
-  | { kind: 'succeed'; from: string; epoch: number }
-  | { kind: 'fail'; reason: TakeoverFailure; code: ReplyCode; message: string; retryable: boolean }
+  | { kind: 'clear-intents'; forks: string[] }
+  | { kind: 'unfence'; forks: string[] }
+  | { kind: 'report'; outcomes: TakeoverOutcome[] }
   | { kind: 'finished' };
 
 export type TakeoverPhase = 'idle' | 'dropping' | 'quorum' | 'lease' | 'done';
 
 export class TakeoverMachine {
   phase: TakeoverPhase = 'idle';
-  private fork = '';
   private self = '';
-  private from = '';
-  private entry: ForkEntry | null = null;
+  /** Forks refused at the start, reported with the rest at the end. */
+  private refused: TakeoverOutcome[] = [];
+  /** Forks being taken over, with the owner they came from. */
+  private taking = new Map<string, string>();
+  /** Forks that still need dropping and a new entry (the others resume an entry adopted by an earlier run). */
+  private fresh: string[] = [];
+  private entries: ForkEntry[] = [];
 
   /** `leaseMs`: how long a lease lasts; `marginMs` is added for clock rates and message delays. */
   constructor(private readonly leaseMs: number, private readonly marginMs = 100) {}
@@ -52,75 +81,94 @@ export class TakeoverMachine {
     switch (event.kind) {
       case 'start':
         return this.start(event);
-      case 'restart-with-intent':
+      case 'restart-with-intents': {
         this.phase = 'done';
         // Only an adopted entry needs the fence; an intent written before the adoption protects nothing.
-        if (event.entry?.owner === event.self) return [{ kind: 'fence' }, { kind: 'finished' }];
-        return [{ kind: 'clear-intent' }, { kind: 'finished' }];
-      case 'fork-dropped': {
+        const adopted = event.intents.filter((i) => i.entry?.owner === event.self).map((i) => i.intent.fork);
+        const stale = event.intents.filter((i) => i.entry?.owner !== event.self).map((i) => i.intent.fork);
+        return [...(adopted.length ? [{ kind: 'fence', forks: adopted } as const] : []), ...(stale.length ? [{ kind: 'clear-intents', forks: stale } as const] : []), { kind: 'finished' }];
+      }
+      case 'forks-dropped': {
         if (this.phase !== 'dropping') return [];
-        this.entry = { fork: this.fork, owner: this.self, epoch: event.mapVersion + 1 };
+        const fresh = this.fresh.map((fork) => ({ fork, owner: this.self, epoch: event.mapVersion + 1 }));
+        this.entries.push(...fresh);
         this.phase = 'quorum';
-        return [{ kind: 'adopt', entry: this.entry }, { kind: 'broadcast', entries: [this.entry] }];
+        return [{ kind: 'adopt', entries: fresh }, { kind: 'broadcast', entries: this.entries }];
       }
       case 'broadcast-acked':
         if (this.phase !== 'quorum') return [];
         if (1 + event.adopted < event.quorum) {
-          this.phase = 'done';
-          return [
-            this.failure('no-quorum', `takeover of fork ${this.fork}: only ${1 + event.adopted} of the ${event.quorum} members needed adopted epoch ${this.entry!.epoch}; the fork stays fenced here, run the same move again`),
-            { kind: 'finished' },
-          ];
+          const epochs = [...new Set(this.entries.map((e) => e.epoch))].join(', ');
+          return this.failAll('no-quorum', `only ${1 + event.adopted} of the ${event.quorum} members needed adopted the new entries (epoch ${epochs}); the forks stay fenced at ${this.self}; run the same takeover again once a quorum is up, or forget the dead members first if the live ones are too few for a quorum (\`dbslm store forget MEMBER --force\`)`);
         }
         this.phase = 'lease';
         return [{ kind: 'set-timer', ms: this.leaseMs + this.marginMs }];
-      case 'timer-fired':
+      case 'timer-fired': {
         if (this.phase !== 'lease') return [];
         this.phase = 'done';
-        return [{ kind: 'clear-intent' }, { kind: 'unfence' }, { kind: 'succeed', from: this.from, epoch: this.entry!.epoch }, { kind: 'finished' }];
+        const forks = this.entries.map((e) => e.fork);
+        const taken = this.entries.map((e): TakeoverOutcome => ({ fork: e.fork, from: this.taking.get(e.fork)!, epoch: e.epoch, failure: null }));
+        return [{ kind: 'clear-intents', forks }, { kind: 'unfence', forks }, { kind: 'report', outcomes: [...taken, ...this.refused] }, { kind: 'finished' }];
+      }
       case 'io-failed':
         if (this.phase === 'idle' || this.phase === 'done') return [];
-        this.phase = 'done';
-        // Fenced, with the intent on disk: a re-run resumes from whatever was adopted.
-        return [this.failure('io-failed', `takeover of fork ${this.fork} failed: ${event.message}; the fork stays fenced here, run the same move again`), { kind: 'finished' }];
+        // Fenced, with the intents on disk: a re-run resumes from whatever was adopted.
+        return this.failAll('io-failed', `${event.message}; the forks stay fenced at ${this.self}; run the same takeover again`);
     }
   }
 
   private start(event: Extract<TakeoverEvent, { kind: 'start' }>): TakeoverAction[] {
     if (this.phase !== 'idle') return [];
-    this.fork = event.fork;
     this.self = event.self;
-    const resume = event.entry.owner === event.self && event.pending;
-    if (event.entry.owner === event.self && !resume) {
-      this.phase = 'done';
-      return [{ kind: 'fail', reason: 'already-owner', code: 'BAD_REQUEST', message: `${event.self} already owns fork ${event.fork}`, retryable: false }, { kind: 'finished' }];
+    const resumed: ForkEntry[] = [];
+    for (const c of event.forks) {
+      if (!c.entry) {
+        const message = `fork ${JSON.stringify(c.fork)} is not a live fork (ids are hex routing-byte prefixes such as 3f; see \`dbslm store status\`)`;
+        this.refused.push({ fork: c.fork, from: '?', epoch: 0, failure: { reason: 'not-live', code: 'BAD_REQUEST', message, retryable: false } });
+        continue;
+      }
+      const entry = c.entry;
+      const from = entry.owner === event.self ? (c.pending?.from ?? '?') : entry.owner;
+      const refuse = (reason: TakeoverFailure, code: ReplyCode, message: string, retryable: boolean) =>
+        this.refused.push({ fork: c.fork, from, epoch: entry.epoch, failure: { reason, code, message, retryable } });
+      const resume = entry.owner === event.self && c.pending !== undefined;
+      if (c.busy) refuse('busy', 'FENCED', `fork ${c.fork} is already moving at ${event.self} (or its last cut-over is being resolved); retry when that ends`, true);
+      else if (entry.owner === event.self && !resume) refuse('already-owner', 'BAD_REQUEST', `${event.self} already owns fork ${c.fork}`, false);
+      else if (!resume && c.ownerState !== undefined && c.ownerState !== 'dead' && c.ownerState !== 'left') {
+        refuse('owner-not-dead', 'BAD_REQUEST', `owner ${entry.owner} of fork ${c.fork} is ${c.ownerState}; a takeover is only for a dead owner, use a live move`, false);
+      } else if (resume) {
+        // The entry is ours already; what is left is the quorum and the lease period.
+        this.taking.set(c.fork, from);
+        resumed.push(entry);
+      } else {
+        this.taking.set(c.fork, from);
+        this.fresh.push(c.fork);
+      }
     }
-    if (!resume && event.ownerState !== undefined && event.ownerState !== 'dead') {
+    if (!this.taking.size) {
       this.phase = 'done';
-      return [
-        {
-          kind: 'fail',
-          reason: 'owner-not-dead',
-          code: 'BAD_REQUEST',
-          message: `owner ${event.entry.owner} of fork ${event.fork} is ${event.ownerState}; --force is only for a dead owner, use a live move`,
-          retryable: false,
-        },
-        { kind: 'finished' },
-      ];
+      return [{ kind: 'report', outcomes: this.refused }, { kind: 'finished' }];
     }
-    if (resume) {
-      // The entry is ours already; what is left is the quorum and the lease period.
-      this.from = '?';
-      this.entry = event.entry;
+    this.entries = resumed;
+    const actions: TakeoverAction[] = [{ kind: 'fence', forks: [...this.taking.keys()] }];
+    if (!this.fresh.length) {
       this.phase = 'quorum';
-      return [{ kind: 'fence' }, { kind: 'broadcast', entries: [event.entry] }];
+      return [...actions, { kind: 'broadcast', entries: this.entries }];
     }
-    this.from = event.entry.owner;
     this.phase = 'dropping';
-    return [{ kind: 'fence' }, { kind: 'write-intent', intent: { kind: 'takeover', fork: event.fork } }, { kind: 'drop-fork' }];
+    const intents = this.fresh.map((fork): TakeoverIntent => ({ kind: 'takeover', fork, from: this.taking.get(fork)! }));
+    return [...actions, { kind: 'write-intents', intents }, { kind: 'drop-forks', forks: this.fresh }];
   }
 
-  private failure(reason: TakeoverFailure, message: string): TakeoverAction {
-    return { kind: 'fail', reason, code: 'INTERNAL', message, retryable: true };
+  /** Every fork of the run fails the same way (they stay fenced, their intents on disk). */
+  private failAll(reason: TakeoverFailure, message: string): TakeoverAction[] {
+    this.phase = 'done';
+    const failed = [...this.taking].map(([fork, from]): TakeoverOutcome => ({
+      fork,
+      from,
+      epoch: this.entries.find((e) => e.fork === fork)?.epoch ?? 0,
+      failure: { reason, code: 'INTERNAL', message: `takeover of fork ${fork}: ${message}`, retryable: true },
+    }));
+    return [{ kind: 'report', outcomes: [...failed, ...this.refused] }, { kind: 'finished' }];
   }
 }

@@ -1,4 +1,5 @@
-// What `dbslm store status` prints for a cluster view (view.ts): lines for people, or JSON.
+// What `dbslm store status` prints for a cluster view (view.ts): lines for people, or JSON; and what status and
+// `dbslm store rebalance` say of dead members that still own forks.
 import type { ClusterView } from './view.js';
 
 /** Human-readable status lines (the non-JSON form of `dbslm store status`). */
@@ -12,7 +13,25 @@ export function formatStatus(view: ClusterView): string[] {
     lines.push(`member ${m.id} ${m.endpoint} state=${m.state} incarnation=${m.incarnation} forks=${owned} ${figures}`);
     for (const l of mine) if (l.keys || l.opsPerSec || l.fenced) lines.push(`  fork=${l.fork} keys=${l.keys} bytes=${l.bytes} ops/s=${l.opsPerSec}${l.fenced ? ' fenced' : ''}`);
   }
-  return lines;
+  return [...lines, ...deadOwnerNotes(view)];
+}
+
+/**
+ * One line per dead (or forgotten) member that still owns forks: those forks are not served, and no rebalance can
+ * move them, since a live move needs the owner's rows; a takeover gives them to live members, empty.
+ */
+export function deadOwnerNotes(view: ClusterView): string[] {
+  const via = view.members.find((m) => m.id === view.via)?.endpoint ?? 'ANY_MEMBER';
+  const notes: string[] = [];
+  for (const m of view.members) {
+    if (m.state !== 'dead' && m.state !== 'left') continue;
+    const owned = view.forks.filter((f) => f.owner === m.id).length;
+    if (!owned) continue;
+    const gone = m.state === 'dead' ? 'dead' : 'forgotten';
+    const restart = m.state === 'dead' ? `, or restart ${m.id} on its data dir` : '';
+    notes.push(`member ${m.id} is ${gone} and owns ${owned} fork${owned === 1 ? '' : 's'}: they are not served and cannot move (a move needs their rows); take them over with \`dbslm store takeover ${m.id} --connect ${via}\` (they restart empty)${restart}`);
+  }
+  return notes;
 }
 
 /** The JSON form of `dbslm store status --json`. */
