@@ -53,6 +53,8 @@ export interface ScanRequest {
    * scanning whole forks, and the actor skipping the others saves shipping them.
    */
   namespace?: Buffer;
+  /** `namespace` names a family: keys whose namespace starts with it (e.g. `kjv5.` for every namespace of model kjv5). */
+  namespacePrefix?: boolean;
 }
 export interface ScanReply {
   keys: Buffer[];
@@ -146,6 +148,7 @@ export const DATA_COMMANDS = {
         { name: 'limit', type: 'int' },
         { name: 'keysOnly', type: 'boolean', default: false },
         { name: 'namespace', type: 'bytes', default: '' },
+        { name: 'namespacePrefix', type: 'boolean', default: false },
       ],
     }),
     avroType({

@@ -74,6 +74,8 @@ test('--replace: refused without it, with it the old model is gone and the versi
   const client = await StoreClient.connect(actor.ep);
   t.teardown(() => client.close());
   await ok('store', 'import', '--arpa', m3, '--model', 'kjv', '--connect', actor.ep, '--quiet');
+  // A model whose namespaces share kjv's prefix (kjv.v2.p against kjv.p): replacing kjv leaves it.
+  await ok('store', 'import', '--arpa', m3, '--model', 'kjv.v2', '--connect', actor.ep, '--quiet');
   const first = (await readModelMeta(client, 'kjv'))!;
   t.true(first.complete);
   t.is(first.order, 3);
@@ -92,6 +94,9 @@ test('--replace: refused without it, with it the old model is gone and the versi
   const out = path.join(dir, 'export2.arpa');
   await ok('export', '--connect', actor.ep, '--model', 'kjv', '--arpa', out, '--quiet');
   assertSameLines(t, readArpaSections(out), original);
+  const other = path.join(dir, 'export-v2.arpa');
+  await ok('export', '--connect', actor.ep, '--model', 'kjv.v2', '--arpa', other, '--quiet');
+  assertSameLines(t, readArpaSections(other), readArpaSections(m3));
 });
 
 test('a missing model, a half-written one and an unreachable store are clear errors', async (t) => {

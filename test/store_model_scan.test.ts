@@ -1,6 +1,7 @@
 // The scan's namespace filter on a real actor: a namespace read across every fork gets its own keys
-// and no others (not even a namespace its name is a prefix of), page by page, and a fork full of
-// other rows is crossed in several replies rather than in one long one.
+// and no others (not even a namespace its name is a prefix of), page by page; a family of
+// namespaces is read in one pass; and a fork full of other rows is crossed in several replies
+// rather than in one long one.
 import test from 'ava';
 import { STORE_COMMANDS } from '../schemas/store.js';
 import { StoreClient } from '../store/client/client.js';
@@ -43,6 +44,11 @@ test('a namespace scan returns exactly the namespace, across forks and pages', a
     t.true(values.every((v) => v === undefined));
   }, { keysOnly: true });
   t.is(keysOnly, 3000);
+
+  // A family: every namespace starting with "m." (not "m" itself, whose keys begin "m\0.p").
+  let family = 0;
+  await scanNamespace(client, 'm.', (keys) => (family += keys.length), { keysOnly: true, family: true });
+  t.is(family, 6000);
 
   // An unfiltered scan is unchanged: the prefix's keys of every namespace.
   const range = makeKey('m.pp', Buffer.from('ctx1'));

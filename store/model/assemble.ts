@@ -13,12 +13,11 @@ export interface OrderEntries {
   backoff: Float64Array;
 }
 
-/** Entry indices of one order sorted by their id tuples. */
+/** Entry indices of one order sorted by their id tuples (the general case: any contexts). */
 function tupleOrder(entries: OrderEntries, k: number): Uint32Array {
   const { ids } = entries;
   const idx = new Uint32Array(entries.logProb.length);
   for (let i = 0; i < idx.length; i++) idx[i] = i;
-  if (k === 1) return idx.sort((a, b) => ids[a]! - ids[b]!);
   return idx.sort((a, b) => {
     for (let i = 0, pa = a * k, pb = b * k; i < k; i++) {
       const d = ids[pa + i]! - ids[pb + i]!;
@@ -26,6 +25,30 @@ function tupleOrder(entries: OrderEntries, k: number): Uint32Array {
     }
     return 0;
   });
+}
+
+/** Stable counting sort of `order` by key(i) in [0, range). */
+function countingSort(order: Uint32Array, key: (i: number) => number, range: number): Uint32Array {
+  const start = new Int32Array(range + 1);
+  for (let j = 0; j < order.length; j++) start[key(order[j]!) + 1]!++;
+  for (let b = 0; b < range; b++) start[b + 1]! += start[b]!;
+  const out = new Uint32Array(order.length);
+  for (let j = 0; j < order.length; j++) out[start[key(order[j]!)]!++] = order[j]!;
+  return out;
+}
+
+/**
+ * Entry indices sorted by (context node, word): two stable counting passes, by word then by
+ * context, linear where a comparison sort of 10^6 tuples costs a second. Equal to the tuple order
+ * when context node ids follow their tuples, as they do when every context is itself an entry of
+ * the order below (inserted in tuple order).
+ */
+function contextOrder(entries: OrderEntries, k: number, contexts: Int32Array, vocabSize: number, nodes: number): Uint32Array {
+  const { ids } = entries;
+  let order: Uint32Array = new Uint32Array(entries.logProb.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order = countingSort(order, (i) => ids[i * k + k - 1]!, vocabSize);
+  return k === 1 ? order : countingSort(order, (i) => contexts[i]!, nodes);
 }
 
 function vocabOf(words: readonly string[]): Vocab {
@@ -71,12 +94,23 @@ export function assembleModel(order: number, words: readonly string[], byOrder: 
   for (let k = 1; k <= order; k++) {
     const entries = byOrder[k - 1]!;
     const { ids } = entries;
+    const n = entries.logProb.length;
+    for (let j = 0; j < n * k; j++) if (ids[j]! >= vocab.size) throw new Error(`a ${k}-gram has word id ${ids[j]}, beyond the ${vocab.size}-word vocabulary`);
+    // The context node of every entry; a context with no node of its own (-1) takes the general sort.
+    const contexts = new Int32Array(n);
+    let bare = false;
+    for (let i = 0; i < n && !bare; i++) {
+      let node = ROOT;
+      for (let j = 0; j < k - 1 && node >= 0; j++) node = trie.find(node, ids[i * k + j]!);
+      contexts[i] = node;
+      bare = node < 0;
+    }
     let parent = ROOT;
     let contextAt = -1; // entry whose context `parent` is
-    for (const i of tupleOrder(entries, k)) {
+    for (const i of bare ? tupleOrder(entries, k) : contextOrder(entries, k, contexts, vocab.size, trie.size)) {
       const at = i * k;
-      for (let j = 0; j < k; j++) if (ids[at + j]! >= vocab.size) throw new Error(`a ${k}-gram has word id ${ids[at + j]}, beyond the ${vocab.size}-word vocabulary`);
-      if (k > 1 && !(contextAt >= 0 && sameContext(ids, contextAt * k, at, k - 1))) {
+      if (!bare) parent = contexts[i]!;
+      else if (k > 1 && !(contextAt >= 0 && sameContext(ids, contextAt * k, at, k - 1))) {
         // A context missing from the model gets a node without an entry (NaN), as readArpa does.
         parent = ROOT;
         for (let j = 0; j < k - 1; j++) parent = child(parent, ids[at + j]!);

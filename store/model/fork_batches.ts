@@ -4,7 +4,7 @@
 import type { ClientOp, StoreClient } from '../client/client.js';
 
 export interface ForkBatchOptions {
-  /** Ops per batch (one fork's). */
+  /** Ops per batch (one fork's); 2048 by default (KJV order 5 into one actor: 14 s to write at 2048, 17 s at 512). */
   opsPerBatch?: number;
   /** Ops held back over all forks before every fork's ops are sent, however few. */
   maxBuffered?: number;
@@ -28,9 +28,9 @@ export class ForkBatchWriter {
     private readonly client: StoreClient,
     private readonly opts: ForkBatchOptions = {},
   ) {
-    this.opsPerBatch = opts.opsPerBatch ?? 512;
-    this.maxBuffered = opts.maxBuffered ?? 65536;
-    this.maxInFlight = opts.maxInFlight ?? 32;
+    this.opsPerBatch = opts.opsPerBatch ?? 2048;
+    this.maxBuffered = opts.maxBuffered ?? 262144;
+    this.maxInFlight = opts.maxInFlight ?? 16;
   }
 
   set(key: Buffer, value: Buffer): void {

@@ -15,6 +15,8 @@ export interface NamespaceScanOptions {
   pageSize?: number;
   /** Forks scanned at once per actor: one scans while the other's reply travels. */
   forksPerActor?: number;
+  /** `ns` names a family: every namespace starting with it (one pass over the store for several namespaces). */
+  family?: boolean;
 }
 
 /** Redirects followed for one fork before giving up (moves and splits settle in a few). */
@@ -23,8 +25,8 @@ const ATTEMPTS = 6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Calls `onPage` with every key of namespace `ns` (and its value) across the store, a page at a
- * time; resolves with the number of keys once every fork is done.
+ * Calls `onPage` with every key of namespace `ns` (or family, see `family`) and its value across
+ * the store, a page at a time; resolves with the number of keys once every fork is done.
  */
 export async function scanNamespace(client: StoreClient, ns: string, onPage: (keys: Buffer[], values: Value[]) => void, opts: NamespaceScanOptions = {}): Promise<number> {
   const namespace = Buffer.from(ns, 'utf8');
@@ -41,7 +43,7 @@ export async function scanNamespace(client: StoreClient, ns: string, onPage: (ke
         return;
       }
       const ep = await client.endpointFor(entry.owner);
-      const body = STORE_COMMANDS.scan.encodeRequest({ prefix: range, after, limit, keysOnly: !!opts.keysOnly, namespace });
+      const body = STORE_COMMANDS.scan.encodeRequest({ prefix: range, after, limit, keysOnly: !!opts.keysOnly, namespace, namespacePrefix: !!opts.family });
       let rep: Reply;
       try {
         rep = await client.raw(ep, 'scan', body);

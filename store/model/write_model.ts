@@ -7,7 +7,8 @@ import { indexChildren } from '../../model/children.js';
 import type { ModelMeta, OrderDiscounts } from '../../schemas/model_meta.js';
 import type { StoreClient } from '../client/client.js';
 import { ForkBatchWriter } from './fork_batches.js';
-import { contextPrefix, encodeNgramValue, encodeWordId, MODEL_LAYOUT, ngramKeyAt, vocabKey, wordKey } from './layout.js';
+import { parseKey } from '../protocol/keys.js';
+import { contextPrefix, encodeNgramValue, encodeWordId, MODEL_LAYOUT, modelNamespace, NgramKeyReader, ngramKeyAt, vocabIdOfKey, vocabKey, wordKey, type ModelKind } from './layout.js';
 import { deleteModelKeys } from './model_delete.js';
 import { readModelMeta, writeModelMeta } from './stored_meta.js';
 
@@ -39,6 +40,22 @@ function nextVersion(old: ModelMeta | undefined): number {
   return Math.max((old?.version ?? 0) + 1, Date.now());
 }
 
+/** Whether `lm`, written as `model`, writes the key `key` of `kind` (so an old value there needs no delete). */
+function rewrittenBy(lm: LanguageModel, model: string): (kind: ModelKind, key: Buffer) => boolean {
+  const reader = new NgramKeyReader(Buffer.byteLength(modelNamespace(model, 'p'), 'utf8'));
+  const ids = new Uint32Array(lm.order);
+  return (kind, key) => {
+    if (kind === 'vocab') return vocabIdOfKey(key) < lm.vocab.size;
+    if (kind === 'word') return lm.vocab.has(Buffer.from(parseKey(key).prefix).toString('utf8'));
+    if (kind !== 'p') return false;
+    const k = reader.orderOf(key);
+    if (k > lm.order) return false;
+    reader.idsOf(key, k, ids, 0);
+    const node = lm.trie.findPath(ids.subarray(0, k));
+    return node >= 0 && !Number.isNaN(lm.logProb[node]!);
+  };
+}
+
 /** Writes `lm` as model `opts.model`; resolves with the meta it wrote. */
 export async function writeModel(client: StoreClient, lm: LanguageModel, opts: WriteModelOptions): Promise<ModelMeta> {
   const { model } = opts;
@@ -60,7 +77,7 @@ export async function writeModel(client: StoreClient, lm: LanguageModel, opts: W
   await writeModelMeta(client, model, meta);
   if (old) {
     opts.onPhase?.(`deleting the old model ${model}`);
-    await deleteModelKeys(client, model);
+    await deleteModelKeys(client, model, { keep: rewrittenBy(lm, model) });
   }
 
   opts.onPhase?.(`writing model ${model}`);

@@ -21,16 +21,20 @@ const FILTER_PAGE = 4096;
 /** Where a stored key's namespace starts: after the routing bytes and the u16 length. */
 const NS_OFFSET = ROUTING_BYTES + 2;
 
-/** A test for "this stored key is in namespace `ns`": its routing prefix starts with ns and a NUL. */
-function inNamespace(ns: Buffer): (key: Buffer) => boolean {
-  const marker = Buffer.concat([ns, Buffer.from([0])]);
+/**
+ * A test for "this stored key is in namespace `ns`": its routing prefix starts with ns and a NUL.
+ * With `family`, "its namespace starts with ns": ns alone (namespaces hold no NUL, so bytes equal to
+ * ns lie inside the namespace).
+ */
+function inNamespace(ns: Buffer, family: boolean): (key: Buffer) => boolean {
+  const marker = family ? ns : Buffer.concat([ns, Buffer.from([0])]);
   const end = NS_OFFSET + marker.length;
   return (key) => key.length >= end && key.readUInt16BE(ROUTING_BYTES) >= marker.length && key.compare(marker, 0, marker.length, NS_OFFSET, end) === 0;
 }
 
-/** Up to `limit` rows of namespace `ns` after `after`, reading at most MAX_SCAN_EXAMINED rows; `next` is where to go on. */
-function scanNamespace(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer): { rows: Row[]; next: Buffer | null } {
-  const matches = inNamespace(ns);
+/** Up to `limit` rows of the namespace (or family) `ns` after `after`, reading at most MAX_SCAN_EXAMINED rows; `next` is where to go on. */
+function scanNamespace(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean): { rows: Row[]; next: Buffer | null } {
+  const matches = inNamespace(ns, family);
   const rows: Row[] = [];
   let cursor = after;
   for (let examined = 0; examined < MAX_SCAN_EXAMINED; ) {
@@ -64,7 +68,7 @@ export const scan: CommandHandler = (body, { actor }) => {
   const limit = Math.max(1, Math.min(MAX_SCAN, request.limit || MAX_SCAN));
   let rows: Row[];
   let next: Buffer | null;
-  if (request.namespace?.length) ({ rows, next } = scanNamespace(actor, request.prefix, request.after, limit, request.namespace));
+  if (request.namespace?.length) ({ rows, next } = scanNamespace(actor, request.prefix, request.after, limit, request.namespace, !!request.namespacePrefix));
   else {
     rows = actor.db.scan(request.prefix, request.after, limit);
     next = rows.length === limit ? rows[rows.length - 1]!.key : null;
