@@ -129,6 +129,9 @@ test('a missing model, a half-written one and an unreachable store are clear err
   const both = await dbslm('ppl', '--connect', actor.ep, '--arpa', m2, BUNDLED_TEST);
   t.not(both.code, 0);
   t.regex(both.stderr, /mutually exclusive|conflict/i);
+  const badName = await dbslm('export', '--connect', actor.ep, '--model', 'a b', '--arpa', path.join(dir, 'never.arpa'));
+  t.is(badName.code, 1);
+  t.regex(badName.stderr, /^dbslm export: error: model name "a b" is not valid\n  hint: use letters, digits/);
   const neither = await dbslm('ppl', BUNDLED_TEST);
   t.regex(neither.stderr, /Name the model: --arpa FILE, or --connect ENDPOINT/);
 });

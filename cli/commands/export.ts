@@ -3,7 +3,6 @@
 // is the same whatever the number of actors or forks the model was spread over.
 import type { Argv, CommandModule } from 'yargs';
 import { entryCounts } from '../../model/language_model.js';
-import { checkModelName } from '../../store/model/layout.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
 import { Progress } from '../io/progress.js';
 import { connectOptions, modelNameOption, outputArpaOption, quietOption, type ConnectArgs } from '../options.js';
@@ -23,7 +22,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .example('$0 export --connect tcp://127.0.0.1:5555 --model kjv5 --arpa kjv5.arpa', 'the model kjv5 as ARPA') as unknown as Argv<ExportArgs>,
   handler: (args) =>
     runCommand('export', async () => {
-      const model = checkModelName(args.model);
+      const model = args.model;
       const progress = new Progress('dbslm export', !args.quiet);
       // The formatting thread starts while the model is read (export models are large).
       const writer = new ArpaWriter(true);

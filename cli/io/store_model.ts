@@ -6,6 +6,7 @@ import type { LanguageModel } from '../../model/language_model.js';
 import { InputError } from '../../model/errors.js';
 import type { ModelMeta } from '../../schemas/model_meta.js';
 import { StoreClient } from '../../store/client/client.js';
+import { checkModelName } from '../../store/model/layout.js';
 import { readModel } from '../../store/model/read_model.js';
 import { IncompleteModelError, ModelNotFoundError } from '../../store/model/stored_meta.js';
 import { ModelExistsError } from '../../store/model/write_model.js';
@@ -31,6 +32,7 @@ export async function withStore<T>(endpoint: string, timeoutMs: number, fn: (cli
 
 /** Reads model `model` from the store at `endpoint`, with progress and warnings on stderr. */
 export function loadStoreModel(endpoint: string, timeoutMs: number, model: string, progress?: Progress): Promise<{ lm: LanguageModel; meta: ModelMeta }> {
+  checkModelName(model); // before connecting: a bad name is the user's to fix, not the store's
   return withStore(endpoint, timeoutMs, async (client) => {
     const loaded = await readModel(client, model, {
       where: endpoint,

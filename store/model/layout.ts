@@ -16,6 +16,7 @@
 // over forks and read with a few scans. Reserved (no writer yet): `<model>.topk` (the Top-K heads
 // of each context: K × (u32 word, u8 code), codebooks in the meta), `<model>.count` and
 // `<model>.adjusted` (the training pipeline's counts and adjusted counts).
+import { InputError } from '../../model/errors.js';
 import { MetaLayoutType, ModelMetaType, type ModelMeta } from '../../schemas/model_meta.js';
 import { makeKey, rangePrefix, ROUTING_BYTES } from '../protocol/keys.js';
 
@@ -34,9 +35,9 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 const EMPTY = Buffer.alloc(0);
 
-/** Throws unless `name` can name a model: letters, digits, `_ . -`, at most 100, not starting with `.` or `-`. */
+/** Throws (an input error: names come from users) unless `name` can name a model: letters, digits, `_ . -`, at most 100, not starting with `.` or `-`. */
 export function checkModelName(name: string): string {
-  if (!NAME_RE.test(name)) throw new Error(`model name ${JSON.stringify(name)} is not valid: use letters, digits, _ . - (at most 100, starting with a letter, digit or _)`);
+  if (!NAME_RE.test(name)) throw new InputError(`model name ${JSON.stringify(name)} is not valid`, undefined, undefined, 'use letters, digits, _ . - (at most 100, starting with a letter, digit or _)');
   return name;
 }
 
