@@ -2,6 +2,7 @@
 // count or head of an older model outlives it. One pass over the store finds them all (the
 // namespace family `<model>.`); deletes are exactly-once batches like any write.
 import type { StoreClient } from '../client/client.js';
+import { ROUTING_BYTES } from '../protocol/keys.js';
 import { ForkBatchWriter } from './fork_batches.js';
 import { MODEL_KINDS, type ModelKind } from './layout.js';
 import { scanNamespace } from './namespace_scan.js';
@@ -16,8 +17,8 @@ export interface DeleteModelOptions {
   keep?: (kind: ModelKind, key: Buffer) => boolean;
 }
 
-/** Where a stored key's namespace starts: after the routing bytes and the u16 length. */
-const NS_OFFSET = 6;
+/** Where a stored key's namespace starts: after the routing bytes and the u16 length (protocol/keys.ts). */
+const NS_OFFSET = ROUTING_BYTES + 2;
 
 /** Deletes the keys of `model` (see DeleteModelOptions); resolves with how many. */
 export async function deleteModelKeys(client: StoreClient, model: string, opts: DeleteModelOptions = {}): Promise<number> {
