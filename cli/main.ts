@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 import { buildCommand } from './commands/build.js';
+import { exportCommand } from './commands/export.js';
 import { pplCommand } from './commands/ppl.js';
 import { sampleCommand } from './commands/sample.js';
 import { quantizeCommand } from './commands/quantize.js';
@@ -29,6 +30,7 @@ await yargs(argv)
   .command(sampleCommand)
   .command(quantizeCommand)
   .command(topkCommand)
+  .command(exportCommand)
   .command(storeCommand)
   .command((await import('./commands/pipeline.js')).pipelineCommand)
   .demandCommand(1, 'Name a command; see the list above.')

@@ -37,3 +37,8 @@ export const connectOptions = {
 } as const satisfies Record<string, Options>;
 
 export type ConnectArgs = { connect: string; timeout: number };
+
+/** Which model of a store a command reads or writes (`store import`, `export`, `ppl --connect`). */
+export const modelNameOption = {
+  model: { type: 'string', default: 'default', describe: 'Name of the model in the store: its keys are in the namespaces NAME.meta, NAME.vocab, NAME.word and NAME.p' },
+} as const satisfies Record<string, Options>;

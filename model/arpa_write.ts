@@ -67,7 +67,11 @@ function writeFloat32(sink: ByteSink, v: number): void {
     x = p - 1 - e;
     let back: number;
     if (x >= 0) {
-      m = Math.round(a * POW10[x]);
+      // a * 10^x is exact here (24 + 2.33x bits fit a double's 53 for x <= 12), so a fraction of
+      // exactly .5 is a true tie between two shortest texts: take the even one, as KenLM does.
+      const scaled = a * POW10[x];
+      m = Math.round(scaled);
+      if (m - scaled === 0.5 && m % 2 === 1) m -= 1;
       back = m / POW10[x];
     } else {
       m = Math.round(a / POW10[-x]);
@@ -109,7 +113,11 @@ function writeFloat32(sink: ByteSink, v: number): void {
   sink.pos = pos;
 }
 
-/** The same text as a string (for tests, messages and the rare out-of-range value). */
+/**
+ * The same text as a string (for tests, messages and the rare out-of-range value). toPrecision
+ * breaks a tie between two p-digit texts towards the larger; KenLM (double-conversion) and
+ * writeFloat32 take the even last digit, so an exact tie is re-rounded from the exact digits.
+ */
 export function formatFloat32(v: number): string {
   if (v === 0) return '0';
   const f = Math.fround(v);
@@ -117,12 +125,23 @@ export function formatFloat32(v: number): string {
   for (let p = 1; p < 9; p++) {
     const t = f.toPrecision(p);
     if (Math.fround(Number(t)) === f) {
-      s = t;
+      s = evenOnTie(f, p, t);
       break;
     }
   }
   if (s.includes('e')) return String(Number(s));
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+/** `rounded` (|f| to p significant digits, ties away from zero), or f cut to p digits when f lies exactly halfway and the cut ends even. */
+function evenOnTie(f: number, p: number, rounded: string): string {
+  const exact = Math.abs(f).toExponential(100); // every float32 in range has a shorter exact expansion
+  const e = exact.indexOf('e');
+  const digits = exact.slice(0, e).replace('.', '');
+  if (digits[p] !== '5' || !/^0*$/.test(digits.slice(p + 1))) return rounded;
+  if (Number(digits[p - 1]) % 2 === 1) return rounded; // the cut ends odd, so toPrecision's rounding up ends even
+  const cut = Number(`${f < 0 ? '-' : ''}${digits[0]}.${digits.slice(1, p)}e${exact.slice(e + 1)}`);
+  return cut.toPrecision(p);
 }
 
 /** For tests: the text writeFloat32 produces. */

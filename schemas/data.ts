@@ -47,6 +47,14 @@ export interface ScanRequest {
   after: Buffer | null;
   limit: number;
   keysOnly: boolean;
+  /**
+   * Only keys of this namespace (its UTF-8 bytes); empty or absent: every key. Keys of one
+   * namespace are spread over every fork by their routing bytes, so reading a namespace means
+   * scanning whole forks, and the actor skipping the others saves shipping them.
+   */
+  namespace?: Buffer;
+  /** `namespace` names a family: keys whose namespace starts with it (e.g. `kjv5.` for every namespace of model kjv5). */
+  namespacePrefix?: boolean;
 }
 export interface ScanReply {
   keys: Buffer[];
@@ -139,6 +147,8 @@ export const DATA_COMMANDS = {
         { name: 'after', type: ['null', 'bytes'], default: null },
         { name: 'limit', type: 'int' },
         { name: 'keysOnly', type: 'boolean', default: false },
+        { name: 'namespace', type: 'bytes', default: '' },
+        { name: 'namespacePrefix', type: 'boolean', default: false },
       ],
     }),
     avroType({

@@ -50,6 +50,20 @@ test('ARPA written and read back holds every entry to float32 precision', (t) =>
   t.true(worst < 1e-6, `worst ${worst}`);
 });
 
+test('a float32 exactly halfway between two shortest texts is written with the even last digit, as KenLM writes it', (t) => {
+  // -2.89453125 and -2.44140625 are float32 values; KenLM's kjv3.arpa has -2.8945312 and -2.4414062.
+  const ties = [
+    [-2.89453125, '-2.8945312'], // the cut ends even: kept
+    [-2.44140625, '-2.4414062'],
+    [-418860.625, '-418860.62'],
+    [-29878.4375, '-29878.438'], // the cut ends odd: rounded up to even
+  ] as const;
+  for (const [v, text] of ties) {
+    t.is(formatFloat32Fast(v), text, `writer: ${v}`);
+    t.is(formatFloat32(v), text, `string form: ${v}`);
+  }
+});
+
 test('numbers are short texts (at most 9 digits) that read back as the same float32', (t) => {
   for (const v of [-5.1151867, -1.4776112, -0.21417695, -99, -100, -12.5, 0.5, -3]) t.is(formatFloat32Fast(v), formatFloat32(v));
   const random = seededRandom(9);

@@ -1,17 +1,21 @@
 // `dbslm ppl`: perplexity of test text under an ARPA model, printed as KenLM's query prints it.
 import type { Argv, CommandModule } from 'yargs';
 import { formatFloat32 } from '../../model/arpa_write.js';
+import type { LanguageModel } from '../../model/language_model.js';
 import { formatPerplexity, perplexity, Scorer, type SentenceScore } from '../../model/score.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { expandInputs, readLines } from '../io/inputs.js';
 import { lineToIds } from '../io/line_ids.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { modelArpaOption, quietOption, tokenizerOption } from '../options.js';
+import { connectOptions, modelArpaOption, modelNameOption, quietOption, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface PplArgs {
-  arpa: string;
+  arpa?: string;
+  connect?: string;
+  timeout: number;
+  model: string;
   tokenizer: string;
   'per-sentence': boolean;
   tests: string[];
@@ -24,17 +28,34 @@ export const pplCommand: CommandModule<object, PplArgs> = {
   builder: (y: Argv) =>
     y
       .positional('tests', { type: 'string', array: true, describe: 'Test text: files, directories, or - for stdin, one sentence per line' })
-      .options(modelArpaOption)
+      .options({ arpa: { ...modelArpaOption.arpa, demandOption: false, describe: 'The ARPA model (*.gz accepted); or --connect' } })
+      .options({ connect: { ...connectOptions.connect, demandOption: false, describe: 'Read the model from the store at this endpoint (any member) instead of --arpa' } })
+      .options(modelNameOption)
+      .options({ timeout: connectOptions.timeout })
+      .conflicts('arpa', 'connect')
+      .check((a) => {
+        if (a.arpa === undefined && a.connect === undefined) throw new Error('Name the model: --arpa FILE, or --connect ENDPOINT for a model in a store');
+        return true;
+      })
       .options(tokenizerOption)
       .option('per-sentence', { type: 'boolean', default: false, describe: 'Also print "Total: <log10> OOV: <n>" for each line' })
       .options(quietOption)
-      .example('$0 ppl --arpa kjv5.arpa test.txt', 'perplexity of test.txt') as unknown as Argv<PplArgs>,
+      .example('$0 ppl --arpa kjv5.arpa test.txt', 'perplexity of test.txt')
+      .example('$0 ppl --connect tcp://127.0.0.1:5555 --model kjv5 test.txt', 'the same with the model kjv5 of a store') as unknown as Argv<PplArgs>,
   handler: (args) =>
-    runCommand('ppl', () => {
-      const tokenize = getTokenizer(parseTokenizerName(args.tokenizer));
+    runCommand('ppl', async () => {
+      const tokenizer = parseTokenizerName(args.tokenizer);
+      const tokenize = getTokenizer(tokenizer);
       const files = expandInputs(args.tests);
       const progress = new Progress('dbslm ppl', !args.quiet && process.stderr.isTTY === true);
-      const lm = loadArpa(args.arpa, progress);
+      let lm: LanguageModel;
+      if (args.connect !== undefined) {
+        // Imported here: the store client pulls in ZeroMQ, which `ppl --arpa` does without.
+        const { loadStoreModel } = await import('../io/store_model.js');
+        const loaded = await loadStoreModel(args.connect, args.timeout, args.model, progress);
+        lm = loaded.lm;
+        if (loaded.meta.tokenizer !== tokenizer) process.stderr.write(`warning: model ${args.model} was built with --tokenizer ${loaded.meta.tokenizer}; scoring with ${tokenizer}\n`);
+      } else lm = loadArpa(args.arpa!, progress);
       const scorer = new Scorer(lm);
       const scores: SentenceScore[] = [];
       let out = '';

@@ -7,6 +7,7 @@ import type { StoreClient, Value } from '../../../store/client/client.js';
 import { withClient } from './connect.js';
 import { connectOptions, type ConnectArgs } from '../../options.js';
 import { clusterCommands, printClusterStatus } from './cluster.js';
+import { importCommand } from './import.js';
 import { formatKey, makeKey, parseTextKey, rangePrefix, textKey } from '../../../store/protocol/keys.js';
 
 
@@ -181,6 +182,7 @@ export const storeCommand: CommandModule = {
       .command(scan as unknown as CommandModule)
       .command(stats as unknown as CommandModule);
     for (const cmd of clusterCommands) b = b.command(cmd);
+    b = b.command(importCommand as unknown as CommandModule);
     return b.demandCommand(1, 'Name a store command; see the list above.').epilog('Keys are written ns:prefix|rest: the namespace, the routing prefix (decides the fork) and the rest.');
   },
   handler: () => undefined,

@@ -10,6 +10,46 @@ import { getReducer, reducerNames, type Row } from '../reducers.js';
 
 /** Rows per scan reply at most (and when the request asks for 0). */
 const MAX_SCAN = 10000;
+/**
+ * Rows a namespace-filtered scan reads per request at most: when few rows match, the reply
+ * carries fewer rows (maybe none) and a cursor, so one request never holds the actor for a whole
+ * fork of other namespaces.
+ */
+const MAX_SCAN_EXAMINED = 100_000;
+/** Rows read from SQLite at a time by a filtered scan. */
+const FILTER_PAGE = 4096;
+/** Where a stored key's namespace starts: after the routing bytes and the u16 length. */
+const NS_OFFSET = ROUTING_BYTES + 2;
+
+/**
+ * A test for "this stored key is in namespace `ns`": its routing prefix starts with ns and a NUL.
+ * With `family`, "its namespace starts with ns": ns alone (namespaces hold no NUL, so bytes equal to
+ * ns lie inside the namespace).
+ */
+function inNamespace(ns: Buffer, family: boolean): (key: Buffer) => boolean {
+  const marker = family ? ns : Buffer.concat([ns, Buffer.from([0])]);
+  const end = NS_OFFSET + marker.length;
+  return (key) => key.length >= end && key.readUInt16BE(ROUTING_BYTES) >= marker.length && key.compare(marker, 0, marker.length, NS_OFFSET, end) === 0;
+}
+
+/** Up to `limit` rows of the namespace (or family) `ns` after `after`, reading at most MAX_SCAN_EXAMINED rows; `next` is where to go on. */
+function scanNamespace(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean): { rows: Row[]; next: Buffer | null } {
+  const matches = inNamespace(ns, family);
+  const rows: Row[] = [];
+  let cursor = after;
+  for (let examined = 0; examined < MAX_SCAN_EXAMINED; ) {
+    const page = actor.db.scan(prefix, cursor, FILTER_PAGE);
+    for (const row of page) {
+      if (!matches(row.key)) continue;
+      rows.push(row);
+      if (rows.length === limit) return { rows, next: row.key };
+    }
+    if (page.length < FILTER_PAGE) return { rows, next: null };
+    examined += page.length;
+    cursor = page[page.length - 1]!.key;
+  }
+  return { rows, next: cursor };
+}
 
 function* rowsOfOwned(actor: ActorServices, prefix: Buffer): Generator<Row> {
   if (prefix.length) yield* actor.db.iterate(prefix);
@@ -26,11 +66,17 @@ export const scan: CommandHandler = (body, { actor }) => {
   const request = STORE_COMMANDS.scan.decodeRequest(body);
   actor.ownership.prefixFork(request.prefix, 'scan', false);
   const limit = Math.max(1, Math.min(MAX_SCAN, request.limit || MAX_SCAN));
-  const rows = actor.db.scan(request.prefix, request.after, limit);
+  let rows: Row[];
+  let next: Buffer | null;
+  if (request.namespace?.length) ({ rows, next } = scanNamespace(actor, request.prefix, request.after, limit, request.namespace, !!request.namespacePrefix));
+  else {
+    rows = actor.db.scan(request.prefix, request.after, limit);
+    next = rows.length === limit ? rows[rows.length - 1]!.key : null;
+  }
   return STORE_COMMANDS.scan.encodeReply({
     keys: rows.map((r) => r.key),
     values: request.keysOnly ? [] : rows.map((r) => storedToWire(r.value)),
-    next: rows.length === limit ? rows[rows.length - 1]!.key : null,
+    next,
   });
 };
 

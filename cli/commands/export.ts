@@ -1,0 +1,41 @@
+// `dbslm export`: a model of a running store written out as ARPA, whole or not at all, in a
+// canonical order (unigrams by vocabulary id, each higher order by its word-id tuple), so the file
+// is the same whatever the number of actors or forks the model was spread over.
+import type { Argv, CommandModule } from 'yargs';
+import { entryCounts } from '../../model/language_model.js';
+import { ArpaWriter } from '../io/arpa_parallel.js';
+import { Progress } from '../io/progress.js';
+import { connectOptions, modelNameOption, outputArpaOption, quietOption, type ConnectArgs } from '../options.js';
+import { runCommand } from '../run_command.js';
+
+type ExportArgs = ConnectArgs & { arpa: string; model: string; quiet: boolean };
+
+export const exportCommand: CommandModule<object, ExportArgs> = {
+  command: 'export',
+  describe: 'Write a model of a running store as an ARPA file (canonical order)',
+  builder: (y: Argv) =>
+    y
+      .options(connectOptions)
+      .options(modelNameOption)
+      .options(outputArpaOption)
+      .options(quietOption)
+      .example('$0 export --connect tcp://127.0.0.1:5555 --model kjv5 --arpa kjv5.arpa', 'the model kjv5 as ARPA') as unknown as Argv<ExportArgs>,
+  handler: (args) =>
+    runCommand('export', async () => {
+      const model = args.model;
+      const progress = new Progress('dbslm export', !args.quiet);
+      // The formatting thread starts while the model is read (export models are large).
+      const writer = new ArpaWriter(true);
+      try {
+        // Imported here: the store client pulls in ZeroMQ, which other commands do without.
+        const { loadStoreModel } = await import('../io/store_model.js');
+        const { lm, meta } = await loadStoreModel(args.connect, args.timeout, model, progress);
+        progress.phase(`writing ${args.arpa}`);
+        const counts = entryCounts(lm);
+        const bytes = await writer.write(args.arpa, lm, counts);
+        progress.done(`model ${model} version ${meta.version}: n-grams ${counts.slice(1).join('/')}; ${(bytes / 1e6).toFixed(1)} MB`);
+      } finally {
+        writer.close();
+      }
+    }),
+};

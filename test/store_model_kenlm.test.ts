@@ -1,0 +1,71 @@
+// KenLM's order-3 KJV model through the store, with real actors: imported into one actor and into a
+// 3-actor cluster, exported with the same header and, section by section, the same lines as
+// KenLM wrote them (canonical order, the same file whatever the number of actors), and scored by
+// `ppl --connect` exactly as `ppl --arpa` scores it.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { StoreClient } from '../store/client/client.js';
+import { assertCanonical, assertSameLines, readArpaSections } from './helpers/arpa_compare.js';
+import { members, startActor, stateOf, until } from './helpers/cluster_procs.js';
+import { CLI, HAS_SHARED, SHARED, SHARED_SKIP_NOTE } from './helpers/paths.js';
+import { spawnActor, tmpDir } from './helpers/store_procs.js';
+
+const run = promisify(execFile);
+const dbslm = async (...args: string[]) => (await run(process.execPath, [CLI, ...args], { timeout: 600000, maxBuffer: 1 << 26 })).stdout;
+const KJV3 = path.join(SHARED, 'reference', 'kenlm', 'kjv3.arpa.gz');
+const TEST_TEXT = path.join(SHARED, 'corpora', 'kjv.test.txt');
+const dir = tmpDir();
+
+/** Import, export, compare with KenLM's file, and score through `connect`s; returns the export's path. */
+async function roundTrip(t: import('ava').ExecutionContext, importVia: string, readVia: string, name: string): Promise<string> {
+  const imported = await dbslm('store', 'import', '--arpa', KJV3, '--model', 'kjv3', '--connect', importVia, '--quiet');
+  t.regex(imported, /^imported model=kjv3 version=\d+ order=3 ngrams=13377\/141868\/388825 words=13377$/m);
+  const out = path.join(dir, `${name}.arpa`);
+  await dbslm('export', '--connect', readVia, '--model', 'kjv3', '--arpa', out, '--quiet');
+  const kenlm = readArpaSections(KJV3);
+  const exported = readArpaSections(out);
+  assertSameLines(t, exported, kenlm);
+  assertCanonical(t, exported, kenlm.sections[0]!.map((l) => l.split('\t')[1]!));
+  const fromStore = await dbslm('ppl', '--connect', readVia, '--model', 'kjv3', '--per-sentence', TEST_TEXT);
+  const fromFile = await dbslm('ppl', '--arpa', KJV3, '--per-sentence', TEST_TEXT);
+  t.is(fromStore, fromFile, 'ppl --connect prints what ppl --arpa prints');
+  t.regex(fromStore, /Perplexity including OOVs:\t110\.2468/);
+  return out;
+}
+
+if (!HAS_SHARED) {
+  test.skip(`KenLM kjv3 through one actor and a 3-actor cluster: ${SHARED_SKIP_NOTE}`, () => {});
+} else {
+  let oneActorExport: string | undefined;
+
+  test.serial("KenLM's kjv3 through one actor: export has KenLM's lines, ppl --connect equals ppl --arpa", async (t) => {
+    t.timeout(600000);
+    const actor = await spawnActor(t, 'kenlm-one');
+    oneActorExport = await roundTrip(t, actor.ep, actor.ep, 'one');
+  });
+
+  test.serial("KenLM's kjv3 through a 3-actor cluster: the same, and the same export file as from one actor", async (t) => {
+    t.timeout(600000);
+    const a = await startActor(t, 'a');
+    const b = await startActor(t, 'b', { join: [a.ep] });
+    const c = await startActor(t, 'c', { join: [a.ep] });
+    const client = await StoreClient.connect(a.ep, { retries: 20 });
+    t.teardown(() => client.close());
+    await until('b and c alive at a', async () => {
+      const v = await members(client, a.ep);
+      return stateOf(v, 'b') === 'alive' && stateOf(v, 'c') === 'alive';
+    }, 20000);
+    // An empty store is balanced by fork counts: each member gets about a third of the forks.
+    await run(process.execPath, [CLI, 'store', 'rebalance', '--apply', '--connect', a.ep], { timeout: 300000, maxBuffer: 1 << 24 });
+    await client.refreshMap();
+    for (const id of ['a', 'b', 'c']) t.true(client.map.forksOf(id).length >= 60, `${id} owns ${client.map.forksOf(id).length} forks`);
+
+    const out = await roundTrip(t, b.ep, c.ep, 'three');
+    const keysPerActor = await Promise.all([a, b, c].map(async (m) => ((await client.call(m.ep, 'stats', {})) as { forks: { keys: number }[] }).forks.reduce((s, f) => s + f.keys, 0)));
+    t.true(keysPerActor.every((n) => n > 100000), `keys per actor: ${keysPerActor.join(', ')}`);
+    if (oneActorExport) t.true(fs.readFileSync(out).equals(fs.readFileSync(oneActorExport)), 'the export is the same file from one actor and from three');
+  });
+}
