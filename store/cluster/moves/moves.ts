@@ -6,7 +6,7 @@
 import { MOVE_COMMANDS, type MoveReply } from '../../../schemas/moves.js';
 import type { ForkEntry } from '../../../schemas/fork_map.js';
 import type { StoreActor } from '../../actor/actor.js';
-import type { PeerLink } from '../../client/peer_link.js';
+import { PeerDisconnected, type PeerLink } from '../../client/peer_link.js';
 import type { ForkMap } from '../../map/fork_map.js';
 import { StoreError } from '../../protocol/errors.js';
 import { failWhenDead } from '../member_watch.js';
@@ -126,7 +126,17 @@ export class Moves {
         `${actingId}, which was to carry out the move of fork ${req.fork}, died before it answered (gossip marks it dead); see ${status} for the fork's owner now, and if ${actingId} stays dead take its forks over with \`dbslm store takeover ${actingId} --connect ${this.actor.endpoint}\``,
       );
     const request = this.link.request(ep, 'move', MOVE_COMMANDS.move.encodeRequest({ ...req, hops: req.hops + 1 }), FORWARD_TIMEOUT_MS);
-    const rep = await failWhenDead(request, () => this.cluster.memberState(actingId), died);
+    // A dropped connection is the acting member dying or restarting: say so in the member's terms.
+    const dropped = request.catch((err: unknown) => {
+      if (err instanceof PeerDisconnected) {
+        throw new StoreError(
+          'INTERNAL',
+          `${actingId}, which was to carry out the move of fork ${req.fork}, dropped the connection before it answered (dead or restarted); see ${status} for the fork's owner now, and if ${actingId} stays dead take its forks over with \`dbslm store takeover ${actingId} --connect ${this.actor.endpoint}\``,
+        );
+      }
+      throw err;
+    });
+    const rep = await failWhenDead(dropped, () => this.cluster.memberState(actingId), died);
     if (rep.code !== 'OK') throw new StoreError(rep.code, rep.message, rep.retryable, rep.redirect);
     return MOVE_COMMANDS.move.decodeReply(rep.body);
   }
