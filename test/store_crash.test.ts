@@ -81,6 +81,8 @@ test('kill -9 mid-write: acknowledged writes survive and retried batches apply o
 
 test('an actor stalled past the client timeout gets every batch twice and applies each once', async (t) => {
   const a = await spawnActor(t, 'a');
+  // The short timeout is for the stall below; on a loaded machine a fresh actor's first answer may take longer.
+  (await StoreClient.connect(a.ep)).close();
   const c = await StoreClient.connect(a.ep, { timeoutMs: 400, retries: 40, producer: 'stall-test' });
   t.teardown(() => c.close());
   const calls = Array.from({ length: 60 }, (_, i) => i);
