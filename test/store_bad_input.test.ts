@@ -103,3 +103,20 @@ test('a non-loopback bind is refused without --insecure or CURVE keys', async (t
   t.throws(() => checkBindAllowed('tcp://*:5555', { insecure: false, curve: false }), { message: /refusing/ });
   t.throws(() => checkBindAllowed('http://127.0.0.1:1', { insecure: true, curve: false }), { message: /not a ZeroMQ endpoint/ });
 });
+
+test('commands without a request body refuse one (a garbage stop neither stops nor resets anything)', async (t) => {
+  const a = await spawnActor(t, 'a');
+  const d = await rawDealer(t, a.ep);
+  const key = textKey('b:ctx|k');
+  t.is((await d.ask([req(1, 'set', STORE_COMMANDS.set.encodeRequest({ entries: [{ key, value: Buffer.from('v') }] }))])).code, 'OK');
+  const garbage = Buffer.from([0x07]);
+  let id = 10;
+  for (const cmd of ['reset', 'stop', 'ping', 'stats', 'checkpoint', 'map']) {
+    t.is((await d.ask([req(id++, cmd, garbage)])).code, 'BAD_REQUEST', cmd);
+  }
+  await new Promise((r) => setTimeout(r, 200)); // a stop would have taken effect by now
+  const after = await d.ask([req(id++, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }))]);
+  t.is(after.code, 'OK');
+  t.deepEqual(STORE_COMMANDS.get.decodeReply(after.body).values.map((v) => v.data.toString()), ['v']);
+  t.is(a.proc.exitCode, null);
+});

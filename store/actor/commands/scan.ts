@@ -78,7 +78,8 @@ export const purge: CommandHandler = (body, { actor }) => {
   return STORE_COMMANDS.purge.encodeReply({ count: purgeRange(actor, fork, prefix) });
 };
 
-export const reset: CommandHandler = (_body, { actor }) => {
+export const reset: CommandHandler = (body, { actor }) => {
+  STORE_COMMANDS.reset.decodeRequest(body); // a garbage reset is a BAD_REQUEST, never a wipe
   let count = 0;
   for (const entry of actor.ownership.ownedForks()) {
     actor.ownership.checkOwner(entry, true);
