@@ -30,6 +30,7 @@ import zmq from 'zeromq';
 import { RequestType, type Request } from '../../schemas/envelope.js';
 import type { ForkChunk } from '../../schemas/fork_chunk.js';
 import { ForkMap } from '../map/fork_map.js';
+import { checkActorId } from '../protocol/actor_id.js';
 import { checkBindAllowed } from '../protocol/endpoint.js';
 import { StoreError } from '../protocol/errors.js';
 import { MAX_KEY_BYTES } from '../protocol/keys.js';
@@ -94,7 +95,7 @@ export class StoreActor implements ActorServices {
 
   constructor(readonly opts: ActorOptions) {
     checkBindAllowed(opts.bind, { insecure: !!opts.insecure, curve: !!opts.curve });
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(opts.id)) throw new Error(`actor id ${JSON.stringify(opts.id)} must be 1-64 characters of A-Z a-z 0-9 _ . -`);
+    checkActorId(opts.id);
     this.maxValueBytes = opts.maxValueBytes ?? MAX_VALUE_BYTES;
     this.db = new ForkDb(opts.dataDir, opts.durability);
     this.incrQueue = new IncrQueue(this.db);
