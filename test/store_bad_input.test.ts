@@ -2,6 +2,7 @@
 // error replies, and a normal get still works afterwards. Also: no unauthenticated non-loopback bind.
 import test from 'ava';
 import zmq from 'zeromq';
+import { CLUSTER_COMMANDS, type GossipMessage } from '../schemas/cluster.js';
 import { ReplyType, encodeRequest, type Reply } from '../schemas/envelope.js';
 import { STORE_COMMANDS } from '../schemas/store.js';
 import { checkBindAllowed } from '../store/protocol/endpoint.js';
@@ -119,4 +120,37 @@ test('commands without a request body refuse one (a garbage stop neither stops n
   t.is(after.code, 'OK');
   t.deepEqual(STORE_COMMANDS.get.decodeReply(after.body).values.map((v) => v.data.toString()), ['v']);
   t.is(a.proc.exitCode, null);
+});
+
+test('gossip naming a malformed member id or endpoint is refused: it neither joins nor fences the actor', async (t) => {
+  const a = await spawnActor(t, 'a');
+  const d = await rawDealer(t, a.ep);
+  const gossip = CLUSTER_COMMANDS.gossip;
+  const base: GossipMessage = { kind: 'PING', from: 'b', fromEndpoint: 'tcp://127.0.0.1:9', incarnation: 0, seq: 1, target: '', targetEndpoint: '', digest: '', updates: [], forks: [] };
+  const bad: GossipMessage[] = [
+    { ...base, fromEndpoint: 'garbage' },
+    { ...base, from: 'x\u0000y' },
+    { ...base, from: '' },
+    { ...base, kind: 'PING_REQ', target: 'c', targetEndpoint: '127.0.0.1:9' },
+    { ...base, from: 'a', updates: [{ id: 'c', endpoint: 'nowhere', incarnation: 0, state: 'alive' }] },
+    { ...base, from: 'a', updates: [{ id: 'é', endpoint: 'tcp://127.0.0.1:9', incarnation: 0, state: 'alive' }] },
+  ];
+  let id = 1;
+  for (const msg of bad) t.is((await d.ask([req(id++, 'gossip', gossip.encodeRequest(msg))])).code, 'BAD_REQUEST', JSON.stringify(msg));
+  const members = CLUSTER_COMMANDS.members.decodeReply((await d.ask([req(id++, 'members', Buffer.alloc(0))])).body);
+  t.deepEqual(members.members.map((m) => m.id), ['a'], 'nobody joined');
+  // Alone, the actor needs no lease: its writes go on.
+  const set = await d.ask([req(id++, 'set', STORE_COMMANDS.set.encodeRequest({ entries: [{ key: textKey('b:ctx|k'), value: Buffer.from('v') }] }))]);
+  t.is(set.code, 'OK');
+});
+
+test('an incr whose total leaves the safe integer range is TOO_LARGE and applies nothing', async (t) => {
+  const a = await spawnActor(t, 'a');
+  const d = await rawDealer(t, a.ep);
+  const key = textKey('b:ctx|big');
+  const incr = (id: number, delta: number) => d.ask([req(id, 'incr', STORE_COMMANDS.incr.encodeRequest({ entries: [{ key, delta }] }))]);
+  t.is((await incr(1, 2 ** 53 - 2)).code, 'OK');
+  t.is((await incr(2, 10)).code, 'TOO_LARGE');
+  const after = await d.ask([req(3, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }))]);
+  t.is(STORE_COMMANDS.get.decodeReply(after.body).values[0]!.data.readBigInt64LE(), 2n ** 53n - 2n, 'the counter is as before');
 });
