@@ -6,7 +6,7 @@ import { StoreError } from '../../protocol/errors.js';
 import { ROUTING_BYTES } from '../../protocol/keys.js';
 import { storedToWire } from '../../protocol/values.js';
 import type { ActorServices, CommandHandler } from '../command.js';
-import { getReducer, reducerNames, type Row } from '../reducers.js';
+import { decodeArgs, getReducer, reducerNames, type Row } from '../reducers.js';
 
 /** Rows per scan reply at most (and when the request asks for 0). */
 const MAX_SCAN = 10000;
@@ -39,6 +39,7 @@ export const reduce: CommandHandler = (body, { actor }) => {
   const reducer = getReducer(request.name);
   if (!reducer) throw new StoreError('UNKNOWN_COMMAND', `no reducer ${JSON.stringify(request.name)}; registered: ${reducerNames().join(', ')}`);
   if (request.prefix.length) actor.ownership.prefixFork(request.prefix, 'reduce', false);
+  if (reducer.args && request.args.length) decodeArgs(reducer.args, request.args, request.name); // bounded, before the reducer sees them
   try {
     return STORE_COMMANDS.reduce.encodeReply({ result: reducer.run(rowsOfOwned(actor, request.prefix), request.args) });
   } catch (err) {
