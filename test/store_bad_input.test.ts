@@ -1,6 +1,8 @@
 // Bad input never stops an actor: garbage frames, unknown commands, oversized or mistyped data all get
 // error replies, and a normal get still works afterwards. Also: no unauthenticated non-loopback bind.
 import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
 import zmq from 'zeromq';
 import { CLUSTER_COMMANDS, type GossipMessage } from '../schemas/cluster.js';
 import { ReplyType, encodeRequest, type Reply } from '../schemas/envelope.js';
@@ -153,4 +155,12 @@ test('an incr whose total leaves the safe integer range is TOO_LARGE and applies
   t.is((await incr(2, 10)).code, 'TOO_LARGE');
   const after = await d.ask([req(3, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }))]);
   t.is(STORE_COMMANDS.get.decodeReply(after.body).values[0]!.data.readBigInt64LE(), 2n ** 53n - 2n, 'the counter is as before');
+});
+
+test('a fork map file with a count its bytes cannot hold is refused at start, naming the file', async (t) => {
+  const dir = tmpDir();
+  fs.writeFileSync(path.join(dir, 'forkmap.avro'), Buffer.from('00feffffff0f', 'hex')); // version 0, then 2^31 entries
+  const r = await runToExit(['--id', 'a', '--data', dir]);
+  t.not(r.code, 0);
+  t.true(r.out.includes(path.join(dir, 'forkmap.avro')), r.out);
 });
