@@ -57,6 +57,17 @@ test('garbage frames, unknown commands, oversized and mistyped data get error re
   const tail = await d.askAll([Buffer.concat([req(22, 'ping', Buffer.alloc(0)), Buffer.from([0x02, 0x99])])], 2);
   t.deepEqual(tail.map((r) => [r.id, r.code]).sort(), [[0, 'BAD_REQUEST'], [22, 'OK']]);
 
+  // Envelopes whose cmd or body length claims far more than the frame holds.
+  const longCmd = await d.ask([Buffer.concat([Buffer.from([0x02]), Buffer.from('feffffff0f', 'hex'), Buffer.from('ping')])]);
+  t.deepEqual([longCmd.id, longCmd.code], [0, 'BAD_REQUEST']);
+  const longBody = await d.ask([Buffer.concat([Buffer.from([0x02, 0x08]), Buffer.from('ping'), Buffer.from([0x00]), Buffer.from('feffffffffffff0f', 'hex')])]);
+  t.deepEqual([longBody.id, longBody.code], [0, 'BAD_REQUEST']);
+
+  // A huge command name is not echoed back whole: a reply never grows with what the sender made up.
+  const huge = await d.ask([req(30, 'x'.repeat(1 << 20), Buffer.alloc(0))]);
+  t.is(huge.code, 'UNKNOWN_COMMAND');
+  t.true(huge.message.length < 4096, `a reply message of ${huge.message.length} characters`);
+
   const unknown = await d.ask([req(2, 'drop-tables', Buffer.alloc(0))]);
   t.is(unknown.code, 'UNKNOWN_COMMAND');
   t.is(unknown.id, 2);

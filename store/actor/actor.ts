@@ -235,6 +235,8 @@ export class StoreActor implements ActorServices {
       do {
         let r: { value: unknown; offset: number };
         try {
+          // Bounded as it is: the envelope has no arrays or maps, and avsc checks a string or
+          // bytes length against the frame before it copies anything.
           r = RequestType.decode(f, pos);
           if (r.offset < 0) throw new Error('truncated');
         } catch (err) {
@@ -252,7 +254,7 @@ export class StoreActor implements ActorServices {
   private dispatch(req: Request, peer: Buffer): void {
     const spec = this.commands.get(req.cmd);
     if (!spec) {
-      this.group.hold(peer, req.id, errorReply(req.id, new StoreError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(req.cmd)}; known: ${[...this.commands.keys()].sort().join(', ')}`)), false);
+      this.group.hold(peer, req.id, errorReply(req.id, new StoreError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(req.cmd.length > 64 ? `${req.cmd.slice(0, 64)}...` : req.cmd)}; known: ${[...this.commands.keys()].sort().join(', ')}`)), false);
       return;
     }
     if (this.stopping) {
