@@ -45,7 +45,7 @@ import { GroupCommit } from './group_commit.js';
 import { IncrQueue } from './incr_queue.js';
 import { Ownership, type WriteGate } from './ownership.js';
 import { errorReply, okReply } from './replies.js';
-import { ReplySender } from './reply_sender.js';
+import { REPLY_ROUTER_OPTIONS, ReplySender } from './reply_sender.js';
 
 export { StoreError };
 
@@ -78,7 +78,9 @@ export class StoreActor implements ActorServices {
   readonly rates = new ForkRates();
   readonly ownership: Ownership;
   readonly group: GroupCommit;
-  readonly router = new zmq.Router({ maxMessageSize: 64 * 1024 * 1024 + 1024 * 1024, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
+  // Replies: a bounded queue per peer, a full one drops (reply_sender.ts). Requests: ZeroMQ stops
+  // reading a peer that has this many messages waiting, so a fast sender is held back by TCP.
+  readonly router = new zmq.Router({ maxMessageSize: 64 * 1024 * 1024 + 1024 * 1024, receiveHighWaterMark: 1000, ...REPLY_ROUTER_OPTIONS });
   readonly maxValueBytes: number;
   readonly startedAt = Date.now();
   endpoint = '';
@@ -88,7 +90,7 @@ export class StoreActor implements ActorServices {
   onStopped?: () => void;
   private readonly commands: Map<string, CommandSpec>;
   private readonly transfer: ForkTransfer;
-  private readonly sender = new ReplySender(this.router);
+  private readonly sender = new ReplySender(this.router, (line) => process.stderr.write(`store actor ${this.opts.id}: ${line}\n`));
   private readonly mapListeners = new Set<(map: ForkMap) => void>();
   private stopping = false;
   private done: Promise<void> | null = null;
@@ -114,6 +116,10 @@ export class StoreActor implements ActorServices {
   }
   get maxKeyBytes(): number {
     return this.ownership.maxKeyBytes;
+  }
+  /** Replies dropped since start because their peer did not read them (reply_sender.ts). */
+  get droppedReplies(): number {
+    return this.sender.drops.total;
   }
 
   /** Bind the ROUTER and start serving; resolves with the bound endpoint. */

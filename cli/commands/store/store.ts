@@ -126,6 +126,7 @@ interface Stats {
   durability: string;
   uptimeMs: number;
   forks: ForkStats[];
+  droppedReplies: number;
 }
 
 async function allStats(c: StoreClient, args: StatsArgs): Promise<Stats[]> {
@@ -136,7 +137,7 @@ async function allStats(c: StoreClient, args: StatsArgs): Promise<Stats[]> {
 function printStats(all: Stats[]): void {
   for (const actor of all) {
     const total = actor.forks.reduce((sum, f) => ({ keys: sum.keys + f.keys, bytes: sum.bytes + f.bytes, ops: sum.ops + f.opsPerSec }), { keys: 0, bytes: 0, ops: 0 });
-    out(`actor ${actor.id} ${actor.endpoint} epoch=${actor.epoch} durability=${actor.durability} forks=${actor.forks.length} keys=${total.keys} bytes=${total.bytes} ops/s=${total.ops}`);
+    out(`actor ${actor.id} ${actor.endpoint} epoch=${actor.epoch} durability=${actor.durability} forks=${actor.forks.length} keys=${total.keys} bytes=${total.bytes} ops/s=${total.ops} dropped-replies=${actor.droppedReplies}`);
     for (const f of actor.forks) if (f.keys || f.ops || f.fenced) out(`  fork=${f.fork} epoch=${f.epoch} keys=${f.keys} bytes=${f.bytes} ops=${f.ops} ops/s=${f.opsPerSec}${f.fenced ? ' fenced' : ''}`);
   }
 }

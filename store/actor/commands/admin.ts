@@ -20,7 +20,7 @@ export const stats: CommandHandler = (body, { actor }) => {
     opsPerSec: actor.rates.opsPerSecondOf(f.fork),
     fenced: actor.ownership.isFenced(f.fork),
   }));
-  return STORE_COMMANDS.stats.encodeReply({ id: actor.id, endpoint: actor.endpoint, epoch: actor.map.version, durability: actor.db.durability, uptimeMs: Date.now() - actor.startedAt, forks });
+  return STORE_COMMANDS.stats.encodeReply({ id: actor.id, endpoint: actor.endpoint, epoch: actor.map.version, durability: actor.db.durability, uptimeMs: Date.now() - actor.startedAt, forks, droppedReplies: actor.droppedReplies });
 };
 
 export const checkpoint: CommandHandler = (body, { actor }) => {
