@@ -38,6 +38,7 @@ import { MAX_VALUE_BYTES } from '../protocol/values.js';
 import { ChangeLog, type Watcher } from './change_log.js';
 import { DeferredReply, type ActorServices, type CommandHandler, type CommandSpec, type HandlerResult, type RequestContext } from './command.js';
 import { builtinCommands } from './commands/index.js';
+import { withFile } from './file_errors.js';
 import { ForkDb, type Durability } from './fork_db.js';
 import { ForkRates } from './fork_rates.js';
 import { ForkTransfer } from './fork_transfer.js';
@@ -101,7 +102,7 @@ export class StoreActor implements ActorServices {
     this.maxValueBytes = opts.maxValueBytes ?? MAX_VALUE_BYTES;
     this.db = new ForkDb(opts.dataDir, opts.durability);
     this.incrQueue = new IncrQueue(this.db);
-    this.map = ForkMap.load(this.mapFile) ?? opts.initialMap ?? (opts.joining ? ForkMap.initial('', 0) : ForkMap.initial(opts.id));
+    this.map = withFile(this.mapFile, 'read the fork map', () => ForkMap.load(this.mapFile)) ?? opts.initialMap ?? (opts.joining ? ForkMap.initial('', 0) : ForkMap.initial(opts.id));
     this.ownership = new Ownership(this, opts.maxKeyBytes ?? MAX_KEY_BYTES, this.rates);
     this.group = new GroupCommit(this.db, this.incrQueue, this.changeLog, this.sender, opts.commitEveryOps);
     this.transfer = new ForkTransfer(this.db, this.incrQueue, this.group, this.changeLog, () => this.map);
@@ -133,7 +134,7 @@ export class StoreActor implements ActorServices {
     await this.router.bind(this.opts.bind);
     this.endpoint = this.router.lastEndpoint ?? this.opts.bind;
     this.members.set(this.id, this.endpoint);
-    this.map.persist(this.mapFile);
+    withFile(this.mapFile, 'write the fork map', () => this.map.persist(this.mapFile));
     this.rates.start();
     this.done = Promise.all([this.receiveLoop(), this.sender.run()]).then(() => undefined);
     return this.endpoint;

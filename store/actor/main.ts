@@ -8,6 +8,7 @@ import { StoreActor } from './actor.js';
 import { actorExtensions } from './extensions.js';
 import { ForkMap } from '../map/fork_map.js';
 import { StoreClient } from '../client/client.js';
+import { asStartupFileError, StoreFileError } from './file_errors.js';
 
 export const startOptions = {
   id: { type: 'string', demandOption: true, describe: 'Actor id, unique in the cluster (A-Z a-z 0-9 _ . -)' },
@@ -41,7 +42,21 @@ async function fetchMap(join: string[]): Promise<ForkMap> {
   }
 }
 
+/** Exit code of a failed start: 1 when one of the actor's files could not be opened or written, 2 for anything else (flags, bind). */
+export function startFailureCode(err: unknown): number {
+  return err instanceof StoreFileError ? 1 : 2;
+}
+
+/** Start an actor; a file it cannot open or write (its own or the cluster layer's) fails as a StoreFileError naming it. */
 export async function runActor(args: StartArgs): Promise<StoreActor> {
+  try {
+    return await startActor(args);
+  } catch (err) {
+    throw asStartupFileError(err);
+  }
+}
+
+async function startActor(args: StartArgs): Promise<StoreActor> {
   for (const p of args.plugin) await import(p.startsWith('.') || p.startsWith('/') ? pathToFileURL(p).href : p);
   const curve = process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC ? { secretKey: process.env.DBSLM_STORE_CURVE_SECRET, publicKey: process.env.DBSLM_STORE_CURVE_PUBLIC } : undefined;
   // A seed that is down does not stop the start: the actor begins owning nothing and learns the map by gossip.
@@ -72,6 +87,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const argv = await yargs(hideBin(process.argv)).options(startOptions).strict().help().parseAsync();
   await runActor(argv as unknown as StartArgs).catch((err: Error) => {
     process.stderr.write(`dbslm store start: ${err.message}\n`);
-    process.exit(2);
+    process.exit(startFailureCode(err));
   });
 }

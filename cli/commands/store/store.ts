@@ -2,7 +2,7 @@
 // Keys are written `ns:prefix|rest` (see store/protocol/keys.ts); `move` and `rebalance` come
 // from the cluster layer (cluster.ts beside this file).
 import type { Argv, CommandModule } from 'yargs';
-import { runActor, startOptions, type StartArgs } from '../../../store/actor/main.js';
+import { runActor, startFailureCode, startOptions, type StartArgs } from '../../../store/actor/main.js';
 import type { StoreClient, Value } from '../../../store/client/client.js';
 import { withClient } from './connect.js';
 import { connectOptions, type ConnectArgs } from '../../options.js';
@@ -29,7 +29,7 @@ const start: CommandModule<object, StartArgs> = {
       await runActor(args);
     } catch (err) {
       process.stderr.write(`dbslm store start: ${(err as Error).message}\n`);
-      process.exit(2);
+      process.exit(startFailureCode(err));
     }
     await new Promise(() => undefined); // serve until SIGTERM or a stop command
   },
