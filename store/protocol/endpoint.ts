@@ -14,14 +14,14 @@ export function endpointProblem(endpoint: string): string | null {
     return port === '*' || Number(port) <= 65535 ? null : `port ${port} is above 65535`;
   }
   if (/^(ipc|inproc):\/\/[^\0]+$/.test(endpoint)) return null;
-  if (/^[A-Za-z0-9.-]+:\d+$/.test(endpoint) || /^\[[0-9A-Fa-f:.]+\]:\d+$/.test(endpoint)) return `it has no transport; write tcp://${endpoint}`;
-  return `write ${ENDPOINT_FORM}`;
+  if (/^[A-Za-z0-9.-]+:\d+$/.test(endpoint) || /^\[[0-9A-Fa-f:.]+\]:\d+$/.test(endpoint)) return `it has no transport (did you mean tcp://${endpoint}?)`;
+  return 'it is neither tcp:// nor ipc://';
 }
 
 /** Throw unless `endpoint` is well formed; `what` names where it came from (e.g. --connect). */
 export function checkEndpoint(endpoint: string, what: string): void {
   const problem = endpointProblem(endpoint);
-  if (problem) throw new Error(`${what} ${JSON.stringify(endpoint)} is not a ZeroMQ endpoint: ${problem}`);
+  if (problem) throw new Error(`${what} ${JSON.stringify(endpoint)} is not a ZeroMQ endpoint: ${problem}; write ${ENDPOINT_FORM}`);
 }
 
 /** True for ipc://, inproc:// and tcp:// endpoints on a loopback address. */
