@@ -5,6 +5,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { runActor, startFailureCode, startOptions, type StartArgs } from '../../../store/actor/main.js';
 import type { StoreClient, Value } from '../../../store/client/client.js';
 import { withClient } from './connect.js';
+import { parseIncrement } from './increment.js';
+import { valueBytes } from './value_input.js';
 import { connectOptions, type ConnectArgs } from '../../options.js';
 import { clusterCommands, printClusterStatus } from './cluster.js';
 import { formatKey, makeKey, parseTextKey, rangePrefix, textKey } from '../../../store/protocol/keys.js';
@@ -68,21 +70,21 @@ const get: CommandModule<object, KeyArgs> = {
     }),
 };
 
-type SetArgs = KeyArgs & { value: string; counter: boolean };
+type SetArgs = KeyArgs & { value?: string; file?: string; counter: boolean };
 const set: CommandModule<object, SetArgs> = {
-  command: 'set <key> <value>',
-  describe: 'Set KEY to VALUE (UTF-8 bytes), or with --counter add VALUE to the counter KEY',
+  command: 'set <key> [value]',
+  describe: 'Set KEY to VALUE (UTF-8 bytes; - reads standard input, --file a file), or with --counter add VALUE to the counter KEY',
   builder: (y) =>
     keyPos(y.options(connectOptions))
-      .positional('value', { type: 'string', demandOption: true, describe: 'Value (UTF-8), or the increment with --counter' })
-      .option('counter', { type: 'boolean', default: false, describe: 'Treat KEY as a counter and add VALUE (an integer) exactly once' }) as Argv<SetArgs>,
+      .positional('value', { type: 'string', describe: 'Value (UTF-8), - for standard input, or the increment with --counter' })
+      .option('file', { type: 'string', describe: 'Read the value from this file (as bytes; up to 16 MiB)' })
+      .option('counter', { type: 'boolean', default: false, describe: 'Treat KEY as a counter and add VALUE (an integer, |VALUE| <= 2^53-1) exactly once' }) as Argv<SetArgs>,
   handler: (args) =>
     withClient(args, async (c) => {
       const key = textKey(args.key);
-      if (!args.counter) return c.set(key, Buffer.from(String(args.value), 'utf8'));
-      const delta = Number(args.value);
-      if (!Number.isSafeInteger(delta)) throw new Error(`--counter needs an integer value, got ${args.value}`);
-      await c.batch([{ op: 'incr', key, delta }]);
+      const value = await valueBytes(args.value, args.file);
+      if (!args.counter) return c.set(key, value);
+      await c.batch([{ op: 'incr', key, delta: parseIncrement(value.toString('utf8').trim()) }]);
     }),
 };
 
