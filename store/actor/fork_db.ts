@@ -14,7 +14,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { prefixEnd, ROUTING_BYTES } from '../protocol/keys.js';
+import { formatKey, prefixEnd, ROUTING_BYTES } from '../protocol/keys.js';
 import { storeFileError, withFile } from './file_errors.js';
 
 export type Durability = 'normal' | 'full';
@@ -159,7 +159,7 @@ export class ForkDb {
   }
   /** Add `delta` to a counter (created at 0); throws TypeMismatch if the key holds bytes. */
   incr(key: Buffer, delta: number | bigint): void {
-    if (this.statements.incr.run(key, delta).changes === 0) throw new TypeMismatch(`key 0x${key.toString('hex')} holds bytes, not a counter`);
+    if (this.statements.incr.run(key, delta).changes === 0) throw new TypeMismatch(`key ${formatKey(key)} holds bytes, not a counter`);
   }
   /**
    * Add `deltas[i]` to counter `keys[i]` for every i, INCR_ROWS rows per statement (one call into
@@ -198,7 +198,7 @@ export class ForkDb {
   /** Like incr, returning the new total. */
   incrGet(key: Buffer, delta: number | bigint): bigint {
     const v = this.statements.incrRet.get(key, delta) as bigint | undefined;
-    if (v === undefined) throw new TypeMismatch(`key 0x${key.toString('hex')} holds bytes, not a counter`);
+    if (v === undefined) throw new TypeMismatch(`key ${formatKey(key)} holds bytes, not a counter`);
     return v;
   }
 
