@@ -45,7 +45,8 @@ const stop: CommandModule<object, ConnectArgs> = {
 };
 
 type KeyArgs = ConnectArgs & { key: string };
-const keyPos = (y: Argv<ConnectArgs>) => y.positional('key', { type: 'string', demandOption: true, describe: 'Key as ns:prefix|rest (prefix = routing prefix; \\xHH for raw bytes)' });
+const keyPos = (y: Argv<ConnectArgs>) =>
+  y.positional('key', { type: 'string', demandOption: true, describe: 'Key as ns:prefix|rest (prefix = routing prefix; \\xHH for raw bytes); without "ns:" the namespace is kv' });
 
 const locate: CommandModule<object, KeyArgs> = {
   command: 'locate <key>',
@@ -184,7 +185,7 @@ export const storeCommand: CommandModule = {
       .command(scan as unknown as CommandModule)
       .command(stats as unknown as CommandModule);
     for (const cmd of clusterCommands) b = b.command(cmd);
-    return b.demandCommand(1, 'Name a store command; see the list above.').epilog('Keys are written ns:prefix|rest: the namespace, the routing prefix (decides the fork) and the rest.');
+    return b.demandCommand(1, 'Name a store command; see the list above.').epilog('Keys are written ns:prefix|rest: the namespace, the routing prefix (decides the fork) and the rest. A key without "ns:" is in namespace kv (user-42 is kv:user-42).');
   },
   handler: () => undefined,
 };
