@@ -51,6 +51,8 @@ export interface FuzzReport {
   slowest: FuzzCall | null;
   /** When the slowest request was sent, in ms from the start of the run. */
   slowestSentAtMs: number;
+  /** Every reply's time in ms, in reply order. */
+  latenciesMs: number[];
   rssBeforeKiB: number;
   rssPeakKiB: number;
   rssAfterKiB: number;
@@ -87,7 +89,7 @@ export async function runFuzz(endpoint: string, calls: readonly FuzzCall[], opts
   const replyTimeoutMs = opts.replyTimeoutMs ?? 10000;
   const sock = new zmq.Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
   sock.connect(endpoint);
-  const report: FuzzReport = { requests: calls.length, codes: {}, byCommand: {}, unanswered: [], problems: [], internal: [], slowestByCommand: {}, slowestMs: 0, slowest: null, slowestSentAtMs: 0, rssBeforeKiB: rssKiB(opts.pid), rssPeakKiB: 0, rssAfterKiB: 0, ms: 0 };
+  const report: FuzzReport = { requests: calls.length, codes: {}, byCommand: {}, unanswered: [], problems: [], internal: [], slowestByCommand: {}, slowestMs: 0, slowest: null, slowestSentAtMs: 0, latenciesMs: [], rssBeforeKiB: rssKiB(opts.pid), rssPeakKiB: 0, rssAfterKiB: 0, ms: 0 };
   report.rssPeakKiB = report.rssBeforeKiB;
   const sampler = setInterval(() => (report.rssPeakKiB = Math.max(report.rssPeakKiB, rssKiB(opts.pid))), 100);
   const pending = new Map<number, { call: FuzzCall; sentAt: number; done: () => void }>();
@@ -101,6 +103,7 @@ export async function runFuzz(endpoint: string, calls: readonly FuzzCall[], opts
     }
     pending.delete(reply.id);
     const ms = performance.now() - p.sentAt;
+    report.latenciesMs.push(ms);
     if (ms > report.slowestMs) {
       report.slowestMs = ms;
       report.slowest = p.call;
@@ -163,12 +166,19 @@ export async function runFuzz(endpoint: string, calls: readonly FuzzCall[], opts
   return report;
 }
 
+function percentile(xs: number[], p: number): number {
+  if (!xs.length) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
 /** One line per figure, for test logs and the bench. */
 export function formatReport(r: FuzzReport): string[] {
   const codes = Object.entries(r.codes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}=${n}`).join(' ');
   return [
     `requests=${r.requests} answered=${r.requests - r.unanswered.length} unanswered=${r.unanswered.length} in ${(r.ms / 1000).toFixed(1)} s`,
     `replies by code: ${codes}`,
+    `reply time: p50 ${percentile(r.latenciesMs, 50).toFixed(2)} ms, p99 ${percentile(r.latenciesMs, 99).toFixed(2)} ms`,
     `slowest reply: ${r.slowestMs.toFixed(1)} ms (${r.slowest ? `${r.slowest.cmd}, ${r.slowest.kind} body of ${r.slowest.body.length} bytes, sent ${r.slowestSentAtMs.toFixed(0)} ms into the run` : '-'})`,
     `slowest by command (ms): ${Object.entries(r.slowestByCommand).sort((a, b) => b[1] - a[1]).map(([c, ms]) => `${c}=${ms.toFixed(1)}`).join(' ')}`,
     `actor RSS: ${(r.rssBeforeKiB / 1024).toFixed(1)} MiB before, ${(r.rssPeakKiB / 1024).toFixed(1)} MiB peak, ${(r.rssAfterKiB / 1024).toFixed(1)} MiB after`,
