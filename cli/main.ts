@@ -11,6 +11,13 @@ import { quantizeCommand } from './commands/quantize.js';
 import { topkCommand } from './commands/topk.js';
 import { STDIN_ARG } from './io/inputs.js';
 
+// A reader that stopped reading (`dbslm store status | head -1`): stop quietly with status 0, as
+// Unix tools do on SIGPIPE (Node ignores SIGPIPE, so the write fails with EPIPE instead).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 // yargs drops a bare "-" positional, so it is renamed before parsing to mean standard input.
 const argv = hideBin(process.argv).map((a) => (a === '-' ? STDIN_ARG : a));
 

@@ -32,7 +32,7 @@ export const quietOption = {
 
 /** For the `dbslm store` subcommands that talk to a running store. */
 export const connectOptions = {
-  connect: { type: 'string', demandOption: true, describe: 'Endpoint of any store member, e.g. tcp://127.0.0.1:5555' },
+  connect: { type: 'string', demandOption: true, describe: 'Endpoint of any store member: tcp://HOST:PORT or ipc://PATH, e.g. tcp://127.0.0.1:5555' },
   timeout: { type: 'number', default: 10000, describe: 'Reply timeout in ms for quick requests (a move may take longer)' },
 } as const satisfies Record<string, Options>;
 

@@ -20,6 +20,8 @@ export interface StatsReply {
   durability: string;
   uptimeMs: number;
   forks: ForkStats[];
+  /** Replies the actor dropped since it started because their peer did not read them (0 from actors older than the field). */
+  droppedReplies: number;
 }
 export interface CheckpointReply {
   busy: number;
@@ -36,40 +38,36 @@ const MapBodyFields = [
   { name: 'members', type: { type: 'array', items: MemberEndpointType } },
 ];
 
+const ForkStatsType = avroType({
+  type: 'record',
+  name: name('ForkStats'),
+  fields: [
+    { name: 'fork', type: 'string' },
+    { name: 'epoch', type: 'long' },
+    { name: 'keys', type: 'long' },
+    { name: 'bytes', type: 'long' },
+    { name: 'ops', type: 'long' },
+    { name: 'opsPerSec', type: 'double' },
+    { name: 'fenced', type: 'boolean' },
+  ],
+});
+const StatsFields = [
+  { name: 'id', type: 'string' },
+  { name: 'endpoint', type: 'string' },
+  { name: 'epoch', type: 'long' },
+  { name: 'durability', type: 'string' },
+  { name: 'uptimeMs', type: 'long' },
+  { name: 'forks', type: { type: 'array', items: ForkStatsType } },
+];
+/** The stats reply of actors from before `droppedReplies`. */
+const StatsReplyV1 = avroType({ type: 'record', name: name('StatsReplyV1'), fields: StatsFields });
+
 export const ADMIN_COMMANDS = {
   stats: command<Empty, StatsReply>(
     'stats',
     EmptyType,
-    avroType({
-      type: 'record',
-      name: name('StatsReply'),
-      fields: [
-        { name: 'id', type: 'string' },
-        { name: 'endpoint', type: 'string' },
-        { name: 'epoch', type: 'long' },
-        { name: 'durability', type: 'string' },
-        { name: 'uptimeMs', type: 'long' },
-        {
-          name: 'forks',
-          type: {
-            type: 'array',
-            items: {
-              type: 'record',
-              name: name('ForkStats'),
-              fields: [
-                { name: 'fork', type: 'string' },
-                { name: 'epoch', type: 'long' },
-                { name: 'keys', type: 'long' },
-                { name: 'bytes', type: 'long' },
-                { name: 'ops', type: 'long' },
-                { name: 'opsPerSec', type: 'double' },
-                { name: 'fenced', type: 'boolean' },
-              ],
-            },
-          },
-        },
-      ],
-    }),
+    avroType({ type: 'record', name: name('StatsReply'), aliases: [name('StatsReplyV1')], fields: [...StatsFields, { name: 'droppedReplies', type: 'long', default: 0 }] }),
+    [StatsReplyV1],
   ),
   checkpoint: command<Empty, CheckpointReply>(
     'checkpoint',

@@ -16,7 +16,16 @@ export function avroType(schema: unknown): avro.Type {
 export class BadBody extends Error {}
 
 export class CommandSchema<Req, Rep> {
-  constructor(readonly name: string, readonly request: avro.Type, readonly reply: avro.Type) {}
+  private readonly replyResolvers: { writer: avro.Type; resolver: avro.Resolver }[];
+
+  /**
+   * `earlierReplies`: reply types older actors still send (each a prefix of the fields of `reply`,
+   * whose added fields have defaults); a reply that does not decode as `reply` is read as one of
+   * them, the missing fields taking their defaults.
+   */
+  constructor(readonly name: string, readonly request: avro.Type, readonly reply: avro.Type, earlierReplies: avro.Type[] = []) {
+    this.replyResolvers = earlierReplies.map((writer) => ({ writer, resolver: reply.createResolver(writer) }));
+  }
 
   encodeRequest(value: Req): Buffer {
     return this.request.toBuffer(value);
@@ -28,12 +37,24 @@ export class CommandSchema<Req, Rep> {
     return this.reply.toBuffer(value);
   }
   decodeReply(body: Buffer): Rep {
-    return decodeAs<Rep>(this.reply, body, `${this.name} reply`);
+    try {
+      return decodeAs<Rep>(this.reply, body, `${this.name} reply`);
+    } catch (err) {
+      for (const { writer, resolver } of this.replyResolvers) {
+        try {
+          checkEncoding(writer, body);
+          return this.reply.fromBuffer(body, resolver) as Rep;
+        } catch {
+          // not this one either
+        }
+      }
+      throw err;
+    }
   }
 }
 
-export function command<Req, Rep>(name: string, request: avro.Type, reply: avro.Type): CommandSchema<Req, Rep> {
-  return new CommandSchema<Req, Rep>(name, request, reply);
+export function command<Req, Rep>(name: string, request: avro.Type, reply: avro.Type, earlierReplies: avro.Type[] = []): CommandSchema<Req, Rep> {
+  return new CommandSchema<Req, Rep>(name, request, reply, earlierReplies);
 }
 
 /** Decodes one whole body; garbage or trailing bytes throw BadBody naming what was expected. */

@@ -1,7 +1,10 @@
 // Bad input never stops an actor: garbage frames, unknown commands, oversized or mistyped data all get
 // error replies, and a normal get still works afterwards. Also: no unauthenticated non-loopback bind.
 import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
 import zmq from 'zeromq';
+import { CLUSTER_COMMANDS, type GossipMessage } from '../schemas/cluster.js';
 import { ReplyType, encodeRequest, type Reply } from '../schemas/envelope.js';
 import { STORE_COMMANDS } from '../schemas/store.js';
 import { checkBindAllowed } from '../store/protocol/endpoint.js';
@@ -54,6 +57,17 @@ test('garbage frames, unknown commands, oversized and mistyped data get error re
   const tail = await d.askAll([Buffer.concat([req(22, 'ping', Buffer.alloc(0)), Buffer.from([0x02, 0x99])])], 2);
   t.deepEqual(tail.map((r) => [r.id, r.code]).sort(), [[0, 'BAD_REQUEST'], [22, 'OK']]);
 
+  // Envelopes whose cmd or body length claims far more than the frame holds.
+  const longCmd = await d.ask([Buffer.concat([Buffer.from([0x02]), Buffer.from('feffffff0f', 'hex'), Buffer.from('ping')])]);
+  t.deepEqual([longCmd.id, longCmd.code], [0, 'BAD_REQUEST']);
+  const longBody = await d.ask([Buffer.concat([Buffer.from([0x02, 0x08]), Buffer.from('ping'), Buffer.from([0x00]), Buffer.from('feffffffffffff0f', 'hex')])]);
+  t.deepEqual([longBody.id, longBody.code], [0, 'BAD_REQUEST']);
+
+  // A huge command name is not echoed back whole: a reply never grows with what the sender made up.
+  const huge = await d.ask([req(30, 'x'.repeat(1 << 20), Buffer.alloc(0))]);
+  t.is(huge.code, 'UNKNOWN_COMMAND');
+  t.true(huge.message.length < 4096, `a reply message of ${huge.message.length} characters`);
+
   const unknown = await d.ask([req(2, 'drop-tables', Buffer.alloc(0))]);
   t.is(unknown.code, 'UNKNOWN_COMMAND');
   t.is(unknown.id, 2);
@@ -102,4 +116,62 @@ test('a non-loopback bind is refused without --insecure or CURVE keys', async (t
   t.throws(() => checkBindAllowed('tcp://0.0.0.0:0', { insecure: false, curve: false }), { message: /refusing/ });
   t.throws(() => checkBindAllowed('tcp://*:5555', { insecure: false, curve: false }), { message: /refusing/ });
   t.throws(() => checkBindAllowed('http://127.0.0.1:1', { insecure: true, curve: false }), { message: /not a ZeroMQ endpoint/ });
+});
+
+test('commands without a request body refuse one (a garbage stop neither stops nor resets anything)', async (t) => {
+  const a = await spawnActor(t, 'a');
+  const d = await rawDealer(t, a.ep);
+  const key = textKey('b:ctx|k');
+  t.is((await d.ask([req(1, 'set', STORE_COMMANDS.set.encodeRequest({ entries: [{ key, value: Buffer.from('v') }] }))])).code, 'OK');
+  const garbage = Buffer.from([0x07]);
+  let id = 10;
+  for (const cmd of ['reset', 'stop', 'ping', 'stats', 'checkpoint', 'map']) {
+    t.is((await d.ask([req(id++, cmd, garbage)])).code, 'BAD_REQUEST', cmd);
+  }
+  await new Promise((r) => setTimeout(r, 200)); // a stop would have taken effect by now
+  const after = await d.ask([req(id++, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }))]);
+  t.is(after.code, 'OK');
+  t.deepEqual(STORE_COMMANDS.get.decodeReply(after.body).values.map((v) => v.data.toString()), ['v']);
+  t.is(a.proc.exitCode, null);
+});
+
+test('gossip naming a malformed member id or endpoint is refused: it neither joins nor fences the actor', async (t) => {
+  const a = await spawnActor(t, 'a');
+  const d = await rawDealer(t, a.ep);
+  const gossip = CLUSTER_COMMANDS.gossip;
+  const base: GossipMessage = { kind: 'PING', from: 'b', fromEndpoint: 'tcp://127.0.0.1:9', incarnation: 0, seq: 1, target: '', targetEndpoint: '', digest: '', updates: [], forks: [] };
+  const bad: GossipMessage[] = [
+    { ...base, fromEndpoint: 'garbage' },
+    { ...base, from: 'x\u0000y' },
+    { ...base, from: '' },
+    { ...base, kind: 'PING_REQ', target: 'c', targetEndpoint: '127.0.0.1:9' },
+    { ...base, from: 'a', updates: [{ id: 'c', endpoint: 'nowhere', incarnation: 0, state: 'alive' }] },
+    { ...base, from: 'a', updates: [{ id: 'é', endpoint: 'tcp://127.0.0.1:9', incarnation: 0, state: 'alive' }] },
+  ];
+  let id = 1;
+  for (const msg of bad) t.is((await d.ask([req(id++, 'gossip', gossip.encodeRequest(msg))])).code, 'BAD_REQUEST', JSON.stringify(msg));
+  const members = CLUSTER_COMMANDS.members.decodeReply((await d.ask([req(id++, 'members', Buffer.alloc(0))])).body);
+  t.deepEqual(members.members.map((m) => m.id), ['a'], 'nobody joined');
+  // Alone, the actor needs no lease: its writes go on.
+  const set = await d.ask([req(id++, 'set', STORE_COMMANDS.set.encodeRequest({ entries: [{ key: textKey('b:ctx|k'), value: Buffer.from('v') }] }))]);
+  t.is(set.code, 'OK');
+});
+
+test('an incr whose total leaves the safe integer range is TOO_LARGE and applies nothing', async (t) => {
+  const a = await spawnActor(t, 'a');
+  const d = await rawDealer(t, a.ep);
+  const key = textKey('b:ctx|big');
+  const incr = (id: number, delta: number) => d.ask([req(id, 'incr', STORE_COMMANDS.incr.encodeRequest({ entries: [{ key, delta }] }))]);
+  t.is((await incr(1, 2 ** 53 - 2)).code, 'OK');
+  t.is((await incr(2, 10)).code, 'TOO_LARGE');
+  const after = await d.ask([req(3, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }))]);
+  t.is(STORE_COMMANDS.get.decodeReply(after.body).values[0]!.data.readBigInt64LE(), 2n ** 53n - 2n, 'the counter is as before');
+});
+
+test('a fork map file with a count its bytes cannot hold is refused at start, naming the file', async (t) => {
+  const dir = tmpDir();
+  fs.writeFileSync(path.join(dir, 'forkmap.avro'), Buffer.from('00feffffff0f', 'hex')); // version 0, then 2^31 entries
+  const r = await runToExit(['--id', 'a', '--data', dir]);
+  t.not(r.code, 0);
+  t.true(r.out.includes(path.join(dir, 'forkmap.avro')), r.out);
 });

@@ -45,8 +45,8 @@ test('dbslm store start/set/get/locate/scan/stats/stop', async (t) => {
 
   const missing = await t.throwsAsync(dbslm('get', '--connect', ep, 'ng:nothing here'));
   t.regex(String((missing as { stderr?: string }).stderr), /not found/);
-  const badKey = await t.throwsAsync(dbslm('get', '--connect', ep, 'no-namespace'));
-  t.regex(String((badKey as { stderr?: string }).stderr), /has no namespace/);
+  const noNamespace = await t.throwsAsync(dbslm('get', '--connect', ep, 'no-namespace'));
+  t.regex(String((noNamespace as { stderr?: string }).stderr), /not found/);
 
   await dbslm('stop', '--connect', ep);
   await killed(proc);

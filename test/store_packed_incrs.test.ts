@@ -27,6 +27,12 @@ test('packIncrs / unpackIncrs round-trip keys and signed 53-bit deltas; malforme
   const huge = packIncrs([Buffer.from('k')], [1]);
   huge.writeInt32LE(0x00300000, huge.length - 4); // delta high word beyond 2^53
   t.is(t.throws(() => unpackIncrs(huge), { instanceOf: StoreError })?.code, 'BAD_REQUEST');
+  // Key lengths that claim more than the bytes present are refused before anything is taken.
+  for (const len of [0xffffffff, 0x7fffffff, 1 << 20]) {
+    const claim = Buffer.alloc(16);
+    claim.writeUInt32LE(len, 0);
+    t.is(t.throws(() => unpackIncrs(claim), { instanceOf: StoreError })?.code, 'BAD_REQUEST', `length ${len}`);
+  }
 });
 
 test('a real actor applies packed batches once, fails a bad one alone, refuses malformed ones and keeps serving', async (t) => {

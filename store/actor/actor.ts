@@ -31,6 +31,7 @@ import zmq from 'zeromq';
 import { RequestType, type Request } from '../../schemas/envelope.js';
 import type { ForkChunk } from '../../schemas/fork_chunk.js';
 import { ForkMap } from '../map/fork_map.js';
+import { checkActorId } from '../protocol/actor_id.js';
 import { checkBindAllowed } from '../protocol/endpoint.js';
 import { StoreError } from '../protocol/errors.js';
 import { MAX_KEY_BYTES } from '../protocol/keys.js';
@@ -38,6 +39,7 @@ import { MAX_VALUE_BYTES } from '../protocol/values.js';
 import { ChangeLog, type Watcher } from './change_log.js';
 import { DeferredReply, type ActorServices, type CommandHandler, type CommandSpec, type HandlerResult, type RequestContext } from './command.js';
 import { builtinCommands } from './commands/index.js';
+import { withFile } from './file_errors.js';
 import { ForkDb, type Durability } from './fork_db.js';
 import { ForkRates } from './fork_rates.js';
 import { ForkTransfer } from './fork_transfer.js';
@@ -45,7 +47,7 @@ import { GroupCommit } from './group_commit.js';
 import { IncrQueue } from './incr_queue.js';
 import { Ownership, type ReadGate, type WriteGate } from './ownership.js';
 import { errorReply, okReply } from './replies.js';
-import { ReplySender } from './reply_sender.js';
+import { REPLY_ROUTER_OPTIONS, ReplySender } from './reply_sender.js';
 
 export { StoreError };
 
@@ -78,7 +80,9 @@ export class StoreActor implements ActorServices {
   readonly rates = new ForkRates();
   readonly ownership: Ownership;
   readonly group: GroupCommit;
-  readonly router = new zmq.Router({ maxMessageSize: 64 * 1024 * 1024 + 1024 * 1024, sendHighWaterMark: 100000, receiveHighWaterMark: 100000 });
+  // Replies: a bounded queue per peer, a full one drops (reply_sender.ts). Requests: ZeroMQ stops
+  // reading a peer that has this many messages waiting, so a fast sender is held back by TCP.
+  readonly router = new zmq.Router({ maxMessageSize: 64 * 1024 * 1024 + 1024 * 1024, receiveHighWaterMark: 1000, ...REPLY_ROUTER_OPTIONS });
   readonly maxValueBytes: number;
   readonly startedAt = Date.now();
   endpoint = '';
@@ -88,18 +92,18 @@ export class StoreActor implements ActorServices {
   onStopped?: () => void;
   private readonly commands: Map<string, CommandSpec>;
   private readonly transfer: ForkTransfer;
-  private readonly sender = new ReplySender(this.router);
+  private readonly sender = new ReplySender(this.router, (line) => process.stderr.write(`store actor ${this.opts.id}: ${line}\n`));
   private readonly mapListeners = new Set<(map: ForkMap) => void>();
   private stopping = false;
   private done: Promise<void> | null = null;
 
   constructor(readonly opts: ActorOptions) {
     checkBindAllowed(opts.bind, { insecure: !!opts.insecure, curve: !!opts.curve });
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(opts.id)) throw new Error(`actor id ${JSON.stringify(opts.id)} must be 1-64 characters of A-Z a-z 0-9 _ . -`);
+    checkActorId(opts.id);
     this.maxValueBytes = opts.maxValueBytes ?? MAX_VALUE_BYTES;
     this.db = new ForkDb(opts.dataDir, opts.durability);
     this.incrQueue = new IncrQueue(this.db);
-    this.map = ForkMap.load(this.mapFile) ?? opts.initialMap ?? (opts.joining ? ForkMap.initial('', 0) : ForkMap.initial(opts.id));
+    this.map = withFile(this.mapFile, 'read the fork map', () => ForkMap.load(this.mapFile)) ?? opts.initialMap ?? (opts.joining ? ForkMap.initial('', 0) : ForkMap.initial(opts.id));
     this.ownership = new Ownership(this, opts.maxKeyBytes ?? MAX_KEY_BYTES, this.rates);
     this.group = new GroupCommit(this.db, this.incrQueue, this.changeLog, this.sender, opts.commitEveryOps);
     this.transfer = new ForkTransfer(this.db, this.incrQueue, this.group, this.changeLog, () => this.map);
@@ -115,6 +119,10 @@ export class StoreActor implements ActorServices {
   get maxKeyBytes(): number {
     return this.ownership.maxKeyBytes;
   }
+  /** Replies dropped since start because their peer did not read them (reply_sender.ts). */
+  get droppedReplies(): number {
+    return this.sender.drops.total;
+  }
 
   /** Bind the ROUTER and start serving; resolves with the bound endpoint. */
   async start(): Promise<string> {
@@ -127,7 +135,7 @@ export class StoreActor implements ActorServices {
     await this.router.bind(this.opts.bind);
     this.endpoint = this.router.lastEndpoint ?? this.opts.bind;
     this.members.set(this.id, this.endpoint);
-    this.map.persist(this.mapFile);
+    withFile(this.mapFile, 'write the fork map', () => this.map.persist(this.mapFile));
     this.rates.start();
     this.done = Promise.all([this.receiveLoop(), this.sender.run()]).then(() => undefined);
     return this.endpoint;
@@ -241,6 +249,8 @@ export class StoreActor implements ActorServices {
       do {
         let r: { value: unknown; offset: number };
         try {
+          // Bounded as it is: the envelope has no arrays or maps, and avsc checks a string or
+          // bytes length against the frame before it copies anything.
           r = RequestType.decode(f, pos);
           if (r.offset < 0) throw new Error('truncated');
         } catch (err) {
@@ -258,7 +268,7 @@ export class StoreActor implements ActorServices {
   private dispatch(req: Request, peer: Buffer): void {
     const spec = this.commands.get(req.cmd);
     if (!spec) {
-      this.group.hold(peer, req.id, errorReply(req.id, new StoreError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(req.cmd)}; known: ${[...this.commands.keys()].sort().join(', ')}`)), false);
+      this.group.hold(peer, req.id, errorReply(req.id, new StoreError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(req.cmd.length > 64 ? `${req.cmd.slice(0, 64)}...` : req.cmd)}; known: ${[...this.commands.keys()].sort().join(', ')}`)), false);
       return;
     }
     if (this.stopping) {

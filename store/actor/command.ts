@@ -59,6 +59,8 @@ export interface ActorServices {
   /** Endpoint of every member known, by actor id (this actor's own included). */
   readonly members: ReadonlyMap<string, string>;
   readonly maxValueBytes: number;
+  /** Replies dropped since start because their peer did not read them. */
+  readonly droppedReplies: number;
   readonly db: ForkDb;
   readonly ownership: Ownership;
   readonly group: GroupCommit;

@@ -14,7 +14,8 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { prefixEnd, ROUTING_BYTES } from '../protocol/keys.js';
+import { formatKey, prefixEnd, ROUTING_BYTES } from '../protocol/keys.js';
+import { storeFileError, withFile } from './file_errors.js';
 
 export type Durability = 'normal' | 'full';
 /** A stored value: bytes, or a counter (bigint). */
@@ -35,39 +36,17 @@ export class ForkDb {
     readonly dir: string,
     readonly durability: Durability,
   ) {
-    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'store.db');
+    withFile(dir, 'create the data directory', () => fs.mkdirSync(dir, { recursive: true }));
     // (timeout: how long to wait for a lock held by another process; only a second opener waits.)
-    this.db = new Database(path.join(dir, 'store.db'), { timeout: 1000 });
-    // 16 KiB pages: random UPSERTs into a large table run ~1.4x faster than with 4 KiB (shallower
-    // B-tree). Only takes effect when the database is created.
-    this.db.pragma('page_size = 16384');
-    // Exclusive locking, set before WAL mode is entered: the WAL index lives in heap memory instead
-    // of the shared-memory file and no file locks are taken per transaction (~10-15% more
-    // increments/s, measured A/B). Only the owning actor process ever opens this file; a second
-    // process opening the same data dir now gets "database is locked" instead of sharing it. The OS
-    // drops the lock when the process dies (kill -9 included), and WAL recovery on the next open is
-    // unchanged, so durability is exactly as before.
-    this.db.pragma('locking_mode = EXCLUSIVE');
+    this.db = withFile(file, 'open the store database', () => new Database(file, { timeout: 1000 }));
     try {
-      this.db.pragma('journal_mode = WAL'); // the first access: takes the lock
+      this.configure(durability);
     } catch (err) {
       this.db.close();
-      const msg = (err as { code?: string }).code === 'SQLITE_BUSY' ? 'is locked by another process: is another store actor running with this --data dir?' : `cannot be opened: ${(err as Error).message}`;
-      throw new Error(`store database ${path.join(dir, 'store.db')} ${msg}`);
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new Error(`store database ${file} is locked by another process: is another store actor running with this --data dir?`);
+      throw storeFileError(file, 'open the store database', err);
     }
-    // NORMAL: a commit is in the OS once it returns (survives a process crash); FULL: fsync per commit (power loss).
-    this.db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('cache_size = -65536');
-    // Checkpoint every 8192 WAL pages (128 MiB) instead of 1000: dense increment commits rewrite most
-    // leaf pages each time, and a checkpoint copies each page once however many commits changed it,
-    // so rarer checkpoints copy less (~5% more increments/s). Durability is the WAL's: unchanged.
-    // The cost is a WAL of up to ~128 MiB on disk, read back once when the actor restarts.
-    this.db.pragma('wal_autocheckpoint = 8192');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS dedup (producer TEXT NOT NULL, seq INTEGER NOT NULL, anchor BLOB NOT NULL,
-                                        PRIMARY KEY (producer, seq)) WITHOUT ROWID;
-    `);
     const prepare = (sql: string) => this.db.prepare(sql);
     this.statements = {
       begin: prepare('BEGIN'),
@@ -117,6 +96,35 @@ export class ForkDb {
   rollback(): void {
     if (this.db.inTransaction) this.statements.rollback.run();
   }
+
+  /** Pages, locking, WAL, sync and the tables: the first reads and writes of the file. */
+  private configure(durability: Durability): void {
+    // 16 KiB pages: random UPSERTs into a large table run ~1.4x faster than with 4 KiB (shallower
+    // B-tree). Only takes effect when the database is created.
+    this.db.pragma('page_size = 16384');
+    // Exclusive locking, set before WAL mode is entered: the WAL index lives in heap memory instead
+    // of the shared-memory file and no file locks are taken per transaction (~10-15% more
+    // increments/s, measured A/B). Only the owning actor process ever opens this file; a second
+    // process opening the same data dir now gets "database is locked" instead of sharing it. The OS
+    // drops the lock when the process dies (kill -9 included), and WAL recovery on the next open is
+    // unchanged, so durability is exactly as before.
+    this.db.pragma('locking_mode = EXCLUSIVE');
+    this.db.pragma('journal_mode = WAL'); // the first access: takes the lock
+    // NORMAL: a commit is in the OS once it returns (survives a process crash); FULL: fsync per commit (power loss).
+    this.db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('cache_size = -65536');
+    // Checkpoint every 8192 WAL pages (128 MiB) instead of 1000: dense increment commits rewrite most
+    // leaf pages each time, and a checkpoint copies each page once however many commits changed it,
+    // so rarer checkpoints copy less (~5% more increments/s). Durability is the WAL's: unchanged.
+    // The cost is a WAL of up to ~128 MiB on disk, read back once when the actor restarts.
+    this.db.pragma('wal_autocheckpoint = 8192');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS dedup (producer TEXT NOT NULL, seq INTEGER NOT NULL, anchor BLOB NOT NULL,
+                                        PRIMARY KEY (producer, seq)) WITHOUT ROWID;
+    `);
+  }
+
   /** Run `fn` atomically inside the open transaction: on throw, its writes are undone and the error rethrown. */
   atomic<T>(fn: () => T): T {
     // Outside a transaction, SAVEPOINT would open one of its own and RELEASE commit it: writes
@@ -151,7 +159,7 @@ export class ForkDb {
   }
   /** Add `delta` to a counter (created at 0); throws TypeMismatch if the key holds bytes. */
   incr(key: Buffer, delta: number | bigint): void {
-    if (this.statements.incr.run(key, delta).changes === 0) throw new TypeMismatch(`key 0x${key.toString('hex')} holds bytes, not a counter`);
+    if (this.statements.incr.run(key, delta).changes === 0) throw new TypeMismatch(`key ${formatKey(key)} holds bytes, not a counter`);
   }
   /**
    * Add `deltas[i]` to counter `keys[i]` for every i, INCR_ROWS rows per statement (one call into
@@ -190,7 +198,7 @@ export class ForkDb {
   /** Like incr, returning the new total. */
   incrGet(key: Buffer, delta: number | bigint): bigint {
     const v = this.statements.incrRet.get(key, delta) as bigint | undefined;
-    if (v === undefined) throw new TypeMismatch(`key 0x${key.toString('hex')} holds bytes, not a counter`);
+    if (v === undefined) throw new TypeMismatch(`key ${formatKey(key)} holds bytes, not a counter`);
     return v;
   }
 

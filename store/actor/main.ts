@@ -8,12 +8,14 @@ import { StoreActor } from './actor.js';
 import { actorExtensions } from './extensions.js';
 import { ForkMap } from '../map/fork_map.js';
 import { StoreClient } from '../client/client.js';
+import { checkEndpoint } from '../protocol/endpoint.js';
+import { asStartupFileError, StoreFileError } from './file_errors.js';
 
 export const startOptions = {
   id: { type: 'string', demandOption: true, describe: 'Actor id, unique in the cluster (A-Z a-z 0-9 _ . -)' },
-  bind: { type: 'string', default: 'tcp://127.0.0.1:0', describe: 'ZeroMQ endpoint to bind (port 0 = any free port; the bound one is printed)' },
+  bind: { type: 'string', default: 'tcp://127.0.0.1:0', describe: 'ZeroMQ endpoint to bind, tcp://HOST:PORT or ipc://PATH (port 0 = any free port; the bound one is printed)' },
   data: { type: 'string', demandOption: true, describe: 'Data directory (SQLite database and fork map)' },
-  join: { type: 'string', array: true, default: [] as string[], describe: 'Endpoint of an existing member to join (repeatable)' },
+  join: { type: 'string', array: true, default: [] as string[], describe: 'Endpoint of an existing member to join, e.g. tcp://127.0.0.1:5555 (repeatable)' },
   durability: { choices: ['normal', 'full'] as const, default: 'normal' as const, describe: 'normal: acknowledged writes survive a process crash; full: also power loss (fsync per commit)' },
   insecure: { type: 'boolean', default: false, describe: 'Allow a non-loopback bind without CURVE authentication' },
   plugin: { type: 'string', array: true, default: [] as string[], describe: 'Module to import before serving (e.g. one registering reducers)' },
@@ -41,7 +43,23 @@ async function fetchMap(join: string[]): Promise<ForkMap> {
   }
 }
 
+/** Exit code of a failed start: 1 when one of the actor's files could not be opened or written, 2 for anything else (flags, bind). */
+export function startFailureCode(err: unknown): number {
+  return err instanceof StoreFileError ? 1 : 2;
+}
+
+/** Start an actor; a file it cannot open or write (its own or the cluster layer's) fails as a StoreFileError naming it. */
 export async function runActor(args: StartArgs): Promise<StoreActor> {
+  try {
+    return await startActor(args);
+  } catch (err) {
+    throw asStartupFileError(err);
+  }
+}
+
+async function startActor(args: StartArgs): Promise<StoreActor> {
+  checkEndpoint(args.bind, '--bind');
+  for (const member of args.join) checkEndpoint(member, '--join');
   for (const p of args.plugin) await import(p.startsWith('.') || p.startsWith('/') ? pathToFileURL(p).href : p);
   const curve = process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC ? { secretKey: process.env.DBSLM_STORE_CURVE_SECRET, publicKey: process.env.DBSLM_STORE_CURVE_PUBLIC } : undefined;
   // A seed that is down does not stop the start: the actor begins owning nothing and learns the map by gossip.
@@ -72,6 +90,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const argv = await yargs(hideBin(process.argv)).options(startOptions).strict().help().parseAsync();
   await runActor(argv as unknown as StartArgs).catch((err: Error) => {
     process.stderr.write(`dbslm store start: ${err.message}\n`);
-    process.exit(2);
+    process.exit(startFailureCode(err));
   });
 }

@@ -2,7 +2,11 @@
 // statistics such as counts-of-counts are computed where the counts live and only small results
 // travel. Model code registers its own with `registerReducer` (in the actor process: load the module
 // with `dbslm store start --plugin MODULE`); results from several forks are merged with `combine`.
+// Arguments come from any client: a reducer declares their Avro type (`args`) and the actor checks
+// the bytes against it before `run` (schemas/bounded_check.ts), so decoding them cannot be made to
+// allocate on a count the bytes do not hold; `decodeArgs` / `decodeResult` decode them bounded too.
 import avro from 'avsc';
+import { decodeAs } from '../../schemas/command.js';
 import { parseKey, ROUTING_BYTES } from '../protocol/keys.js';
 import type { StoredValue } from './fork_db.js';
 
@@ -12,6 +16,11 @@ export interface Row {
 }
 
 export interface Reducer {
+  /**
+   * The Avro type of `args`, when the reducer takes any: the actor refuses (BAD_REQUEST) arguments
+   * that are not one encoding of it before `run`. Empty arguments are passed on unchecked (defaults).
+   */
+  args?: avro.Type;
   /** Reduce the rows (in key order) to an encoded result. `args` is the encoded argument. */
   run(rows: Iterable<Row>, args: Buffer): Buffer;
   /** Merge results of several ranges into one (used by clients fanning out over forks). */
@@ -30,6 +39,16 @@ export function reducerNames(): string[] {
   return [...registry.keys()].sort();
 }
 
+/** Decode a reducer's arguments (bounded, whole): a BadBody, which is the sender's BAD_REQUEST, if they are not one `type`. */
+export function decodeArgs<V>(type: avro.Type, args: Buffer, reducer: string): V {
+  return decodeAs<V>(type, args, `reducer ${reducer} args`);
+}
+
+/** Decode one result of `run` in `combine` (results travel from actors to clients). */
+function decodeResult<V>(type: avro.Type, result: Buffer, reducer: string): V {
+  return decodeAs<V>(type, result, `reducer ${reducer} result`);
+}
+
 function counterOf(r: Row): bigint | null {
   return typeof r.value === 'bigint' ? r.value : null;
 }
@@ -43,7 +62,7 @@ registerReducer('count', {
     return CountResult.toBuffer({ entries: n });
   },
   combine(results) {
-    return CountResult.toBuffer({ entries: results.reduce((s, b) => s + (CountResult.fromBuffer(b) as { entries: number }).entries, 0) });
+    return CountResult.toBuffer({ entries: results.reduce((s, b) => s + decodeResult<{ entries: number }>(CountResult, b, 'count').entries, 0) });
   },
 });
 
@@ -78,7 +97,7 @@ registerReducer('sum', {
     return SumResult.toBuffer({ sum: sum.toString(), counters, skipped });
   },
   combine(results) {
-    const vs = results.map((b) => SumResult.fromBuffer(b) as SumValue);
+    const vs = results.map((b) => decodeResult<SumValue>(SumResult, b, 'sum'));
     return SumResult.toBuffer({
       sum: vs.reduce((s, v) => s + BigInt(v.sum), 0n).toString(),
       counters: vs.reduce((s, v) => s + v.counters, 0),
@@ -104,11 +123,12 @@ export interface CocValue {
   above: number;
 }
 function cocMax(args: Buffer): number {
-  const max = args.length ? (CocArgs.fromBuffer(args) as { max: number }).max : 4;
+  const max = args.length ? decodeArgs<{ max: number }>(CocArgs, args, 'counts-of-counts').max : 4;
   if (!(max >= 1 && max <= 1_000_000)) throw new Error(`counts-of-counts max must be 1..1000000, got ${max}`);
   return max;
 }
 registerReducer('counts-of-counts', {
+  args: CocArgs,
   run(rows, args) {
     const max = cocMax(args);
     const counts = new Array<number>(max).fill(0);
@@ -126,7 +146,7 @@ registerReducer('counts-of-counts', {
     const counts = new Array<number>(max).fill(0);
     let above = 0;
     for (const b of results) {
-      const v = CocResult.fromBuffer(b) as CocValue;
+      const v = decodeResult<CocValue>(CocResult, b, 'counts-of-counts');
       v.counts.forEach((n, i) => (counts[i] = counts[i]! + n));
       above += v.above;
     }
@@ -196,6 +216,6 @@ registerReducer('follower-stats', {
     return FollowerStatsResult.toBuffer({ contexts: out });
   },
   combine(results) {
-    return FollowerStatsResult.toBuffer({ contexts: results.flatMap((b) => (FollowerStatsResult.fromBuffer(b) as { contexts: ContextStats[] }).contexts) });
+    return FollowerStatsResult.toBuffer({ contexts: results.flatMap((b) => decodeResult<{ contexts: ContextStats[] }>(FollowerStatsResult, b, 'follower-stats').contexts) });
   },
 });

@@ -21,7 +21,12 @@ export class PeerLink {
   /** Sends one request and waits for its reply; rejects with PeerTimeout after `timeoutMs`, PeerDisconnected when the connection drops first. */
   request(endpoint: string, cmd: string, body: Buffer, timeoutMs: number): Promise<Reply> {
     if (this.closed) return Promise.reject(new Error('peer link is closed'));
-    return this.channel(endpoint).request(cmd, body, timeoutMs);
+    try {
+      return this.channel(endpoint).request(cmd, body, timeoutMs);
+    } catch (err) {
+      // ZeroMQ refuses a malformed endpoint at connect time ("Invalid argument"): a failed request like any other.
+      return Promise.reject(new PeerTimeout(`${cmd} to ${JSON.stringify(endpoint)} could not be sent: ${(err as Error).message}`));
+    }
   }
 
   /** Fire-and-forget: a failed or unanswered request only resolves to null. */

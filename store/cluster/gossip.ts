@@ -6,6 +6,7 @@ import path from 'node:path';
 import { CLUSTER_COMMANDS, type GossipMessage } from '../../schemas/cluster.js';
 import type { ForkEntry, MemberState, MemberUpdate } from '../../schemas/fork_map.js';
 import { ForkMap } from '../map/fork_map.js';
+import { checkGossipMessage } from './gossip_check.js';
 import { Swim, mapDigest, systemClock, type Member } from './swim.js';
 import type { WriteLease } from './lease.js';
 import type { PeerLink } from '../client/peer_link.js';
@@ -76,6 +77,7 @@ export class Gossip {
   /** The `gossip` command handler: one message in, the direct reply (or NONE) out. */
   handle(body: Buffer): Buffer {
     const msg = gossipCommand.decodeRequest(body);
+    checkGossipMessage(msg);
     const reply = this.swim.receive(msg);
     return gossipCommand.encodeReply(reply ?? { ...msg, kind: 'NONE', from: this.host.id, fromEndpoint: this.host.endpoint, updates: [], forks: [] });
   }
@@ -111,10 +113,11 @@ export class Gossip {
     if (!rep || rep.code !== 'OK') return;
     try {
       const back = gossipCommand.decodeReply(rep.body);
+      checkGossipMessage(back);
       if (back.kind !== 'NONE') this.swim.receive(back);
       else this.swim.receiveRefusal(back);
     } catch {
-      // an undecodable reply is a lost message to SWIM
+      // an undecodable or malformed reply is a lost message to SWIM
     }
   }
 

@@ -10,6 +10,7 @@
 // Maps are immutable: every change returns a new map.
 import fs from 'node:fs';
 import path from 'node:path';
+import { decodeAs } from '../../schemas/command.js';
 import { ForkMapType, type ForkEntry } from '../../schemas/fork_map.js';
 import { ROUTING_BYTES } from '../protocol/keys.js';
 
@@ -241,7 +242,7 @@ export class ForkMap {
   }
 
   static decode(buf: Buffer): ForkMap {
-    const v = ForkMapType.fromBuffer(buf) as { version: number; entries: ForkEntry[] };
+    const v = decodeAs<{ version: number; entries: ForkEntry[] }>(ForkMapType, buf, 'fork map'); // bounded: a corrupt count cannot make it allocate
     const m = ForkMap.fromEntries(v.entries);
     if (m.version !== v.version) throw new Error(`fork map says version ${v.version} but its newest entry has epoch ${m.version}`);
     return m;

@@ -1,4 +1,28 @@
-// Which endpoints an actor may bind without authentication: only ones unreachable from other hosts.
+// What a store endpoint looks like, and which ones an actor may bind without authentication: only
+// ones unreachable from other hosts.
+
+/** How an endpoint is written, for error messages. */
+export const ENDPOINT_FORM = 'tcp://HOST:PORT or ipc://PATH (e.g. tcp://127.0.0.1:5555)';
+
+/**
+ * Why `endpoint` is not one a store member can bind, connect or be reached at, or null if it is.
+ * ZeroMQ's own answer to a malformed one is only "Invalid argument".
+ */
+export function endpointProblem(endpoint: string): string | null {
+  if (/^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.*-]+):(\d{1,5}|\*)$/.test(endpoint)) {
+    const port = endpoint.slice(endpoint.lastIndexOf(':') + 1);
+    return port === '*' || Number(port) <= 65535 ? null : `port ${port} is above 65535`;
+  }
+  if (/^(ipc|inproc):\/\/[^\0]+$/.test(endpoint)) return null;
+  if (/^[A-Za-z0-9.-]+:\d+$/.test(endpoint) || /^\[[0-9A-Fa-f:.]+\]:\d+$/.test(endpoint)) return `it has no transport (did you mean tcp://${endpoint}?)`;
+  return 'it is neither tcp:// nor ipc://';
+}
+
+/** Throw unless `endpoint` is well formed; `what` names where it came from (e.g. --connect). */
+export function checkEndpoint(endpoint: string, what: string): void {
+  const problem = endpointProblem(endpoint);
+  if (problem) throw new Error(`${what} ${JSON.stringify(endpoint)} is not a ZeroMQ endpoint: ${problem}; write ${ENDPOINT_FORM}`);
+}
 
 /** True for ipc://, inproc:// and tcp:// endpoints on a loopback address. */
 export function isLoopbackEndpoint(endpoint: string): boolean {
@@ -15,7 +39,7 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
  * explicitly accepted an unauthenticated store with --insecure.
  */
 export function checkBindAllowed(endpoint: string, opts: { insecure: boolean; curve: boolean }): void {
-  if (!/^(tcp|ipc|inproc):\/\//.test(endpoint)) throw new Error(`bind endpoint ${JSON.stringify(endpoint)} is not a ZeroMQ endpoint; use e.g. tcp://127.0.0.1:5555`);
+  checkEndpoint(endpoint, '--bind');
   if (isLoopbackEndpoint(endpoint) || opts.curve || opts.insecure) return;
   throw new Error(
     `refusing to bind ${endpoint}: it is not a loopback address and the store has no authentication. ` +

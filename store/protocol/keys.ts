@@ -10,8 +10,9 @@
 // of one routing prefix exact even when two prefixes collide on the hash ("a" and "ab" never
 // interleave). Fork ids are hex strings of a leading part of the routing bytes (see fork_map.ts).
 //
-// Textual form (CLI): `ns:prefix|rest`; without `|` the whole body is the routing prefix.
-// Prefix and rest are taken as UTF-8; `\xHH` escapes give raw bytes.
+// Textual form (CLI): `ns:prefix|rest`; without `|` the whole body is the routing prefix, without
+// `:` the namespace is `kv` (as a key-value store's users expect plain keys to work). Prefix and
+// rest are taken as UTF-8; `\xHH` escapes give raw bytes.
 import { StoreError } from './errors.js';
 
 export const ROUTING_BYTES = 4;
@@ -116,12 +117,15 @@ function unescapeText(s: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The namespace of a textual key written without one (`user:42` is in `user`, `user-42` in `kv`). */
+export const DEFAULT_NAMESPACE = 'kv';
+
 /** Parse the textual form `ns:prefix|rest` (see the header). */
 export function parseTextKey(text: string): KeyParts {
   const colon = text.indexOf(':');
-  if (colon <= 0) throw new Error(`key ${JSON.stringify(text)} has no namespace: write it as ns:prefix|rest (e.g. ng:the cat|sat)`);
-  const ns = text.slice(0, colon);
-  const body = text.slice(colon + 1);
+  if (colon === 0) throw new Error(`key ${JSON.stringify(text)} has an empty namespace: write it as ns:prefix|rest (e.g. ng:the cat|sat), or without the colon for namespace ${DEFAULT_NAMESPACE}`);
+  const ns = colon < 0 ? DEFAULT_NAMESPACE : text.slice(0, colon);
+  const body = colon < 0 ? text : text.slice(colon + 1);
   const bar = body.indexOf('|');
   if (bar < 0) return { ns, prefix: unescapeText(body), rest: new Uint8Array(0) };
   return { ns, prefix: unescapeText(body.slice(0, bar)), rest: unescapeText(body.slice(bar + 1)) };

@@ -32,7 +32,9 @@ export function packIncrs(keys: Buffer[], deltas: number[]): Buffer {
 
 /**
  * Unpack `incrs`; keys are views of `buf`. A truncated or over-long record, or a delta outside the
- * safe integer range, is a BAD_REQUEST naming the byte offset.
+ * safe integer range, is a BAD_REQUEST naming the byte offset. Bounded by the bytes present: every
+ * key length is checked against them before the key is taken, nothing is copied, and each record
+ * takes at least 12 bytes, so the arrays hold at most len(buf) / 12 entries.
  */
 export function unpackIncrs(buf: Buffer): { keys: Buffer[]; deltas: number[] } {
   const keys: Buffer[] = [];

@@ -19,14 +19,15 @@ export function storedToWire(v: Buffer | bigint | undefined): WireValue {
   return { kind: VALUE_BYTES, data: v };
 }
 
+/** A wire value as stored; one that is no value is the sender's BAD_REQUEST. */
 export function wireToStored(w: WireValue): Buffer | bigint | undefined {
   if (w.kind === VALUE_MISSING) return undefined;
   if (w.kind === VALUE_COUNTER) {
-    if (w.data.length !== 8) throw new Error(`counter value has ${w.data.length} bytes; counters are 8 bytes little-endian`);
+    if (w.data.length !== 8) throw new StoreError('BAD_REQUEST', `counter value has ${w.data.length} bytes; counters are 8 bytes little-endian`);
     return w.data.readBigInt64LE(0);
   }
   if (w.kind === VALUE_BYTES) return w.data;
-  throw new Error(`value kind ${w.kind} is not 0 (missing), 1 (bytes) or 2 (counter)`);
+  throw new StoreError('BAD_REQUEST', `value kind ${w.kind} is not 0 (missing), 1 (bytes) or 2 (counter)`);
 }
 
 /** The size check of every byte value a request writes: at most `maxBytes` (TOO_LARGE). */

@@ -2,9 +2,11 @@
 // Keys are written `ns:prefix|rest` (see store/protocol/keys.ts); `move` and `rebalance` come
 // from the cluster layer (cluster.ts beside this file).
 import type { Argv, CommandModule } from 'yargs';
-import { runActor, startOptions, type StartArgs } from '../../../store/actor/main.js';
+import { runActor, startFailureCode, startOptions, type StartArgs } from '../../../store/actor/main.js';
 import type { StoreClient, Value } from '../../../store/client/client.js';
 import { withClient } from './connect.js';
+import { parseIncrement } from './increment.js';
+import { valueBytes } from './value_input.js';
 import { connectOptions, type ConnectArgs } from '../../options.js';
 import { clusterCommands, printClusterStatus } from './cluster.js';
 import { importCommand } from './import.js';
@@ -30,7 +32,7 @@ const start: CommandModule<object, StartArgs> = {
       await runActor(args);
     } catch (err) {
       process.stderr.write(`dbslm store start: ${(err as Error).message}\n`);
-      process.exit(2);
+      process.exit(startFailureCode(err));
     }
     await new Promise(() => undefined); // serve until SIGTERM or a stop command
   },
@@ -44,7 +46,8 @@ const stop: CommandModule<object, ConnectArgs> = {
 };
 
 type KeyArgs = ConnectArgs & { key: string };
-const keyPos = (y: Argv<ConnectArgs>) => y.positional('key', { type: 'string', demandOption: true, describe: 'Key as ns:prefix|rest (prefix = routing prefix; \\xHH for raw bytes)' });
+const keyPos = (y: Argv<ConnectArgs>) =>
+  y.positional('key', { type: 'string', demandOption: true, describe: 'Key as ns:prefix|rest (prefix = routing prefix; \\xHH for raw bytes); without "ns:" the namespace is kv' });
 
 const locate: CommandModule<object, KeyArgs> = {
   command: 'locate <key>',
@@ -69,21 +72,21 @@ const get: CommandModule<object, KeyArgs> = {
     }),
 };
 
-type SetArgs = KeyArgs & { value: string; counter: boolean };
+type SetArgs = KeyArgs & { value?: string; file?: string; counter: boolean };
 const set: CommandModule<object, SetArgs> = {
-  command: 'set <key> <value>',
-  describe: 'Set KEY to VALUE (UTF-8 bytes), or with --counter add VALUE to the counter KEY',
+  command: 'set <key> [value]',
+  describe: 'Set KEY to VALUE (UTF-8 bytes; - reads standard input, --file a file), or with --counter add VALUE to the counter KEY',
   builder: (y) =>
     keyPos(y.options(connectOptions))
-      .positional('value', { type: 'string', demandOption: true, describe: 'Value (UTF-8), or the increment with --counter' })
-      .option('counter', { type: 'boolean', default: false, describe: 'Treat KEY as a counter and add VALUE (an integer) exactly once' }) as Argv<SetArgs>,
+      .positional('value', { type: 'string', describe: 'Value (UTF-8), - for standard input, or the increment with --counter' })
+      .option('file', { type: 'string', describe: 'Read the value from this file (as bytes; up to 16 MiB)' })
+      .option('counter', { type: 'boolean', default: false, describe: 'Treat KEY as a counter and add VALUE (an integer, |VALUE| <= 2^53-1) exactly once' }) as Argv<SetArgs>,
   handler: (args) =>
     withClient(args, async (c) => {
       const key = textKey(args.key);
-      if (!args.counter) return c.set(key, Buffer.from(String(args.value), 'utf8'));
-      const delta = Number(args.value);
-      if (!Number.isSafeInteger(delta)) throw new Error(`--counter needs an integer value, got ${args.value}`);
-      await c.batch([{ op: 'incr', key, delta }]);
+      const value = await valueBytes(args.value, args.file);
+      if (!args.counter) return c.set(key, value);
+      await c.batch([{ op: 'incr', key, delta: parseIncrement(value.toString('utf8').trim()) }]);
     }),
 };
 
@@ -127,6 +130,7 @@ interface Stats {
   durability: string;
   uptimeMs: number;
   forks: ForkStats[];
+  droppedReplies: number;
 }
 
 async function allStats(c: StoreClient, args: StatsArgs): Promise<Stats[]> {
@@ -137,7 +141,7 @@ async function allStats(c: StoreClient, args: StatsArgs): Promise<Stats[]> {
 function printStats(all: Stats[]): void {
   for (const actor of all) {
     const total = actor.forks.reduce((sum, f) => ({ keys: sum.keys + f.keys, bytes: sum.bytes + f.bytes, ops: sum.ops + f.opsPerSec }), { keys: 0, bytes: 0, ops: 0 });
-    out(`actor ${actor.id} ${actor.endpoint} epoch=${actor.epoch} durability=${actor.durability} forks=${actor.forks.length} keys=${total.keys} bytes=${total.bytes} ops/s=${total.ops}`);
+    out(`actor ${actor.id} ${actor.endpoint} epoch=${actor.epoch} durability=${actor.durability} forks=${actor.forks.length} keys=${total.keys} bytes=${total.bytes} ops/s=${total.ops} dropped-replies=${actor.droppedReplies}`);
     for (const f of actor.forks) if (f.keys || f.ops || f.fenced) out(`  fork=${f.fork} epoch=${f.epoch} keys=${f.keys} bytes=${f.bytes} ops=${f.ops} ops/s=${f.opsPerSec}${f.fenced ? ' fenced' : ''}`);
   }
 }
@@ -183,7 +187,7 @@ export const storeCommand: CommandModule = {
       .command(stats as unknown as CommandModule);
     for (const cmd of clusterCommands) b = b.command(cmd);
     b = b.command(importCommand as unknown as CommandModule);
-    return b.demandCommand(1, 'Name a store command; see the list above.').epilog('Keys are written ns:prefix|rest: the namespace, the routing prefix (decides the fork) and the rest.');
+    return b.demandCommand(1, 'Name a store command; see the list above.').epilog('Keys are written ns:prefix|rest: the namespace, the routing prefix (decides the fork) and the rest. A key without "ns:" is in namespace kv (user-42 is kv:user-42).');
   },
   handler: () => undefined,
 };

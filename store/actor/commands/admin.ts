@@ -1,12 +1,17 @@
-// Administrative commands: ping, stats, checkpoint, map, map-apply, stop.
+// Administrative commands: ping, stats, checkpoint, map, map-apply, stop. Those without a request
+// still decode their (empty) body: a garbage `stop` must be a BAD_REQUEST, not a stop.
 import { STORE_COMMANDS } from '../../../schemas/store.js';
 import { ForkMap } from '../../map/fork_map.js';
 import { StoreError } from '../../protocol/errors.js';
 import type { ActorServices, CommandHandler } from '../command.js';
 
-export const ping: CommandHandler = (_body, { actor }) => STORE_COMMANDS.ping.encodeReply({ id: actor.id, epoch: actor.map.version });
+export const ping: CommandHandler = (body, { actor }) => {
+  STORE_COMMANDS.ping.decodeRequest(body);
+  return STORE_COMMANDS.ping.encodeReply({ id: actor.id, epoch: actor.map.version });
+};
 
-export const stats: CommandHandler = (_body, { actor }) => {
+export const stats: CommandHandler = (body, { actor }) => {
+  STORE_COMMANDS.stats.decodeRequest(body);
   const forks = actor.ownership.ownedForks().map((f) => ({
     fork: f.fork,
     epoch: f.epoch,
@@ -15,17 +20,21 @@ export const stats: CommandHandler = (_body, { actor }) => {
     opsPerSec: actor.rates.opsPerSecondOf(f.fork),
     fenced: actor.ownership.isFenced(f.fork),
   }));
-  return STORE_COMMANDS.stats.encodeReply({ id: actor.id, endpoint: actor.endpoint, epoch: actor.map.version, durability: actor.db.durability, uptimeMs: Date.now() - actor.startedAt, forks });
+  return STORE_COMMANDS.stats.encodeReply({ id: actor.id, endpoint: actor.endpoint, epoch: actor.map.version, durability: actor.db.durability, uptimeMs: Date.now() - actor.startedAt, forks, droppedReplies: actor.droppedReplies });
 };
 
-export const checkpoint: CommandHandler = (_body, { actor }) => {
+export const checkpoint: CommandHandler = (body, { actor }) => {
+  STORE_COMMANDS.checkpoint.decodeRequest(body);
   actor.group.commit(); // a checkpoint copies committed pages only
   return STORE_COMMANDS.checkpoint.encodeReply(actor.db.checkpoint());
 };
 
 const memberList = (actor: ActorServices) => [...actor.members].map(([id, endpoint]) => ({ id, endpoint }));
 
-export const map: CommandHandler = (_body, { actor }) => STORE_COMMANDS.map.encodeReply({ map: actor.map.toJSON(), members: memberList(actor) });
+export const map: CommandHandler = (body, { actor }) => {
+  STORE_COMMANDS.map.decodeRequest(body);
+  return STORE_COMMANDS.map.encodeReply({ map: actor.map.toJSON(), members: memberList(actor) });
+};
 
 export const mapApply: CommandHandler = (body, { actor }) => {
   const request = STORE_COMMANDS['map-apply'].decodeRequest(body);
@@ -39,7 +48,8 @@ export const mapApply: CommandHandler = (body, { actor }) => {
   return STORE_COMMANDS['map-apply'].encodeReply({ version: actor.map.version });
 };
 
-export const stop: CommandHandler = (_body, { actor }) => {
+export const stop: CommandHandler = (body, { actor }) => {
+  STORE_COMMANDS.stop.decodeRequest(body);
   // Reply first, then stop: the reply is queued before the socket closes.
   setTimeout(() => void actor.stop().then(() => actor.onStopped?.()), 20);
   return STORE_COMMANDS.stop.encodeReply({});

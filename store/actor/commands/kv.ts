@@ -2,6 +2,7 @@
 // applied; the actor runs the writes under a savepoint, so a request with one bad key applies nothing.
 import { STORE_COMMANDS } from '../../../schemas/store.js';
 import { StoreError } from '../../protocol/errors.js';
+import { formatKey } from '../../protocol/keys.js';
 import { checkValueSize, storedToWire } from '../../protocol/values.js';
 import type { CommandHandler } from '../command.js';
 import { TypeMismatch } from '../fork_db.js';
@@ -13,6 +14,15 @@ export function checkDelta(delta: number): void {
 /** An increment of a key holding bytes is the sender's WRONG_TYPE; any other error stays as it is. */
 export function asWrongType(err: unknown): unknown {
   return err instanceof TypeMismatch ? new StoreError('WRONG_TYPE', `incr: ${err.message}; delete it or use another key`) : err;
+}
+
+const SAFE_TOTAL = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** An incr reply carries totals as Avro longs, safe integers: a total beyond them fails the request (its savepoint undoes it). */
+function checkReplyTotal(key: Buffer, total: bigint): void {
+  if (total > SAFE_TOTAL || total < -SAFE_TOTAL) {
+    throw new StoreError('TOO_LARGE', `incr: the total of ${formatKey(key)} would be ${total}, beyond ±(2^53-1), the range an incr reply carries; nothing was applied (batch increments have no reply total)`);
+  }
 }
 
 export const get: CommandHandler = (body, { actor }) => {
@@ -51,6 +61,7 @@ export const incr: CommandHandler = (body, { actor }) => {
       const { fork } = actor.ownership.route(key, true);
       checkDelta(delta);
       const total = actor.db.incrGet(key, delta);
+      checkReplyTotal(key, total);
       actor.changeLog.note(fork, key, total);
       totals.push(Number(total));
     }

@@ -6,7 +6,7 @@ import { StoreError } from '../../protocol/errors.js';
 import { ROUTING_BYTES } from '../../protocol/keys.js';
 import { storedToWire } from '../../protocol/values.js';
 import type { ActorServices, CommandHandler } from '../command.js';
-import { getReducer, reducerNames, type Row } from '../reducers.js';
+import { decodeArgs, getReducer, reducerNames, type Row } from '../reducers.js';
 
 /** Rows per scan reply at most (and when the request asks for 0). */
 const MAX_SCAN = 10000;
@@ -85,6 +85,7 @@ export const reduce: CommandHandler = (body, { actor }) => {
   const reducer = getReducer(request.name);
   if (!reducer) throw new StoreError('UNKNOWN_COMMAND', `no reducer ${JSON.stringify(request.name)}; registered: ${reducerNames().join(', ')}`);
   if (request.prefix.length) actor.ownership.prefixFork(request.prefix, 'reduce', false);
+  if (reducer.args && request.args.length) decodeArgs(reducer.args, request.args, request.name); // bounded, before the reducer sees them
   try {
     return STORE_COMMANDS.reduce.encodeReply({ result: reducer.run(rowsOfOwned(actor, request.prefix), request.args) });
   } catch (err) {
@@ -124,7 +125,8 @@ export const purge: CommandHandler = (body, { actor }) => {
   return STORE_COMMANDS.purge.encodeReply({ count: purgeRange(actor, fork, prefix) });
 };
 
-export const reset: CommandHandler = (_body, { actor }) => {
+export const reset: CommandHandler = (body, { actor }) => {
+  STORE_COMMANDS.reset.decodeRequest(body); // a garbage reset is a BAD_REQUEST, never a wipe
   let count = 0;
   for (const entry of actor.ownership.ownedForks()) {
     actor.ownership.checkOwner(entry, true);
