@@ -22,7 +22,8 @@ test('keys sharing a routing prefix share routing bytes and form one contiguous 
   t.is(Buffer.from(p.rest).toString(), 'sat');
   t.is(formatKey(textKey('ng:the cat|sat')), 'ng:the cat|sat');
   t.deepEqual(parseTextKey('ng:a\\x00b|c').prefix, Buffer.from([0x61, 0, 0x62]));
-  t.throws(() => parseTextKey('nonamespace'), { message: /namespace/ });
+  t.deepEqual(parseTextKey('nonamespace').ns, 'kv'); // a key written without a namespace is in the default one
+  t.throws(() => parseTextKey(':empty-namespace'));
   t.throws(() => parseKey(Buffer.from([1, 2, 3, 4, 0, 9, 0x61])), { message: /routing prefix/ });
 });
 
