@@ -339,13 +339,32 @@ export class StoreClient {
     await Promise.all([...groups.values()].map((g) => this.sendBatch(g)));
   }
 
-  private async sendBatch(ops: BatchOp[]): Promise<void> {
-    const seq = this.batchSeqs.take();
+  /**
+   * Apply ops exactly once under a producer id the caller derives from what the ops are (a
+   * pipeline batch's input and offset), so that a restarted writer resending the same ops is
+   * deduplicated: ops are grouped by fork and the groups, in fork order, get seqs 1, 2, ... The
+   * grouping depends on the fork map, so a fork split between two sends of one batch would change
+   * it; the caller's batches must not be resent across a split.
+   */
+  async batchAs(producer: string, ops: ClientOp[]): Promise<void> {
+    const groups = new Map<string, BatchOp[]>();
+    for (const o of ops) {
+      const fork = this.map.lookup(o.key).fork;
+      let g = groups.get(fork);
+      if (!g) groups.set(fork, (g = []));
+      g.push(o.op === 'set' ? { op: OP_SET, key: o.key, value: o.value, delta: 0 } : o.op === 'delete' ? { op: OP_DELETE, key: o.key, value: EMPTY, delta: 0 } : { op: OP_INCR, key: o.key, value: EMPTY, delta: o.delta });
+    }
+    const forks = [...groups.keys()].sort();
+    await Promise.all(forks.map((fork, i) => this.sendBatch(groups.get(fork)!, { producer, seq: i + 1 })));
+  }
+
+  private async sendBatch(ops: BatchOp[], as?: { producer: string; seq: number }): Promise<void> {
+    const seq = as ? as.seq : this.batchSeqs.take();
     let done = false;
     try {
       for (let attempt = 0, hops = 0; ; ) {
         const owner = this.map.lookup(ops[0]!.key).owner;
-        const body = batchBody(this.producer, seq, this.batchSeqs.floor, ops);
+        const body = as ? batchBody(as.producer, seq, 0, ops) : batchBody(this.producer, seq, this.batchSeqs.floor, ops);
         let ep = '';
         let rep: Reply;
         try {
@@ -365,6 +384,7 @@ export class StoreClient {
         }
         if (rep.code === 'CROSS_FORK' && hops++ < MAX_HOPS) {
           // The fork split under us: nothing was applied under this seq, so regroup with fresh seqs.
+          if (as) throw new StoreReplyError(rep.code, `${rep.message}; batch ${as.producer} was grouped by the old fork map: resend it whole`, ep);
           await this.refreshMap(ep);
           done = true;
           this.batchSeqs.settle(seq);
@@ -383,7 +403,7 @@ export class StoreClient {
         throw new StoreReplyError(rep.code, rep.message, ep);
       }
     } finally {
-      if (!done) this.batchSeqs.settle(seq);
+      if (!done && !as) this.batchSeqs.settle(seq);
     }
   }
 
