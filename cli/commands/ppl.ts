@@ -5,7 +5,7 @@ import type { LanguageModel } from '../../model/language_model.js';
 import { formatPerplexity, perplexity, Scorer, type SentenceScore } from '../../model/score.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { expandInputs, readLines } from '../io/inputs.js';
-import { lineToIds } from '../io/line_ids.js';
+import { lineToIds } from '../../model/line_ids.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
 import { connectOptions, modelArpaOption, modelNameOption, quietOption, tokenizerOption } from '../options.js';

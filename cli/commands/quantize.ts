@@ -8,7 +8,7 @@ import { perplexity, Scorer } from '../../model/score.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { writeFileAtomic } from '../io/atomic_file.js';
 import { expandInputs, readLines } from '../io/inputs.js';
-import { lineToIds, type LineTokenizer } from '../io/line_ids.js';
+import { lineToIds, type LineTokenizer } from '../../model/line_ids.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
 import { modelArpaOption, tokenizerOption } from '../options.js';

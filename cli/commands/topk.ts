@@ -6,7 +6,7 @@ import { InputError } from '../../model/errors.js';
 import { buildTopK, rowFor } from '../../model/topk.js';
 import { BOS } from '../../model/vocab.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
-import { historyToIds } from '../io/line_ids.js';
+import { historyToIds } from '../../model/line_ids.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
 import { modelArpaOption, tokenizerOption } from '../options.js';

@@ -1,8 +1,8 @@
 // Text read against a model becomes word ids here, split by the tokenizer the model was built
 // with (--tokenizer). Every command that scores or looks up text goes through this one path, so
 // none can split text differently from the others or from `build`.
-import { BOS, BOS_TOKEN, type Vocab } from '../../model/vocab.js';
-import { tokenizeWhitespace } from '../../model/tokenizer.js';
+import { BOS, BOS_TOKEN, type Vocab } from './vocab.js';
+import { tokenizeWhitespace } from './tokenizer.js';
 
 /** A line tokenizer, as model/tokenizer.ts getTokenizer returns it. */
 export type LineTokenizer = (line: string) => string[];
