@@ -15,7 +15,7 @@
 // ordered range in one fork, read with one scan. The vocabulary goes in blocks of 4096 ids, spread
 // over forks and read with a few scans. Reserved (no writer yet): `<model>.topk` (the Top-K heads
 // of each context: K × (u32 word, u8 code), codebooks in the meta). The training pipeline's
-// statistics are `<model>.stat` (stat_keys.ts).
+// statistics are `<model>.stat` (stat_keys.ts) and its runs `<model>.run` (training_run.ts).
 import { InputError } from '../../model/errors.js';
 import { MetaLayoutType, ModelMetaType, type ModelMeta } from '../../schemas/model_meta.js';
 import { makeKey, rangePrefix, ROUTING_BYTES } from '../protocol/keys.js';
@@ -29,7 +29,7 @@ export const VOCAB_BLOCK_BITS = 12;
 export const NGRAM_VALUE_BYTES = 16;
 
 /** Every kind of data a model may have in the store, the reserved ones included (a replace deletes them all). */
-export const MODEL_KINDS = ['meta', 'vocab', 'word', 'p', 'topk', 'stat'] as const;
+export const MODEL_KINDS = ['meta', 'vocab', 'word', 'p', 'topk', 'stat', 'run'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
