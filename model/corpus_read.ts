@@ -37,7 +37,8 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
   );
 }
 
-function firstInvalidUtf8(b: Uint8Array): number {
+/** Byte index of the first byte that does not start valid UTF-8 (0 when all is valid); the pipeline's read stage reports it per line. */
+export function firstInvalidUtf8(b: Uint8Array): number {
   for (let i = 0; i < b.length; ) {
     const c = b[i];
     const n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
