@@ -19,7 +19,7 @@
 // Words are the tokenizer's output and never contain NUL, so `w 0x00` ends a word unambiguously and
 // the keys of one follower are contiguous, in tag order. Word strings (not ids) are in the keys so
 // count workers need no shared vocabulary; ids are fixed once, at materialise (layout.ts).
-import { makeKey, parseKey, rangePrefix } from '../protocol/keys.js';
+import { hash32, makeKey, MAX_KEY_BYTES, parseKey, rangePrefix, ROUTING_BYTES } from '../protocol/keys.js';
 import { checkModelName } from './layout.js';
 
 export const TAG_RAW = 0x01;
@@ -79,6 +79,42 @@ export function leftKey(model: string, words: readonly string[], left: string): 
 /** STATS key of the n-gram `words` as a context. */
 export function statsKey(model: string, words: readonly string[]): Buffer {
   return makeKey(statNamespace(model), contextBytes(words.slice(0, -1)), followerRest(words[words.length - 1]!, TAG_STATS));
+}
+
+/**
+ * Builds `<model>.stat` keys from words already in UTF-8, in one allocation each and with one
+ * hash: the count stage builds millions (makeKey, general, allocates three times per key). The
+ * bytes are exactly makeKey(statNamespace(model), contextBytes(context), word 0x00 tag extra).
+ */
+export class StatKeyBuilder {
+  private readonly ns: Buffer;
+
+  constructor(model: string) {
+    this.ns = Buffer.from(statNamespace(model), 'utf8');
+  }
+
+  key(context: readonly Buffer[], word: Buffer, tag: number, extra?: Buffer): Buffer {
+    let prefixBytes = 0;
+    for (const w of context) prefixBytes += w.length + 1;
+    const routed = this.ns.length + 1 + prefixBytes;
+    const head = ROUTING_BYTES + 2;
+    const total = head + routed + word.length + 2 + (extra?.length ?? 0);
+    if (total > MAX_KEY_BYTES) throw new Error(`key is ${total} bytes; the limit is ${MAX_KEY_BYTES}`);
+    const out = Buffer.allocUnsafe(total);
+    let at = head + this.ns.copy(out, head);
+    out[at++] = NUL;
+    for (const w of context) {
+      at += w.copy(out, at);
+      out[at++] = NUL;
+    }
+    out.writeUInt32BE(hash32(out, head, at), 0);
+    out.writeUInt16BE(routed, ROUTING_BYTES);
+    at += word.copy(out, at);
+    out[at++] = NUL;
+    out[at++] = tag;
+    if (extra) extra.copy(out, at);
+    return out;
+  }
 }
 
 export interface Position {
