@@ -252,10 +252,9 @@ export class StoreActor implements ActorServices {
   private onMessage(frames: Buffer[]): number {
     const peer = frames[0]!;
     let count = 0;
-    let bytes = 0;
     for (let i = 1; i < frames.length; i++) {
       const f = frames[i]!;
-      bytes += f.length;
+      this.load.frame(f.length);
       let pos = 0;
       do {
         let r: { value: unknown; offset: number };
@@ -271,10 +270,10 @@ export class StoreActor implements ActorServices {
         }
         pos = r.offset;
         if (++count === 2) this.sender.markBundling(peer);
+        this.load.request();
         this.dispatch(r.value as Request, peer);
       } while (pos < f.length);
     }
-    this.load.received(count, bytes);
     return count;
   }
 

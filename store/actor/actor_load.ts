@@ -11,8 +11,12 @@ export class ActorLoad {
   bytesOut = 0;
   errors = 0;
 
-  received(requests: number, bytes: number): void {
-    this.requests += requests;
+  /** Counted as each request is dispatched, so a handler (`metrics`) sees itself counted. */
+  request(): void {
+    this.requests++;
+  }
+
+  frame(bytes: number): void {
     this.bytesIn += bytes;
   }
 
