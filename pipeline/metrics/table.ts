@@ -31,7 +31,7 @@ export function rowCells(r: MetricsRow): string[] {
 
 /** The whole screen: a title line and the table. */
 export function renderView(view: MetricsView, endpoint: string): string {
-  const table = new Table({ head: COLUMNS, style: { head: [], border: [] }, colAligns: ['left', ...COLUMNS.slice(1).map(() => 'right' as const)] });
+  const table = new Table({ head: COLUMNS, style: { head: [], border: [], compact: true }, colAligns: ['left', ...COLUMNS.slice(1).map(() => 'right' as const)] });
   for (const r of view.rows) table.push(rowCells(r));
   const at = new Date(view.atMs).toISOString().slice(11, 19);
   const title = `pipeline ${view.pipeline}: ${view.state} at ${at} (${endpoint}); store rows: requests in, replies out`;
