@@ -216,3 +216,35 @@ test('tail against an endpoint nothing serves fails within its timeout, naming t
   t.is((await bad.exit).code, 1);
   t.regex(bad.stderr(), /--connect "127\.0\.0\.1:5" is not a ZeroMQ endpoint: it has no transport \(did you mean tcp:\/\/127\.0\.0\.1:5\?\)/);
 });
+
+test('publishers in worker threads: a replaced worker keeps its totals and counts a restart', async (t) => {
+  const { Worker } = await import('node:worker_threads');
+  const script = new URL('./helpers/metrics_worker.js', import.meta.url);
+  const hub = await MetricsHub.start({ pipeline: 'p3', intervalMs: 100 });
+  t.teardown(() => hub.end());
+  const start = async (worker: number) => {
+    const w = new Worker(script, { workerData: { endpoint: hub.endpoint, stage: 'count', worker } });
+    t.teardown(() => w.terminate().then(() => undefined));
+    await new Promise((r) => w.once('message', r));
+    return w;
+  };
+  const closed = (w: InstanceType<typeof Worker>) => new Promise((r) => w.once('exit', r));
+  const w0 = await start(0);
+  const w1 = await start(1);
+  w0.postMessage({ work: { items: 100, bytes: 1000, busyMs: 5 } });
+  w1.postMessage({ work: { items: 10, bytes: 100, busyMs: 5 } });
+  await until(t, 'both workers counted', () => rowOf(hub.view(), 'stage', 'count')?.itemsIn.total === 110);
+  // Worker 1 ends and a new thread takes its place: its counters start from 0, the row's do not.
+  w1.postMessage({ close: true });
+  await closed(w1);
+  const w1b = await start(1);
+  w1b.postMessage({ work: { items: 7, bytes: 70, busyMs: 5 } });
+  await until(t, 'the replacement counted on top', () => rowOf(hub.view(), 'stage', 'count')?.itemsIn.total === 117);
+  const r = rowOf(hub.view(), 'stage', 'count')!;
+  t.is(r.workers, 2);
+  t.is(r.restarts.total, 1);
+  t.is(r.bytesOut.total, 1170);
+  t.is(r.busyMs, 15);
+  for (const w of [w0, w1b]) w.postMessage({ close: true });
+  await Promise.all([closed(w0), closed(w1b)]);
+});

@@ -143,3 +143,19 @@ test('rates are per second over the interval between views, utilization per work
   const down = withRates(second, { ...second, atMs: 13_000, rows: [{ ...r, itemsIn: { total: 10, rate: 0 } }] });
   t.is(down.rows[0]!.itemsIn.rate, 0);
 });
+
+test('a table row: stage name with its workers, each count as total (rate/s), a down store actor marked', async (t) => {
+  const { rowCells, renderView, COLUMNS } = await import('../pipeline/metrics/table.js');
+  const { row } = await import('../pipeline/metrics/view.js');
+  const stage = row('stage', 'count', 2, { itemsIn: 1_500_000, itemsOut: 3_000_000, bytesIn: 2_000_000, bytesOut: 0, errors: 3, restarts: 1, busyMs: 0 }, { inFlight: 4, queueDepth: 12, p50Ms: 1.41, p99Ms: 45.3, up: true });
+  stage.itemsIn.rate = 410_000;
+  stage.utilization = 0.734;
+  t.deepEqual(rowCells(stage), ['count x2', '1.50M (410k/s)', '3.00M (0/s)', '2.00MB (0B/s)', '0B (0B/s)', '3 (0/s)', '1', '4', '12', '1.41ms', '45.3ms', '73%']);
+  t.is(rowCells(stage).length, COLUMNS.length);
+  const store = row('store', 'kjv5-store-1', 1, { itemsIn: 10, itemsOut: 10, bytesIn: 0, bytesOut: 0, errors: 0, restarts: 0, busyMs: 0 }, { inFlight: 0, queueDepth: 0, p50Ms: null, p99Ms: null, up: false });
+  t.is(rowCells(store)[0], 'store kjv5-store-1 (down)');
+  t.is(rowCells(store)[9], '-');
+  const screen = renderView({ pipeline: 'kjv5', state: 'running', atMs: Date.UTC(2026, 0, 1, 12, 34, 56), rows: [stage, store] }, 'tcp://127.0.0.1:7101');
+  t.regex(screen, /^pipeline kjv5: running at 12:34:56 \(tcp:\/\/127\.0\.0\.1:7101\)/);
+  t.true(screen.includes('1.50M (410k/s)') && screen.includes('store kjv5-store-1 (down)'));
+});

@@ -7,7 +7,7 @@ import path from 'node:path';
 import zmq from 'zeromq';
 import type { PipelineDefinition } from '../definition/definition.js';
 import { decodeMetricsMessage, encodeMetricsMessage, type MetricsView } from '../../schemas/metrics.js';
-import { writeMetricsFile } from './endpoint_file.js';
+import { defaultMetricsFile, writeMetricsFile } from './endpoint_file.js';
 import { metricsRegistry, servePrometheus, type PrometheusServer } from './prometheus.js';
 import { DEFAULT_METRICS_INTERVAL_MS } from './publisher.js';
 import { StoreRows, type StoreActorRef } from './store_rows.js';
@@ -37,6 +37,22 @@ export function hubEndpointFor(definition: PipelineDefinition, runDir: string): 
   if (definition.metrics.endpoint) return definition.metrics.endpoint;
   // Stages on other hosts need an address they can reach: set metrics.endpoint for them.
   return definition.transport.kind === 'ipc' ? `ipc://${path.join(runDir, 'metrics.sock')}` : 'tcp://127.0.0.1:0';
+}
+
+/**
+ * The hub options of a run of `definition`: its name, endpoint (hubEndpointFor), Prometheus port,
+ * stage order, and the endpoints recorded in out/.dbslm-metrics under `cwd` for `metrics tail`.
+ * `stores`: the store actors serving the run (spawned ones as `NAME-store-I`; joined ones by endpoint).
+ */
+export function hubOptionsFor(definition: PipelineDefinition, runDir: string, stores: readonly StoreActorRef[], cwd = process.cwd()): HubOptions {
+  return {
+    pipeline: definition.name,
+    endpoint: hubEndpointFor(definition, runDir),
+    port: definition.metrics.port,
+    stageOrder: definition.stages.map((s) => s.name),
+    stores,
+    endpointFile: defaultMetricsFile(cwd),
+  };
 }
 
 /** How many times the ended view is sent, 100 ms apart: a tail that just connected still gets one. */
