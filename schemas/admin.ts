@@ -23,6 +23,23 @@ export interface StatsReply {
   /** Replies the actor dropped since it started because their peer did not read them (0 from actors older than the field). */
   droppedReplies: number;
 }
+/** The `metrics` reply: counters since the actor started, cheap enough to ask twice a second. */
+export interface MetricsReply {
+  id: string;
+  uptimeMs: number;
+  requests: number;
+  bytesIn: number;
+  replies: number;
+  bytesOut: number;
+  /** Requests answered with an error code. */
+  errors: number;
+  /** Milliseconds the actor's event loop was busy since start (its utilization is busyMs / uptimeMs). */
+  busyMs: number;
+  /** Replies waiting to be sent plus increment batches waiting to be applied. */
+  queueDepth: number;
+  /** Requests received and not yet answered (held until their group commits, or queued). */
+  inFlight: number;
+}
 export interface CheckpointReply {
   busy: number;
   log: number;
@@ -68,6 +85,22 @@ export const ADMIN_COMMANDS = {
     EmptyType,
     avroType({ type: 'record', name: name('StatsReply'), aliases: [name('StatsReplyV1')], fields: [...StatsFields, { name: 'droppedReplies', type: 'long', default: 0 }] }),
     [StatsReplyV1],
+  ),
+  metrics: command<Empty, MetricsReply>(
+    'metrics',
+    EmptyType,
+    avroType({
+      type: 'record',
+      name: name('MetricsReply'),
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'uptimeMs', type: 'long' },
+        ...['requests', 'bytesIn', 'replies', 'bytesOut', 'errors'].map((n) => ({ name: n, type: 'long' })),
+        { name: 'busyMs', type: 'double' },
+        { name: 'queueDepth', type: 'long' },
+        { name: 'inFlight', type: 'long' },
+      ],
+    }),
   ),
   checkpoint: command<Empty, CheckpointReply>(
     'checkpoint',

@@ -36,6 +36,7 @@ import { checkBindAllowed } from '../protocol/endpoint.js';
 import { StoreError } from '../protocol/errors.js';
 import { MAX_KEY_BYTES } from '../protocol/keys.js';
 import { MAX_VALUE_BYTES } from '../protocol/values.js';
+import { ActorLoad } from './actor_load.js';
 import { ChangeLog, type Watcher } from './change_log.js';
 import { DeferredReply, type ActorServices, type CommandHandler, type CommandSpec, type HandlerResult, type RequestContext } from './command.js';
 import { builtinCommands } from './commands/index.js';
@@ -78,6 +79,8 @@ export class StoreActor implements ActorServices {
   readonly incrQueue: IncrQueue;
   readonly changeLog = new ChangeLog();
   readonly rates = new ForkRates();
+  /** Requests, replies, bytes and errors since start, for the `metrics` command. */
+  readonly load = new ActorLoad();
   readonly ownership: Ownership;
   readonly group: GroupCommit;
   // Replies: a bounded queue per peer, a full one drops (reply_sender.ts). Requests: ZeroMQ stops
@@ -92,7 +95,7 @@ export class StoreActor implements ActorServices {
   onStopped?: () => void;
   private readonly commands: Map<string, CommandSpec>;
   private readonly transfer: ForkTransfer;
-  private readonly sender = new ReplySender(this.router, (line) => process.stderr.write(`store actor ${this.opts.id}: ${line}\n`));
+  private readonly sender = new ReplySender(this.router, (line) => process.stderr.write(`store actor ${this.opts.id}: ${line}\n`), this.load);
   private readonly mapListeners = new Set<(map: ForkMap) => void>();
   private stopping = false;
   private done: Promise<void> | null = null;
@@ -122,6 +125,10 @@ export class StoreActor implements ActorServices {
   /** Replies dropped since start because their peer did not read them (reply_sender.ts). */
   get droppedReplies(): number {
     return this.sender.drops.total;
+  }
+  /** Replies waiting to be sent plus increment batches waiting to be applied. */
+  get queueDepth(): number {
+    return this.sender.queued + this.incrQueue.size;
   }
 
   /** Bind the ROUTER and start serving; resolves with the bound endpoint. */
@@ -219,8 +226,10 @@ export class StoreActor implements ActorServices {
 
   /** Answer a request whose handler returned DEFERRED (sent after the commit, like any write). */
   replyDeferred(ctx: RequestContext, err: unknown, body: Buffer): void {
-    if (err) this.group.hold(ctx.peer, ctx.req.id, errorReply(ctx.req.id, err), false);
-    else this.group.hold(ctx.peer, ctx.req.id, okReply(ctx.req.id, body), true);
+    if (err) {
+      this.load.failed();
+      this.group.hold(ctx.peer, ctx.req.id, errorReply(ctx.req.id, err), false);
+    } else this.group.hold(ctx.peer, ctx.req.id, okReply(ctx.req.id, body), true);
   }
 
   private async receiveLoop(): Promise<void> {
@@ -245,6 +254,7 @@ export class StoreActor implements ActorServices {
     let count = 0;
     for (let i = 1; i < frames.length; i++) {
       const f = frames[i]!;
+      this.load.frame(f.length);
       let pos = 0;
       do {
         let r: { value: unknown; offset: number };
@@ -254,11 +264,13 @@ export class StoreActor implements ActorServices {
           r = RequestType.decode(f, pos);
           if (r.offset < 0) throw new Error('truncated');
         } catch (err) {
+          this.load.failed();
           this.sender.push(peer, errorReply(0, new StoreError('BAD_REQUEST', `frame of ${f.length} bytes is not an Avro Request (schemas/store.ts) at byte ${pos}: ${(err as Error).message}`)));
           break;
         }
         pos = r.offset;
         if (++count === 2) this.sender.markBundling(peer);
+        this.load.request();
         this.dispatch(r.value as Request, peer);
       } while (pos < f.length);
     }
@@ -268,10 +280,12 @@ export class StoreActor implements ActorServices {
   private dispatch(req: Request, peer: Buffer): void {
     const spec = this.commands.get(req.cmd);
     if (!spec) {
+      this.load.failed();
       this.group.hold(peer, req.id, errorReply(req.id, new StoreError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(req.cmd.length > 64 ? `${req.cmd.slice(0, 64)}...` : req.cmd)}; known: ${[...this.commands.keys()].sort().join(', ')}`)), false);
       return;
     }
     if (this.stopping) {
+      this.load.failed();
       this.group.hold(peer, req.id, errorReply(req.id, new StoreError('STOPPING', `actor ${this.id} is stopping`, true)), false);
       return;
     }
@@ -292,6 +306,7 @@ export class StoreActor implements ActorServices {
         out = spec.handler(req.body, ctx);
       }
     } catch (err) {
+      this.load.failed();
       this.group.hold(peer, req.id, errorReply(req.id, err), false);
       return;
     }
@@ -299,7 +314,10 @@ export class StoreActor implements ActorServices {
     if (out instanceof Promise) {
       out.then(
         (body) => this.sender.push(peer, okReply(req.id, body)),
-        (err) => this.sender.push(peer, errorReply(req.id, err)),
+        (err) => {
+          this.load.failed();
+          this.sender.push(peer, errorReply(req.id, err));
+        },
       );
     } else this.group.hold(peer, req.id, okReply(req.id, out), true);
   }

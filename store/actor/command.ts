@@ -3,6 +3,7 @@
 // never on the actor class, so built-in and cluster commands plug in alike.
 import type { Request } from '../../schemas/envelope.js';
 import type { ForkMap } from '../map/fork_map.js';
+import type { ActorLoad } from './actor_load.js';
 import type { ChangeLog } from './change_log.js';
 import type { ForkDb } from './fork_db.js';
 import type { ForkRates } from './fork_rates.js';
@@ -61,6 +62,10 @@ export interface ActorServices {
   readonly maxValueBytes: number;
   /** Replies dropped since start because their peer did not read them. */
   readonly droppedReplies: number;
+  /** Requests, replies, bytes and errors since start (the `metrics` command). */
+  readonly load: ActorLoad;
+  /** Replies waiting to be sent plus increment batches waiting to be applied. */
+  readonly queueDepth: number;
   readonly db: ForkDb;
   readonly ownership: Ownership;
   readonly group: GroupCommit;

@@ -12,6 +12,7 @@
 // only the replies of the current turn.
 import type zmq from 'zeromq';
 import { SendSignal } from '../protocol/send_signal.js';
+import type { ActorLoad } from './actor_load.js';
 import { ReplyDrops } from './reply_drops.js';
 
 /** Reply messages ZeroMQ queues per peer (the ROUTER's sendHighWaterMark). */
@@ -39,6 +40,7 @@ export class ReplySender {
   constructor(
     private readonly router: zmq.Router,
     report: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+    private readonly load?: ActorLoad,
   ) {
     this.drops = new ReplyDrops(report);
   }
@@ -54,6 +56,7 @@ export class ReplySender {
   }
 
   push(peer: Buffer, buf: Buffer): void {
+    this.load?.replied(buf.length);
     this.queue.push([peer, buf]);
     this.signal.afterTurn();
   }

@@ -1,5 +1,6 @@
-// Administrative commands: ping, stats, checkpoint, map, map-apply, stop. Those without a request
+// Administrative commands: ping, stats, metrics, checkpoint, map, map-apply, stop. Those without a request
 // still decode their (empty) body: a garbage `stop` must be a BAD_REQUEST, not a stop.
+import { performance } from 'node:perf_hooks';
 import { STORE_COMMANDS } from '../../../schemas/store.js';
 import { ForkMap } from '../../map/fork_map.js';
 import { StoreError } from '../../protocol/errors.js';
@@ -21,6 +22,28 @@ export const stats: CommandHandler = (body, { actor }) => {
     fenced: actor.ownership.isFenced(f.fork),
   }));
   return STORE_COMMANDS.stats.encodeReply({ id: actor.id, endpoint: actor.endpoint, epoch: actor.map.version, durability: actor.db.durability, uptimeMs: Date.now() - actor.startedAt, forks, droppedReplies: actor.droppedReplies });
+};
+
+/**
+ * Counters for a pipeline's metrics hub: all kept as the actor goes (one increment per message or
+ * reply), so unlike `stats` (a size query per owned fork) this reads nothing from the database.
+ */
+export const metrics: CommandHandler = (body, { actor }) => {
+  STORE_COMMANDS.metrics.decodeRequest(body);
+  const { requests, bytesIn, replies, bytesOut, errors } = actor.load;
+  return STORE_COMMANDS.metrics.encodeReply({
+    id: actor.id,
+    uptimeMs: Date.now() - actor.startedAt,
+    requests,
+    bytesIn,
+    // This reply is not sent yet: it is counted as in flight, and as a reply once it leaves.
+    replies,
+    bytesOut,
+    errors,
+    busyMs: performance.eventLoopUtilization().active,
+    queueDepth: actor.queueDepth,
+    inFlight: Math.max(0, requests - replies - actor.droppedReplies),
+  });
 };
 
 export const checkpoint: CommandHandler = (body, { actor }) => {

@@ -1,8 +1,8 @@
 // The commands every store actor serves by itself, by family: kv.ts (get, set, delete, incr),
-// batch.ts, scan.ts (scan, reduce, summary, purge, reset), admin.ts (ping, stats, checkpoint, map,
+// batch.ts, scan.ts (scan, reduce, summary, purge, reset), admin.ts (ping, stats, metrics, checkpoint, map,
 // map-apply, stop). The cluster layer adds its own through `actor.registerCommand`.
 import type { CommandSpec } from '../command.js';
-import { checkpoint, map, mapApply, ping, stats, stop } from './admin.js';
+import { checkpoint, map, mapApply, metrics, ping, stats, stop } from './admin.js';
 import { batchCommand } from './batch.js';
 import { del, get, incr, set } from './kv.js';
 import { purge, reduce, reset, scan, summary } from './scan.js';
@@ -22,6 +22,7 @@ export function builtinCommands(): Map<string, CommandSpec> {
     ['purge', { handler: purge, write: true }],
     ['reset', { handler: reset, write: true }],
     ['stats', { handler: stats, write: false }],
+    ['metrics', { handler: metrics, write: false }],
     ['checkpoint', { handler: checkpoint, write: false }],
     ['map', { handler: map, write: false }],
     ['map-apply', { handler: mapApply, write: false }],
