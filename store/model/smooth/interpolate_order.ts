@@ -17,7 +17,7 @@ import { BOS_TOKEN, EOS_TOKEN, UNK_TOKEN } from '../../../model/vocab.js';
 import type { StoreClient } from '../../client/client.js';
 import { ForkBatchWriter } from '../fork_batches.js';
 import { contextPrefix, decodeNgramValue, encodeNgramValue, ngramKeyAt } from '../layout.js';
-import { statNamespace, type ContextStats } from '../stat_keys.js';
+import { statContextRange, statNamespace, type ContextStats } from '../stat_keys.js';
 import { adjustedCounts, followerStats, type PhaseOptions } from './adjust_stats.js';
 import { ContextRangeReader, type ContextRange, type Follower } from './context_ranges.js';
 import { allForks, eachFork, scanRange } from './stat_scan.js';
@@ -118,14 +118,19 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
     if (lookups.length >= LOOKUPS_PER_BATCH) await flush();
   };
 
-  await eachFork(forks, opts.forksAtOnce ?? 2, async (fork) => {
+  const scan = async (range: Buffer): Promise<void> => {
     const reader = new ContextRangeReader(model, (words) => words === k - 1);
-    await scanRange(client, statNamespace(model), Buffer.from(fork, 'hex'), async (keys, values) => {
-      for (const range of reader.push(keys, values)) await onRange(range);
+    await scanRange(client, statNamespace(model), range, async (keys, values) => {
+      for (const r of reader.push(keys, values)) await onRange(r);
     });
     const last = reader.end();
     if (last) await onRange(last);
-  });
+  };
+  if (k === 1) {
+    // One context, one routing prefix: scan just it, if it is in these forks.
+    const unigrams = statContextRange(model, []);
+    if (forks.includes(client.map.lookup(unigrams).fork)) await scan(unigrams);
+  } else await eachFork(forks, opts.forksAtOnce ?? 2, (fork) => scan(Buffer.from(fork, 'hex')));
   await flush();
   await writer.finish();
   opts.onProgress?.(ranges);
