@@ -8,7 +8,9 @@ import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
+import { InputError } from '../model/errors.js';
 import { StoreClient } from '../store/client/client.js';
+import { IncompleteModelError } from '../store/model/stored_meta.js';
 import { readModel } from '../store/model/read_model.js';
 import { smoothModel } from '../store/model/smooth/smooth_model.js';
 import { members, startActor, stateOf, until } from './helpers/cluster_procs.js';
@@ -86,4 +88,22 @@ test.serial('counting every batch twice under the same producers leaves the mode
   const once = await countSmoothCompare(t, client, 'once', 3, text, 'counted once');
   const twice = await countSmoothCompare(t, client, 'twice', 3, text, 'counted twice', 2);
   t.true(twice.equals(once), 'the same ARPA text');
+});
+
+test.serial('too little text: the discount error names the order as build does, the model stays incomplete, and --discount-fallback smooths it', async (t) => {
+  t.timeout(120000);
+  const actor = await spawnActor(t, 'smooth-small');
+  const client = await StoreClient.connect(actor.ep);
+  t.teardown(() => client.close());
+  const text = TEXT.split('\n').slice(0, 3).join('\n') + '\n';
+  const inProcess = t.throws(() => buildFromText(text, 3), { instanceOf: InputError });
+  await countText(client, 'small', 3, text);
+  const opts = { model: 'small', order: 3, tokenizer: 'whitespace', discountFallback: false, source: 'test:small' };
+  const err = await t.throwsAsync(smoothModel(client, opts), { instanceOf: InputError });
+  t.is(err!.message, inProcess!.message);
+  t.regex(err!.message, /for order \d/);
+  await t.throwsAsync(readModel(client, 'small', { where: actor.ep }), { instanceOf: IncompleteModelError });
+  await smoothModel(client, { ...opts, discountFallback: true });
+  const { lm } = await readModel(client, 'small', { where: actor.ep });
+  assertSameModel(t, lm, buildFromText(text, 3, true).lm, 1e-9);
 });
