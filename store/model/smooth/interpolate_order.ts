@@ -1,0 +1,138 @@
+// The n-grams of one order k, interpolated (model/interpolate.ts in-process) and written to
+// `<model>.p`: one pass over the given forks taking the context ranges of order k - 1. For a
+// context h with followers w:
+//
+//   p(w | h)  = (a(hw) - D(a(hw))) / s(h) + gamma(h) * lower(w)
+//   gamma(h)  = (D1 n1(h) + D2 n2(h) + D3 n3+(h)) / s(h)
+//   lower(w)  = 1 / (|V| - 1) for k = 1, else p(w | h') from `<model>.p` (h' = h without its first
+//               word; order k - 1 is complete before order k starts)
+//   backoff   = log10 gamma(hw) from hw's STATS key (same range), with the discounts of order k + 1;
+//               0 when hw has no followers
+//
+// The unigram <s> gets log10 p = 0 (p = 1, never predicted), <unk> and </s> are added when the
+// statistics lack them, with a = 0, as in-process. Lookups of lower-order p are gathered over
+// ranges and fetched with one multiGet per batch; writes go through bounded exactly-once batches.
+import type { Discounts } from '../../../model/discounts.js';
+import { BOS_TOKEN, EOS_TOKEN, UNK_TOKEN } from '../../../model/vocab.js';
+import type { StoreClient } from '../../client/client.js';
+import { ForkBatchWriter } from '../fork_batches.js';
+import { contextPrefix, decodeNgramValue, encodeNgramValue, ngramKeyAt } from '../layout.js';
+import { statContextRange, statNamespace, type ContextStats } from '../stat_keys.js';
+import { adjustedCounts, followerStats, type PhaseOptions } from './adjust_stats.js';
+import { ContextRangeReader, type ContextRange, type Follower } from './context_ranges.js';
+import { allForks, eachFork, scanRange } from './stat_scan.js';
+import type { VocabIndex } from './vocab_assign.js';
+
+/** Lower-order probabilities fetched per multiGet, at least. */
+const LOOKUPS_PER_BATCH = 2048;
+
+/** D(a) of order k's discounts (0 for a = 0). */
+function discountOf(d: readonly number[], a: number): number {
+  return a <= 0 ? 0 : d[a < 3 ? a : 3]!;
+}
+
+/** gamma of a context from its follower statistics, with the followers' order's discounts. */
+export function gammaOf(stats: ContextStats, d: readonly number[]): number {
+  return (d[1]! * stats.n1 + d[2]! * stats.n2 + d[3]! * stats.n3plus) / stats.total;
+}
+
+interface Pending {
+  range: ContextRange;
+  followers: Follower[];
+  a: Float64Array;
+  /** Index of this range's first lookup in the batch. */
+  at: number;
+}
+
+/**
+ * Interpolates order `k` over `forks` (all by default); the model's order is `discounts.length - 1`.
+ * Resolves with the number of k-grams written.
+ */
+export async function interpolateOrder(client: StoreClient, model: string, k: number, discounts: Discounts, vocab: VocabIndex, forks: readonly string[] = allForks(client), opts: PhaseOptions = {}): Promise<number> {
+  const order = discounts.length - 1;
+  if (!(k >= 1 && k <= order)) throw new Error(`order ${k} is outside 1..${order} (the discounts' orders)`);
+  const d = discounts[k]!;
+  const dUp = k < order ? discounts[k + 1]! : undefined;
+  const uniform = 1 / (vocab.size - 1);
+  const writer = new ForkBatchWriter(client);
+  let written = 0;
+  let ranges = 0;
+
+  const backoffOf = (f: Follower): number => (dUp && f.stats && f.stats.total > 0 ? Math.log10(gammaOf(f.stats, dUp)) : 0);
+
+  /** Writes the k-grams of one range given each follower's lower-order probability. */
+  const writeRange = async (range: ContextRange, followers: readonly Follower[], a: Float64Array, lower: (i: number) => number): Promise<void> => {
+    const stats = followerStats(a);
+    const gamma = gammaOf(stats, d);
+    const head = contextPrefix(model, range.context.map((w) => vocab.idOf(w)));
+    for (let i = 0; i < followers.length; i++) {
+      const f = followers[i]!;
+      let logProb = 0;
+      if (!(k === 1 && f.word === BOS_TOKEN)) {
+        const ai = a[i]!;
+        logProb = Math.log10((ai - discountOf(d, ai)) / stats.total + gamma * lower(i));
+      }
+      writer.set(ngramKeyAt(head, vocab.idOf(f.word)), encodeNgramValue(logProb, backoffOf(f)));
+      written++;
+    }
+    if (k === 1) {
+      // In-process always has these unigrams; a = 0, so p = gamma / (|V| - 1) and no backoff.
+      for (const word of [UNK_TOKEN, EOS_TOKEN]) {
+        if (followers.some((f) => f.word === word)) continue;
+        writer.set(ngramKeyAt(head, vocab.idOf(word)), encodeNgramValue(Math.log10(gamma * uniform), 0));
+        written++;
+      }
+    }
+    await writer.ready();
+    if ((++ranges & 1023) === 0) opts.onProgress?.(ranges);
+  };
+
+  // Order >= 2: ranges wait here until enough lower-order lookups are gathered for one multiGet.
+  let pending: Pending[] = [];
+  let lookups: Buffer[] = [];
+  const flush = async (): Promise<void> => {
+    if (!pending.length) return;
+    const batch = pending;
+    const keys = lookups;
+    pending = [];
+    lookups = [];
+    const values = await client.multiGet(keys);
+    for (const { range, followers, a, at } of batch) {
+      await writeRange(range, followers, a, (i) => {
+        const v = values[at + i];
+        if (!(v instanceof Buffer)) {
+          throw new Error(`model ${model}: p(${followers[i]!.word} | ${range.context.slice(1).join(' ')}) of order ${k - 1} is not in ${model}.p, which order ${k} needs; order ${k - 1} did not finish: smooth the model again`);
+        }
+        return 10 ** decodeNgramValue(v).logProb;
+      });
+    }
+  };
+
+  const onRange = async (range: ContextRange): Promise<void> => {
+    const { followers, a } = adjustedCounts(order, range);
+    if (!followers.length) return;
+    if (k === 1) return writeRange(range, followers, a, () => uniform);
+    const lowerHead = contextPrefix(model, range.context.slice(1).map((w) => vocab.idOf(w)));
+    pending.push({ range, followers, a, at: lookups.length });
+    for (const f of followers) lookups.push(ngramKeyAt(lowerHead, vocab.idOf(f.word)));
+    if (lookups.length >= LOOKUPS_PER_BATCH) await flush();
+  };
+
+  const scan = async (range: Buffer): Promise<void> => {
+    const reader = new ContextRangeReader(model, (words) => words === k - 1);
+    await scanRange(client, statNamespace(model), range, async (keys, values) => {
+      for (const r of reader.push(keys, values)) await onRange(r);
+    });
+    const last = reader.end();
+    if (last) await onRange(last);
+  };
+  if (k === 1) {
+    // One context, one routing prefix: scan just it, if it is in these forks.
+    const unigrams = statContextRange(model, []);
+    if (forks.includes(client.map.lookup(unigrams).fork)) await scan(unigrams);
+  } else await eachFork(forks, opts.forksAtOnce ?? 2, (fork) => scan(Buffer.from(fork, 'hex')));
+  await flush();
+  await writer.finish();
+  opts.onProgress?.(ranges);
+  return written;
+}

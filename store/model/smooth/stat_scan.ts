@@ -1,0 +1,121 @@
+// Reading one namespace fork by fork, a page at a time, with the page handler awaited before the
+// handler sees the next page: the smoothing phases do store IO per page (lookups, writes), and a
+// scan that ran ahead of them would buffer a fork's whole statistics. One page is fetched ahead
+// while the handler works, so the actor scans while this process computes.
+//
+// As store/model/namespace_scan.ts: the actor's namespace filter keeps other namespaces' rows on
+// the actor, redirects are followed, a fork split since the plan is scanned as its children in key
+// order (a routing prefix never spans forks, so ranges stay whole).
+import type { Reply } from '../../../schemas/envelope.js';
+import { STORE_COMMANDS } from '../../../schemas/store.js';
+import { StoreReplyError, TimeoutError, type StoreClient, type Value } from '../../client/client.js';
+import { wireToStored } from '../../protocol/values.js';
+
+export type PageHandler = (keys: Buffer[], values: Value[]) => Promise<void> | void;
+
+export interface StatScanOptions {
+  /** Rows per scan reply (at most 10000, the actor's limit). */
+  pageSize?: number;
+  /** Only the keys (values come back undefined). */
+  keysOnly?: boolean;
+}
+
+interface Page {
+  keys: Buffer[];
+  values: Value[];
+  next: Buffer | null;
+}
+
+const MAX_HOPS = 16;
+const ATTEMPTS = 6;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One page of `ns` in fork range `range` after `after`; null when the range no longer lies in one fork. */
+async function fetchPage(client: StoreClient, namespace: Buffer, range: Buffer, after: Buffer | null, opts: StatScanOptions): Promise<Page | null> {
+  for (let hops = 0, attempt = 0; ; ) {
+    const entry = client.map.forkOfPrefix(range);
+    if (!entry) return null;
+    const ep = await client.endpointFor(entry.owner);
+    const body = STORE_COMMANDS.scan.encodeRequest({ prefix: range, after, limit: opts.pageSize ?? 10000, keysOnly: !!opts.keysOnly, namespace, namespacePrefix: false });
+    let rep: Reply;
+    try {
+      rep = await client.raw(ep, 'scan', body);
+    } catch (err) {
+      if (!(err instanceof TimeoutError) || ++attempt >= ATTEMPTS) throw err;
+      continue;
+    }
+    if ((rep.code === 'MOVED' || rep.code === 'CROSS_FORK') && hops++ < MAX_HOPS) {
+      await client.refreshMap(ep).catch(() => client.refreshMap());
+      continue;
+    }
+    if (rep.code !== 'OK' && rep.retryable && ++attempt < ATTEMPTS) {
+      await sleep(20 * 2 ** attempt);
+      continue;
+    }
+    if (rep.code !== 'OK') throw new StoreReplyError(rep.code, rep.message, ep);
+    const page = STORE_COMMANDS.scan.decodeReply(rep.body);
+    const values = opts.keysOnly ? page.keys.map(() => undefined) : page.values.map(wireToStored);
+    return { keys: page.keys, values, next: page.next };
+  }
+}
+
+/** Every key of namespace `ns` in the routing range `range` (a fork id's bytes), in key order, page by page. */
+export async function scanRange(client: StoreClient, ns: string, range: Buffer, onPage: PageHandler, opts: StatScanOptions = {}): Promise<void> {
+  const namespace = Buffer.from(ns, 'utf8');
+  let after: Buffer | null = null;
+  let ahead = fetchPage(client, namespace, range, after, opts);
+  for (;;) {
+    const page = await ahead;
+    if (!page) {
+      // The fork split since the plan was made: its children, in key order, from the cursor on.
+      const parts = client.map.forksUnder(range).sort((a, b) => (a.fork < b.fork ? -1 : 1));
+      for (const part of parts) await scanRangeAfter(client, ns, Buffer.from(part.fork, 'hex'), after, onPage, opts);
+      return;
+    }
+    if (page.next) {
+      after = page.next;
+      ahead = fetchPage(client, namespace, range, after, opts);
+      // A failure of the page fetched ahead surfaces when it is awaited; until then it is handled.
+      ahead.catch(() => undefined);
+    }
+    if (page.keys.length) await onPage(page.keys, page.values);
+    if (!page.next) return;
+  }
+}
+
+/** scanRange from a cursor (a split fork's children continue where the parent's scan stopped). */
+async function scanRangeAfter(client: StoreClient, ns: string, range: Buffer, after: Buffer | null, onPage: PageHandler, opts: StatScanOptions): Promise<void> {
+  if (!after) return scanRange(client, ns, range, onPage, opts);
+  // Keys of a child at or before the cursor were seen already.
+  return scanRange(client, ns, range, (keys, values) => {
+    let from = 0;
+    while (from < keys.length && Buffer.compare(keys[from]!, after) <= 0) from++;
+    if (from < keys.length) return onPage(keys.slice(from), values.slice(from));
+  }, opts);
+}
+
+/** Every fork id of the current map, sorted. */
+export function allForks(client: StoreClient): string[] {
+  return [...client.map.entries.keys()].sort();
+}
+
+/** The forks of the current map grouped by owner, each list sorted; owners sorted. */
+export function forksByOwner(client: StoreClient): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const e of client.map.entries.values()) {
+    const list = out.get(e.owner) ?? [];
+    list.push(e.fork);
+    out.set(e.owner, list);
+  }
+  for (const list of out.values()) list.sort();
+  return new Map([...out].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+}
+
+/** Runs `work` on every fork of `forks`, `concurrency` at a time. */
+export async function eachFork(forks: readonly string[], concurrency: number, work: (fork: string) => Promise<void>): Promise<void> {
+  const queue = [...forks];
+  const workers = Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, async () => {
+    for (let fork = queue.shift(); fork !== undefined; fork = queue.shift()) await work(fork);
+  });
+  await Promise.all(workers);
+}
