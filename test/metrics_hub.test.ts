@@ -1,6 +1,7 @@
 // Pipeline metrics end to end over real sockets: stage collectors publish through ZeroMQ to a hub,
 // `dbslm metrics tail` runs as a child process, Prometheus is scraped over HTTP, and a real store
 // actor process answers the hub's `metrics` requests.
+import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -217,34 +218,36 @@ test('tail against an endpoint nothing serves fails within its timeout, naming t
   t.regex(bad.stderr(), /--connect "127\.0\.0\.1:5" is not a ZeroMQ endpoint: it has no transport \(did you mean tcp:\/\/127\.0\.0\.1:5\?\)/);
 });
 
-test('publishers in worker threads: a replaced worker keeps its totals and counts a restart', async (t) => {
-  const { Worker } = await import('node:worker_threads');
-  const script = new URL('./helpers/metrics_worker.js', import.meta.url);
+// Stage actors are processes (pipeline/runtime: zeromq.js in worker threads can corrupt memory when
+// a thread ends, zeromq.js#411), so the publishers here are child processes too.
+test('publishers in stage processes: a replaced worker keeps its totals and counts a restart', async (t) => {
+  const { fork } = await import('node:child_process');
+  const script = fileURLToPath(new URL('./helpers/metrics_worker.js', import.meta.url));
   const hub = await MetricsHub.start({ pipeline: 'p3', intervalMs: 100 });
   t.teardown(() => hub.end());
   const start = async (worker: number) => {
-    const w = new Worker(script, { workerData: { endpoint: hub.endpoint, stage: 'count', worker } });
-    t.teardown(() => w.terminate().then(() => undefined));
+    const w = fork(script, [JSON.stringify({ endpoint: hub.endpoint, stage: 'count', worker })], { stdio: 'inherit' });
+    t.teardown(() => void w.kill('SIGKILL'));
     await new Promise((r) => w.once('message', r));
     return w;
   };
-  const closed = (w: InstanceType<typeof Worker>) => new Promise((r) => w.once('exit', r));
+  const closed = (w: ReturnType<typeof fork>) => new Promise((r) => (w.exitCode !== null ? r(undefined) : w.once('exit', r)));
   const w0 = await start(0);
   const w1 = await start(1);
-  w0.postMessage({ work: { items: 100, bytes: 1000, busyMs: 5 } });
-  w1.postMessage({ work: { items: 10, bytes: 100, busyMs: 5 } });
+  w0.send({ work: { items: 100, bytes: 1000, busyMs: 5 } });
+  w1.send({ work: { items: 10, bytes: 100, busyMs: 5 } });
   await until(t, 'both workers counted', () => rowOf(hub.view(), 'stage', 'count')?.itemsIn.total === 110);
-  // Worker 1 ends and a new thread takes its place: its counters start from 0, the row's do not.
-  w1.postMessage({ close: true });
+  // Worker 1 ends and a new process takes its place: its counters start from 0, the row's do not.
+  w1.send({ close: true });
   await closed(w1);
   const w1b = await start(1);
-  w1b.postMessage({ work: { items: 7, bytes: 70, busyMs: 5 } });
+  w1b.send({ work: { items: 7, bytes: 70, busyMs: 5 } });
   await until(t, 'the replacement counted on top', () => rowOf(hub.view(), 'stage', 'count')?.itemsIn.total === 117);
   const r = rowOf(hub.view(), 'stage', 'count')!;
   t.is(r.workers, 2);
   t.is(r.restarts.total, 1);
   t.is(r.bytesOut.total, 1170);
   t.is(r.busyMs, 15);
-  for (const w of [w0, w1b]) w.postMessage({ close: true });
+  for (const w of [w0, w1b]) w.send({ close: true });
   await Promise.all([closed(w0), closed(w1b)]);
 });
