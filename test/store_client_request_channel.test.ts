@@ -173,7 +173,9 @@ test('a peer link to a dead peer drops what its queue cannot hold instead of wai
   t.teardown(() => link.close());
   const STALE = 3000; // more than the 2000 messages a peer's queue holds
   const stale = await Promise.allSettled(Array.from({ length: STALE }, () => link.request(endpoint, 'stale', Buffer.alloc(0), 300)));
-  t.true(stale.every((s) => s.status === 'rejected' && s.reason instanceof PeerTimeout));
+  // Timed out, or, when the closing placeholder was still there to connect to (a loaded machine), dropped with the connection.
+  const reasons = stale.map((s) => (s.status === 'rejected' ? (s.reason as Error).constructor.name : 'resolved'));
+  t.true(stale.every((s) => s.status === 'rejected' && (s.reason instanceof PeerTimeout || s.reason instanceof PeerDisconnected)), [...new Set(reasons)].join(', '));
 
   let actor: ScriptedActor | null = null;
   for (let attempt = 0; !actor; attempt++) {
