@@ -6,7 +6,7 @@
 // batch for exactly-once writes (its store producer id, batchProducer) and for checkpoints.
 import { avroType, decodeAs } from './command.js';
 
-/** Where a batch starts: the run generation, the input's index, the byte offset (text) or record number (NDJSON) of its first line. */
+/** Where a batch starts: the run generation, the input's index, the byte offset of its first line (text) or record (NDJSON) in the input (for *.gz, in the uncompressed stream). */
 export interface BatchOrigin {
   generation: number;
   input: number;
@@ -27,6 +27,41 @@ export interface BadLine {
 }
 const BadLineType = avroType({ type: 'record', name: 'dbslm.pipeline.BadLine', fields: [{ name: 'where', type: 'string' }, { name: 'reason', type: 'string' }] });
 
+/** What `read` is given: one input file to read in batches (stages/read.ts listReadTasks makes them from the definition's inputs). */
+export interface ReadTask {
+  generation: number;
+  /** The input's index in the run's input list (a directory's files count one by one, in name order). */
+  input: number;
+  /** Absolute path of the file, or `-` for standard input. */
+  path: string;
+  /** The path as the definition wrote it, for messages. */
+  written: string;
+  format: 'text' | 'ndjson';
+  /** NDJSON: the dataset config's path (absolute); null for text. */
+  config: string | null;
+  /** Lines per batch: batch k holds lines k*batch .. (k+1)*batch-1, so the same file gives the same batch offsets. */
+  batch: number;
+  /** Batch offsets already committed: read past them without emitting them (resume). */
+  skip: number[];
+  /** When not null, emit only the batches at these offsets (redelivery after a crash). */
+  only: number[] | null;
+}
+export const ReadTaskType = avroType({
+  type: 'record',
+  name: 'dbslm.pipeline.ReadTask',
+  fields: [
+    { name: 'generation', type: 'int' },
+    { name: 'input', type: 'int' },
+    { name: 'path', type: 'string' },
+    { name: 'written', type: 'string' },
+    { name: 'format', type: { type: 'enum', name: 'dbslm.pipeline.InputFormat', symbols: ['text', 'ndjson'] } },
+    { name: 'config', type: ['null', 'string'], default: null },
+    { name: 'batch', type: 'int' },
+    { name: 'skip', type: { type: 'array', items: 'long' } },
+    { name: 'only', type: ['null', { type: 'array', items: 'long' }], default: null },
+  ],
+});
+
 /** What `read` emits: raw lines (text) or raw records (NDJSON), decoded as UTF-8. */
 export interface LineBatch extends BatchOrigin {
   /** The input's path as the definition wrote it, for messages. */
@@ -45,7 +80,7 @@ export const LineBatchType = avroType({
   fields: [
     ...originFields,
     { name: 'file', type: 'string' },
-    { name: 'format', type: { type: 'enum', name: 'dbslm.pipeline.InputFormat', symbols: ['text', 'ndjson'] } },
+    { name: 'format', type: 'dbslm.pipeline.InputFormat' },
     { name: 'config', type: ['null', 'string'], default: null },
     {
       name: 'lines',
@@ -112,6 +147,7 @@ export function batchProducer(model: string, origin: BatchOrigin): string {
 
 /** Every message type a stage sends, by name, with its current schema version. */
 export const STAGE_MESSAGES = {
+  ReadTask: { version: 1, type: ReadTaskType },
   LineBatch: { version: 1, type: LineBatchType },
   SentenceBatch: { version: 1, type: SentenceBatchType },
   CountBatch: { version: 1, type: CountBatchType },

@@ -1,0 +1,35 @@
+// Test stage for the runtime: LineBatch -> SentenceBatch by whitespace, with an injected fault:
+// on the batch at `crash.offset`, the first time (a marker file remembers it across restarts),
+// the worker thread exits, throws inside the operator, or throws uncaught.
+import fs from 'node:fs';
+import { map } from 'rxjs';
+import type { LineBatch, SentenceBatch } from '../../../schemas/pipeline.js';
+import type { Stage } from '../../../stages/stage.js';
+
+export interface SplitTestConfig {
+  crash?: { offset: number; mode: 'exit' | 'throw' | 'uncaught'; marker: string };
+}
+
+export function createStage(config: SplitTestConfig): Stage<LineBatch, SentenceBatch> {
+  return map((b: LineBatch) => {
+    const crash = config.crash;
+    if (crash && b.offset === crash.offset && !fs.existsSync(crash.marker)) {
+      fs.writeFileSync(crash.marker, `crashed at ${b.offset}\n`);
+      if (crash.mode === 'exit') process.exit(3);
+      if (crash.mode === 'throw') throw new Error(`injected fault at batch ${b.offset}`);
+      setImmediate(() => {
+        throw new Error(`injected uncaught fault at batch ${b.offset}`);
+      });
+      return new Promise(() => undefined) as never;
+    }
+    return {
+      generation: b.generation,
+      input: b.input,
+      offset: b.offset,
+      file: b.file,
+      sentences: b.lines.map((l) => ({ offset: l.offset, tokens: l.text.split(/[ \t\r\0]+/).filter((w) => w.length > 0), eos: true })),
+      lines: b.lines.length,
+      bad: b.bad,
+    };
+  });
+}
