@@ -64,6 +64,8 @@ export interface ActorEvent {
   itemsOut: number;
   /** task: whether the exhausted task was a redelivery (`only`) rather than an input's whole read. */
   redelivery: boolean;
+  /** progress, done: the peak resident set of the actor's process, in KiB (process.resourceUsage().maxRSS). */
+  maxRssKb: number;
   /** error: the failure would recur on a restart (bad input, a message of another version): the run stops. */
   fatal: boolean;
   message: string | null;
@@ -84,6 +86,7 @@ const ActorEventType = avroType({
     { name: 'itemsIn', type: 'long', default: 0 },
     { name: 'itemsOut', type: 'long', default: 0 },
     { name: 'redelivery', type: 'boolean', default: false },
+    { name: 'maxRssKb', type: 'long', default: 0 },
     { name: 'fatal', type: 'boolean', default: false },
     { name: 'message', type: ['null', 'string'], default: null },
   ],
@@ -95,7 +98,7 @@ export function encodeControl(control: Control): Buffer {
 
 /** An event with every count defaulted: the caller fills what its kind carries. */
 export function actorEvent(kind: ActorEventKind, who: { stage: string; worker: number; incarnation: number }, fields: Partial<ActorEvent> = {}): ActorEvent {
-  return { kind, ...who, origin: null, words: 0, sentences: 0, lines: 0, bad: [], itemsIn: 0, itemsOut: 0, redelivery: false, fatal: false, message: null, ...fields };
+  return { kind, ...who, origin: null, words: 0, sentences: 0, lines: 0, bad: [], itemsIn: 0, itemsOut: 0, redelivery: false, maxRssKb: 0, fatal: false, message: null, ...fields };
 }
 
 export function encodeActorEvent(event: ActorEvent): Buffer {

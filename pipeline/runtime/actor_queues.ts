@@ -43,7 +43,8 @@ export class Inbox<T> implements AsyncIterable<T> {
   /** `changed` is notified whenever an item is pushed or taken, or the inbox ends. */
   constructor(private readonly changed: Signal) {}
 
-  get length(): number {
+  // Not `length`: RxJS from() would take the inbox for an array.
+  get size(): number {
     return this.items.length;
   }
 

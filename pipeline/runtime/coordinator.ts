@@ -46,6 +46,8 @@ export class Coordinator {
   private tracker!: BatchTracker;
   private checkpoint: Checkpoint | null = null;
   private sourceIncarnation = 0;
+  /** Every actor started and the source given its tasks: crashes from here on are recovered. */
+  private running = false;
   private granted = 0;
   private consumed = 0;
   private lastActivity = performance.now();
@@ -63,7 +65,7 @@ export class Coordinator {
   ) {
     if (plan.stages.length === 0) throw new Error('a pipeline run needs at least one stage');
     if (plan.stages[0]!.workers !== 1) throw new Error(`stage ${plan.stages[0]!.name} is the source: it runs one worker (it has ${plan.stages[0]!.workers}); give it workers: 1`);
-    this.pool = new StagePool((slot, code, error) => this.onCrash(slot, code, error));
+    this.pool = new StagePool((slot, code, error) => this.onCrash(slot, code, error), plan.host ?? 'process');
     this.stats = new RunStats(plan.stages.map((s) => ({ name: s.name, workers: s.workers })));
     this.endpoints = new Endpoints(plan.transport);
     this.done.catch(() => undefined);
@@ -105,13 +107,14 @@ export class Coordinator {
         const started = Array.from({ length: stage.workers }, (_, w) => this.startWorker(this.specFor(i, w, 0, downstream, controlEndpoint)));
         await this.whileRunning(Promise.all(started), `stage ${stage.name} to start`);
       }
+      this.running = true;
       this.sendTasks(this.tracker.start());
       this.topUpCredits();
       this.checkComplete();
       await this.done;
-      const summary = this.stats.summary(this.tracker.inFlight);
+      // The actors' last progress events arrive before they exit: summarise after.
       await this.shutdown();
-      return summary;
+      return this.stats.summary(this.tracker.inFlight);
     } finally {
       for (const t of timers) clearInterval(t);
       await this.pool.stopAll(0).catch(() => undefined);
@@ -287,6 +290,10 @@ export class Coordinator {
     const key = `${slot.stage}/${slot.worker}`;
     const why = error ? `threw ${error.message}` : this.lastError.get(key) ? `failed: ${this.lastError.get(key)}` : `exited with code ${code}`;
     this.lastError.delete(key);
+    if (!this.running) {
+      this.fail(new Error(`stage ${slot.stage} worker ${slot.worker} ${why} while the pipeline was starting`));
+      return;
+    }
     const restarts = this.stats.restarted(slot.stage);
     const max = this.plan.maxRestarts ?? 5;
     if (restarts > max) {

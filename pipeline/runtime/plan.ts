@@ -4,6 +4,7 @@
 import type { ReadTask, StageMessageName } from '../../schemas/pipeline.js';
 import type { SinkSpec } from './actor_spec.js';
 import type { Transport } from './endpoints.js';
+import type { ActorHost } from './stage_pool.js';
 
 export interface StagePlan {
   name: string;
@@ -32,6 +33,8 @@ export interface RuntimePlan {
   /** Where the last stage's outputs go. */
   sink: SinkSpec;
   transport: Transport;
+  /** Stage actors as child processes (default: a crash stays in its process) or worker threads (stage_pool.ts). */
+  host?: ActorHost;
   /** Committed batches are recorded here (checkpoint.ts); null: no checkpoint, no resume. */
   checkpoint: { file: string; fingerprint: string } | null;
   /** Batches emitted and not acked at most, per worker of the sink stage (default 8). */

@@ -10,6 +10,8 @@ export interface StageProgress {
   itemsIn: number;
   itemsOut: number;
   restarts: number;
+  /** The largest peak RSS (KiB) any of its actors reported: its process's own, or the coordinator's when actors are threads. */
+  maxRssKb: number;
 }
 
 export interface RunProgress {
@@ -39,7 +41,7 @@ const FIRST_BAD_KEPT = 5;
 
 export class RunStats {
   private readonly started = performance.now();
-  private readonly perActor = new Map<string, Map<string, { itemsIn: number; itemsOut: number }>>();
+  private readonly perActor = new Map<string, Map<string, { itemsIn: number; itemsOut: number; maxRssKb: number }>>();
   private readonly restarts = new Map<string, number>();
   private batches = 0;
   private skipped = 0;
@@ -69,7 +71,7 @@ export class RunStats {
   }
 
   actorProgress(e: ActorEvent): void {
-    this.perActor.get(e.stage)?.set(`${e.worker}/${e.incarnation}`, { itemsIn: e.itemsIn, itemsOut: e.itemsOut });
+    this.perActor.get(e.stage)?.set(`${e.worker}/${e.incarnation}`, { itemsIn: e.itemsIn, itemsOut: e.itemsOut, maxRssKb: e.maxRssKb });
   }
 
   /** Counts a restart of one of the stage's workers; returns the stage's restarts so far. */
@@ -87,11 +89,13 @@ export class RunStats {
     const stages = this.stages.map(({ name, workers }) => {
       let itemsIn = 0;
       let itemsOut = 0;
+      let maxRssKb = 0;
       for (const c of this.perActor.get(name)!.values()) {
         itemsIn += c.itemsIn;
         itemsOut += c.itemsOut;
+        maxRssKb = Math.max(maxRssKb, c.maxRssKb);
       }
-      return { name, workers, itemsIn, itemsOut, restarts: this.restarts.get(name) ?? 0 };
+      return { name, workers, itemsIn, itemsOut, restarts: this.restarts.get(name) ?? 0, maxRssKb };
     });
     const { batches, skipped, words, sentences, lines, badLines } = this;
     return { stages, batches, skipped, inFlight, words, sentences, lines, badLines, elapsedMs: performance.now() - this.started };

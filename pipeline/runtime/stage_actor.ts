@@ -19,7 +19,8 @@ import { Inbox, SerialSender, Signal } from './actor_queues.js';
 import type { ActorSpec } from './actor_spec.js';
 import { openStoreSink, type Sink } from './store_sink.js';
 
-const spec = workerData as ActorSpec;
+// A worker thread gets its spec as workerData, a child process as its first argument.
+const spec = (workerData ?? JSON.parse(process.argv[2] ?? 'null')) as ActorSpec;
 const who = { stage: spec.stage, worker: spec.worker, incarnation: spec.incarnation };
 const H = Math.max(1, spec.highWaterMark);
 
@@ -63,6 +64,11 @@ async function main(): Promise<void> {
     await report('error', { message, fatal: isFatal(err) }).catch(() => undefined);
     return finish(1);
   }
+
+  // An uncaught error must close the sockets before the actor ends: zeromq.js aborts the whole
+  // process when a thread ends with sockets open (zeromq/zeromq.js#411).
+  process.on('uncaughtException', (err) => void fail(err));
+  process.on('unhandledRejection', (err) => void fail(err));
 
   try {
     const changed = new Signal();
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
       },
     });
 
-    const progress = setInterval(() => void report('progress', { itemsIn, itemsOut }).catch(() => undefined), spec.progressMs);
+    const progress = setInterval(() => void report('progress', { itemsIn, itemsOut, maxRssKb: process.resourceUsage().maxRSS }).catch(() => undefined), spec.progressMs);
     progress.unref();
 
     // Input: data goes to the operator, controls are obeyed at once (credits must arrive while output waits).
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
         }
         itemsIn++;
         inbox.push(input.value);
-        if (!spec.source) await changed.until(() => inbox.length + normal.length + priority.length < H);
+        if (!spec.source) await changed.until(() => inbox.size + normal.length + priority.length < H);
       }
     })().catch(fail);
 
@@ -189,8 +195,8 @@ async function main(): Promise<void> {
     }
     await changed.until(() => writing === 0);
     clearInterval(progress);
-    await report('progress', { itemsIn, itemsOut });
-    await report('done', { itemsIn, itemsOut });
+    await report('progress', { itemsIn, itemsOut, maxRssKb: process.resourceUsage().maxRSS });
+    await report('done', { itemsIn, itemsOut, maxRssKb: process.resourceUsage().maxRSS });
     await finish(0);
   } catch (err) {
     await fail(err);

@@ -20,7 +20,6 @@ export function createStage(config: SplitTestConfig): Stage<LineBatch, SentenceB
       setImmediate(() => {
         throw new Error(`injected uncaught fault at batch ${b.offset}`);
       });
-      return new Promise(() => undefined) as never;
     }
     return {
       generation: b.generation,

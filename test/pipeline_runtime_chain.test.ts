@@ -1,0 +1,83 @@
+// The runtime with test stages (test/helpers/runtime_stages/) on real worker threads and real
+// ZeroMQ ipc sockets: source -> split x2 -> count (piscina pool) -> record sink. Every batch is
+// acked once and the totals equal what the corpus holds, with or without a crash in the middle.
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Coordinator, type CountingSummary } from '../pipeline/runtime/coordinator.js';
+import type { ActorEvent } from '../schemas/pipeline_control.js';
+import { BUNDLED_TEST, BUNDLED_TRAIN } from './helpers/paths.js';
+import { deliveries, expectedBatches, RECORD_SINK_URL, testPlan, tmpDir } from './helpers/runtime_plans.js';
+import type { SplitTestConfig } from './helpers/runtime_stages/split_words.js';
+
+const BATCH = 100;
+
+function corpusFiles(dir: string): string[] {
+  // Two inputs: the sample corpus and its held-out part, so batches of two inputs interleave.
+  const a = BUNDLED_TRAIN;
+  const b = path.join(dir, 'second.txt');
+  fs.copyFileSync(BUNDLED_TEST, b);
+  return [a, b];
+}
+
+async function run(t: import('ava').ExecutionContext, opts: { crash?: SplitTestConfig['crash']; onEvent?: (e: ActorEvent, c: Coordinator) => void; host?: 'thread' | 'process' } = {}) {
+  const dir = tmpDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const files = corpusFiles(dir);
+  const sinkFile = path.join(dir, 'deliveries.txt');
+  const notices: string[] = [];
+  const plan = testPlan({ model: 'rt', order: 3, inputs: files, batch: BATCH, splitWorkers: 2, sink: { kind: 'module', url: RECORD_SINK_URL, config: { file: sinkFile } }, crash: opts.crash && { ...opts.crash, marker: path.join(dir, 'crashed') } });
+  plan.host = opts.host ?? 'process';
+  const progress: number[] = [];
+  const summary: CountingSummary = await new Coordinator(plan, { onNotice: (l) => notices.push(l), onEvent: opts.onEvent, onProgress: (p) => progress.push(p.batches) }).run();
+  return { summary, expected: expectedBatches(files, BATCH), delivered: deliveries(sinkFile), notices, dir };
+}
+
+for (const host of ['process', 'thread'] as const)
+test(`a clean run moves every batch exactly once through a 3-stage chain with 2 middle workers (actors as ${host}es)`, async (t) => {
+  const { summary, expected, delivered, notices } = await run(t, { host });
+  t.is(summary.batches, expected.batches.size);
+  t.is(summary.words, expected.words);
+  t.is(summary.lines, expected.lines);
+  t.deepEqual([...delivered.keys()].sort(), [...expected.batches.keys()].sort());
+  t.true([...delivered.values()].every((n) => n === 1), 'a batch delivered twice in a clean run');
+  t.deepEqual(notices, []);
+  const split = summary.stages.find((s) => s.name === 'split')!;
+  t.is(split.itemsIn, expected.batches.size, 'split workers together received every batch once');
+  t.is(split.restarts, 0);
+  t.is(summary.stages.find((s) => s.name === 'count')!.itemsOut, expected.batches.size);
+  t.true(summary.stages.every((s) => s.maxRssKb > 0), 'every stage reported its peak RSS');
+  t.is(summary.inFlight, 0);
+});
+
+for (const mode of ['exit', 'throw', 'uncaught'] as const) {
+  test(`a split worker that crashes (${mode}) on a batch is restarted and every batch is acked once, totals as a clean run`, async (t) => {
+    const expectedRun = expectedBatches([BUNDLED_TRAIN], BATCH);
+    const crashAt = [...expectedRun.batches.keys()][5]!.split(' ')[1]!;
+    const { summary, expected, delivered, notices, dir } = await run(t, { crash: { offset: Number(crashAt), mode, marker: '' } });
+    t.true(fs.existsSync(path.join(dir, 'crashed')), 'the fault was injected');
+    t.is(summary.stages.find((s) => s.name === 'split')!.restarts, 1);
+    t.true(summary.redelivered >= 1, 'the crashed batch was redelivered');
+    t.is(summary.batches, expected.batches.size);
+    t.is(summary.words, expected.words);
+    t.deepEqual([...delivered.keys()].sort(), [...expected.batches.keys()].sort(), 'every batch reached the sink');
+    t.regex(notices.join('\n'), /stage split worker \d .*restarted \(1 of at most 5\)/);
+  });
+}
+
+test('a count worker terminated from outside mid-run is restarted and the totals are exact', async (t) => {
+  let acks = 0;
+  let terminated = false;
+  const { summary, expected } = await run(t, {
+    onEvent: (e, c) => {
+      if (e.kind === 'ack' && ++acks === 4 && !terminated) {
+        terminated = true;
+        void c.pool.crash('count', 0);
+      }
+    },
+  });
+  t.true(terminated);
+  t.is(summary.stages.find((s) => s.name === 'count')!.restarts, 1);
+  t.is(summary.batches, expected.batches.size);
+  t.is(summary.words, expected.words);
+});
