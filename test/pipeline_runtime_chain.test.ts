@@ -34,7 +34,7 @@ async function run(t: import('ava').ExecutionContext, opts: { crash?: SplitTestC
 }
 
 for (const host of ['process', 'thread'] as const)
-test(`a clean run moves every batch exactly once through a 3-stage chain with 2 middle workers (actors as ${host}es)`, async (t) => {
+test(`a clean run moves every batch exactly once through a 3-stage chain with 2 middle workers (actors as ${host === "process" ? "processes" : "threads"})`, async (t) => {
   const { summary, expected, delivered, notices } = await run(t, { host });
   t.is(summary.batches, expected.batches.size);
   t.is(summary.words, expected.words);

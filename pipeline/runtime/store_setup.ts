@@ -1,0 +1,89 @@
+// The store a run counts into: local store actors spawned for it (store.mode 'spawn'), or a
+// running store reached through any of the endpoints given (store.mode 'join').
+//
+// Spawned actors: the first starts alone, the others join it, so the membership and the fork map
+// span all of them; a fresh store's forks (all owned by the first actor) are then spread evenly by
+// moves, before any batch is written: batchAs groups a batch by the fork map, so no fork may move
+// while the pipeline counts. An actor's data directory is kept: a second run reopens it.
+import { launchActor, type ActorProcess } from '../../cli/io/actor_process.js';
+import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
+import { MOVE_COMMANDS } from '../../schemas/moves.js';
+import { StoreClient } from '../../store/client/client.js';
+import type { StoreDefinition } from '../definition/definition.js';
+
+export interface OpenStore {
+  /** Every member's endpoint (the seeds stage actors connect through). */
+  endpoints: string[];
+  client: StoreClient;
+  /** Spawned actors with their process ids (empty when joining a running store). */
+  actors: { id: string; pid: number }[];
+  /** Stops spawned actors (SIGTERM: they flush and close) and closes the client. */
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function openStore(store: StoreDefinition, opts: { connectTimeoutMs?: number; onNotice?: (line: string) => void } = {}): Promise<OpenStore> {
+  const timeoutMs = opts.connectTimeoutMs ?? 5000;
+  if (store.mode === 'join') {
+    const client = await connectWithin(store.endpoints, timeoutMs);
+    return { endpoints: [...new Set([...store.endpoints, ...client.members.values()])], client, actors: [], close: async () => client.close() };
+  }
+  const started: ActorProcess[] = [];
+  try {
+    for (const actor of store.actors) {
+      const join = started.length > 0 ? [started[0]!.endpoint] : [];
+      started.push(await launchActor({ id: actor.id, dataDir: actor.dataDir, join }));
+    }
+    const endpoints = started.map((a) => a.endpoint);
+    const client = await connectWithin(endpoints, timeoutMs);
+    if (started.length > 1) await spreadForks(client, endpoints[0]!, started.map((a) => a.id), opts.onNotice);
+    return {
+      endpoints,
+      client,
+      actors: started.map((a) => ({ id: a.id, pid: a.proc.pid ?? -1 })),
+      close: async () => {
+        client.close();
+        await Promise.all(started.map((a) => a.stop()));
+      },
+    };
+  } catch (err) {
+    await Promise.all(started.map((a) => a.kill()));
+    throw err;
+  }
+}
+
+async function connectWithin(endpoints: string[], timeoutMs: number): Promise<StoreClient> {
+  try {
+    return await StoreClient.connect(endpoints, { timeoutMs, retries: 0 });
+  } catch (err) {
+    throw new Error(`the store did not answer at ${endpoints.join(', ')} within ${timeoutMs} ms (${(err as Error).message}); is it running, and are the endpoints right?`, { cause: err });
+  }
+}
+
+/**
+ * A fresh store (every fork on one actor) gets its forks dealt round-robin to all members; a
+ * store whose forks are already spread is left as it is. Moves of a joining member are retried
+ * while it has not yet heard from a quorum (the move answers FENCED).
+ */
+export async function spreadForks(client: StoreClient, via: string, ids: string[], onNotice?: (line: string) => void): Promise<number> {
+  const view = CLUSTER_COMMANDS.members.decodeReply((await client.raw(via, 'members', CLUSTER_COMMANDS.members.encodeRequest({}))).body);
+  const owners = new Set(view.forks.map((f) => f.owner));
+  if (owners.size !== 1) return 0;
+  const forks = view.forks.map((f) => f.fork).sort();
+  let moved = 0;
+  for (let i = 0; i < forks.length; i++) {
+    const to = ids[i % ids.length]!;
+    if (to === [...owners][0]) continue;
+    for (let attempt = 0; ; attempt++) {
+      const rep = await client.raw(via, 'move', MOVE_COMMANDS.move.encodeRequest({ fork: forks[i]!, to, force: false, hops: 0 }), 60000);
+      if (rep.code === 'OK') break;
+      if (!rep.retryable || attempt >= 50) throw new Error(`spreading the store's forks: move of fork ${forks[i]} to ${to} failed: ${rep.code} ${rep.message}`);
+      await sleep(100);
+    }
+    moved++;
+  }
+  await client.refreshMap();
+  onNotice?.(`spread ${moved} of ${forks.length} forks over ${ids.length} store actors`);
+  return moved;
+}
