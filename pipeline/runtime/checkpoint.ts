@@ -32,6 +32,8 @@ export interface LoadedCheckpoint {
   committed: Map<number, number[]>;
   /** Batches committed before this run. */
   batches: number;
+  /** The file ended in a partial line (the coordinator was killed while writing it). */
+  torn?: boolean;
   /** Why an existing checkpoint was not used (another fingerprint, unreadable header); null otherwise. */
   discarded: string | null;
 }
@@ -50,6 +52,8 @@ export class Checkpoint {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     if (loaded.batches === 0) fs.writeFileSync(this.file, `${JSON.stringify({ checkpoint: 1, fingerprint: this.fingerprint })}\n`);
     this.fd = fs.openSync(this.file, 'a');
+    // A torn last line is ended as a line no reader takes (it may be a prefix of `0 800`: `0 8`), so the next is not glued onto it.
+    if (loaded.torn) fs.writeSync(this.fd, ' torn\n');
     return loaded;
   }
 
@@ -82,7 +86,7 @@ export class Checkpoint {
       list.push(Number(m[2]));
       batches++;
     }
-    return { committed, batches, discarded: null };
+    return { committed, batches, discarded: null, ...(text.endsWith('\n') ? {} : { torn: true }) };
   }
 
   /** Records a committed batch (called once per batch, on its first ack). */

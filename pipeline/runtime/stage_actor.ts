@@ -203,6 +203,8 @@ async function main(): Promise<void> {
   }
 }
 
+// A child process actor ends with its coordinator (the IPC channel closes when it dies).
+if (process.send) process.on('disconnect', () => process.exit(70));
 parentPort?.on('message', (m) => {
   // The coordinator's last resort when an actor does not end on `end`: exit now.
   if (m === 'exit') process.exit(0);

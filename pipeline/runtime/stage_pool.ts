@@ -3,6 +3,9 @@
 // coordinator when one ends without being asked to (an exit, an uncaught error, a kill): a crash
 // to recover from.
 //
+// A child actor holds an IPC channel to the coordinator only to notice its death: when the
+// coordinator is killed, the channel closes and the actor exits instead of lingering.
+//
 // Why processes by default: zeromq.js aborts the whole Node process when a worker thread holding
 // sockets ends abruptly (worker.terminate(), an uncaught exception; zeromq/zeromq.js#411, open),
 // so a crashing thread would take the coordinator and every other stage with it. A process is
@@ -60,7 +63,7 @@ export class StagePool {
   }
 
   private startProcess(spec: ActorSpec): Slot {
-    const child = spawn(process.execPath, [fileURLToPath(ACTOR_SCRIPT), JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [fileURLToPath(ACTOR_SCRIPT), JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? 128 + (SIGNALS[signal ?? ''] ?? 0))));
     return {
       stage: spec.stage,
