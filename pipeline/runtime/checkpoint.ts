@@ -57,6 +57,11 @@ export class Checkpoint {
     return loaded;
   }
 
+  /** What an earlier run committed, without opening the file for writing (nothing is changed). */
+  peek(): LoadedCheckpoint {
+    return this.read();
+  }
+
   private read(): LoadedCheckpoint {
     const committed = new Map<number, number[]>();
     let text: string;

@@ -91,12 +91,13 @@ async function main(): Promise<void> {
     }
     const dataSender = push ? new SerialSender((m) => push.send(m)) : null;
 
-    if (spec.taskModule) {
-      const { Piscina } = await import('piscina');
-      pool = new Piscina({ filename: spec.taskModule, maxThreads: Math.max(1, spec.poolSize), minThreads: 1 });
-    }
+    // The pool starts on the first compute(): stages that never call it cost no threads.
     const compute: Compute = async <In, Out>(task: string, input: In): Promise<Out> => {
-      if (!pool) throw Object.assign(new Error(`stage ${spec.stage} called compute('${task}') but has no task module`), { fatal: true });
+      if (!spec.taskModule) throw Object.assign(new Error(`stage ${spec.stage} called compute('${task}') but has no task module`), { fatal: true });
+      if (!pool) {
+        const { Piscina } = await import('piscina');
+        pool ??= new Piscina({ filename: spec.taskModule, maxThreads: Math.max(1, spec.poolSize), minThreads: 1 });
+      }
       await changed.until(() => normal.length + priority.length < H);
       return (await pool.run(input, { name: task })) as Out;
     };

@@ -9,6 +9,7 @@ import { launchActor, type ActorProcess } from '../../cli/io/actor_process.js';
 import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import { MOVE_COMMANDS } from '../../schemas/moves.js';
 import { StoreClient } from '../../store/client/client.js';
+import { InputError } from '../../model/errors.js';
 import type { StoreDefinition } from '../definition/definition.js';
 
 export interface OpenStore {
@@ -37,6 +38,7 @@ export async function openStore(store: StoreDefinition, opts: { connectTimeoutMs
     }
     const endpoints = started.map((a) => a.endpoint);
     const client = await connectWithin(endpoints, timeoutMs);
+    await untilLeased(client, endpoints, 15000);
     if (started.length > 1) await spreadForks(client, endpoints[0]!, started.map((a) => a.id), opts.onNotice);
     return {
       endpoints,
@@ -57,7 +59,24 @@ async function connectWithin(endpoints: string[], timeoutMs: number): Promise<St
   try {
     return await StoreClient.connect(endpoints, { timeoutMs, retries: 0 });
   } catch (err) {
-    throw new Error(`the store did not answer at ${endpoints.join(', ')} within ${timeoutMs} ms (${(err as Error).message}); is it running, and are the endpoints right?`, { cause: err });
+    // The user's to fix (exit 1): a store that is not running, or endpoints mistyped.
+    throw new InputError(`the store did not answer at ${endpoints.join(', ')} within ${timeoutMs} ms (${(err as Error).message})`, undefined, undefined, 'start the store, or correct store.join');
+  }
+}
+
+/**
+ * Waits until every member holds its write lease: reopened actors need acks from a quorum first,
+ * and until then answer writes FENCED for longer than a client retries.
+ */
+async function untilLeased(client: StoreClient, endpoints: string[], timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (const ep of endpoints) {
+    for (;;) {
+      const rep = await client.raw(ep, 'members', CLUSTER_COMMANDS.members.encodeRequest({}), 2000).catch(() => null);
+      if (rep?.code === 'OK' && CLUSTER_COMMANDS.members.decodeReply(rep.body).lease) break;
+      if (performance.now() > deadline) throw new Error(`store actor at ${ep} did not get its write lease within ${timeoutMs} ms (it needs acks from a quorum of members)`);
+      await sleep(100);
+    }
   }
 }
 
