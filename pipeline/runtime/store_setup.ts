@@ -22,6 +22,7 @@ export interface OpenStore {
   close(): Promise<void>;
 }
 
+const SPREAD_CONCURRENCY = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function openStore(store: StoreDefinition, opts: { connectTimeoutMs?: number; onNotice?: (line: string) => void } = {}): Promise<OpenStore> {
@@ -89,19 +90,28 @@ export async function spreadForks(client: StoreClient, via: string, ids: string[
   const view = CLUSTER_COMMANDS.members.decodeReply((await client.raw(via, 'members', CLUSTER_COMMANDS.members.encodeRequest({}))).body);
   const owners = new Set(view.forks.map((f) => f.owner));
   if (owners.size !== 1) return 0;
-  const forks = view.forks.map((f) => f.fork).sort();
-  let moved = 0;
-  for (let i = 0; i < forks.length; i++) {
-    const to = ids[i % ids.length]!;
-    if (to === [...owners][0]) continue;
+  const from = [...owners][0]!;
+  const moves = view.forks
+    .map((f) => f.fork)
+    .sort()
+    .map((fork, i) => ({ fork, to: ids[i % ids.length]! }))
+    .filter((m) => m.to !== from);
+  const moveOne = async ({ fork, to }: { fork: string; to: string }) => {
     for (let attempt = 0; ; attempt++) {
-      const rep = await client.raw(via, 'move', MOVE_COMMANDS.move.encodeRequest({ fork: forks[i]!, to, force: false, hops: 0 }), 60000);
-      if (rep.code === 'OK') break;
-      if (!rep.retryable || attempt >= 50) throw new Error(`spreading the store's forks: move of fork ${forks[i]} to ${to} failed: ${rep.code} ${rep.message}`);
+      const rep = await client.raw(via, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force: false, hops: 0 }), 60000);
+      if (rep.code === 'OK') return;
+      if (!rep.retryable || attempt >= 50) throw new Error(`spreading the store's forks: move of fork ${fork} to ${to} failed: ${rep.code} ${rep.message}`);
       await sleep(100);
     }
-    moved++;
-  }
+  };
+  // A few moves at once: an empty fork's move is mostly waiting on round trips.
+  let next = 0;
+  const lanes = Array.from({ length: SPREAD_CONCURRENCY }, async () => {
+    while (next < moves.length) await moveOne(moves[next++]!);
+  });
+  await Promise.all(lanes);
+  const moved = moves.length;
+  const forks = view.forks;
   await client.refreshMap();
   onNotice?.(`spread ${moved} of ${forks.length} forks over ${ids.length} store actors`);
   return moved;
