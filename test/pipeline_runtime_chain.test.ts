@@ -35,7 +35,23 @@ async function run(t: import('ava').ExecutionContext, opts: { crash?: SplitTestC
 
 for (const host of ['process', 'thread'] as const)
 test(`a clean run moves every batch exactly once through a 3-stage chain with 2 middle workers (actors as ${host === "process" ? "processes" : "threads"})`, async (t) => {
-  const { summary, expected, delivered, notices } = await run(t, { host });
+  // In flight = emitted and not yet acked, followed from the events themselves.
+  const inFlight = new Set<string>();
+  const acked = new Set<string>();
+  let peak = 0;
+  const { summary, expected, delivered, notices } = await run(t, {
+    host,
+    onEvent: (e) => {
+      const key = `${e.origin?.input} ${e.origin?.offset}`;
+      if (e.kind === 'emitted' && !acked.has(key)) inFlight.add(key);
+      if (e.kind === 'ack') {
+        acked.add(key);
+        inFlight.delete(key);
+      }
+      peak = Math.max(peak, inFlight.size);
+    },
+  });
+  t.true(peak > 1 && peak <= 8, `at most 8 batches (the credit bound for 1 count worker) in flight, saw ${peak}`);
   t.is(summary.batches, expected.batches.size);
   t.is(summary.words, expected.words);
   t.is(summary.lines, expected.lines);

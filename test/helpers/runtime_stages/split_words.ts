@@ -1,18 +1,22 @@
 // Test stage for the runtime: LineBatch -> SentenceBatch by whitespace, with an injected fault:
 // on the batch at `crash.offset`, the first time (a marker file remembers it across restarts),
-// the worker thread exits, throws inside the operator, or throws uncaught.
+// the worker exits, throws inside the operator, or throws uncaught; `always` exits on it every
+// time (restarts run out), `fatal` throws an InputError (no restart helps).
 import fs from 'node:fs';
 import { map } from 'rxjs';
+import { InputError } from '../../../model/errors.js';
 import type { LineBatch, SentenceBatch } from '../../../schemas/pipeline.js';
 import type { Stage } from '../../../stages/stage.js';
 
 export interface SplitTestConfig {
-  crash?: { offset: number; mode: 'exit' | 'throw' | 'uncaught'; marker: string };
+  crash?: { offset: number; mode: 'exit' | 'throw' | 'uncaught' | 'always' | 'fatal'; marker: string };
 }
 
 export function createStage(config: SplitTestConfig): Stage<LineBatch, SentenceBatch> {
   return map((b: LineBatch) => {
     const crash = config.crash;
+    if (crash?.mode === 'always' && b.offset === crash.offset) process.exit(4);
+    if (crash?.mode === 'fatal' && b.offset === crash.offset) throw new InputError('injected bad input', b.file, b.lines[0]!.line);
     if (crash && b.offset === crash.offset && !fs.existsSync(crash.marker)) {
       fs.writeFileSync(crash.marker, `crashed at ${b.offset}\n`);
       if (crash.mode === 'exit') process.exit(3);
