@@ -9,7 +9,7 @@
 import zmq from 'zeromq';
 import { encodeStageMessage, type BadLine, type ReadTask } from '../../schemas/pipeline.js';
 import { decodeActorEvent, encodeControl, type ActorEvent } from '../../schemas/pipeline_control.js';
-import { SerialSender } from './actor_queues.js';
+import { ActorCommands } from './actor_commands.js';
 import type { ActorSpec } from './actor_spec.js';
 import { BatchTracker, type TaskRequest } from './batch_tracker.js';
 import { Checkpoint } from './checkpoint.js';
@@ -30,17 +30,12 @@ export interface CoordinatorHooks {
   progressMs?: number;
 }
 
-interface Command {
-  socket: zmq.Push;
-  sender: SerialSender;
-}
-
 export class Coordinator {
   readonly pool: StagePool;
   private readonly stats: RunStats;
   private readonly endpoints: Endpoints;
   private readonly resolved = new Map<string, string>();
-  private readonly commands = new Map<string, Command>();
+  private readonly commands = new ActorCommands();
   private readonly readyWaiters = new Map<string, () => void>();
   private readonly lastError = new Map<string, string>();
   private tracker!: BatchTracker;
@@ -118,7 +113,7 @@ export class Coordinator {
     } finally {
       for (const t of timers) clearInterval(t);
       await this.pool.stopAll(0).catch(() => undefined);
-      for (const c of this.commands.values()) c.socket.close();
+      this.commands.closeAll();
       control.close();
       this.checkpoint?.close();
       this.endpoints.cleanup();
@@ -175,28 +170,10 @@ export class Coordinator {
     return Promise.race([p, failed]);
   }
 
-  private command(stage: string, worker: number): Command {
-    const key = `${stage}/${worker}`;
-    let c = this.commands.get(key);
-    if (!c) {
-      const socket = new zmq.Push({ linger: 0, sendHighWaterMark: 10000 });
-      socket.connect(this.resolved.get(key)!);
-      c = { socket, sender: new SerialSender((m) => socket.send(m)) };
-      this.commands.set(key, c);
-    }
-    return c;
-  }
-
-  /** A restarted worker gets a fresh command socket: what was queued for the dead one is dropped. */
-  private dropCommand(stage: string, worker: number): void {
-    const key = `${stage}/${worker}`;
-    this.commands.get(key)?.socket.close();
-    this.commands.delete(key);
-  }
-
   private send(stage: string, worker: number, msg: Buffer): void {
-    this.command(stage, worker)
-      .sender.send(msg)
+    const key = `${stage}/${worker}`;
+    this.commands
+      .send(key, this.resolved.get(key)!, msg)
       .catch((err: Error) => this.fail(new Error(`sending to stage ${stage} worker ${worker}: ${err.message}`)));
   }
 
@@ -301,7 +278,7 @@ export class Coordinator {
       return;
     }
     const spec: ActorSpec = { ...slot.spec, incarnation: slot.spec.incarnation + 1, bind: this.resolved.get(key) ?? slot.spec.bind };
-    this.dropCommand(slot.stage, slot.worker);
+    this.commands.drop(key);
     this.startWorker(spec).catch(() => undefined);
     let tasks: TaskRequest[];
     if (spec.source) {
