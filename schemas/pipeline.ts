@@ -54,7 +54,7 @@ export const ReadTaskType = avroType({
     { name: 'input', type: 'int' },
     { name: 'path', type: 'string' },
     { name: 'written', type: 'string' },
-    { name: 'format', type: { type: 'enum', name: 'dbslm.pipeline.InputFormat', symbols: ['text', 'ndjson'] } },
+    { name: 'format', type: { type: 'enum', name: 'dbslm.pipeline.ReadFormat', symbols: ['text', 'ndjson'] } },
     { name: 'config', type: ['null', 'string'], default: null },
     { name: 'batch', type: 'int' },
     { name: 'skip', type: { type: 'array', items: 'long' } },
@@ -80,7 +80,7 @@ export const LineBatchType = avroType({
   fields: [
     ...originFields,
     { name: 'file', type: 'string' },
-    { name: 'format', type: 'dbslm.pipeline.InputFormat' },
+    { name: 'format', type: { type: 'enum', name: 'dbslm.pipeline.InputFormat', symbols: ['text', 'ndjson'] } },
     { name: 'config', type: ['null', 'string'], default: null },
     {
       name: 'lines',
