@@ -23,6 +23,8 @@ import { openStoreSink, type Sink } from './store_sink.js';
 const spec = (workerData ?? JSON.parse(process.argv[2] ?? 'null')) as ActorSpec;
 const who = { stage: spec.stage, worker: spec.worker, incarnation: spec.incarnation };
 const H = Math.max(1, spec.highWaterMark);
+/** Outputs held at once (queued, or being written by the sink): the sink stage's are its largest messages (CountBatches), kept to its write concurrency. */
+const OUT = spec.sink ? Math.max(1, spec.sinkConcurrency) : H;
 
 type Entry = { kind: 'out'; value: unknown; exempt: boolean } | { kind: 'task'; task: { generation: number; input: number; only: unknown[] | null } };
 
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
         const { Piscina } = await import('piscina');
         pool ??= new Piscina({ filename: spec.taskModule, maxThreads: Math.max(1, spec.poolSize), minThreads: 1 });
       }
-      await changed.until(() => normal.length + priority.length < H);
+      await changed.until(() => normal.length + priority.length + writing < OUT);
       return (await pool.run(input, { name: task })) as Out;
     };
     const mod = (await import(spec.module)) as { createStage?: (config: unknown, compute: Compute) => Stage<unknown, unknown> };
@@ -152,7 +154,7 @@ async function main(): Promise<void> {
         }
         itemsIn++;
         inbox.push(input.value);
-        if (!spec.source) await changed.until(() => inbox.size + normal.length + priority.length < H);
+        if (!spec.source) await changed.until(() => inbox.size < H && normal.length + priority.length + writing < OUT);
       }
     })().catch(fail);
 
