@@ -20,13 +20,21 @@ function corpusFiles(dir: string): string[] {
   return [a, b];
 }
 
-async function run(t: import('ava').ExecutionContext, opts: { crash?: SplitTestConfig['crash']; onEvent?: (e: ActorEvent, c: Coordinator) => void; host?: 'thread' | 'process' } = {}) {
+interface RunOptions {
+  crash?: SplitTestConfig['crash'];
+  onEvent?: (e: ActorEvent, c: Coordinator) => void;
+  host?: 'thread' | 'process';
+  delayMs?: number;
+  stallMs?: number;
+}
+
+async function run(t: import('ava').ExecutionContext, opts: RunOptions = {}) {
   const dir = tmpDir();
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const files = corpusFiles(dir);
   const sinkFile = path.join(dir, 'deliveries.txt');
   const notices: string[] = [];
-  const plan = testPlan({ model: 'rt', order: 3, inputs: files, batch: BATCH, splitWorkers: 2, sink: { kind: 'module', url: RECORD_SINK_URL, config: { file: sinkFile } }, crash: opts.crash && { ...opts.crash, marker: path.join(dir, 'crashed') } });
+  const plan = testPlan({ model: 'rt', order: 3, inputs: files, batch: BATCH, splitWorkers: 2, sink: { kind: 'module', url: RECORD_SINK_URL, config: { file: sinkFile } }, crash: opts.crash && { ...opts.crash, marker: path.join(dir, 'crashed') }, delayMs: opts.delayMs, stallMs: opts.stallMs });
   plan.host = opts.host ?? 'process';
   const progress: number[] = [];
   const summary: CountingSummary = await new Coordinator(plan, { onNotice: (l) => notices.push(l), onEvent: opts.onEvent, onProgress: (p) => progress.push(p.batches) }).run();
@@ -96,4 +104,35 @@ test('a count worker terminated from outside mid-run is restarted and the totals
   t.is(summary.stages.find((s) => s.name === 'count')!.restarts, 1);
   t.is(summary.batches, expected.batches.size);
   t.is(summary.words, expected.words);
+});
+
+test('a read actor killed mid-input is restarted: it re-reads the rest and redelivers what was in flight, totals exact', async (t) => {
+  let acks = 0;
+  let killed = false;
+  const { summary, expected, delivered, notices } = await run(t, {
+    delayMs: 40,
+    onEvent: (e, c) => {
+      if (e.kind === 'ack' && ++acks === 5 && !killed) {
+        killed = true;
+        void c.pool.crash('source', 0);
+      }
+    },
+  });
+  t.true(killed);
+  t.is(summary.stages.find((s) => s.name === 'source')!.restarts, 1);
+  t.is(summary.batches, expected.batches.size);
+  t.is(summary.words, expected.words);
+  t.deepEqual([...delivered.keys()].sort(), [...expected.batches.keys()].sort());
+  t.regex(notices.join('\n'), /stage source worker 0 exited with code 137: restarted/);
+});
+
+test('a batch lost without a crash is redelivered once nothing moved for stallMs', async (t) => {
+  const expectedRun = expectedBatches([BUNDLED_TRAIN], BATCH);
+  const lostAt = Number([...expectedRun.batches.keys()][3]!.split(' ')[1]);
+  const { summary, expected, notices } = await run(t, { crash: { offset: lostAt, mode: 'drop', marker: '' }, stallMs: 1500 });
+  t.regex(notices.join('\n'), /no progress for 1500 ms with \d+ batches in flight: redelivering them/);
+  t.true(summary.redelivered >= 1);
+  t.is(summary.batches, expected.batches.size);
+  t.is(summary.words, expected.words);
+  t.true(summary.stages.every((s) => s.restarts === 0));
 });
