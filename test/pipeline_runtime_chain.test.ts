@@ -1,6 +1,7 @@
 // The runtime with test stages (test/helpers/runtime_stages/) on real worker threads and real
 // ZeroMQ ipc sockets: source -> split x2 -> count (piscina pool) -> record sink. Every batch is
 // acked once and the totals equal what the corpus holds, with or without a crash in the middle.
+// Serial: each run starts five processes, and the machine is shared.
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,41 +42,42 @@ async function run(t: import('ava').ExecutionContext, opts: RunOptions = {}) {
   return { summary, expected: expectedBatches(files, BATCH), delivered: deliveries(sinkFile), notices, dir };
 }
 
-for (const host of ['process', 'thread'] as const)
-test(`a clean run moves every batch exactly once through a 3-stage chain with 2 middle workers (actors as ${host === "process" ? "processes" : "threads"})`, async (t) => {
-  // In flight = emitted and not yet acked, followed from the events themselves.
-  const inFlight = new Set<string>();
-  const acked = new Set<string>();
-  let peak = 0;
-  const { summary, expected, delivered, notices } = await run(t, {
-    host,
-    onEvent: (e) => {
-      const key = `${e.origin?.input} ${e.origin?.offset}`;
-      if (e.kind === 'emitted' && !acked.has(key)) inFlight.add(key);
-      if (e.kind === 'ack') {
-        acked.add(key);
-        inFlight.delete(key);
-      }
-      peak = Math.max(peak, inFlight.size);
-    },
+for (const host of ['process', 'thread'] as const) {
+  test.serial(`a clean run moves every batch exactly once through a 3-stage chain with 2 middle workers (actors as ${host === 'process' ? 'processes' : 'threads'})`, async (t) => {
+    // In flight = emitted and not yet acked, followed from the events themselves.
+    const inFlight = new Set<string>();
+    const acked = new Set<string>();
+    let peak = 0;
+    const { summary, expected, delivered, notices } = await run(t, {
+      host,
+      onEvent: (e) => {
+        const key = `${e.origin?.input} ${e.origin?.offset}`;
+        if (e.kind === 'emitted' && !acked.has(key)) inFlight.add(key);
+        if (e.kind === 'ack') {
+          acked.add(key);
+          inFlight.delete(key);
+        }
+        peak = Math.max(peak, inFlight.size);
+      },
+    });
+    t.true(peak > 1 && peak <= 8, `at most 8 batches (the credit bound for 1 count worker) in flight, saw ${peak}`);
+    t.is(summary.batches, expected.batches.size);
+    t.is(summary.words, expected.words);
+    t.is(summary.lines, expected.lines);
+    t.deepEqual([...delivered.keys()].sort(), [...expected.batches.keys()].sort());
+    t.true([...delivered.values()].every((n) => n === 1), 'a batch delivered twice in a clean run');
+    t.deepEqual(notices, []);
+    const split = summary.stages.find((s) => s.name === 'split')!;
+    t.is(split.itemsIn, expected.batches.size, 'split workers together received every batch once');
+    t.is(split.restarts, 0);
+    t.is(summary.stages.find((s) => s.name === 'count')!.itemsOut, expected.batches.size);
+    t.true(summary.stages.every((s) => s.maxRssKb > 0), 'every stage reported its peak RSS');
+    t.is(summary.inFlight, 0);
   });
-  t.true(peak > 1 && peak <= 8, `at most 8 batches (the credit bound for 1 count worker) in flight, saw ${peak}`);
-  t.is(summary.batches, expected.batches.size);
-  t.is(summary.words, expected.words);
-  t.is(summary.lines, expected.lines);
-  t.deepEqual([...delivered.keys()].sort(), [...expected.batches.keys()].sort());
-  t.true([...delivered.values()].every((n) => n === 1), 'a batch delivered twice in a clean run');
-  t.deepEqual(notices, []);
-  const split = summary.stages.find((s) => s.name === 'split')!;
-  t.is(split.itemsIn, expected.batches.size, 'split workers together received every batch once');
-  t.is(split.restarts, 0);
-  t.is(summary.stages.find((s) => s.name === 'count')!.itemsOut, expected.batches.size);
-  t.true(summary.stages.every((s) => s.maxRssKb > 0), 'every stage reported its peak RSS');
-  t.is(summary.inFlight, 0);
-});
+}
 
 for (const mode of ['exit', 'throw', 'uncaught'] as const) {
-  test(`a split worker that crashes (${mode}) on a batch is restarted and every batch is acked once, totals as a clean run`, async (t) => {
+  test.serial(`a split worker that crashes (${mode}) on a batch is restarted and every batch is acked once, totals as a clean run`, async (t) => {
     const expectedRun = expectedBatches([BUNDLED_TRAIN], BATCH);
     const crashAt = [...expectedRun.batches.keys()][5]!.split(' ')[1]!;
     const { summary, expected, delivered, notices, dir } = await run(t, { crash: { offset: Number(crashAt), mode, marker: '' } });
@@ -89,7 +91,7 @@ for (const mode of ['exit', 'throw', 'uncaught'] as const) {
   });
 }
 
-test('a count worker terminated from outside mid-run is restarted and the totals are exact', async (t) => {
+test.serial('a count worker terminated from outside mid-run is restarted and the totals are exact', async (t) => {
   let acks = 0;
   let terminated = false;
   const { summary, expected } = await run(t, {
@@ -106,7 +108,7 @@ test('a count worker terminated from outside mid-run is restarted and the totals
   t.is(summary.words, expected.words);
 });
 
-test('a read actor killed mid-input is restarted: it re-reads the rest and redelivers what was in flight, totals exact', async (t) => {
+test.serial('a read actor killed mid-input is restarted: it re-reads the rest and redelivers what was in flight, totals exact', async (t) => {
   let acks = 0;
   let killed = false;
   const { summary, expected, delivered, notices } = await run(t, {
@@ -126,7 +128,7 @@ test('a read actor killed mid-input is restarted: it re-reads the rest and redel
   t.regex(notices.join('\n'), /stage source worker 0 exited with code 137: restarted/);
 });
 
-test('a batch lost without a crash is redelivered once nothing moved for stallMs', async (t) => {
+test.serial('a batch lost without a crash is redelivered once nothing moved for stallMs', async (t) => {
   const expectedRun = expectedBatches([BUNDLED_TRAIN], BATCH);
   const lostAt = Number([...expectedRun.batches.keys()][3]!.split(' ')[1]);
   const { summary, expected, notices } = await run(t, { crash: { offset: lostAt, mode: 'drop', marker: '' }, stallMs: 1500 });
