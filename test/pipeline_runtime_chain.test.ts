@@ -27,6 +27,7 @@ interface RunOptions {
   host?: 'thread' | 'process';
   delayMs?: number;
   stallMs?: number;
+  tcp?: boolean;
 }
 
 async function run(t: import('ava').ExecutionContext, opts: RunOptions = {}) {
@@ -37,9 +38,10 @@ async function run(t: import('ava').ExecutionContext, opts: RunOptions = {}) {
   const notices: string[] = [];
   const plan = testPlan({ model: 'rt', order: 3, inputs: files, batch: BATCH, splitWorkers: 2, sink: { kind: 'module', url: RECORD_SINK_URL, config: { file: sinkFile } }, crash: opts.crash && { ...opts.crash, marker: path.join(dir, 'crashed') }, delayMs: opts.delayMs, stallMs: opts.stallMs });
   plan.host = opts.host ?? 'process';
+  if (opts.tcp) plan.transport = { kind: 'tcp', dir: null };
   const progress: number[] = [];
   const summary: CountingSummary = await new Coordinator(plan, { onNotice: (l) => notices.push(l), onEvent: opts.onEvent, onProgress: (p) => progress.push(p.batches) }).run();
-  return { summary, expected: expectedBatches(files, BATCH), delivered: deliveries(sinkFile), notices, dir };
+  return { summary, expected: expectedBatches(files, BATCH), delivered: deliveries(sinkFile), notices, dir, progress };
 }
 
 for (const host of ['process', 'thread'] as const) {
@@ -48,7 +50,7 @@ for (const host of ['process', 'thread'] as const) {
     const inFlight = new Set<string>();
     const acked = new Set<string>();
     let peak = 0;
-    const { summary, expected, delivered, notices } = await run(t, {
+    const { summary, expected, delivered, notices, progress } = await run(t, {
       host,
       onEvent: (e) => {
         const key = `${e.origin?.input} ${e.origin?.offset}`;
@@ -67,6 +69,7 @@ for (const host of ['process', 'thread'] as const) {
     t.deepEqual([...delivered.keys()].sort(), [...expected.batches.keys()].sort());
     t.true([...delivered.values()].every((n) => n === 1), 'a batch delivered twice in a clean run');
     t.deepEqual(notices, []);
+    t.true(progress.length > 0 && progress.every((b) => b <= expected.batches.size), 'progress was reported');
     const split = summary.stages.find((s) => s.name === 'split')!;
     t.is(split.itemsIn, expected.batches.size, 'split workers together received every batch once');
     t.is(split.restarts, 0);
@@ -137,4 +140,17 @@ test.serial('a batch lost without a crash is redelivered once nothing moved for 
   t.is(summary.batches, expected.batches.size);
   t.is(summary.words, expected.words);
   t.true(summary.stages.every((s) => s.restarts === 0));
+});
+
+test.serial('over tcp: endpoints on port 0 are bound, reported and connected, and a restarted worker rebinds its port', async (t) => {
+  const expectedRun = expectedBatches([BUNDLED_TRAIN], BATCH);
+  const crashAt = Number([...expectedRun.batches.keys()][4]!.split(' ')[1]);
+  const ready: string[] = [];
+  const { summary, expected } = await run(t, { tcp: true, crash: { offset: crashAt, mode: 'exit', marker: '' }, onEvent: (e) => e.kind === 'ready' && ready.push(`${e.stage}/${e.worker}/${e.incarnation} ${e.message}`) });
+  t.true(ready.every((r) => /tcp:\/\/127\.0\.0\.1:[1-9]\d*$/.test(r)), ready.join('\n'));
+  const restarted = ready.find((r) => / /.test(r) && r.split(' ')[0]!.endsWith('/1'))!;
+  const first = ready.find((r) => r.startsWith(restarted.split('/').slice(0, 2).join('/') + '/0'))!;
+  t.is(restarted.split(' ')[1], first.split(' ')[1], 'the restarted worker bound the port its first incarnation reported');
+  t.is(summary.batches, expected.batches.size);
+  t.is(summary.words, expected.words);
 });

@@ -40,6 +40,19 @@ function originOf(value: unknown): BatchOrigin {
   return { generation: v.generation ?? 0, input: v.input, offset: v.offset };
 }
 
+/** Binds, retrying a while: a restarted actor rebinds its predecessor's endpoint, which the OS may not have released yet. */
+async function bindRetrying(socket: zmq.Pull, endpoint: string, forMs = 5000): Promise<void> {
+  const deadline = performance.now() + forMs;
+  for (;;) {
+    try {
+      return await socket.bind(endpoint);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EADDRINUSE' || performance.now() > deadline) throw Object.assign(new Error(`cannot bind ${endpoint}: ${(err as Error).message}`), { cause: err });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const events = new zmq.Push({ linger: 2000, sendHighWaterMark: 100000 });
   events.connect(spec.control);
@@ -85,7 +98,7 @@ async function main(): Promise<void> {
 
     const pull = new zmq.Pull({ receiveHighWaterMark: H, linger: 0 });
     sockets.push(pull);
-    await pull.bind(spec.bind);
+    await bindRetrying(pull, spec.bind);
     const push = spec.downstream.length > 0 ? new zmq.Push({ sendHighWaterMark: H, linger: 0 }) : null;
     if (push) {
       sockets.push(push);
