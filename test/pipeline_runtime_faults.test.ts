@@ -32,6 +32,7 @@ test('a stage failing on bad input (an InputError) stops the run at once with it
   const notices: string[] = [];
   const err = await t.throwsAsync(new Coordinator(plan(dir, { offset: thirdBatch(), mode: 'fatal', marker: '' }), { onNotice: (l) => notices.push(l) }).run());
   t.regex(err!.message, /stage split worker 0: kjv\.sample\.txt:201: injected bad input/);
+  t.is(err!.name, 'InputError', 'the CLI shows it as an input error (exit 1)');
   t.deepEqual(notices, []);
 });
 

@@ -7,6 +7,7 @@
 // (`emitted`) and each task it exhausted (`task`); the sink acks each committed batch; the batch
 // tracker (batch_tracker.ts) says when all is acked. Credits bound the batches in flight.
 import zmq from 'zeromq';
+import { InputError } from '../../model/errors.js';
 import { encodeStageMessage, type BadLine, type ReadTask } from '../../schemas/pipeline.js';
 import { decodeActorEvent, encodeControl, type ActorEvent } from '../../schemas/pipeline_control.js';
 import { ActorCommands } from './actor_commands.js';
@@ -256,7 +257,8 @@ export class Coordinator {
         this.stats.actorProgress(e);
         return;
       case 'error':
-        if (e.fatal) this.fail(new Error(e.message ?? `stage ${e.stage} worker ${e.worker} failed`));
+        // Bad input or a message of another version: the user's to fix, so an InputError (exit 1).
+        if (e.fatal) this.fail(new InputError(e.message ?? `stage ${e.stage} worker ${e.worker} failed`));
         else this.lastError.set(key, e.message ?? 'failed');
         return;
     }
