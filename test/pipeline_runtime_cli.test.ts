@@ -2,7 +2,7 @@
 // (--stage-modules) and 2 spawned store actors: the summary's counts, the store's contents after
 // the actors were stopped and reopened, and a second run that finds everything in the checkpoint.
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,7 @@ import { differences, expectedStats, storedStats } from './helpers/runtime_store
 const exec = promisify(execFile);
 const STAGES = new URL('./helpers/runtime_stages/index.js', import.meta.url).href;
 
-test('pipeline run counts a YAML pipeline into spawned store actors, and a second run resumes with nothing left', async (t) => {
+test.serial('pipeline run counts a YAML pipeline into spawned store actors, and a second run resumes with nothing left', async (t) => {
   const dir = tmpDir();
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   fs.copyFileSync(BUNDLED_TRAIN, path.join(dir, 'corpus.txt'));
@@ -44,7 +44,7 @@ test('pipeline run counts a YAML pipeline into spawned store actors, and a secon
   t.deepEqual(diff, { raw: [], left: [], first: [] });
 });
 
-test('pipeline run with a store.join endpoint that does not answer fails naming it', async (t) => {
+test.serial('pipeline run with a store.join endpoint that does not answer fails naming it', async (t) => {
   const dir = tmpDir();
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   fs.writeFileSync(path.join(dir, 'c.txt'), 'a b c\n');
@@ -54,4 +54,39 @@ test('pipeline run with a store.join endpoint that does not answer fails naming 
   const e = err as unknown as { code: number; stderr: string };
   t.is(e.code, 1);
   t.regex(e.stderr, /tcp:\/\/127\.0\.0\.1:9.*within 500 ms/);
+});
+
+test.serial('pipeline run killed mid-count (store actors left running) resumes on the next run: leftovers stopped, the store exact', async (t) => {
+  const dir = tmpDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const corpus = path.join(dir, 'corpus.txt');
+  fs.writeFileSync(corpus, fs.readFileSync(BUNDLED_TRAIN, 'utf8').repeat(4));
+  const yaml = path.join(dir, 'killed.yaml');
+  fs.writeFileSync(yaml, ['name: killed', 'inputs: [{ path: corpus.txt }]', 'order: 3', 'stages:', '  read: { batch: 100 }', 'store:', '  actors: 2', '  data: store', ''].join('\n'));
+  const checkpoint = path.join(dir, 'store', 'killed.checkpoint');
+  const total = expectedBatches([corpus], 100).batches.size;
+
+  const committed = await new Promise<number>((resolve, reject) => {
+    const proc = spawn(process.execPath, [CLI, 'pipeline', 'run', yaml, '--quiet', '--stage-modules', STAGES], { stdio: 'ignore' });
+    const poll = setInterval(() => {
+      const lines = fs.existsSync(checkpoint) ? fs.readFileSync(checkpoint, 'utf8').split('\n').length - 2 : 0;
+      if (lines >= 15) proc.kill('SIGKILL');
+    }, 10);
+    proc.on('exit', (code, signal) => {
+      clearInterval(poll);
+      if (signal !== 'SIGKILL') return reject(new Error(`the run ended (${code}) before it could be killed`));
+      resolve(fs.readFileSync(checkpoint, 'utf8').split('\n').filter((l) => /^\d+ \d+$/.test(l)).length);
+    });
+  });
+  t.true(committed >= 15 && committed < total, `${committed} of ${total} committed when killed`);
+
+  const second = await exec(process.execPath, [CLI, 'pipeline', 'run', yaml, '--json', '--stage-modules', STAGES], { timeout: 60000 });
+  t.regex(second.stderr, /stopped store actors a previous run left running: killed-store-1, killed-store-2/);
+  const summary = JSON.parse(second.stdout) as { batches: number; skipped: number };
+  t.is(summary.skipped, committed);
+  t.is(summary.batches, total - committed);
+
+  const store = await openStore({ mode: 'spawn', dataDir: path.join(dir, 'store'), replicas: 1, actors: [1, 2].map((i) => ({ id: `killed-store-${i}`, dataDir: path.join(dir, 'store', `killed-store-${i}`) })) });
+  t.teardown(() => store.close());
+  t.deepEqual(differences(await storedStats(store.client, 'killed'), expectedStats('killed', 3, [corpus])), { raw: [], left: [], first: [] });
 });

@@ -5,6 +5,13 @@
 // span all of them; a fresh store's forks (all owned by the first actor) are then spread evenly by
 // moves, before any batch is written: batchAs groups a batch by the fork map, so no fork may move
 // while the pipeline counts. An actor's data directory is kept: a second run reopens it.
+//
+// Spawned actors outlive a coordinator that is killed (SIGKILL leaves its children running), and a
+// second run must not start a second actor on the same data. So their pids are kept in
+// STORE_DATA/actors.json, and a run first stops the actors a previous run left there (only
+// processes whose command line names that actor's data directory: a pid may have been reused).
+import fs from 'node:fs';
+import path from 'node:path';
 import { launchActor, type ActorProcess } from '../../cli/io/actor_process.js';
 import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import { MOVE_COMMANDS } from '../../schemas/moves.js';
@@ -32,11 +39,16 @@ export async function openStore(store: StoreDefinition, opts: { connectTimeoutMs
     return { endpoints: [...new Set([...store.endpoints, ...client.members.values()])], client, actors: [], close: async () => client.close() };
   }
   const started: ActorProcess[] = [];
+  const pidFile = path.join(store.dataDir, 'actors.json');
+  const stopped = await stopLeftovers(pidFile);
+  if (stopped.length > 0) opts.onNotice?.(`stopped store actors a previous run left running: ${stopped.join(', ')}`);
   try {
     for (const actor of store.actors) {
       const join = started.length > 0 ? [started[0]!.endpoint] : [];
       started.push(await launchActor({ id: actor.id, dataDir: actor.dataDir, join }));
     }
+    fs.mkdirSync(store.dataDir, { recursive: true });
+    fs.writeFileSync(pidFile, JSON.stringify(started.map((a) => ({ id: a.id, pid: a.proc.pid, dataDir: a.dataDir }))));
     const endpoints = started.map((a) => a.endpoint);
     const client = await connectWithin(endpoints, timeoutMs);
     await untilLeased(client, endpoints, 15000);
@@ -48,12 +60,45 @@ export async function openStore(store: StoreDefinition, opts: { connectTimeoutMs
       close: async () => {
         client.close();
         await Promise.all(started.map((a) => a.stop()));
+        fs.rmSync(pidFile, { force: true });
       },
     };
   } catch (err) {
     await Promise.all(started.map((a) => a.kill()));
     throw err;
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the actors listed in `pidFile` that still run on their data directory; returns their ids. */
+async function stopLeftovers(pidFile: string): Promise<string[]> {
+  let listed: { id: string; pid: number; dataDir: string }[];
+  try {
+    listed = JSON.parse(fs.readFileSync(pidFile, 'utf8')) as typeof listed;
+  } catch {
+    return [];
+  }
+  const ours = listed.filter(({ pid, dataDir }) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dataDir);
+    } catch {
+      return false; // gone, or no /proc to tell whose it is: leave it
+    }
+  });
+  for (const { pid } of ours) process.kill(pid, 'SIGTERM');
+  const deadline = performance.now() + 5000;
+  while (ours.some(({ pid }) => alive(pid)) && performance.now() < deadline) await sleep(50);
+  for (const { pid } of ours) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (ours.some(({ pid }) => alive(pid))) await sleep(20);
+  return ours.map((a) => a.id);
 }
 
 async function connectWithin(endpoints: string[], timeoutMs: number): Promise<StoreClient> {
