@@ -1,6 +1,6 @@
 // `dbslm pipeline ...`: streaming training pipelines defined in YAML (README "Pipelines").
-// `validate` checks a definition (and, unless --no-environment, that it can run here) and `graph`
-// draws its stages; `run`, `tap` and `worker` join this group with the pipeline runtime.
+// `validate` checks a definition (and, unless --no-environment, that it can run here), `graph`
+// draws its stages, and `run` runs it (pipeline/runtime/); `tap` and `worker` will join them.
 //
 // The definition modules (zod, yaml) load in the handlers, so other commands do not pay for them.
 import type { Argv, CommandModule } from 'yargs';
@@ -22,6 +22,13 @@ interface ValidateArgs extends DefinitionArgs {
 
 interface GraphArgs extends DefinitionArgs {
   dot: boolean;
+}
+
+interface RunArgs extends DefinitionArgs {
+  quiet: boolean;
+  json: boolean;
+  'connect-timeout': number;
+  'stage-modules': string | undefined;
 }
 
 function definitionArgs<T>(y: Argv<T>): Argv<T & DefinitionArgs> {
@@ -95,13 +102,62 @@ const graph: CommandModule<object, GraphArgs> = {
     }),
 };
 
+const run: CommandModule<object, RunArgs> = {
+  command: 'run <file>',
+  describe: 'Run a pipeline: count its inputs into the store (stage actors, exactly once, resumable), then smooth and export',
+  builder: (y) =>
+    definitionArgs(y)
+      .option('quiet', { type: 'boolean', default: false, describe: 'Print no progress, only the summary' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the summary as one JSON object' })
+      .option('connect-timeout', { type: 'number', default: DEFAULT_PING_TIMEOUT_MS, describe: 'Milliseconds a store.join endpoint has to answer' })
+      .option('stage-modules', { type: 'string', hidden: true, describe: 'URL of a module exporting STAGE_MODULES and listReadTasks (tests)' })
+      .example('$0 pipeline run config/pipelines/quickstart.yaml', 'train the quickstart model')
+      .example('$0 pipeline run kjv5.yaml --set stages.count.workers=4 --json', 'with 4 count workers, summary as JSON') as unknown as Argv<RunArgs>,
+  handler: (args) =>
+    runCommand('pipeline run', async () => {
+      const timeout = args['connect-timeout'];
+      if (!(Number.isFinite(timeout) && timeout > 0)) throw new InputError(`--connect-timeout must be a number of milliseconds > 0, got ${timeout}`);
+      const { loadPipeline } = await import('../../pipeline/definition/load.js');
+      const loaded = loadPipeline(args.file, args.set);
+      if (loaded.definition === null) return failWith(loaded.problems, args.file);
+      const { loadStageModules } = await import('../../pipeline/runtime/stage_modules.js');
+      const { runPipeline } = await import('../../pipeline/runtime/run_pipeline.js');
+      const report = await import('../../pipeline/runtime/run_report.js');
+      const tty = process.stderr.isTTY === true;
+      let shown = 0;
+      let lastPlain = 0;
+      const result = await runPipeline(loaded.definition, await loadStageModules(args['stage-modules']), {
+        log: (line) => {
+          shown = 0; // a notice breaks the block being rewritten
+          process.stderr.write(`${line}\n`);
+        },
+        connectTimeoutMs: timeout,
+        progressMs: tty ? 250 : 5000,
+        onProgress: (p) => {
+          if (args.quiet) return;
+          const lines = report.progressLines(p);
+          if (tty) {
+            process.stderr.write(report.rewriteInPlace(shown, lines));
+            shown = lines.length;
+          } else if (p.elapsedMs - lastPlain >= 5000) {
+            lastPlain = p.elapsedMs;
+            process.stderr.write(`${lines.join('\n')}\n`);
+          }
+        },
+      });
+      if (args.json) process.stdout.write(`${JSON.stringify(report.summaryJson(result))}\n`);
+      else process.stdout.write(`${report.summaryLines(result).join('\n')}\n`);
+    }),
+};
+
 export const pipelineCommand: CommandModule = {
   command: 'pipeline <command>',
-  describe: 'Streaming training pipelines defined in YAML: validate a definition, draw its stage graph',
+  describe: 'Streaming training pipelines defined in YAML: validate a definition, draw its stage graph, run it',
   builder: (y) =>
     y
       .command(validate as unknown as CommandModule)
       .command(graph as unknown as CommandModule)
+      .command(run as unknown as CommandModule)
       .demandCommand(1, 'Name a pipeline command; see the list above.')
       .epilog('Definitions are described in README.md, section Pipelines; examples are in config/pipelines/.'),
   handler: () => undefined,

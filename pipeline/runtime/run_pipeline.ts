@@ -1,0 +1,50 @@
+// `dbslm pipeline run` without its command line: open the store, plan the counting chain, check
+// the model (beforeCounting), count (the coordinator), then smooth/export/evaluate (afterCounting),
+// and report the peak memory of the processes involved.
+import fs from 'node:fs';
+import type { PipelineDefinition } from '../definition/definition.js';
+import { Checkpoint } from './checkpoint.js';
+import { Coordinator, type CoordinatorHooks, type CountingSummary } from './coordinator.js';
+import { planFromDefinition, type StageModules } from './definition_plan.js';
+import { afterCounting, beforeCounting } from './phases.js';
+import { openStore } from './store_setup.js';
+
+export interface PipelineRunResult {
+  summary: CountingSummary;
+  /** Peak RSS of this process (the coordinator), KiB. */
+  coordinatorRssKb: number;
+  /** Peak RSS (VmHWM) of each spawned store actor, KiB; null when it could not be read. */
+  storeRss: { id: string; kb: number | null }[];
+}
+
+/** VmHWM of a live process (Linux), in KiB; null elsewhere or once it exited. */
+export function peakRssKb(pid: number): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface RunHooks extends Pick<CoordinatorHooks, 'onProgress' | 'progressMs'> {
+  /** Notices and phase lines, one line each. */
+  log(line: string): void;
+  /** Milliseconds a store.join endpoint has to answer (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+export async function runPipeline(definition: PipelineDefinition, stages: StageModules, hooks: RunHooks): Promise<PipelineRunResult> {
+  const store = await openStore(definition.store, { connectTimeoutMs: hooks.connectTimeoutMs, onNotice: hooks.log });
+  try {
+    const plan = planFromDefinition(definition, stages, store.endpoints, hooks.log);
+    const resuming = plan.checkpoint !== null && new Checkpoint(plan.checkpoint.file, plan.checkpoint.fingerprint).peek().batches > 0;
+    await beforeCounting(definition, store.client, { log: hooks.log, resuming });
+    const summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs }).run();
+    await afterCounting(definition, store.client, { log: hooks.log });
+    const storeRss = store.actors.map(({ id, pid }) => ({ id, kb: peakRssKb(pid) }));
+    return { summary, coordinatorRssKb: process.resourceUsage().maxRSS, storeRss };
+  } finally {
+    await store.close();
+  }
+}

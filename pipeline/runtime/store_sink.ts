@@ -1,0 +1,36 @@
+// The store sink: where the last stage's CountBatches go. Each batch is written with
+// StoreClient.batchAs under batchProducer(model, origin), so a batch written twice (a redelivery
+// after a crash, a re-read after a resume) is applied once, then acked to the coordinator by the
+// actor. Its RAW increments are why: LEFT and FIRST keys are sets of an empty value, idempotent anyway.
+//
+// batchAs groups a batch's ops by the fork map; a fork split between two writes of one batch would
+// group it differently, so the runtime splits and moves no fork while a pipeline counts.
+import { StoreClient, type ClientOp } from '../../store/client/client.js';
+import { batchProducer, type CountBatch } from '../../schemas/pipeline.js';
+
+/** Writes one output of the last stage; resolves once it is durable (then the actor acks it). */
+export interface Sink {
+  write(out: unknown): Promise<void>;
+  close(): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The store ops of a CountBatch: RAW increments and LEFT/FIRST keys set to the empty value. */
+export function countBatchOps(batch: CountBatch): ClientOp[] {
+  const ops: ClientOp[] = batch.incrs.map(({ key, delta }) => ({ op: 'incr', key, delta }));
+  for (const key of batch.sets) ops.push({ op: 'set', key, value: EMPTY });
+  return ops;
+}
+
+export async function openStoreSink(endpoints: string[], model: string, timeoutMs = 10000): Promise<Sink> {
+  const client = await StoreClient.connect(endpoints, { timeoutMs });
+  return {
+    async write(out: unknown): Promise<void> {
+      const batch = out as CountBatch;
+      const ops = countBatchOps(batch);
+      if (ops.length > 0) await client.batchAs(batchProducer(model, batch), ops);
+    },
+    close: () => client.close(),
+  };
+}

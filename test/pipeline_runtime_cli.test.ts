@@ -1,0 +1,92 @@
+// `dbslm pipeline run` end to end through the real CLI, with the runtime's test stages
+// (--stage-modules) and 2 spawned store actors: the summary's counts, the store's contents after
+// the actors were stopped and reopened, and a second run that finds everything in the checkpoint.
+import test from 'ava';
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { openStore } from '../pipeline/runtime/store_setup.js';
+import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
+import { expectedBatches, tmpDir } from './helpers/runtime_plans.js';
+import { differences, expectedStats, storedStats } from './helpers/runtime_store_check.js';
+
+const exec = promisify(execFile);
+const STAGES = new URL('./helpers/runtime_stages/index.js', import.meta.url).href;
+
+test.serial('pipeline run counts a YAML pipeline into spawned store actors, and a second run resumes with nothing left', async (t) => {
+  const dir = tmpDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.copyFileSync(BUNDLED_TRAIN, path.join(dir, 'corpus.txt'));
+  const yaml = path.join(dir, 'clirun.yaml');
+  fs.writeFileSync(yaml, ['name: clirun', 'inputs: [{ path: corpus.txt }]', 'order: 3', 'stages:', '  read: { batch: 100 }', '  split: { workers: 2 }', 'store:', '  actors: 2', '  data: store', ''].join('\n'));
+  const run = () => exec(process.execPath, [CLI, 'pipeline', 'run', yaml, '--json', '--stage-modules', STAGES], { timeout: 60000 });
+
+  const first = await run();
+  const summary = JSON.parse(first.stdout) as { batches: number; words: number; lines: number; skipped: number; storeRss: { id: string; kb: number | null }[] };
+  const expected = expectedBatches([path.join(dir, 'corpus.txt')], 100);
+  t.is(summary.words, expected.words);
+  t.is(summary.lines, expected.lines);
+  t.is(summary.batches, expected.batches.size);
+  t.deepEqual(summary.storeRss.map((s) => s.id), ['clirun-store-1', 'clirun-store-2']);
+  t.true(summary.storeRss.every((s) => (s.kb ?? 0) > 0), 'peak RSS read for each store actor');
+  t.regex(first.stderr, /counting complete/);
+
+  const second = await run();
+  const again = JSON.parse(second.stdout) as { batches: number; skipped: number };
+  t.is(again.batches, 0);
+  t.is(again.skipped, expected.batches.size);
+  t.regex(second.stderr, /resuming/);
+
+  const store = await openStore({ mode: 'spawn', dataDir: path.join(dir, 'store'), replicas: 1, actors: [1, 2].map((i) => ({ id: `clirun-store-${i}`, dataDir: path.join(dir, 'store', `clirun-store-${i}`) })) });
+  t.teardown(() => store.close());
+  const diff = differences(await storedStats(store.client, 'clirun'), expectedStats('clirun', 3, [path.join(dir, 'corpus.txt')]));
+  t.deepEqual(diff, { raw: [], left: [], first: [] });
+});
+
+test.serial('pipeline run with a store.join endpoint that does not answer fails naming it', async (t) => {
+  const dir = tmpDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'c.txt'), 'a b c\n');
+  const yaml = path.join(dir, 'nostore.yaml');
+  fs.writeFileSync(yaml, ['inputs: [{ path: c.txt }]', 'store:', '  join: [tcp://127.0.0.1:9]', ''].join('\n'));
+  const err = await t.throwsAsync(exec(process.execPath, [CLI, 'pipeline', 'run', yaml, '--connect-timeout', '500', '--stage-modules', STAGES], { timeout: 30000 }));
+  const e = err as unknown as { code: number; stderr: string };
+  t.is(e.code, 1);
+  t.regex(e.stderr, /tcp:\/\/127\.0\.0\.1:9.*within 500 ms/);
+});
+
+test.serial('pipeline run killed mid-count (store actors left running) resumes on the next run: leftovers stopped, the store exact', async (t) => {
+  const dir = tmpDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const corpus = path.join(dir, 'corpus.txt');
+  fs.writeFileSync(corpus, fs.readFileSync(BUNDLED_TRAIN, 'utf8').repeat(4));
+  const yaml = path.join(dir, 'killed.yaml');
+  fs.writeFileSync(yaml, ['name: killed', 'inputs: [{ path: corpus.txt }]', 'order: 3', 'stages:', '  read: { batch: 100 }', 'store:', '  actors: 2', '  data: store', ''].join('\n'));
+  const checkpoint = path.join(dir, 'store', 'killed.checkpoint');
+  const total = expectedBatches([corpus], 100).batches.size;
+
+  const committed = await new Promise<number>((resolve, reject) => {
+    const proc = spawn(process.execPath, [CLI, 'pipeline', 'run', yaml, '--quiet', '--stage-modules', STAGES], { stdio: 'ignore' });
+    const poll = setInterval(() => {
+      const lines = fs.existsSync(checkpoint) ? fs.readFileSync(checkpoint, 'utf8').split('\n').length - 2 : 0;
+      if (lines >= 15) proc.kill('SIGKILL');
+    }, 10);
+    proc.on('exit', (code, signal) => {
+      clearInterval(poll);
+      if (signal !== 'SIGKILL') return reject(new Error(`the run ended (${code}) before it could be killed`));
+      resolve(fs.readFileSync(checkpoint, 'utf8').split('\n').filter((l) => /^\d+ \d+$/.test(l)).length);
+    });
+  });
+  t.true(committed >= 15 && committed < total, `${committed} of ${total} committed when killed`);
+
+  const second = await exec(process.execPath, [CLI, 'pipeline', 'run', yaml, '--json', '--stage-modules', STAGES], { timeout: 60000 });
+  t.regex(second.stderr, /stopped store actors a previous run left running: killed-store-1, killed-store-2/);
+  const summary = JSON.parse(second.stdout) as { batches: number; skipped: number };
+  t.is(summary.skipped, committed);
+  t.is(summary.batches, total - committed);
+
+  const store = await openStore({ mode: 'spawn', dataDir: path.join(dir, 'store'), replicas: 1, actors: [1, 2].map((i) => ({ id: `killed-store-${i}`, dataDir: path.join(dir, 'store', `killed-store-${i}`) })) });
+  t.teardown(() => store.close());
+  t.deepEqual(differences(await storedStats(store.client, 'killed'), expectedStats('killed', 3, [corpus])), { raw: [], left: [], first: [] });
+});
