@@ -140,9 +140,14 @@ export const CountBatchType = avroType({
   ],
 });
 
-/** The store producer id of a batch's writes: the same batch, redelivered or re-read after a resume, is applied once. */
-export function batchProducer(model: string, origin: BatchOrigin): string {
-  return `pipeline:${model}:g${origin.generation}:i${origin.input}:o${origin.offset}`;
+/**
+ * The store producer id of a batch's writes: the same batch, redelivered or re-read after a resume,
+ * is applied once. `run` names the training run (store/model/training_run.ts startedMs): the same
+ * across a resume, new after a reset, so a reset model's batches are never taken for duplicates of
+ * the deleted ones (the actors keep dedup records).
+ */
+export function batchProducer(model: string, origin: BatchOrigin, run = 0): string {
+  return `pipeline:${model}:r${run}:g${origin.generation}:i${origin.input}:o${origin.offset}`;
 }
 
 /** Every message type a stage sends, by name, with its current schema version. */

@@ -4,8 +4,8 @@ import type { StageMessageName } from '../../schemas/pipeline.js';
 
 /** Where the last stage's outputs go. */
 export type SinkSpec =
-  /** Written to the store with StoreClient.batchAs under batchProducer(model, origin), then acked (store_sink.ts). */
-  | { kind: 'store'; endpoints: string[]; model: string; timeoutMs?: number }
+  /** Written to the store with StoreClient.batchAs under batchProducer(model, origin, run), then acked (store_sink.ts). */
+  | { kind: 'store'; endpoints: string[]; model: string; run?: number; timeoutMs?: number }
   /** A module exporting `createSink(config): Sink` (tests; later other sinks): written by it, then acked. */
   | { kind: 'module'; url: string; config: unknown };
 

@@ -23,7 +23,13 @@ export interface StageModules {
 /** The stages that run as actors, in data order, and what each emits. */
 const COUNTING: readonly StageName[] = ['read', 'split', 'parse', 'embed', 'count'];
 const EMITS: Partial<Record<StageName, StageMessageName>> = { read: 'LineBatch', split: 'SentenceBatch', count: 'CountBatch' };
-const GENERATION = 1;
+
+/** What this run counts, as the model's training runs decide (phases.ts beforeCounting): the read tasks numbered within their generation, and the run id in producer ids. */
+export interface CountingChoice {
+  tasks: ReadTask[];
+  generation: number;
+  run: number;
+}
 
 export function checkpointPath(d: PipelineDefinition): string {
   const file = `${d.name}.checkpoint`;
@@ -31,7 +37,14 @@ export function checkpointPath(d: PipelineDefinition): string {
   return path.join(d.export.arpa ? path.dirname(d.export.arpa) : d.baseDir, file);
 }
 
-export function planFromDefinition(d: PipelineDefinition, impl: StageModules, storeEndpoints: string[], notice: (line: string) => void = () => undefined): RuntimePlan {
+/** The read tasks of every input as generation 1 (a counting choice starts from them). */
+export function allReadTasks(d: PipelineDefinition, impl: StageModules): ReadTask[] {
+  const read = d.stages.find((s) => s.name === 'read')!;
+  return impl.listReadTasks(d.inputs, 1, read.batch);
+}
+
+export function planFromDefinition(d: PipelineDefinition, impl: StageModules, storeEndpoints: string[], notice: (line: string) => void = () => undefined, choice?: CountingChoice): RuntimePlan {
+  const generation = choice?.generation ?? 1;
   if (d.stages.some((s) => s.name === 'requeue')) throw new InputError('stages.requeue: the pipeline runtime does not run feedback stages yet; remove requeue', d.file);
   const chain = d.stages.filter((s) => COUNTING.includes(s.name));
   chain.forEach((s, i) => {
@@ -50,19 +63,19 @@ export function planFromDefinition(d: PipelineDefinition, impl: StageModules, st
     module: impl.modules[s.name]!,
     taskModule: impl.taskModule,
     poolSize: s.name === 'count' ? Math.max(1, Math.floor(os.availableParallelism() / s.workers)) : 1,
-    config: { stage: s.name, model: d.name, order: d.order, tokenizer: d.tokenizer, strict: d.strict, batch: s.batch, generation: GENERATION },
+    config: { stage: s.name, model: d.name, order: d.order, tokenizer: d.tokenizer, strict: d.strict, batch: s.batch, generation },
     emits: i === chain.length - 1 ? null : (EMITS[s.name] ?? null),
     endpoint: s.endpoint,
   }));
   const unknown = stages.find((s, i) => i < stages.length - 1 && s.emits === null);
   if (unknown) throw new InputError(`stages.${unknown.name}: the runtime does not know the message type stage ${unknown.name} emits`, d.file);
-  const tasks = impl.listReadTasks(d.inputs, GENERATION, read.batch);
-  const settings = { model: d.name, order: d.order, tokenizer: d.tokenizer, batch: read.batch, generation: GENERATION, formats: tasks.map((t) => [t.format, t.config]) };
+  const tasks = choice?.tasks ?? impl.listReadTasks(d.inputs, generation, read.batch);
+  const settings = { model: d.name, order: d.order, tokenizer: d.tokenizer, batch: read.batch, generation, run: choice?.run ?? 0, formats: tasks.map((t) => [t.format, t.config]) };
   return {
     name: d.name,
     stages,
     tasks,
-    sink: { kind: 'store', endpoints: storeEndpoints, model: d.name },
+    sink: { kind: 'store', endpoints: storeEndpoints, model: d.name, run: choice?.run ?? 0 },
     transport: d.transport,
     checkpoint: tasks.some((t) => t.path === '-') ? null : { file: checkpointPath(d), fingerprint: fingerprint(tasks, settings) },
   };

@@ -3,14 +3,16 @@
 // and report the peak memory of the processes involved.
 import fs from 'node:fs';
 import type { PipelineDefinition } from '../definition/definition.js';
-import { Checkpoint } from './checkpoint.js';
 import { Coordinator, type CoordinatorHooks, type CountingSummary } from './coordinator.js';
-import { planFromDefinition, type StageModules } from './definition_plan.js';
-import { afterCounting, beforeCounting } from './phases.js';
+import { allReadTasks, planFromDefinition, type StageModules } from './definition_plan.js';
+import { afterCounting, beforeCounting, type FinishReport } from './phases.js';
 import { openStore } from './store_setup.js';
 
 export interface PipelineRunResult {
-  summary: CountingSummary;
+  /** Null when every input had been counted by an earlier run (nothing to count). */
+  summary: CountingSummary | null;
+  /** Smoothing, export and evaluation. */
+  finish: FinishReport;
   /** Peak RSS of this process (the coordinator), KiB. */
   coordinatorRssKb: number;
   /** Peak RSS (VmHWM) of each spawned store actor, KiB; null when it could not be read. */
@@ -37,13 +39,15 @@ export interface RunHooks extends Pick<CoordinatorHooks, 'onProgress' | 'progres
 export async function runPipeline(definition: PipelineDefinition, stages: StageModules, hooks: RunHooks): Promise<PipelineRunResult> {
   const store = await openStore(definition.store, { connectTimeoutMs: hooks.connectTimeoutMs, onNotice: hooks.log });
   try {
-    const plan = planFromDefinition(definition, stages, store.endpoints, hooks.log);
-    const resuming = plan.checkpoint !== null && new Checkpoint(plan.checkpoint.file, plan.checkpoint.fingerprint).peek().batches > 0;
-    await beforeCounting(definition, store.client, { log: hooks.log, resuming });
-    const summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs }).run();
-    await afterCounting(definition, store.client, { log: hooks.log });
+    const counting = await beforeCounting(definition, store.client, allReadTasks(definition, stages), { log: hooks.log });
+    let summary: CountingSummary | null = null;
+    if (counting.tasks.length > 0) {
+      const plan = planFromDefinition(definition, stages, store.endpoints, hooks.log, counting);
+      summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs }).run();
+    }
+    const finish = await afterCounting(definition, store.client, counting, { log: hooks.log });
     const storeRss = store.actors.map(({ id, pid }) => ({ id, kb: peakRssKb(pid) }));
-    return { summary, coordinatorRssKb: process.resourceUsage().maxRSS, storeRss };
+    return { summary, finish, coordinatorRssKb: process.resourceUsage().maxRSS, storeRss };
   } finally {
     await store.close();
   }

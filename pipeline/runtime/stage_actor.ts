@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     const mod = (await import(spec.module)) as { createStage?: (config: unknown, compute: Compute) => Stage<unknown, unknown> };
     if (typeof mod.createStage !== 'function') throw Object.assign(new Error(`${spec.module} exports no createStage(config, compute)`), { fatal: true });
     const stage = mod.createStage(spec.config, compute);
-    if (spec.sink?.kind === 'store') sink = await openStoreSink(spec.sink.endpoints, spec.sink.model, spec.sink.timeoutMs);
+    if (spec.sink?.kind === 'store') sink = await openStoreSink(spec.sink.endpoints, spec.sink.model, spec.sink.timeoutMs, spec.sink.run);
     else if (spec.sink?.kind === 'module') sink = ((await import(spec.sink.url)) as { createSink: (config: unknown) => Sink }).createSink(spec.sink.config);
 
     // The operator: the source applies it to each task alone, so the end of a task is known.

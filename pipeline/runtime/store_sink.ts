@@ -1,5 +1,5 @@
 // The store sink: where the last stage's CountBatches go. Each batch is written with
-// StoreClient.batchAs under batchProducer(model, origin), so a batch written twice (a redelivery
+// StoreClient.batchAs under batchProducer(model, origin, run), so a batch written twice (a redelivery
 // after a crash, a re-read after a resume) is applied once, then acked to the coordinator by the
 // actor. Its RAW increments are why: LEFT and FIRST keys are sets of an empty value, idempotent anyway.
 //
@@ -23,13 +23,13 @@ export function countBatchOps(batch: CountBatch): ClientOp[] {
   return ops;
 }
 
-export async function openStoreSink(endpoints: string[], model: string, timeoutMs = 10000): Promise<Sink> {
+export async function openStoreSink(endpoints: string[], model: string, timeoutMs = 10000, run = 0): Promise<Sink> {
   const client = await StoreClient.connect(endpoints, { timeoutMs });
   return {
     async write(out: unknown): Promise<void> {
       const batch = out as CountBatch;
       const ops = countBatchOps(batch);
-      if (ops.length > 0) await client.batchAs(batchProducer(model, batch), ops);
+      if (ops.length > 0) await client.batchAs(batchProducer(model, batch, run), ops);
     },
     close: () => client.close(),
   };
