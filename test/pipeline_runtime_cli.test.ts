@@ -1,6 +1,7 @@
 // `dbslm pipeline run` end to end through the real CLI, with the runtime's test stages
 // (--stage-modules) and 2 spawned store actors: the summary's counts, the store's contents after
-// the actors were stopped and reopened, and a second run that finds everything in the checkpoint.
+// the actors were stopped and reopened, a second run that finds everything counted, and a run
+// killed mid-count that the next run resumes from its checkpoint.
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,20 +24,22 @@ test.serial('pipeline run counts a YAML pipeline into spawned store actors, and 
   const run = () => exec(process.execPath, [CLI, 'pipeline', 'run', yaml, '--json', '--stage-modules', STAGES], { timeout: 60000 });
 
   const first = await run();
-  const summary = JSON.parse(first.stdout) as { batches: number; words: number; lines: number; skipped: number; storeRss: { id: string; kb: number | null }[] };
+  const out = JSON.parse(first.stdout) as { counting: { batches: number; words: number; lines: number; skipped: number }; smooth: { counts: number[] } | null; storeRss: { id: string; kb: number | null }[] };
+  const summary = out.counting;
   const expected = expectedBatches([path.join(dir, 'corpus.txt')], 100);
   t.is(summary.words, expected.words);
   t.is(summary.lines, expected.lines);
   t.is(summary.batches, expected.batches.size);
-  t.deepEqual(summary.storeRss.map((s) => s.id), ['clirun-store-1', 'clirun-store-2']);
-  t.true(summary.storeRss.every((s) => (s.kb ?? 0) > 0), 'peak RSS read for each store actor');
-  t.regex(first.stderr, /counting complete/);
+  t.deepEqual(out.storeRss.map((s) => s.id), ['clirun-store-1', 'clirun-store-2']);
+  t.true(out.storeRss.every((s) => (s.kb ?? 0) > 0), 'peak RSS read for each store actor');
+  t.is(out.smooth?.counts.length, 3, 'the counts were smoothed into an order-3 model');
 
+  // The model's training run says every input is counted: nothing is read again.
   const second = await run();
-  const again = JSON.parse(second.stdout) as { batches: number; skipped: number };
-  t.is(again.batches, 0);
-  t.is(again.skipped, expected.batches.size);
-  t.regex(second.stderr, /resuming/);
+  const again = JSON.parse(second.stdout) as { counting: unknown; smooth: unknown };
+  t.is(again.counting, null);
+  t.is(again.smooth, null);
+  t.regex(second.stderr, /every input was counted already/);
 
   const store = await openStore({ mode: 'spawn', dataDir: path.join(dir, 'store'), replicas: 1, actors: [1, 2].map((i) => ({ id: `clirun-store-${i}`, dataDir: path.join(dir, 'store', `clirun-store-${i}`) })) });
   t.teardown(() => store.close());
@@ -60,9 +63,10 @@ test.serial('pipeline run killed mid-count (store actors left running) resumes o
   const dir = tmpDir();
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const corpus = path.join(dir, 'corpus.txt');
+  // Four copies: every count a multiple of 4, so modified Kneser-Ney needs the fallback discounts.
   fs.writeFileSync(corpus, fs.readFileSync(BUNDLED_TRAIN, 'utf8').repeat(4));
   const yaml = path.join(dir, 'killed.yaml');
-  fs.writeFileSync(yaml, ['name: killed', 'inputs: [{ path: corpus.txt }]', 'order: 3', 'stages:', '  read: { batch: 100 }', 'store:', '  actors: 2', '  data: store', ''].join('\n'));
+  fs.writeFileSync(yaml, ['name: killed', 'inputs: [{ path: corpus.txt }]', 'order: 3', 'discount_fallback: true', 'stages:', '  read: { batch: 100 }', 'store:', '  actors: 2', '  data: store', ''].join('\n'));
   const checkpoint = path.join(dir, 'store', 'killed.checkpoint');
   const total = expectedBatches([corpus], 100).batches.size;
 
@@ -82,7 +86,8 @@ test.serial('pipeline run killed mid-count (store actors left running) resumes o
 
   const second = await exec(process.execPath, [CLI, 'pipeline', 'run', yaml, '--json', '--stage-modules', STAGES], { timeout: 60000 });
   t.regex(second.stderr, /stopped store actors a previous run left running: killed-store-1, killed-store-2/);
-  const summary = JSON.parse(second.stdout) as { batches: number; skipped: number };
+  const summary = (JSON.parse(second.stdout) as { counting: { batches: number; skipped: number } }).counting;
+  t.regex(second.stderr, /resuming generation 1/);
   t.is(summary.skipped, committed);
   t.is(summary.batches, total - committed);
 
