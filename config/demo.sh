@@ -1,14 +1,9 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: train on the bundled corpus, score held-out text, sample.
-# (When the streaming pipeline lands, this runs it against local store actors instead.)
+# The main job on the embedded default: the quickstart pipeline (config/pipelines/quickstart.yaml).
+# It spawns two local store actors (data in out/quickstart.store), streams the bundled corpus
+# through the read, split and count stage actors into them, smooths the counts inside the store,
+# writes the model as ARPA (out/quickstart.3.arpa), scores held-out text and samples five
+# sentences. A second run finds every input counted and only exports and evaluates again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${DBSLM_OUT:-out}
-mkdir -p "$out"
-cli="node dist/cli/main.js"
-echo "== build: order-3 modified Kneser-Ney model of config/corpus/kjv.sample.txt"
-$cli build --order 3 --arpa "$out/kjv.sample.3.arpa" config/corpus/kjv.sample.txt
-echo "== score: held-out text config/corpus/kjv.sample.test.txt"
-$cli ppl --arpa "$out/kjv.sample.3.arpa" config/corpus/kjv.sample.test.txt
-echo "== sample: five sentences drawn from the model"
-$cli sample --arpa "$out/kjv.sample.3.arpa" --n 5 --seed 1
+node dist/cli/main.js pipeline run config/pipelines/quickstart.yaml "$@"
