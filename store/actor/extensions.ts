@@ -1,7 +1,9 @@
 // Installers run by `dbslm store start` after the actor is serving: the cluster layer (gossip,
-// membership, fork moves) plugs in here, so the actor and its start code know nothing about it.
+// membership, fork moves) and the model's smoothing jobs plug in here, so the actor and its start
+// code know nothing about them.
 import type { StoreActor } from './actor.js';
 import { attachCluster } from '../cluster/cluster.js';
+import { attachSmoothJobs } from '../model/smooth/smooth_jobs.js';
 
 export interface StartOptions {
   /** Member endpoints given with --join. */
@@ -15,4 +17,6 @@ export const actorExtensions: ActorExtension[] = [
   (actor, opts) => {
     attachCluster(actor, { seeds: opts.join, deadAfterMs: opts.deadAfterMs });
   },
+  // Modified Kneser-Ney smoothing of a model's counts, over the forks this actor owns.
+  (actor) => attachSmoothJobs(actor),
 ];

@@ -3,19 +3,24 @@
 // in-process from the same text. Phases, each over the whole store:
 //
 //   vocab        assignVocab: word ids by first appearance
-//   adjust       adjustStats per actor (one worker per owner, concurrently): STATS keys and
-//                counts-of-counts, summed here -> discounts (model/discounts.ts)
+//   adjust       adjustStats per actor (every owner at once): STATS keys and counts-of-counts,
+//                summed here -> discounts (model/discounts.ts)
 //   interpolate  interpolateOrder k = 1..N per actor, order by order (k reads order k - 1's p)
+//
+// The per-actor phases run inside the store actors, each over the forks it owns (smooth_jobs.ts):
+// the driver sends a command per actor and receives counts-of-counts and n-gram counts. With
+// `inActors: false` the driver runs them itself through its client (actors without the jobs).
 //
 // The meta is written incomplete first and complete last, so a crash never leaves a model that
 // reads as whole. No process holds the counts: each worker streams one context range at a time.
 import { checkOrder } from '../../../model/build.js';
 import { estimateDiscounts, type Discounts } from '../../../model/discounts.js';
 import type { ModelMeta, OrderDiscounts } from '../../../schemas/model_meta.js';
-import type { StoreClient } from '../../client/client.js';
+import { StoreReplyError, type StoreClient } from '../../client/client.js';
 import { MODEL_LAYOUT } from '../layout.js';
 import { readModelMeta, writeModelMeta } from '../stored_meta.js';
 import { adjustStats } from './adjust_stats.js';
+import { AdjustJobType, decodeAdjustResult, decodeInterpolateResult, InterpolateJobType, SMOOTH_ADJUST, SMOOTH_INTERPOLATE } from './smooth_jobs.js';
 import { interpolateOrder } from './interpolate_order.js';
 import { forksByOwner } from './stat_scan.js';
 import { assignVocab } from './vocab_assign.js';
@@ -30,7 +35,12 @@ export interface SmoothOptions {
   onPhase?: (phase: string) => void;
   /** Context ranges done so far in the phase. */
   onProgress?: (phase: string, done: number) => void;
+  /** Run the per-actor phases inside the store actors (default), or in this process. */
+  inActors?: boolean;
 }
+
+/** How long one actor's part of a phase may take (a big fork set at order 5 takes minutes). */
+const JOB_TIMEOUT_MS = 60 * 60 * 1000;
 
 export interface SmoothResult {
   vocabSize: number;
@@ -58,6 +68,11 @@ async function perActor<T>(client: StoreClient, work: (forks: string[], onProgre
       }),
     ),
   );
+}
+
+/** Runs `work` once per owner of the current map with its forks, all at once. */
+function perOwner<T>(client: StoreClient, work: (owner: string, forks: string[]) => Promise<T>): Promise<T[]> {
+  return Promise.all([...forksByOwner(client)].map(([owner, forks]) => work(owner, forks)));
 }
 
 export function sumCountsOfCounts(order: number, parts: readonly number[][][]): number[][] {
@@ -101,14 +116,29 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
 
   const vocab = await timed('vocab', () => assignVocab(client, model));
   const progress = (phase: string) => (done: number) => opts.onProgress?.(phase, done);
-  const parts = await timed('adjust', () => perActor(client, (forks, onProgress) => adjustStats(client, model, order, forks, { onProgress }), progress('adjust')));
+  const inActors = opts.inActors ?? true;
+  const job = async (owner: string, command: string, body: Buffer): Promise<Buffer> => {
+    const endpoint = await client.endpointFor(owner);
+    const reply = await client.raw(endpoint, command, body, JOB_TIMEOUT_MS);
+    if (reply.code !== 'OK') throw new StoreReplyError(reply.code, `${command} on ${owner}: ${reply.message}`, endpoint);
+    return reply.body;
+  };
+  const parts = await timed('adjust', () =>
+    inActors
+      ? perOwner(client, async (owner, forks) => decodeAdjustResult(await job(owner, SMOOTH_ADJUST, AdjustJobType.toBuffer({ model, order, forks }))))
+      : perActor(client, (forks, onProgress) => adjustStats(client, model, order, forks, { onProgress }), progress('adjust')),
+  );
   const countsOfCounts = sumCountsOfCounts(order, parts);
   const discounts = estimateDiscounts(countsOfCounts, order, opts.discountFallback);
 
   const counts: number[] = [];
   for (let k = 1; k <= order; k++) {
     const phase = `interpolate ${k}`;
-    const written = await timed(phase, () => perActor(client, (forks, onProgress) => interpolateOrder(client, model, k, discounts, vocab, forks, { onProgress }), progress(phase)));
+    const written = await timed(phase, () =>
+      inActors
+        ? perOwner(client, async (owner, forks) => decodeInterpolateResult(await job(owner, SMOOTH_INTERPOLATE, InterpolateJobType.toBuffer({ model, k, discounts, forks, vocabSize: vocab.size }))))
+        : perActor(client, (forks, onProgress) => interpolateOrder(client, model, k, discounts, vocab, forks, { onProgress }), progress(phase)),
+    );
     counts.push(written.reduce((s, n) => s + n, 0));
   }
 

@@ -74,3 +74,8 @@ export async function assignVocab(client: StoreClient, model: string): Promise<V
   await writer.finish();
   return new VocabIndex(words);
 }
+
+/** The vocabulary assignVocab chose, derived again from the statistics (what a store actor running a smoothing job uses). */
+export async function loadVocabIndex(client: StoreClient, model: string): Promise<VocabIndex> {
+  return new VocabIndex(vocabularyOf(model, await unigramFollowers(client, model)));
+}
