@@ -29,6 +29,8 @@ interface RunArgs extends DefinitionArgs {
   json: boolean;
   'connect-timeout': number;
   'stage-modules': string | undefined;
+  listen: string | undefined;
+  'worker-wait': number;
 }
 
 function definitionArgs<T>(y: Argv<T>): Argv<T & DefinitionArgs> {
@@ -110,6 +112,8 @@ const run: CommandModule<object, RunArgs> = {
       .option('quiet', { type: 'boolean', default: false, describe: 'Print no progress, only the summary' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the summary as one JSON object' })
       .option('connect-timeout', { type: 'number', default: DEFAULT_PING_TIMEOUT_MS, describe: 'Milliseconds a store.join endpoint has to answer' })
+      .option('worker-wait', { type: 'number', default: 120000, describe: 'Milliseconds to wait for the pipeline workers of the hosts stages are placed on' })
+      .option('listen', { type: 'string', describe: 'Where pipeline workers of other hosts connect, tcp://ADDRESS:PORT (only when a stage has a host; default tcp://127.0.0.1:0, printed)' })
       .option('stage-modules', { type: 'string', hidden: true, describe: 'URL of a module exporting STAGE_MODULES and listReadTasks (tests)' })
       .example('$0 pipeline run config/pipelines/quickstart.yaml', 'train the quickstart model')
       .example('$0 pipeline run kjv5.yaml --set stages.count.workers=4 --json', 'with 4 count workers, summary as JSON') as unknown as Argv<RunArgs>,
@@ -132,6 +136,8 @@ const run: CommandModule<object, RunArgs> = {
           process.stderr.write(`${line}\n`);
         },
         connectTimeoutMs: timeout,
+        listen: args.listen,
+        workerWaitMs: args['worker-wait'],
         progressMs: tty ? 250 : 5000,
         onProgress: (p) => {
           if (args.quiet) return;
@@ -150,6 +156,28 @@ const run: CommandModule<object, RunArgs> = {
     }),
 };
 
+interface WorkerArgs {
+  connect: string;
+  name: string;
+}
+
+const worker: CommandModule<object, WorkerArgs> = {
+  command: 'worker',
+  describe: "Join a running pipeline from another host: run the stage actors its YAML places on host NAME (stages.S.host), until the run ends",
+  builder: (y) =>
+    y
+      .option('connect', { type: 'string', demandOption: true, describe: "The coordinator's worker endpoint, as `pipeline run` prints it (or its --listen)" })
+      .option('name', { type: 'string', demandOption: true, describe: 'The host name this worker serves, as declared under hosts: in the YAML' })
+      .example('$0 pipeline worker --connect tcp://10.0.0.4:7000 --name gpu1', 'serve the stages with host: gpu1') as unknown as Argv<WorkerArgs>,
+  handler: (args) =>
+    runCommand('pipeline worker', async () => {
+      const { checkEndpoint } = await import('../../store/protocol/endpoint.js');
+      checkEndpoint(args.connect, '--connect');
+      const { runWorker } = await import('../../pipeline/runtime/remote_worker.js');
+      await runWorker({ connect: args.connect, name: args.name, log: (line) => process.stderr.write(`${line}\n`) });
+    }),
+};
+
 export const pipelineCommand: CommandModule = {
   command: 'pipeline <command>',
   describe: 'Streaming training pipelines defined in YAML: validate a definition, draw its stage graph, run it',
@@ -158,6 +186,7 @@ export const pipelineCommand: CommandModule = {
       .command(validate as unknown as CommandModule)
       .command(graph as unknown as CommandModule)
       .command(run as unknown as CommandModule)
+      .command(worker as unknown as CommandModule)
       .demandCommand(1, 'Name a pipeline command; see the list above.')
       .epilog('Definitions are described in README.md, section Pipelines; examples are in config/pipelines/.'),
   handler: () => undefined,

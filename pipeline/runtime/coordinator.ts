@@ -15,6 +15,7 @@ import type { ActorSpec } from './actor_spec.js';
 import { BatchTracker, type TaskRequest } from './batch_tracker.js';
 import { Checkpoint } from './checkpoint.js';
 import { Endpoints } from './endpoints.js';
+import type { WorkerHosts } from './worker_hosts.js';
 import type { RuntimePlan } from './plan.js';
 import { StagePool, type Slot } from './stage_pool.js';
 import { RunStats, type CountingSummary, type RunProgress } from './run_stats.js';
@@ -58,10 +59,18 @@ export class Coordinator {
   constructor(
     private readonly plan: RuntimePlan,
     private readonly hooks: CoordinatorHooks = {},
+    /** Workers of other hosts, for stages with a host (worker_hosts.ts). */
+    private readonly remote: WorkerHosts | null = null,
   ) {
     if (plan.stages.length === 0) throw new Error('a pipeline run needs at least one stage');
     if (plan.stages[0]!.workers !== 1) throw new Error(`stage ${plan.stages[0]!.name} is the source: it runs one worker (it has ${plan.stages[0]!.workers}); give it workers: 1`);
-    this.pool = new StagePool((slot, code, error) => this.onCrash(slot, code, error), plan.host ?? 'process');
+    const hostOf = new Map(plan.stages.map((s) => [s.name, s.host?.name ?? null]));
+    this.pool = new StagePool((slot, code, error) => this.onCrash(slot, code, error), plan.host ?? 'process', (spec) => {
+      const host = hostOf.get(spec.stage);
+      if (!host) return null;
+      if (!this.remote) throw new Error(`stage ${spec.stage} is placed on host ${host}, and this run has no pipeline workers`);
+      return this.remote.start(host, spec);
+    });
     this.stats = new RunStats(plan.stages.map((s) => ({ name: s.name, workers: s.workers })));
     this.endpoints = new Endpoints(plan.transport);
     this.done.catch(() => undefined);
@@ -82,7 +91,7 @@ export class Coordinator {
     const control = new zmq.Pull({ linger: 0 });
     const timers: NodeJS.Timeout[] = [];
     try {
-      await control.bind(this.endpoints.control());
+      await control.bind(this.endpoints.control(this.plan.listenHost));
       const controlEndpoint = control.lastEndpoint!;
       void this.listen(control);
       const loaded = this.openCheckpoint();
@@ -139,7 +148,7 @@ export class Coordinator {
       incarnation,
       module: stage.module,
       config: stage.config,
-      bind: this.endpoints.stage(stage.name, worker, stage.endpoint),
+      bind: this.endpoints.stage(stage.name, worker, stage.endpoint, stage.host?.address),
       downstream,
       emits: last ? null : stage.emits,
       control,

@@ -66,6 +66,7 @@ export function planFromDefinition(d: PipelineDefinition, impl: StageModules, st
     config: { stage: s.name, model: d.name, order: d.order, tokenizer: d.tokenizer, strict: d.strict, batch: s.batch, generation },
     emits: i === chain.length - 1 ? null : (EMITS[s.name] ?? null),
     endpoint: s.endpoint,
+    host: s.host === null ? null : { name: s.host, address: d.hosts[s.host]!.address },
   }));
   const unknown = stages.find((s, i) => i < stages.length - 1 && s.emits === null);
   if (unknown) throw new InputError(`stages.${unknown.name}: the runtime does not know the message type stage ${unknown.name} emits`, d.file);

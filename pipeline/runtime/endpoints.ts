@@ -36,8 +36,8 @@ export class Endpoints {
   }
 
   /** The coordinator's control endpoint (its Pull for actor events). */
-  control(): string {
-    return this.transport.kind === 'tcp' ? 'tcp://127.0.0.1:0' : `ipc://${path.join(this.dir!, 'control.sock')}`;
+  control(host = '127.0.0.1'): string {
+    return this.transport.kind === 'tcp' ? `tcp://${host}:0` : `ipc://${path.join(this.dir!, 'control.sock')}`;
   }
 
   /** Worker `worker` of `stage`: its declared endpoint (adjusted per worker), or one made here. */

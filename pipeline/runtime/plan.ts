@@ -21,6 +21,8 @@ export interface StagePlan {
   emits: StageMessageName | null;
   /** The definition's endpoint for its input; null: assigned (endpoints.ts). */
   endpoint: string | null;
+  /** The declared host whose `pipeline worker` runs this stage (its actors bind tcp://ADDRESS:0); null or absent: this machine. */
+  host?: { name: string; address: string } | null;
 }
 
 export interface RuntimePlan {
@@ -32,6 +34,8 @@ export interface RuntimePlan {
   tasks: ReadTask[];
   /** Where the last stage's outputs go. */
   sink: SinkSpec;
+  /** The address the coordinator's control socket binds with tcp (default 127.0.0.1): one remote stage actors can reach. */
+  listenHost?: string;
   transport: Transport;
   /** Stage actors as child processes (default: a crash stays in its process) or worker threads (stage_pool.ts). */
   host?: ActorHost;

@@ -6,7 +6,9 @@ import type { PipelineDefinition } from '../definition/definition.js';
 import { Coordinator, type CoordinatorHooks, type CountingSummary } from './coordinator.js';
 import { allReadTasks, planFromDefinition, type StageModules } from './definition_plan.js';
 import { afterCounting, beforeCounting, type FinishReport } from './phases.js';
+import type { RuntimePlan } from './plan.js';
 import { openStore } from './store_setup.js';
+import { WorkerHosts } from './worker_hosts.js';
 
 export interface PipelineRunResult {
   /** Null when every input had been counted by an earlier run (nothing to count). */
@@ -34,6 +36,26 @@ export interface RunHooks extends Pick<CoordinatorHooks, 'onProgress' | 'progres
   log(line: string): void;
   /** Milliseconds a store.join endpoint has to answer (default 5000). */
   connectTimeoutMs?: number;
+  /** Where `pipeline worker`s of other hosts connect (tcp://ADDRESS:PORT), when a stage has a host; default tcp://127.0.0.1:0. */
+  listen?: string;
+  /** How long to wait for those workers (default 120 s). */
+  workerWaitMs?: number;
+}
+
+/** The workers of the hosts the plan places stages on, connected; null when every stage runs here. */
+async function connectWorkers(plan: RuntimePlan, hooks: RunHooks): Promise<WorkerHosts | null> {
+  const hosts = [...new Set(plan.stages.flatMap((s) => (s.host ? [s.host.name] : [])))];
+  if (hosts.length === 0) return null;
+  const workers = await WorkerHosts.listen(hooks.listen ?? 'tcp://127.0.0.1:0');
+  try {
+    await workers.waitFor(hosts, hooks.workerWaitMs ?? 120000, (missing) =>
+      hooks.log(`waiting for pipeline workers: run \`dbslm pipeline worker --connect ${workers.endpoint} --name HOST\` for ${missing.join(', ')}`),
+    );
+    return workers;
+  } catch (err) {
+    await workers.close();
+    throw err;
+  }
 }
 
 export async function runPipeline(definition: PipelineDefinition, stages: StageModules, hooks: RunHooks): Promise<PipelineRunResult> {
@@ -43,7 +65,13 @@ export async function runPipeline(definition: PipelineDefinition, stages: StageM
     let summary: CountingSummary | null = null;
     if (counting.tasks.length > 0) {
       const plan = planFromDefinition(definition, stages, store.endpoints, hooks.log, counting);
-      summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs }).run();
+      const workers = await connectWorkers(plan, hooks);
+      if (workers && hooks.listen) plan.listenHost = new URL(hooks.listen.replace(/^tcp:/, 'http:')).hostname;
+      try {
+        summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs }, workers).run();
+      } finally {
+        await workers?.close();
+      }
     }
     const finish = await afterCounting(definition, store.client, counting, { log: hooks.log });
     const storeRss = store.actors.map(({ id, pid }) => ({ id, kb: peakRssKb(pid) }));

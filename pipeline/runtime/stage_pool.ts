@@ -46,6 +46,8 @@ export class StagePool {
   constructor(
     private readonly onCrash: CrashHandler,
     private readonly host: ActorHost = 'process',
+    /** Starts an actor on another host when its stage is placed there (worker_hosts.ts); null: here. */
+    private readonly remote: (spec: ActorSpec) => Slot | null = () => null,
   ) {}
 
   private static key(stage: string, worker: number): string {
@@ -54,7 +56,7 @@ export class StagePool {
 
   /** Starts (or restarts, replacing the old slot) the actor `spec` describes. */
   start(spec: ActorSpec): Slot {
-    const slot = this.host === 'thread' ? this.startThread(spec) : this.startProcess(spec);
+    const slot = this.remote(spec) ?? (this.host === 'thread' ? this.startThread(spec) : this.startProcess(spec));
     this.slots.set(StagePool.key(spec.stage, spec.worker), slot);
     void slot.exited.then((code) => {
       if (!slot.stopping && this.slots.get(StagePool.key(spec.stage, spec.worker)) === slot) this.onCrash(slot, code, slot.error);
