@@ -21,6 +21,8 @@ export interface MetricsEndpointRecord {
   prometheus: string | null;
   pid: number;
   startedAt: string;
+  /** Each stage's tap endpoints, one per worker (`pipeline tap`); absent until the stage actors are planned. */
+  taps?: Record<string, string[]>;
 }
 
 export function defaultMetricsFile(cwd = process.cwd()): string {

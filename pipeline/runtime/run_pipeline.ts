@@ -1,11 +1,13 @@
 // `dbslm pipeline run` without its command line: open the store, plan the counting chain, check
 // the model (beforeCounting), count (the coordinator), then smooth/export/evaluate (afterCounting),
-// and report the peak memory of the processes involved.
+// and report the peak memory of the processes involved. The run's metrics hub (run_metrics.ts)
+// serves `metrics tail`, Prometheus and `pipeline tap` from the store's opening to the run's end.
 import fs from 'node:fs';
 import type { PipelineDefinition } from '../definition/definition.js';
 import { Coordinator, type CoordinatorHooks, type CountingSummary } from './coordinator.js';
 import { allReadTasks, planFromDefinition, type StageModules } from './definition_plan.js';
 import { afterCounting, beforeCounting, type FinishReport } from './phases.js';
+import { startRunMetrics } from './run_metrics.js';
 import { openStore } from './store_setup.js';
 
 export interface PipelineRunResult {
@@ -34,21 +36,28 @@ export interface RunHooks extends Pick<CoordinatorHooks, 'onProgress' | 'progres
   log(line: string): void;
   /** Milliseconds a store.join endpoint has to answer (default 5000). */
   connectTimeoutMs?: number;
+  /** Milliseconds between the stage actors' metrics snapshots (default: publisher.ts's). */
+  metricsIntervalMs?: number;
 }
 
 export async function runPipeline(definition: PipelineDefinition, stages: StageModules, hooks: RunHooks): Promise<PipelineRunResult> {
   const store = await openStore(definition.store, { connectTimeoutMs: hooks.connectTimeoutMs, onNotice: hooks.log });
+  let metrics: Awaited<ReturnType<typeof startRunMetrics>> | null = null;
   try {
+    metrics = await startRunMetrics(definition, store, hooks.log);
     const counting = await beforeCounting(definition, store.client, allReadTasks(definition, stages), { log: hooks.log });
     let summary: CountingSummary | null = null;
     if (counting.tasks.length > 0) {
-      const plan = planFromDefinition(definition, stages, store.endpoints, hooks.log, counting);
-      summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs }).run();
+      const plan = { ...planFromDefinition(definition, stages, store.endpoints, hooks.log, counting), metrics: { endpoint: metrics.hub.endpoint, intervalMs: hooks.metricsIntervalMs } };
+      const hub = metrics.hub;
+      summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs, onTaps: (taps) => hub.recordTaps(taps) }).run();
     }
     const finish = await afterCounting(definition, store.client, counting, { log: hooks.log });
     const storeRss = store.actors.map(({ id, pid }) => ({ id, kb: peakRssKb(pid) }));
     return { summary, finish, coordinatorRssKb: process.resourceUsage().maxRSS, storeRss };
   } finally {
+    // Before the store closes: the hub's last view asks the store actors once more.
+    await metrics?.end();
     await store.close();
   }
 }
