@@ -128,6 +128,11 @@ export class MetricsHub {
     await this.closeSockets();
   }
 
+  /** The run's stage workers, shown (with zero totals) before their first snapshot arrives. */
+  expectStages(stages: readonly { name: string; workers: number }[]): void {
+    for (const s of stages) for (let w = 0; w < s.workers; w++) this.merge.expect(s.name, w);
+  }
+
   /** Record the stages' tap endpoints (`pipeline tap`) beside the hub's in the endpoint file. */
   recordTaps(taps: Record<string, string[]>): void {
     this.taps = taps;

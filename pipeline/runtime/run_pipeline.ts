@@ -50,6 +50,7 @@ export async function runPipeline(definition: PipelineDefinition, stages: StageM
     if (counting.tasks.length > 0) {
       const plan = { ...planFromDefinition(definition, stages, store.endpoints, hooks.log, counting), metrics: { endpoint: metrics.hub.endpoint, intervalMs: hooks.metricsIntervalMs } };
       const hub = metrics.hub;
+      hub.expectStages(plan.stages);
       summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs, onTaps: (taps) => hub.recordTaps(taps) }).run();
     }
     const finish = await afterCounting(definition, store.client, counting, { log: hooks.log });
