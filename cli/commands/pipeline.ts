@@ -1,6 +1,7 @@
 // `dbslm pipeline ...`: streaming training pipelines defined in YAML (README "Pipelines").
 // `validate` checks a definition (and, unless --no-environment, that it can run here), `graph`
-// draws its stages, and `run` runs it (pipeline/runtime/); `tap` and `worker` will join them.
+// draws its stages, `run` runs it (pipeline/runtime/), and `tap` prints messages leaving a stage
+// of a running pipeline; `worker` will join them.
 //
 // The definition modules (zod, yaml) load in the handlers, so other commands do not pay for them.
 import type { Argv, CommandModule } from 'yargs';
@@ -31,6 +32,15 @@ interface RunArgs extends DefinitionArgs {
   'stage-modules': string | undefined;
   listen: string | undefined;
   'worker-wait': number;
+}
+
+interface TapArgs {
+  file?: string;
+  set?: string[];
+  connect?: string[];
+  stage: string;
+  limit: number;
+  timeout: number;
 }
 
 function definitionArgs<T>(y: Argv<T>): Argv<T & DefinitionArgs> {
@@ -172,21 +182,79 @@ const worker: CommandModule<object, WorkerArgs> = {
   handler: (args) =>
     runCommand('pipeline worker', async () => {
       const { checkEndpoint } = await import('../../store/protocol/endpoint.js');
-      checkEndpoint(args.connect, '--connect');
+      try {
+        checkEndpoint(args.connect, '--connect');
+      } catch (err) {
+        throw new InputError((err as Error).message);
+      }
       const { runWorker } = await import('../../pipeline/runtime/remote_worker.js');
       await runWorker({ connect: args.connect, name: args.name, log: (line) => process.stderr.write(`${line}\n`) });
     }),
 };
 
+const tap: CommandModule<object, TapArgs> = {
+  command: 'tap [file]',
+  describe: 'Print messages leaving a stage of a running pipeline as JSON lines (a sample: the stage never waits for tap)',
+  builder: (y) =>
+    y
+      .positional('file', { type: 'string', describe: 'The running pipeline\'s YAML file (its run is found in out/.dbslm-metrics here); default: the last run started here' })
+      .option('set', {
+        type: 'string',
+        coerce: (v: string | string[] | undefined) => (v === undefined ? [] : ([] as string[]).concat(v)),
+        describe: 'Overrides the run was started with (PATH=VALUE, repeatable), if they change its name',
+      })
+      .option('connect', {
+        type: 'string',
+        coerce: (v: string | string[] | undefined) => (v === undefined ? [] : ([] as string[]).concat(v)),
+        describe: 'A tap endpoint of the stage (repeatable, one per worker), as recorded in out/.dbslm-metrics "taps"',
+      })
+      .option('stage', { type: 'string', demandOption: true, describe: 'The stage to tap (read, split, count, ...)' })
+      .option('limit', { type: 'number', default: 10, describe: 'Print this many messages, then exit 0' })
+      .option('timeout', { type: 'number', default: 5000, describe: 'Fail when no message arrives for this many milliseconds' })
+      .example('$0 pipeline tap config/pipelines/quickstart.yaml --stage split --limit 3', 'three SentenceBatches of the running quickstart pipeline')
+      .example('$0 pipeline tap --connect ipc:///tmp/dbslm-run-x/tap-count-0.sock --stage count --limit 1', 'one CountBatch from one worker') as unknown as Argv<TapArgs>,
+  handler: (args) =>
+    runCommand('pipeline tap', async () => {
+      for (const [flag, v] of [['limit', args.limit], ['timeout', args.timeout]] as const) {
+        if (!(Number.isInteger(v) && v > 0)) throw new InputError(`--${flag} must be a whole number > 0, got ${v}`);
+      }
+      const { tapEndpointsOf, tapStage } = await import('../../pipeline/runtime/tap_client.js');
+      let endpoints = args.connect ?? [];
+      if (endpoints.length === 0) {
+        let name: string | null = null;
+        if (args.file !== undefined) {
+          const { loadPipeline } = await import('../../pipeline/definition/load.js');
+          const loaded = loadPipeline(args.file, args.set ?? []);
+          if (loaded.definition === null) return failWith(loaded.problems, args.file);
+          name = loaded.definition.name;
+        }
+        const { defaultMetricsFile, readMetricsFile } = await import('../../pipeline/metrics/endpoint_file.js');
+        const file = defaultMetricsFile();
+        endpoints = tapEndpointsOf(readMetricsFile(file), file, args.stage, name);
+      } else {
+        const { checkEndpoint } = await import('../../store/protocol/endpoint.js');
+        for (const ep of endpoints) {
+          try {
+            checkEndpoint(ep, '--connect');
+          } catch (err) {
+            throw new InputError((err as Error).message);
+          }
+        }
+      }
+      await tapStage({ stage: args.stage, endpoints, limit: args.limit, timeoutMs: args.timeout, write: (line) => process.stdout.write(line) });
+    }),
+};
+
 export const pipelineCommand: CommandModule = {
   command: 'pipeline <command>',
-  describe: 'Streaming training pipelines defined in YAML: validate a definition, draw its stage graph, run it',
+  describe: 'Streaming training pipelines defined in YAML: validate a definition, draw its stage graph, run it, tap a running stage',
   builder: (y) =>
     y
       .command(validate as unknown as CommandModule)
       .command(graph as unknown as CommandModule)
       .command(run as unknown as CommandModule)
       .command(worker as unknown as CommandModule)
+      .command(tap as unknown as CommandModule)
       .demandCommand(1, 'Name a pipeline command; see the list above.')
       .epilog('Definitions are described in README.md, section Pipelines; examples are in config/pipelines/.'),
   handler: () => undefined,

@@ -3,6 +3,7 @@
 // directory it was started from, and tail reads the same file under its own working directory. So
 // `dbslm pipeline run X.yaml` in one terminal and `dbslm metrics tail` in another, in the same
 // directory, find each other; the file is overwritten by the next run (the last run wins).
+// `pipeline tap` finds the stages' tap endpoints in the same record.
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../model/errors.js';
@@ -21,6 +22,8 @@ export interface MetricsEndpointRecord {
   prometheus: string | null;
   pid: number;
   startedAt: string;
+  /** Each stage's tap endpoints, one per worker (`pipeline tap`); absent until the stage actors are planned. */
+  taps?: Record<string, string[]>;
 }
 
 export function defaultMetricsFile(cwd = process.cwd()): string {

@@ -71,6 +71,8 @@ export class MetricsHub {
   private last: MetricsView | null = null;
   private receiving: Promise<void> | null = null;
   private ended = false;
+  private readonly startedAt = new Date().toISOString();
+  private taps: Record<string, string[]> | undefined;
   endpoint = '';
   tailEndpoint = '';
 
@@ -126,6 +128,23 @@ export class MetricsHub {
     await this.closeSockets();
   }
 
+  /** The run's stage workers, shown (with zero totals) before their first snapshot arrives. */
+  expectStages(stages: readonly { name: string; workers: number }[]): void {
+    for (const s of stages) for (let w = 0; w < s.workers; w++) this.merge.expect(s.name, w);
+  }
+
+  /** Record the stages' tap endpoints (`pipeline tap`) beside the hub's in the endpoint file. */
+  recordTaps(taps: Record<string, string[]>): void {
+    this.taps = taps;
+    this.record();
+  }
+
+  private record(): void {
+    if (!this.opts.endpointFile) return;
+    const taps = this.taps ? { taps: this.taps } : {};
+    writeMetricsFile(this.opts.endpointFile, { pipeline: this.opts.pipeline, tail: this.tailEndpoint, endpoint: this.endpoint, prometheus: this.prometheusUrl, pid: process.pid, startedAt: this.startedAt, ...taps });
+  }
+
   private async bind(): Promise<void> {
     this.subscriber.subscribe();
     await this.subscriber.bind(this.opts.endpoint ?? 'tcp://127.0.0.1:0');
@@ -140,9 +159,7 @@ export class MetricsHub {
       });
       this.prometheus = await servePrometheus(registry, this.opts.port);
     }
-    if (this.opts.endpointFile) {
-      writeMetricsFile(this.opts.endpointFile, { pipeline: this.opts.pipeline, tail: this.tailEndpoint, endpoint: this.endpoint, prometheus: this.prometheusUrl, pid: process.pid, startedAt: new Date().toISOString() });
-    }
+    this.record();
     this.receiving = this.receive();
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();

@@ -14,6 +14,9 @@ export const COUNTERS = ['itemsIn', 'itemsOut', 'bytesIn', 'bytesOut', 'errors',
 export type CounterName = (typeof COUNTERS)[number];
 export type Totals = Record<CounterName, number> & { busyMs: number; latency: number[] };
 
+/** The incarnation of a planned worker not heard from yet (collectors' are random hex). */
+const PLANNED = '';
+
 const zeroTotals = (): Totals => ({ itemsIn: 0, itemsOut: 0, bytesIn: 0, bytesOut: 0, errors: 0, restarts: 0, busyMs: 0, latency: new Array<number>(LATENCY_BUCKETS).fill(0) });
 
 function addTotals(into: Totals, from: Totals | StageSnapshot): Totals {
@@ -43,10 +46,21 @@ interface WorkerState {
 export class SnapshotMerge {
   private readonly workers = new Map<string, WorkerState>();
 
+  /**
+   * A planned worker, shown with zero totals until it reports (so a view has a row for every stage
+   * of the run from its start); its first real snapshot replaces it without counting a restart.
+   */
+  expect(stage: string, worker: number): void {
+    const key = `${stage}\u0000${worker}`;
+    if (this.workers.has(key)) return;
+    const z = zeroTotals();
+    this.workers.set(key, { latest: { ...z, stage, worker, incarnation: PLANNED, atMs: Date.now(), inFlight: 0, queueDepth: 0, final: false }, base: zeroTotals(), retired: new Set() });
+  }
+
   add(s: StageSnapshot): void {
     const key = `${s.stage}\u0000${s.worker}`;
     const state = this.workers.get(key);
-    if (!state) {
+    if (!state || state.latest.incarnation === PLANNED) {
       this.workers.set(key, { latest: s, base: zeroTotals(), retired: new Set() });
       return;
     }

@@ -43,4 +43,8 @@ export interface ActorSpec {
   sinkConcurrency: number;
   /** Milliseconds between progress events. */
   progressMs: number;
+  /** The run's metrics hub (MetricsHub.endpoint) this worker publishes its StageMetrics to; absent: none. */
+  metrics?: { endpoint: string; intervalMs?: number } | null;
+  /** Where this worker binds its tap publisher (`pipeline tap`), and the type of what it taps; absent: no tap. */
+  tap?: { endpoint: string; emits: StageMessageName } | null;
 }

@@ -8,7 +8,7 @@
 // tracker (batch_tracker.ts) says when all is acked. Credits bound the batches in flight.
 import zmq from 'zeromq';
 import { InputError } from '../../model/errors.js';
-import { encodeStageMessage, type BadLine, type ReadTask } from '../../schemas/pipeline.js';
+import { encodeStageMessage, type BadLine, type ReadTask, type StageMessageName } from '../../schemas/pipeline.js';
 import { decodeActorEvent, encodeControl, type ActorEvent } from '../../schemas/pipeline_control.js';
 import { ActorCommands } from './actor_commands.js';
 import type { ActorSpec } from './actor_spec.js';
@@ -29,6 +29,8 @@ export interface CoordinatorHooks {
   onNotice?(line: string): void;
   /** Every actor event as it arrives (tests use it to inject faults at a chosen moment). */
   onEvent?(event: ActorEvent, coordinator: Coordinator): void;
+  /** Each stage's tap endpoints (one per worker), assigned before any actor starts (`pipeline tap`). */
+  onTaps?(taps: Record<string, string[]>): void;
   progressMs?: number;
 }
 
@@ -40,6 +42,8 @@ export class Coordinator {
   private readonly commands = new ActorCommands();
   private readonly readyWaiters = new Map<string, () => void>();
   private readonly lastError = new Map<string, string>();
+  /** Tap endpoints by `stage/worker`. */
+  private readonly taps = new Map<string, string>();
   private tracker!: BatchTracker;
   private checkpoint: Checkpoint | null = null;
   private sourceIncarnation = 0;
@@ -103,6 +107,7 @@ export class Coordinator {
       timers.push(setInterval(() => this.hooks.onProgress?.(this.stats.progress(this.tracker.inFlight)), this.hooks.progressMs ?? 250));
       const stallMs = this.plan.stallMs ?? 30000;
       timers.push(setInterval(() => this.checkStall(stallMs), Math.max(50, stallMs / 4)));
+      await this.assignTaps();
 
       // Sink stage first: each stage starts knowing its downstream workers' bound endpoints.
       for (let i = this.plan.stages.length - 1; i >= 0; i--) {
@@ -139,9 +144,32 @@ export class Coordinator {
     return loaded;
   }
 
+  /** What the sink stage taps: its outputs are written, not sent, so the plan says their type. */
+  private get sinkEmits(): StageMessageName | null {
+    if (this.plan.sinkEmits !== undefined) return this.plan.sinkEmits;
+    return this.plan.sink.kind === 'store' ? 'CountBatch' : null;
+  }
+
+  private async assignTaps(): Promise<void> {
+    if (this.plan.tap === false) return;
+    const byStage: Record<string, string[]> = {};
+    for (const stage of this.plan.stages) {
+      byStage[stage.name] = [];
+      if ((stage.emits ?? this.sinkEmits) === null) continue;
+      for (let w = 0; w < stage.workers; w++) {
+        const ep = await this.endpoints.tap(stage.name, w);
+        this.taps.set(`${stage.name}/${w}`, ep);
+        byStage[stage.name]!.push(ep);
+      }
+    }
+    this.hooks.onTaps?.(byStage);
+  }
+
   private specFor(stageIndex: number, worker: number, incarnation: number, downstream: string[], control: string): ActorSpec {
     const stage = this.plan.stages[stageIndex]!;
     const last = stageIndex === this.plan.stages.length - 1;
+    const tap = this.taps.get(`${stage.name}/${worker}`);
+    const tapEmits = last ? this.sinkEmits : stage.emits;
     return {
       stage: stage.name,
       worker,
@@ -159,6 +187,8 @@ export class Coordinator {
       highWaterMark: this.plan.highWaterMark ?? 8,
       sinkConcurrency: this.plan.sinkConcurrency ?? 4,
       progressMs: 200,
+      metrics: this.plan.metrics ?? null,
+      tap: tap && tapEmits ? { endpoint: tap, emits: tapEmits } : null,
     };
   }
 

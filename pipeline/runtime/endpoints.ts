@@ -7,6 +7,7 @@
 // A definition may name a stage's endpoint; with several workers, worker i > 0 gets PORT+i (tcp,
 // unless the port is 0) or PATH.i (ipc), since each worker binds its own.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -46,6 +47,17 @@ export class Endpoints {
     return this.transport.kind === 'tcp' ? `tcp://${host}:0` : `ipc://${path.join(this.dir!, `${stage}-${worker}.sock`)}`;
   }
 
+  /**
+   * Where worker `worker` of `stage` binds its tap publisher (`pipeline tap`). It is assigned here,
+   * not reported by the actor, so it is known (and recorded for tap) before the actors start and a
+   * restarted actor binds the same one. tcp: a port found free now (the OS picks it; another
+   * process could take it before the actor binds, then that worker has no tap and says so).
+   */
+  async tap(stage: string, worker: number): Promise<string> {
+    if (this.transport.kind === 'ipc') return `ipc://${path.join(this.dir!, `tap-${stage}-${worker}.sock`)}`;
+    return `tcp://127.0.0.1:${await freePort()}`;
+  }
+
   /** Removes the temporary socket directory this made (never a directory the definition named). */
   cleanup(): void {
     if (this.made && this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
@@ -56,4 +68,16 @@ function perWorker(endpoint: string, worker: number): string {
   const tcp = /^tcp:\/\/(.+):(\d+|\*)$/.exec(endpoint);
   if (tcp) return tcp[2] === '0' || tcp[2] === '*' ? endpoint : `tcp://${tcp[1]}:${Number(tcp[2]) + worker}`;
   return `${endpoint}.${worker}`;
+}
+
+/** A loopback port free at the moment of asking. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

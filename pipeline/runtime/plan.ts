@@ -53,4 +53,13 @@ export interface RuntimePlan {
   readyTimeoutMs?: number;
   /** Sink writes in flight per worker (default 4). */
   sinkConcurrency?: number;
+  /** The run's metrics hub every actor publishes to (pipeline/metrics/hub.ts); absent: no metrics. */
+  metrics?: { endpoint: string; intervalMs?: number } | null;
+  /** Give every actor a tap publisher (`pipeline tap`; default true). */
+  tap?: boolean;
+  /**
+   * What the sink stage taps (its outputs are written, not sent, so they have no message type of
+   * their own): 'CountBatch' for the store sink; null: the sink stage has no tap.
+   */
+  sinkEmits?: StageMessageName | null;
 }

@@ -1,12 +1,14 @@
 // `dbslm pipeline run` without its command line: open the store, plan the counting chain, check
 // the model (beforeCounting), count (the coordinator), then smooth/export/evaluate (afterCounting),
-// and report the peak memory of the processes involved.
+// and report the peak memory of the processes involved. The run's metrics hub (run_metrics.ts)
+// serves `metrics tail`, Prometheus and `pipeline tap` from the store's opening to the run's end.
 import fs from 'node:fs';
 import type { PipelineDefinition } from '../definition/definition.js';
 import { Coordinator, type CoordinatorHooks, type CountingSummary } from './coordinator.js';
 import { allReadTasks, planFromDefinition, type StageModules } from './definition_plan.js';
 import { afterCounting, beforeCounting, type FinishReport } from './phases.js';
 import type { RuntimePlan } from './plan.js';
+import { startRunMetrics } from './run_metrics.js';
 import { openStore } from './store_setup.js';
 import { WorkerHosts } from './worker_hosts.js';
 
@@ -36,6 +38,8 @@ export interface RunHooks extends Pick<CoordinatorHooks, 'onProgress' | 'progres
   log(line: string): void;
   /** Milliseconds a store.join endpoint has to answer (default 5000). */
   connectTimeoutMs?: number;
+  /** Milliseconds between the stage actors' metrics snapshots (default: publisher.ts's). */
+  metricsIntervalMs?: number;
   /** Where `pipeline worker`s of other hosts connect (tcp://ADDRESS:PORT), when a stage has a host; default tcp://127.0.0.1:0. */
   listen?: string;
   /** How long to wait for those workers (default 120 s). */
@@ -60,15 +64,19 @@ async function connectWorkers(plan: RuntimePlan, hooks: RunHooks): Promise<Worke
 
 export async function runPipeline(definition: PipelineDefinition, stages: StageModules, hooks: RunHooks): Promise<PipelineRunResult> {
   const store = await openStore(definition.store, { connectTimeoutMs: hooks.connectTimeoutMs, onNotice: hooks.log });
+  let metrics: Awaited<ReturnType<typeof startRunMetrics>> | null = null;
   try {
+    metrics = await startRunMetrics(definition, store, hooks.log);
     const counting = await beforeCounting(definition, store.client, allReadTasks(definition, stages), { log: hooks.log });
     let summary: CountingSummary | null = null;
     if (counting.tasks.length > 0) {
-      const plan = planFromDefinition(definition, stages, store.endpoints, hooks.log, counting);
+      const plan = { ...planFromDefinition(definition, stages, store.endpoints, hooks.log, counting), metrics: { endpoint: metrics.hub.endpoint, intervalMs: hooks.metricsIntervalMs } };
+      const hub = metrics.hub;
+      hub.expectStages(plan.stages);
       const workers = await connectWorkers(plan, hooks);
       if (workers && hooks.listen) plan.listenHost = new URL(hooks.listen.replace(/^tcp:/, 'http:')).hostname;
       try {
-        summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs }, workers).run();
+        summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs, onTaps: (taps) => hub.recordTaps(taps) }, workers).run();
       } finally {
         await workers?.close();
       }
@@ -77,6 +85,8 @@ export async function runPipeline(definition: PipelineDefinition, stages: StageM
     const storeRss = store.actors.map(({ id, pid }) => ({ id, kb: peakRssKb(pid) }));
     return { summary, finish, coordinatorRssKb: process.resourceUsage().maxRSS, storeRss };
   } finally {
+    // Before the store closes: the hub's last view asks the store actors once more.
+    await metrics?.end();
     await store.close();
   }
 }

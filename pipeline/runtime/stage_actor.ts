@@ -15,8 +15,10 @@ import zmq from 'zeromq';
 import { encodeStageMessage, type BadLine, type BatchOrigin } from '../../schemas/pipeline.js';
 import { actorEvent, decodeActorInput, encodeActorEvent, type ActorEvent, type ActorEventKind } from '../../schemas/pipeline_control.js';
 import type { Compute, Stage } from '../../stages/stage.js';
+import { ActorMetrics, countBatchBytes } from './actor_metrics.js';
 import { Inbox, SerialSender, Signal } from './actor_queues.js';
 import type { ActorSpec } from './actor_spec.js';
+import { TapPublisher } from './tap_publisher.js';
 import { openStoreSink, type Sink } from './store_sink.js';
 
 // A worker thread gets its spec as workerData, a child process as its first argument.
@@ -26,7 +28,7 @@ const H = Math.max(1, spec.highWaterMark);
 /** Outputs held at once (queued, or being written by the sink): the sink stage's are its largest messages (CountBatches), kept to its write concurrency. */
 const OUT = spec.sink ? Math.max(1, spec.sinkConcurrency) : H;
 
-type Entry = { kind: 'out'; value: unknown; exempt: boolean } | { kind: 'task'; task: { generation: number; input: number; only: unknown[] | null } };
+type Entry = { kind: 'out'; value: unknown; exempt: boolean; startedMs: number } | { kind: 'task'; task: { generation: number; input: number; only: unknown[] | null } };
 
 /** A failure that would recur on a restart: the run stops instead of restarting the actor. */
 function isFatal(err: unknown): boolean {
@@ -62,10 +64,15 @@ async function main(): Promise<void> {
   let pool: { run(input: unknown, opts: { name: string }): Promise<unknown>; destroy(): Promise<void> } | null = null;
   let sink: Sink | null = null;
   let stopping = false;
+  // Metrics and the tap only watch: they never fail the actor nor hold a batch back.
+  const metrics = new ActorMetrics(spec);
+  let tap: TapPublisher | null = null;
 
   async function finish(code: number): Promise<never> {
     stopping = true;
     sink?.close();
+    tap?.close();
+    await metrics.close().catch(() => undefined);
     for (const s of sockets) s.close();
     await pool?.destroy().catch(() => undefined);
     events.close();
@@ -76,6 +83,7 @@ async function main(): Promise<void> {
     if (stopping) return new Promise<never>(() => undefined);
     stopping = true;
     const message = `stage ${spec.stage} worker ${spec.worker}: ${(err as Error)?.message ?? String(err)}`;
+    metrics.errors(1);
     await report('error', { message, fatal: isFatal(err) }).catch(() => undefined);
     return finish(1);
   }
@@ -105,6 +113,17 @@ async function main(): Promise<void> {
       for (const ep of spec.downstream) push.connect(ep);
     }
     const dataSender = push ? new SerialSender((m) => push.send(m)) : null;
+    if (spec.tap) {
+      const t = new TapPublisher();
+      try {
+        await t.bind(spec.tap.endpoint);
+        tap = t;
+      } catch (err) {
+        t.close();
+        await report('error', { message: `stage ${spec.stage} worker ${spec.worker}: no tap: cannot bind ${spec.tap.endpoint}: ${(err as Error).message}`, fatal: false });
+      }
+    }
+    const tapEmits = spec.tap?.emits ?? null;
 
     // The pool starts on the first compute(): stages that never call it cost no threads.
     const compute: Compute = async <In, Out>(task: string, input: In): Promise<Out> => {
@@ -129,12 +148,14 @@ async function main(): Promise<void> {
           mergeMap((task) => {
             const t = task as { generation: number; input: number; only: unknown[] | null };
             const exempt = t.only !== null && t.only !== undefined;
-            return concat(of(task).pipe(stage, map((value): Entry => ({ kind: 'out', value, exempt }))), of<Entry>({ kind: 'task', task: t }));
+            return concat(of(task).pipe(stage, map((value): Entry => ({ kind: 'out', value, exempt, startedMs: metrics.produced(value) }))), of<Entry>({ kind: 'task', task: t }));
           }),
         )
-      : inputs.pipe(stage, map((value): Entry => ({ kind: 'out', value, exempt: false })));
+      : inputs.pipe(stage, map((value): Entry => ({ kind: 'out', value, exempt: false, startedMs: metrics.produced(value) })));
     entries.subscribe({
       next: (e) => {
+        if (e.kind === 'task') metrics.taskDone(e.task.input);
+        metrics.queued(inbox.size);
         const urgent = e.kind === 'out' ? e.exempt : e.task.only !== null && e.task.only !== undefined;
         (urgent ? priority : normal).push(e);
         changed.notify();
@@ -166,7 +187,9 @@ async function main(): Promise<void> {
           continue;
         }
         itemsIn++;
+        metrics.received(input.value, msg!.length);
         inbox.push(input.value);
+        metrics.queued(inbox.size);
         if (!spec.source) await changed.until(() => inbox.size < H && normal.length + priority.length + writing < OUT);
       }
     })().catch(fail);
@@ -192,8 +215,13 @@ async function main(): Promise<void> {
         await report('emitted', { origin, redelivery: entry.exempt });
       }
       if (dataSender) {
-        await dataSender.send(encodeStageMessage(spec.emits!, entry.value));
+        const bytes = encodeStageMessage(spec.emits!, entry.value);
+        tap?.offer(() => bytes);
+        await dataSender.send(bytes);
+        metrics.left(entry.value, entry.startedMs, bytes.length);
       } else if (sink) {
+        const { value, startedMs } = entry;
+        if (tapEmits) tap?.offer(() => encodeStageMessage(tapEmits, value));
         await changed.until(() => writing < Math.max(1, spec.sinkConcurrency));
         writing++;
         const counts = entry.value as { words?: number; sentences?: number; lines?: number; bad?: BadLine[] };
@@ -202,6 +230,7 @@ async function main(): Promise<void> {
           .then(() => report('ack', { origin, words: counts.words ?? 0, sentences: counts.sentences ?? 0, lines: counts.lines ?? 0, bad: counts.bad ?? [] }))
           .then(
             () => {
+              metrics.left(value, startedMs, countBatchBytes(value));
               writing--;
               changed.notify();
             },
