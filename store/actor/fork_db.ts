@@ -26,6 +26,9 @@ export class TypeMismatch extends Error {}
 /** Rows per multi-row increment statement (measured: 16 to 256 all within a few % of 64). */
 const INCR_ROWS = 64;
 
+/** Above every stored key (keys are at most 64 KiB): the upper bound of a range with no end. */
+const ABOVE_ALL_KEYS = Buffer.alloc(64 * 1024 + 1, 0xff);
+
 export class ForkDb {
   readonly db: Database.Database;
   private readonly statements;
@@ -71,6 +74,12 @@ export class ForkDb {
       scanFromOpen: prepare('SELECT key, value FROM kv WHERE key >= ? ORDER BY key LIMIT ?').safeIntegers(true),
       scanAfter: prepare('SELECT key, value FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?').safeIntegers(true),
       scanAfterOpen: prepare('SELECT key, value FROM kv WHERE key > ? ORDER BY key LIMIT ?').safeIntegers(true),
+      // The namespace filter in SQL: rows of other namespaces never become JS objects. Bytes 7.. of a
+      // stored key (1-based) are its routing prefix, which starts with the namespace and a NUL.
+      scanNs: prepare('SELECT key, value FROM kv WHERE key >= ? AND key <= ? AND substr(key, 7, ?) = ? ORDER BY key LIMIT ?').safeIntegers(true),
+      // The n-th key of a range (keys only): where a filtered scan stops examining.
+      keyAt: prepare('SELECT key FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT 1 OFFSET ?').pluck(),
+      lastKey: prepare('SELECT key FROM kv WHERE key >= ? AND key < ? ORDER BY key DESC LIMIT 1').pluck(),
       dedupRange: prepare('SELECT producer, seq, anchor FROM dedup WHERE anchor >= ? AND anchor < ?'),
       dedupRangeOpen: prepare('SELECT producer, seq, anchor FROM dedup WHERE anchor >= ?'),
       delRange: prepare('DELETE FROM kv WHERE key >= ? AND key < ?'),
@@ -218,6 +227,26 @@ export class ForkDb {
     const from = after && Buffer.compare(after, prefix) >= 0 ? after : null;
     if (from) return (hi ? this.statements.scanAfter.all(from, hi, limit) : this.statements.scanAfterOpen.all(from, limit)) as { key: Buffer; value: StoredValue }[];
     return (hi ? this.statements.scanFrom.all(prefix, hi, limit) : this.statements.scanFromOpen.all(prefix, limit)) as { key: Buffer; value: StoredValue }[];
+  }
+
+  /**
+   * Like scan, keeping only the keys whose routing prefix starts with `marker` (a namespace and its
+   * NUL, or a namespace family's leading bytes), filtered by SQLite: a namespace's rows among many
+   * others cost a B-tree walk, not a JS object each. At most `examine` rows are examined (and no
+   * more than twice `limit`: finding that bound walks as many keys); `next` goes on past them.
+   */
+  scanMarked(prefix: Buffer, after: Buffer | null, limit: number, marker: Buffer, examine: number): { rows: { key: Buffer; value: StoredValue }[]; next: Buffer | null } {
+    const hi = prefixEnd(prefix) ?? ABOVE_ALL_KEYS;
+    const s = this.statements;
+    // "key > after" is "key >= after 0x00": the least byte string above it.
+    const lo = after && Buffer.compare(after, prefix) >= 0 ? Buffer.concat([after, Buffer.of(0)]) : prefix;
+    const window = Math.max(1, Math.min(examine, 2 * limit));
+    const capped = s.keyAt.get(lo, hi, window - 1) as Buffer | undefined;
+    const upTo = capped ?? (s.lastKey.get(lo, hi) as Buffer | undefined);
+    if (!upTo) return { rows: [], next: null };
+    const rows = s.scanNs.all(lo, upTo, marker.length, marker, limit) as { key: Buffer; value: StoredValue }[];
+    if (rows.length === limit) return { rows, next: rows[rows.length - 1]!.key };
+    return { rows, next: capped ?? null };
   }
 
   /** Iterate all rows under `prefix` in pages (safe against concurrent writes between pages). */

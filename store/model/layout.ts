@@ -15,7 +15,8 @@
 // ordered range in one fork, read with one scan. The vocabulary goes in blocks of 4096 ids, spread
 // over forks and read with a few scans. Reserved (no writer yet): `<model>.topk` (the Top-K heads
 // of each context: K × (u32 word, u8 code), codebooks in the meta). The training pipeline's
-// statistics are `<model>.stat` (stat_keys.ts) and its runs `<model>.run` (training_run.ts).
+// statistics are `<model>.stat1` ... `<model>.statN` (stat_keys.ts; kind stat) and its runs
+// `<model>.run` (training_run.ts).
 import { InputError } from '../../model/errors.js';
 import { MetaLayoutType, ModelMetaType, type ModelMeta } from '../../schemas/model_meta.js';
 import { makeKey, rangePrefix, ROUTING_BYTES } from '../protocol/keys.js';

@@ -33,7 +33,9 @@ export async function deleteModelKeys(client: StoreClient, model: string, opts: 
     (keys) => {
       for (const key of keys) {
         // The family also holds the namespaces of a model named `<model>.x` (`<model>.x.p`): not kinds, so left alone.
-        const kind = key.toString('utf8', from, key.indexOf(0, from)) as ModelKind;
+        const spelled = key.toString('utf8', from, key.indexOf(0, from));
+        // The statistics are one namespace per order (`<model>.stat1` ...): all of kind stat.
+        const kind = (/^stat\d+$/.test(spelled) ? 'stat' : spelled) as ModelKind;
         if (kinds.has(kind) && !opts.keep?.(kind, key)) doomed.push(key);
       }
     },

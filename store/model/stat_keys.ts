@@ -1,7 +1,8 @@
 // The training statistics of a model in the store: what the pipeline's count stage writes and its
-// smooth and materialise stages read. One namespace, `<model>.stat`, routed by the CONTEXT, so that
-// everything modified Kneser-Ney needs about the followers of one context h lies in one ordered
-// range of one fork:
+// smooth and materialise stages read. One namespace per order of the followers, `<model>.statK`
+// (K = 1..N), routed by the CONTEXT, so that everything modified Kneser-Ney needs about the
+// followers of one context h lies in one ordered range of one fork, and a pass over one order
+// (smoothing goes order by order) reads that order's rows only:
 //
 //   routing prefix: each context word's UTF-8 followed by 0x00 (empty for the unigrams)
 //   rest:           the follower w's UTF-8, 0x00, then a tag:
@@ -33,8 +34,15 @@ export const POSITION_BYTES = 16;
 /** Bytes of a STATS value: float64le s (sum of adjusted counts), n1, n2, n3+ (followers with adjusted count 1, 2, 3+). */
 export const STATS_BYTES = 32;
 
-export function statNamespace(model: string): string {
-  return `${checkModelName(model)}.stat`;
+/** The namespace of the statistics of the order-`order` n-grams (followers of (order - 1)-word contexts). */
+export function statNamespace(model: string, order: number): string {
+  if (!(Number.isInteger(order) && order >= 1)) throw new Error(`a statistics namespace needs an order >= 1, got ${order}`);
+  return `${checkModelName(model)}.stat${order}`;
+}
+
+/** Whether `ns` is one of `model`'s statistics namespaces. */
+export function isStatNamespace(model: string, ns: string): boolean {
+  return ns.startsWith(`${model}.stat`) && /^\d+$/.test(ns.slice(model.length + 5));
 }
 
 const NUL = 0;
@@ -53,7 +61,7 @@ export function contextBytes(context: readonly string[]): Buffer {
 
 /** The range of every follower of `context` (every key of that context, all tags). */
 export function statContextRange(model: string, context: readonly string[]): Buffer {
-  return rangePrefix(statNamespace(model), contextBytes(context));
+  return rangePrefix(statNamespace(model, context.length + 1), contextBytes(context));
 }
 
 function followerRest(word: string, tag: number, extra?: Buffer): Buffer {
@@ -68,17 +76,17 @@ function followerRest(word: string, tag: number, extra?: Buffer): Buffer {
 
 /** RAW key of the n-gram `words` (context = all but the last). */
 export function rawKey(model: string, words: readonly string[]): Buffer {
-  return makeKey(statNamespace(model), contextBytes(words.slice(0, -1)), followerRest(words[words.length - 1]!, TAG_RAW));
+  return makeKey(statNamespace(model, words.length), contextBytes(words.slice(0, -1)), followerRest(words[words.length - 1]!, TAG_RAW));
 }
 
 /** LEFT key: `left` was seen before the n-gram `words`. */
 export function leftKey(model: string, words: readonly string[], left: string): Buffer {
-  return makeKey(statNamespace(model), contextBytes(words.slice(0, -1)), followerRest(words[words.length - 1]!, TAG_LEFT, Buffer.from(left, 'utf8')));
+  return makeKey(statNamespace(model, words.length), contextBytes(words.slice(0, -1)), followerRest(words[words.length - 1]!, TAG_LEFT, Buffer.from(left, 'utf8')));
 }
 
 /** STATS key of the n-gram `words` as a context. */
 export function statsKey(model: string, words: readonly string[]): Buffer {
-  return makeKey(statNamespace(model), contextBytes(words.slice(0, -1)), followerRest(words[words.length - 1]!, TAG_STATS));
+  return makeKey(statNamespace(model, words.length), contextBytes(words.slice(0, -1)), followerRest(words[words.length - 1]!, TAG_STATS));
 }
 
 /**
@@ -87,21 +95,21 @@ export function statsKey(model: string, words: readonly string[]): Buffer {
  * bytes are exactly makeKey(statNamespace(model), contextBytes(context), word 0x00 tag extra).
  */
 export class StatKeyBuilder {
-  private readonly ns: Buffer;
+  private readonly namespaces: Buffer[] = [];
 
-  constructor(model: string) {
-    this.ns = Buffer.from(statNamespace(model), 'utf8');
-  }
+  constructor(private readonly model: string) {}
 
   key(context: readonly Buffer[], word: Buffer, tag: number, extra?: Buffer): Buffer {
+    const order = context.length + 1;
+    const ns = (this.namespaces[order] ??= Buffer.from(statNamespace(this.model, order), 'utf8'));
     let prefixBytes = 0;
     for (const w of context) prefixBytes += w.length + 1;
-    const routed = this.ns.length + 1 + prefixBytes;
+    const routed = ns.length + 1 + prefixBytes;
     const head = ROUTING_BYTES + 2;
     const total = head + routed + word.length + 2 + (extra?.length ?? 0);
     if (total > MAX_KEY_BYTES) throw new Error(`key is ${total} bytes; the limit is ${MAX_KEY_BYTES}`);
     const out = Buffer.allocUnsafe(total);
-    let at = head + this.ns.copy(out, head);
+    let at = head + ns.copy(out, head);
     out[at++] = NUL;
     for (const w of context) {
       at += w.copy(out, at);
@@ -144,7 +152,7 @@ export function decodePosition(b: Buffer): Position {
 
 /** FIRST key: the unigram `word` occurred at `position`. */
 export function firstKey(model: string, word: string, position: Position): Buffer {
-  return makeKey(statNamespace(model), Buffer.alloc(0), followerRest(word, TAG_FIRST, encodePosition(position)));
+  return makeKey(statNamespace(model, 1), Buffer.alloc(0), followerRest(word, TAG_FIRST, encodePosition(position)));
 }
 
 export interface ContextStats {

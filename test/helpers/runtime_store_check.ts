@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import type { StoreClient } from '../../store/client/client.js';
 import { parseKey } from '../../store/protocol/keys.js';
-import { decodePosition, decodeStatKey, statNamespace, TAG_FIRST, TAG_LEFT, TAG_RAW } from '../../store/model/stat_keys.js';
+import { decodePosition, decodeStatKey, isStatNamespace, TAG_FIRST, TAG_LEFT, TAG_RAW } from '../../store/model/stat_keys.js';
 import { statOpsOf, type CountedSentence } from '../../store/model/stat_ops.js';
 import { linesWithOffsets } from './runtime_stages/source_lines.js';
 
@@ -44,11 +44,10 @@ export function expectedStats(model: string, order: number, files: string[]): St
 }
 
 export async function storedStats(client: StoreClient, model: string): Promise<StatContents> {
-  const ns = statNamespace(model);
   const out: StatContents = { raw: new Map(), left: new Set(), first: new Map() };
   await client.refreshMap();
   for await (const { key, value } of client.scan(Buffer.alloc(0), { pageSize: 4096 })) {
-    if (parseKey(key).ns !== ns) continue;
+    if (!isStatNamespace(model, parseKey(key).ns)) continue;
     const k = decodeStatKey(key);
     if (k.tag === TAG_RAW) out.raw.set(key.toString('hex'), value as bigint);
     else if (k.tag === TAG_LEFT) out.left.add(key.toString('hex'));

@@ -16,39 +16,15 @@ const MAX_SCAN = 10000;
  * fork of other namespaces.
  */
 const MAX_SCAN_EXAMINED = 100_000;
-/** Rows read from SQLite at a time by a filtered scan. */
-const FILTER_PAGE = 4096;
-/** Where a stored key's namespace starts: after the routing bytes and the u16 length. */
-const NS_OFFSET = ROUTING_BYTES + 2;
-
 /**
- * A test for "this stored key is in namespace `ns`": its routing prefix starts with ns and a NUL.
- * With `family`, "its namespace starts with ns": ns alone (namespaces hold no NUL, so bytes equal to
- * ns lie inside the namespace).
+ * Up to `limit` rows of the namespace `ns` (with `family`: every namespace starting with ns) after
+ * `after`; `next` is where to go on. SQLite filters (ForkDb.scanMarked): the marker is ns and a NUL
+ * (namespaces hold no NUL, so the routing prefix starts with exactly that namespace), or ns alone
+ * for a family.
  */
-function inNamespace(ns: Buffer, family: boolean): (key: Buffer) => boolean {
-  const marker = family ? ns : Buffer.concat([ns, Buffer.from([0])]);
-  const end = NS_OFFSET + marker.length;
-  return (key) => key.length >= end && key.readUInt16BE(ROUTING_BYTES) >= marker.length && key.compare(marker, 0, marker.length, NS_OFFSET, end) === 0;
-}
-
-/** Up to `limit` rows of the namespace (or family) `ns` after `after`, reading at most MAX_SCAN_EXAMINED rows; `next` is where to go on. */
 function scanNamespace(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean): { rows: Row[]; next: Buffer | null } {
-  const matches = inNamespace(ns, family);
-  const rows: Row[] = [];
-  let cursor = after;
-  for (let examined = 0; examined < MAX_SCAN_EXAMINED; ) {
-    const page = actor.db.scan(prefix, cursor, FILTER_PAGE);
-    for (const row of page) {
-      if (!matches(row.key)) continue;
-      rows.push(row);
-      if (rows.length === limit) return { rows, next: row.key };
-    }
-    if (page.length < FILTER_PAGE) return { rows, next: null };
-    examined += page.length;
-    cursor = page[page.length - 1]!.key;
-  }
-  return { rows, next: cursor };
+  const marker = family ? ns : Buffer.concat([ns, Buffer.from([0])]);
+  return actor.db.scanMarked(prefix, after, limit, marker, MAX_SCAN_EXAMINED);
 }
 
 function* rowsOfOwned(actor: ActorServices, prefix: Buffer): Generator<Row> {

@@ -88,14 +88,17 @@ export async function adjustStats(client: StoreClient, model: string, order: num
     }
     if ((++ranges & 1023) === 0) opts.onProgress?.(ranges);
   };
-  await eachFork(forks, opts.forksAtOnce ?? 2, async (fork) => {
-    const reader = new ContextRangeReader(model);
-    await scanRange(client, statNamespace(model), Buffer.from(fork, 'hex'), async (keys, values) => {
-      for (const range of reader.push(keys, values)) await onRange(range);
+  // Order by order: each order's statistics are a namespace of their own.
+  for (let k = 1; k <= order; k++) {
+    await eachFork(forks, opts.forksAtOnce ?? 2, async (fork) => {
+      const reader = new ContextRangeReader(model, k);
+      await scanRange(client, statNamespace(model, k), Buffer.from(fork, 'hex'), async (keys, values) => {
+        for (const range of reader.push(keys, values)) await onRange(range);
+      });
+      const last = reader.end();
+      if (last) await onRange(last);
     });
-    const last = reader.end();
-    if (last) await onRange(last);
-  });
+  }
   await writer.finish();
   opts.onProgress?.(ranges);
   return countsOfCounts;

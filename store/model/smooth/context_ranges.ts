@@ -39,11 +39,13 @@ export class ContextRangeReader {
   private follower: Follower | undefined;
   private followerBytes: Buffer | undefined;
 
+  /** `order`: the followers' order, whose namespace (`<model>.statK`) the pages come from. */
   constructor(
     model: string,
+    order: number,
     private readonly want: (contextWords: number) => boolean = () => true,
   ) {
-    this.nsBytes = Buffer.byteLength(statNamespace(model), 'utf8');
+    this.nsBytes = Buffer.byteLength(statNamespace(model, order), 'utf8');
   }
 
   /** The ranges completed by this page (the last one of the page may stay open). */

@@ -119,8 +119,8 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
   };
 
   const scan = async (range: Buffer): Promise<void> => {
-    const reader = new ContextRangeReader(model, (words) => words === k - 1);
-    await scanRange(client, statNamespace(model), range, async (keys, values) => {
+    const reader = new ContextRangeReader(model, k, (words) => words === k - 1);
+    await scanRange(client, statNamespace(model, k), range, async (keys, values) => {
       for (const r of reader.push(keys, values)) await onRange(r);
     });
     const last = reader.end();

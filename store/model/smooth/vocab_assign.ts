@@ -32,7 +32,7 @@ export class VocabIndex {
 
 /** The unigram followers of `model`'s statistics, read with one scan of the unigram range. */
 async function unigramFollowers(client: StoreClient, model: string): Promise<Follower[]> {
-  const reader = new ContextRangeReader(model);
+  const reader = new ContextRangeReader(model, 1);
   const followers: Follower[] = [];
   let page: Buffer[] = [];
   const flush = (): void => {
@@ -64,7 +64,7 @@ export function vocabularyOf(model: string, followers: readonly Follower[]): str
 /** Reads the unigrams, numbers them, writes the vocabulary keys; resolves with the vocabulary. */
 export async function assignVocab(client: StoreClient, model: string): Promise<VocabIndex> {
   const words = vocabularyOf(model, await unigramFollowers(client, model));
-  if (words.length <= 3) throw new InputError(`model ${model} has no counted words (no unigrams in ${model}.stat)`, undefined, undefined, 'count a non-empty training text into this model first');
+  if (words.length <= 3) throw new InputError(`model ${model} has no counted words (no unigrams in ${model}.stat1)`, undefined, undefined, 'count a non-empty training text into this model first');
   const writer = new ForkBatchWriter(client);
   for (let id = 0; id < words.length; id++) {
     writer.set(vocabKey(model, id), Buffer.from(words[id]!, 'utf8'));
