@@ -52,7 +52,8 @@ export const pplCommand: CommandModule<object, PplArgs> = {
       if (args.connect !== undefined) {
         // Imported here: the store client pulls in ZeroMQ, which `ppl --arpa` does without.
         const { loadStoreModel } = await import('../io/store_model.js');
-        const loaded = await loadStoreModel(args.connect, args.timeout, args.model, progress);
+        // Values as the exported ARPA reads them: exactly what `ppl --arpa` prints for that file.
+        const loaded = await loadStoreModel(args.connect, args.timeout, args.model, progress, true);
         lm = loaded.lm;
         if (loaded.meta.tokenizer !== tokenizer) process.stderr.write(`warning: model ${args.model} was built with --tokenizer ${loaded.meta.tokenizer}; scoring with ${tokenizer}\n`);
       } else lm = loadArpa(args.arpa!, progress);

@@ -31,7 +31,7 @@ export async function withStore<T>(endpoint: string, timeoutMs: number, fn: (cli
 }
 
 /** Reads model `model` from the store at `endpoint`, with progress and warnings on stderr. */
-export function loadStoreModel(endpoint: string, timeoutMs: number, model: string, progress?: Progress): Promise<{ lm: LanguageModel; meta: ModelMeta }> {
+export function loadStoreModel(endpoint: string, timeoutMs: number, model: string, progress?: Progress, asArpa = false): Promise<{ lm: LanguageModel; meta: ModelMeta }> {
   checkModelName(model); // before connecting: a bad name is the user's to fix, not the store's
   return withStore(endpoint, timeoutMs, async (client) => {
     const loaded = await readModel(client, model, {
@@ -39,6 +39,7 @@ export function loadStoreModel(endpoint: string, timeoutMs: number, model: strin
       onPhase: (p) => progress?.phase(p),
       onProgress: (d, t) => progress?.update(d, t),
       warn: (m) => process.stderr.write(`warning: model ${model}: ${m}\n`),
+      asArpa,
     });
     progress?.endPhase();
     return loaded;

@@ -112,7 +112,8 @@ export async function afterCounting(definition: PipelineDefinition, client: Stor
   }
   const evaluate = stageNamed(definition, 'evaluate');
   let lm: LanguageModel | null = null;
-  const loadModel = async () => (lm ??= (await readModel(client, model, { where: 'the pipeline store' })).lm);
+  // Values as the exported ARPA reads them, so the evaluation prints what `ppl --arpa` of the export would.
+  const loadModel = async () => (lm ??= (await readModel(client, model, { where: 'the pipeline store', asArpa: true })).lm);
   let arpa: FinishReport['arpa'] = null;
   if (definition.export.arpa) {
     const target = definition.export.arpa;

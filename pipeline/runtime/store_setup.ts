@@ -101,13 +101,22 @@ async function stopLeftovers(pidFile: string): Promise<string[]> {
   return ours.map((a) => a.id);
 }
 
+/**
+ * Per-request timeout of the run's own client (smoothing, export, evaluation, the model checks):
+ * an actor that is slow, frozen for a while or restarting is waited for and retried (the client's
+ * default retries), not taken for an unreachable store.
+ */
+const RUN_REQUEST_TIMEOUT_MS = 30000;
+
 async function connectWithin(endpoints: string[], timeoutMs: number): Promise<StoreClient> {
   try {
-    return await StoreClient.connect(endpoints, { timeoutMs, retries: 0 });
+    // Reachable at all, within the user's --connect-timeout: fail fast, naming the endpoints.
+    (await StoreClient.connect(endpoints, { timeoutMs, retries: 0 })).close();
   } catch (err) {
     // The user's to fix (exit 1): a store that is not running, or endpoints mistyped.
     throw new InputError(`the store did not answer at ${endpoints.join(', ')} within ${timeoutMs} ms (${(err as Error).message})`, undefined, undefined, 'start the store, or correct store.join');
   }
+  return StoreClient.connect(endpoints, { timeoutMs: RUN_REQUEST_TIMEOUT_MS });
 }
 
 /**

@@ -2,6 +2,7 @@
 // generator): the meta, the vocabulary by its blocks of ids, then every n-gram with one filtered
 // scan per fork, all actors at once. The model is assembled in canonical order (assemble.ts), so
 // it is the same whatever the number of actors or forks.
+import { formatFloat32Fast } from '../../model/arpa_write.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import type { ModelMeta } from '../../schemas/model_meta.js';
 import type { StoreClient } from '../client/client.js';
@@ -17,6 +18,13 @@ export interface ReadModelOptions {
   /** N-grams read so far of the meta's total. */
   onProgress?: (done: number, total: number) => void;
   warn?: (message: string) => void;
+  /**
+   * Give each log10 p and backoff the value its ARPA text reads back as (the float32 shortest text
+   * that `export` writes, parsed): so scoring the model read from the store (`ppl --connect`) prints
+   * exactly what `ppl --arpa` prints for its exported ARPA. A model imported from an ARPA is
+   * unchanged by it (its values already are such texts); a pipeline's float64 values are rounded.
+   */
+  asArpa?: boolean;
 }
 
 /** The words of ids 0 .. size - 1, a scan per block of ids, the blocks at once. */
@@ -43,7 +51,7 @@ async function readVocab(client: StoreClient, model: string, size: number): Prom
 }
 
 /** Every n-gram of the model, gathered by order into arrays sized by the meta's counts. */
-async function readNgrams(client: StoreClient, model: string, meta: ModelMeta, onProgress?: (done: number, total: number) => void): Promise<OrderEntries[]> {
+async function readNgrams(client: StoreClient, model: string, meta: ModelMeta, onProgress?: (done: number, total: number) => void, asArpa = false): Promise<OrderEntries[]> {
   const ns = modelNamespace(model, 'p');
   const reader = new NgramKeyReader(Buffer.byteLength(ns, 'utf8'));
   const byOrder: OrderEntries[] = meta.counts.map((n, i) => ({ ids: new Uint32Array(n * (i + 1)), logProb: new Float64Array(n), backoff: new Float64Array(n) }));
@@ -62,8 +70,8 @@ async function readNgrams(client: StoreClient, model: string, meta: ModelMeta, o
       if (!(value instanceof Buffer)) throw new Error(`an n-gram of model ${model} holds a counter, not log10 p and backoff`);
       reader.idsOf(key, k, entries.ids, at * k);
       const { logProb, backoff } = decodeNgramValue(value);
-      entries.logProb[at] = logProb;
-      entries.backoff[at] = backoff;
+      entries.logProb[at] = asArpa ? Number(formatFloat32Fast(logProb)) : logProb;
+      entries.backoff[at] = asArpa ? Number(formatFloat32Fast(backoff)) : backoff;
     }
     done += keys.length;
     onProgress?.(done, total);
@@ -78,7 +86,7 @@ async function readNgrams(client: StoreClient, model: string, meta: ModelMeta, o
 export async function readModel(client: StoreClient, model: string, opts: ReadModelOptions): Promise<{ lm: LanguageModel; meta: ModelMeta }> {
   const meta = await requireModelMeta(client, model, opts.where);
   opts.onPhase?.(`reading model ${model} from ${opts.where}`);
-  const [words, byOrder] = await Promise.all([readVocab(client, model, meta.vocabSize), readNgrams(client, model, meta, opts.onProgress)]);
+  const [words, byOrder] = await Promise.all([readVocab(client, model, meta.vocabSize), readNgrams(client, model, meta, opts.onProgress, opts.asArpa)]);
   opts.onPhase?.(`assembling model ${model}`);
   const lm = assembleModel(meta.order, words, byOrder, opts.warn);
   return { lm, meta };
