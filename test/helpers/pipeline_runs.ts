@@ -58,8 +58,8 @@ export function dbslmAsync(args: string[], opts: { cwd?: string; timeoutMs?: num
 }
 
 /** `pipeline run YAML --json ARGS...`, expected to succeed: the summary and the result. */
-export async function runPipeline(yaml: string, args: string[] = []): Promise<{ summary: RunSummary; result: CliResult }> {
-  const result = await dbslmAsync(['pipeline', 'run', yaml, '--json', ...args]);
+export async function runPipeline(yaml: string, args: string[] = [], timeoutMs = 120000): Promise<{ summary: RunSummary; result: CliResult }> {
+  const result = await dbslmAsync(['pipeline', 'run', yaml, '--json', ...args], { timeoutMs });
   if (result.code !== 0) throw new Error(`pipeline run ${path.basename(yaml)} ${args.join(' ')} exited ${result.code ?? result.signal} after ${Math.round(result.ms)} ms:\n${result.stderr}`);
   return { summary: JSON.parse(result.stdout) as RunSummary, result };
 }
