@@ -80,6 +80,7 @@ function runLmplz(): number | null {
 
 console.log(`dbslm pipeline run kjv5.yaml (order 5, kjv.train.txt) per shape, fresh store each time; ${os.cpus().length} cores${quick ? ' (BENCH_QUICK: 2 workers x 3 actors only)' : ''}`);
 const table = new Table({
+  style: { head: [], border: [] }, // plain text: the output is read in logs
   head: ['count workers', 'store actors', 'wall s', 'words/s', 'count s', 'smooth s (vocab/adjust/interpolate 1..5)', 'export s', 'peak RSS MB: coordinator / read / split / count / stores', 'lmplz s', 'ratio', 'failed runs'],
 });
 const lmplzTimes: number[] = [];
