@@ -1,0 +1,64 @@
+// Acceptance: a model trained in steps. The first half of a corpus, then the same YAML with the
+// second half added (the run counts only the new file, as generation 2), exports the same bytes as
+// one run of both files into an empty store. Rerunning counts nothing and leaves the ARPA as it
+// was; another order is refused while reset is false, and rebuilt from scratch with reset: true.
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { assertSameLines, readArpaSections } from './helpers/arpa_compare.js';
+import { BUNDLED_TRAIN } from './helpers/paths.js';
+import { acceptDir, cliOk, dbslmAsync, runPipeline, writePipeline } from './helpers/pipeline_runs.js';
+
+const dir = acceptDir();
+test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// Two halves of the bundled corpus, split at a line boundary.
+const lines = fs.readFileSync(BUNDLED_TRAIN, 'utf8').split(/(?<=\n)/);
+const half = Math.floor(lines.length / 2);
+const first = path.join(dir, 'first.txt');
+const second = path.join(dir, 'second.txt');
+fs.writeFileSync(first, lines.slice(0, half).join(''));
+fs.writeFileSync(second, lines.slice(half).join(''));
+const lineCount = (file: string) => fs.readFileSync(file, 'utf8').split('\n').length - 1;
+
+const STORE = ['stages:', '  count: { workers: 2 }', 'store:', '  actors: 2', '  data: inc.store'];
+const arpaOf = () => fs.readFileSync(path.join(dir, 'inc.arpa'));
+
+test.serial('half, then both halves (only the new one counted, generation 2), equals one run of both; a rerun counts nothing; another order is refused; reset rebuilds', async (t) => {
+  const started = performance.now();
+  const both = writePipeline(dir, 'whole', [first, second], ['stages:', '  count: { workers: 2 }', 'store:', '  actors: 2', '  data: whole.store']);
+  const whole = runPipeline(both); // meanwhile: the runs are independent
+
+  const yaml1 = writePipeline(dir, 'inc', [first], STORE);
+  const one = await runPipeline(yaml1);
+  t.is(one.summary.counting?.lines, lineCount(first));
+
+  const yaml2 = writePipeline(dir, 'inc', [first, second], STORE);
+  t.is(yaml2, yaml1, 'the same YAML file, one input added');
+  const two = await runPipeline(yaml2);
+  t.is(two.summary.counting?.lines, lineCount(second), 'only the new input was counted');
+  t.regex(two.result.stderr, /generation 2/);
+  const incremental = arpaOf();
+  const once = (await whole).summary;
+  t.is(once.counting?.lines, lineCount(first) + lineCount(second));
+  t.true(incremental.equals(fs.readFileSync(path.join(dir, 'whole.arpa'))), 'incremental ARPA byte-identical to one run of both files');
+
+  const again = await runPipeline(yaml2);
+  t.is(again.summary.counting, null, 'nothing counted');
+  t.regex(again.result.stderr, /every input was counted already/);
+  t.true(arpaOf().equals(incremental), 'the ARPA is unchanged');
+
+  const refused = await dbslmAsync(['pipeline', 'run', yaml2, '--set', 'order=4']);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /the store holds model "inc" of order 3 with the whitespace tokenizer; this run is order 4 with whitespace\. Set reset: true \(or --set reset=true\) to clear it/);
+  t.true(arpaOf().equals(incremental), 'a refused run leaves the ARPA alone');
+
+  const reset = await runPipeline(yaml2, ['--set', 'order=4', '--set', 'reset=true']);
+  t.is(reset.summary.counting?.lines, lineCount(first) + lineCount(second), 'reset counts every input again');
+  t.is(reset.summary.smooth?.counts.length, 4);
+  const ref4 = path.join(dir, 'build4.arpa');
+  await cliOk(['build', '--order', '4', '--arpa', ref4, '--quiet', first, second]);
+  // build writes its trie's order, the store's export canonical order: the same lines, order aside.
+  assertSameLines(t, readArpaSections(path.join(dir, 'inc.arpa')), readArpaSections(ref4));
+  t.log(`whole test: ${Math.round(performance.now() - started)} ms`);
+});
