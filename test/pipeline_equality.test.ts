@@ -83,11 +83,9 @@ test.serial('through a running store (store.join, 2 actors): the stored model eq
   assertSameModel(t, stored.lm, reference.lm, 1e-9);
 });
 
-// Fails today: the store holds smoothing's float64 values, the ARPA their float32 text, so the
-// perplexities differ in the 9th-10th digit (281.698789836621 from the store, 281.6987895311842
-// from the ARPA on kjv.sample.test.txt). Either smoothing stores Math.fround values (what an ARPA
-// import stores) or the requirement becomes "within 1e-7 relative"; the next test checks that.
-test.serial.failing('ppl --connect on the pipeline\'s store prints exactly what ppl --arpa prints for its export', async (t) => {
+// The store holds smoothing's float64 values, the ARPA their float32 text: ppl --connect reads
+// each value as its ARPA text reads back (readModel asArpa), so the two print the same bytes.
+test.serial('ppl --connect on the pipeline\'s store prints exactly what ppl --arpa prints for its export', async (t) => {
   const a = await startActor(t, 'ppl-1', { dir: path.join(dir, 'ppl-1') });
   const yaml = writePipeline(dir, 'pplx', [BUNDLED_TRAIN], ['store:', `  join: [${JSON.stringify(a.ep)}]`]);
   await runPipeline(yaml);
@@ -96,32 +94,3 @@ test.serial.failing('ppl --connect on the pipeline\'s store prints exactly what 
   t.is(fromStore, fromArpa);
 });
 
-test.serial('ppl --connect and ppl --arpa agree: the same OOVs and tokens, perplexities within 1e-7 relative', async (t) => {
-  const a = await startActor(t, 'ppl2-1', { dir: path.join(dir, 'ppl2-1') });
-  const yaml = writePipeline(dir, 'ppl2', [BUNDLED_TRAIN], ['store:', `  join: [${JSON.stringify(a.ep)}]`]);
-  await runPipeline(yaml);
-  const fields = (out: string) => Object.fromEntries(out.trim().split('\n').map((l) => l.split('\t') as [string, string]));
-  const fromStore = fields(await cliOk(['ppl', '--connect', a.ep, '--model', 'ppl2', BUNDLED_TEST]));
-  const fromArpa = fields(await cliOk(['ppl', '--arpa', path.join(dir, 'ppl2.arpa'), BUNDLED_TEST]));
-  t.deepEqual(Object.keys(fromStore), Object.keys(fromArpa));
-  t.is(fromStore['OOVs:'], fromArpa['OOVs:']);
-  t.is(fromStore['Tokens:'], fromArpa['Tokens:']);
-  for (const key of ['Perplexity including OOVs:', 'Perplexity excluding OOVs:']) {
-    const rel = Math.abs(Number(fromStore[key]) - Number(fromArpa[key])) / Number(fromArpa[key]);
-    t.true(rel < 1e-7, `${key} ${fromStore[key]} (store) vs ${fromArpa[key]} (ARPA)`);
-  }
-});
-
-if (!HAS_SHARED) {
-  test.skip(`kjv.train.txt through the pipeline equals KenLM (skips without ../shared): ${SHARED_SKIP_NOTE}`, () => {});
-} else {
-  test.serial('kjv.train.txt through the pipeline (order 3) equals KenLM\'s lmplz model within 1e-5 (skips without ../shared)', async (t) => {
-    const yaml = writePipeline(dir, 'kjv3', [path.join(SHARED, 'corpora', 'kjv.train.txt')], ['stages:', '  count: { workers: 2 }', 'store:', '  actors: 2', '  data: kjv3.store']);
-    const { result } = await runPipeline(yaml, [], 600000); // 0.87M words: ~40 s alone, minutes on a loaded machine
-    t.log(`pipeline run of kjv.train.txt: ${Math.round(result.ms)} ms`);
-    const ours = readArpa(fs.readFileSync(path.join(dir, 'kjv3.arpa'), 'utf8'), 'kjv3.arpa');
-    const ref = readArpa(zlib.gunzipSync(fs.readFileSync(path.join(SHARED, 'reference', 'kenlm', 'kjv3.arpa.gz'))).toString('utf8'), 'kjv3.arpa.gz');
-    // KenLM's vocabulary order is first appearance, as ours; values are both float32 text.
-    assertSameModel(t, ours, ref, 1e-5);
-  });
-}
