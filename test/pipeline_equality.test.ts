@@ -94,3 +94,16 @@ test.serial('ppl --connect on the pipeline\'s store prints exactly what ppl --ar
   t.is(fromStore, fromArpa);
 });
 
+if (!HAS_SHARED) {
+  test.skip(`kjv.train.txt through the pipeline equals KenLM (skips without ../shared): ${SHARED_SKIP_NOTE}`, () => {});
+} else {
+  test.serial('kjv.train.txt through the pipeline (order 3) equals KenLM\'s lmplz model within 1e-5 (skips without ../shared)', async (t) => {
+    const yaml = writePipeline(dir, 'kjv3', [path.join(SHARED, 'corpora', 'kjv.train.txt')], ['stages:', '  count: { workers: 2 }', 'store:', '  actors: 2', '  data: kjv3.store']);
+    const { result } = await runPipeline(yaml, [], 600000); // 0.87M words: ~40 s alone, minutes on a loaded machine
+    t.log(`pipeline run of kjv.train.txt: ${Math.round(result.ms)} ms`);
+    const ours = readArpa(fs.readFileSync(path.join(dir, 'kjv3.arpa'), 'utf8'), 'kjv3.arpa');
+    const ref = readArpa(zlib.gunzipSync(fs.readFileSync(path.join(SHARED, 'reference', 'kenlm', 'kjv3.arpa.gz'))).toString('utf8'), 'kjv3.arpa.gz');
+    // KenLM's vocabulary order is first appearance, as ours; values are both float32 text.
+    assertSameModel(t, ours, ref, 1e-5);
+  });
+}
