@@ -64,6 +64,14 @@ async function connectWorkers(plan: RuntimePlan, hooks: RunHooks): Promise<Worke
 
 export async function runPipeline(definition: PipelineDefinition, stages: StageModules, hooks: RunHooks): Promise<PipelineRunResult> {
   const store = await openStore(definition.store, { connectTimeoutMs: hooks.connectTimeoutMs, onNotice: hooks.log });
+  // Ctrl-C or a kill: stop the store actors this run spawned (stage actors end with this process
+  // on their own), then exit as the signal would. A kill -9 leaves them to the next run's cleanup.
+  const onSignal = (signal: NodeJS.Signals) => {
+    hooks.log(`${signal}: stopping the store actors this run started`);
+    void store.close().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let metrics: Awaited<ReturnType<typeof startRunMetrics>> | null = null;
   try {
     metrics = await startRunMetrics(definition, store, hooks.log);
@@ -87,6 +95,8 @@ export async function runPipeline(definition: PipelineDefinition, stages: StageM
   } finally {
     // Before the store closes: the hub's last view asks the store actors once more.
     await metrics?.end();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await store.close();
   }
 }
