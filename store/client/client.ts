@@ -329,6 +329,11 @@ export class StoreClient {
    * sequence number, resent on timeouts until acknowledged (the actor drops duplicates).
    */
   async batch(ops: ClientOp[]): Promise<void> {
+    await Promise.all([...this.groupByFork(ops).values()].map((g) => this.sendBatch(g)));
+  }
+
+  /** Ops as batch ops, grouped by the fork each key is in under the current map. */
+  private groupByFork(ops: ClientOp[]): Map<string, BatchOp[]> {
     const groups = new Map<string, BatchOp[]>();
     for (const o of ops) {
       const fork = this.map.lookup(o.key).fork;
@@ -336,7 +341,7 @@ export class StoreClient {
       if (!g) groups.set(fork, (g = []));
       g.push(o.op === 'set' ? { op: OP_SET, key: o.key, value: o.value, delta: 0 } : o.op === 'delete' ? { op: OP_DELETE, key: o.key, value: EMPTY, delta: 0 } : { op: OP_INCR, key: o.key, value: EMPTY, delta: o.delta });
     }
-    await Promise.all([...groups.values()].map((g) => this.sendBatch(g)));
+    return groups;
   }
 
   /**
@@ -347,13 +352,7 @@ export class StoreClient {
    * it; the caller's batches must not be resent across a split.
    */
   async batchAs(producer: string, ops: ClientOp[]): Promise<void> {
-    const groups = new Map<string, BatchOp[]>();
-    for (const o of ops) {
-      const fork = this.map.lookup(o.key).fork;
-      let g = groups.get(fork);
-      if (!g) groups.set(fork, (g = []));
-      g.push(o.op === 'set' ? { op: OP_SET, key: o.key, value: o.value, delta: 0 } : o.op === 'delete' ? { op: OP_DELETE, key: o.key, value: EMPTY, delta: 0 } : { op: OP_INCR, key: o.key, value: EMPTY, delta: o.delta });
-    }
+    const groups = this.groupByFork(ops);
     const forks = [...groups.keys()].sort();
     await Promise.all(forks.map((fork, i) => this.sendBatch(groups.get(fork)!, { producer, seq: i + 1 })));
   }

@@ -1,6 +1,7 @@
 // `dbslm pipeline run` as the acceptance tests drive it: YAML written into a temporary directory
 // (store data inside it), the real CLI as a child process, its --json summary parsed, and the
 // stage actors it spawned found by their command line (for the kill -9 tests).
+import { seededRandom } from '../../model/sample.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -100,14 +101,5 @@ export function stageActors(parent: number): StageProcess[] {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A small seeded generator (mulberry32), so a failing chaos seed can be rerun. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator (the sampler's mulberry32), so a failing chaos seed can be rerun. */
+export const seeded = seededRandom;

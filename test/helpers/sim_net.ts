@@ -6,17 +6,10 @@
 // socket holding messages for a peer until it reconnects (a restarted receiver then gets them). A partition loses
 // everything sent while it lasts.
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../model/sample.js';
+
+/** mulberry32 (the sampler's): the same sequence for the same seed everywhere. */
+export { seededRandom };
 
 interface Scheduled {
   at: number;
