@@ -1,8 +1,9 @@
-// npm run bench:pipeline: `dbslm pipeline run config/pipelines/kjv5.yaml` (order 5 of kjv.train.txt,
-// the whole run: count, smoothing in the store, ARPA export) for count workers 1/2/4 x store actors
-// 1/3, each into a fresh store data directory, as a user runs it (a fresh process, --json summary).
+// npm run bench:pipeline, or `dbslm bench pipeline [FILE.yaml]`: `dbslm pipeline run FILE` (default
+// config/pipelines/kjv5.yaml: order 5 of kjv.train.txt; the whole run: count, smoothing in the store,
+// ARPA export) for count workers 1/2/4 x store actors 1/3, each into a fresh store data directory,
+// as a user runs it (a fresh process, --json summary).
 // Prints end-to-end words/s, the time of each phase and the peak RSS of every process; when
-// ../shared/tools/kenlm/lmplz exists, times `lmplz -o 5 -S 256M` on the same text in the same run,
+// ../shared/tools/kenlm/lmplz exists, times `lmplz -o ORDER -S 256M` on the same text in the same run,
 // alternating with the pipeline runs (absolute times drift 10-20% on shared machines, a ratio
 // taken in one run holds). BENCH_QUICK=1: only 2 workers x 3 actors.
 import { spawnSync } from 'node:child_process';
@@ -11,14 +12,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
+import { loadPipeline } from '../pipeline/definition/load.js';
+import { formatProblem, sortProblems } from '../pipeline/definition/problems.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'dist', 'cli', 'main.js');
-const yaml = path.join(root, 'config', 'pipelines', 'kjv5.yaml');
-const corpus = path.resolve(root, '..', 'shared', 'corpora', 'kjv.train.txt');
+const yaml = path.resolve(process.argv[2] ?? path.join(root, 'config', 'pipelines', 'kjv5.yaml'));
 const lmplz = path.resolve(root, '..', 'shared', 'tools', 'kenlm', 'lmplz');
-if (!fs.existsSync(corpus)) {
-  console.log(`bench:pipeline needs ${corpus} (../shared beside the clone); it is absent, so nothing was measured.`);
+const loaded = loadPipeline(yaml, []);
+if (loaded.definition === null) {
+  for (const p of sortProblems(loaded.problems)) console.log(formatProblem(p));
+  process.exit(1);
+}
+const definition = loaded.definition;
+const order = definition.order;
+// lmplz reads one text file: the comparison runs when the pipeline has exactly that.
+const only = definition.inputs.length === 1 && definition.inputs[0]!.format === 'text' ? definition.inputs[0]!.path : null;
+const corpus = only !== null && fs.existsSync(only) && fs.statSync(only).isFile() ? only : null;
+if (only !== null && !fs.existsSync(only)) {
+  console.log(`bench:pipeline needs ${only} (for kjv5.yaml: ../shared beside the clone); it is absent, so nothing was measured.`);
   process.exit(0);
 }
 const quick = process.env.BENCH_QUICK === '1';
@@ -37,11 +49,7 @@ interface Summary {
 const mb = (kb: number | null | undefined) => (kb == null ? '?' : String(Math.round(kb / 1024)));
 const s = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(1));
 
-/**
- * One pipeline run, tried up to 3 times: on a loaded machine a run can fail on a store request
- * (a lapsed lease's FENCED, a reply later than --connect-timeout: the run's client does not retry);
- * the failures are counted and shown, not hidden.
- */
+/** One pipeline run, tried up to 3 times; the failures are counted and shown, not hidden. */
 function runPipelineRetrying(workers: number, actors: number, i: number): { wallMs: number; summary: Summary; failures: string[] } {
   const failures: string[] = [];
   for (let attempt = 0; ; attempt++) {
@@ -59,9 +67,7 @@ function runPipeline(workers: number, actors: number, i: string): { wallMs: numb
   const t0 = performance.now();
   const r = spawnSync(
     process.execPath,
-    // --connect-timeout: the run's store client uses it for every request, smoothing's reads too
-    // (store_setup.ts connectWithin, no retries); 2 s fails whole runs on a loaded machine.
-    [cli, 'pipeline', 'run', yaml, '--json', '--quiet', '--connect-timeout', '30000', '--set', `stages.count.workers=${workers}`, '--set', `store.actors=${actors}`, '--set', `store.data=${data}`, '--set', `export.arpa=${path.join(tmp, 'kjv5.arpa')}`],
+    [cli, 'pipeline', 'run', yaml, '--json', '--quiet', '--set', `stages.count.workers=${workers}`, '--set', `store.actors=${actors}`, '--set', `store.data=${data}`, '--set', `export.arpa=${path.join(tmp, 'bench.arpa')}`],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
   const wallMs = performance.now() - t0;
@@ -71,17 +77,17 @@ function runPipeline(workers: number, actors: number, i: string): { wallMs: numb
 }
 
 function runLmplz(): number | null {
-  if (!fs.existsSync(lmplz)) return null;
+  if (!fs.existsSync(lmplz) || corpus === null) return null;
   const t0 = performance.now();
-  const r = spawnSync(lmplz, ['-o', '5', '-S', '256M', '--text', corpus, '--arpa', path.join(tmp, 'lmplz5.arpa')], { encoding: 'utf8' });
+  const r = spawnSync(lmplz, ['-o', String(order), '-S', '256M', ...(definition.discountFallback ? ['--discount_fallback'] : []), '--text', corpus, '--arpa', path.join(tmp, 'lmplz.arpa')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`lmplz exited ${r.status}:\n${r.stderr}`);
   return performance.now() - t0;
 }
 
-console.log(`dbslm pipeline run kjv5.yaml (order 5, kjv.train.txt) per shape, fresh store each time; ${os.cpus().length} cores${quick ? ' (BENCH_QUICK: 2 workers x 3 actors only)' : ''}`);
+console.log(`dbslm pipeline run ${path.basename(yaml)} (order ${order}, ${definition.inputs.map((i) => i.written).join(', ')}) per shape, fresh store each time; ${os.cpus().length} cores${quick ? ' (BENCH_QUICK: 2 workers x 3 actors only)' : ''}`);
 const table = new Table({
   style: { head: [], border: [] }, // plain text: the output is read in logs
-  head: ['count workers', 'store actors', 'wall s', 'words/s', 'count s', 'smooth s (vocab/adjust/interpolate 1..5)', 'export s', 'peak RSS MB: coordinator / read / split / count / stores', 'lmplz s', 'ratio', 'failed runs'],
+  head: ['count workers', 'store actors', 'wall s', 'words/s', 'count s', `smooth s (vocab/adjust/interpolate 1..${order})`, 'export s', 'peak RSS MB: coordinator / read / split / count / stores', 'lmplz s', 'ratio', 'failed runs'],
 });
 const lmplzTimes: number[] = [];
 shapes.forEach(({ workers, actors }, i) => {
@@ -106,7 +112,7 @@ shapes.forEach(({ workers, actors }, i) => {
   ]);
 });
 console.log(table.toString());
-if (lmplzTimes.length === 0) console.log(`${lmplz} is absent: no KenLM figures.`);
-else console.log(`lmplz -o 5 -S 256M: median ${s(lmplzTimes.sort((a, b) => a - b)[Math.floor(lmplzTimes.length / 2)])} s over ${lmplzTimes.length} runs; ratio = pipeline wall / lmplz wall of the same round.`);
+if (lmplzTimes.length === 0) console.log(corpus === null ? 'lmplz reads one text file and this pipeline has other inputs: no KenLM figures.' : `${lmplz} is absent: no KenLM figures.`);
+else console.log(`lmplz -o ${order} -S 256M: median ${s(lmplzTimes.sort((a, b) => a - b)[Math.floor(lmplzTimes.length / 2)])} s over ${lmplzTimes.length} runs; ratio = pipeline wall / lmplz wall of the same round.`);
 console.log('peak RSS of a stage is its largest worker\'s; words/s is end to end (count, smoothing and export).');
 fs.rmSync(tmp, { recursive: true, force: true });

@@ -112,8 +112,9 @@ export async function afterCounting(definition: PipelineDefinition, client: Stor
   }
   const evaluate = stageNamed(definition, 'evaluate');
   let lm: LanguageModel | null = null;
-  // Values as the exported ARPA reads them, so the evaluation prints what `ppl --arpa` of the export would.
-  const loadModel = async () => (lm ??= (await readModel(client, model, { where: 'the pipeline store', asArpa: true })).lm);
+  // For an evaluation, values as the exported ARPA reads them, so it prints what `ppl --arpa` of the
+  // export would (the ARPA text is the same either way; the conversion costs seconds on big models).
+  const loadModel = async () => (lm ??= (await readModel(client, model, { where: 'the pipeline store', asArpa: evaluate !== undefined })).lm);
   let arpa: FinishReport['arpa'] = null;
   if (definition.export.arpa) {
     const target = definition.export.arpa;
