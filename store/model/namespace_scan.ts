@@ -24,6 +24,45 @@ const MAX_HOPS = 16;
 const ATTEMPTS = 6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** One page of a namespace scan of a fork range. */
+export interface NamespacePage {
+  keys: Buffer[];
+  values: Value[];
+  next: Buffer | null;
+}
+
+/**
+ * One page of namespace `namespace` (a family with `family`) in fork range `range` after `after`,
+ * following redirects and retrying timeouts and retryable codes; null when the range no longer lies
+ * in one fork (it split: scan its children).
+ */
+export async function fetchNamespacePage(client: StoreClient, namespace: Buffer, range: Buffer, after: Buffer | null, opts: { pageSize: number; keysOnly?: boolean; family?: boolean }): Promise<NamespacePage | null> {
+  for (let hops = 0, attempt = 0; ; ) {
+    const entry = client.map.forkOfPrefix(range);
+    if (!entry) return null;
+    const ep = await client.endpointFor(entry.owner);
+    const body = STORE_COMMANDS.scan.encodeRequest({ prefix: range, after, limit: opts.pageSize, keysOnly: !!opts.keysOnly, namespace, namespacePrefix: !!opts.family });
+    let rep: Reply;
+    try {
+      rep = await client.raw(ep, 'scan', body);
+    } catch (err) {
+      if (!(err instanceof TimeoutError) || ++attempt >= ATTEMPTS) throw err;
+      continue;
+    }
+    if ((rep.code === 'MOVED' || rep.code === 'CROSS_FORK') && hops++ < MAX_HOPS) {
+      await client.refreshMap(ep).catch(() => client.refreshMap());
+      continue;
+    }
+    if (rep.code !== 'OK' && rep.retryable && ++attempt < ATTEMPTS) {
+      await sleep(20 * 2 ** attempt);
+      continue;
+    }
+    if (rep.code !== 'OK') throw new StoreReplyError(rep.code, rep.message, ep);
+    const page = STORE_COMMANDS.scan.decodeReply(rep.body);
+    return { keys: page.keys, values: opts.keysOnly ? page.keys.map(() => undefined) : page.values.map(wireToStored), next: page.next };
+  }
+}
+
 /**
  * Calls `onPage` with every key of namespace `ns` (or family, see `family`) and its value across
  * the store, a page at a time; resolves with the number of keys once every fork is done.
@@ -34,36 +73,17 @@ export async function scanNamespace(client: StoreClient, ns: string, onPage: (ke
   let total = 0;
 
   const scanRange = async (range: Buffer, after: Buffer | null): Promise<void> => {
-    for (let hops = 0, attempt = 0; ; ) {
-      const entry = client.map.forkOfPrefix(range);
-      if (!entry) {
+    for (;;) {
+      const page = await fetchNamespacePage(client, namespace, range, after, { pageSize: limit, keysOnly: opts.keysOnly, family: opts.family });
+      if (!page) {
         // The fork split since the plan was made: its children, in key order, from the cursor on.
         const parts = client.map.forksUnder(range).sort((a, b) => (a.fork < b.fork ? -1 : 1));
         for (const part of parts) await scanRange(Buffer.from(part.fork, 'hex'), after);
         return;
       }
-      const ep = await client.endpointFor(entry.owner);
-      const body = STORE_COMMANDS.scan.encodeRequest({ prefix: range, after, limit, keysOnly: !!opts.keysOnly, namespace, namespacePrefix: !!opts.family });
-      let rep: Reply;
-      try {
-        rep = await client.raw(ep, 'scan', body);
-      } catch (err) {
-        if (!(err instanceof TimeoutError) || ++attempt >= ATTEMPTS) throw err;
-        continue;
-      }
-      if ((rep.code === 'MOVED' || rep.code === 'CROSS_FORK') && hops++ < MAX_HOPS) {
-        await client.refreshMap(ep).catch(() => client.refreshMap());
-        continue;
-      }
-      if (rep.code !== 'OK' && rep.retryable && ++attempt < ATTEMPTS) {
-        await sleep(20 * 2 ** attempt);
-        continue;
-      }
-      if (rep.code !== 'OK') throw new StoreReplyError(rep.code, rep.message, ep);
-      const page = STORE_COMMANDS.scan.decodeReply(rep.body);
       if (page.keys.length) {
         total += page.keys.length;
-        onPage(page.keys, opts.keysOnly ? page.keys.map(() => undefined) : page.values.map(wireToStored));
+        onPage(page.keys, page.values);
       }
       if (!page.next) return;
       after = page.next;

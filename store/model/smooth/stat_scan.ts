@@ -6,10 +6,8 @@
 // As store/model/namespace_scan.ts: the actor's namespace filter keeps other namespaces' rows on
 // the actor, redirects are followed, a fork split since the plan is scanned as its children in key
 // order (a routing prefix never spans forks, so ranges stay whole).
-import type { Reply } from '../../../schemas/envelope.js';
-import { STORE_COMMANDS } from '../../../schemas/store.js';
-import { StoreReplyError, TimeoutError, type StoreClient, type Value } from '../../client/client.js';
-import { wireToStored } from '../../protocol/values.js';
+import type { StoreClient, Value } from '../../client/client.js';
+import { fetchNamespacePage } from '../namespace_scan.js';
 
 export type PageHandler = (keys: Buffer[], values: Value[]) => Promise<void> | void;
 
@@ -26,37 +24,9 @@ interface Page {
   next: Buffer | null;
 }
 
-const MAX_HOPS = 16;
-const ATTEMPTS = 6;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** One page of `ns` in fork range `range` after `after`; null when the range no longer lies in one fork. */
-async function fetchPage(client: StoreClient, namespace: Buffer, range: Buffer, after: Buffer | null, opts: StatScanOptions): Promise<Page | null> {
-  for (let hops = 0, attempt = 0; ; ) {
-    const entry = client.map.forkOfPrefix(range);
-    if (!entry) return null;
-    const ep = await client.endpointFor(entry.owner);
-    const body = STORE_COMMANDS.scan.encodeRequest({ prefix: range, after, limit: opts.pageSize ?? 10000, keysOnly: !!opts.keysOnly, namespace, namespacePrefix: false });
-    let rep: Reply;
-    try {
-      rep = await client.raw(ep, 'scan', body);
-    } catch (err) {
-      if (!(err instanceof TimeoutError) || ++attempt >= ATTEMPTS) throw err;
-      continue;
-    }
-    if ((rep.code === 'MOVED' || rep.code === 'CROSS_FORK') && hops++ < MAX_HOPS) {
-      await client.refreshMap(ep).catch(() => client.refreshMap());
-      continue;
-    }
-    if (rep.code !== 'OK' && rep.retryable && ++attempt < ATTEMPTS) {
-      await sleep(20 * 2 ** attempt);
-      continue;
-    }
-    if (rep.code !== 'OK') throw new StoreReplyError(rep.code, rep.message, ep);
-    const page = STORE_COMMANDS.scan.decodeReply(rep.body);
-    const values = opts.keysOnly ? page.keys.map(() => undefined) : page.values.map(wireToStored);
-    return { keys: page.keys, values, next: page.next };
-  }
+function fetchPage(client: StoreClient, namespace: Buffer, range: Buffer, after: Buffer | null, opts: StatScanOptions): Promise<Page | null> {
+  return fetchNamespacePage(client, namespace, range, after, { pageSize: opts.pageSize ?? 10000, keysOnly: opts.keysOnly });
 }
 
 /** Every key of namespace `ns` in the routing range `range` (a fork id's bytes), in key order, page by page. */
