@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { StoreClient } from '../store/client/client.js';
 import { assertCanonical, assertSameLines, readArpaSections } from './helpers/arpa_compare.js';
-import { members, startActor, stateOf, until } from './helpers/cluster_procs.js';
+import { balancedTrio } from './helpers/cluster_procs.js';
 import { CLI, HAS_SHARED, SHARED, SHARED_SKIP_NOTE } from './helpers/paths.js';
 import { spawnActor, tmpDir } from './helpers/store_procs.js';
 
@@ -49,19 +49,8 @@ if (!HAS_SHARED) {
 
   test.serial("KenLM's kjv3 through a 3-actor cluster: the same, and the same export file as from one actor", async (t) => {
     t.timeout(600000);
-    const a = await startActor(t, 'a');
-    const b = await startActor(t, 'b', { join: [a.ep] });
-    const c = await startActor(t, 'c', { join: [a.ep] });
-    const client = await StoreClient.connect(a.ep, { retries: 20 });
-    t.teardown(() => client.close());
-    await until('b and c alive at a', async () => {
-      const v = await members(client, a.ep);
-      return stateOf(v, 'b') === 'alive' && stateOf(v, 'c') === 'alive';
-    }, 20000);
     // An empty store is balanced by fork counts: each member gets about a third of the forks.
-    await run(process.execPath, [CLI, 'store', 'rebalance', '--apply', '--connect', a.ep], { timeout: 300000, maxBuffer: 1 << 24 });
-    await client.refreshMap();
-    for (const id of ['a', 'b', 'c']) t.true(client.map.forksOf(id).length >= 60, `${id} owns ${client.map.forksOf(id).length} forks`);
+    const { a, b, c, client } = await balancedTrio(t);
 
     const out = await roundTrip(t, b.ep, c.ep, 'three');
     const keysPerActor = await Promise.all([a, b, c].map(async (m) => ((await client.call(m.ep, 'stats', {})) as { forks: { keys: number }[] }).forks.reduce((s, f) => s + f.keys, 0)));

@@ -5,22 +5,19 @@
 // n-grams, log10 p and backoff within 1e-9. One actor and a 3-actor cluster give byte-identical
 // ARPA files, and counting every batch twice changes nothing.
 import test, { type ExecutionContext } from 'ava';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import { promisify } from 'node:util';
 import { InputError } from '../model/errors.js';
 import { StoreClient } from '../store/client/client.js';
 import { IncompleteModelError } from '../store/model/stored_meta.js';
 import { readModel } from '../store/model/read_model.js';
 import { smoothModel } from '../store/model/smooth/smooth_model.js';
-import { members, startActor, stateOf, until } from './helpers/cluster_procs.js';
+import { balancedTrio } from './helpers/cluster_procs.js';
 import { buildFromText } from './helpers/corpus.js';
 import { arpaText, assertSameModel } from './helpers/model_compare.js';
-import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
+import { BUNDLED_TRAIN } from './helpers/paths.js';
 import { countText } from './helpers/stat_counting.js';
 import { spawnActor } from './helpers/store_procs.js';
 
-const run = promisify(execFile);
 const TEXT = fs.readFileSync(BUNDLED_TRAIN, 'utf8');
 const ORDERS = [3, 5];
 /** ARPA text per order from the one-actor store, for the 3-actor test to compare with. */
@@ -58,18 +55,7 @@ test.serial('one actor: orders 3 and 5 smoothed in the store equal the in-proces
 
 test.serial('three actors: the same models, and ARPA files byte-identical to the one-actor ones', async (t) => {
   t.timeout(900000);
-  const a = await startActor(t, 'a');
-  const b = await startActor(t, 'b', { join: [a.ep] });
-  const c = await startActor(t, 'c', { join: [a.ep] });
-  const client = await StoreClient.connect(a.ep, { retries: 20 });
-  t.teardown(() => client.close());
-  await until('b and c alive at a', async () => {
-    const v = await members(client, a.ep);
-    return stateOf(v, 'b') === 'alive' && stateOf(v, 'c') === 'alive';
-  }, 20000);
-  await run(process.execPath, [CLI, 'store', 'rebalance', '--apply', '--connect', a.ep], { timeout: 300000, maxBuffer: 1 << 24 });
-  await client.refreshMap();
-  for (const id of ['a', 'b', 'c']) t.true(client.map.forksOf(id).length >= 60, `${id} owns ${client.map.forksOf(id).length} forks`);
+  const { client } = await balancedTrio(t);
   for (const order of ORDERS) {
     const arpa = await countSmoothCompare(t, client, `kjv${order}`, order, TEXT, 'three actors');
     const one = oneActorArpa.get(order);

@@ -5,7 +5,7 @@ import type { ExecutionContext } from 'ava';
 import { CLI_SCRIPT, launchActor } from '../../cli/io/actor_process.js';
 import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import { MOVE_COMMANDS } from '../../schemas/moves.js';
-import type { StoreClient } from '../../store/client/client.js';
+import { StoreClient } from '../../store/client/client.js';
 import type { OwnershipRow } from '../../store/map/ownership_history.js';
 import type { ForkEntry, MemberUpdate } from '../../schemas/fork_map.js';
 
@@ -71,4 +71,25 @@ export function dbslmStore(args: string[], timeoutMs = 60000): Promise<{ code: n
       resolve({ code, stdout, stderr, ms: performance.now() - started });
     });
   });
+}
+
+/**
+ * Actors a, b and c, b and c joined to a, all alive at a, the forks of the empty store spread over
+ * them by `dbslm store rebalance --apply` (each owns about a third), and a client through a.
+ */
+export async function balancedTrio(t: ExecutionContext): Promise<{ a: ActorProc; b: ActorProc; c: ActorProc; client: StoreClient }> {
+  const a = await startActor(t, 'a');
+  const b = await startActor(t, 'b', { join: [a.ep] });
+  const c = await startActor(t, 'c', { join: [a.ep] });
+  const client = await StoreClient.connect(a.ep, { retries: 20 });
+  t.teardown(() => client.close());
+  await until('b and c alive at a', async () => {
+    const v = await members(client, a.ep);
+    return stateOf(v, 'b') === 'alive' && stateOf(v, 'c') === 'alive';
+  }, 20000);
+  const r = await dbslmStore(['rebalance', '--apply', '--connect', a.ep], 300000);
+  if (r.code !== 0) throw new Error(`store rebalance --apply exited ${r.code}: ${r.stderr}`);
+  await client.refreshMap();
+  for (const id of ['a', 'b', 'c']) t.true(client.map.forksOf(id).length >= 60, `${id} owns ${client.map.forksOf(id).length} forks`);
+  return { a, b, c, client };
 }
