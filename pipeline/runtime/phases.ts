@@ -35,6 +35,7 @@ export interface CountingPlan extends CountingChoice {
 }
 
 function inputOf(task: ReadTask): TrainingInput {
+  // Standard input is new text every time: no earlier run can have counted it.
   if (task.path === '-') return { path: '-', bytes: 0, mtimeMs: Date.now() };
   const st = fs.statSync(task.path);
   return { path: task.path, bytes: st.size, mtimeMs: st.mtimeMs };
@@ -52,7 +53,7 @@ export async function beforeCounting(definition: PipelineDefinition, client: Sto
   }
   if (plan.reset) {
     ctx.log(`${model}: reset: deleting the model's counts and entries from the store`);
-    await deleteModelKeys(client, model, { kinds: undefined });
+    await deleteModelKeys(client, model);
   }
   const run = startedRun(plan.reset ? undefined : previous, plan, definition.order, definition.tokenizer);
   if (plan.resume) run.startedMs = previous!.startedMs;

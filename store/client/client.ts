@@ -9,8 +9,11 @@
 // another member (dead_members.ts): requests to a dead owner fail fast with MemberDeadError naming
 // the takeover, or follow its forks to their new owners once they were taken over.
 //
-// Longer than our usual modules: every command's routing, redirect and retry loop reads and
-// updates the same cached map and member endpoints, so they stay in one class.
+// Longer than our usual modules (about 470 lines): every command's routing, redirect and retry loop
+// reads and updates the same private state (the cached fork map, member endpoints, connections,
+// dead-member checks, the producer's batch seqs), so the loops stay in one class; the pieces
+// without that state are apart already (connection, request channel, batch_sequence, dead_members,
+// reply_errors, pending_requests).
 import { randomUUID } from 'node:crypto';
 import { OP_DELETE, OP_INCR, OP_SET, type BatchOp } from '../../schemas/data.js';
 import type { Reply } from '../../schemas/envelope.js';

@@ -8,8 +8,7 @@
 //   interpolate  interpolateOrder k = 1..N per actor, order by order (k reads order k - 1's p)
 //
 // The per-actor phases run inside the store actors, each over the forks it owns (smooth_jobs.ts):
-// the driver sends a command per actor and receives counts-of-counts and n-gram counts. With
-// `inActors: false` the driver runs them itself through its client (actors without the jobs).
+// the driver sends a command per actor and receives counts-of-counts and n-gram counts.
 //
 // The meta is written incomplete first and complete last, so a crash never leaves a model that
 // reads as whole. No process holds the counts: each worker streams one context range at a time.
@@ -19,9 +18,7 @@ import type { ModelMeta, OrderDiscounts } from '../../../schemas/model_meta.js';
 import { StoreReplyError, type StoreClient } from '../../client/client.js';
 import { MODEL_LAYOUT } from '../layout.js';
 import { readModelMeta, writeModelMeta } from '../stored_meta.js';
-import { adjustStats } from './adjust_stats.js';
 import { AdjustJobType, decodeAdjustResult, decodeInterpolateResult, InterpolateJobType, SMOOTH_ADJUST, SMOOTH_INTERPOLATE } from './smooth_jobs.js';
-import { interpolateOrder } from './interpolate_order.js';
 import { forksByOwner } from './stat_scan.js';
 import { assignVocab } from './vocab_assign.js';
 
@@ -33,10 +30,6 @@ export interface SmoothOptions {
   /** Where the statistics came from (kept in the meta), e.g. `pipeline:kjv5`. */
   source: string;
   onPhase?: (phase: string) => void;
-  /** Context ranges done so far in the phase. */
-  onProgress?: (phase: string, done: number) => void;
-  /** Run the per-actor phases inside the store actors (default), or in this process. */
-  inActors?: boolean;
 }
 
 /** How long one actor's part of a phase may take (a big fork set at order 5 takes minutes). */
@@ -51,23 +44,6 @@ export interface SmoothResult {
   countsOfCounts: number[][];
   /** Wall time of each phase. */
   phaseMs: Record<string, number>;
-}
-
-/**
- * Runs `work` once per owner with that owner's forks, all owners at once; results in owner order.
- * Each worker reports its own running count; `onProgress` hears their sum.
- */
-async function perActor<T>(client: StoreClient, work: (forks: string[], onProgress: (done: number) => void) => Promise<T>, onProgress?: (done: number) => void): Promise<T[]> {
-  const owners = [...forksByOwner(client).values()];
-  const done = new Array<number>(owners.length).fill(0);
-  return Promise.all(
-    owners.map((forks, i) =>
-      work(forks, (n) => {
-        done[i] = n;
-        onProgress?.(done.reduce((s, x) => s + x, 0));
-      }),
-    ),
-  );
 }
 
 /** Runs `work` once per owner of the current map with its forks, all at once. */
@@ -115,19 +91,13 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
   await writeModelMeta(client, model, meta);
 
   const vocab = await timed('vocab', () => assignVocab(client, model));
-  const progress = (phase: string) => (done: number) => opts.onProgress?.(phase, done);
-  const inActors = opts.inActors ?? true;
   const job = async (owner: string, command: string, body: Buffer): Promise<Buffer> => {
     const endpoint = await client.endpointFor(owner);
     const reply = await client.raw(endpoint, command, body, JOB_TIMEOUT_MS);
     if (reply.code !== 'OK') throw new StoreReplyError(reply.code, `${command} on ${owner}: ${reply.message}`, endpoint);
     return reply.body;
   };
-  const parts = await timed('adjust', () =>
-    inActors
-      ? perOwner(client, async (owner, forks) => decodeAdjustResult(await job(owner, SMOOTH_ADJUST, AdjustJobType.toBuffer({ model, order, forks }))))
-      : perActor(client, (forks, onProgress) => adjustStats(client, model, order, forks, { onProgress }), progress('adjust')),
-  );
+  const parts = await timed('adjust', () => perOwner(client, async (owner, forks) => decodeAdjustResult(await job(owner, SMOOTH_ADJUST, AdjustJobType.toBuffer({ model, order, forks })))));
   const countsOfCounts = sumCountsOfCounts(order, parts);
   const discounts = estimateDiscounts(countsOfCounts, order, opts.discountFallback);
 
@@ -135,9 +105,7 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
   for (let k = 1; k <= order; k++) {
     const phase = `interpolate ${k}`;
     const written = await timed(phase, () =>
-      inActors
-        ? perOwner(client, async (owner, forks) => decodeInterpolateResult(await job(owner, SMOOTH_INTERPOLATE, InterpolateJobType.toBuffer({ model, k, discounts, forks, vocabSize: vocab.size }))))
-        : perActor(client, (forks, onProgress) => interpolateOrder(client, model, k, discounts, vocab, forks, { onProgress }), progress(phase)),
+      perOwner(client, async (owner, forks) => decodeInterpolateResult(await job(owner, SMOOTH_INTERPOLATE, InterpolateJobType.toBuffer({ model, k, discounts, forks, vocabSize: vocab.size })))),
     );
     counts.push(written.reduce((s, n) => s + n, 0));
   }
