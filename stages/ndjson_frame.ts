@@ -2,10 +2,12 @@
 // (pipeline/definition/dataset_config.ts; ../shared/corpora/kjv.pairs.config.json is the example).
 // The record is framed as the text
 //
-//   [C...] P: <prompt> [A...] R: <response> |END|
+//   [I: <instruction>] [C...] P: <prompt> [A...] R: <response> |END|
 //
 // where P and R are the config's prompt_label and response_label followed by `:` (`|USER|:`,
-// `|RESPONSE|:`; a label already ending in `:` keeps just that one), C are the context fields with
+// `|RESPONSE|:`; a label already ending in `:` keeps just that one), I is its instruction_label
+// (`|INSTRUCTION|:`) when the config names an instruction_field and the record's instruction is not
+// blank (a blank one is left out, as datasets mix tasks with and without one), C are the context fields with
 // `placement: before_prompt` and A the others (after the prompt, before the response), in config
 // order, each the single token `TAG:token_name:value` with TAG its canonical_tag (default `|CTX|`)
 // and whitespace runs in the value written `_`, so the marker stays one token as the regex
@@ -61,6 +63,13 @@ export function frameRecord(line: string, config: DatasetConfig, tokenize: (text
   if (typeof prompt !== 'string') return prompt;
   const response = textOf(fields, config.response_field);
   if (typeof response !== 'string') return response;
+  const instruction: string[] = [];
+  if (config.instruction_field !== undefined) {
+    const text = textOf(fields, config.instruction_field);
+    if (typeof text !== 'string') return text;
+    const tokens = tokenize(text);
+    if (tokens.length > 0) instruction.push(labelToken(config.instruction_label), ...tokens);
+  }
   const before: string[] = [];
   const after: string[] = [];
   for (const c of config.context_fields) {
@@ -70,9 +79,9 @@ export function frameRecord(line: string, config: DatasetConfig, tokenize: (text
   }
   const promptTokens = tokenize(prompt);
   const responseTokens = tokenize(response);
-  const reserved = reservedTokenProblem(promptTokens) ?? reservedTokenProblem(responseTokens);
+  const reserved = reservedTokenProblem(instruction.slice(1)) ?? reservedTokenProblem(promptTokens) ?? reservedTokenProblem(responseTokens);
   if (reserved !== null) return { bad: reserved };
-  return { tokens: [...before, labelToken(config.prompt_label), ...promptTokens, ...after, labelToken(config.response_label), ...responseTokens, END_MARKER] };
+  return { tokens: [...instruction, ...before, labelToken(config.prompt_label), ...promptTokens, ...after, labelToken(config.response_label), ...responseTokens, END_MARKER] };
 }
 
 /** Loads dataset configs once per path; an invalid or unreadable one is an error naming its problems. */

@@ -152,6 +152,24 @@ test('NDJSON records are framed by their dataset config; bad records are skipped
   t.regex(strict!.message, /^qa\.train\.ndjson:2: the record has no field "a"/);
 });
 
+test('an instruction field is framed first as |INSTRUCTION|:, left out when blank, and a record lacking it is bad', async (t) => {
+  const config = { prompt_field: 'input', prompt_label: '|USER|', response_field: 'output', response_label: '|RESPONSE|', instruction_field: 'instruction', context_fields: [{ field: 'lang', label: 'Language', token_name: 'lang', placement: 'before_prompt' }] };
+  const records = [
+    JSON.stringify({ instruction: 'Summarize the text.', input: 'It is long.', output: 'Short.', lang: 'en' }),
+    JSON.stringify({ instruction: '  ', input: 'Hello', output: 'Hi', lang: 'en' }),
+    JSON.stringify({ input: 'no instruction', output: 'x', lang: 'en' }),
+  ];
+  const dir = tempFiles({ 'tasks.ndjson': records.join('\n') + '\n', 'tasks.config.json': JSON.stringify(config) });
+  const [rt] = listReadTasks([{ path: path.join(dir, 'tasks.ndjson'), written: 'tasks.ndjson', format: 'ndjson', config: null }], 1, 100);
+  const [batch] = await runStage(split({ tokenizer: 'regex', strict: false }), await runStage(read(), [rt!]));
+  // The same framing written as text and tokenized by the regex tokenizer, independently of the stage.
+  t.deepEqual(batch!.sentences.map((s) => s.tokens), [
+    tokenizeRegex('|INSTRUCTION|: Summarize the text. |CTX|:lang:en |USER|: It is long. |RESPONSE|: Short. |END|'),
+    tokenizeRegex('|CTX|:lang:en |USER|: Hello |RESPONSE|: Hi |END|'),
+  ]);
+  t.deepEqual(batch!.bad.map((b) => [b.where, b.reason]), [['tasks.ndjson:3', 'the record has no field "instruction", which the dataset config names']]);
+});
+
 test('an NDJSON input whose dataset config is invalid is an error naming the config and the problem', async (t) => {
   const dir = tempFiles({ 'x.ndjson': '{"q": "a"}\n', 'x.config.json': JSON.stringify({ prompt_field: 'q', prompt_label: '', response_field: 'a', response_label: 'R' }) });
   const rt: ReadTask = { ...task(path.join(dir, 'x.ndjson'), 10), format: 'ndjson', config: path.join(dir, 'x.config.json') };

@@ -1,6 +1,7 @@
 // Dataset configs: how the records of an NDJSON input become text. A config names the record's
-// prompt and response fields with the label each gets, and context fields (each with its label,
-// the token name of its `|CTX|:name:value` marker, and whether it goes before the prompt).
+// prompt and response fields with the label each gets, optionally an instruction field (labelled
+// `|INSTRUCTION|` unless it says otherwise), and context fields (each with its label, the token
+// name of its `|CTX|:name:value` marker, and whether it goes before the prompt).
 //
 // Which config an NDJSON file uses, unless its input names one with `config:`: the first that
 // exists of `<prefix>.config.json` beside the file, trying the file name cut at each dot, longest
@@ -42,6 +43,10 @@ export const DatasetConfigSchema = z.object(
     prompt_label: text('a non-empty label, such as |USER|'),
     response_field: text('the name of a record field'),
     response_label: text('a non-empty label, such as |RESPONSE|'),
+    /** The record field holding a task instruction, framed first (instruction-tuning datasets). */
+    instruction_field: text('the name of a record field').optional(),
+    /** The instruction's label. */
+    instruction_label: text('a non-empty label, such as |INSTRUCTION|').default('|INSTRUCTION|'),
     context_fields: z.array(ContextFieldSchema, { error: 'a list of context fields' }).default([]),
   },
   { error: 'a JSON object with prompt_field, prompt_label, response_field, response_label' },
@@ -68,6 +73,7 @@ export function fieldsRead(config: DatasetConfig): { at: DefinitionPath; field: 
   return [
     { at: ['prompt_field'], field: config.prompt_field },
     { at: ['response_field'], field: config.response_field },
+    ...(config.instruction_field === undefined ? [] : [{ at: ['instruction_field'], field: config.instruction_field }]),
     ...config.context_fields.map((c, i) => ({ at: ['context_fields', i, 'field'], field: c.field })),
   ];
 }
