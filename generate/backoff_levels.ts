@@ -1,0 +1,34 @@
+// The contexts the backoff distribution p(. | history) is made of: the stored suffixes of the
+// history, longest first, down to the empty context (the unigrams). For a word w,
+//
+//   p(w | h) = p(w | c_i) * prod_{j < i} backoff(c_j)
+//
+// where c_0 is the longest stored context and c_i the first (longest) that stores w: exactly how
+// scoring reads the model (model/score.ts, KenLM's query), so sampling and scoring agree.
+import type { ContextFollowers, ContextSource } from './context_source.js';
+
+/** The stored suffixes of `history` (ids, oldest first), longest first, the unigrams last. */
+export async function backoffLevels(source: ContextSource, history: readonly number[]): Promise<ContextFollowers[]> {
+  const longest = Math.min(source.order - 1, history.length);
+  const levels: ContextFollowers[] = [];
+  for (let len = longest; len >= 0; len--) {
+    const found = await source.followers(history.slice(history.length - len));
+    if (found) levels.push(found);
+  }
+  return levels;
+}
+
+/** p(w | history) for every word id, linear, from the levels of backoffLevels. */
+export function fullDistribution(levels: readonly ContextFollowers[], vocabSize: number, out: Float64Array = new Float64Array(vocabSize)): Float64Array {
+  out.fill(0);
+  // Shortest context first, each longer one overwriting its own followers; scale[i] is the log10
+  // product of the backoffs of the contexts longer than level i.
+  let scale = 0;
+  for (const level of levels) scale += level.backoff;
+  for (let i = levels.length - 1; i >= 0; i--) {
+    const level = levels[i]!;
+    scale -= level.backoff;
+    for (let j = 0; j < level.words.length; j++) out[level.words[j]!] = Math.pow(10, level.logProbs[j]! + scale);
+  }
+  return out;
+}
