@@ -10,12 +10,9 @@ import type { ContextFollowers, ContextSource } from './context_source.js';
 /** The stored suffixes of `history` (ids, oldest first), longest first, the unigrams last. */
 export async function backoffLevels(source: ContextSource, history: readonly number[]): Promise<ContextFollowers[]> {
   const longest = Math.min(source.order - 1, history.length);
-  const levels: ContextFollowers[] = [];
-  for (let len = longest; len >= 0; len--) {
-    const found = await source.followers(history.slice(history.length - len));
-    if (found) levels.push(found);
-  }
-  return levels;
+  // All lengths at once: from the store that is one round trip per token, not one per order.
+  const found = await Promise.all(Array.from({ length: longest + 1 }, (_, i) => source.followers(history.slice(history.length - (longest - i)))));
+  return found.filter((level): level is ContextFollowers => level !== null);
 }
 
 /** p(w | history) for every word id, linear, from the levels of backoffLevels. */

@@ -21,12 +21,19 @@ export async function withStore<T>(endpoint: string, timeoutMs: number, fn: (cli
     throw new InputError(`no store answers at ${endpoint}: ${(err as Error).message}`, undefined, undefined, 'start one with `dbslm store start`, or pass the endpoint of a running member to --connect');
   }
   try {
-    return await fn(client);
+    return await withStoreErrors(() => fn(client));
+  } finally {
+    client.close();
+  }
+}
+
+/** Runs `fn`, turning the store's answers that are the user's to fix (no such model, an unfinished one) into input errors. */
+export async function withStoreErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
   } catch (err) {
     if (err instanceof ModelNotFoundError || err instanceof IncompleteModelError || err instanceof ModelExistsError) throw new InputError(err.message);
     throw err;
-  } finally {
-    client.close();
   }
 }
 

@@ -1,0 +1,147 @@
+// The typed API for Node users: open an engine on a model file or a store, then generate text,
+// whole or streamed word by word. `dbslm generate` is this API on the command line.
+//
+//   const engine = await Engine.open({ file: 'kjv5.arpa' });          // or { connect: 'tcp://...', model: 'kjv5' }
+//   for await (const word of engine.stream({ prompt: 'In the beginning', seed: 7 })) process.stdout.write(word.token + ' ');
+//   const { text } = await engine.generate({ prompt: 'In the beginning', maxTokens: 20 });
+//   engine.close();
+import { loadArpa } from '../cli/io/load_model.js';
+import type { LanguageModel } from '../model/language_model.js';
+import { InputError } from '../model/errors.js';
+import { seededRandom } from '../model/sample.js';
+import { getTokenizer, parseTokenizerName, type TokenizerName } from '../model/tokenizer.js';
+import type { StoreClient } from '../store/client/client.js';
+import { parseContextDimensions } from './context_dimensions.js';
+import { ModelContextSource, type ContextSource } from './context_source.js';
+import { checkControls, EXACT_CONTROLS, type Controls } from './controls.js';
+import { Decoder } from './decoder.js';
+import { generateWords, visibleText, type GeneratedWord, type VocabView } from './generate_text.js';
+import { framePrompt, type FrameMode, type PromptParts } from './prompt_frame.js';
+import type { StoreContextSource } from './store_source.js';
+
+export type EngineOptions =
+  | { file: string; tokenizer?: TokenizerName }
+  | { lm: LanguageModel; tokenizer?: TokenizerName }
+  | { connect: string; model?: string; timeoutMs?: number; tokenizer?: TokenizerName };
+
+export interface GenerateRequest extends Partial<PromptParts> {
+  maxTokens?: number;
+  minTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  /** Repeatable output: the same seed and request give the same words, from a file or a store. */
+  seed?: number;
+  stop?: readonly string[];
+  bannedWords?: readonly string[];
+  /** Natural-log bias per word. */
+  logitBias?: Readonly<Record<string, number>>;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  repeatPenalty?: number;
+  /** Windows of the repeat penalty: "1-2,3-5" or "4,8,4" (context_dimensions.ts). */
+  contextDimensions?: string;
+  /** auto (default): frame as |USER|: ... |RESPONSE|: when the model was trained on pairs. */
+  frame?: FrameMode;
+}
+
+export interface Generated {
+  text: string;
+  words: GeneratedWord[];
+}
+
+export class Engine {
+  private constructor(
+    readonly source: ContextSource,
+    readonly vocab: () => VocabView,
+    readonly tokenizer: TokenizerName,
+    private readonly onClose: () => void,
+    private readonly refresh: () => Promise<unknown>,
+  ) {}
+
+  static async open(opts: EngineOptions): Promise<Engine> {
+    if ('file' in opts || 'lm' in opts) {
+      // An ARPA file (*.gz too); its errors name the file and line.
+      const lm = 'lm' in opts ? opts.lm : loadArpa(opts.file);
+      return new Engine(new ModelContextSource(lm), () => lm.vocab, opts.tokenizer ?? 'whitespace', () => undefined, async () => undefined);
+    }
+    // Loaded only for stores: the client pulls in ZeroMQ.
+    const { StoreClient } = await import('../store/client/client.js');
+    const { StoreContextSource } = await import('./store_source.js');
+    let client: StoreClient;
+    try {
+      client = await StoreClient.connect(opts.connect, { timeoutMs: opts.timeoutMs ?? 10000, retries: 3 });
+    } catch (err) {
+      throw new InputError(`no store answers at ${opts.connect}: ${(err as Error).message}`, undefined, undefined, 'start one with `dbslm store start` or `dbslm pipeline run`, or pass the endpoint of a running member to --connect');
+    }
+    let source: StoreContextSource;
+    try {
+      source = await StoreContextSource.open(client, opts.model ?? 'default', opts.connect);
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+    const tokenizer = opts.tokenizer ?? parseTokenizerName(source.meta.tokenizer);
+    return new Engine(source, () => source.vocab, tokenizer, () => client.close(), () => source.refresh());
+  }
+
+  /** The controls of a request, checked; unknown banned or biased words are errors naming them. */
+  controls(request: GenerateRequest): Controls {
+    const vocab = this.vocab();
+    const known = (word: string, what: string) => {
+      const id = vocab.lookup(word);
+      if (id === 0 && word !== '<unk>') throw new InputError(`${what} "${word}" is not in the model's vocabulary`);
+      return id;
+    };
+    return checkControls({
+      ...EXACT_CONTROLS,
+      temperature: request.temperature ?? 1,
+      topK: request.topK ?? 0,
+      topP: request.topP ?? 1,
+      minP: request.minP ?? 0,
+      banned: new Set((request.bannedWords ?? []).map((w) => known(w, 'banned word'))),
+      logitBias: new Map(Object.entries(request.logitBias ?? {}).map(([w, b]) => [known(w, 'biased word'), b])),
+      presencePenalty: request.presencePenalty ?? 0,
+      frequencyPenalty: request.frequencyPenalty ?? 0,
+      repeatPenalty: request.repeatPenalty ?? 1,
+      contextWindows: request.contextDimensions ? parseContextDimensions(request.contextDimensions) : EXACT_CONTROLS.contextWindows,
+    });
+  }
+
+  /** The words of one generation as they are drawn. */
+  async *stream(request: GenerateRequest, decoder?: Decoder): AsyncGenerator<GeneratedWord> {
+    await this.refresh();
+    const controls = this.controls(request);
+    const maxTokens = request.maxTokens ?? 40;
+    const minTokens = request.minTokens ?? 0;
+    if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) throw new InputError(`max tokens must be a whole number >= 1, got ${maxTokens}`);
+    if (!(Number.isInteger(minTokens) && minTokens >= 0 && minTokens <= maxTokens)) throw new InputError(`min tokens must be a whole number from 0 to max tokens (${maxTokens}), got ${minTokens}`);
+    const context = framePrompt(this.vocab(), getTokenizer(this.tokenizer), { prompt: request.prompt ?? '', instruction: request.instruction, contexts: request.contexts }, request.frame ?? 'auto');
+    const draw = decoder ?? new Decoder(this.source, seededRandom(request.seed ?? Math.floor(Math.random() * 2 ** 32)));
+    yield* generateWords(draw, this.vocab(), context, { controls, maxTokens, minTokens, stopStrings: request.stop ?? [] });
+  }
+
+  /** One generation, whole. */
+  async generate(request: GenerateRequest): Promise<Generated> {
+    const words: GeneratedWord[] = [];
+    for await (const word of this.stream(request)) words.push(word);
+    return { text: visibleText(words, request.stop ?? []), words };
+  }
+
+  /** `n` independent generations from one seeded stream (the same seed gives the same n texts). */
+  async generateMany(request: GenerateRequest, n: number): Promise<Generated[]> {
+    const decoder = new Decoder(this.source, seededRandom(request.seed ?? Math.floor(Math.random() * 2 ** 32)));
+    const out: Generated[] = [];
+    for (let i = 0; i < n; i++) {
+      const words: GeneratedWord[] = [];
+      for await (const word of this.stream(request, decoder)) words.push(word);
+      out.push({ text: visibleText(words, request.stop ?? []), words });
+    }
+    return out;
+  }
+
+  close(): void {
+    this.onClose();
+  }
+}

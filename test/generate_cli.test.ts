@@ -1,0 +1,96 @@
+// `dbslm generate` through the real CLI on a model of the bundled corpus: the same seed gives
+// the same text from the ARPA file and from the model imported into a store (one actor, and three
+// actors holding its forks), a re-imported model is not served from a stale cache, and bad input
+// gets clear errors.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { Engine } from '../generate/engine.js';
+import { StoreContextSource } from '../generate/store_source.js';
+import { balancedTrio } from './helpers/cluster_procs.js';
+import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
+import { spawnActor, tmpDir } from './helpers/store_procs.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+function dbslm(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 120000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
+    });
+  });
+}
+async function ok(...args: string[]): Promise<string> {
+  const r = await dbslm(...args);
+  if (r.code !== 0) throw new Error(`dbslm ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const dir = tmpDir();
+const m3 = path.join(dir, 'sample3.arpa');
+const m2 = path.join(dir, 'sample2.arpa');
+const built = Promise.all([ok('build', '--order', '3', '--tokenizer', 'regex', '--arpa', m3, BUNDLED_TRAIN), ok('build', '--order', '2', '--tokenizer', 'regex', '--arpa', m2, BUNDLED_TRAIN)]);
+const SAMPLE = ['--n', '5', '--seed', '11', '--max-tokens', '25', '--tokenizer', 'regex'];
+
+test('the same seed gives the same text from the file and from the store (one actor and three)', async (t) => {
+  await built;
+  const fromFile = await ok('generate', '--model', m3, ...SAMPLE);
+  t.is(fromFile.trimEnd().split('\n').length, 5);
+  t.is(await ok('generate', '--model', m3, ...SAMPLE), fromFile, 'repeatable');
+  t.not(await ok('generate', '--model', m3, ...SAMPLE.slice(0, 2), '--seed', '12', ...SAMPLE.slice(4)), fromFile, 'another seed, other text');
+  const one = await spawnActor(t, 'gen-one');
+  await ok('store', 'import', '--arpa', m3, '--model', 'sample', '--tokenizer', 'regex', '--connect', one.ep, '--quiet');
+  t.is(await ok('generate', '--connect', one.ep, '--model', 'sample', ...SAMPLE), fromFile);
+  const { a } = await balancedTrio(t);
+  await ok('store', 'import', '--arpa', m3, '--model', 'sample', '--tokenizer', 'regex', '--connect', a.ep, '--quiet');
+  t.is(await ok('generate', '--connect', a.ep, '--model', 'sample', ...SAMPLE), fromFile);
+  // Controls go through the same decoder either way.
+  const controlled = ['--top-p', '0.8', '--temperature', '0.7', '--prompt', 'And God said', '--json'];
+  t.is(await ok('generate', '--connect', a.ep, '--model', 'sample', ...SAMPLE, ...controlled), await ok('generate', '--model', m3, ...SAMPLE, ...controlled));
+});
+
+test('a model imported again is never served from the cache of the old one', async (t) => {
+  await built;
+  const actor = await spawnActor(t, 'gen-stale');
+  await ok('store', 'import', '--arpa', m3, '--model', 'm', '--tokenizer', 'regex', '--connect', actor.ep, '--quiet');
+  const engine = await Engine.open({ connect: actor.ep, model: 'm' });
+  t.teardown(() => engine.close());
+  const request = { seed: 3, maxTokens: 30 };
+  const fromFile = async (file: string) => (await (await Engine.open({ file, tokenizer: 'regex' })).generate(request)).text;
+  t.is((await engine.generate(request)).text, await fromFile(m3));
+  await ok('store', 'import', '--arpa', m2, '--model', 'm', '--tokenizer', 'regex', '--connect', actor.ep, '--quiet', '--replace');
+  t.is((await engine.generate(request)).text, await fromFile(m2));
+  t.is((engine.source as StoreContextSource).order, 2);
+});
+
+test('bad input: no model named, an unknown model, an unreachable store, bad controls', async (t) => {
+  await built;
+  const none = await dbslm('generate');
+  t.is(none.code, 1);
+  t.regex(none.stderr, /Name the model: --model FILE, or --connect ENDPOINT/);
+  const actor = await spawnActor(t, 'gen-bad');
+  const unknown = await dbslm('generate', '--connect', actor.ep, '--model', 'absent');
+  t.is(unknown.code, 1);
+  t.regex(unknown.stderr, /no model "absent" in the store .* import one with `dbslm store import/);
+  const started = Date.now();
+  const down = await dbslm('generate', '--connect', 'tcp://127.0.0.1:9', '--timeout', '1000');
+  t.is(down.code, 1);
+  t.regex(down.stderr, /no store answers at tcp:\/\/127\.0\.0\.1:9/);
+  t.true(Date.now() - started < 30000, 'fails within its timeout, never hangs');
+  for (const [flags, message] of [
+    [['--top-p', '0'], /top-p must be in \(0, 1\]/],
+    [['--bias', 'LORD'], /--bias "LORD": expected WORD=NUMBER/],
+    [['--ban', 'zzzunknown'], /banned word "zzzunknown" is not in the model's vocabulary/],
+    [['--context-dimensions', '1-2,x'], /--context-dimensions "1-2,x"/],
+  ] as const) {
+    const r = await dbslm('generate', '--model', m3, ...flags);
+    t.is(r.code, 1, flags.join(' '));
+    t.regex(r.stderr, message);
+  }
+  // An empty prompt, or one of unknown words only, still generates (from backoff).
+  t.true((await ok('generate', '--model', m3, '--prompt', 'qqq zzz', '--seed', '1', '--min-tokens', '3')).trim().length > 0);
+  t.true((await ok('generate', '--model', m3, '--prompt', '', '--seed', '1', '--min-tokens', '3')).trim().length > 0);
+});
