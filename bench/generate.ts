@@ -1,0 +1,94 @@
+// `npm run bench:generate [ARPA]`: generation speed from a model file and from the same model
+// imported into a store of 1 and then 3 actors on loopback (forks spread by `store rebalance`).
+// For each: tokens/s, per-token latency p50/p99 (time between words of a stream), and store reads
+// per token (contexts fetched: one range scan plus one get each, all lengths of a history at once),
+// for exact sampling and for a controlled run (top-p 0.9, temperature 0.8). The first pass starts
+// with an empty cache (a fresh engine); seeds differ per sample. Default model: KenLM's KJV order 5
+// in ../shared (the bundled corpus's order-3 model without it). Figures only, no assertions.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Engine, type GenerateRequest } from '../generate/engine.js';
+import type { StoreContextSource } from '../generate/store_source.js';
+import { startActor, stopAll } from './actor_procs.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+const SHARED = path.join(ROOT, '..', 'shared', 'reference', 'kenlm', 'kjv5.arpa.gz');
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 100);
+const run = promisify(execFile);
+
+async function modelFile(): Promise<string> {
+  if (process.argv[2]) return path.resolve(process.argv[2]);
+  if (fs.existsSync(SHARED)) return SHARED;
+  const out = path.join(os.tmpdir(), `dbslm-bench-generate-${process.pid}.arpa`);
+  await run(process.execPath, [CLI, 'build', '--order', '3', '--tokenizer', 'regex', '--arpa', out, path.join(ROOT, 'config', 'corpus', 'kjv.sample.txt')]);
+  return out;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+interface Figures {
+  tokens: number;
+  seconds: number;
+  latencies: number[];
+  storeReads: number;
+}
+
+async function measure(engine: Engine, request: GenerateRequest): Promise<Figures> {
+  const source = engine.source as Partial<StoreContextSource>;
+  const readsBefore = source.stats?.storeReads ?? 0;
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < SAMPLES; i++) {
+    let last = performance.now();
+    for await (const _ of engine.stream({ ...request, seed: 1000 + i, maxTokens: 40 })) {
+      const now = performance.now();
+      latencies.push(now - last);
+      last = now;
+    }
+  }
+  return { tokens: latencies.length, seconds: (performance.now() - t0) / 1000, latencies, storeReads: (source.stats?.storeReads ?? 0) - readsBefore };
+}
+
+function report(where: string, what: string, f: Figures): void {
+  const reads = where === 'file' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} store reads/token`;
+  console.log(`  ${where.padEnd(9)} ${what.padEnd(24)} ${Math.round(f.tokens / f.seconds).toString().padStart(6)} tokens/s  p50 ${pct(f.latencies, 50).toFixed(3)} ms  p99 ${pct(f.latencies, 99).toFixed(3)} ms  (${f.tokens} tokens${reads})`);
+}
+
+const EXACT: GenerateRequest = {};
+const CONTROLLED: GenerateRequest = { topP: 0.9, temperature: 0.8 };
+
+const arpa = await modelFile();
+console.log(`model ${arpa}; ${SAMPLES} samples of at most 40 tokens per line, a fresh engine (empty cache) for each`);
+let t0 = performance.now();
+const fileEngine = await Engine.open({ file: arpa });
+console.log(`  file: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+report('file', 'exact', await measure(fileEngine, EXACT));
+report('file', 'top-p 0.9, T 0.8', await measure(fileEngine, CONTROLLED));
+for (const actors of [1, 3]) {
+  const first = await startActor(`gen${actors}-1`);
+  for (let i = 2; i <= actors; i++) await startActor(`gen${actors}-${i}`, { join: [first] });
+  if (actors > 1) {
+    await new Promise((r) => setTimeout(r, 2000)); // the joiners become alive members
+    await run(process.execPath, [CLI, 'store', 'rebalance', '--apply', '--connect', first], { maxBuffer: 1 << 24 });
+  }
+  t0 = performance.now();
+  await run(process.execPath, [CLI, 'store', 'import', '--arpa', arpa, '--model', 'bench', '--connect', first, '--quiet'], { maxBuffer: 1 << 24 });
+  console.log(`  ${actors} actor(s): imported in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  for (const [what, request] of [['exact', EXACT], ['top-p 0.9, T 0.8', CONTROLLED]] as const) {
+    const engine = await Engine.open({ connect: first, model: 'bench' });
+    report(`${actors} actor${actors > 1 ? 's' : ''}`, `${what}, cold`, await measure(engine, request));
+    report(`${actors} actor${actors > 1 ? 's' : ''}`, `${what}, warm`, await measure(engine, request));
+    engine.close();
+  }
+  stopAll();
+}
+console.log('Level 3 (speculative spans): not built yet, so no figures with it.');
+process.exit(0);
