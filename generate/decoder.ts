@@ -7,6 +7,7 @@ import { backoffLevels, fullDistribution } from './backoff_levels.js';
 import type { ContextSource } from './context_source.js';
 import { applyControls, isExact, type Controls } from './controls.js';
 import { CoverMarks, drawExact } from './exact_draw.js';
+import type { SessionCache } from './session_cache.js';
 
 export interface DecoderStats {
   /** Words drawn. */
@@ -33,19 +34,28 @@ export class Decoder {
   /**
    * The next word id after `history` (ids, oldest first, starting with <s> for a sentence start).
    * `generated`: the words generated so far (penalties count them); `extraBans`: words that may
-   * not come now (the stop words before the minimum length).
+   * not come now (the stop words before the minimum length); `cache`: a session cache mixed into
+   * the model's distribution (session_cache.ts) before the controls apply.
    */
-  async next(history: readonly number[], controls: Controls, generated: readonly number[] = [], extraBans: readonly number[] = []): Promise<number> {
-    const levels = await backoffLevels(this.source, history);
+  async next(history: readonly number[], controls: Controls, generated: readonly number[] = [], extraBans: readonly number[] = [], cache?: SessionCache): Promise<number> {
     this.stats.steps++;
-    if (isExact(controls, extraBans)) {
+    const exact = isExact(controls, extraBans);
+    if (exact) {
+      // The mixture drawn exactly: a cached word with probability lambda, else the model's draw.
+      const cached = cache?.drawCached(this.random);
+      if (cached !== undefined) return cached;
+    }
+    const levels = await backoffLevels(this.source, history);
+    if (exact) {
       const read = { count: 0 };
       const word = drawExact(levels, this.random, this.marks, read);
       this.stats.levelsRead += read.count;
       return word;
     }
     this.stats.fullSteps++;
-    const p = applyControls(fullDistribution(levels, this.source.vocabSize, this.probs), controls, generated, extraBans);
+    const p = fullDistribution(levels, this.source.vocabSize, this.probs);
+    if (cache) cache.mixInto(p);
+    applyControls(p, controls, generated, extraBans);
     return drawIndex(p, this.random);
   }
 }
