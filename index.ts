@@ -4,3 +4,5 @@ export { Engine, type EngineOptions, type GenerateRequest, type Generated } from
 export type { GeneratedWord } from './generate/generate_text.js';
 export { FRAME_MODES, type FrameMode } from './generate/prompt_frame.js';
 export type { TokenizerName } from './model/tokenizer.js';
+export { Conversation, DEFAULT_MEMORY_OPTIONS, type MemoryOptions } from './generate/conversation.js';
+export type { ConversationLog } from './generate/conversation_log.js';

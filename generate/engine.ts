@@ -13,10 +13,13 @@ import { getTokenizer, parseTokenizerName, type TokenizerName } from '../model/t
 import type { StoreClient } from '../store/client/client.js';
 import { parseContextDimensions } from './context_dimensions.js';
 import { ModelContextSource, type ContextSource } from './context_source.js';
+import { InMemoryConversationLog, type ConversationLog } from './conversation_log.js';
+import { DEFAULT_MEMORY } from '../store/memory/conversation_keys.js';
 import { checkControls, EXACT_CONTROLS, type Controls } from './controls.js';
 import { Decoder } from './decoder.js';
 import { generateWords, visibleText, type GeneratedWord, type VocabView } from './generate_text.js';
 import { framePrompt, type FrameMode, type PromptParts } from './prompt_frame.js';
+import type { SessionCache } from './session_cache.js';
 import type { StoreContextSource } from './store_source.js';
 
 export type EngineOptions =
@@ -58,13 +61,16 @@ export class Engine {
     readonly tokenizer: TokenizerName,
     private readonly onClose: () => void,
     private readonly refresh: () => Promise<unknown>,
+    /** Where this engine's conversations persist, by memory name (conversation_log.ts). */
+    readonly conversationLog: (memory?: string) => Promise<ConversationLog>,
   ) {}
 
   static async open(opts: EngineOptions): Promise<Engine> {
     if ('file' in opts || 'lm' in opts) {
       // An ARPA file (*.gz too); its errors name the file and line.
       const lm = 'lm' in opts ? opts.lm : loadArpa(opts.file);
-      return new Engine(new ModelContextSource(lm), () => lm.vocab, opts.tokenizer ?? 'whitespace', () => undefined, async () => undefined);
+      const log = new InMemoryConversationLog();
+      return new Engine(new ModelContextSource(lm), () => lm.vocab, opts.tokenizer ?? 'whitespace', () => undefined, async () => undefined, async () => log);
     }
     // Loaded only for stores: the client pulls in ZeroMQ.
     const { StoreClient } = await import('../store/client/client.js');
@@ -83,7 +89,8 @@ export class Engine {
       throw err;
     }
     const tokenizer = opts.tokenizer ?? parseTokenizerName(source.meta.tokenizer);
-    return new Engine(source, () => source.vocab, tokenizer, () => client.close(), () => source.refresh());
+    const conversations = async (memory = DEFAULT_MEMORY) => new (await import('../store/memory/store_conversation_log.js')).StoreConversationLog(client, memory, `the store at ${opts.connect}`);
+    return new Engine(source, () => source.vocab, tokenizer, () => client.close(), () => source.refresh(), conversations);
   }
 
   /** The controls of a request, checked; unknown banned or biased words are errors naming them. */
@@ -109,17 +116,30 @@ export class Engine {
     });
   }
 
-  /** The words of one generation as they are drawn. */
-  async *stream(request: GenerateRequest, decoder?: Decoder): AsyncGenerator<GeneratedWord> {
+  /** The words of a text as the model's tokenizer splits them. */
+  tokenize(text: string): string[] {
+    return getTokenizer(this.tokenizer)(text);
+  }
+
+  /**
+   * The words of one generation as they are drawn. `memory` (Level 2, conversation.ts): a session
+   * cache mixed in, and a logit bias added to the request's (corrections).
+   */
+  async *stream(request: GenerateRequest, decoder?: Decoder, memory?: { cache?: SessionCache; bias?: ReadonlyMap<number, number> }): AsyncGenerator<GeneratedWord> {
     await this.refresh();
     const controls = this.controls(request);
+    if (memory?.bias?.size) {
+      const bias = new Map(controls.logitBias);
+      for (const [w, b] of memory.bias) bias.set(w, (bias.get(w) ?? 0) + b);
+      controls.logitBias = bias;
+    }
     const maxTokens = request.maxTokens ?? 40;
     const minTokens = request.minTokens ?? 0;
     if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) throw new InputError(`max tokens must be a whole number >= 1, got ${maxTokens}`);
     if (!(Number.isInteger(minTokens) && minTokens >= 0 && minTokens <= maxTokens)) throw new InputError(`min tokens must be a whole number from 0 to max tokens (${maxTokens}), got ${minTokens}`);
     const context = framePrompt(this.vocab(), getTokenizer(this.tokenizer), { prompt: request.prompt ?? '', instruction: request.instruction, contexts: request.contexts }, request.frame ?? 'auto');
     const draw = decoder ?? new Decoder(this.source, seededRandom(request.seed ?? Math.floor(Math.random() * 2 ** 32)));
-    yield* generateWords(draw, this.vocab(), context, { controls, maxTokens, minTokens, stopStrings: request.stop ?? [] });
+    yield* generateWords(draw, this.vocab(), context, { controls, maxTokens, minTokens, stopStrings: request.stop ?? [], cache: memory?.cache });
   }
 
   /** One generation, whole. */

@@ -6,6 +6,7 @@ import { isMarkerToken } from '../model/tokenize_regex.js';
 import { BOS, EOS, UNK } from '../model/vocab.js';
 import type { Controls } from './controls.js';
 import type { Decoder } from './decoder.js';
+import { SessionCache } from './session_cache.js';
 
 /** The words of a model, by id and by text. */
 export interface VocabView {
@@ -25,6 +26,8 @@ export interface GenerateOptions {
   minTokens: number;
   /** Stop when the visible text contains one of these; the text ends before it. */
   stopStrings: readonly string[];
+  /** A session cache mixed into the distribution; each generated word joins it. */
+  cache?: SessionCache;
 }
 
 export interface GeneratedWord {
@@ -53,12 +56,13 @@ export async function* generateWords(decoder: Decoder, vocab: VocabView, context
   const shown: string[] = [];
   while (generated.length < opts.maxTokens) {
     const bans = generated.length < opts.minTokens ? stops : [];
-    const id = await decoder.next(history, opts.controls, generated, bans);
+    const id = await decoder.next(history, opts.controls, generated, bans, opts.cache);
     if (stops.includes(id)) return;
     const token = vocab.word(id);
     const visible = !isMarkerToken(token) && id !== BOS;
     generated.push(id);
     history.push(id);
+    if (opts.cache && SessionCache.caches(id, token)) opts.cache.observe(id);
     yield { token, id, visible };
     if (visible && opts.stopStrings.length > 0) {
       shown.push(token);
