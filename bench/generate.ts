@@ -1,8 +1,9 @@
 // `npm run bench:generate [ARPA]`: generation speed from a model file and from the same model
 // imported into a store of 1 and then 3 actors on loopback (forks spread by `store rebalance`).
 // For each: tokens/s, per-token latency p50/p99 (time between words of a stream), and store reads
-// per token (contexts fetched: one range scan plus one get each, all lengths of a history at once),
-// for exact sampling and for a controlled run (top-p 0.9, temperature 0.8). The first pass starts
+// per token (contexts fetched: one range scan plus one get each, all lengths of a history at once)
+// and sequential round trips per token, for exact sampling without and with Level 3 (concept spans
+// verified speculatively) and for a controlled run (top-p 0.9, temperature 0.8). The first pass starts
 // with an empty cache (a fresh engine); seeds differ per sample. Default model: KenLM's KJV order 5
 // in ../shared (the bundled corpus's order-3 model without it). Figures only, no assertions.
 import { execFile } from 'node:child_process';
@@ -39,11 +40,13 @@ interface Figures {
   seconds: number;
   latencies: number[];
   storeReads: number;
+  rounds: number;
 }
 
 async function measure(engine: Engine, request: GenerateRequest): Promise<Figures> {
   const source = engine.source as Partial<StoreContextSource>;
   const readsBefore = source.stats?.storeReads ?? 0;
+  const roundsBefore = engine.stats.rounds;
   const latencies: number[] = [];
   const t0 = performance.now();
   for (let i = 0; i < SAMPLES; i++) {
@@ -54,15 +57,16 @@ async function measure(engine: Engine, request: GenerateRequest): Promise<Figure
       last = now;
     }
   }
-  return { tokens: latencies.length, seconds: (performance.now() - t0) / 1000, latencies, storeReads: (source.stats?.storeReads ?? 0) - readsBefore };
+  return { tokens: latencies.length, seconds: (performance.now() - t0) / 1000, latencies, storeReads: (source.stats?.storeReads ?? 0) - readsBefore, rounds: engine.stats.rounds - roundsBefore };
 }
 
 function report(where: string, what: string, f: Figures): void {
-  const reads = where === 'file' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} store reads/token`;
+  const reads = where === 'file' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} contexts read/token, ${(f.rounds / f.tokens).toFixed(2)} round trips/token`;
   console.log(`  ${where.padEnd(9)} ${what.padEnd(24)} ${Math.round(f.tokens / f.seconds).toString().padStart(6)} tokens/s  p50 ${pct(f.latencies, 50).toFixed(3)} ms  p99 ${pct(f.latencies, 99).toFixed(3)} ms  (${f.tokens} tokens${reads})`);
 }
 
 const EXACT: GenerateRequest = {};
+const LEVEL3: GenerateRequest = { concepts: true };
 const CONTROLLED: GenerateRequest = { topP: 0.9, temperature: 0.8 };
 
 const arpa = await modelFile();
@@ -71,6 +75,7 @@ let t0 = performance.now();
 const fileEngine = await Engine.open({ file: arpa });
 console.log(`  file: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 report('file', 'exact', await measure(fileEngine, EXACT));
+report('file', 'exact + Level 3', await measure(fileEngine, LEVEL3));
 report('file', 'top-p 0.9, T 0.8', await measure(fileEngine, CONTROLLED));
 for (const actors of [1, 3]) {
   const first = await startActor(`gen${actors}-1`);
@@ -82,7 +87,10 @@ for (const actors of [1, 3]) {
   t0 = performance.now();
   await run(process.execPath, [CLI, 'store', 'import', '--arpa', arpa, '--model', 'bench', '--connect', first, '--quiet'], { maxBuffer: 1 << 24 });
   console.log(`  ${actors} actor(s): imported in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  for (const [what, request] of [['exact', EXACT], ['top-p 0.9, T 0.8', CONTROLLED]] as const) {
+  t0 = performance.now();
+  await run(process.execPath, [CLI, 'concepts', 'mine', '--connect', first, '--model', 'bench', '--quiet', '--show', '0'], { maxBuffer: 1 << 24 });
+  console.log(`  ${actors} actor(s): concepts mined in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  for (const [what, request] of [['exact', EXACT], ['exact + Level 3', LEVEL3], ['top-p 0.9, T 0.8', CONTROLLED]] as const) {
     const engine = await Engine.open({ connect: first, model: 'bench' });
     report(`${actors} actor${actors > 1 ? 's' : ''}`, `${what}, cold`, await measure(engine, request));
     report(`${actors} actor${actors > 1 ? 's' : ''}`, `${what}, warm`, await measure(engine, request));
@@ -90,5 +98,4 @@ for (const actors of [1, 3]) {
   }
   stopAll();
 }
-console.log('Level 3 (speculative spans): not built yet, so no figures with it.');
 process.exit(0);

@@ -28,6 +28,7 @@ export const samplingOptions = {
   'presence-penalty': { type: 'number', default: 0, describe: 'Subtract from the log-probability of every word already generated' },
   'frequency-penalty': { type: 'number', default: 0, describe: 'Subtract this times the number of times a word was generated' },
   'repeat-penalty': { type: 'number', default: 1, describe: 'Divide the probability of a word seen in the context windows by this (window j: its j-th root); 1: off' },
+  concepts: { type: 'boolean', default: false, describe: 'Level 3: draft concept spans and verify them speculatively: the same distribution, fewer store round trips (a store model needs `dbslm concepts mine` first)' },
   'context-dimensions': { type: 'string', describe: 'The repeat penalty\'s windows, counted back from the last word: ranges "1-2,3-5" or lengths "4,8,4" (= 1-4,5-12,13-16); default 1-64' },
 } as const satisfies Record<string, Options>;
 
@@ -54,6 +55,7 @@ export interface SamplingArgs {
   'frequency-penalty': number;
   'repeat-penalty': number;
   'context-dimensions'?: string;
+  concepts: boolean;
 }
 
 /** yargs check: a model must be named. */
@@ -89,6 +91,7 @@ export function samplingRequest(args: SamplingArgs): GenerateRequest {
     frequencyPenalty: args['frequency-penalty'],
     repeatPenalty: args['repeat-penalty'],
     contextDimensions: args['context-dimensions'],
+    concepts: args.concepts,
   };
 }
 

@@ -26,6 +26,8 @@ export interface ContextSource {
    * <s>), or null when the model does not store the context.
    */
   followers(context: readonly number[]): Promise<ContextFollowers | null>;
+  /** Whether followers(context) would answer without asking a store (absent: always). */
+  isCached?(context: readonly number[]): boolean;
 }
 
 /** Sorts followers most probable first, ties by id, as the Top-K heads are ordered. */

@@ -2,9 +2,11 @@
 // controls transform it. With every control off the draw walks the backoff levels head first
 // (exact_draw.ts) and never builds the distribution over the whole vocabulary; otherwise it
 // builds it (backoff_levels.ts), applies the controls (controls.ts) and draws from the result.
+// A position's distribution is a Target: what speculative decoding (speculative.ts) needs to
+// verify a drafted word (its probability, and a draw from the rest).
 import { drawIndex } from '../model/sample.js';
 import { backoffLevels, fullDistribution } from './backoff_levels.js';
-import type { ContextSource } from './context_source.js';
+import type { ContextFollowers, ContextSource } from './context_source.js';
 import { applyControls, isExact, type Controls } from './controls.js';
 import { CoverMarks, drawExact } from './exact_draw.js';
 import type { SessionCache } from './session_cache.js';
@@ -16,19 +18,114 @@ export interface DecoderStats {
   fullSteps: number;
   /** Backoff levels the exact draws looked at, summed (1 per step when the longest context decides). */
   levelsRead: number;
+  /** Sequential rounds of lookups that had to ask the store (some context not cached). */
+  rounds: number;
 }
 
+/** The distribution of one position. */
+export interface Target {
+  probability(word: number): number;
+  /** A word drawn from the distribution; with `excluding`, from the rest of it, renormalised. */
+  draw(excluding?: number): number;
+}
+
+/** What a step needs besides the history: see Decoder.next. */
+export interface StepContext {
+  controls: Controls;
+  generated: readonly number[];
+  extraBans: readonly number[];
+  cache?: SessionCache;
+}
+
+/** log10 p(word) under the levels (longest context first), as scoring reads it. */
+function levelLogProb(levels: readonly ContextFollowers[], word: number): number {
+  let scale = 0;
+  for (const level of levels) {
+    const at = level.words.indexOf(word);
+    if (at >= 0) return level.logProbs[at]! + scale;
+    scale += level.backoff;
+  }
+  return -Infinity;
+}
+
+/** Draws from a rejection loop give up after this many (then the full distribution decides). */
+const MAX_REJECTIONS = 10_000;
+
 export class Decoder {
-  readonly stats: DecoderStats = { steps: 0, fullSteps: 0, levelsRead: 0 };
+  readonly stats: DecoderStats = { steps: 0, fullSteps: 0, levelsRead: 0, rounds: 0 };
   private readonly marks: CoverMarks;
-  private readonly probs: Float64Array;
 
   constructor(
     readonly source: ContextSource,
-    private readonly random: () => number,
+    readonly random: () => number,
   ) {
     this.marks = new CoverMarks(source.vocabSize);
-    this.probs = new Float64Array(source.vocabSize);
+  }
+
+  /** The levels of `history`, counting a round when the store is asked. */
+  async levels(history: readonly number[]): Promise<ContextFollowers[]> {
+    return (await this.levelsOf([history]))[0]!;
+  }
+
+  /** The levels of several histories in one round (counted once when the store is asked), with `alongside` (another lookup of the same round) missing or not. */
+  async levelsOf(histories: readonly (readonly number[])[], alongsideMissing = false): Promise<ContextFollowers[][]> {
+    if (alongsideMissing || this.missing(histories)) this.stats.rounds++;
+    return Promise.all(histories.map((h) => backoffLevels(this.source, h)));
+  }
+
+  /** Whether any context of these histories is not cached (looking them up costs a round trip). */
+  missing(histories: readonly (readonly number[])[]): boolean {
+    const cached = this.source.isCached?.bind(this.source);
+    if (!cached) return false;
+    return histories.some((h) => {
+      for (let len = Math.min(this.source.order - 1, h.length); len >= 0; len--) if (!cached(h.slice(h.length - len))) return true;
+      return false;
+    });
+  }
+
+  /** The distribution at a position, given its levels. */
+  target(levels: ContextFollowers[], step: StepContext): Target {
+    const { controls, generated, extraBans, cache } = step;
+    if (isExact(controls, extraBans)) {
+      const exactDraw = (): number => {
+        // The mixture drawn exactly: a cached word with probability lambda, else the model's draw.
+        const cached = cache?.drawCached(this.random);
+        if (cached !== undefined) return cached;
+        const read = { count: 0 };
+        const word = drawExact(levels, this.random, this.marks, read);
+        this.stats.levelsRead += read.count;
+        return word;
+      };
+      return {
+        probability: (word) => {
+          const p = Math.pow(10, levelLogProb(levels, word));
+          return cache ? cache.mix(word, p) : p;
+        },
+        draw: (excluding) => {
+          if (excluding === undefined) return exactDraw();
+          for (let i = 0; i < MAX_REJECTIONS; i++) {
+            const word = exactDraw();
+            if (word !== excluding) return word;
+          }
+          return this.fullTarget(levels, step).draw(excluding);
+        },
+      };
+    }
+    this.stats.fullSteps++;
+    return this.fullTarget(levels, step);
+  }
+
+  private fullTarget(levels: ContextFollowers[], step: StepContext): Target {
+    const p = fullDistribution(levels, this.source.vocabSize);
+    if (step.cache) step.cache.mixInto(p);
+    applyControls(p, step.controls, step.generated, step.extraBans);
+    return {
+      probability: (word) => p[word] ?? 0,
+      draw: (excluding) => {
+        if (excluding !== undefined) p[excluding] = 0;
+        return drawIndex(p, this.random);
+      },
+    };
   }
 
   /**
@@ -39,23 +136,6 @@ export class Decoder {
    */
   async next(history: readonly number[], controls: Controls, generated: readonly number[] = [], extraBans: readonly number[] = [], cache?: SessionCache): Promise<number> {
     this.stats.steps++;
-    const exact = isExact(controls, extraBans);
-    if (exact) {
-      // The mixture drawn exactly: a cached word with probability lambda, else the model's draw.
-      const cached = cache?.drawCached(this.random);
-      if (cached !== undefined) return cached;
-    }
-    const levels = await backoffLevels(this.source, history);
-    if (exact) {
-      const read = { count: 0 };
-      const word = drawExact(levels, this.random, this.marks, read);
-      this.stats.levelsRead += read.count;
-      return word;
-    }
-    this.stats.fullSteps++;
-    const p = fullDistribution(levels, this.source.vocabSize, this.probs);
-    if (cache) cache.mixInto(p);
-    applyControls(p, controls, generated, extraBans);
-    return drawIndex(p, this.random);
+    return this.target(await this.levels(history), { controls, generated, extraBans, cache }).draw();
   }
 }

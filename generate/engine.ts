@@ -20,6 +20,8 @@ import { Decoder } from './decoder.js';
 import { generateWords, visibleText, type GeneratedWord, type VocabView } from './generate_text.js';
 import { framePrompt, type FrameMode, type PromptParts } from './prompt_frame.js';
 import type { SessionCache } from './session_cache.js';
+import { DictionaryConcepts, mineConcepts } from './concept_mining.js';
+import type { ConceptSource, SpeculationStats } from './speculative.js';
 import type { StoreContextSource } from './store_source.js';
 
 export type EngineOptions =
@@ -47,6 +49,8 @@ export interface GenerateRequest extends Partial<PromptParts> {
   contextDimensions?: string;
   /** auto (default): frame as |USER|: ... |RESPONSE|: when the model was trained on pairs. */
   frame?: FrameMode;
+  /** Level 3: draft concept spans and verify them speculatively (same distribution, fewer store round trips). */
+  concepts?: boolean;
 }
 
 export interface Generated {
@@ -54,23 +58,63 @@ export interface Generated {
   words: GeneratedWord[];
 }
 
+/** What an engine is made of, for a file or a store. */
+interface EngineParts {
+  source: ContextSource;
+  vocab: () => VocabView;
+  tokenizer: TokenizerName;
+  close: () => void;
+  /** Re-reads the model's version (a store model written again drops its caches). */
+  refresh: () => Promise<unknown>;
+  conversationLog: (memory?: string) => Promise<ConversationLog>;
+  /** Level 3's concept dictionary (mined in memory for a file, read from the store). */
+  concepts: () => Promise<ConceptSource>;
+}
+
+/** Cumulative figures of an engine's generations. */
+export interface EngineStats {
+  tokens: number;
+  /** Sequential lookup rounds that asked the store. */
+  rounds: number;
+  speculation: SpeculationStats;
+}
+
 export class Engine {
-  private constructor(
-    readonly source: ContextSource,
-    readonly vocab: () => VocabView,
-    readonly tokenizer: TokenizerName,
-    private readonly onClose: () => void,
-    private readonly refresh: () => Promise<unknown>,
-    /** Where this engine's conversations persist, by memory name (conversation_log.ts). */
-    readonly conversationLog: (memory?: string) => Promise<ConversationLog>,
-  ) {}
+  readonly stats: EngineStats = { tokens: 0, rounds: 0, speculation: { drafts: 0, drafted: 0, accepted: 0 } };
+  readonly source: ContextSource;
+  readonly vocab: () => VocabView;
+  readonly tokenizer: TokenizerName;
+  /** Where this engine's conversations persist, by memory name (conversation_log.ts). */
+  readonly conversationLog: (memory?: string) => Promise<ConversationLog>;
+  private conceptSource: Promise<ConceptSource> | undefined;
+
+  private constructor(private readonly parts: EngineParts) {
+    this.source = parts.source;
+    this.vocab = parts.vocab;
+    this.tokenizer = parts.tokenizer;
+    this.conversationLog = parts.conversationLog;
+  }
+
+  private refresh(): Promise<unknown> {
+    return this.parts.refresh().then((changed) => {
+      if (changed === true) this.conceptSource = undefined;
+    });
+  }
 
   static async open(opts: EngineOptions): Promise<Engine> {
     if ('file' in opts || 'lm' in opts) {
       // An ARPA file (*.gz too); its errors name the file and line.
       const lm = 'lm' in opts ? opts.lm : loadArpa(opts.file);
       const log = new InMemoryConversationLog();
-      return new Engine(new ModelContextSource(lm), () => lm.vocab, opts.tokenizer ?? 'whitespace', () => undefined, async () => undefined, async () => log);
+      return new Engine({
+        source: new ModelContextSource(lm),
+        vocab: () => lm.vocab,
+        tokenizer: opts.tokenizer ?? 'whitespace',
+        close: () => undefined,
+        refresh: async () => false,
+        conversationLog: async () => log,
+        concepts: async () => new DictionaryConcepts(mineConcepts(lm), lm.order),
+      });
     }
     // Loaded only for stores: the client pulls in ZeroMQ.
     const { StoreClient } = await import('../store/client/client.js');
@@ -90,7 +134,9 @@ export class Engine {
     }
     const tokenizer = opts.tokenizer ?? parseTokenizerName(source.meta.tokenizer);
     const conversations = async (memory = DEFAULT_MEMORY) => new (await import('../store/memory/store_conversation_log.js')).StoreConversationLog(client, memory, `the store at ${opts.connect}`);
-    return new Engine(source, () => source.vocab, tokenizer, () => client.close(), () => source.refresh(), conversations);
+    const model = opts.model ?? 'default';
+    const concepts = async () => (await import('../store/model/concepts.js')).StoreConcepts.open(client, model, source.order, source.meta.version, opts.connect);
+    return new Engine({ source, vocab: () => source.vocab, tokenizer, close: () => client.close(), refresh: () => source.refresh(), conversationLog: conversations, concepts });
   }
 
   /** The controls of a request, checked; unknown banned or biased words are errors naming them. */
@@ -139,7 +185,16 @@ export class Engine {
     if (!(Number.isInteger(minTokens) && minTokens >= 0 && minTokens <= maxTokens)) throw new InputError(`min tokens must be a whole number from 0 to max tokens (${maxTokens}), got ${minTokens}`);
     const context = framePrompt(this.vocab(), getTokenizer(this.tokenizer), { prompt: request.prompt ?? '', instruction: request.instruction, contexts: request.contexts }, request.frame ?? 'auto');
     const draw = decoder ?? new Decoder(this.source, seededRandom(request.seed ?? Math.floor(Math.random() * 2 ** 32)));
-    yield* generateWords(draw, this.vocab(), context, { controls, maxTokens, minTokens, stopStrings: request.stop ?? [], cache: memory?.cache });
+    const concepts = request.concepts ? await (this.conceptSource ??= this.parts.concepts()) : undefined;
+    const roundsBefore = draw.stats.rounds;
+    try {
+      for await (const word of generateWords(draw, this.vocab(), context, { controls, maxTokens, minTokens, stopStrings: request.stop ?? [], cache: memory?.cache, concepts, speculation: this.stats.speculation })) {
+        this.stats.tokens++;
+        yield word;
+      }
+    } finally {
+      this.stats.rounds += draw.stats.rounds - roundsBefore;
+    }
   }
 
   /** One generation, whole. */
@@ -162,6 +217,6 @@ export class Engine {
   }
 
   close(): void {
-    this.onClose();
+    this.parts.close();
   }
 }

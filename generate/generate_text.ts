@@ -7,6 +7,7 @@ import { BOS, EOS, UNK } from '../model/vocab.js';
 import type { Controls } from './controls.js';
 import type { Decoder } from './decoder.js';
 import { SessionCache } from './session_cache.js';
+import { nextWords, type ConceptSource, type SpeculationStats } from './speculative.js';
 
 /** The words of a model, by id and by text. */
 export interface VocabView {
@@ -28,6 +29,9 @@ export interface GenerateOptions {
   stopStrings: readonly string[];
   /** A session cache mixed into the distribution; each generated word joins it. */
   cache?: SessionCache;
+  /** Level 3: drafts verified speculatively (speculative.ts); the output distribution is the same. */
+  concepts?: ConceptSource;
+  speculation?: SpeculationStats;
 }
 
 export interface GeneratedWord {
@@ -54,20 +58,27 @@ export async function* generateWords(decoder: Decoder, vocab: VocabView, context
   const stops = stopWords(vocab);
   const generated: number[] = [];
   const shown: string[] = [];
+  opts.cache?.setVocab((id) => vocab.word(id));
+  const bansAt = (count: number) => (count < opts.minTokens ? stops : []);
   while (generated.length < opts.maxTokens) {
-    const bans = generated.length < opts.minTokens ? stops : [];
-    const id = await decoder.next(history, opts.controls, generated, bans, opts.cache);
-    if (stops.includes(id)) return;
-    const token = vocab.word(id);
-    const visible = !isMarkerToken(token) && id !== BOS;
-    generated.push(id);
-    history.push(id);
-    if (opts.cache && SessionCache.caches(id, token)) opts.cache.observe(id);
-    yield { token, id, visible };
-    if (visible && opts.stopStrings.length > 0) {
-      shown.push(token);
-      const text = detokenize(shown);
-      if (opts.stopStrings.some((s) => s !== '' && text.includes(s))) return;
+    // Level 3 may give several words at once; each is processed as if drawn alone.
+    const ids = opts.concepts
+      ? await nextWords(decoder, opts.concepts, history, { controls: opts.controls, generated, bansAt, cache: opts.cache, stops }, opts.speculation ?? { drafts: 0, drafted: 0, accepted: 0 })
+      : [await decoder.next(history, opts.controls, generated, bansAt(generated.length), opts.cache)];
+    for (const id of ids) {
+      if (stops.includes(id)) return;
+      const token = vocab.word(id);
+      const visible = !isMarkerToken(token) && id !== BOS;
+      generated.push(id);
+      history.push(id);
+      if (opts.cache && SessionCache.caches(id, token)) opts.cache.observe(id);
+      yield { token, id, visible };
+      if (visible && opts.stopStrings.length > 0) {
+        shown.push(token);
+        const text = detokenize(shown);
+        if (opts.stopStrings.some((s) => s !== '' && text.includes(s))) return;
+      }
+      if (generated.length >= opts.maxTokens) return;
     }
   }
 }

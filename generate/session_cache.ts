@@ -27,6 +27,7 @@ export class SessionCache {
   private total = 0;
   /** The weight a word seen now gets (grows by 1 / decay per word, instead of decaying all others). */
   private unit = 1;
+  private vocabWords: ((id: number) => string) | undefined;
 
   constructor(readonly params: CacheParams) {
     if (!(params.weight >= 0 && params.weight < 1)) throw new RangeError(`cache weight must be in [0, 1), got ${params.weight}`);
@@ -40,6 +41,27 @@ export class SessionCache {
 
   get empty(): boolean {
     return this.total === 0;
+  }
+
+  /** An independent copy (speculation advances a copy through drafted words). */
+  clone(): SessionCache {
+    const copy = new SessionCache(this.params);
+    for (const [w, x] of this.weights) copy.weights.set(w, x);
+    copy.total = this.total;
+    copy.unit = this.unit;
+    copy.vocabWords = this.vocabWords;
+    return copy;
+  }
+
+  /** Observes `word` when it is a cached kind of word (needs the word texts: setVocab). */
+  observeIfCached(word: number): void {
+    if (this.vocabWords && SessionCache.caches(word, this.vocabWords(word))) this.observe(word);
+  }
+
+  /** The texts of word ids, for observeIfCached. */
+  setVocab(wordOf: (id: number) => string): this {
+    this.vocabWords = wordOf;
+    return this;
   }
 
   /** Adds a word seen in the conversation (callers filter with SessionCache.caches). */

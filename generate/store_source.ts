@@ -78,6 +78,10 @@ export class StoreContextSource implements ContextSource {
     return true;
   }
 
+  isCached(context: readonly number[]): boolean {
+    return this.cache.has(context.join(' '));
+  }
+
   followers(context: readonly number[]): Promise<ContextFollowers | null> {
     this.stats.lookups++;
     const key = context.join(' ');

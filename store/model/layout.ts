@@ -30,7 +30,7 @@ export const VOCAB_BLOCK_BITS = 12;
 export const NGRAM_VALUE_BYTES = 16;
 
 /** Every kind of data a model may have in the store, the reserved ones included (a replace deletes them all). */
-export const MODEL_KINDS = ['meta', 'vocab', 'word', 'p', 'topk', 'stat', 'run'] as const;
+export const MODEL_KINDS = ['meta', 'vocab', 'word', 'p', 'topk', 'concept', 'stat', 'run'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
