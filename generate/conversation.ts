@@ -16,6 +16,7 @@ import type { ConversationLog } from './conversation_log.js';
 import type { Engine, Generated, GenerateRequest } from './engine.js';
 import { visibleText, type GeneratedWord } from './generate_text.js';
 import { SessionCache, type CacheParams } from './session_cache.js';
+import { correctionsTemplate, summaryTemplate } from './templates.js';
 
 export interface MemoryOptions {
   /** Turns (a user message and its answer) that fill the session cache. */
@@ -146,6 +147,13 @@ export class Conversation {
   private async append(message: MessageRecord): Promise<void> {
     await this.log.putMessage(this.id, this.messageList.length, message);
     this.messageList.push(message);
+  }
+
+  /** The filled templates of this conversation (templates.ts). */
+  template(kind: 'summary' | 'corrections'): string {
+    const vocab = this.engine.vocab();
+    const input = { record: this.record, messages: this.messageList, corrections: this.correctionList, turn: this.turn, unigramLog10: (word: string) => this.engine.unigramLog10(vocab.lookup(word), word) };
+    return kind === 'summary' ? summaryTemplate(input) : correctionsTemplate(input);
   }
 
   /** The conversation as :history prints it: messages, and corrections where they were made. */

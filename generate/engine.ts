@@ -12,7 +12,7 @@ import { seededRandom } from '../model/sample.js';
 import { getTokenizer, parseTokenizerName, type TokenizerName } from '../model/tokenizer.js';
 import type { StoreClient } from '../store/client/client.js';
 import { parseContextDimensions } from './context_dimensions.js';
-import { ModelContextSource, type ContextSource } from './context_source.js';
+import { ModelContextSource, type ContextFollowers, type ContextSource } from './context_source.js';
 import { InMemoryConversationLog, type ConversationLog } from './conversation_log.js';
 import { DEFAULT_MEMORY } from '../store/memory/conversation_keys.js';
 import { checkControls, EXACT_CONTROLS, type Controls } from './controls.js';
@@ -87,6 +87,7 @@ export class Engine {
   /** Where this engine's conversations persist, by memory name (conversation_log.ts). */
   readonly conversationLog: (memory?: string) => Promise<ConversationLog>;
   private conceptSource: Promise<ConceptSource> | undefined;
+  private unigrams: ContextFollowers | undefined;
 
   private constructor(private readonly parts: EngineParts) {
     this.source = parts.source;
@@ -160,6 +161,20 @@ export class Engine {
       repeatPenalty: request.repeatPenalty ?? 1,
       contextWindows: request.contextDimensions ? parseContextDimensions(request.contextDimensions) : EXACT_CONTROLS.contextWindows,
     });
+  }
+
+  /** log10 p of a word's unigram (-Infinity for words the model does not know), from the cached unigram level. */
+  unigramLog10(id: number, word: string): number {
+    if (id === 0 && word !== '<unk>') return -Infinity;
+    const unigrams = this.unigrams;
+    if (!unigrams) return -Infinity;
+    const at = unigrams.words.indexOf(id);
+    return at < 0 ? -Infinity : unigrams.logProbs[at]!;
+  }
+
+  /** The unigram level, read once (templates rank words by it). */
+  async loadUnigrams(): Promise<void> {
+    this.unigrams = (await this.source.followers([])) ?? undefined;
   }
 
   /** The words of a text as the model's tokenizer splits them. */

@@ -74,3 +74,16 @@ test('chat --connect: a conversation persists, resumes from another process, and
   t.is(noStore.code, 1);
   t.regex(noStore.stderr, /--conversation resumes a conversation kept in a store: add --connect/);
 });
+
+test('templates: the summary names the user\'s informative words and the corrections replay with their turns', async (t) => {
+  const engine = await Engine.open({ lm: buildFromFile(BUNDLED_TRAIN, 3).lm });
+  await engine.loadUnigrams();
+  const conversation = await Conversation.start(engine, await engine.conversationLog(), { user: 'ann', agent: 'bot', model: 'bundled' });
+  await conversation.respond('the firmament and the heaven', { seed: 1 });
+  await conversation.correct('LORD', 'God');
+  await conversation.respond('the heaven and the waters', { seed: 2 });
+  const summary = conversation.template('summary');
+  t.regex(summary, /^ann and bot exchanged 2 messages and 2 answers on bundled\.\nann spoke of: heaven, [^\n]*firmament[^\n]*waters/);
+  t.regex(summary, /1 correction, 1 still applying\.$/);
+  t.is(conversation.template('corrections'), '1. say "God", not "LORD": applies to answers 2-6 (4 left)');
+});

@@ -1,7 +1,7 @@
 // `dbslm chat`: a conversation with a model, as a REPL (one line per message) or, with --prompt,
 // one answer. Conversations persist in the store with --connect (resume with --conversation ID);
 // with a model file they live in this process only. Commands inside the REPL: :history,
-// :correct WRONG => RIGHT, :exit. Level 2 (generate/conversation.ts): the last turns fill a session
+// :summary and :corrections (templates filled from the conversation), :correct WRONG => RIGHT, :exit. Level 2 (generate/conversation.ts): the last turns fill a session
 // cache, corrections become a logit bias for the next answers.
 import readline from 'node:readline';
 import type { Argv, CommandModule } from 'yargs';
@@ -29,7 +29,7 @@ const CORRECT_RE = /^:correct\s+(.+?)\s*=>\s*(.+)$/;
 
 export const chatCommand: CommandModule<object, ChatArgs> = {
   command: 'chat',
-  describe: 'Chat with a model: a REPL (:history, :correct WRONG => RIGHT, :exit), or one answer with --prompt',
+  describe: 'Chat with a model: a REPL (:history, :summary, :corrections, :correct WRONG => RIGHT, :exit), or one answer with --prompt',
   builder: (y: Argv) =>
     y
       .options(generationModelOptions)
@@ -81,6 +81,10 @@ export const chatCommand: CommandModule<object, ChatArgs> = {
           const line = raw.trim();
           if (line === ':exit') break;
           if (line === ':history') process.stdout.write(`${conversation.historyLines().join('\n')}\n`);
+          else if (line === ':summary' || line === ':corrections') {
+            await engine.loadUnigrams();
+            process.stdout.write(`${conversation.template(line === ':summary' ? 'summary' : 'corrections')}\n`);
+          }
           else if (line.startsWith(':correct')) {
             const m = CORRECT_RE.exec(line);
             if (!m) process.stdout.write('usage: :correct WRONG => RIGHT\n');
@@ -88,7 +92,7 @@ export const chatCommand: CommandModule<object, ChatArgs> = {
               const c = await conversation.correct(m[1]!, m[2]!);
               process.stdout.write(`noted: "${c.right}", not "${c.wrong}", for the next ${c.turns} answers\n`);
             }
-          } else if (line.startsWith(':')) process.stdout.write('commands: :history, :correct WRONG => RIGHT, :exit\n');
+          } else if (line.startsWith(':')) process.stdout.write('commands: :history, :summary, :corrections, :correct WRONG => RIGHT, :exit\n');
           else if (line !== '') {
             await answer(line);
             if (args['max-turns'] !== undefined && ++answers >= args['max-turns']) break;
