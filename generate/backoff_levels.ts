@@ -14,18 +14,3 @@ export async function backoffLevels(source: ContextSource, history: readonly num
   const found = await Promise.all(Array.from({ length: longest + 1 }, (_, i) => source.followers(history.slice(history.length - (longest - i)))));
   return found.filter((level): level is ContextFollowers => level !== null);
 }
-
-/** p(w | history) for every word id, linear, from the levels of backoffLevels. */
-export function fullDistribution(levels: readonly ContextFollowers[], vocabSize: number, out: Float64Array = new Float64Array(vocabSize)): Float64Array {
-  out.fill(0);
-  // Shortest context first, each longer one overwriting its own followers; scale[i] is the log10
-  // product of the backoffs of the contexts longer than level i.
-  let scale = 0;
-  for (const level of levels) scale += level.backoff;
-  for (let i = levels.length - 1; i >= 0; i--) {
-    const level = levels[i]!;
-    scale -= level.backoff;
-    for (let j = 0; j < level.words.length; j++) out[level.words[j]!] = Math.pow(10, level.logProbs[j]! + scale);
-  }
-  return out;
-}

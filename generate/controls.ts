@@ -67,13 +67,8 @@ export function isExact(c: Controls, extraBans: readonly number[]): boolean {
   );
 }
 
-/**
- * Applies `c` to `p` (linear probabilities over word ids) in place and returns it normalised.
- * `generated`: the words generated so far, oldest first; `extraBans`: stop words before min_tokens.
- */
-export function applyControls(p: Float64Array, c: Controls, generated: readonly number[], extraBans: readonly number[] = []): Float64Array {
-  for (const w of c.banned) p[w] = 0;
-  for (const w of extraBans) p[w] = 0;
+/** Step 2's change of ln p per word: bias, presence and frequency penalties, repeat penalties. */
+export function logitDeltas(c: Controls, generated: readonly number[]): Map<number, number> {
   const logit = new Map<number, number>();
   const add = (w: number, delta: number) => logit.set(w, (logit.get(w) ?? 0) + delta);
   for (const [w, b] of c.logitBias) add(w, b);
@@ -90,6 +85,17 @@ export function applyControls(p: Float64Array, c: Controls, generated: readonly 
       for (const w of inWindow) add(w, -lnPenalty / (j + 1));
     });
   }
+  return logit;
+}
+
+/**
+ * Applies `c` to `p` (linear probabilities over word ids) in place and returns it normalised.
+ * `generated`: the words generated so far, oldest first; `extraBans`: stop words before min_tokens.
+ */
+export function applyControls(p: Float64Array, c: Controls, generated: readonly number[], extraBans: readonly number[] = []): Float64Array {
+  for (const w of c.banned) p[w] = 0;
+  for (const w of extraBans) p[w] = 0;
+  const logit = logitDeltas(c, generated);
   for (const [w, delta] of logit) if (w >= 0 && w < p.length) p[w] *= Math.exp(delta);
   if (c.temperature === 0) {
     let best = -1;

@@ -1,20 +1,20 @@
 // One decoding step: the next word after a history, drawn from the model's distribution as the
 // controls transform it. With every control off the draw walks the backoff levels head first
-// (exact_draw.ts) and never builds the distribution over the whole vocabulary; otherwise it
-// builds it (backoff_levels.ts), applies the controls (controls.ts) and draws from the result.
+// (exact_draw.ts); otherwise the controls (controls.ts) apply to the distribution kept sparse
+// (sparse_target.ts). Neither builds the distribution over the whole vocabulary.
 // A position's distribution is a Target: what speculative decoding (speculative.ts) needs to
 // verify a drafted word (its probability, and a draw from the rest).
-import { drawIndex } from '../model/sample.js';
-import { backoffLevels, fullDistribution } from './backoff_levels.js';
+import { backoffLevels } from './backoff_levels.js';
 import type { ContextFollowers, ContextSource } from './context_source.js';
-import { applyControls, isExact, type Controls } from './controls.js';
+import { isExact, type Controls } from './controls.js';
 import { CoverMarks, drawExact } from './exact_draw.js';
 import type { SessionCache } from './session_cache.js';
+import { sparseTarget } from './sparse_target.js';
 
 export interface DecoderStats {
   /** Words drawn. */
   steps: number;
-  /** Steps that needed the whole distribution (some control was on). */
+  /** Positions drawn under controls (sparse_target.ts). */
   fullSteps: number;
   /** Backoff levels the exact draws looked at, summed (1 per step when the longest context decides). */
   levelsRead: number;
@@ -107,25 +107,12 @@ export class Decoder {
             const word = exactDraw();
             if (word !== excluding) return word;
           }
-          return this.fullTarget(levels, step).draw(excluding);
+          return sparseTarget(levels, step, this.source.vocabSize, this.random).draw(excluding);
         },
       };
     }
     this.stats.fullSteps++;
-    return this.fullTarget(levels, step);
-  }
-
-  private fullTarget(levels: ContextFollowers[], step: StepContext): Target {
-    const p = fullDistribution(levels, this.source.vocabSize);
-    if (step.cache) step.cache.mixInto(p);
-    applyControls(p, step.controls, step.generated, step.extraBans);
-    return {
-      probability: (word) => p[word] ?? 0,
-      draw: (excluding) => {
-        if (excluding !== undefined) p[excluding] = 0;
-        return drawIndex(p, this.random);
-      },
-    };
+    return sparseTarget(levels, step, this.source.vocabSize, this.random);
   }
 
   /**

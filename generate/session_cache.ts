@@ -76,6 +76,11 @@ export class SessionCache {
     }
   }
 
+  /** The words in the cache. */
+  words(): IterableIterator<number> {
+    return this.weights.keys();
+  }
+
   cacheProbability(word: number): number {
     return this.total === 0 ? 0 : (this.weights.get(word) ?? 0) / this.total;
   }
