@@ -221,7 +221,7 @@ async function main(): Promise<void> {
         metrics.left(entry.value, entry.startedMs, bytes.length);
       } else if (sink) {
         const { value, startedMs } = entry;
-        if (tapEmits) tap?.offer(() => encodeStageMessage(tapEmits, value));
+        if (tapEmits) tap?.offer(() => encodeStageMessage(tapEmits, sink!.message ? sink!.message(value) : value));
         await changed.until(() => writing < Math.max(1, spec.sinkConcurrency));
         writing++;
         const counts = entry.value as { words?: number; sentences?: number; lines?: number; bad?: BadLine[] };
