@@ -15,7 +15,7 @@ import { read } from '../stages/read.js';
 import { split } from '../stages/split.js';
 import type { Compute } from '../stages/stage.js';
 import { countBatch } from '../stages/tasks.js';
-import { decodeStatKey, TAG_FIRST, TAG_LEFT, TAG_RAW } from '../store/model/stat_keys.js';
+import { decodeStatKey, firstKey, leftKey, rawKey, TAG_FIRST, TAG_LEFT, TAG_RAW } from '../store/model/stat_keys.js';
 import { statOpsOf, type StatOps } from '../store/model/stat_ops.js';
 import { BUNDLED_TRAIN } from './helpers/paths.js';
 import { inlineCompute, runStage, tempFiles } from './helpers/stages.js';
@@ -164,4 +164,34 @@ test('the distinct RAW and LEFT n-grams per order are exactly the n-grams the in
     const implied = ngrams.map((s, m) => s.size + (m === 1 && !s.has('<unk>') ? 1 : 0));
     t.deepEqual(implied.slice(1), built.counts.slice(1), `order ${order}`);
   }
+});
+
+test('the packed keys are byte for byte the layout\'s rawKey, leftKey and firstKey (routing hash and prefix length included)', (t) => {
+  // Two sentences with a repeat, so the trie shares nodes; order 3, so RAW covers the full order and <s>-starting n-grams.
+  const sentences = [
+    { tokens: ['a', 'b', 'a', 'b'], eos: true, position: { generation: 3, input: 1, line: 0 } },
+    { tokens: ['b', 'ç'], eos: false, position: { generation: 3, input: 1, line: 9 } },
+  ];
+  const ops = statOpsOf(MODEL, 3, sentences);
+  const want = new Set<string>();
+  const wantRaw = new Map<string, number>();
+  for (const s of sentences) {
+    const words = ['<s>', ...s.tokens, ...(s.eos ? ['</s>'] : [])];
+    for (let end = 0; end < words.length; end++) {
+      for (let m = 1; m <= Math.min(3, end + 1); m++) {
+        const w = words.slice(end + 1 - m, end + 1);
+        if (m === 3 || w[0] === '<s>') {
+          const hex = rawKey(MODEL, w).toString('hex');
+          wantRaw.set(hex, (wantRaw.get(hex) ?? 0) + 1);
+        }
+        if (m >= 2) want.add(leftKey(MODEL, w.slice(1), w[0]!).toString('hex'));
+      }
+    }
+  }
+  want.add(firstKey(MODEL, 'a', { generation: 3, input: 1, line: 0, token: 0 }).toString('hex'));
+  want.add(firstKey(MODEL, 'b', { generation: 3, input: 1, line: 0, token: 1 }).toString('hex'));
+  want.add(firstKey(MODEL, 'ç', { generation: 3, input: 1, line: 9, token: 1 }).toString('hex'));
+  t.deepEqual(new Map(ops.incrs.map((i) => [i.key.toString('hex'), i.delta])), wantRaw);
+  t.deepEqual(new Set(ops.sets.map((k) => k.toString('hex'))), want);
+  t.is(ops.sets.length, want.size, 'each set key once');
 });
