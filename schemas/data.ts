@@ -27,6 +27,8 @@ export interface KeyDelta {
 export const OP_SET = 0;
 export const OP_DELETE = 1;
 export const OP_INCR = 2;
+/** Create the key with the empty value unless it exists (whatever it holds): an idempotent "this was seen" that never overwrites. */
+export const OP_MARK = 3;
 export interface BatchOp {
   op: number;
   key: Buffer;
@@ -41,6 +43,8 @@ export interface BatchRequest {
   ops: BatchOp[];
   /** All-increment batches may come packed instead of as `ops` (one or the other): per increment u32le(len(key)) | key | i64le(delta) (store/protocol/packed_incrs.ts). */
   incrs: Buffer;
+  /** Packed OP_MARK keys, with packed `incrs` (not with `ops`), applied after them: per key u32le(len(key)) | key (store/protocol/packed_incrs.ts). */
+  marks?: Buffer;
 }
 export interface ScanRequest {
   prefix: Buffer;
@@ -133,6 +137,7 @@ export const DATA_COMMANDS = {
           },
         },
         { name: 'incrs', type: 'bytes', default: '' },
+        { name: 'marks', type: 'bytes', default: '' },
       ],
     }),
     avroType({ type: 'record', name: name('BatchReply'), fields: [{ name: 'duplicate', type: 'boolean' }] }),

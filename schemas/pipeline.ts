@@ -126,6 +126,37 @@ export interface CountBatch extends BatchOrigin {
   lines: number;
   bad: BadLine[];
 }
+/**
+ * What `count` emits in memory: a CountBatch with its keys packed back to back in one Buffer (as
+ * the compute pool returns them), the first `deltas.length` the increments, the rest the sets. A
+ * batch holds ~10^5 keys; a Buffer object per key cost the count actor most of its memory and its
+ * garbage collection. The store sink packs them per fork from the bytes; CountBatch (below) is its
+ * message form, made only for `pipeline tap` (countBatchMessage).
+ */
+export interface PackedCountBatch extends BatchOrigin {
+  keys: Buffer;
+  /** Byte length of each key, in order. */
+  lengths: Uint32Array;
+  /** One per increment: the keys' first deltas.length. */
+  deltas: number[];
+  words: number;
+  sentences: number;
+  lines: number;
+  bad: BadLine[];
+}
+
+/** The CountBatch message of a packed batch (keys as views of its bytes). */
+export function countBatchMessage(p: PackedCountBatch): CountBatch {
+  const incrs: CountBatch['incrs'] = [];
+  const sets: Buffer[] = [];
+  for (let i = 0, at = 0; i < p.lengths.length; at += p.lengths[i++]!) {
+    const key = p.keys.subarray(at, at + p.lengths[i]!);
+    if (i < p.deltas.length) incrs.push({ key, delta: p.deltas[i]! });
+    else sets.push(key);
+  }
+  return { generation: p.generation, input: p.input, offset: p.offset, incrs, sets, words: p.words, sentences: p.sentences, lines: p.lines, bad: p.bad };
+}
+
 export const CountBatchType = avroType({
   type: 'record',
   name: 'dbslm.pipeline.CountBatch',

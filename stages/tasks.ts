@@ -1,8 +1,9 @@
 // The stages' piscina task module: one named export per task, plain data in and out. The runtime
 // runs a task with pool.run(input, { name }); tests call these functions directly as `compute`.
 // Results travel by structured clone, which turns Buffers into Uint8Arrays and would copy each
-// key's backing memory separately, so keys are packed into one byte array with their lengths.
-import { statOpsOf } from '../store/model/stat_ops.js';
+// key's backing memory separately, so keys are packed into one byte array with their lengths (and
+// stay packed: the count stage emits them so, as a PackedCountBatch).
+import { packedStatOpsOf } from '../store/model/stat_ops.js';
 
 export interface CountBatchInput {
   model: string;
@@ -12,7 +13,7 @@ export interface CountBatchInput {
   sentences: { offset: number; tokens: string[]; eos: boolean }[];
 }
 
-/** StatOps (store/model/stat_ops.ts) packed: the keys of incrs, then of sets, back to back. */
+/** store/model/stat_ops.ts PackedStatOps as it comes back from the pool: its keys a plain Uint8Array. */
 export interface PackedStatOps {
   keys: Uint8Array;
   /** Byte length of each key, incrs' first. */
@@ -25,22 +26,5 @@ export interface PackedStatOps {
 /** Counts one batch of sentences: the store writes of its n-grams (position line = the sentence's byte offset). */
 export function countBatch(input: CountBatchInput): PackedStatOps {
   const sentences = input.sentences.map((s) => ({ tokens: s.tokens, eos: s.eos, position: { generation: input.generation, input: input.input, line: s.offset } }));
-  const ops = statOpsOf(input.model, input.order, sentences);
-  const all = [...ops.incrs.map((i) => i.key), ...ops.sets];
-  return { keys: Buffer.concat(all), lengths: Uint32Array.from(all, (k) => k.length), deltas: ops.incrs.map((i) => i.delta), words: ops.words };
-}
-
-/** The keys of a PackedStatOps as Buffers over its one byte array (no copy). */
-export function unpackStatOps(packed: PackedStatOps): { incrs: { key: Buffer; delta: number }[]; sets: Buffer[]; words: number } {
-  const bytes = Buffer.from(packed.keys.buffer, packed.keys.byteOffset, packed.keys.byteLength);
-  const incrs: { key: Buffer; delta: number }[] = [];
-  const sets: Buffer[] = [];
-  let at = 0;
-  packed.lengths.forEach((length, i) => {
-    const key = bytes.subarray(at, at + length);
-    at += length;
-    if (i < packed.deltas.length) incrs.push({ key, delta: packed.deltas[i]! });
-    else sets.push(key);
-  });
-  return { incrs, sets, words: packed.words };
+  return packedStatOpsOf(input.model, input.order, sentences);
 }

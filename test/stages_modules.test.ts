@@ -4,7 +4,7 @@
 import test from 'ava';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import type { CountBatch } from '../schemas/pipeline.js';
+import { countBatchMessage, type CountBatch, type PackedCountBatch } from '../schemas/pipeline.js';
 import { STAGE_MODULES, STAGE_TASKS_MODULE } from '../stages/index.js';
 import type { Compute } from '../stages/stage.js';
 import type { CreateStage, StageConfig } from '../stages/stage_config.js';
@@ -18,7 +18,7 @@ async function chain(file: string, compute: Compute): Promise<CountBatch[]> {
     const module = (await import(STAGE_MODULES[stage]!)) as { createStage: CreateStage };
     messages = await runStage(module.createStage({ ...CONFIG, stage }, compute), messages);
   }
-  return messages as CountBatch[];
+  return (messages as PackedCountBatch[]).map(countBatchMessage);
 }
 
 const sorted = (batches: CountBatch[]) =>

@@ -4,6 +4,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
+import { of } from 'rxjs';
 import zlib from 'node:zlib';
 import type { InputDefinition } from '../pipeline/definition/definition.js';
 import { decodeStageMessage, encodeStageMessage, type LineBatch, type ReadTask } from '../schemas/pipeline.js';
@@ -154,4 +155,34 @@ test('a ReadTask and the batches read survive the stage message encoding', async
   t.deepEqual(plain(decoded.value), rt);
   const [batch] = await readAll(task(BUNDLED_TRAIN, 1000));
   t.deepEqual(plain(decodeStageMessage(encodeStageMessage('LineBatch', batch)).value), batch);
+});
+
+test('a whole-input task reads a new batch only once `room` resolves; a redelivery (only) never waits for it', async (t) => {
+  const dir = tempFiles({ 'r.txt': Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n') + '\n' });
+  const file = path.join(dir, 'r.txt');
+  let rooms = 0;
+  let open: () => void = () => undefined;
+  const room = () => {
+    rooms++;
+    return new Promise<void>((resolve) => (open = resolve));
+  };
+  const got: LineBatch[] = [];
+  const done = new Promise<void>((resolve, reject) => read(room)(of(task(file, 4))).subscribe({ next: (b) => got.push(b), error: reject, complete: resolve }));
+  // Waits until the reader asks for room again (or ends): then what it emitted is settled.
+  const asked = async (n: number) => {
+    while (rooms < n && got.length < 5) await new Promise((r) => setTimeout(r, 5));
+  };
+  await asked(1);
+  t.deepEqual([rooms, got.length], [1, 0], 'the first batch waits for room');
+  for (let n = 1; n <= 5; n++) {
+    open();
+    await asked(n + 1);
+    t.is(got.length, n, `batch ${n} out, the next one waiting`);
+  }
+  await done;
+  t.is(rooms, 5, 'one wait per batch');
+  t.deepEqual(got.map((b) => b.lines.length), [4, 4, 4, 4, 4]);
+  const offsets = got.map((b) => b.offset);
+  const redelivered = await runStage(read(() => new Promise<void>(() => undefined)), [task(file, 4, { only: [offsets[1]!, offsets[3]!] })]);
+  t.deepEqual(redelivered.map((b) => b.offset), [offsets[1], offsets[3]]);
 });

@@ -1,12 +1,13 @@
-// The packed form of all-increment batches (BatchReq.incrs): the codec on its own, then a real
-// actor applying packed batches exactly once, refusing malformed ones and keeping on serving.
+// The packed form of batches of increments and marks (BatchReq.incrs, .marks): the codecs on their
+// own, the split by fork, then a real actor applying packed batches exactly once, refusing
+// malformed ones and keeping on serving, and marks never overwriting.
 import test from 'ava';
 import type { BatchOp } from '../schemas/data.js';
 import { STORE_COMMANDS } from '../schemas/store.js';
 import { StoreClient } from '../store/client/client.js';
 import { StoreError } from '../store/protocol/errors.js';
 import { makeKey } from '../store/protocol/keys.js';
-import { packIncrs, unpackIncrs } from '../store/protocol/packed_incrs.js';
+import { packByFork, packIncrs, packMarks, unpackIncrs, unpackMarks } from '../store/protocol/packed_incrs.js';
 import { spawnActor } from './helpers/store_procs.js';
 
 test('packIncrs / unpackIncrs round-trip keys and signed 53-bit deltas; malformed input is BAD_REQUEST', (t) => {
@@ -67,4 +68,56 @@ test('a real actor applies packed batches once, fails a bad one alone, refuses m
   await c.batch([...twoForks.map((k) => ({ op: 'incr' as const, key: k, delta: 4 })), { op: 'incr', key: key('k1'), delta: 1 }]);
   await c.batch([{ op: 'set', key: key('s'), value: Buffer.from('v') }, { op: 'incr', key: key('k1'), delta: 1 }]);
   t.deepEqual(await c.multiGet([key('k1'), key('s'), ...twoForks]), [5n, Buffer.from('v'), ...twoForks.map(() => 4n)]);
+});
+
+test('packMarks / unpackMarks round-trip keys; a truncated record is BAD_REQUEST', (t) => {
+  const keys = [Buffer.from([1, 2, 3, 4]), Buffer.alloc(0), Buffer.alloc(70000, 7), Buffer.from('abcdef')];
+  const buf = packMarks(keys);
+  t.is(buf.length, keys.reduce((s, k) => s + 4 + k.length, 0));
+  t.deepEqual(unpackMarks(buf).map((k) => k.toString('hex')), keys.map((k) => k.toString('hex')));
+  for (const cut of [1, 5, buf.length - 1]) t.is(t.throws(() => unpackMarks(buf.subarray(0, cut)), { instanceOf: StoreError })?.code, 'BAD_REQUEST');
+});
+
+test('packByFork splits packed keys into each fork\'s packed incrs and marks, in order, as packIncrs and packMarks would', (t) => {
+  const keys = ['a1', 'b1', 'a2', 'a3', 'b2', 'c1'].map((k) => Buffer.from(k));
+  const deltas = [1, -2, 2 ** 40];
+  const forkOf = (key: Buffer) => String.fromCharCode(key[0]!);
+  const groups = packByFork(Buffer.concat(keys), Uint32Array.from(keys, (k) => k.length), deltas, forkOf);
+  t.deepEqual([...groups.keys()], ['a', 'b', 'c']);
+  const hex = (b: Buffer) => b.toString('hex');
+  t.deepEqual(hex(groups.get('a')!.incrs), hex(packIncrs([keys[0]!, keys[2]!], [1, 2 ** 40])));
+  t.deepEqual(hex(groups.get('a')!.marks), hex(packMarks([keys[3]!])));
+  t.deepEqual(hex(groups.get('b')!.incrs), hex(packIncrs([keys[1]!], [-2])));
+  t.deepEqual(hex(groups.get('b')!.marks), hex(packMarks([keys[4]!])));
+  t.is(groups.get('c')!.incrs.length, 0);
+  t.deepEqual(hex(groups.get('c')!.marks), hex(packMarks([keys[5]!])));
+  t.deepEqual(['a', 'b', 'c'].map((f) => groups.get(f)!.anchor.toString()), ['a1', 'b1', 'c1'], 'each fork is routed by its first key');
+  t.throws(() => packByFork(Buffer.from('k'), Uint32Array.of(1), [2 ** 53], forkOf), { instanceOf: RangeError });
+});
+
+test('a real actor applies packed marks with increments once, never overwriting; packedAs groups as batchAs does', async (t) => {
+  const a = await spawnActor(t, 'a');
+  const c = await StoreClient.connect(a.ep, { timeoutMs: 5000 });
+  t.teardown(() => c.close());
+  const key = (r: string) => makeKey('pm', Buffer.from('ctx'), Buffer.from(r));
+  await c.set(key('bytes'), Buffer.from('kept'));
+  await c.incr(key('counter'), 5);
+  const body = (seq: number, incrs: [string, number][], marks: string[]) =>
+    STORE_COMMANDS.batch.encodeRequest({ producer: 'pm', seq, floor: 0, ops: [], incrs: packIncrs(incrs.map(([r]) => key(r)), incrs.map(([, d]) => d)), marks: packMarks(marks.map(key)) });
+  const reps = await Promise.all([c.raw(a.ep, 'batch', body(1, [['n', 2]], ['m1', 'bytes', 'counter'])), c.raw(a.ep, 'batch', body(2, [], ['m2', 'm1'])), c.raw(a.ep, 'batch', body(1, [['n', 2]], ['m1']))]);
+  t.deepEqual(reps.map((r) => r.code), ['OK', 'OK', 'OK']);
+  t.true((STORE_COMMANDS.batch.decodeReply(reps[2]!.body) as { duplicate: boolean }).duplicate);
+  t.deepEqual(await c.multiGet(['n', 'm1', 'm2', 'bytes', 'counter'].map(key)), [2n, Buffer.alloc(0), Buffer.alloc(0), Buffer.from('kept'), 5n]);
+  const truncated = STORE_COMMANDS.batch.encodeRequest({ producer: 'pm', seq: 3, floor: 0, ops: [], incrs: Buffer.alloc(0), marks: packMarks([key('x')]).subarray(0, 6) });
+  t.is((await c.raw(a.ep, 'batch', truncated)).code, 'BAD_REQUEST');
+  const withOps = STORE_COMMANDS.batch.encodeRequest({ producer: 'pm', seq: 4, floor: 0, ops: [{ op: 2, key: key('n'), value: Buffer.alloc(0), delta: 1 }], incrs: Buffer.alloc(0), marks: packMarks([key('x')]) });
+  t.is((await c.raw(a.ep, 'batch', withOps)).code, 'BAD_REQUEST');
+
+  // packedAs over several forks: applied once; the same batch through batchAs under the same producer is a duplicate.
+  const many = [0, 1, 2, 3, 4, 5].map((i) => makeKey('pm', Buffer.from(`c${i}`), Buffer.from('w')));
+  const marked = [0, 1, 2, 3, 4, 5].map((i) => makeKey('pm', Buffer.from(`c${i}`), Buffer.from('v')));
+  const all = [...many, ...marked];
+  for (let round = 0; round < 2; round++) await c.packedAs('run-1', Buffer.concat(all), Uint32Array.from(all, (k) => k.length), many.map(() => 3));
+  await c.batchAs('run-1', [...many.map((k) => ({ op: 'incr' as const, key: k, delta: 3 })), ...marked.map((k) => ({ op: 'mark' as const, key: k }))]);
+  t.deepEqual(await c.multiGet(all), [...many.map(() => 3n), ...marked.map(() => Buffer.alloc(0))]);
 });

@@ -22,24 +22,21 @@ interface Arrival {
   bad: number;
 }
 
-type Batch = { input?: number; offset?: number; bad?: BadLine[]; lines?: unknown; sentences?: unknown[]; incrs?: { key: Buffer }[]; sets?: Buffer[] };
+type Batch = { input?: number; offset?: number; bad?: BadLine[]; lines?: unknown; sentences?: unknown[]; keys?: Buffer; deltas?: number[] };
 
 /** Items of a stage message (see the file comment). */
 export function itemsOf(value: unknown): number {
   const v = value as Batch;
   if (Array.isArray(v.sentences)) return v.sentences.length;
-  if (Array.isArray(v.incrs)) return v.incrs.length;
+  if (Array.isArray(v.deltas)) return v.deltas.length;
   if (Array.isArray(v.lines)) return v.lines.length;
   return 1;
 }
 
-/** Bytes a CountBatch carries to the store: keys, 8 per delta, and the set keys. */
+/** Bytes a (packed) CountBatch carries to the store: its keys and 8 per delta. */
 export function countBatchBytes(value: unknown): number {
   const v = value as Batch;
-  let n = 0;
-  for (const i of v.incrs ?? []) n += i.key.length + 8;
-  for (const s of v.sets ?? []) n += s.length;
-  return n;
+  return (v.keys?.length ?? 0) + 8 * (v.deltas?.length ?? 0);
 }
 
 export class ActorMetrics {

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const tapEmits = spec.tap?.emits ?? null;
 
     // The pool starts on the first compute(): stages that never call it cost no threads.
-    const compute: Compute = async <In, Out>(task: string, input: In): Promise<Out> => {
+    const run = async <In, Out>(task: string, input: In): Promise<Out> => {
       if (!spec.taskModule) throw Object.assign(new Error(`stage ${spec.stage} called compute('${task}') but has no task module`), { fatal: true });
       if (!pool) {
         const { Piscina } = await import('piscina');
@@ -135,6 +135,8 @@ async function main(): Promise<void> {
       await changed.until(() => normal.length + priority.length + writing < OUT);
       return (await pool.run(input, { name: task })) as Out;
     };
+    // A source's new batches wait in `normal` for credits: it reads on while fewer than H wait.
+    const compute: Compute = Object.assign(run, { room: () => changed.until(() => normal.length < H) });
     const mod = (await import(spec.module)) as { createStage?: (config: unknown, compute: Compute) => Stage<unknown, unknown> };
     if (typeof mod.createStage !== 'function') throw Object.assign(new Error(`${spec.module} exports no createStage(config, compute)`), { fatal: true });
     const stage = mod.createStage(spec.config, compute);
@@ -221,7 +223,7 @@ async function main(): Promise<void> {
         metrics.left(entry.value, entry.startedMs, bytes.length);
       } else if (sink) {
         const { value, startedMs } = entry;
-        if (tapEmits) tap?.offer(() => encodeStageMessage(tapEmits, value));
+        if (tapEmits) tap?.offer(() => encodeStageMessage(tapEmits, sink!.message ? sink!.message(value) : value));
         await changed.until(() => writing < Math.max(1, spec.sinkConcurrency));
         writing++;
         const counts = entry.value as { words?: number; sentences?: number; lines?: number; bad?: BadLine[] };

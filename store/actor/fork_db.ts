@@ -34,6 +34,8 @@ export class ForkDb {
   private readonly statements;
   /** Multi-row increment statements by row count (see incrMany). */
   private readonly incrN = new Map<number, Database.Statement>();
+  /** The multi-row mark statement (see markMany). */
+  private markN: Database.Statement | undefined;
 
   constructor(
     readonly dir: string,
@@ -62,6 +64,7 @@ export class ForkDb {
       set: prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       setInt: prepare('INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER)) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       del: prepare('DELETE FROM kv WHERE key = ?'),
+      mark: prepare("INSERT OR IGNORE INTO kv (key, value) VALUES (?, X'')"),
       incr: prepare(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
                ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'`),
       incrRet: prepare(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
@@ -191,6 +194,19 @@ export class ForkDb {
     }
     for (; i < n; i++) if (this.statements.incr.run(keys[i]!, deltas[i]!).changes === 0) return false;
     return true;
+  }
+  /** Create `key` with the empty value unless it exists (whatever it holds); true when created. */
+  mark(key: Buffer): boolean {
+    return this.statements.mark.run(key).changes === 1;
+  }
+  /** mark() for every key, INCR_ROWS rows per statement (keys sorted and distinct: the caller's). */
+  markMany(keys: Buffer[]): void {
+    let i = 0;
+    if (keys.length >= INCR_ROWS) {
+      this.markN ??= this.db.prepare(`INSERT OR IGNORE INTO kv (key, value) VALUES ${Array.from({ length: INCR_ROWS }, () => "(?, X'')").join(', ')}`);
+      for (; i + INCR_ROWS <= keys.length; i += INCR_ROWS) this.markN.run(keys.slice(i, i + INCR_ROWS));
+    }
+    for (; i < keys.length; i++) this.statements.mark.run(keys[i]!);
   }
   private incrStatement(rows: number): Database.Statement {
     let st = this.incrN.get(rows);

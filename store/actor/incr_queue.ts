@@ -1,13 +1,16 @@
-// Increment-only batches of one group commit, applied together in key order.
+// Batches of increments and marks (OP_MARK) of one group commit, applied together in key order.
 //
 // Random-order UPSERTs into SQLite's B-tree cost about twice as much as the same UPSERTs sorted by
-// key, and the counting stage sends exactly such batches. So the actor queues each all-increment
-// batch (after validating it) instead of applying it at once, and before anything else touches the
-// database (any other request, a commit, an export) it applies the whole queue: deltas summed per
-// key, in key order, under one savepoint, with every batch's dedup record. If that fails (a key
-// holds bytes, a sum leaves the safe range), it rolls back and applies the batches one by one in
-// arrival order, each under its own savepoint, so only the bad ones fail, exactly as without the
-// queue. Replies are still sent only after the commit.
+// key, and the counting stage sends exactly such batches. So the actor queues each batch of
+// increments and marks (after validating it) instead of applying it at once, and before anything
+// else touches the database (any other request, a commit, an export) it applies the whole queue:
+// deltas summed per key and marks deduplicated, each in key order, under one savepoint, with every
+// batch's dedup record. Increments and marks of different keys commute, and so do increments of one
+// key and marks of one key; an increment and a mark of the same key do not (which comes first
+// decides whether the key ends a counter or bytes), so such a queue, like one that fails (a key
+// holds bytes, a sum leaves the safe range), is applied batch by batch in arrival order, each under
+// its own savepoint, so only the bad ones fail, exactly as without the queue. Replies are still
+// sent only after the commit.
 import type { ForkDb } from './fork_db.js';
 
 export interface QueuedBatch {
@@ -16,6 +19,8 @@ export interface QueuedBatch {
   anchor: Buffer;
   keys: Buffer[];
   deltas: number[];
+  /** Keys to mark (created with the empty value unless they exist). */
+  marks: Buffer[];
   /** Called once applied (err null) or refused; several if the batch was redelivered meanwhile. */
   done: ((err: unknown) => void)[];
 }
@@ -55,6 +60,7 @@ export class IncrQueue {
       try {
         this.db.atomic(() => {
           for (let i = 0; i < batch.keys.length; i++) this.db.incr(batch.keys[i]!, batch.deltas[i]!);
+          for (const key of batch.marks) this.db.mark(key);
           this.db.dedupRecord(batch.producer, batch.seq, batch.anchor);
         });
       } catch (err) {
@@ -84,13 +90,24 @@ export class IncrQueue {
         } else deltas[at]! += batch.deltas[i]!;
       }
     }
+    const marks = new Map<string, Buffer>();
+    for (const batch of batches) {
+      for (const key of batch.marks) {
+        const name = key.toString('latin1');
+        if (index.has(name)) return false; // a key both marked and increased: arrival order decides
+        marks.set(name, key);
+      }
+    }
     const order = names.map((_, i) => i).sort((x, y) => (names[x]! < names[y]! ? -1 : 1));
     const sortedKeys = order.map((i) => keys[i]!);
     const sortedDeltas = order.map((i) => deltas[i]!);
     for (const delta of sortedDeltas) if (!Number.isSafeInteger(delta)) return false; // redone batch by batch: only the bad one fails
+    const markNames = [...marks.keys()].sort();
+    const sortedMarks = markNames.map((name) => marks.get(name)!);
     try {
       return this.db.atomic(() => {
         if (!this.db.incrMany(sortedKeys, sortedDeltas)) throw new Error('a key holds bytes');
+        this.db.markMany(sortedMarks);
         for (const batch of batches) this.db.dedupRecord(batch.producer, batch.seq, batch.anchor);
         return true;
       });

@@ -90,9 +90,10 @@ export function statsKey(model: string, words: readonly string[]): Buffer {
 }
 
 /**
- * Builds `<model>.stat` keys from words already in UTF-8, in one allocation each and with one
- * hash: the count stage builds millions (makeKey, general, allocates three times per key). The
- * bytes are exactly makeKey(statNamespace(model), contextBytes(context), word 0x00 tag extra).
+ * Builds `<model>.stat` keys from words already in UTF-8, each in one allocation (key) or written
+ * into the caller's buffer (write), with one hash: the count stage builds millions (makeKey,
+ * general, allocates three times per key). The bytes are exactly
+ * makeKey(statNamespace(model), contextBytes(context), word 0x00 tag extra).
  */
 export class StatKeyBuilder {
   private readonly namespaces: Buffer[] = [];
@@ -100,28 +101,42 @@ export class StatKeyBuilder {
   constructor(private readonly model: string) {}
 
   key(context: readonly Buffer[], word: Buffer, tag: number, extra?: Buffer): Buffer {
-    const order = context.length + 1;
-    const ns = (this.namespaces[order] ??= Buffer.from(statNamespace(this.model, order), 'utf8'));
+    const out = Buffer.allocUnsafe(this.size(context, 0, context.length, word, extra));
+    this.write(out, 0, context, 0, context.length, word, tag, extra);
+    return out;
+  }
+
+  /** Bytes of the key of (words[from..to) as the context, word, extra). */
+  size(words: readonly Buffer[], from: number, to: number, word: Buffer, extra?: Buffer): number {
     let prefixBytes = 0;
-    for (const w of context) prefixBytes += w.length + 1;
-    const routed = ns.length + 1 + prefixBytes;
-    const head = ROUTING_BYTES + 2;
-    const total = head + routed + word.length + 2 + (extra?.length ?? 0);
+    for (let i = from; i < to; i++) prefixBytes += words[i]!.length + 1;
+    const total = ROUTING_BYTES + 2 + this.namespace(to - from + 1).length + 1 + prefixBytes + word.length + 2 + (extra?.length ?? 0);
     if (total > MAX_KEY_BYTES) throw new Error(`key is ${total} bytes; the limit is ${MAX_KEY_BYTES}`);
-    const out = Buffer.allocUnsafe(total);
-    let at = head + ns.copy(out, head);
+    return total;
+  }
+
+  /** Writes that key at out[at..] (room checked by the caller with size()); returns the bytes written. */
+  write(out: Buffer, at: number, words: readonly Buffer[], from: number, to: number, word: Buffer, tag: number, extra?: Buffer): number {
+    const start = at;
+    const ns = this.namespace(to - from + 1);
+    const head = at + ROUTING_BYTES + 2;
+    at = head + ns.copy(out, head);
     out[at++] = NUL;
-    for (const w of context) {
-      at += w.copy(out, at);
+    for (let i = from; i < to; i++) {
+      at += words[i]!.copy(out, at);
       out[at++] = NUL;
     }
-    out.writeUInt32BE(hash32(out, head, at), 0);
-    out.writeUInt16BE(routed, ROUTING_BYTES);
+    out.writeUInt32BE(hash32(out, head, at), start);
+    out.writeUInt16BE(at - head, start + ROUTING_BYTES);
     at += word.copy(out, at);
     out[at++] = NUL;
     out[at++] = tag;
-    if (extra) extra.copy(out, at);
-    return out;
+    if (extra) at += extra.copy(out, at);
+    return at - start;
+  }
+
+  private namespace(order: number): Buffer {
+    return (this.namespaces[order] ??= Buffer.from(statNamespace(this.model, order), 'utf8'));
   }
 }
 

@@ -28,11 +28,10 @@ export function sentenceBatches(text: string, linesPerBatch = 1000): CountingBat
   return batches;
 }
 
-/** The store ops of one batch: RAW increments and LEFT/FIRST sets. */
+/** The store ops of one batch: RAW increments and LEFT/FIRST marks, as the pipeline writes them. */
 export function batchOps(model: string, order: number, batch: CountingBatch): ClientOp[] {
   const { incrs, sets } = statOpsOf(model, order, batch.sentences);
-  const empty = Buffer.alloc(0);
-  return [...incrs.map(({ key, delta }) => ({ op: 'incr' as const, key, delta })), ...sets.map((key) => ({ op: 'set' as const, key, value: empty }))];
+  return [...incrs.map(({ key, delta }) => ({ op: 'incr' as const, key, delta })), ...sets.map((key) => ({ op: 'mark' as const, key }))];
 }
 
 /** Counts `text` into `model`'s statistics; `times` > 1 resends every batch (a redelivery). */

@@ -1,14 +1,14 @@
 // The exactly-once batch: (producer, seq) is applied at most once, also when redelivered after a
 // timeout, a crash or a fork move (the dedup record moves with the fork). A batch is atomic and
-// lies in one fork. All-increment batches of a fork nobody watches are validated here and queued
-// (incr_queue.ts: applied in key order before anything else touches the database); any other
-// batch is applied at once, under its own savepoint.
-import { OP_DELETE, OP_INCR, OP_SET, type BatchOp } from '../../../schemas/data.js';
+// lies in one fork. Batches of increments and marks only, of a fork nobody watches, are validated
+// here and queued (incr_queue.ts: applied in key order before anything else touches the database);
+// any other batch is applied at once, under its own savepoint.
+import { OP_DELETE, OP_INCR, OP_MARK, OP_SET, type BatchOp } from '../../../schemas/data.js';
 import type { ForkEntry } from '../../../schemas/fork_map.js';
 import { STORE_COMMANDS } from '../../../schemas/store.js';
 import { StoreError } from '../../protocol/errors.js';
 import { ROUTING_BYTES } from '../../protocol/keys.js';
-import { unpackIncrs } from '../../protocol/packed_incrs.js';
+import { unpackIncrs, unpackMarks } from '../../protocol/packed_incrs.js';
 import { checkValueSize } from '../../protocol/values.js';
 import { DEFERRED, type ActorServices, type CommandHandler, type CommandSpec } from '../command.js';
 import type { ForkDb } from '../fork_db.js';
@@ -34,11 +34,12 @@ export function batchCommand(): CommandSpec {
     const { actor } = ctx;
     const request = STORE_COMMANDS.batch.decodeRequest(body);
     if (!request.producer) throw new StoreError('BAD_REQUEST', 'batch needs a producer id (any string unique to the producing process)');
-    if (request.incrs.length && request.ops.length) throw new StoreError('BAD_REQUEST', 'batch carries both ops and packed incrs; send one or the other');
-    const packed = request.incrs.length ? unpackIncrs(request.incrs) : null;
-    const n = packed ? packed.keys.length : request.ops.length;
+    const marksBytes = request.marks ?? EMPTY;
+    if ((request.incrs.length || marksBytes.length) && request.ops.length) throw new StoreError('BAD_REQUEST', 'batch carries both ops and packed incrs or marks; send one or the other');
+    const packed = request.incrs.length || marksBytes.length ? { ...unpackIncrs(request.incrs), marks: unpackMarks(marksBytes) } : null;
+    const n = packed ? packed.keys.length + packed.marks.length : request.ops.length;
     if (!n) return APPLIED;
-    const anchorKey = packed ? packed.keys[0]! : request.ops[0]!.key;
+    const anchorKey = packed ? (packed.keys[0] ?? packed.marks[0]!) : request.ops[0]!.key;
     const fork = actor.ownership.route(anchorKey, true);
     const queued = actor.incrQueue.get(request.producer, request.seq);
     if (queued) {
@@ -53,17 +54,21 @@ export function batchCommand(): CommandSpec {
     actor.rates.count(fork.fork, n - 1);
     pruneDedup(actor.db, request.producer, request.floor);
     // A watched fork (being moved) needs every change noted with its total: no queueing there.
-    if (!watched && (packed || request.ops.every((op) => op.op === OP_INCR))) {
-      const keys = packed ? packed.keys : request.ops.map((op) => op.key);
-      const deltas = packed ? packed.deltas : request.ops.map((op) => op.delta);
-      for (let i = 0; i < n; i++) {
+    if (!watched && (packed || request.ops.every((op) => op.op === OP_INCR || op.op === OP_MARK))) {
+      const keys = packed ? packed.keys : request.ops.filter((op) => op.op === OP_INCR).map((op) => op.key);
+      const deltas = packed ? packed.deltas : request.ops.filter((op) => op.op === OP_INCR).map((op) => op.delta);
+      const marks = packed ? packed.marks : request.ops.filter((op) => op.op === OP_MARK).map((op) => op.key);
+      for (let i = 0; i < keys.length; i++) {
         actor.ownership.checkSameFork(fork, keys[i]!);
         checkDelta(deltas[i]!);
       }
-      actor.incrQueue.add({ producer: request.producer, seq: request.seq, anchor, keys, deltas, done: [(err) => actor.replyDeferred(ctx, asWrongType(err), APPLIED)] });
+      for (const key of marks) actor.ownership.checkSameFork(fork, key);
+      actor.incrQueue.add({ producer: request.producer, seq: request.seq, anchor, keys, deltas, marks, done: [(err) => actor.replyDeferred(ctx, asWrongType(err), APPLIED)] });
       return DEFERRED;
     }
-    const ops = packed ? packed.keys.map((key, i) => ({ op: OP_INCR, key, value: EMPTY, delta: packed.deltas[i]! })) : request.ops;
+    const ops = packed
+      ? [...packed.keys.map((key, i) => ({ op: OP_INCR, key, value: EMPTY, delta: packed.deltas[i]! })), ...packed.marks.map((key) => ({ op: OP_MARK, key, value: EMPTY, delta: 0 }))]
+      : request.ops;
     actor.incrQueue.flush(); // keep arrival order with the increments queued before this batch
     actor.group.atomic(() => applyOps(actor, fork, watched, request.producer, request.seq, ops, anchor));
     return APPLIED;
@@ -84,10 +89,12 @@ function applyOps(actor: ActorServices, fork: ForkEntry, watched: boolean, produ
         checkValueSize(op.value, actor.maxValueBytes);
         db.set(op.key, op.value);
         changeLog.note(fork.fork, op.key, op.value);
+      } else if (op.op === OP_MARK) {
+        if (db.mark(op.key)) changeLog.note(fork.fork, op.key, EMPTY);
       } else if (op.op === OP_DELETE) {
         db.delete(op.key);
         changeLog.note(fork.fork, op.key, undefined);
-      } else throw new StoreError('BAD_REQUEST', `batch op ${op.op} is not 0 (set), 1 (delete) or 2 (incr)`);
+      } else throw new StoreError('BAD_REQUEST', `batch op ${op.op} is not 0 (set), 1 (delete), 2 (incr) or 3 (mark)`);
     }
   } catch (err) {
     throw asWrongType(err);

@@ -1,15 +1,14 @@
-// Test stage for the runtime: SentenceBatch -> CountBatch through compute('countBatch') on the
-// actor's piscina pool (count_tasks.ts), a few batches at once.
+// Test stage for the runtime: SentenceBatch -> PackedCountBatch through compute('countBatch') on
+// the actor's piscina pool (count_tasks.ts), a few batches at once.
 import { mergeMap } from 'rxjs';
-import type { CountBatch, SentenceBatch } from '../../../schemas/pipeline.js';
+import type { PackedCountBatch, SentenceBatch } from '../../../schemas/pipeline.js';
 import type { Compute, Stage } from '../../../stages/stage.js';
+import type { countBatch } from './count_tasks.js';
 
-/** Piscina hands Buffers back as plain Uint8Arrays: make them Buffers again. */
-const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-export function createStage(config: { model: string; order: number }, compute: Compute): Stage<SentenceBatch, CountBatch> {
+export function createStage(config: { model: string; order: number }, compute: Compute): Stage<SentenceBatch, PackedCountBatch> {
   return mergeMap(async (batch: SentenceBatch) => {
-    const out = await compute<unknown, CountBatch>('countBatch', { model: config.model, order: config.order, batch });
-    return { ...out, incrs: out.incrs.map((i) => ({ key: asBuffer(i.key), delta: i.delta })), sets: out.sets.map(asBuffer) };
+    const out = await compute<unknown, ReturnType<typeof countBatch>>('countBatch', { model: config.model, order: config.order, batch });
+    // Piscina hands Buffers back as plain Uint8Arrays: make the keys a Buffer again.
+    return { ...out, keys: Buffer.from(out.keys.buffer, out.keys.byteOffset, out.keys.byteLength) };
   }, 4);
 }
