@@ -10,7 +10,7 @@ export class ModelNotFoundError extends Error {
     readonly model: string,
     readonly where: string,
   ) {
-    super(`no model "${model}" in the store at ${where} (no key ${modelNamespace(model, 'meta')}:); import one with \`dbslm store import --arpa FILE --model ${model} --connect ${where}\``);
+    super(`no model "${model}" in the store at ${where} (no key ${modelNamespace(model, 'meta')}:); import one with \`dbslm store import --arpa FILE --model ${model} --connect ${where}\`, or build one into the store with \`dbslm pipeline run\` (a definition named ${model} with store.join: [${where}])`);
   }
 }
 
