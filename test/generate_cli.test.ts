@@ -3,31 +3,16 @@
 // actors holding its forks), a re-imported model is not served from a stale cache, and bad input
 // gets clear errors.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { Engine } from '../generate/engine.js';
 import { StoreContextSource } from '../generate/store_source.js';
 import { balancedTrio } from './helpers/cluster_procs.js';
-import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
+import { BUNDLED_TRAIN } from './helpers/paths.js';
+import { cliOk, dbslmAsync } from './helpers/pipeline_runs.js';
 import { spawnActor, tmpDir } from './helpers/store_procs.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-function dbslm(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 120000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-    });
-  });
-}
-async function ok(...args: string[]): Promise<string> {
-  const r = await dbslm(...args);
-  if (r.code !== 0) throw new Error(`dbslm ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const dbslm = (...args: string[]) => dbslmAsync(args);
+const ok = (...args: string[]) => cliOk(args);
 
 const dir = tmpDir();
 const m3 = path.join(dir, 'sample3.arpa');

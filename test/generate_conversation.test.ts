@@ -3,27 +3,15 @@
 // (`dbslm chat --connect`), with :history showing messages and corrections; bad ids get clear
 // errors.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { Conversation, DEFAULT_MEMORY_OPTIONS } from '../generate/conversation.js';
 import { Engine } from '../generate/engine.js';
 import { buildFromFile } from './helpers/corpus.js';
-import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
+import { BUNDLED_TRAIN } from './helpers/paths.js';
+import { dbslmAsync } from './helpers/pipeline_runs.js';
 import { spawnActor, tmpDir } from './helpers/store_procs.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-function dbslm(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { timeout: 120000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-    });
-    child.stdin!.end(input ?? '');
-  });
-}
+const dbslm = (args: string[], input?: string) => dbslmAsync(args, { input: input ?? '' });
 
 test('a correction biases the answers away from the wrong word and towards the right one, then expires', async (t) => {
   const engine = await Engine.open({ lm: buildFromFile(BUNDLED_TRAIN, 3).lm });

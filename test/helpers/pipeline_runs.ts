@@ -36,10 +36,11 @@ export function writePipeline(dir: string, name: string, inputs: string[], extra
   return file;
 }
 
-/** Start `dbslm ARGS...`; the returned promise resolves when it exits (by itself, by a signal or after `timeoutMs`: killed). */
-export function startCli(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): { proc: ChildProcess; done: Promise<CliResult> } {
+/** Start `dbslm ARGS...` (`input`: its standard input); the returned promise resolves when it exits (by itself, by a signal or after `timeoutMs`: killed). */
+export function startCli(args: string[], opts: { cwd?: string; timeoutMs?: number; input?: string } = {}): { proc: ChildProcess; done: Promise<CliResult> } {
   const started = performance.now();
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (opts.input !== undefined) proc.stdin!.end(opts.input);
   let stdout = '';
   let stderr = '';
   proc.stdout!.on('data', (d) => (stdout += d));
@@ -54,7 +55,7 @@ export function startCli(args: string[], opts: { cwd?: string; timeoutMs?: numbe
   return { proc, done };
 }
 
-export function dbslmAsync(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function dbslmAsync(args: string[], opts: { cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
   return startCli(args, opts).done;
 }
 
