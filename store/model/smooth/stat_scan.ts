@@ -16,6 +16,8 @@ export interface StatScanOptions {
   pageSize?: number;
   /** Only the keys (values come back undefined). */
   keysOnly?: boolean;
+  /** `ns` names a family: every namespace starting with it. */
+  family?: boolean;
 }
 
 interface Page {
@@ -26,7 +28,7 @@ interface Page {
 
 /** One page of `ns` in fork range `range` after `after`; null when the range no longer lies in one fork. */
 function fetchPage(client: StoreClient, namespace: Buffer, range: Buffer, after: Buffer | null, opts: StatScanOptions): Promise<Page | null> {
-  return fetchNamespacePage(client, namespace, range, after, { pageSize: opts.pageSize ?? 10000, keysOnly: opts.keysOnly });
+  return fetchNamespacePage(client, namespace, range, after, { pageSize: opts.pageSize ?? 10000, keysOnly: opts.keysOnly, family: opts.family });
 }
 
 /** Every key of namespace `ns` in the routing range `range` (a fork id's bytes), in key order, page by page. */
