@@ -28,7 +28,7 @@ export interface ReadModelOptions {
 }
 
 /** The words of ids 0 .. size - 1, a scan per block of ids, the blocks at once. */
-async function readVocab(client: StoreClient, model: string, size: number): Promise<string[]> {
+export async function readVocab(client: StoreClient, model: string, size: number): Promise<string[]> {
   const words = new Array<string>(size);
   let found = 0;
   const blocks = size === 0 ? 0 : vocabBlockOf(size - 1) + 1;

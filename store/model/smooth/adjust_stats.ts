@@ -15,13 +15,15 @@ import type { StoreClient } from '../../client/client.js';
 import { ForkBatchWriter } from '../fork_batches.js';
 import { encodeContextStats, statFamily, statsKeyOfPrefix, type ContextStats } from '../stat_keys.js';
 import { ContextRangeReader, type ContextRange, type Follower } from './context_ranges.js';
-import { allForks, eachFork, scanRange } from './stat_scan.js';
+import { allForks, eachFork, scanRange, type LocalPageReader } from './stat_scan.js';
 
 export interface PhaseOptions {
   /** Forks scanned at once (each with its own reader); 2 by default. */
   forksAtOnce?: number;
   /** Called with the number of context ranges done so far. */
   onProgress?: (done: number) => void;
+  /** Scan pages of the own actor's forks from its database (smooth_jobs.ts). */
+  local?: LocalPageReader;
 }
 
 /** a(hw) of follower `f` of context `context` in a model of `order` (see the header). */
@@ -94,7 +96,7 @@ export async function adjustStats(client: StoreClient, model: string, order: num
     const reader = new ContextRangeReader(model, null);
     await scanRange(client, statFamily(model), Buffer.from(fork, 'hex'), async (keys, values) => {
       for (const range of reader.push(keys, values)) await onRange(range);
-    }, { family: true });
+    }, { family: true, local: opts.local });
     const last = reader.end();
     if (last) await onRange(last);
   });

@@ -135,7 +135,7 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
     const reader = new ContextRangeReader(model, k, (words) => words === k - 1);
     await scanRange(client, statNamespace(model, k), range, async (keys, values) => {
       for (const r of reader.push(keys, values)) await onRange(r);
-    });
+    }, { local: opts.local });
     const last = reader.end();
     if (last) await onRange(last);
   };
