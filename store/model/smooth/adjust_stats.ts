@@ -91,7 +91,8 @@ export async function adjustStats(client: StoreClient, model: string, order: num
     if ((++ranges & 1023) === 0) opts.onProgress?.(ranges);
   };
   // Every order in one pass per fork (a family scan): the ranges are independent, and a scan walks
-  // the fork's rows of every namespace, so one pass instead of one per order walks a fifth as much.
+  // the fork's rows of every namespace, so one pass walks the fork once instead of once per order,
+  // with one request (or local read) per page instead of per order and page.
   await eachFork(forks, opts.forksAtOnce ?? 2, async (fork) => {
     const reader = new ContextRangeReader(model, null);
     await scanRange(client, statFamily(model), Buffer.from(fork, 'hex'), async (keys, values) => {
