@@ -9,7 +9,7 @@ import type { ActorServices, CommandHandler } from '../command.js';
 import { decodeArgs, getReducer, reducerNames, type Row } from '../reducers.js';
 
 /** Rows per scan reply at most (and when the request asks for 0). */
-export const MAX_SCAN = 10000;
+const MAX_SCAN = 10000;
 /**
  * Rows a namespace-filtered scan reads per request at most: when few rows match, the reply
  * carries fewer rows (maybe none) and a cursor, so one request never holds the actor for a whole

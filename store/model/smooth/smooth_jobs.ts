@@ -12,7 +12,7 @@
 import { avroType, decodeAs } from '../../../schemas/command.js';
 import type { StoreActor } from '../../actor/actor.js';
 import { StoreClient } from '../../client/client.js';
-import { MAX_SCAN, namespaceRows } from '../../actor/commands/scan.js';
+import { namespaceRows } from '../../actor/commands/scan.js';
 import { adjustStats } from './adjust_stats.js';
 import { interpolateOrder } from './interpolate_order.js';
 import type { LocalPageReader } from './stat_scan.js';
@@ -64,6 +64,13 @@ export const InterpolateJobType = avroType({
 export const InterpolateResultType = avroType({ type: 'record', name: 'dbslm.smooth.InterpolateResult', fields: [{ name: 'written', type: 'long' }] });
 
 /**
+ * Rows per local page: a page is read and then handled in one turn of the actor's event loop, so
+ * smaller pages than a request's keep the requests waiting meanwhile (its peers' gossip among
+ * them) from waiting long; a local page costs no request.
+ */
+const LOCAL_PAGE_ROWS = 2000;
+
+/**
  * Pages of the forks this actor serves now, read from its database as its scan command reads them,
  * without a request to itself (encoding, sockets and decoding were a large part of a pass's cost).
  * The open group is committed first, so only committed rows are read, as a scan's reply would
@@ -78,7 +85,7 @@ function localPages(actor: StoreActor): LocalPageReader {
       return undefined;
     }
     actor.group.commit();
-    const { rows, next } = namespaceRows(actor, range, after, Math.max(1, Math.min(MAX_SCAN, opts.pageSize)), namespace, !!opts.family);
+    const { rows, next } = namespaceRows(actor, range, after, Math.max(1, Math.min(LOCAL_PAGE_ROWS, opts.pageSize)), namespace, !!opts.family);
     return { keys: rows.map((r) => r.key), values: rows.map((r) => (opts.keysOnly ? undefined : r.value)), next };
   };
 }
