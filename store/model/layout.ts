@@ -19,7 +19,7 @@
 // `<model>.run` (training_run.ts).
 import { InputError } from '../../model/errors.js';
 import { MetaLayoutType, ModelMetaType, type ModelMeta } from '../../schemas/model_meta.js';
-import { makeKey, rangePrefix, ROUTING_BYTES } from '../protocol/keys.js';
+import { hash32, makeKey, rangePrefix, ROUTING_BYTES } from '../protocol/keys.js';
 
 /** The layout this module writes and reads; a reader refuses a meta of another layout. */
 export const MODEL_LAYOUT = 1;
@@ -112,6 +112,31 @@ export function contextPrefix(model: string, context: ArrayLike<number>): Buffer
   const ids = Buffer.allocUnsafe(4 * context.length);
   for (let i = 0; i < context.length; i++) ids.writeUInt32BE(context[i]!, 4 * i);
   return rangePrefix(modelNamespace(model, 'p'), ids);
+}
+
+/**
+ * contextPrefix of one model with its namespace encoded once and the bytes written in one
+ * allocation: the smoothing builds two per context range (its own and its lower order's).
+ */
+export class ContextPrefixes {
+  private readonly ns: Buffer;
+  constructor(model: string) {
+    this.ns = Buffer.from(modelNamespace(model, 'p'), 'utf8');
+  }
+
+  /** contextPrefix(model, context.slice(from)). */
+  of(context: ArrayLike<number>, from = 0): Buffer {
+    const words = context.length - from;
+    const routed = this.ns.length + 1 + 4 * words;
+    const head = ROUTING_BYTES + 2;
+    const out = Buffer.allocUnsafe(head + routed);
+    let at = head + this.ns.copy(out, head);
+    out[at++] = 0;
+    for (let i = from; i < context.length; i++, at += 4) out.writeUInt32BE(context[i]!, at);
+    out.writeUInt32BE(hash32(out, head, at), 0);
+    out.writeUInt16BE(routed, ROUTING_BYTES);
+    return out;
+  }
 }
 
 /** The key of the n-gram (context, word), given contextPrefix(model, context). */

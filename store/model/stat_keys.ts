@@ -40,6 +40,11 @@ export function statNamespace(model: string, order: number): string {
   return `${checkModelName(model)}.stat${order}`;
 }
 
+/** The leading bytes every statistics namespace of `model` shares: a family scan of it reads every order in one pass. */
+export function statFamily(model: string): string {
+  return `${checkModelName(model)}.stat`;
+}
+
 /** Whether `ns` is one of `model`'s statistics namespaces. */
 export function isStatNamespace(model: string, ns: string): boolean {
   return ns.startsWith(`${model}.stat`) && /^\d+$/.test(ns.slice(model.length + 5));
@@ -138,6 +143,28 @@ export class StatKeyBuilder {
   private namespace(order: number): Buffer {
     return (this.namespaces[order] ??= Buffer.from(statNamespace(this.model, order), 'utf8'));
   }
+}
+
+/**
+ * The STATS key of a context given the context's routing prefix bytes (each word followed by
+ * 0x00, as in its own range's keys): statsKey(model, words), built in one allocation without
+ * decoding the words (the smoothing writes one per context).
+ */
+export function statsKeyOfPrefix(model: string, prefix: Buffer): Buffer {
+  const words = prefix.reduce((n, b) => (b === NUL ? n + 1 : n), 0);
+  if (words === 0 || prefix[prefix.length - 1] !== NUL) throw new Error(`0x${prefix.toString('hex')} is not a context's routing prefix (words each followed by 0x00)`);
+  const ns = Buffer.from(statNamespace(model, words), 'utf8');
+  const lastWord = prefix.lastIndexOf(NUL, prefix.length - 2) + 1;
+  const routed = ns.length + 1 + lastWord;
+  const head = ROUTING_BYTES + 2;
+  const out = Buffer.allocUnsafe(head + ns.length + 1 + prefix.length + 1);
+  let at = head + ns.copy(out, head);
+  out[at++] = NUL;
+  at += prefix.copy(out, at);
+  out[at] = TAG_STATS;
+  out.writeUInt32BE(hash32(out, head, head + routed), 0);
+  out.writeUInt16BE(routed, ROUTING_BYTES);
+  return out;
 }
 
 export interface Position {

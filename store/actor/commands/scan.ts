@@ -22,7 +22,7 @@ const MAX_SCAN_EXAMINED = 100_000;
  * (namespaces hold no NUL, so the routing prefix starts with exactly that namespace), or ns alone
  * for a family.
  */
-function scanNamespace(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean): { rows: Row[]; next: Buffer | null } {
+export function namespaceRows(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean): { rows: Row[]; next: Buffer | null } {
   const marker = family ? ns : Buffer.concat([ns, Buffer.from([0])]);
   return actor.db.scanMarked(prefix, after, limit, marker, MAX_SCAN_EXAMINED);
 }
@@ -44,7 +44,7 @@ export const scan: CommandHandler = (body, { actor }) => {
   const limit = Math.max(1, Math.min(MAX_SCAN, request.limit || MAX_SCAN));
   let rows: Row[];
   let next: Buffer | null;
-  if (request.namespace?.length) ({ rows, next } = scanNamespace(actor, request.prefix, request.after, limit, request.namespace, !!request.namespacePrefix));
+  if (request.namespace?.length) ({ rows, next } = namespaceRows(actor, request.prefix, request.after, limit, request.namespace, !!request.namespacePrefix));
   else {
     rows = actor.db.scan(request.prefix, request.after, limit);
     next = rows.length === limit ? rows[rows.length - 1]!.key : null;

@@ -13,15 +13,17 @@
 import { BOS_TOKEN, UNK_TOKEN } from '../../../model/vocab.js';
 import type { StoreClient } from '../../client/client.js';
 import { ForkBatchWriter } from '../fork_batches.js';
-import { encodeContextStats, statNamespace, statsKey, type ContextStats } from '../stat_keys.js';
+import { encodeContextStats, statFamily, statsKeyOfPrefix, type ContextStats } from '../stat_keys.js';
 import { ContextRangeReader, type ContextRange, type Follower } from './context_ranges.js';
-import { allForks, eachFork, scanRange } from './stat_scan.js';
+import { allForks, eachFork, scanRange, type LocalPageReader } from './stat_scan.js';
 
 export interface PhaseOptions {
   /** Forks scanned at once (each with its own reader); 2 by default. */
   forksAtOnce?: number;
   /** Called with the number of context ranges done so far. */
   onProgress?: (done: number) => void;
+  /** Scan pages of the own actor's forks from its database (smooth_jobs.ts). */
+  local?: LocalPageReader;
 }
 
 /** a(hw) of follower `f` of context `context` in a model of `order` (see the header). */
@@ -83,22 +85,22 @@ export async function adjustStats(client: StoreClient, model: string, order: num
     const tally = countsOfCounts[k]!;
     for (const x of a) if (x >= 1 && x <= 4) tally[x]!++;
     if (k > 1 && a.length > 0) {
-      writer.set(statsKey(model, range.context), encodeContextStats(followerStats(a)));
+      writer.set(statsKeyOfPrefix(model, range.prefix), encodeContextStats(followerStats(a)));
       await writer.ready();
     }
     if ((++ranges & 1023) === 0) opts.onProgress?.(ranges);
   };
-  // Order by order: each order's statistics are a namespace of their own.
-  for (let k = 1; k <= order; k++) {
-    await eachFork(forks, opts.forksAtOnce ?? 2, async (fork) => {
-      const reader = new ContextRangeReader(model, k);
-      await scanRange(client, statNamespace(model, k), Buffer.from(fork, 'hex'), async (keys, values) => {
-        for (const range of reader.push(keys, values)) await onRange(range);
-      });
-      const last = reader.end();
-      if (last) await onRange(last);
-    });
-  }
+  // Every order in one pass per fork (a family scan): the ranges are independent, and a scan walks
+  // the fork's rows of every namespace, so one pass walks the fork once instead of once per order,
+  // with one request (or local read) per page instead of per order and page.
+  await eachFork(forks, opts.forksAtOnce ?? 2, async (fork) => {
+    const reader = new ContextRangeReader(model, null);
+    await scanRange(client, statFamily(model), Buffer.from(fork, 'hex'), async (keys, values) => {
+      for (const range of reader.push(keys, values)) await onRange(range);
+    }, { family: true, local: opts.local });
+    const last = reader.end();
+    if (last) await onRange(last);
+  });
   await writer.finish();
   opts.onProgress?.(ranges);
   return countsOfCounts;

@@ -3,9 +3,14 @@
 // w are contiguous in tag order. A range is summarised follower by follower as it streams past (a
 // RAW counter, how many LEFT keys, the STATS value, the least FIRST position), so no key is held;
 // a range that continues on the next page is carried over until it ends.
+//
+// A reader takes one order's namespace, or every order's at once (a scan of the `<model>.stat`
+// family: ranges of all orders interleave in a fork, each still contiguous); then each range's
+// namespace is read from its key, and namespaces of other models that share the family's leading
+// bytes (a model called `<model>.stats`, say) are skipped.
 import type { Value } from '../../client/client.js';
 import { ROUTING_BYTES } from '../../protocol/keys.js';
-import { decodeContextStats, statNamespace, TAG_FIRST, TAG_LEFT, TAG_RAW, TAG_STATS, type ContextStats } from '../stat_keys.js';
+import { decodeContextStats, statFamily, statNamespace, TAG_FIRST, TAG_LEFT, TAG_RAW, TAG_STATS, type ContextStats } from '../stat_keys.js';
 
 export interface Follower {
   word: string;
@@ -22,6 +27,8 @@ export interface Follower {
 export interface ContextRange {
   /** The context's words, first word first (empty for the unigrams). */
   context: string[];
+  /** The context's routing prefix bytes: each word followed by 0x00. */
+  prefix: Buffer;
   followers: Follower[];
 }
 
@@ -32,20 +39,26 @@ const HEAD_START = ROUTING_BYTES + 2;
  * range's context length first: ranges it refuses are skipped without decoding a key.
  */
 export class ContextRangeReader {
-  private readonly nsBytes: number;
+  /** The namespace's UTF-8 length for one order; null: every order, read per range. */
+  private readonly nsBytes: number | null;
+  private readonly family: Buffer | null;
   private head: Buffer | undefined;
   private skipping = false;
   private range: ContextRange | undefined;
   private follower: Follower | undefined;
   private followerBytes: Buffer | undefined;
 
-  /** `order`: the followers' order, whose namespace (`<model>.statK`) the pages come from. */
+  /**
+   * `order`: the followers' order, whose namespace (`<model>.statK`) the pages come from; null:
+   * pages of the whole family (`<model>.stat` and any order's digits).
+   */
   constructor(
     model: string,
-    order: number,
+    order: number | null,
     private readonly want: (contextWords: number) => boolean = () => true,
   ) {
-    this.nsBytes = Buffer.byteLength(statNamespace(model, order), 'utf8');
+    this.nsBytes = order === null ? null : Buffer.byteLength(statNamespace(model, order), 'utf8');
+    this.family = order === null ? Buffer.from(statFamily(model), 'utf8') : null;
   }
 
   /** The ranges completed by this page (the last one of the page may stay open). */
@@ -71,12 +84,24 @@ export class ContextRangeReader {
     return closed;
   }
 
+  /** The namespace's length in this key (whose head ends at headLen); -1 when it is not one of the model's statistics namespaces. */
+  private nsBytesOf(key: Buffer, headLen: number): number {
+    if (this.nsBytes !== null) return this.nsBytes;
+    const family = this.family!;
+    const end = key.indexOf(0, HEAD_START);
+    if (end < 0 || end >= headLen) return -1;
+    if (end - HEAD_START <= family.length || key.compare(family, 0, family.length, HEAD_START, HEAD_START + family.length) !== 0) return -1;
+    for (let j = HEAD_START + family.length; j < end; j++) if (key[j]! < 0x30 || key[j]! > 0x39) return -1;
+    return end - HEAD_START;
+  }
+
   private open(key: Buffer, headLen: number): void {
     this.head = Buffer.from(key.subarray(0, headLen));
-    const prefix = key.subarray(HEAD_START + this.nsBytes + 1, headLen);
+    const nsBytes = this.nsBytesOf(key, headLen);
+    const prefix = key.subarray(HEAD_START + nsBytes + 1, headLen);
     let words = 0;
     for (let j = 0; j < prefix.length; j++) if (prefix[j] === 0) words++;
-    this.skipping = !this.want(words);
+    this.skipping = nsBytes < 0 || !this.want(words);
     if (this.skipping) return;
     const context: string[] = [];
     for (let start = 0; start < prefix.length; ) {
@@ -84,7 +109,7 @@ export class ContextRangeReader {
       context.push(prefix.toString('utf8', start, end));
       start = end + 1;
     }
-    this.range = { context, followers: [] };
+    this.range = { context, prefix: Buffer.from(prefix), followers: [] };
   }
 
   private close(): ContextRange | undefined {

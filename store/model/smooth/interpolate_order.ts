@@ -16,7 +16,7 @@ import type { Discounts } from '../../../model/discounts.js';
 import { BOS_TOKEN, EOS_TOKEN, UNK_TOKEN } from '../../../model/vocab.js';
 import type { StoreClient } from '../../client/client.js';
 import { ForkBatchWriter } from '../fork_batches.js';
-import { contextPrefix, decodeNgramValue, encodeNgramValue, ngramKeyAt } from '../layout.js';
+import { ContextPrefixes, decodeNgramValue, encodeNgramValue, ngramKeyAt } from '../layout.js';
 import { statContextRange, statNamespace, type ContextStats } from '../stat_keys.js';
 import { adjustedCounts, followerStats, type PhaseOptions } from './adjust_stats.js';
 import { ContextRangeReader, type ContextRange, type Follower } from './context_ranges.js';
@@ -36,10 +36,18 @@ export function gammaOf(stats: ContextStats, d: readonly number[]): number {
   return (d[1]! * stats.n1 + d[2]! * stats.n2 + d[3]! * stats.n3plus) / stats.total;
 }
 
-interface Pending {
+/** A context range with its n-gram followers, their adjusted counts and the word ids, each looked up once. */
+interface IdRange {
   range: ContextRange;
   followers: Follower[];
   a: Float64Array;
+  /** The context's word ids, first word first. */
+  contextIds: number[];
+  /** followers[i]'s word id. */
+  ids: Uint32Array;
+}
+
+interface Pending extends IdRange {
   /** Index of this range's first lookup in the batch. */
   at: number;
 }
@@ -55,16 +63,17 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
   const dUp = k < order ? discounts[k + 1]! : undefined;
   const uniform = 1 / (vocab.size - 1);
   const writer = new ForkBatchWriter(client);
+  const prefixes = new ContextPrefixes(model);
   let written = 0;
   let ranges = 0;
 
   const backoffOf = (f: Follower): number => (dUp && f.stats && f.stats.total > 0 ? Math.log10(gammaOf(f.stats, dUp)) : 0);
 
   /** Writes the k-grams of one range given each follower's lower-order probability. */
-  const writeRange = async (range: ContextRange, followers: readonly Follower[], a: Float64Array, lower: (i: number) => number): Promise<void> => {
+  const writeRange = async ({ followers, a, contextIds, ids }: IdRange, lower: (i: number) => number): Promise<void> => {
     const stats = followerStats(a);
     const gamma = gammaOf(stats, d);
-    const head = contextPrefix(model, range.context.map((w) => vocab.idOf(w)));
+    const head = prefixes.of(contextIds);
     for (let i = 0; i < followers.length; i++) {
       const f = followers[i]!;
       let logProb = 0;
@@ -72,7 +81,7 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
         const ai = a[i]!;
         logProb = Math.log10((ai - discountOf(d, ai)) / stats.total + gamma * lower(i));
       }
-      writer.set(ngramKeyAt(head, vocab.idOf(f.word)), encodeNgramValue(logProb, backoffOf(f)));
+      writer.set(ngramKeyAt(head, ids[i]!), encodeNgramValue(logProb, backoffOf(f)));
       written++;
     }
     if (k === 1) {
@@ -97,8 +106,9 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
     pending = [];
     lookups = [];
     const values = await client.multiGet(keys);
-    for (const { range, followers, a, at } of batch) {
-      await writeRange(range, followers, a, (i) => {
+    for (const pendingRange of batch) {
+      const { range, followers, at } = pendingRange;
+      await writeRange(pendingRange, (i) => {
         const v = values[at + i];
         if (!(v instanceof Buffer)) {
           throw new Error(`model ${model}: p(${followers[i]!.word} | ${range.context.slice(1).join(' ')}) of order ${k - 1} is not in ${model}.p, which order ${k} needs; order ${k - 1} did not finish: smooth the model again`);
@@ -111,10 +121,13 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
   const onRange = async (range: ContextRange): Promise<void> => {
     const { followers, a } = adjustedCounts(order, range);
     if (!followers.length) return;
-    if (k === 1) return writeRange(range, followers, a, () => uniform);
-    const lowerHead = contextPrefix(model, range.context.slice(1).map((w) => vocab.idOf(w)));
-    pending.push({ range, followers, a, at: lookups.length });
-    for (const f of followers) lookups.push(ngramKeyAt(lowerHead, vocab.idOf(f.word)));
+    const ids = new Uint32Array(followers.length);
+    for (let i = 0; i < followers.length; i++) ids[i] = vocab.idOf(followers[i]!.word);
+    const withIds: IdRange = { range, followers, a, contextIds: range.context.map((w) => vocab.idOf(w)), ids };
+    if (k === 1) return writeRange(withIds, () => uniform);
+    const lowerHead = prefixes.of(withIds.contextIds, 1);
+    pending.push({ ...withIds, at: lookups.length });
+    for (let i = 0; i < ids.length; i++) lookups.push(ngramKeyAt(lowerHead, ids[i]!));
     if (lookups.length >= LOOKUPS_PER_BATCH) await flush();
   };
 
@@ -122,7 +135,7 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
     const reader = new ContextRangeReader(model, k, (words) => words === k - 1);
     await scanRange(client, statNamespace(model, k), range, async (keys, values) => {
       for (const r of reader.push(keys, values)) await onRange(r);
-    });
+    }, { local: opts.local });
     const last = reader.end();
     if (last) await onRange(last);
   };

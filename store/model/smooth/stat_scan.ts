@@ -11,14 +11,25 @@ import { fetchNamespacePage } from '../namespace_scan.js';
 
 export type PageHandler = (keys: Buffer[], values: Value[]) => Promise<void> | void;
 
+/**
+ * Reads a page without a request when the range is in a fork of the process's own store actor
+ * (the smoothing jobs run inside the actors: smooth_jobs.ts); undefined when it is not served
+ * there now, and the page is asked for over the wire (which follows redirects and retries).
+ */
+export type LocalPageReader = (namespace: Buffer, range: Buffer, after: Buffer | null, opts: { pageSize: number; keysOnly?: boolean; family?: boolean }) => Page | undefined;
+
 export interface StatScanOptions {
   /** Rows per scan reply (at most 10000, the actor's limit). */
   pageSize?: number;
+  /** Pages of the own actor's forks straight from its database. */
+  local?: LocalPageReader;
   /** Only the keys (values come back undefined). */
   keysOnly?: boolean;
+  /** `ns` names a family: every namespace starting with it. */
+  family?: boolean;
 }
 
-interface Page {
+export interface Page {
   keys: Buffer[];
   values: Value[];
   next: Buffer | null;
@@ -26,7 +37,12 @@ interface Page {
 
 /** One page of `ns` in fork range `range` after `after`; null when the range no longer lies in one fork. */
 function fetchPage(client: StoreClient, namespace: Buffer, range: Buffer, after: Buffer | null, opts: StatScanOptions): Promise<Page | null> {
-  return fetchNamespacePage(client, namespace, range, after, { pageSize: opts.pageSize ?? 10000, keysOnly: opts.keysOnly });
+  const how = { pageSize: opts.pageSize ?? 10000, keysOnly: opts.keysOnly, family: opts.family };
+  const local = opts.local?.(namespace, range, after, how);
+  // A local page is at hand at once: it is handed over on the next turn, so the actor serves the
+  // requests waiting meanwhile (a pass of local pages would otherwise run in one turn, for seconds).
+  if (local) return new Promise((resolve) => setImmediate(() => resolve(local)));
+  return fetchNamespacePage(client, namespace, range, after, how);
 }
 
 /** Every key of namespace `ns` in the routing range `range` (a fork id's bytes), in key order, page by page. */

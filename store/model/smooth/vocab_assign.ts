@@ -7,6 +7,7 @@ import { InputError } from '../../../model/errors.js';
 import { BOS_TOKEN, EOS_TOKEN, UNK_TOKEN, Vocab } from '../../../model/vocab.js';
 import type { StoreClient } from '../../client/client.js';
 import { ForkBatchWriter } from '../fork_batches.js';
+import { readVocab } from '../read_model.js';
 import { encodeWordId, vocabKey, wordKey } from '../layout.js';
 import { statContextRange } from '../stat_keys.js';
 import { ContextRangeReader, type Follower } from './context_ranges.js';
@@ -75,7 +76,11 @@ export async function assignVocab(client: StoreClient, model: string): Promise<V
   return new VocabIndex(words);
 }
 
-/** The vocabulary assignVocab chose, derived again from the statistics (what a store actor running a smoothing job uses). */
-export async function loadVocabIndex(client: StoreClient, model: string): Promise<VocabIndex> {
-  return new VocabIndex(vocabularyOf(model, await unigramFollowers(client, model)));
+/**
+ * The vocabulary assignVocab wrote, `size` words (what a store actor running a smoothing job
+ * uses): read from `<model>.vocab`, a few thousand keys, rather than derived again from the
+ * unigram statistics, whose FIRST keys are hundreds of thousands.
+ */
+export async function readVocabIndex(client: StoreClient, model: string, size: number): Promise<VocabIndex> {
+  return new VocabIndex(await readVocab(client, model, size));
 }
