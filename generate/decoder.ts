@@ -10,6 +10,7 @@ import { isExact, type Controls } from './controls.js';
 import { CoverMarks, drawExact } from './exact_draw.js';
 import type { SessionCache } from './session_cache.js';
 import { sparseTarget } from './sparse_target.js';
+import type { Target } from './target.js';
 
 export interface DecoderStats {
   /** Words drawn. */
@@ -22,12 +23,6 @@ export interface DecoderStats {
   rounds: number;
 }
 
-/** The distribution of one position. */
-export interface Target {
-  probability(word: number): number;
-  /** A word drawn from the distribution; with `excluding`, from the rest of it, renormalised. */
-  draw(excluding?: number): number;
-}
 
 /** What a step needs besides the history: see Decoder.next. */
 export interface StepContext {

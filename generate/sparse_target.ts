@@ -14,7 +14,7 @@
 // on how far the walk goes, not on the vocabulary.
 import type { ContextFollowers } from './context_source.js';
 import { logitDeltas, type Controls } from './controls.js';
-import type { Target } from './decoder.js';
+import type { Target } from './target.js';
 import type { SessionCache } from './session_cache.js';
 
 interface UnigramIndex {
