@@ -22,6 +22,8 @@ const EMPTY = Buffer.alloc(0);
 /** Members with stale maps could bounce a request between them; a few hops reach any owner. */
 const MAX_HOPS = 4;
 const FORWARD_TIMEOUT_MS = 120000;
+/** The largest epoch a peer may announce (2^52: room for any number of real changes after it). */
+const MAX_EPOCH = 2 ** 52;
 
 export class Moves {
   private readonly intents: MoveIntents;
@@ -69,6 +71,10 @@ export class Moves {
     });
     a.registerCommand('map-put', (body) => {
       const req = MOVE_COMMANDS['map-put'].decodeRequest(body);
+      // Epochs grow by one per change of owner; one near 2^53 (only a hostile or broken peer sends
+      // it) would overflow the next change's epoch past what a long holds exactly.
+      const absurd = req.entries.find((e) => !(e.epoch >= 0 && e.epoch <= MAX_EPOCH));
+      if (absurd) throw new StoreError('BAD_REQUEST', `map-put: fork ${JSON.stringify(absurd.fork)} has epoch ${absurd.epoch}, outside 0..${MAX_EPOCH}`);
       let map = a.map;
       for (const e of req.entries) if ((map.get(e.fork)?.epoch ?? -1) < e.epoch) map = withEntry(map, e);
       a.applyMap(map);
