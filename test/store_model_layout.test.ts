@@ -96,6 +96,7 @@ const META: ModelMeta = {
   discounts: [{ order: 2, d1: 0.5, d2: 1.0000000000000002, d3plus: 1.5 }],
   source: 'arpa:/x/kjv3.arpa.gz',
   writtenMs: 1700000000000,
+  topk: null,
 };
 
 test('meta: round trip; a meta of another layout is refused by number', (t) => {

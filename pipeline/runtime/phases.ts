@@ -98,6 +98,7 @@ export async function afterCounting(definition: PipelineDefinition, client: Stor
     }
   };
   let smooth: SmoothResult | null = null;
+  const materialise = stageNamed(definition, 'materialise');
   if (counting.smooth) {
     smooth = await timed('smooth', () =>
       smoothModel(client, {
@@ -107,6 +108,8 @@ export async function afterCounting(definition: PipelineDefinition, client: Stor
         discountFallback: definition.discountFallback,
         source: `pipeline:${model}`,
         onPhase: (phase) => ctx.log(`${model}: ${phase}`),
+        // The materialise stage's Top-K heads, written before the model's meta is complete.
+        topk: materialise && { k: materialise.k, bits: materialise.bits },
       }),
     );
     if (counting.record) await writeTrainingRun(client, model, { ...counting.record, counted: true, complete: true });

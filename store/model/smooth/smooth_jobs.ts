@@ -11,6 +11,7 @@
 import { avroType, decodeAs } from '../../../schemas/command.js';
 import type { StoreActor } from '../../actor/actor.js';
 import { StoreClient } from '../../client/client.js';
+import { attachTopKJobs } from '../topk/topk_jobs.js';
 import { adjustStats } from './adjust_stats.js';
 import { interpolateOrder } from './interpolate_order.js';
 import { loadVocabIndex, type VocabIndex } from './vocab_assign.js';
@@ -83,6 +84,8 @@ export function attachSmoothJobs(actor: StoreActor): void {
     if (index.size !== job.vocabSize) throw new Error(`model ${job.model}: this actor derives ${index.size} words from the statistics, the driver assigned ${job.vocabSize}; were counts written during smoothing?`);
     return InterpolateResultType.toBuffer({ written: await interpolateOrder(c, job.model, job.k, job.discounts, index, job.forks) });
   });
+  // The Top-K heads built after the smoothing (the materialise step), with the same client.
+  attachTopKJobs(actor, ownClient);
 }
 
 export function decodeAdjustResult(body: Buffer): number[][] {
