@@ -90,32 +90,58 @@ export function entryHash(ctx: number, rank: number): number {
  * is the sample of the union.
  */
 export class HeadSample {
-  private hashes: number[] = [];
-  private values: number[] = [];
+  private hashes: Uint32Array;
+  private values: Float64Array;
+  private n = 0;
   /** Entries hashing above this cannot be among the smallest `size` (once the buffer was cut). */
   private cutoff = 0xffffffff;
-  constructor(readonly size = CODEBOOK_SAMPLE) {}
+  constructor(readonly size = CODEBOOK_SAMPLE) {
+    this.hashes = new Uint32Array(2 * size);
+    this.values = new Float64Array(2 * size);
+  }
 
   add(hash: number, value: number): void {
     if (hash > this.cutoff) return;
-    this.hashes.push(hash);
-    this.values.push(value);
-    if (this.hashes.length >= 2 * this.size) this.cut();
+    if (this.n === this.hashes.length) this.cut();
+    this.hashes[this.n] = hash;
+    this.values[this.n++] = value;
   }
 
-  /** The sample's (hash, value) pairs, cut to `size`, smallest first. */
+  /** The sample's (hash, value) pairs, cut to `size`, in no particular order. */
   entries(): { hashes: Uint32Array; values: Float64Array } {
     this.cut();
-    return { hashes: Uint32Array.from(this.hashes), values: Float64Array.from(this.values) };
+    return { hashes: this.hashes.slice(0, this.n), values: this.values.slice(0, this.n) };
   }
 
+  /**
+   * Keeps the `size` smallest by (hash, value). Typed-array sorts only (a comparator sort of two
+   * million entries blocks a store actor's event loop for seconds, long enough to be thought dead).
+   */
   private cut(): void {
-    const { hashes, values } = this;
-    const order = Array.from(hashes.keys()).sort((a, b) => hashes[a]! - hashes[b]! || values[a]! - values[b]!);
-    order.length = Math.min(order.length, this.size);
-    this.hashes = order.map((i) => hashes[i]!);
-    this.values = order.map((i) => values[i]!);
-    if (this.hashes.length === this.size) this.cutoff = this.hashes[this.size - 1]!;
+    const { hashes, values, size } = this;
+    if (this.n <= size) return;
+    const c = hashes.slice(0, this.n).sort()[size - 1]!;
+    let below = 0;
+    const tied: number[] = [];
+    for (let i = 0; i < this.n; i++) {
+      if (hashes[i]! < c) below++;
+      else if (hashes[i] === c) tied.push(values[i]!);
+    }
+    // Of the entries hashing to the cutoff, the smallest values fill the sample up to `size`.
+    const tiedKept = Float64Array.from(tied).sort().subarray(0, size - below);
+    let kept = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (hashes[i]! < c) {
+        hashes[kept] = hashes[i]!;
+        values[kept++] = values[i]!;
+      }
+    }
+    for (const v of tiedKept) {
+      hashes[kept] = c;
+      values[kept++] = v;
+    }
+    this.n = kept;
+    this.cutoff = c;
   }
 }
 
