@@ -20,6 +20,7 @@ import { readModel } from '../store/model/read_model.js';
 import { smoothModel } from '../store/model/smooth/smooth_model.js';
 import { balancedTrio } from './helpers/cluster_procs.js';
 import { BUNDLED_TRAIN, CLI, HAS_SHARED, SHARED, SHARED_SKIP_NOTE } from './helpers/paths.js';
+import { acceptDir, runPipeline, writePipeline } from './helpers/pipeline_runs.js';
 import { countText } from './helpers/stat_counting.js';
 import { spawnActor } from './helpers/store_procs.js';
 
@@ -97,6 +98,21 @@ test.serial('three actors: heads built after smoothing equal the in-process head
   t.timeout(900000);
   const { client } = await balancedTrio(t);
   await smoothWithHeads(t, client, 'sample3', 3, 32, 8);
+});
+
+test.serial('the pipeline writes the heads of its materialise stage (K and bits from the YAML), equal to the in-process heads', async (t) => {
+  t.timeout(900000);
+  const dir = acceptDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const actor = await spawnActor(t, 'topk-pipeline');
+  const yaml = writePipeline(dir, 'heads', [BUNDLED_TRAIN], ['stages:', '  materialise: { k: 12, bits: 10 }', 'store:', `  join: [${JSON.stringify(actor.ep)}]`]);
+  const { summary } = await runPipeline(yaml, [], 600000);
+  const { phaseMs } = summary as unknown as { phaseMs: Record<string, number> };
+  t.log(`pipeline: smoothed (heads included) in ${Math.round(phaseMs.smooth ?? 0)} ms`);
+  const client = await Client.connect(actor.ep);
+  t.teardown(() => client.close());
+  const { lm } = await readModel(client, 'heads', { where: 'test' });
+  await assertSameHeads(t, client, 'heads', lm, 12, 10);
 });
 
 if (!HAS_SHARED) {

@@ -8,6 +8,9 @@ import { ForkBatchWriter } from '../fork_batches.js';
 import { decodeExactHead, encodeTopkHead, modelNamespace } from '../layout.js';
 import { eachFork, scanRange } from '../smooth/stat_scan.js';
 
+/** Heads per scan page: a head is K x 8 bytes (256 at K = 32), and an actor encodes a page at one go. */
+const PAGE_HEADS = 1000;
+
 /** Encodes the heads of model `model` in `forks`; resolves with the number of heads. */
 export async function encodeHeads(client: StoreClient, model: string, codebook: Codebook, bits: number, forks: readonly string[]): Promise<number> {
   const ns = modelNamespace(model, 'topk');
@@ -23,7 +26,7 @@ export async function encodeHeads(client: StoreClient, model: string, codebook: 
         rows++;
       }
       await writer.ready();
-    }),
+    }, { pageSize: PAGE_HEADS }),
   );
   await writer.finish();
   return rows;

@@ -66,12 +66,11 @@ export function attachTopKJobs(actor: StoreActor, client: () => Promise<StoreCli
     await c.refreshMap();
     const r = await buildHeads(c, job.model, job.length, job.k, job.forks);
     const { hashes, values } = r.sample;
-    return HeadsResultType.toBuffer({
-      rows: r.rows,
-      entries: r.entries,
-      sampleHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength),
-      sampleValues: Buffer.from(values.buffer, values.byteOffset, values.byteLength),
-    });
+    const sampleHashes = Buffer.allocUnsafe(4 * hashes.length);
+    hashes.forEach((h, i) => sampleHashes.writeUInt32LE(h, 4 * i));
+    const sampleValues = Buffer.allocUnsafe(8 * values.length);
+    values.forEach((v, i) => sampleValues.writeDoubleLE(v, 8 * i));
+    return HeadsResultType.toBuffer({ rows: r.rows, entries: r.entries, sampleHashes, sampleValues });
   });
   actor.registerCommand(TOPK_ENCODE, async (body) => {
     const job = decodeAs<EncodeJob>(EncodeJobType, body, TOPK_ENCODE);
@@ -83,7 +82,6 @@ export function attachTopKJobs(actor: StoreActor, client: () => Promise<StoreCli
 
 export function decodeHeadsResult(body: Buffer): HeadsPassResult {
   const r = decodeAs<{ rows: number; entries: number; sampleHashes: Buffer; sampleValues: Buffer }>(HeadsResultType, body, `${TOPK_HEADS} reply`);
-  // Copied out: the reply's bytes need not be aligned for typed arrays.
   const hashes = new Uint32Array(r.sampleHashes.length / 4);
   for (let i = 0; i < hashes.length; i++) hashes[i] = r.sampleHashes.readUInt32LE(4 * i);
   const values = new Float64Array(r.sampleValues.length / 8);
