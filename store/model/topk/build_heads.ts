@@ -20,6 +20,14 @@ import { ForkBatchWriter } from '../fork_batches.js';
 import { contextPrefix, decodeExactHead, decodeNgramValue, encodeExactHead, modelNamespace, ngramKey, NgramKeyReader, topkKey } from '../layout.js';
 import { eachFork, scanRange } from '../smooth/stat_scan.js';
 
+/**
+ * The heads' writer: a head is K x 8 bytes (256 at K = 32), 16 times an n-gram value, so the
+ * smoothing's defaults (2048 ops a batch, 262144 held back) would put tens of megabytes into one
+ * flush and keep the receiving actors' event loops busy for seconds, long enough for their peers to
+ * think them dead (seen at KJV order 5 with 3 actors). About 4 MB held back at most instead.
+ */
+export const HEAD_WRITES = { opsPerBatch: 256, maxBuffered: 16384 } as const;
+
 /** Lookups (two per context) gathered per multiGet, at least. */
 const LOOKUPS_PER_BATCH = 2048;
 
@@ -41,7 +49,7 @@ interface Context {
 export async function buildHeads(client: StoreClient, model: string, length: number, k: number, forks: readonly string[]): Promise<HeadsPassResult> {
   const ns = modelNamespace(model, 'p');
   const keys = new NgramKeyReader(Buffer.byteLength(ns, 'utf8'));
-  const writer = new ForkBatchWriter(client);
+  const writer = new ForkBatchWriter(client, HEAD_WRITES);
   const best = new HeadSelector(k);
   const sample = new HeadSample();
   let rows = 0;

@@ -6,6 +6,7 @@ import { encode, type Codebook } from '../../../model/quantize.js';
 import type { StoreClient } from '../../client/client.js';
 import { ForkBatchWriter } from '../fork_batches.js';
 import { decodeExactHead, encodeTopkHead, modelNamespace } from '../layout.js';
+import { HEAD_WRITES } from './build_heads.js';
 import { eachFork, scanRange } from '../smooth/stat_scan.js';
 
 /** Heads per scan page: a head is K x 8 bytes (256 at K = 32), and an actor encodes a page at one go. */
@@ -14,7 +15,7 @@ const PAGE_HEADS = 1000;
 /** Encodes the heads of model `model` in `forks`; resolves with the number of heads. */
 export async function encodeHeads(client: StoreClient, model: string, codebook: Codebook, bits: number, forks: readonly string[]): Promise<number> {
   const ns = modelNamespace(model, 'topk');
-  const writer = new ForkBatchWriter(client);
+  const writer = new ForkBatchWriter(client, HEAD_WRITES);
   let rows = 0;
   await eachFork(forks, 2, (fork) =>
     scanRange(client, ns, Buffer.from(fork, 'hex'), async (keys, values) => {
