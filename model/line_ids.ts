@@ -13,10 +13,16 @@ export function lineToIds(vocab: Vocab, tokenize: LineTokenizer, line: string): 
 }
 
 /**
- * The ids of a history a user typed (topk --context), where a space-separated `<s>` stands for
+ * The words of a history a user typed (topk --context), where a space-separated `<s>` stands for
  * the sentence start whatever the tokenizer: the regex tokenizer would split it into `<`, `s`, `>`.
  * Splitting on whitespace first changes nothing else: no token of either tokenizer holds a space.
+ * (`topk --connect` looks these words up in the store's vocabulary.)
  */
+export function historyWords(tokenize: LineTokenizer, history: string): string[] {
+  return tokenizeWhitespace(history).flatMap((part) => (part === BOS_TOKEN ? [BOS_TOKEN] : tokenize(part)));
+}
+
+/** The ids of historyWords (an unknown word is <unk>, `<s>` is the sentence start). */
 export function historyToIds(vocab: Vocab, tokenize: LineTokenizer, history: string): number[] {
-  return tokenizeWhitespace(history).flatMap((part) => (part === BOS_TOKEN ? [BOS] : lineToIds(vocab, tokenize, part)));
+  return historyWords(tokenize, history).map((word) => (word === BOS_TOKEN ? BOS : vocab.lookup(word)));
 }

@@ -12,6 +12,18 @@ export interface OrderDiscounts {
   d3plus: number;
 }
 
+/** The Top-K heads of a model (`<model>.topk`, store/model/layout.ts): their K, bits and codebook. */
+export interface TopKMeta {
+  k: number;
+  bits: number;
+  /** The value of code c is centers[c] (log10 p), ascending. */
+  centers: number[];
+  /** Heads written: contexts with followers of their own, the empty context included. */
+  rows: number;
+  /** Entries over all heads. */
+  entries: number;
+}
+
 export interface ModelMeta {
   /** The store layout of the model (store/model/layout.ts MODEL_LAYOUT). */
   layout: number;
@@ -34,6 +46,8 @@ export interface ModelMeta {
   source: string;
   /** When the writer started, in ms since the Unix epoch. */
   writtenMs: number;
+  /** The Top-K heads; null when the model has none (a meta written before heads existed, or while they are built). */
+  topk: TopKMeta | null;
 }
 
 export const ModelMetaType = avroType({
@@ -63,6 +77,46 @@ export const ModelMetaType = avroType({
         },
       },
     },
+    { name: 'source', type: 'string' },
+    { name: 'writtenMs', type: 'long' },
+    {
+      name: 'topk',
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'dbslm.model.TopKMeta',
+          fields: [
+            { name: 'k', type: 'int' },
+            { name: 'bits', type: 'int' },
+            { name: 'centers', type: { type: 'array', items: 'double' } },
+            { name: 'rows', type: 'long' },
+            { name: 'entries', type: 'long' },
+          ],
+        },
+      ],
+      default: null,
+    },
+  ],
+});
+
+/**
+ * A meta as written before `topk` was added (same layout number: the keys it describes did not
+ * change, the model just has no heads). Appended fields leave the old bytes a prefix of the new
+ * record, so a reader tries the current record first and this one when the bytes end early.
+ */
+export const ModelMetaWithoutTopKType = avroType({
+  type: 'record',
+  name: 'dbslm.model.ModelMetaWithoutTopK',
+  fields: [
+    { name: 'layout', type: 'int' },
+    { name: 'complete', type: 'boolean' },
+    { name: 'version', type: 'long' },
+    { name: 'order', type: 'int' },
+    { name: 'tokenizer', type: 'string' },
+    { name: 'vocabSize', type: 'long' },
+    { name: 'counts', type: { type: 'array', items: 'long' } },
+    { name: 'discounts', type: { type: 'array', items: 'dbslm.model.OrderDiscounts' } },
     { name: 'source', type: 'string' },
     { name: 'writtenMs', type: 'long' },
   ],

@@ -5,7 +5,7 @@ import { NextWordDistribution } from '../model/distribution.js';
 import { encode, quantizeModel, trainCodebook } from '../model/quantize.js';
 import { seededRandom } from '../model/sample.js';
 import { perplexity, Scorer } from '../model/score.js';
-import { buildTopK, rowFor } from '../model/topk.js';
+import { buildTopK, HeadSample, rowFor } from '../model/topk.js';
 import { BOS } from '../model/vocab.js';
 import fs from 'node:fs';
 import { buildFromFile } from './helpers/corpus.js';
@@ -82,4 +82,27 @@ test('Top-K rows equal the K most probable words of the full distribution', (t) 
   }
   t.log(`8-bit codes: mean |error| ${(sum / count).toExponential(2)} log10, worst ${worstCode.toFixed(3)}`);
   t.true(sum / count < 0.02, `mean decode error ${sum / count}`);
+});
+
+test('the codebook sample is the smallest entries by (hash, value), whatever the order they come in and however they are split', (t) => {
+  const random = seededRandom(11);
+  // Hashes from a small range, so many collide and the value decides among them.
+  const entries = Array.from({ length: 50000 }, () => ({ hash: Math.floor(random() * 20000), value: -Math.floor(random() * 100) / 10 }));
+  const size = 7000;
+  const want = [...entries].sort((a, b) => a.hash - b.hash || a.value - b.value).slice(0, size).map((e) => e.value).sort((a, b) => a - b);
+  const sorted = (s: HeadSample) => Array.from(s.entries().values).sort((a, b) => a - b);
+  const inOrder = new HeadSample(size);
+  for (const e of entries) inOrder.add(e.hash, e.value);
+  t.deepEqual(sorted(inOrder), want, 'one sample, entries in order');
+  // Three parts in another order, each cut to `size`, merged as the driver merges the actors' samples.
+  const shuffled = [...entries].reverse();
+  const merged = new HeadSample(size);
+  for (let p = 0; p < 3; p++) {
+    const part = new HeadSample(size);
+    for (let i = p; i < shuffled.length; i += 3) part.add(shuffled[i]!.hash, shuffled[i]!.value);
+    const { hashes, values } = part.entries();
+    t.true(hashes.length <= size);
+    hashes.forEach((h, i) => merged.add(h, values[i]!));
+  }
+  t.deepEqual(sorted(merged), want, 'three parts merged');
 });

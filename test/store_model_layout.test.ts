@@ -5,7 +5,7 @@ import { arpaChunks } from '../model/arpa_write.js';
 import { entryCounts, type LanguageModel } from '../model/language_model.js';
 import { ROOT } from '../model/ngram_trie.js';
 import { seededRandom } from '../model/sample.js';
-import type { ModelMeta } from '../schemas/model_meta.js';
+import { ModelMetaWithoutTopKType, type ModelMeta } from '../schemas/model_meta.js';
 import { assembleModel, type OrderEntries } from '../store/model/assemble.js';
 import {
   checkModelName,
@@ -96,12 +96,22 @@ const META: ModelMeta = {
   discounts: [{ order: 2, d1: 0.5, d2: 1.0000000000000002, d3plus: 1.5 }],
   source: 'arpa:/x/kjv3.arpa.gz',
   writtenMs: 1700000000000,
+  topk: null,
 };
 
 test('meta: round trip; a meta of another layout is refused by number', (t) => {
   t.deepEqual(JSON.parse(JSON.stringify(decodeMeta(encodeMeta(META), 'm'))), META);
   t.throws(() => decodeMeta(encodeMeta({ ...META, layout: 2 }), 'kjv'), { message: /model kjv is stored in layout 2; this dbslm reads layout 1/ });
   t.throws(() => decodeMeta(Buffer.alloc(0), 'kjv'));
+});
+
+test('meta: one with Top-K heads round-trips; one written before the topk field decodes as a model without heads', (t) => {
+  const withHeads = { ...META, topk: { k: 32, bits: 8, centers: [-3.5, -2.25, -0.5], rows: 26555, entries: 849760 } };
+  t.deepEqual(JSON.parse(JSON.stringify(decodeMeta(encodeMeta(withHeads), 'm'))), withHeads);
+  // The old record's fields only (avsc writes a record's declared fields).
+  const old = ModelMetaWithoutTopKType.toBuffer(META);
+  t.true(old.length < encodeMeta(META).length, 'the old record is the new one less its last field');
+  t.deepEqual(JSON.parse(JSON.stringify(decodeMeta(old, 'm'))), META);
 });
 
 test('model names: letters, digits, _ . -, not starting with . or -', (t) => {

@@ -1,4 +1,5 @@
-// `dbslm topk`: the K most probable next words of a context, from the Top-K heads.
+// `dbslm topk`: the K most probable next words of a context, from the Top-K heads: built in-process
+// from an ARPA (--arpa), or read from a model in a store (--connect, cli/io/store_topk.ts).
 import type { Argv, CommandModule } from 'yargs';
 import { formatFloat32 } from '../../model/arpa_write.js';
 import { NextWordDistribution } from '../../model/distribution.js';
@@ -9,11 +10,14 @@ import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { historyToIds } from '../../model/line_ids.js';
 import { loadArpa } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { modelArpaOption, tokenizerOption } from '../options.js';
+import { connectOptions, modelArpaOption, modelNameOption, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface TopkArgs {
-  arpa: string;
+  arpa?: string;
+  connect?: string;
+  model: string;
+  timeout: number;
   tokenizer: string;
   k: number;
   bits: number;
@@ -25,18 +29,33 @@ export const topkCommand: CommandModule<object, TopkArgs> = {
   describe: 'Build Top-K heads (K most probable followers of every context) and show one context',
   builder: (y: Argv) =>
     y
-      .options(modelArpaOption)
+      .options({ arpa: { ...modelArpaOption.arpa, demandOption: false, describe: 'The ARPA model (*.gz accepted): build its heads in-process; or --connect' } })
+      .options({ connect: { ...connectOptions.connect, demandOption: false, describe: 'Read the heads of a model in the store at this endpoint (any member) instead of --arpa' } })
+      .options(modelNameOption)
+      .options({ timeout: connectOptions.timeout })
+      .conflicts('arpa', 'connect')
+      .check((a) => {
+        if (a.arpa === undefined && a.connect === undefined) throw new Error('Name the model: --arpa FILE, or --connect ENDPOINT for a model in a store');
+        return true;
+      })
       .options(tokenizerOption)
-      .option('k', { type: 'number', default: 32, describe: 'Followers kept per context' })
-      .option('bits', { type: 'number', default: 8, describe: 'Bits of the quantized values' })
+      .option('k', { type: 'number', default: 32, describe: 'Followers kept per context (with --connect: shown, at most the stored K)' })
+      .option('bits', { type: 'number', default: 8, describe: 'Bits of the quantized values (--arpa; a store keeps its own)' })
       .option('context', { type: 'string', default: '<s>', describe: 'The history to show, split by --tokenizer; <s> is the sentence start' })
-      .example('$0 topk --arpa kjv3.arpa --context "the LORD"', 'what follows "the LORD"') as unknown as Argv<TopkArgs>,
+      .example('$0 topk --arpa kjv3.arpa --context "the LORD"', 'what follows "the LORD"')
+      .example('$0 topk --connect tcp://127.0.0.1:5555 --model kjv3 --context "the LORD"', 'the same from the heads of the model kjv3 in a store') as unknown as Argv<TopkArgs>,
   handler: (args) =>
-    runCommand('topk', () => {
+    runCommand('topk', async () => {
       if (!(Number.isInteger(args.k) && args.k >= 1)) throw new InputError(`--k must be a whole number >= 1, got ${args.k}`);
       const tokenize = getTokenizer(parseTokenizerName(args.tokenizer));
+      if (args.connect !== undefined) {
+        // Imported here: the store client pulls in ZeroMQ, which `topk --arpa` does without.
+        const { storeHeadTable } = await import('../io/store_topk.js');
+        process.stdout.write(await storeHeadTable(args.connect, args.timeout, args.model, tokenize, args.context, args.k));
+        return;
+      }
       const progress = new Progress('dbslm topk', true);
-      const lm = loadArpa(args.arpa, progress);
+      const lm = loadArpa(args.arpa!, progress);
       progress.phase(`building top-${args.k} heads`);
       const topk = buildTopK(lm, args.k, args.bits);
       progress.done(`${topk.rows} contexts x ${args.k}, codebook of ${topk.codebook.centers.length} values`);

@@ -5,8 +5,9 @@
 //     next generation: incremental training), the same inputs again under the same generation (a
 //     run cut off while counting: its committed batches are deduplicated), or nothing (all counted).
 //     A store holding the model with another order or tokenizer is refused.
-//   afterCounting: every batch is committed: smooth and materialise (store/model/smooth), write
-//     the ARPA export, and evaluate (held-out perplexity, samples) on the model read back.
+//   afterCounting: every batch is committed: smooth and materialise (store/model/smooth, its Top-K
+//     heads store/model/topk), write the ARPA export, and evaluate (held-out perplexity, samples)
+//     on the model read back.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { entryCounts, type LanguageModel } from '../../model/language_model.js';
@@ -98,6 +99,7 @@ export async function afterCounting(definition: PipelineDefinition, client: Stor
     }
   };
   let smooth: SmoothResult | null = null;
+  const materialise = stageNamed(definition, 'materialise');
   if (counting.smooth) {
     smooth = await timed('smooth', () =>
       smoothModel(client, {
@@ -107,6 +109,8 @@ export async function afterCounting(definition: PipelineDefinition, client: Stor
         discountFallback: definition.discountFallback,
         source: `pipeline:${model}`,
         onPhase: (phase) => ctx.log(`${model}: ${phase}`),
+        // The materialise stage's Top-K heads, written before the model's meta is complete.
+        topk: materialise && { k: materialise.k, bits: materialise.bits },
       }),
     );
     if (counting.record) await writeTrainingRun(client, model, { ...counting.record, counted: true, complete: true });

@@ -10,15 +10,24 @@
 //   <model>.word   routing prefix: the word       rest: empty      value: u32(id)
 //   <model>.p      routing prefix: u32 per context word (none for unigrams)
 //                                                 rest: u32(word)  value: f64le log10 p | f64le log10 backoff
+//   <model>.topk   routing prefix: u32 per context word (none for the empty context)
+//                                                 rest: empty      value: the context's Top-K head
+//
+// A head is up to K entries, best first (model/topk.ts): u32(word) | code, the code u8 when the
+// meta's topk.bits <= 8, else u16 little-endian; the code's value is topk.centers[code] in the
+// meta. Every context with followers of its own has a head; a context without one is served by its
+// nearest suffix's (store/model/topk/read_head.ts). While the heads are built (meta incomplete),
+// entries are u32(word) | f32le exact log10 p instead, so the next order can re-weight them.
 //
 // u32 is big-endian, so keys sort by id. All followers of a context share one routing prefix: one
 // ordered range in one fork, read with one scan. The vocabulary goes in blocks of 4096 ids, spread
-// over forks and read with a few scans. Reserved (no writer yet): `<model>.topk` (the Top-K heads
-// of each context: K × (u32 word, u8 code), codebooks in the meta). The training pipeline's
+// over forks and read with a few scans. The routing hash covers the namespace too, so a context's
+// head is not in the fork of its followers: its builders read and write it with batched requests.
+// The training pipeline's
 // statistics are `<model>.stat1` ... `<model>.statN` (stat_keys.ts; kind stat) and its runs
 // `<model>.run` (training_run.ts).
 import { InputError } from '../../model/errors.js';
-import { MetaLayoutType, ModelMetaType, type ModelMeta } from '../../schemas/model_meta.js';
+import { MetaLayoutType, ModelMetaType, ModelMetaWithoutTopKType, type ModelMeta } from '../../schemas/model_meta.js';
 import { hash32, makeKey, rangePrefix, ROUTING_BYTES } from '../protocol/keys.js';
 
 /** The layout this module writes and reads; a reader refuses a meta of another layout. */
@@ -67,7 +76,10 @@ export function decodeMeta(value: Buffer, model: string): ModelMeta {
   const { value: head } = MetaLayoutType.decode(value, 0) as { value: { layout: number } | undefined };
   if (!head) throw new Error(`the meta value of model ${model} (${value.length} bytes) does not decode`);
   if (head.layout !== MODEL_LAYOUT) throw new Error(`model ${model} is stored in layout ${head.layout}; this dbslm reads layout ${MODEL_LAYOUT} (upgrade dbslm, or re-import the model)`);
-  return ModelMetaType.fromBuffer(value) as ModelMeta;
+  const current = ModelMetaType.decode(value, 0) as { value: ModelMeta | undefined; offset: number };
+  if (current.value && current.offset === value.length) return current.value;
+  // A meta written before the `topk` field: the same record less its last field.
+  return { ...(ModelMetaWithoutTopKType.fromBuffer(value) as Omit<ModelMeta, 'topk'>), topk: null };
 }
 
 // ---- vocabulary: id -> word, routed by blocks of ids
@@ -186,4 +198,70 @@ export function encodeNgramValue(logProb: number, backoff: number): Buffer {
 export function decodeNgramValue(value: Buffer): { logProb: number; backoff: number } {
   if (value.length !== NGRAM_VALUE_BYTES) throw new Error(`an n-gram value has ${value.length} bytes; the layout has ${NGRAM_VALUE_BYTES} (f64le log10 p, f64le log10 backoff)`);
   return { logProb: value.readDoubleLE(0), backoff: value.readDoubleLE(8) };
+}
+
+// ---- Top-K heads: one key per context with followers
+
+export function topkKey(model: string, context: ArrayLike<number>): Buffer {
+  const ids = Buffer.allocUnsafe(4 * context.length);
+  for (let i = 0; i < context.length; i++) ids.writeUInt32BE(context[i]!, 4 * i);
+  return makeKey(modelNamespace(model, 'topk'), ids);
+}
+
+/** The context ids of a `<model>.topk` key; `nsBytes` is the UTF-8 length of the namespace `<model>.topk`. */
+export function topkContextOfKey(key: Buffer, nsBytes: number): number[] {
+  const start = ROUTING_BYTES + 2 + nsBytes + 1;
+  const bytes = key.readUInt16BE(ROUTING_BYTES) - nsBytes - 1;
+  if (bytes < 0 || bytes % 4 !== 0 || key.length !== start + bytes) throw new Error(`key 0x${key.toString('hex')} is not a Top-K head key of the model layout (a context of u32 ids)`);
+  return Array.from({ length: bytes / 4 }, (_, i) => key.readUInt32BE(start + 4 * i));
+}
+
+/** Bytes of one head entry's code. */
+export function topkCodeBytes(bits: number): number {
+  return bits <= 8 ? 1 : 2;
+}
+
+/** A head as stored: words best first and their codes. */
+export function encodeTopkHead(words: ArrayLike<number>, codes: ArrayLike<number>, bits: number): Buffer {
+  const cb = topkCodeBytes(bits);
+  const b = Buffer.allocUnsafe(words.length * (4 + cb));
+  for (let i = 0; i < words.length; i++) {
+    b.writeUInt32BE(words[i]!, i * (4 + cb));
+    if (cb === 1) b.writeUInt8(codes[i]!, i * 5 + 4);
+    else b.writeUInt16LE(codes[i]!, i * 6 + 4);
+  }
+  return b;
+}
+
+export function decodeTopkHead(value: Buffer, bits: number): { words: number[]; codes: number[] } {
+  const size = 4 + topkCodeBytes(bits);
+  if (value.length % size !== 0) throw new Error(`a Top-K head has ${value.length} bytes; the layout has ${size} per entry (u32 word, ${size - 4 === 1 ? 'u8' : 'u16le'} code)`);
+  const words: number[] = [];
+  const codes: number[] = [];
+  for (let at = 0; at < value.length; at += size) {
+    words.push(value.readUInt32BE(at));
+    codes.push(size === 5 ? value.readUInt8(at + 4) : value.readUInt16LE(at + 4));
+  }
+  return { words, codes };
+}
+
+/** A head while the heads are built: words best first and their exact values (float32). */
+export function encodeExactHead(words: ArrayLike<number>, values: ArrayLike<number>): Buffer {
+  const b = Buffer.allocUnsafe(words.length * 8);
+  for (let i = 0; i < words.length; i++) {
+    b.writeUInt32BE(words[i]!, i * 8);
+    b.writeFloatLE(values[i]!, i * 8 + 4);
+  }
+  return b;
+}
+
+export function decodeExactHead(value: Buffer): { words: number[]; values: number[] } {
+  if (value.length % 8 !== 0) throw new Error(`a Top-K head being built has ${value.length} bytes; it has 8 per entry (u32 word, f32le log10 p): were the heads built by another writer at once?`);
+  const words: number[] = [];
+  const values: number[] = [];
+  for (let at = 0; at < value.length; at += 8) {
+    words.push(value.readUInt32BE(at));
+    values.push(value.readFloatLE(at + 4));
+  }
+  return { words, values };
 }

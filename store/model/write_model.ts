@@ -1,7 +1,9 @@
 // Writing a whole LanguageModel into the store in the model layout (layout.ts): what `dbslm store
 // import` does with an ARPA file. The meta key goes first, marked incomplete, and is rewritten
 // complete only after the last n-gram is acknowledged, so a crash never leaves a model that reads
-// as whole; a model already there is kept unless the caller asks to replace it.
+// as whole; a model already there is kept unless the caller asks to replace it. With `topk`, the
+// Top-K heads are built from the written n-grams inside the store actors, by the same passes as
+// the pipeline's materialise step (topk/materialise_topk.ts), before the meta is complete.
 import { entryCounts, type LanguageModel } from '../../model/language_model.js';
 import { indexChildren } from '../../model/children.js';
 import type { ModelMeta, OrderDiscounts } from '../../schemas/model_meta.js';
@@ -11,6 +13,7 @@ import { parseKey } from '../protocol/keys.js';
 import { contextPrefix, encodeNgramValue, encodeWordId, MODEL_LAYOUT, modelNamespace, NgramKeyReader, ngramKeyAt, vocabIdOfKey, vocabKey, wordKey, type ModelKind } from './layout.js';
 import { deleteModelKeys } from './model_delete.js';
 import { readModelMeta, writeModelMeta } from './stored_meta.js';
+import { materialiseTopK, type TopKOptions } from './topk/materialise_topk.js';
 
 export interface WriteModelOptions {
   model: string;
@@ -25,6 +28,8 @@ export interface WriteModelOptions {
   onPhase?: (phase: string) => void;
   /** Keys written so far of all the model's keys. */
   onProgress?: (done: number, total: number) => void;
+  /** Build the Top-K heads with this K and bits (the store's actors must serve the Top-K jobs: `dbslm store start`). */
+  topk?: TopKOptions;
 }
 
 /** A model of this name is already in the store and replacing it was not asked for. */
@@ -73,6 +78,7 @@ export async function writeModel(client: StoreClient, lm: LanguageModel, opts: W
     discounts: opts.discounts ?? [],
     source: opts.source,
     writtenMs: Date.now(),
+    topk: null,
   };
   await writeModelMeta(client, model, meta);
   if (old) {
@@ -108,6 +114,13 @@ export async function writeModel(client: StoreClient, lm: LanguageModel, opts: W
     }
   }
   await writer.finish();
+  if (opts.topk) {
+    const topk = opts.topk;
+    meta.topk = await materialiseTopK(client, model, lm.order, topk, (phase, work) => {
+      opts.onPhase?.(`${phase} of model ${model}`);
+      return work();
+    });
+  }
   meta.complete = true;
   await writeModelMeta(client, model, meta);
   return meta;

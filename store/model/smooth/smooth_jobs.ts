@@ -13,6 +13,7 @@ import { avroType, decodeAs } from '../../../schemas/command.js';
 import type { StoreActor } from '../../actor/actor.js';
 import { StoreClient } from '../../client/client.js';
 import { namespaceRows } from '../../actor/commands/scan.js';
+import { attachTopKJobs } from '../topk/topk_jobs.js';
 import { adjustStats } from './adjust_stats.js';
 import { interpolateOrder } from './interpolate_order.js';
 import type { LocalPageReader } from './stat_scan.js';
@@ -114,6 +115,8 @@ export function attachSmoothJobs(actor: StoreActor): void {
     const index = await vocab.index;
     return InterpolateResultType.toBuffer({ written: await interpolateOrder(c, job.model, job.k, job.discounts, index, job.forks, { local }) });
   });
+  // The Top-K heads built after the smoothing (the materialise step), with the same client.
+  attachTopKJobs(actor, ownClient);
 }
 
 export function decodeAdjustResult(body: Buffer): number[][] {

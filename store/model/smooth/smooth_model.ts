@@ -6,6 +6,8 @@
 //   adjust       adjustStats per actor (every owner at once): STATS keys and counts-of-counts,
 //                summed here -> discounts (model/discounts.ts)
 //   interpolate  interpolateOrder k = 1..N per actor, order by order (k reads order k - 1's p)
+//   top-k        with `topk` (the pipeline's materialise stage): the Top-K heads, per actor,
+//                context length by length, then their codes (topk/materialise_topk.ts)
 //
 // The per-actor phases run inside the store actors, each over the forks it owns (smooth_jobs.ts):
 // the driver sends a command per actor and receives counts-of-counts and n-gram counts.
@@ -15,11 +17,12 @@
 import { checkOrder } from '../../../model/build.js';
 import { estimateDiscounts, type Discounts } from '../../../model/discounts.js';
 import type { ModelMeta, OrderDiscounts } from '../../../schemas/model_meta.js';
-import { StoreReplyError, type StoreClient } from '../../client/client.js';
+import type { StoreClient } from '../../client/client.js';
+import { perOwner, runActorJob } from '../actor_jobs.js';
 import { MODEL_LAYOUT } from '../layout.js';
+import { materialiseTopK, type TopKOptions } from '../topk/materialise_topk.js';
 import { readModelMeta, writeModelMeta } from '../stored_meta.js';
 import { AdjustJobType, decodeAdjustResult, decodeInterpolateResult, InterpolateJobType, SMOOTH_ADJUST, SMOOTH_INTERPOLATE } from './smooth_jobs.js';
-import { forksByOwner } from './stat_scan.js';
 import { assignVocab } from './vocab_assign.js';
 
 export interface SmoothOptions {
@@ -30,10 +33,9 @@ export interface SmoothOptions {
   /** Where the statistics came from (kept in the meta), e.g. `pipeline:kjv5`. */
   source: string;
   onPhase?: (phase: string) => void;
+  /** Write the Top-K heads too, with this K and bits (the meta is complete only after them). */
+  topk?: TopKOptions;
 }
-
-/** How long one actor's part of a phase may take (a big fork set at order 5 takes minutes). */
-const JOB_TIMEOUT_MS = 60 * 60 * 1000;
 
 export interface SmoothResult {
   vocabSize: number;
@@ -44,11 +46,6 @@ export interface SmoothResult {
   countsOfCounts: number[][];
   /** Wall time of each phase. */
   phaseMs: Record<string, number>;
-}
-
-/** Runs `work` once per owner of the current map with its forks, all at once. */
-function perOwner<T>(client: StoreClient, work: (owner: string, forks: string[]) => Promise<T>): Promise<T[]> {
-  return Promise.all([...forksByOwner(client)].map(([owner, forks]) => work(owner, forks)));
 }
 
 export function sumCountsOfCounts(order: number, parts: readonly number[][][]): number[][] {
@@ -87,16 +84,12 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
     discounts: [],
     source: opts.source,
     writtenMs: Date.now(),
+    topk: null,
   };
   await writeModelMeta(client, model, meta);
 
   const vocab = await timed('vocab', () => assignVocab(client, model));
-  const job = async (owner: string, command: string, body: Buffer): Promise<Buffer> => {
-    const endpoint = await client.endpointFor(owner);
-    const reply = await client.raw(endpoint, command, body, JOB_TIMEOUT_MS);
-    if (reply.code !== 'OK') throw new StoreReplyError(reply.code, `${command} on ${owner}: ${reply.message}`, endpoint);
-    return reply.body;
-  };
+  const job = (owner: string, command: string, body: Buffer): Promise<Buffer> => runActorJob(client, owner, command, body);
   const parts = await timed('adjust', () => perOwner(client, async (owner, forks) => decodeAdjustResult(await job(owner, SMOOTH_ADJUST, AdjustJobType.toBuffer({ model, order, forks })))));
   const countsOfCounts = sumCountsOfCounts(order, parts);
   const discounts = estimateDiscounts(countsOfCounts, order, opts.discountFallback);
@@ -110,7 +103,8 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
     counts.push(written.reduce((s, n) => s + n, 0));
   }
 
-  Object.assign(meta, { complete: true, vocabSize: vocab.size, counts, discounts: orderDiscounts(discounts) });
+  const topk = opts.topk ? await materialiseTopK(client, model, order, opts.topk, timed) : null;
+  Object.assign(meta, { topk, complete: true, vocabSize: vocab.size, counts, discounts: orderDiscounts(discounts) });
   await writeModelMeta(client, model, meta);
   return { vocabSize: vocab.size, counts, discounts: meta.discounts, countsOfCounts, phaseMs };
 }

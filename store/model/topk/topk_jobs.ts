@@ -1,0 +1,94 @@
+// The Top-K heads' per-actor passes (build_heads.ts, encode_heads.ts) as commands of the store
+// actors, as the smoothing phases are (smooth/smooth_jobs.ts, which attaches these with its own
+// client of the actor): each actor works over the forks it owns, and only counts and the codebook
+// sample travel back to the driver (materialise_topk.ts).
+import { avroType, decodeAs } from '../../../schemas/command.js';
+import type { StoreActor } from '../../actor/actor.js';
+import type { StoreClient } from '../../client/client.js';
+import { buildHeads, type HeadsPassResult } from './build_heads.js';
+import { encodeHeads } from './encode_heads.js';
+
+export const TOPK_HEADS = 'topk-heads';
+export const TOPK_ENCODE = 'topk-encode';
+
+export interface HeadsJob {
+  model: string;
+  /** Words of the contexts whose heads this pass builds. */
+  length: number;
+  k: number;
+  forks: string[];
+}
+export const HeadsJobType = avroType({
+  type: 'record',
+  name: 'dbslm.topk.HeadsJob',
+  fields: [
+    { name: 'model', type: 'string' },
+    { name: 'length', type: 'int' },
+    { name: 'k', type: 'int' },
+    { name: 'forks', type: { type: 'array', items: 'string' } },
+  ],
+});
+/** The sample travels as raw arrays: u32 hashes and f64 values, little-endian (a million of each at most). */
+const HeadsResultType = avroType({
+  type: 'record',
+  name: 'dbslm.topk.HeadsResult',
+  fields: [
+    { name: 'rows', type: 'long' },
+    { name: 'entries', type: 'long' },
+    { name: 'sampleHashes', type: 'bytes' },
+    { name: 'sampleValues', type: 'bytes' },
+  ],
+});
+
+export interface EncodeJob {
+  model: string;
+  bits: number;
+  centers: number[];
+  forks: string[];
+}
+export const EncodeJobType = avroType({
+  type: 'record',
+  name: 'dbslm.topk.EncodeJob',
+  fields: [
+    { name: 'model', type: 'string' },
+    { name: 'bits', type: 'int' },
+    { name: 'centers', type: { type: 'array', items: 'double' } },
+    { name: 'forks', type: { type: 'array', items: 'string' } },
+  ],
+});
+const EncodeResultType = avroType({ type: 'record', name: 'dbslm.topk.EncodeResult', fields: [{ name: 'rows', type: 'long' }] });
+
+/** Serves the Top-K passes on `actor`, each through `client()`, a client of the actor itself. */
+export function attachTopKJobs(actor: StoreActor, client: () => Promise<StoreClient>): void {
+  actor.registerCommand(TOPK_HEADS, async (body) => {
+    const job = decodeAs<HeadsJob>(HeadsJobType, body, TOPK_HEADS);
+    const c = await client();
+    await c.refreshMap();
+    const r = await buildHeads(c, job.model, job.length, job.k, job.forks);
+    const { hashes, values } = r.sample;
+    const sampleHashes = Buffer.allocUnsafe(4 * hashes.length);
+    hashes.forEach((h, i) => sampleHashes.writeUInt32LE(h, 4 * i));
+    const sampleValues = Buffer.allocUnsafe(8 * values.length);
+    values.forEach((v, i) => sampleValues.writeDoubleLE(v, 8 * i));
+    return HeadsResultType.toBuffer({ rows: r.rows, entries: r.entries, sampleHashes, sampleValues });
+  });
+  actor.registerCommand(TOPK_ENCODE, async (body) => {
+    const job = decodeAs<EncodeJob>(EncodeJobType, body, TOPK_ENCODE);
+    const c = await client();
+    await c.refreshMap();
+    return EncodeResultType.toBuffer({ rows: await encodeHeads(c, job.model, { centers: Float64Array.from(job.centers), zeroCode: false }, job.bits, job.forks) });
+  });
+}
+
+export function decodeHeadsResult(body: Buffer): HeadsPassResult {
+  const r = decodeAs<{ rows: number; entries: number; sampleHashes: Buffer; sampleValues: Buffer }>(HeadsResultType, body, `${TOPK_HEADS} reply`);
+  const hashes = new Uint32Array(r.sampleHashes.length / 4);
+  for (let i = 0; i < hashes.length; i++) hashes[i] = r.sampleHashes.readUInt32LE(4 * i);
+  const values = new Float64Array(r.sampleValues.length / 8);
+  for (let i = 0; i < values.length; i++) values[i] = r.sampleValues.readDoubleLE(8 * i);
+  return { rows: r.rows, entries: r.entries, sample: { hashes, values } };
+}
+
+export function decodeEncodeResult(body: Buffer): number {
+  return decodeAs<{ rows: number }>(EncodeResultType, body, `${TOPK_ENCODE} reply`).rows;
+}
