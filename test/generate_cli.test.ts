@@ -27,10 +27,10 @@ test('the same seed gives the same text from the file and from the store (one ac
   t.is(await ok('generate', '--model', m3, ...SAMPLE), fromFile, 'repeatable');
   t.not(await ok('generate', '--model', m3, ...SAMPLE.slice(0, 2), '--seed', '12', ...SAMPLE.slice(4)), fromFile, 'another seed, other text');
   const one = await spawnActor(t, 'gen-one');
-  await ok('store', 'import', '--arpa', m3, '--model', 'sample', '--tokenizer', 'regex', '--connect', one.ep, '--quiet');
+  await ok('store', 'import', '--no-topk', '--arpa', m3, '--model', 'sample', '--tokenizer', 'regex', '--connect', one.ep, '--quiet');
   t.is(await ok('generate', '--connect', one.ep, '--model', 'sample', ...SAMPLE), fromFile);
   const { a } = await balancedTrio(t);
-  await ok('store', 'import', '--arpa', m3, '--model', 'sample', '--tokenizer', 'regex', '--connect', a.ep, '--quiet');
+  await ok('store', 'import', '--no-topk', '--arpa', m3, '--model', 'sample', '--tokenizer', 'regex', '--connect', a.ep, '--quiet');
   t.is(await ok('generate', '--connect', a.ep, '--model', 'sample', ...SAMPLE), fromFile);
   // Controls go through the same decoder either way.
   const controlled = ['--top-p', '0.8', '--temperature', '0.7', '--prompt', 'And God said', '--json'];
@@ -40,13 +40,13 @@ test('the same seed gives the same text from the file and from the store (one ac
 test('a model imported again is never served from the cache of the old one', async (t) => {
   await built;
   const actor = await spawnActor(t, 'gen-stale');
-  await ok('store', 'import', '--arpa', m3, '--model', 'm', '--tokenizer', 'regex', '--connect', actor.ep, '--quiet');
+  await ok('store', 'import', '--no-topk', '--arpa', m3, '--model', 'm', '--tokenizer', 'regex', '--connect', actor.ep, '--quiet');
   const engine = await Engine.open({ connect: actor.ep, model: 'm' });
   t.teardown(() => engine.close());
   const request = { seed: 3, maxTokens: 30 };
   const fromFile = async (file: string) => (await (await Engine.open({ file, tokenizer: 'regex' })).generate(request)).text;
   t.is((await engine.generate(request)).text, await fromFile(m3));
-  await ok('store', 'import', '--arpa', m2, '--model', 'm', '--tokenizer', 'regex', '--connect', actor.ep, '--quiet', '--replace');
+  await ok('store', 'import', '--no-topk', '--arpa', m2, '--model', 'm', '--tokenizer', 'regex', '--connect', actor.ep, '--quiet', '--replace');
   t.is((await engine.generate(request)).text, await fromFile(m2));
   t.is((engine.source as StoreContextSource).order, 2);
 });

@@ -15,7 +15,7 @@ import { withStore } from '../../io/store_model.js';
 import { connectOptions, modelArpaOption, modelNameOption, quietOption, tokenizerOption, type ConnectArgs } from '../../options.js';
 import { runCommand } from '../../run_command.js';
 
-type ImportArgs = ConnectArgs & { arpa: string; model: string; replace: boolean; tokenizer: string; quiet: boolean; topkK: number; topkBits: number };
+type ImportArgs = ConnectArgs & { arpa: string; model: string; replace: boolean; tokenizer: string; quiet: boolean; topk: boolean; topkK: number; topkBits: number };
 
 export const importCommand: CommandModule<object, ImportArgs> = {
   command: 'import',
@@ -26,6 +26,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .options(modelNameOption)
       .option('replace', { type: 'boolean', default: false, describe: 'Delete a model of the same name first (without it, such a model is an error)' })
       .options({ tokenizer: { ...tokenizerOption.tokenizer, describe: 'The tokenizer the model was built with, kept with it for its readers' } })
+      .option('topk', { type: 'boolean', default: true, describe: 'Build the Top-K heads (--no-topk: only the n-grams and the vocabulary; generation and scoring do not need heads, topk --connect does)' })
       .option('topk-k', { type: 'number', default: 32, describe: 'Followers kept in the Top-K head of each context (NAME.topk)' })
       .option('topk-bits', { type: 'number', default: 8, describe: 'Bits of the Top-K heads\' quantized values' })
       .options(connectOptions)
@@ -35,7 +36,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
     runCommand('store import', async () => {
       const model = checkModelName(args.model);
       const tokenizer = parseTokenizerName(args.tokenizer);
-      const topk = checkTopKOptions({ k: args.topkK, bits: args.topkBits });
+      const topk = args.topk ? checkTopKOptions({ k: args.topkK, bits: args.topkBits }) : undefined;
       const progress = new Progress('dbslm store import', !args.quiet);
       const meta = await withStore(args.connect, args.timeout, async (client) => {
         // Before the ARPA is read (seconds for a large model): a name already taken fails now.
