@@ -85,7 +85,7 @@ for (const actors of [1, 3]) {
     await run(process.execPath, [CLI, 'store', 'rebalance', '--apply', '--connect', first], { maxBuffer: 1 << 24 });
   }
   t0 = performance.now();
-  await run(process.execPath, [CLI, 'store', 'import', '--arpa', arpa, '--model', 'bench', '--connect', first, '--quiet'], { maxBuffer: 1 << 24 });
+  await run(process.execPath, [CLI, 'store', 'import', '--no-topk', '--arpa', arpa, '--model', 'bench', '--connect', first, '--quiet'], { maxBuffer: 1 << 24 });
   console.log(`  ${actors} actor(s): imported in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   t0 = performance.now();
   await run(process.execPath, [CLI, 'concepts', 'mine', '--connect', first, '--model', 'bench', '--quiet', '--show', '0'], { maxBuffer: 1 << 24 });
