@@ -9,13 +9,13 @@
 // another member (dead_members.ts): requests to a dead owner fail fast with MemberDeadError naming
 // the takeover, or follow its forks to their new owners once they were taken over.
 //
-// Longer than our usual modules (about 470 lines): every command's routing, redirect and retry loop
+// Longer than our usual modules (about 480 lines): every command's routing, redirect and retry loop
 // reads and updates the same private state (the cached fork map, member endpoints, connections,
 // dead-member checks, the producer's batch seqs), so the loops stay in one class; the pieces
-// without that state are apart already (connection, request channel, batch_sequence, dead_members,
-// reply_errors, pending_requests).
+// without that state are apart already (connection, request channel, batch_sequence, batch_bodies,
+// dead_members, reply_errors, pending_requests).
 import { randomUUID } from 'node:crypto';
-import { OP_DELETE, OP_INCR, OP_MARK, OP_SET, type BatchOp } from '../../schemas/data.js';
+import type { BatchOp } from '../../schemas/data.js';
 import type { Reply } from '../../schemas/envelope.js';
 import { STORE_COMMANDS, type StoreCommandName } from '../../schemas/store.js';
 import type { CommandSchema, ReplyOf, RequestOf } from '../../schemas/command.js';
@@ -27,12 +27,12 @@ import { MemberDeadError, StoreReplyError } from './reply_errors.js';
 import { ForkMap, type ForkEntry } from '../map/fork_map.js';
 import { getReducer } from '../actor/reducers.js';
 import { wireToStored } from '../protocol/values.js';
-import { packByFork, packIncrs, packMarks, type PackedFork } from '../protocol/packed_incrs.js';
+import { packByFork, type PackedFork } from '../protocol/packed_incrs.js';
+import { batchBody, packedBody, toBatchOp, type ClientOp } from './batch_bodies.js';
 
 export { MemberDeadError, StoreReplyError, TimeoutError };
 export type Value = Buffer | bigint | undefined;
-/** `mark`: create the key with the empty value unless it exists (OP_MARK). */
-export type ClientOp = { op: 'set'; key: Buffer; value: Buffer } | { op: 'delete'; key: Buffer } | { op: 'incr'; key: Buffer; delta: number } | { op: 'mark'; key: Buffer };
+export type { ClientOp };
 
 export interface ClientOptions extends ConnectionOptions {
   /** Per-attempt reply timeout (default 10 s). */
@@ -56,32 +56,6 @@ export interface ClientOptions extends ConnectionOptions {
 const MAX_HOPS = 16;
 const EMPTY = Buffer.alloc(0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A batch request body; batches of increments and marks go packed (store/packed_incrs.ts: far cheaper to encode and decode). */
-function batchBody(producer: string, seq: number, floor: number, ops: BatchOp[]): Buffer {
-  // (An unsafe delta goes unpacked so the actor names it in its BAD_REQUEST, as before.)
-  if (!ops.every((o) => (o.op === OP_INCR && Number.isSafeInteger(o.delta)) || o.op === OP_MARK)) return STORE_COMMANDS.batch.encodeRequest({ producer, seq, floor, ops, incrs: EMPTY });
-  const incrs = ops.filter((o) => o.op === OP_INCR);
-  const marks = ops.filter((o) => o.op === OP_MARK).map((o) => o.key);
-  return STORE_COMMANDS.batch.encodeRequest({ producer, seq, floor, ops: [], incrs: packIncrs(incrs.map((o) => o.key), incrs.map((o) => o.delta)), marks: packMarks(marks) });
-}
-
-function packedBody(producer: string, seq: number, g: PackedFork): Buffer {
-  return STORE_COMMANDS.batch.encodeRequest({ producer, seq, floor: 0, ops: [], incrs: g.incrs, marks: g.marks });
-}
-
-function toBatchOp(o: ClientOp): BatchOp {
-  switch (o.op) {
-    case 'set':
-      return { op: OP_SET, key: o.key, value: o.value, delta: 0 };
-    case 'delete':
-      return { op: OP_DELETE, key: o.key, value: EMPTY, delta: 0 };
-    case 'incr':
-      return { op: OP_INCR, key: o.key, value: EMPTY, delta: o.delta };
-    case 'mark':
-      return { op: OP_MARK, key: o.key, value: EMPTY, delta: 0 };
-  }
-}
 
 export class StoreClient {
   map: ForkMap;
@@ -353,12 +327,16 @@ export class StoreClient {
 
   /** Ops as batch ops, grouped by the fork each key is in under the current map. */
   private groupByFork(ops: ClientOp[]): Map<string, BatchOp[]> {
+    return this.groupBatchOps(ops.map(toBatchOp));
+  }
+
+  private groupBatchOps(ops: BatchOp[]): Map<string, BatchOp[]> {
     const groups = new Map<string, BatchOp[]>();
     for (const o of ops) {
       const fork = this.map.lookup(o.key).fork;
       let g = groups.get(fork);
       if (!g) groups.set(fork, (g = []));
-      g.push(toBatchOp(o));
+      g.push(o);
     }
     return groups;
   }
@@ -424,12 +402,7 @@ export class StoreClient {
           await this.refreshMap(ep);
           done = true;
           this.batchSeqs.settle(seq);
-          const regroup = new Map<string, BatchOp[]>();
-          for (const o of ops) {
-            const f = this.map.lookup(o.key).fork;
-            regroup.set(f, [...(regroup.get(f) ?? []), o]);
-          }
-          await Promise.all([...regroup.values()].map((g) => this.sendBatch(g)));
+          await Promise.all([...this.groupBatchOps(ops).values()].map((g) => this.sendBatch(g)));
           return;
         }
         if (rep.retryable && attempt++ < this.retries) {
