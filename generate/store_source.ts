@@ -1,15 +1,16 @@
 // The decoder's model source for a model in the store (the layout of store/model/layout.ts, as
 // the pipeline's materialise stage and `dbslm store import` write it). A context's followers are
-// one range scan in the fork that owns the context; its backoff is its own entry, in the fork of
-// its own context; the lengths of a history are fetched at once (backoff_levels.ts), so a token
-// costs one round trip when its contexts are not cached.
+// one range in the fork that owns the context; its backoff is its own n-gram's entry, in the fork
+// of its prefix. Contexts asked for together (every length of a history, backoff_levels.ts; the
+// positions of a Level 3 draft) are read together: one scan-many and one multi-get per actor, so a
+// token costs one round trip when its contexts are not cached, whatever their number.
 //
 // The cache is keyed by the model's version: refresh() re-reads the meta, and a model written
 // again since (a new pipeline run, an import with --replace) empties the cache and the vocabulary,
 // so a re-materialised model is never served stale.
 import { BOS, UNK } from '../model/vocab.js';
 import type { ModelMeta } from '../schemas/model_meta.js';
-import type { StoreClient } from '../store/client/client.js';
+import type { StoreClient, Value } from '../store/client/client.js';
 import { contextPrefix, decodeNgramValue, ngramKey } from '../store/model/layout.js';
 import { readVocab } from '../store/model/read_model.js';
 import { requireModelMeta } from '../store/model/stored_meta.js';
@@ -18,6 +19,21 @@ import type { VocabView } from './generate_text.js';
 
 /** Contexts kept per source; a long chat touches a few thousand. */
 const CACHE_LIMIT = 200_000;
+
+/** Rows a context's range is read in at first (the unigrams' and a few long ranges go on with scan). */
+const RANGE_ROWS = 2000;
+
+/** A context asked for: its read, and once that is answered, what it found. */
+interface CachedLookup {
+  read: Promise<ContextFollowers | null>;
+  found?: ContextFollowers | null;
+}
+
+interface PendingLookup {
+  context: readonly number[];
+  resolve: (found: ContextFollowers | null) => void;
+  reject: (err: unknown) => void;
+}
 
 /** A vocabulary read from the store: ids to words and back. */
 export class WordList implements VocabView {
@@ -45,7 +61,8 @@ export interface SourceStats {
 
 export class StoreContextSource implements ContextSource {
   readonly stats: SourceStats = { lookups: 0, storeReads: 0 };
-  private cache = new Map<string, Promise<ContextFollowers | null>>();
+  private cache = new Map<string, CachedLookup>();
+  private pending: PendingLookup[] = [];
 
   private constructor(
     private readonly client: StoreClient,
@@ -78,40 +95,68 @@ export class StoreContextSource implements ContextSource {
     return true;
   }
 
+  /** Whether the context's read is answered (a read under way still costs its wait). */
   isCached(context: readonly number[]): boolean {
-    return this.cache.has(context.join(' '));
+    return this.cache.get(context.join(' '))?.found !== undefined;
   }
 
   followers(context: readonly number[]): Promise<ContextFollowers | null> {
     this.stats.lookups++;
     const key = context.join(' ');
-    let found = this.cache.get(key);
-    if (!found) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
-      found = this.read(context);
+    const cached = this.cache.get(key);
+    if (cached) return cached.read;
+    if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
+    const lookup: CachedLookup = {
+      read: new Promise((resolve, reject) => {
+        // Lookups asked for in one go (all lengths of a history, a draft's positions) share one read.
+        if (this.pending.push({ context, resolve, reject }) === 1) queueMicrotask(() => void this.readPending());
+      }),
+    };
+    const cache = this.cache;
+    lookup.read.then(
+      (found) => (lookup.found = found),
       // A failed read is not cached: the next lookup asks the store again.
-      found.catch(() => this.cache.delete(key));
-      this.cache.set(key, found);
-    }
-    return found;
+      () => cache.get(key) === lookup && cache.delete(key),
+    );
+    cache.set(key, lookup);
+    return lookup.read;
   }
 
-  private async read(context: readonly number[]): Promise<ContextFollowers | null> {
-    this.stats.storeReads++;
-    const own = context.length === 0 ? Promise.resolve(undefined) : this.client.get(ngramKey(this.model, context));
-    const words: number[] = [];
-    const logProbs: number[] = [];
-    for await (const { key, value } of this.client.scan(contextPrefix(this.model, context), { pageSize: 10000 })) {
+  /**
+   * The followers and backoffs of the contexts asked for since the last read: one scan-many and
+   * one multi-get per owning actor, however many contexts (a context's followers are one range in
+   * the fork of the context; its backoff is its own n-gram's entry, in the fork of its prefix).
+   */
+  private async readPending(): Promise<void> {
+    const asked = this.pending.splice(0);
+    this.stats.storeReads += asked.length;
+    try {
+      const withBackoff = asked.filter((a) => a.context.length > 0);
+      const [ranges, entries] = await Promise.all([
+        this.client.multiScan(asked.map((a) => contextPrefix(this.model, a.context)), RANGE_ROWS),
+        this.client.multiGet(withBackoff.map((a) => ngramKey(this.model, a.context))),
+      ]);
+      const backoffs = new Map(withBackoff.map((a, i) => [a, entries[i]]));
+      asked.forEach((a, i) => a.resolve(this.followersOf(a.context, ranges[i]!, backoffs.get(a))));
+    } catch (err) {
+      for (const a of asked) a.reject(err);
+    }
+  }
+
+  private followersOf(context: readonly number[], rows: readonly { key: Buffer; value: Value }[], entry: Value): ContextFollowers | null {
+    const words = new Int32Array(rows.length);
+    const logProbs = new Float64Array(rows.length);
+    let n = 0;
+    for (const { key, value } of rows) {
       if (!(value instanceof Buffer)) throw new Error(`an n-gram of model ${this.model} holds a counter, not log10 p and backoff`);
       const word = key.readUInt32BE(key.length - 4);
       // <s> is stored as a unigram (p = 1 by convention) but is never predicted.
       if (context.length === 0 && word === BOS) continue;
-      words.push(word);
-      logProbs.push(decodeNgramValue(value).logProb);
+      words[n] = word;
+      logProbs[n++] = decodeNgramValue(value).logProb;
     }
-    const entry = await own;
-    if (context.length > 0 && entry === undefined && words.length === 0) return null;
+    if (context.length > 0 && entry === undefined && n === 0) return null;
     const backoff = entry instanceof Buffer ? decodeNgramValue(entry).backoff : 0;
-    return sortFollowers(Int32Array.from(words), Float64Array.from(logProbs), backoff);
+    return sortFollowers(words.subarray(0, n), logProbs.subarray(0, n), backoff);
   }
 }

@@ -65,6 +65,15 @@ export interface ScanReply {
   values: WireValue[];
   next: Buffer | null;
 }
+/** Several small scans in one request: one range per prefix, each within a fork the receiver owns. */
+export interface ScanManyRequest {
+  prefixes: Buffer[];
+  /** Rows per prefix at most; a longer range replies with `next` set, for a scan to go on from. */
+  limit: number;
+}
+export interface ScanManyReply {
+  ranges: ScanReply[];
+}
 export interface ReduceRequest {
   name: string;
   prefix: Buffer;
@@ -165,6 +174,11 @@ export const DATA_COMMANDS = {
         { name: 'next', type: ['null', 'bytes'], default: null },
       ],
     }),
+  ),
+  scanMany: command<ScanManyRequest, ScanManyReply>(
+    'scan-many',
+    avroType({ type: 'record', name: name('ScanManyRequest'), fields: [{ name: 'prefixes', type: bytesArray }, { name: 'limit', type: 'int' }] }),
+    avroType({ type: 'record', name: name('ScanManyReply'), fields: [{ name: 'ranges', type: { type: 'array', items: name('ScanReply') } }] }),
   ),
   reduce: command<ReduceRequest, { result: Buffer }>(
     'reduce',

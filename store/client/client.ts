@@ -259,6 +259,30 @@ export class StoreClient {
     );
     return out;
   }
+  /**
+   * Every row of several short ranges (each prefix within one fork), one request per owner: what
+   * a decoder reads for one token. A range longer than `limit` rows goes on with scan.
+   */
+  async multiScan(prefixes: Buffer[], limit = 1000): Promise<{ key: Buffer; value: Value }[][]> {
+    const out = prefixes.map(() => [] as { key: Buffer; value: Value }[]);
+    const cut: { i: number; after: Buffer }[] = [];
+    await this.routed(
+      prefixes.map((prefix, i) => ({ prefix, i })),
+      (x) => x.prefix,
+      (ep, g) => this.attempt(ep, 'scan-many', STORE_COMMANDS.scanMany.encodeRequest({ prefixes: g.map((x) => x.prefix), limit }), this.retries),
+      (rep, g) => {
+        const { ranges } = STORE_COMMANDS.scanMany.decodeReply(rep.body);
+        g.forEach((x, j) => {
+          const range = ranges[j]!;
+          out[x.i] = range.keys.map((key, k) => ({ key, value: wireToStored(range.values[k]!) }));
+          if (range.next) cut.push({ i: x.i, after: range.next });
+        });
+      },
+    );
+    for (const { i, after } of cut) for await (const row of this.scan(prefixes[i]!, { after, pageSize: 10000 })) out[i]!.push(row);
+    return out;
+  }
+
   async get(key: Buffer): Promise<Value> {
     // Fast path for the common case (known owner, no redirect): no grouping, one request.
     const owner = this.map.lookup(key).owner;
@@ -417,11 +441,12 @@ export class StoreClient {
   }
 
   /** Stream the entries under `prefix` in key order (fork by fork if the prefix spans several). */
-  async *scan(prefix: Buffer, opts: { pageSize?: number; keysOnly?: boolean } = {}): AsyncGenerator<{ key: Buffer; value: Value }> {
+  async *scan(prefix: Buffer, opts: { pageSize?: number; keysOnly?: boolean; after?: Buffer } = {}): AsyncGenerator<{ key: Buffer; value: Value }> {
     const forks = this.map.forksUnder(prefix).sort((a, b) => (a.fork < b.fork ? -1 : 1));
     const ranges = forks.length === 1 && prefix.length >= forks[0]!.fork.length / 2 ? [prefix] : forks.map((f) => Buffer.from(f.fork, 'hex'));
     for (const range of ranges) {
-      let after: Buffer | null = null;
+      // `after` (a key of the first range, where an earlier read stopped) resumes there.
+      let after: Buffer | null = range === ranges[0] ? (opts.after ?? null) : null;
       for (let hops = 0; ; ) {
         const owner = this.map.forkOfPrefix(range)?.owner;
         if (!owner) throw new Error(`scan range 0x${range.toString('hex')} no longer lies in one fork; retry the scan`);

@@ -56,6 +56,26 @@ export const scan: CommandHandler = (body, { actor }) => {
   });
 };
 
+/**
+ * Several short ranges in one request (a decoder's contexts of one token): each prefix checked as
+ * a scan's, so one not owned here answers MOVED for the whole request and the client regroups.
+ * Rows per range are capped as a scan page is, and the whole reply by about one page: past that
+ * each range reads one row, so a cut range always has a last row for `next` to go on from.
+ */
+export const scanMany: CommandHandler = (body, { actor }) => {
+  const { prefixes, limit } = STORE_COMMANDS.scanMany.decodeRequest(body);
+  const perRange = Math.max(1, Math.min(MAX_SCAN, limit || MAX_SCAN));
+  let budget = MAX_SCAN;
+  for (const prefix of prefixes) actor.ownership.prefixFork(prefix, 'scan-many', false);
+  const ranges = prefixes.map((prefix) => {
+    const cap = Math.max(1, Math.min(perRange, budget));
+    const rows = actor.db.scan(prefix, null, cap);
+    budget -= rows.length;
+    return { keys: rows.map((r) => r.key), values: rows.map((r) => storedToWire(r.value)), next: rows.length === cap ? rows[cap - 1]!.key : null };
+  });
+  return STORE_COMMANDS.scanMany.encodeReply({ ranges });
+};
+
 export const reduce: CommandHandler = (body, { actor }) => {
   const request = STORE_COMMANDS.reduce.decodeRequest(body);
   const reducer = getReducer(request.name);
