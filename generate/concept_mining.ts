@@ -8,6 +8,7 @@ import { indexChildren } from '../model/children.js';
 import type { LanguageModel } from '../model/language_model.js';
 import { ROOT } from '../model/ngram_trie.js';
 import { BOS, EOS } from '../model/vocab.js';
+import type { ConceptSource } from './speculative.js';
 
 export interface MiningOptions {
   minProbability: number;
@@ -67,17 +68,21 @@ export function mineConcepts(lm: LanguageModel, opts: MiningOptions = DEFAULT_MI
 }
 
 /** Drafts from a dictionary in memory: the span of the longest context of the history that has one. */
-export class DictionaryConcepts {
+export class DictionaryConcepts implements ConceptSource {
   constructor(
     private readonly dictionary: ConceptDictionary,
     private readonly order: number,
   ) {}
 
-  async spanFor(history: readonly number[]): Promise<Int32Array | undefined> {
+  knownSpan(history: readonly number[]): Int32Array | undefined {
     for (let len = Math.min(this.order - 1, history.length); len >= 1; len--) {
       const span = this.dictionary.get(contextKeyOf(history.slice(history.length - len)));
       if (span) return span;
     }
     return undefined;
+  }
+
+  async spanFor(history: readonly number[]): Promise<Int32Array | undefined> {
+    return this.knownSpan(history);
   }
 }

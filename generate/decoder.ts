@@ -62,9 +62,9 @@ export class Decoder {
     return (await this.levelsOf([history]))[0]!;
   }
 
-  /** The levels of several histories in one round (counted once when the store is asked), with `alongside` (another lookup of the same round) missing or not. */
-  async levelsOf(histories: readonly (readonly number[])[], alongsideMissing = false): Promise<ContextFollowers[][]> {
-    if (alongsideMissing || this.missing(histories)) this.stats.rounds++;
+  /** The levels of several histories in one round (counted once when the store is asked). */
+  async levelsOf(histories: readonly (readonly number[])[]): Promise<ContextFollowers[][]> {
+    if (this.missing(histories)) this.stats.rounds++;
     return Promise.all(histories.map((h) => backoffLevels(this.source, h)));
   }
 

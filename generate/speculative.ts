@@ -1,28 +1,30 @@
-// Level 3: speculative decoding with concept spans (Leviathan et al. 2023; Chen et al. 2023), for
-// a store where every lookup round costs a network round trip. At a history h:
+// Level 3: speculative decoding with concept spans (after Leviathan et al. 2023; Chen et al.
+// 2023), for a store where every lookup round costs a network round trip. At a history h with a
+// drafted span d_1 .. d_k (the concept dictionary's span for the longest suffix of h whose span is
+// already read, so drafting never waits):
 //
-//   round 1  the levels of h and the concept dictionary's span for h (d_1 .. d_k), at once (both
-//            usually prefetched by the step before: then no round at all);
-//   round 2  the levels of h d_1, ..., h d_1 .. d_k, and the span for h d_1 .. d_k, at once;
-//   then, with no further lookup, for i = 1 .. k: accept d_i with probability p_i(d_i) (the draft
-//   is deterministic, q_i(d_i) = 1, so min(1, p/q) = p); on the first rejection emit a word drawn
-//   from p_i without d_i, renormalised, and stop. When all k are accepted the step ends there:
-//   the next step starts from h d_1 .. d_k, whose levels and span round 2 already fetched, so a
-//   chain of accepted spans costs one round per span.
+//   one round  the levels of h, h d_1, ..., h d_1 .. d_k, all at once; the spans of those histories
+//              are read alongside, for later drafts, and not waited for;
+//   then, with no further lookup, for i = 0 .. k: draw w from the exact distribution at
+//   h d_1 .. d_i (Levels 1-2 and the controls, exactly as plain decoding draws, from the same
+//   random stream) and emit it; go on only while w = d_{i+1}.
 //
-// Each emitted word is distributed exactly as the model (with Levels 1-2 and the controls) gives
-// it after the words before it: P(d_i) = p_i(d_i), and any other w gets (1 - p_i(d_i)) *
-// p_i(w) / (1 - p_i(d_i)) = p_i(w). So the output distribution is unchanged, while k words can
-// cost one round instead of k.
+// Verification is coupled to the sampler: a drafted word is accepted exactly when plain decoding
+// would have drawn it, with probability p_i(d_{i+1}), the acceptance rate of speculative sampling
+// with a deterministic draft. So every emitted word is the word plain decoding emits with the same
+// seed, whatever the dictionary holds and whichever spans were read yet: the output is not only
+// the same in distribution, it is the same text. What the drafts change is the round trips: a step
+// whose first j drafted words match emits j + 1 words for one round.
 import type { Controls } from './controls.js';
 import type { Decoder } from './decoder.js';
 import type { SessionCache } from './session_cache.js';
 
 /** Where drafts come from: the span mined for the longest matching context of a history. */
 export interface ConceptSource {
+  /** The span for `history` among the spans read so far (synchronous: drafting never waits). */
+  knownSpan(history: readonly number[]): Int32Array | undefined;
+  /** Reads the spans of `history`'s contexts, so that knownSpan knows them later. */
   spanFor(history: readonly number[]): Promise<Int32Array | undefined>;
-  /** Whether spanFor(history) would answer without asking a store (absent: always). */
-  isCached?(history: readonly number[]): boolean;
 }
 
 export interface SpanStep {
@@ -41,34 +43,34 @@ export interface SpeculationStats {
   accepted: number;
 }
 
+/** The draft for `history`: its known span, cut after the first stop word. */
+function draftFor(concepts: ConceptSource, history: readonly number[], stops: readonly number[]): Int32Array {
+  const span = concepts.knownSpan(history) ?? new Int32Array(0);
+  const stop = span.findIndex((w) => stops.includes(w));
+  return stop >= 0 ? span.subarray(0, stop + 1) : span;
+}
+
 /** The next words after `history`: one or more, as the comment above says. */
 export async function nextWords(decoder: Decoder, concepts: ConceptSource, history: readonly number[], step: SpanStep, stats: SpeculationStats): Promise<number[]> {
-  const conceptMissing = !(concepts.isCached?.(history) ?? true);
-  const [[levels], span] = await Promise.all([decoder.levelsOf([history], conceptMissing), concepts.spanFor(history)]);
+  const span = draftFor(concepts, history, step.stops);
+  // Position i reads h d_1 .. d_i.
+  const contexts = Array.from({ length: span.length + 1 }, (_, i) => [...history, ...span.subarray(0, i)]);
+  for (const h of contexts) concepts.spanFor(h).catch(() => undefined);
+  const levels = await decoder.levelsOf(contexts);
+  if (span.length > 0) {
+    stats.drafts++;
+    stats.drafted += span.length;
+  }
+  // Later positions see the earlier words in the session cache, as plain decoding's later steps do.
   const cache = step.cache?.clone();
-  const positionStep = (out: readonly number[]) => ({ controls: step.controls, generated: [...step.generated, ...out], extraBans: step.bansAt(step.generated.length + out.length), cache });
-  const observe = (word: number) => cache?.observeIfCached(word);
-  decoder.stats.steps++;
-  if (!span || span.length === 0) return [decoder.target(levels!, positionStep([])).draw()];
-  stats.drafts++;
-  stats.drafted += span.length;
-  // Position i + 1 reads h d_1 .. d_i; the last context (all of the span) is the next step's start.
-  const contexts = Array.from({ length: span.length }, (_, i) => [...history, ...span.subarray(0, i + 1)]);
-  const whole = contexts[contexts.length - 1]!;
-  const [spanLevels] = await Promise.all([decoder.levelsOf(contexts, !(concepts.isCached?.(whole) ?? true)), concepts.spanFor(whole)]);
   const out: number[] = [];
-  for (let i = 0; i < span.length; i++) {
-    const target = decoder.target(i === 0 ? levels! : spanLevels[i - 1]!, positionStep(out));
-    const drafted = span[i]!;
-    if (decoder.random() < target.probability(drafted)) {
-      stats.accepted++;
-      out.push(drafted);
-      observe(drafted);
-      if (step.stops.includes(drafted)) return out;
-      continue;
-    }
-    out.push(target.draw(drafted));
-    return out;
+  for (let i = 0; i <= span.length; i++) {
+    decoder.stats.steps++;
+    const word = decoder.target(levels[i]!, { controls: step.controls, generated: [...step.generated, ...out], extraBans: step.bansAt(step.generated.length + out.length), cache }).draw();
+    out.push(word);
+    cache?.observeIfCached(word);
+    if (i === span.length || word !== span[i] || step.stops.includes(word)) return out;
+    stats.accepted++;
   }
   return out;
 }

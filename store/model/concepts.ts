@@ -2,13 +2,19 @@
 //
 //   <model>.concept  routing prefix: u32 per context word  rest: empty  value: the span, u32 per word
 //                    routing prefix: empty (no context)    rest: empty  value: ConceptHeader (JSON)
+//                    routing prefix: empty (no context)    rest: "one-word"  value: the spans of every
+//                        one-word context, packed: per span u32 word, u32 length, u32 per span word
 //
+// The one-word spans, a few thousand, are read whole when a dictionary is opened: a draft is then
+// there from the first step, for any history whose last word has a span (speculative.ts drafts only
+// from spans already read, never waiting for one).
 // A context's span lives in a fork of its own context, like its followers; the header says the
 // dictionary was written whole and for which version of the model, so a model written again
 // since is never drafted from a stale dictionary (drafts are verified anyway: staleness would only
 // waste round trips).
 import { InputError } from '../../model/errors.js';
 import type { ConceptDictionary } from '../../generate/concept_mining.js';
+import type { ConceptSource } from '../../generate/speculative.js';
 import type { StoreClient } from '../client/client.js';
 import { makeKey } from '../protocol/keys.js';
 import { ForkBatchWriter } from './fork_batches.js';
@@ -32,6 +38,31 @@ export function conceptKey(model: string, context: readonly number[]): Buffer {
   return makeKey(modelNamespace(model, 'concept'), ids(context));
 }
 
+function oneWordKey(model: string): Buffer {
+  return makeKey(modelNamespace(model, 'concept'), ids([]), Buffer.from('one-word'));
+}
+
+/** The spans of the one-word contexts, packed as the layout above says. */
+function packOneWord(dictionary: ConceptDictionary): Buffer {
+  const words: number[] = [];
+  for (const [context, span] of dictionary) if (!context.includes(' ')) words.push(Number(context), span.length, ...span);
+  return ids(words);
+}
+
+function unpackOneWord(packed: Buffer): Map<string, Int32Array> {
+  const out = new Map<string, Int32Array>();
+  for (let at = 0; at + 8 <= packed.length; ) {
+    const word = packed.readUInt32BE(at);
+    const length = packed.readUInt32BE(at + 4);
+    at += 8;
+    if (at + 4 * length > packed.length) throw new Error(`the one-word concept spans are cut short at byte ${at}; mine the dictionary again`);
+    const span = new Int32Array(length);
+    for (let i = 0; i < length; i++, at += 4) span[i] = packed.readUInt32BE(at);
+    out.set(String(word), span);
+  }
+  return out;
+}
+
 /** Replaces the model's dictionary: old spans deleted, new ones written, the header last. */
 export async function writeConcepts(client: StoreClient, model: string, dictionary: ConceptDictionary, header: ConceptHeader): Promise<void> {
   await deleteModelKeys(client, model, { kinds: ['concept'] });
@@ -42,7 +73,10 @@ export async function writeConcepts(client: StoreClient, model: string, dictiona
     if (++n % 1024 === 0) await writer.ready();
   }
   await writer.finish();
-  await client.batch([{ op: 'set', key: conceptKey(model, []), value: Buffer.from(JSON.stringify(header)) }]);
+  await client.batch([
+    { op: 'set', key: oneWordKey(model), value: packOneWord(dictionary) },
+    { op: 'set', key: conceptKey(model, []), value: Buffer.from(JSON.stringify(header)) },
+  ]);
 }
 
 export async function readConceptHeader(client: StoreClient, model: string): Promise<ConceptHeader | undefined> {
@@ -50,9 +84,20 @@ export async function readConceptHeader(client: StoreClient, model: string): Pro
   return value instanceof Buffer ? (JSON.parse(value.toString('utf8')) as ConceptHeader) : undefined;
 }
 
-/** Drafts from the store: the span of the longest context of a history, all lengths asked at once. */
-export class StoreConcepts {
-  private readonly cache = new Map<string, Promise<Int32Array | undefined>>();
+/** A context's span asked for: its read, and once answered, the span (null: none). */
+interface SpanLookup {
+  read: Promise<Int32Array | undefined>;
+  found?: Int32Array | null;
+}
+
+/**
+ * Drafts from the store: the span of the longest context of a history, among the contexts whose
+ * spans are read (knownSpan, which never waits: speculative.ts drafts with what it has). Spans
+ * asked for together are read with one multi-get per actor.
+ */
+export class StoreConcepts implements ConceptSource {
+  private cache = new Map<string, SpanLookup>();
+  private pending: { context: number[]; resolve: (span: Int32Array | undefined) => void; reject: (err: unknown) => void }[] = [];
 
   private constructor(
     private readonly client: StoreClient,
@@ -66,8 +111,15 @@ export class StoreConcepts {
     const how = `mine them with \`dbslm concepts mine --connect ${where} --model ${model}\``;
     if (!header) throw new InputError(`model "${model}" in the store at ${where} has no concept dictionary (Level 3)`, undefined, undefined, how);
     if (header.modelVersion !== modelVersion) throw new InputError(`the concept dictionary of model "${model}" was mined from version ${header.modelVersion}; the model is now version ${modelVersion}`, undefined, undefined, how);
-    return new StoreConcepts(client, model, order);
+    const concepts = new StoreConcepts(client, model, order);
+    const oneWord = await client.get(oneWordKey(model));
+    // A dictionary mined before the one-word spans were packed reads them one by one instead.
+    if (oneWord instanceof Buffer) concepts.oneWord = unpackOneWord(oneWord);
+    return concepts;
   }
+
+  /** The spans of every one-word context, when the dictionary packed them (kept apart from the bounded cache). */
+  private oneWord?: Map<string, Int32Array>;
 
   private lengths(history: readonly number[]): number[][] {
     const out: number[][] = [];
@@ -75,8 +127,13 @@ export class StoreConcepts {
     return out;
   }
 
-  isCached(history: readonly number[]): boolean {
-    return this.lengths(history).every((c) => this.cache.has(c.join(' ')));
+  knownSpan(history: readonly number[]): Int32Array | undefined {
+    for (const context of this.lengths(history)) {
+      const key = context.join(' ');
+      const found = context.length === 1 && this.oneWord ? this.oneWord.get(key) : this.cache.get(key)?.found;
+      if (found) return found;
+    }
+    return undefined;
   }
 
   async spanFor(history: readonly number[]): Promise<Int32Array | undefined> {
@@ -86,18 +143,38 @@ export class StoreConcepts {
 
   private spanOf(context: number[]): Promise<Int32Array | undefined> {
     const key = context.join(' ');
-    let found = this.cache.get(key);
-    if (!found) {
-      if (this.cache.size >= 200_000) this.cache.clear();
-      found = this.client.get(conceptKey(this.model, context)).then((v) => {
-        if (!(v instanceof Buffer)) return undefined;
+    if (context.length === 1 && this.oneWord) return Promise.resolve(this.oneWord.get(key));
+    const cached = this.cache.get(key);
+    if (cached) return cached.read;
+    if (this.cache.size >= 200_000) this.cache = new Map();
+    const lookup: SpanLookup = {
+      read: new Promise((resolve, reject) => {
+        if (this.pending.push({ context, resolve, reject }) === 1) queueMicrotask(() => void this.readPending());
+      }),
+    };
+    const cache = this.cache;
+    lookup.read.then(
+      (span) => (lookup.found = span ?? null),
+      // A failed read is not cached: a later draft asks again.
+      () => cache.get(key) === lookup && cache.delete(key),
+    );
+    cache.set(key, lookup);
+    return lookup.read;
+  }
+
+  private async readPending(): Promise<void> {
+    const asked = this.pending.splice(0);
+    try {
+      const values = await this.client.multiGet(asked.map((a) => conceptKey(this.model, a.context)));
+      asked.forEach((a, i) => {
+        const v = values[i];
+        if (!(v instanceof Buffer)) return a.resolve(undefined);
         const span = new Int32Array(v.length / 4);
-        for (let i = 0; i < span.length; i++) span[i] = v.readUInt32BE(4 * i);
-        return span;
+        for (let j = 0; j < span.length; j++) span[j] = v.readUInt32BE(4 * j);
+        a.resolve(span);
       });
-      found.catch(() => this.cache.delete(key));
-      this.cache.set(key, found);
+    } catch (err) {
+      for (const a of asked) a.reject(err);
     }
-    return found;
   }
 }
