@@ -24,22 +24,32 @@ export interface RecordCursor {
   next(): boolean;
 }
 
-/** Record indices 0 .. n - 1 sorted by their id tuples: k stable counting passes, last word first. */
+/** Ids below this sort in one counting pass per word; larger vocabularies take two of 16 bits each, so the pass's table stays 256 KiB. */
+const ONE_PASS_IDS = 1 << 16;
+
+/** Record indices 0 .. n - 1 sorted by their id tuples: stable counting passes, last word first (LSD radix). */
 function radixOrder(u32: Uint32Array, n: number, k: number, vocabSize: number): Uint32Array {
   const stride = k + 2;
   let order = new Uint32Array(n);
   let spare = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  const start = new Uint32Array(vocabSize + 1);
-  for (let pos = k - 1; pos >= 0; pos--) {
+  const wide = vocabSize > ONE_PASS_IDS;
+  const buckets = wide ? ONE_PASS_IDS : vocabSize;
+  const start = new Uint32Array(buckets + 1);
+  const pass = (pos: number, shift: number): void => {
+    const mask = wide ? 0xffff : 0xffffffff;
     start.fill(0);
-    for (let i = 0; i < n; i++) start[u32[i * stride + pos]! + 1]!++;
-    for (let b = 0; b < vocabSize; b++) start[b + 1]! += start[b]!;
+    for (let i = 0; i < n; i++) start[((u32[i * stride + pos]! >>> shift) & mask) + 1]!++;
+    for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
     for (let j = 0; j < n; j++) {
       const i = order[j]!;
-      spare[start[u32[i * stride + pos]!]!++] = i;
+      spare[start[(u32[i * stride + pos]! >>> shift) & mask]!++] = i;
     }
     [order, spare] = [spare, order];
+  };
+  for (let pos = k - 1; pos >= 0; pos--) {
+    pass(pos, 0);
+    if (wide) pass(pos, 16);
   }
   return order;
 }
