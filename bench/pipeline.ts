@@ -5,7 +5,10 @@
 // Prints end-to-end words/s, the time of each phase and the peak RSS of every process; when
 // ../shared/tools/kenlm/lmplz exists, times `lmplz -o ORDER -S 256M` on the same text in the same run,
 // alternating with the pipeline runs (absolute times drift 10-20% on shared machines, a ratio
-// taken in one run holds). BENCH_QUICK=1: only 2 workers x 3 actors.
+// taken in one run holds). BENCH_QUICK=1: only 2 workers x 3 actors. BENCH_REPEAT=N: the input
+// (one text file) repeated N times, in a temporary file, for lmplz too: the memory bound's check
+// (every process under 500 MB at N = 10 on kjv.train.txt, which has the same distinct n-grams).
+// Repeated text has no n-gram seen once or twice, so both get --discount-fallback then.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,14 +31,24 @@ const definition = loaded.definition;
 const order = definition.order;
 // lmplz reads one text file: the comparison runs when the pipeline has exactly that.
 const only = definition.inputs.length === 1 && definition.inputs[0]!.format === 'text' ? definition.inputs[0]!.path : null;
-const corpus = only !== null && fs.existsSync(only) && fs.statSync(only).isFile() ? only : null;
+const given = only !== null && fs.existsSync(only) && fs.statSync(only).isFile() ? only : null;
 if (only !== null && !fs.existsSync(only)) {
   console.log(`bench:pipeline needs ${only} (for kjv5.yaml: ../shared beside the clone); it is absent, so nothing was measured.`);
   process.exit(0);
 }
 const quick = process.env.BENCH_QUICK === '1';
+const repeat = Number(process.env.BENCH_REPEAT ?? 1);
+if (!(Number.isInteger(repeat) && repeat >= 1)) throw new Error(`BENCH_REPEAT must be an integer >= 1, got ${process.env.BENCH_REPEAT}`);
+if (repeat > 1 && given === null) throw new Error('BENCH_REPEAT needs a pipeline with one text file as its input');
 const shapes = quick ? [{ workers: 2, actors: 3 }] : [1, 2, 4].flatMap((workers) => [1, 3].map((actors) => ({ workers, actors })));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-bench-pipeline-'));
+/** The text lmplz and the pipeline read: the input, or it repeated BENCH_REPEAT times. */
+const corpus = given === null || repeat === 1 ? given : path.join(tmp, `x${repeat}.${path.basename(given)}`);
+const discountFallback = definition.discountFallback || repeat > 1;
+if (corpus !== null && corpus !== given) {
+  const text = fs.readFileSync(given!);
+  for (let i = 0; i < repeat; i++) fs.appendFileSync(corpus, text);
+}
 
 /** The parts of the --json summary (pipeline/runtime/run_report.ts) the table shows. */
 interface Summary {
@@ -67,7 +80,7 @@ function runPipeline(workers: number, actors: number, i: string): { wallMs: numb
   const t0 = performance.now();
   const r = spawnSync(
     process.execPath,
-    [cli, 'pipeline', 'run', yaml, '--json', '--quiet', '--set', `stages.count.workers=${workers}`, '--set', `store.actors=${actors}`, '--set', `store.data=${data}`, '--set', `export.arpa=${path.join(tmp, 'bench.arpa')}`],
+    [cli, 'pipeline', 'run', yaml, '--json', '--quiet', ...(corpus !== given ? ['--set', `inputs[0].path=${corpus}`, '--set', 'discount_fallback=true'] : []), '--set', `stages.count.workers=${workers}`, '--set', `store.actors=${actors}`, '--set', `store.data=${data}`, '--set', `export.arpa=${path.join(tmp, 'bench.arpa')}`],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
   const wallMs = performance.now() - t0;
@@ -79,12 +92,12 @@ function runPipeline(workers: number, actors: number, i: string): { wallMs: numb
 function runLmplz(): number | null {
   if (!fs.existsSync(lmplz) || corpus === null) return null;
   const t0 = performance.now();
-  const r = spawnSync(lmplz, ['-o', String(order), '-S', '256M', ...(definition.discountFallback ? ['--discount_fallback'] : []), '--text', corpus, '--arpa', path.join(tmp, 'lmplz.arpa')], { encoding: 'utf8' });
+  const r = spawnSync(lmplz, ['-o', String(order), '-S', '256M', ...(discountFallback ? ['--discount_fallback'] : []), '--text', corpus, '--arpa', path.join(tmp, 'lmplz.arpa')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`lmplz exited ${r.status}:\n${r.stderr}`);
   return performance.now() - t0;
 }
 
-console.log(`dbslm pipeline run ${path.basename(yaml)} (order ${order}, ${definition.inputs.map((i) => i.written).join(', ')}) per shape, fresh store each time; ${os.cpus().length} cores${quick ? ' (BENCH_QUICK: 2 workers x 3 actors only)' : ''}`);
+console.log(`dbslm pipeline run ${path.basename(yaml)} (order ${order}, ${definition.inputs.map((i) => i.written).join(', ')}${repeat > 1 ? ` x${repeat}` : ''}) per shape, fresh store each time; ${os.cpus().length} cores${quick ? ' (BENCH_QUICK: 2 workers x 3 actors only)' : ''}`);
 const table = new Table({
   style: { head: [], border: [] }, // plain text: the output is read in logs
   head: ['count workers', 'store actors', 'wall s', 'words/s', 'count s', `smooth s (vocab/adjust/interpolate 1..${order}/top-k 0..${order - 1}/top-k codes)`, 'export s', 'peak RSS MB: coordinator / read / split / count / stores', 'lmplz s', 'ratio', 'failed runs'],

@@ -208,36 +208,9 @@ export function* formatEntries(t: ArpaTables, k: number, from: number, to: numbe
   const path = new Int32Array(order);
   const emit = (n: number): void => {
     if (Number.isNaN(logProb[n])) return;
-    writeFloat32(sink, logProb[n]);
     let m = n;
-    let length = 0;
-    for (let i = k - 1; i >= 0; i--, m = parent[m]) {
-      path[i] = word[m];
-      length += wordBytes[path[i]].length;
-    }
-    // Room for the whole entry once, then plain indexed writes.
-    sink.ensure(length + k + 48);
-    const buf = sink.buf;
-    let pos = sink.pos;
-    buf[pos++] = TAB;
-    for (let i = 0; i < k; i++) {
-      if (i > 0) buf[pos++] = SPACE;
-      const b = wordBytes[path[i]];
-      // Byte loop: Buffer#set costs more than the copy itself for words of a few bytes.
-      if (b.length < 24) for (let j = 0; j < b.length; j++) buf[pos++] = b[j];
-      else {
-        buf.set(b, pos);
-        pos += b.length;
-      }
-    }
-    if (k < order) {
-      buf[pos++] = TAB;
-      sink.pos = pos;
-      writeFloat32(sink, path[k - 1] === EOS ? 0 : backoff[n]);
-      pos = sink.pos;
-    }
-    sink.buf[pos++] = NL;
-    sink.pos = pos;
+    for (let i = k - 1; i >= 0; i--, m = parent[m]) path[i] = word[m];
+    writeEntry(sink, wordBytes, path, 0, k, order, logProb[n], backoff[n]);
   };
   if (k === 1) {
     for (let i = from; i < to; i++) {
@@ -252,6 +225,71 @@ export function* formatEntries(t: ArpaTables, k: number, from: number, to: numbe
     }
   }
   if (sink.pos > 0) yield sink.take();
+}
+
+/**
+ * One entry line: log10 p, the k words of ids[at .. at + k), and below the highest order the
+ * backoff (0 after </s>, which is never a context).
+ */
+function writeEntry(sink: ByteSink, wordBytes: readonly Buffer[], ids: ArrayLike<number>, at: number, k: number, order: number, logProb: number, backoff: number): void {
+  writeFloat32(sink, logProb);
+  let length = 0;
+  for (let i = 0; i < k; i++) length += wordBytes[ids[at + i]].length;
+  // Room for the whole entry once, then plain indexed writes.
+  sink.ensure(length + k + 48);
+  const buf = sink.buf;
+  let pos = sink.pos;
+  buf[pos++] = TAB;
+  for (let i = 0; i < k; i++) {
+    if (i > 0) buf[pos++] = SPACE;
+    const b = wordBytes[ids[at + i]];
+    // Byte loop: Buffer#set costs more than the copy itself for words of a few bytes.
+    if (b.length < 24) for (let j = 0; j < b.length; j++) buf[pos++] = b[j];
+    else {
+      buf.set(b, pos);
+      pos += b.length;
+    }
+  }
+  if (k < order) {
+    buf[pos++] = TAB;
+    sink.pos = pos;
+    writeFloat32(sink, ids[at + k - 1] === EOS ? 0 : backoff);
+    pos = sink.pos;
+  }
+  sink.buf[pos++] = NL;
+  sink.pos = pos;
+}
+
+/**
+ * Entry lines formatted one at a time from word ids, for writers that hold no trie (the store's
+ * streamed export, store/model/arpa_export.ts), into byte chunks of roughly `chunkBytes`.
+ */
+export class ArpaEntrySink {
+  private readonly sink: ByteSink;
+  private readonly wordBytes: Buffer[];
+  constructor(
+    words: readonly string[],
+    private readonly order: number,
+    chunkBytes = 1 << 20,
+  ) {
+    this.sink = new ByteSink(chunkBytes);
+    this.wordBytes = words.map((w) => Buffer.from(w, 'utf8'));
+  }
+
+  /** The k-gram of ids[at .. at + k), as writeEntry formats it. */
+  entry(ids: ArrayLike<number>, at: number, k: number, logProb: number, backoff: number): void {
+    writeEntry(this.sink, this.wordBytes, ids, at, k, this.order, logProb, backoff);
+  }
+
+  /** True once a chunk's worth is formatted: take() it. */
+  full(): boolean {
+    return this.sink.full();
+  }
+
+  /** What is formatted so far (possibly empty), the sink emptied. */
+  take(): Buffer {
+    return this.sink.take();
+  }
 }
 
 /** Yields the whole ARPA file as byte chunks, formatted on this thread. */

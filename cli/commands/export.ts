@@ -1,9 +1,9 @@
 // `dbslm export`: a model of a running store written out as ARPA, whole or not at all, in a
 // canonical order (unigrams by vocabulary id, each higher order by its word-id tuple), so the file
-// is the same whatever the number of actors or forks the model was spread over.
+// is the same whatever the number of actors or forks the model was spread over. Streamed: the
+// model is never held whole (store/model/arpa_export.ts).
 import type { Argv, CommandModule } from 'yargs';
-import { entryCounts } from '../../model/language_model.js';
-import { ArpaWriter } from '../io/arpa_parallel.js';
+import { checkModelName } from '../../store/model/layout.js';
 import { Progress } from '../io/progress.js';
 import { connectOptions, modelNameOption, outputArpaOption, quietOption, type ConnectArgs } from '../options.js';
 import { runCommand } from '../run_command.js';
@@ -23,19 +23,19 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   handler: (args) =>
     runCommand('export', async () => {
       const model = args.model;
+      checkModelName(model); // before connecting: a bad name is the user's to fix, not the store's
       const progress = new Progress('dbslm export', !args.quiet);
-      // The formatting thread starts while the model is read (export models are large).
-      const writer = new ArpaWriter(true);
-      try {
-        // Imported here: the store client pulls in ZeroMQ, which other commands do without.
-        const { loadStoreModel } = await import('../io/store_model.js');
-        const { lm, meta } = await loadStoreModel(args.connect, args.timeout, model, progress);
-        progress.phase(`writing ${args.arpa}`);
-        const counts = entryCounts(lm);
-        const bytes = await writer.write(args.arpa, lm, counts);
-        progress.done(`model ${model} version ${meta.version}: n-grams ${counts.slice(1).join('/')}; ${(bytes / 1e6).toFixed(1)} MB`);
-      } finally {
-        writer.close();
-      }
+      // Imported here: the store client pulls in ZeroMQ, which other commands do without.
+      const { withStore } = await import('../io/store_model.js');
+      const { writeStoreArpa } = await import('../io/store_arpa.js');
+      const { meta, counts, bytes } = await withStore(args.connect, args.timeout, (client) =>
+        writeStoreArpa(client, model, args.arpa, {
+          where: args.connect,
+          onPhase: (p) => progress.phase(p),
+          onProgress: (d, t) => progress.update(d, t),
+          warn: (m) => process.stderr.write(`warning: model ${model}: ${m}\n`),
+        }),
+      );
+      progress.done(`model ${model} version ${meta.version}: n-grams ${counts.slice(1).join('/')}; ${(bytes / 1e6).toFixed(1)} MB`);
     }),
 };

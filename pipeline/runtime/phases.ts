@@ -10,7 +10,6 @@
 //     on the model read back.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { entryCounts, type LanguageModel } from '../../model/language_model.js';
 import type { ReadTask } from '../../schemas/pipeline.js';
 import type { StoreClient } from '../../store/client/client.js';
 import { deleteModelKeys } from '../../store/model/model_delete.js';
@@ -18,7 +17,7 @@ import { readModel } from '../../store/model/read_model.js';
 import { smoothModel, type SmoothResult } from '../../store/model/smooth/smooth_model.js';
 import { planTrainingRun, readTrainingRun, startedRun, writeTrainingRun, type TrainingInput, type TrainingRun } from '../../store/model/training_run.js';
 import { evaluateModel, type EvaluateReport } from '../../stages/evaluate.js';
-import { ArpaWriter } from '../../cli/io/arpa_parallel.js';
+import { writeStoreArpa } from '../../cli/io/store_arpa.js';
 import { InputError } from '../../model/errors.js';
 import { stageNamed, type PipelineDefinition } from '../definition/definition.js';
 import type { CountingChoice } from './definition_plan.js';
@@ -115,28 +114,21 @@ export async function afterCounting(definition: PipelineDefinition, client: Stor
     );
     if (counting.record) await writeTrainingRun(client, model, { ...counting.record, counted: true, complete: true });
   }
-  const evaluate = stageNamed(definition, 'evaluate');
-  let lm: LanguageModel | null = null;
-  // For an evaluation, values as the exported ARPA reads them, so it prints what `ppl --arpa` of the
-  // export would (the ARPA text is the same either way; the conversion costs seconds on big models).
-  const loadModel = async () => (lm ??= (await readModel(client, model, { where: 'the pipeline store', asArpa: evaluate !== undefined })).lm);
   let arpa: FinishReport['arpa'] = null;
   if (definition.export.arpa) {
     const target = definition.export.arpa;
+    // Streamed from the store, never the whole model in memory (store/model/arpa_export.ts).
     arpa = await timed('export', async () => {
-      const m = await loadModel();
-      const writer = new ArpaWriter(true);
-      try {
-        return { path: target, bytes: await writer.write(target, m, entryCounts(m)) };
-      } finally {
-        writer.close();
-      }
+      const { bytes } = await writeStoreArpa(client, model, target, { where: 'the pipeline store', warn: (m) => ctx.log(`${model}: ${m}`) });
+      return { path: target, bytes };
     });
     ctx.log(`${model}: wrote ${target} (${(arpa.bytes / 1e6).toFixed(1)} MB)`);
   }
+  const evaluate = stageNamed(definition, 'evaluate');
   let evaluation: EvaluateReport | null = null;
   if (evaluate) {
-    const m = await loadModel();
+    // Values as the exported ARPA reads them, so it prints what `ppl --arpa` of the export would.
+    const m = (await readModel(client, model, { where: 'the pipeline store', asArpa: true })).lm;
     evaluation = await timed('evaluate', async () =>
       evaluateModel({
         lm: m,

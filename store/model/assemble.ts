@@ -51,7 +51,8 @@ function contextOrder(entries: OrderEntries, k: number, contexts: Int32Array, vo
   return k === 1 ? order : countingSort(order, (i) => contexts[i]!, nodes);
 }
 
-function vocabOf(words: readonly string[]): Vocab {
+/** The vocabulary of `words` (by id), checked: ids 0, 1, 2 are the specials, no word twice. */
+export function vocabOf(words: readonly string[]): Vocab {
   const specials = [UNK_TOKEN, BOS_TOKEN, EOS_TOKEN];
   const vocab = new Vocab();
   for (let id = 0; id < words.length; id++) {
