@@ -46,7 +46,7 @@ test('the smallest definition gets every default', (t) => {
   t.deepEqual(d.transport, { kind: 'ipc', dir: null });
   t.deepEqual(d.metrics, { port: null, endpoint: null });
   const storeDir = path.join(d.dir, 'out', 'kjv.store');
-  t.deepEqual(d.store, { mode: 'spawn', dataDir: storeDir, actors: [{ id: 'kjv-store-1', dataDir: path.join(storeDir, 'kjv-store-1') }], replicas: 1 });
+  t.deepEqual(d.store, { mode: 'spawn', dataDir: storeDir, actors: [{ id: 'kjv-store-1', dataDir: path.join(storeDir, 'kjv-store-1') }], replicas: 1, deadAfterMs: 15000 });
   t.deepEqual(d.export, { arpa: null });
 });
 
@@ -106,7 +106,7 @@ hosts:
   big: { address: 10.0.0.2 }
 transport: { dir: sockets }
 metrics: { port: 9464, endpoint: "tcp://127.0.0.1:7100" }
-store: { actors: 2, data: state, replicas: 2 }
+store: { actors: 2, data: state, replicas: 2, dead_after_ms: 20000 }
 export: { arpa: model.arpa }
 `);
   t.is(d.description, 'all of it');
@@ -147,6 +147,7 @@ export: { arpa: model.arpa }
       { id: 'full-store-2', dataDir: path.join(d.dir, 'state', 'full-store-2') },
     ],
     replicas: 2,
+    deadAfterMs: 20000,
   });
   t.is(d.export.arpa, path.join(d.dir, 'model.arpa'));
 });

@@ -85,6 +85,12 @@ test('fields that exclude each other are refused where the second is written', (
   t.deepEqual(problemsOf(`${BASE}store:\n  join: ["tcp://127.0.0.1:5555"]\n  data: somewhere\n`), [
     { at: 'kjv.yaml:5:9 store.data:', message: 'store.data is for spawned actors; a running store (store.join) keeps its own data' },
   ]);
+  t.deepEqual(problemsOf(`${BASE}store:\n  join: ["tcp://127.0.0.1:5555"]\n  dead_after_ms: 20000\n`), [
+    { at: 'kjv.yaml:5:18 store.dead_after_ms:', message: 'store.dead_after_ms is for spawned actors; a running store (store.join) keeps its own dead bound' },
+  ]);
+  const short = problemsOf(`${BASE}store:\n  dead_after_ms: 500\n`);
+  t.deepEqual(short.map((p) => p.at), ['kjv.yaml:4:18 store.dead_after_ms:']);
+  t.regex(short[0]!.message, /1000/);
   t.deepEqual(problemsOf(`${BASE}store:\n  actors: 2\n  replicas: 3\n`), [{ at: 'kjv.yaml:5:13 store.replicas:', message: 'expected at most store.actors (2) replicas, got 3' }]);
   t.deepEqual(problemsOf('inputs:\n  - path: a.txt\n    format: text\n    config: a.config.json\n'), [
     { at: 'kjv.yaml:4:13 inputs[0].config:', message: 'a dataset config is only for ndjson inputs, and this input has format: text' },

@@ -61,7 +61,7 @@ export interface StoreActorDefinition {
 
 /** Spawn local store actors, or use a running store through any of its members. */
 export type StoreDefinition =
-  | { mode: 'spawn'; dataDir: string; actors: StoreActorDefinition[]; replicas: number }
+  | { mode: 'spawn'; dataDir: string; actors: StoreActorDefinition[]; replicas: number; deadAfterMs?: number }
   | { mode: 'join'; endpoints: string[]; replicas: number };
 
 export interface PipelineDefinition {

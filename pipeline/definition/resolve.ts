@@ -36,6 +36,15 @@ export function defaultStoreDir(name: string, baseDir: string): string {
   return path.resolve(baseDir, 'out', `${name}.store`);
 }
 
+/**
+ * The dead bound of spawned store actors, three times a standalone store's 5 s: they share one
+ * machine with the pipeline's CPU-heavy stage actors, and at a load of 10 and more a busy actor's
+ * gossip went unanswered for 5 s now and then, so its peers declared it dead and the run failed
+ * (OWNER_DEAD, seen in 2 of 3 KJV order-5 runs). An actor that really dies is seen at once by its
+ * process's exit; the bound only decides when its peers give up on it.
+ */
+export const SPAWNED_DEAD_AFTER_MS = 15_000;
+
 export function resolveStore(store: StoreSpec, name: string, baseDir: string): StoreDefinition {
   if (store.join !== undefined) return { mode: 'join', endpoints: store.join, replicas: store.replicas };
   const dataDir = store.data === undefined ? defaultStoreDir(name, baseDir) : resolvePath(store.data, baseDir);
@@ -43,7 +52,7 @@ export function resolveStore(store: StoreSpec, name: string, baseDir: string): S
     const id = `${name}-store-${i + 1}`;
     return { id, dataDir: path.join(dataDir, id) };
   });
-  return { mode: 'spawn', dataDir, actors, replicas: store.replicas };
+  return { mode: 'spawn', dataDir, actors, replicas: store.replicas, deadAfterMs: store.dead_after_ms ?? SPAWNED_DEAD_AFTER_MS };
 }
 
 function resolveStages(stages: StagesSpec, baseDir: string): StageDefinition[] {

@@ -165,7 +165,7 @@ export const MetricsSchema = emptyIsDefaults(
 ).prefault({});
 
 export const StoreSchema = emptyIsDefaults(
-  fields('store: actors, join, data, replicas', {
+  fields('store: actors, join, data, replicas, dead_after_ms', {
     /** Spawn this many local store actors (the default, 1, when `join` is not given). */
     actors: integer(1).optional(),
     /** Or use a running store: endpoints of one or more of its members. */
@@ -174,11 +174,16 @@ export const StoreSchema = emptyIsDefaults(
     data: nonEmptyString('a directory').optional(),
     /** Copies of each fork the store keeps (used by replication, later). */
     replicas: integer(1).default(1),
+    /** Spawned actors' dead bound: a member silent this long is declared dead (default: resolve.ts SPAWNED_DEAD_AFTER_MS). */
+    dead_after_ms: integer(1000).optional(),
   }),
 )
   .superRefine((store, ctx) => {
     if (store.actors !== undefined && store.join !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['join'], message: 'give either store.actors (spawn a store) or store.join (use a running one), not both' });
+    }
+    if (store.join !== undefined && store.dead_after_ms !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['dead_after_ms'], message: 'store.dead_after_ms is for spawned actors; a running store (store.join) keeps its own dead bound' });
     }
     if (store.join !== undefined && store.data !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['data'], message: 'store.data is for spawned actors; a running store (store.join) keeps its own data' });
