@@ -175,7 +175,7 @@ export const DATA_COMMANDS = {
       ],
     }),
   ),
-  scanMany: command<ScanManyRequest, ScanManyReply>(
+  'scan-many': command<ScanManyRequest, ScanManyReply>(
     'scan-many',
     avroType({ type: 'record', name: name('ScanManyRequest'), fields: [{ name: 'prefixes', type: bytesArray }, { name: 'limit', type: 'int' }] }),
     avroType({ type: 'record', name: name('ScanManyReply'), fields: [{ name: 'ranges', type: { type: 'array', items: name('ScanReply') } }] }),

@@ -45,12 +45,12 @@ test('a scan-many reply is capped per range and in total, and a prefix spanning 
   const ops = ['a', 'b', 'c', 'd'].flatMap((c) => Array.from({ length: 6000 }, (_, w) => ({ op: 'set' as const, key: key(c, w), value: Buffer.from('v') })));
   for (let i = 0; i < ops.length; i += 5000) await client.batch(ops.slice(i, i + 5000));
   const prefixes = ['a', 'b', 'c', 'd'].map((c) => rangePrefix('m.p', Buffer.from(c)));
-  const rep = await client.raw(actor.ep, 'scan-many', STORE_COMMANDS.scanMany.encodeRequest({ prefixes, limit: 4000 }));
+  const rep = await client.raw(actor.ep, 'scan-many', STORE_COMMANDS['scan-many'].encodeRequest({ prefixes, limit: 4000 }));
   t.is(rep.code, 'OK');
-  const { ranges } = STORE_COMMANDS.scanMany.decodeReply(rep.body);
+  const { ranges } = STORE_COMMANDS['scan-many'].decodeReply(rep.body);
   // 4000 rows a range, until the 10000 a reply carries are read; past them, one row a range.
   t.deepEqual(ranges.map((r) => r.keys.length), [4000, 4000, 2000, 1]);
   ranges.forEach((r, i) => t.deepEqual(r.next, r.keys[r.keys.length - 1], `range ${i} goes on from its last row`));
-  const wide = await client.raw(actor.ep, 'scan-many', STORE_COMMANDS.scanMany.encodeRequest({ prefixes: [prefixes[0]!, Buffer.alloc(0)], limit: 10 }));
+  const wide = await client.raw(actor.ep, 'scan-many', STORE_COMMANDS['scan-many'].encodeRequest({ prefixes: [prefixes[0]!, Buffer.alloc(0)], limit: 10 }));
   t.is(wide.code, 'CROSS_FORK');
 });

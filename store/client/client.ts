@@ -269,9 +269,9 @@ export class StoreClient {
     await this.routed(
       prefixes.map((prefix, i) => ({ prefix, i })),
       (x) => x.prefix,
-      (ep, g) => this.attempt(ep, 'scan-many', STORE_COMMANDS.scanMany.encodeRequest({ prefixes: g.map((x) => x.prefix), limit }), this.retries),
+      (ep, g) => this.attempt(ep, 'scan-many', STORE_COMMANDS['scan-many'].encodeRequest({ prefixes: g.map((x) => x.prefix), limit }), this.retries),
       (rep, g) => {
-        const { ranges } = STORE_COMMANDS.scanMany.decodeReply(rep.body);
+        const { ranges } = STORE_COMMANDS['scan-many'].decodeReply(rep.body);
         g.forEach((x, j) => {
           const range = ranges[j]!;
           out[x.i] = range.keys.map((key, k) => ({ key, value: wireToStored(range.values[k]!) }));

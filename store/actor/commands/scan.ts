@@ -63,7 +63,7 @@ export const scan: CommandHandler = (body, { actor }) => {
  * each range reads one row, so a cut range always has a last row for `next` to go on from.
  */
 export const scanMany: CommandHandler = (body, { actor }) => {
-  const { prefixes, limit } = STORE_COMMANDS.scanMany.decodeRequest(body);
+  const { prefixes, limit } = STORE_COMMANDS['scan-many'].decodeRequest(body);
   const perRange = Math.max(1, Math.min(MAX_SCAN, limit || MAX_SCAN));
   let budget = MAX_SCAN;
   for (const prefix of prefixes) actor.ownership.prefixFork(prefix, 'scan-many', false);
@@ -73,7 +73,7 @@ export const scanMany: CommandHandler = (body, { actor }) => {
     budget -= rows.length;
     return { keys: rows.map((r) => r.key), values: rows.map((r) => storedToWire(r.value)), next: rows.length === cap ? rows[cap - 1]!.key : null };
   });
-  return STORE_COMMANDS.scanMany.encodeReply({ ranges });
+  return STORE_COMMANDS['scan-many'].encodeReply({ ranges });
 };
 
 export const reduce: CommandHandler = (body, { actor }) => {
