@@ -14,7 +14,8 @@
 // with a deterministic draft. So every emitted word is the word plain decoding emits with the same
 // seed, whatever the dictionary holds and whichever spans were read yet: the output is not only
 // the same in distribution, it is the same text. What the drafts change is the round trips: a step
-// whose first j drafted words match emits j + 1 words for one round.
+// whose first j drafted words match emits j + 1 words for one round; a step whose own word needs no
+// store read drafts only as far as the draft's positions are read, so it never costs a round.
 import type { Controls } from './controls.js';
 import type { Decoder } from './decoder.js';
 import type { SessionCache } from './session_cache.js';
@@ -52,7 +53,14 @@ function draftFor(concepts: ConceptSource, history: readonly number[], stops: re
 
 /** The next words after `history`: one or more, as the comment above says. */
 export async function nextWords(decoder: Decoder, concepts: ConceptSource, history: readonly number[], step: SpanStep, stats: SpeculationStats): Promise<number[]> {
-  const span = draftFor(concepts, history, step.stops);
+  let span = draftFor(concepts, history, step.stops);
+  // When the word itself needs no store read, a draft is not worth one: it goes only as far as its
+  // positions are read already. So a step never costs a round that plain decoding would not.
+  if (!decoder.missing([history])) {
+    let read = 0;
+    while (read < span.length && !decoder.missing([[...history, ...span.subarray(0, read + 1)]])) read++;
+    span = span.subarray(0, read);
+  }
   // Position i reads h d_1 .. d_i.
   const contexts = Array.from({ length: span.length + 1 }, (_, i) => [...history, ...span.subarray(0, i)]);
   for (const h of contexts) concepts.spanFor(h).catch(() => undefined);
