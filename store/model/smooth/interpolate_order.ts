@@ -15,8 +15,10 @@
 //
 // With `topkK` (the pipeline's materialise step), the pass also builds the Top-K head of every
 // context h it interpolates (topk/head_builder.ts), from the followers' log10 p it has just
-// computed: head(h') and backoff(h), written by the pass of order k - 1, ride in the same
-// multiGets. So the heads need no pass of their own over the written n-grams.
+// computed: head(h'), written by the pass of order k - 1, rides in the same multiGets, and
+// backoff(h) = log10 gamma(h) is what the pass of order k - 1 wrote for h (its STATS key holds
+// these followers' statistics, with these discounts). So the heads need no pass of their own over
+// the written n-grams, and no lookup of h's entry.
 import type { Discounts } from '../../../model/discounts.js';
 import { BOS_TOKEN, EOS_TOKEN, UNK_TOKEN } from '../../../model/vocab.js';
 import type { StoreClient, Value } from '../../client/client.js';
@@ -54,7 +56,7 @@ interface IdRange {
 }
 
 interface Pending extends IdRange {
-  /** Index of this range's first lookup in the batch (its head's two follow its followers'). */
+  /** Index of this range's first lookup in the batch (its suffix's head follows its followers'). */
   at: number;
 }
 
@@ -87,9 +89,9 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
 
   /**
    * Writes the k-grams of one range given each follower's lower-order probability, and its head
-   * given what its head's lookups found (`suffixHead`, `ownEntry`: unused at k = 1).
+   * given its suffix's (unused at k = 1).
    */
-  const writeRange = async ({ followers, a, contextIds, ids }: IdRange, lower: (i: number) => number, suffixHead?: Value, ownEntry?: Value): Promise<void> => {
+  const writeRange = async ({ followers, a, contextIds, ids }: IdRange, lower: (i: number) => number, suffixHead?: Value): Promise<void> => {
     const stats = followerStats(a);
     const gamma = gammaOf(stats, d);
     const head = prefixes.of(contextIds);
@@ -119,7 +121,8 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
         put(vocab.idOf(word), Math.log10(gamma * uniform), 0);
       }
     }
-    if (heads) await heads.add(contextIds, headWords, headLogProbs, suffixHead, ownEntry);
+    // gamma > 0: h has followers, all with a(hw) >= 1 (k >= 2), as backoffOf wrote for h.
+    if (heads) await heads.add(contextIds, headWords, headLogProbs, suffixHead, k === 1 ? 0 : Math.log10(gamma));
     await writer.ready();
     if ((++ranges & 1023) === 0) opts.onProgress?.(ranges);
   };
@@ -147,7 +150,6 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
           return 10 ** decodeNgramValue(v).logProb;
         },
         values[headAt],
-        values[headAt + 1],
       );
     }
   };
@@ -162,7 +164,7 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
     const lowerHead = prefixes.of(withIds.contextIds, 1);
     pending.push({ ...withIds, at: lookups.length });
     for (let i = 0; i < ids.length; i++) lookups.push(ngramKeyAt(lowerHead, ids[i]!));
-    if (heads) lookups.push(...heads.lookups(withIds.contextIds));
+    if (heads) lookups.push(heads.suffixKey(withIds.contextIds));
     if (lookups.length >= LOOKUPS_PER_BATCH) await flush();
   };
 

@@ -1,12 +1,12 @@
 // The Top-K heads of the contexts of one length from n-grams already written (after `store import`;
 // the pipeline builds them while it interpolates, smooth/interpolate_order.ts): one pass over the
 // given forks' `<model>.p` keys, taking the n-grams of order length + 1 grouped by context, each
-// context's head built by head_builder.ts. The suffix heads and backoffs the contexts need are
-// fetched with one multiGet per batch of contexts.
+// context's head built by head_builder.ts. The suffix heads and the contexts' own entries (for
+// their backoffs) are fetched with one multiGet per batch of contexts.
 import type { StoreClient } from '../../client/client.js';
 import { contextPrefix, decodeNgramValue, modelNamespace, NgramKeyReader } from '../layout.js';
 import { eachFork, scanRange, type LocalPageReader } from '../smooth/stat_scan.js';
-import { HeadBuilder, type HeadsPassResult } from './head_builder.js';
+import { backoffIn, HeadBuilder, type HeadsPassResult } from './head_builder.js';
 
 /** Lookups (two per context) gathered per multiGet, at least. */
 const LOOKUPS_PER_BATCH = 2048;
@@ -35,14 +35,14 @@ export async function buildHeads(client: StoreClient, model: string, length: num
     const values = await client.multiGet(asked);
     for (let c = 0; c < batch.length; c++) {
       const ctx = batch[c]!;
-      await heads.add(ctx.ids, ctx.words, ctx.logProbs, values[2 * c], values[2 * c + 1]);
+      await heads.add(ctx.ids, ctx.words, ctx.logProbs, values[2 * c], backoffIn(values[2 * c + 1]));
     }
   };
 
   const onContext = async (ctx: Context): Promise<void> => {
-    if (length === 0) return heads.add(ctx.ids, ctx.words, ctx.logProbs, undefined, undefined);
+    if (length === 0) return heads.add(ctx.ids, ctx.words, ctx.logProbs, undefined, 0);
     pending.push(ctx);
-    lookups.push(...heads.lookups(ctx.ids));
+    lookups.push(heads.suffixKey(ctx.ids), heads.ngramKeyOf(ctx.ids));
     if (lookups.length >= LOOKUPS_PER_BATCH) await flush();
   };
 

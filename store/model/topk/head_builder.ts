@@ -5,12 +5,13 @@
 //             a word of head(h') that h has as a follower not offered again
 //
 // where h' is h without its first word (its head was written by the pass of the length before, in
-// whatever fork it lives) and backoff(h) is in h's own `<model>.p` entry (another fork). The caller
-// fetches both (`lookups`, batched into its own multiGets) and hands them over with the followers:
-// the pass over written n-grams (build_heads.ts, after `store import`) and the interpolation of the
-// next order (smooth/interpolate_order.ts, which has the followers' log10 p in hand). A suffix
-// without a head of its own (only in a pruned or odd ARPA) passes to its own suffix, adding its
-// backoff, as buildTopK does.
+// whatever fork it lives) and backoff(h) is h's own `<model>.p` entry's. The caller fetches head(h')
+// (`suffixKey`, batched into its own multiGets) and hands it over with the followers and backoff(h):
+// the pass over written n-grams (build_heads.ts, after `store import`, which fetches h's entry
+// too: `ngramKeyOf`) and the interpolation of the next order (smooth/interpolate_order.ts, which
+// has the followers' log10 p in hand and computes h's backoff as it was written). A suffix without
+// a head of its own (only in a pruned or odd ARPA) passes to its own suffix, adding its backoff,
+// as buildTopK does.
 //
 // Heads are written with exact float32 values (layout.ts encodeExactHead) for the next length;
 // encode_heads.ts turns them into codes once the codebook is known. The builder keeps the codebook
@@ -37,7 +38,8 @@ export interface HeadsPassResult {
   sample: { hashes: Uint32Array; values: Float64Array };
 }
 
-const backoffIn = (v: Value): number => (v instanceof Buffer ? decodeNgramValue(v).backoff : 0);
+/** The backoff in an n-gram's value; 0 for an n-gram not stored. */
+export const backoffIn = (v: Value): number => (v instanceof Buffer ? decodeNgramValue(v).backoff : 0);
 
 /** Builds and writes the heads of contexts of `length` words, one `add` per context. */
 export class HeadBuilder {
@@ -66,16 +68,21 @@ export class HeadBuilder {
     this.ngrams = new ContextPrefixes(model);
   }
 
-  /** The keys the head of context `ids` (length >= 1) needs: its suffix's head, then its own n-gram (for the backoff). */
-  lookups(ids: ArrayLike<number>): [Buffer, Buffer] {
-    return [this.heads.of(ids, 1), ngramKeyAt(this.ngrams.of(ids, 0, ids.length - 1), ids[ids.length - 1]!)];
+  /** The key of the head the head of context `ids` (length >= 1) needs: its suffix's. */
+  suffixKey(ids: ArrayLike<number>): Buffer {
+    return this.heads.of(ids, 1);
+  }
+
+  /** The key of context `ids` (length >= 1) as an n-gram, which holds its backoff. */
+  ngramKeyOf(ids: ArrayLike<number>): Buffer {
+    return ngramKeyAt(this.ngrams.of(ids, 0, ids.length - 1), ids[ids.length - 1]!);
   }
 
   /**
    * Builds, samples and writes the head of context `ids` from its followers (`words[i]` with log10
-   * p `logProbs[i]`) and the values its lookups found (unused at length 0).
+   * p `logProbs[i]`), the value found at its suffixKey and its backoff (both unused at length 0).
    */
-  async add(ids: ArrayLike<number>, words: ArrayLike<number>, logProbs: ArrayLike<number>, suffixHead: Value, ownEntry: Value): Promise<void> {
+  async add(ids: ArrayLike<number>, words: ArrayLike<number>, logProbs: ArrayLike<number>, suffixHead: Value, backoff: number): Promise<void> {
     const { best, length } = this;
     best.reset();
     const generation = ++this.generation;
@@ -86,7 +93,7 @@ export class HeadBuilder {
     }
     if (length > 0) {
       let head = suffixHead;
-      let extra = backoffIn(ownEntry);
+      let extra = backoff;
       if (!(head instanceof Buffer)) ({ head, extra } = await this.fallBack(ids, extra));
       const own = this.own;
       for (let i = 0, n = exactHeadEntries(head); i < n; i++) {
