@@ -100,7 +100,7 @@ function runLmplz(): number | null {
 console.log(`dbslm pipeline run ${path.basename(yaml)} (order ${order}, ${definition.inputs.map((i) => i.written).join(', ')}${repeat > 1 ? ` x${repeat}` : ''}) per shape, fresh store each time; ${os.cpus().length} cores${quick ? ' (BENCH_QUICK: 2 workers x 3 actors only)' : ''}`);
 const table = new Table({
   style: { head: [], border: [] }, // plain text: the output is read in logs
-  head: ['count workers', 'store actors', 'wall s', 'words/s', 'count s', `smooth s (vocab/adjust/interpolate 1..${order}/top-k 0..${order - 1}/top-k codes)`, 'export s', 'peak RSS MB: coordinator / read / split / count / stores', 'lmplz s', 'ratio', 'failed runs'],
+  head: ['count workers', 'store actors', 'wall s', 'words/s', 'count s', `smooth s (vocab/adjust/interpolate 1..${order}, with the Top-K heads of their contexts/top-k codes)`, 'export s', 'peak RSS MB: coordinator / read / split / count / stores', 'lmplz s', 'ratio', 'failed runs'],
 });
 const lmplzTimes: number[] = [];
 shapes.forEach(({ workers, actors }, i) => {

@@ -1,10 +1,10 @@
 // The one-allocation key builders the smoothing uses (ContextPrefixes, statsKeyOfPrefix) give
-// exactly the bytes of the general ones (contextPrefix, statsKey), and the family reader of the
+// exactly the bytes of the general ones (contextPrefix, topkKey, statsKey), and the family reader of the
 // statistics (ContextRangeReader over every order) reads each order's ranges as a reader of that
 // order does, skipping another model whose name shares the family's leading bytes. Pure, no store.
 import test from 'ava';
 import { seededRandom } from '../model/sample.js';
-import { ContextPrefixes, contextPrefix } from '../store/model/layout.js';
+import { ContextPrefixes, contextPrefix, topkKey } from '../store/model/layout.js';
 import { ContextRangeReader, type ContextRange } from '../store/model/smooth/context_ranges.js';
 import { leftKey, rawKey, statsKey, statsKeyOfPrefix, contextBytes } from '../store/model/stat_keys.js';
 
@@ -15,6 +15,17 @@ test('ContextPrefixes.of equals contextPrefix, also from a later word on', (t) =
     const ids = Array.from({ length: Math.floor(random() * 5) }, () => Math.floor(random() * 2 ** 32));
     t.deepEqual(prefixes.of(ids), contextPrefix('kjv5', ids));
     if (ids.length) t.deepEqual(prefixes.of(ids, 1), contextPrefix('kjv5', ids.slice(1)));
+    if (ids.length) t.deepEqual(prefixes.of(ids, 0, ids.length - 1), contextPrefix('kjv5', ids.slice(0, -1)));
+  }
+});
+
+test('ContextPrefixes of kind topk equals topkKey, of a whole context and of its suffix', (t) => {
+  const random = seededRandom(8);
+  const heads = new ContextPrefixes('kjv5', 'topk');
+  for (let n = 0; n < 200; n++) {
+    const ids = Array.from({ length: Math.floor(random() * 5) }, () => Math.floor(random() * 2 ** 32));
+    t.deepEqual(heads.of(ids), topkKey('kjv5', ids));
+    if (ids.length) t.deepEqual(heads.of(ids, 1), topkKey('kjv5', ids.slice(1)));
   }
 });
 

@@ -132,19 +132,20 @@ export function contextPrefix(model: string, context: ArrayLike<number>): Buffer
  */
 export class ContextPrefixes {
   private readonly ns: Buffer;
-  constructor(model: string) {
-    this.ns = Buffer.from(modelNamespace(model, 'p'), 'utf8');
+  /** `kind` 'topk': the same bytes in `<model>.topk` are topkKey (a head's key is its context's range prefix). */
+  constructor(model: string, kind: 'p' | 'topk' = 'p') {
+    this.ns = Buffer.from(modelNamespace(model, kind), 'utf8');
   }
 
-  /** contextPrefix(model, context.slice(from)). */
-  of(context: ArrayLike<number>, from = 0): Buffer {
-    const words = context.length - from;
+  /** contextPrefix(model, context.slice(from, to)). */
+  of(context: ArrayLike<number>, from = 0, to = context.length): Buffer {
+    const words = to - from;
     const routed = this.ns.length + 1 + 4 * words;
     const head = ROUTING_BYTES + 2;
     const out = Buffer.allocUnsafe(head + routed);
     let at = head + this.ns.copy(out, head);
     out[at++] = 0;
-    for (let i = from; i < context.length; i++, at += 4) out.writeUInt32BE(context[i]!, at);
+    for (let i = from; i < to; i++, at += 4) out.writeUInt32BE(context[i]!, at);
     out.writeUInt32BE(hash32(out, head, at), 0);
     out.writeUInt16BE(routed, ROUTING_BYTES);
     return out;
@@ -255,8 +256,14 @@ export function encodeExactHead(words: ArrayLike<number>, values: ArrayLike<numb
   return b;
 }
 
-export function decodeExactHead(value: Buffer): { words: number[]; values: number[] } {
+/** Entries of a head being built (entry i: u32 word at 8i, f32le value at 8i + 4); throws on a value of another size. */
+export function exactHeadEntries(value: Buffer): number {
   if (value.length % 8 !== 0) throw new Error(`a Top-K head being built has ${value.length} bytes; it has 8 per entry (u32 word, f32le log10 p): were the heads built by another writer at once?`);
+  return value.length / 8;
+}
+
+export function decodeExactHead(value: Buffer): { words: number[]; values: number[] } {
+  exactHeadEntries(value);
   const words: number[] = [];
   const values: number[] = [];
   for (let at = 0; at < value.length; at += 8) {

@@ -12,10 +12,18 @@
 // The unigram <s> gets log10 p = 0 (p = 1, never predicted), <unk> and </s> are added when the
 // statistics lack them, with a = 0, as in-process. Lookups of lower-order p are gathered over
 // ranges and fetched with one multiGet per batch; writes go through bounded exactly-once batches.
+//
+// With `topkK` (the pipeline's materialise step), the pass also builds the Top-K head of every
+// context h it interpolates (topk/head_builder.ts), from the followers' log10 p it has just
+// computed: head(h'), written by the pass of order k - 1, rides in the same multiGets, and
+// backoff(h) = log10 gamma(h) is what the pass of order k - 1 wrote for h (its STATS key holds
+// these followers' statistics, with these discounts). So the heads need no pass of their own over
+// the written n-grams, and no lookup of h's entry.
 import type { Discounts } from '../../../model/discounts.js';
 import { BOS_TOKEN, EOS_TOKEN, UNK_TOKEN } from '../../../model/vocab.js';
-import type { StoreClient } from '../../client/client.js';
+import type { StoreClient, Value } from '../../client/client.js';
 import { ForkBatchWriter } from '../fork_batches.js';
+import { HeadBuilder, type HeadsPassResult } from '../topk/head_builder.js';
 import { ContextPrefixes, decodeNgramValue, encodeNgramValue, ngramKeyAt } from '../layout.js';
 import { statContextRange, statNamespace, type ContextStats } from '../stat_keys.js';
 import { adjustedCounts, followerStats, type PhaseOptions } from './adjust_stats.js';
@@ -48,15 +56,24 @@ interface IdRange {
 }
 
 interface Pending extends IdRange {
-  /** Index of this range's first lookup in the batch. */
+  /** Index of this range's first lookup in the batch (its suffix's head follows its followers'). */
   at: number;
 }
 
-/**
- * Interpolates order `k` over `forks` (all by default); the model's order is `discounts.length - 1`.
- * Resolves with the number of k-grams written.
- */
-export async function interpolateOrder(client: StoreClient, model: string, k: number, discounts: Discounts, vocab: VocabIndex, forks: readonly string[] = allForks(client), opts: PhaseOptions = {}): Promise<number> {
+export interface InterpolateOptions extends PhaseOptions {
+  /** Build the Top-K heads (this many entries) of the contexts interpolated; 0 or absent: none. */
+  topkK?: number;
+}
+
+export interface InterpolateResult {
+  /** k-grams written. */
+  written: number;
+  /** The heads of the contexts of k - 1 words, with `topkK`. */
+  heads: HeadsPassResult | null;
+}
+
+/** Interpolates order `k` over `forks` (all by default); the model's order is `discounts.length - 1`. */
+export async function interpolateOrder(client: StoreClient, model: string, k: number, discounts: Discounts, vocab: VocabIndex, forks: readonly string[] = allForks(client), opts: InterpolateOptions = {}): Promise<InterpolateResult> {
   const order = discounts.length - 1;
   if (!(k >= 1 && k <= order)) throw new Error(`order ${k} is outside 1..${order} (the discounts' orders)`);
   const d = discounts[k]!;
@@ -64,16 +81,30 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
   const uniform = 1 / (vocab.size - 1);
   const writer = new ForkBatchWriter(client);
   const prefixes = new ContextPrefixes(model);
+  const heads = opts.topkK ? new HeadBuilder(client, model, k - 1, opts.topkK) : null;
   let written = 0;
   let ranges = 0;
 
   const backoffOf = (f: Follower): number => (dUp && f.stats && f.stats.total > 0 ? Math.log10(gammaOf(f.stats, dUp)) : 0);
 
-  /** Writes the k-grams of one range given each follower's lower-order probability. */
-  const writeRange = async ({ followers, a, contextIds, ids }: IdRange, lower: (i: number) => number): Promise<void> => {
+  /**
+   * Writes the k-grams of one range given each follower's lower-order probability, and its head
+   * given its suffix's (unused at k = 1).
+   */
+  const writeRange = async ({ followers, a, contextIds, ids }: IdRange, lower: (i: number) => number, suffixHead?: Value): Promise<void> => {
     const stats = followerStats(a);
     const gamma = gammaOf(stats, d);
     const head = prefixes.of(contextIds);
+    const headWords: number[] = [];
+    const headLogProbs: number[] = [];
+    const put = (id: number, logProb: number, backoff: number): void => {
+      writer.set(ngramKeyAt(head, id), encodeNgramValue(logProb, backoff));
+      written++;
+      if (heads) {
+        headWords.push(id);
+        headLogProbs.push(logProb);
+      }
+    };
     for (let i = 0; i < followers.length; i++) {
       const f = followers[i]!;
       let logProb = 0;
@@ -81,17 +112,17 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
         const ai = a[i]!;
         logProb = Math.log10((ai - discountOf(d, ai)) / stats.total + gamma * lower(i));
       }
-      writer.set(ngramKeyAt(head, ids[i]!), encodeNgramValue(logProb, backoffOf(f)));
-      written++;
+      put(ids[i]!, logProb, backoffOf(f));
     }
     if (k === 1) {
       // In-process always has these unigrams; a = 0, so p = gamma / (|V| - 1) and no backoff.
       for (const word of [UNK_TOKEN, EOS_TOKEN]) {
         if (followers.some((f) => f.word === word)) continue;
-        writer.set(ngramKeyAt(head, vocab.idOf(word)), encodeNgramValue(Math.log10(gamma * uniform), 0));
-        written++;
+        put(vocab.idOf(word), Math.log10(gamma * uniform), 0);
       }
     }
+    // gamma > 0: h has followers, all with a(hw) >= 1 (k >= 2), as backoffOf wrote for h.
+    if (heads) await heads.add(contextIds, headWords, headLogProbs, suffixHead, k === 1 ? 0 : Math.log10(gamma));
     await writer.ready();
     if ((++ranges & 1023) === 0) opts.onProgress?.(ranges);
   };
@@ -108,13 +139,18 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
     const values = await client.multiGet(keys);
     for (const pendingRange of batch) {
       const { range, followers, at } = pendingRange;
-      await writeRange(pendingRange, (i) => {
-        const v = values[at + i];
-        if (!(v instanceof Buffer)) {
-          throw new Error(`model ${model}: p(${followers[i]!.word} | ${range.context.slice(1).join(' ')}) of order ${k - 1} is not in ${model}.p, which order ${k} needs; order ${k - 1} did not finish: smooth the model again`);
-        }
-        return 10 ** decodeNgramValue(v).logProb;
-      });
+      const headAt = at + followers.length;
+      await writeRange(
+        pendingRange,
+        (i) => {
+          const v = values[at + i];
+          if (!(v instanceof Buffer)) {
+            throw new Error(`model ${model}: p(${followers[i]!.word} | ${range.context.slice(1).join(' ')}) of order ${k - 1} is not in ${model}.p, which order ${k} needs; order ${k - 1} did not finish: smooth the model again`);
+          }
+          return 10 ** decodeNgramValue(v).logProb;
+        },
+        values[headAt],
+      );
     }
   };
 
@@ -128,6 +164,7 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
     const lowerHead = prefixes.of(withIds.contextIds, 1);
     pending.push({ ...withIds, at: lookups.length });
     for (let i = 0; i < ids.length; i++) lookups.push(ngramKeyAt(lowerHead, ids[i]!));
+    if (heads) lookups.push(heads.suffixKey(withIds.contextIds));
     if (lookups.length >= LOOKUPS_PER_BATCH) await flush();
   };
 
@@ -146,6 +183,7 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
   } else await eachFork(forks, opts.forksAtOnce ?? 2, (fork) => scan(Buffer.from(fork, 'hex')));
   await flush();
   await writer.finish();
+  const built = heads && (await heads.finish());
   opts.onProgress?.(ranges);
-  return written;
+  return { written, heads: built };
 }

@@ -1,6 +1,7 @@
 // Smoothing where the counts live: the per-fork phases (adjustStats, interpolateOrder) as commands
 // of the store actors, so each actor computes over the forks it owns, in its own process, and only
-// small results travel back to the driver (counts-of-counts, numbers of n-grams written). The
+// small results travel back to the driver (counts-of-counts, numbers of n-grams written, the Top-K
+// heads' counts and codebook sample when the interpolation builds them). The
 // lower-order probabilities a context needs are the actor's own requests to its peers; its writes
 // are exactly-once batches like any client's. The driver (smooth_model.ts) sends one command per
 // actor per phase and waits for all.
@@ -13,9 +14,9 @@ import { avroType, decodeAs } from '../../../schemas/command.js';
 import type { StoreActor } from '../../actor/actor.js';
 import { StoreClient } from '../../client/client.js';
 import { namespaceRows } from '../../actor/commands/scan.js';
-import { attachTopKJobs } from '../topk/topk_jobs.js';
+import { attachTopKJobs, HEADS_RESULT_FIELDS, headsOfResultFields, headsResultFields, type HeadsResultFields } from '../topk/topk_jobs.js';
 import { adjustStats } from './adjust_stats.js';
-import { interpolateOrder } from './interpolate_order.js';
+import { interpolateOrder, type InterpolateResult } from './interpolate_order.js';
 import type { LocalPageReader } from './stat_scan.js';
 import { readVocabIndex, type VocabIndex } from './vocab_assign.js';
 
@@ -50,6 +51,8 @@ export interface InterpolateJob {
   forks: string[];
   /** The vocabulary's size as the driver assigned and wrote it (`<model>.vocab`): the actor reads that many words. */
   vocabSize: number;
+  /** Build the Top-K heads of the contexts of k - 1 words with this K as the pass goes (the materialise step); 0: none. */
+  topkK: number;
 }
 export const InterpolateJobType = avroType({
   type: 'record',
@@ -60,9 +63,12 @@ export const InterpolateJobType = avroType({
     { name: 'discounts', type: { type: 'array', items: { type: 'array', items: 'double' } } },
     { name: 'forks', type: { type: 'array', items: 'string' } },
     { name: 'vocabSize', type: 'long' },
+    { name: 'topkK', type: 'int' },
   ],
 });
-export const InterpolateResultType = avroType({ type: 'record', name: 'dbslm.smooth.InterpolateResult', fields: [{ name: 'written', type: 'long' }] });
+/** The heads' fields are zeros and empty without topkK. */
+export const InterpolateResultType = avroType({ type: 'record', name: 'dbslm.smooth.InterpolateResult', fields: [{ name: 'written', type: 'long' }, { name: 'heads', type: 'boolean' }, ...HEADS_RESULT_FIELDS] });
+const NO_HEADS: HeadsResultFields = { rows: 0, entries: 0, sampleHashes: Buffer.alloc(0), sampleValues: Buffer.alloc(0) };
 
 /**
  * Rows per local page: a page is read and then handled in one turn of the actor's event loop, so
@@ -113,15 +119,17 @@ export function attachSmoothJobs(actor: StoreActor): void {
     // Read afresh at order 1, the first job of a smoothing run: a later run may have other words.
     if (!vocab || job.k === 1 || vocab.model !== job.model || vocab.size !== job.vocabSize) vocab = { model: job.model, size: job.vocabSize, index: readVocabIndex(c, job.model, job.vocabSize) };
     const index = await vocab.index;
-    return InterpolateResultType.toBuffer({ written: await interpolateOrder(c, job.model, job.k, job.discounts, index, job.forks, { local }) });
+    const r = await interpolateOrder(c, job.model, job.k, job.discounts, index, job.forks, { local, topkK: job.topkK });
+    return InterpolateResultType.toBuffer({ written: r.written, heads: r.heads !== null, ...(r.heads ? headsResultFields(r.heads) : NO_HEADS) });
   });
-  // The Top-K heads built after the smoothing (the materialise step), with the same client.
-  attachTopKJobs(actor, ownClient);
+  // The Top-K heads built after `store import`, with the same client and page reader.
+  attachTopKJobs(actor, ownClient, local);
 }
 
 export function decodeAdjustResult(body: Buffer): number[][] {
   return decodeAs<{ countsOfCounts: number[][] }>(AdjustResultType, body, `${SMOOTH_ADJUST} reply`).countsOfCounts;
 }
-export function decodeInterpolateResult(body: Buffer): number {
-  return decodeAs<{ written: number }>(InterpolateResultType, body, `${SMOOTH_INTERPOLATE} reply`).written;
+export function decodeInterpolateResult(body: Buffer): InterpolateResult {
+  const r = decodeAs<{ written: number; heads: boolean } & HeadsResultFields>(InterpolateResultType, body, `${SMOOTH_INTERPOLATE} reply`);
+  return { written: r.written, heads: r.heads ? headsOfResultFields(r) : null };
 }

@@ -5,9 +5,10 @@
 //   vocab        assignVocab: word ids by first appearance
 //   adjust       adjustStats per actor (every owner at once): STATS keys and counts-of-counts,
 //                summed here -> discounts (model/discounts.ts)
-//   interpolate  interpolateOrder k = 1..N per actor, order by order (k reads order k - 1's p)
-//   top-k        with `topk` (the pipeline's materialise stage): the Top-K heads, per actor,
-//                context length by length, then their codes (topk/materialise_topk.ts)
+//   interpolate  interpolateOrder k = 1..N per actor, order by order (k reads order k - 1's p);
+//                with `topk` (the pipeline's materialise stage) order k also writes the Top-K
+//                heads of its contexts (k - 1 words), which order k + 1 reads
+//   top-k codes  with `topk`: the heads' codebook and codes (topk/materialise_topk.ts encodeTopK)
 //
 // The per-actor phases run inside the store actors, each over the forks it owns (smooth_jobs.ts):
 // the driver sends a command per actor and receives counts-of-counts and n-gram counts.
@@ -20,7 +21,7 @@ import type { ModelMeta, OrderDiscounts } from '../../../schemas/model_meta.js';
 import type { StoreClient } from '../../client/client.js';
 import { perOwner, runActorJob } from '../actor_jobs.js';
 import { MODEL_LAYOUT } from '../layout.js';
-import { materialiseTopK, type TopKOptions } from '../topk/materialise_topk.js';
+import { checkTopKOptions, encodeTopK, HeadsTally, type TopKOptions } from '../topk/materialise_topk.js';
 import { readModelMeta, writeModelMeta } from '../stored_meta.js';
 import { AdjustJobType, decodeAdjustResult, decodeInterpolateResult, InterpolateJobType, SMOOTH_ADJUST, SMOOTH_INTERPOLATE } from './smooth_jobs.js';
 import { assignVocab } from './vocab_assign.js';
@@ -95,15 +96,18 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
   const discounts = estimateDiscounts(countsOfCounts, order, opts.discountFallback);
 
   const counts: number[] = [];
+  const topkK = opts.topk ? checkTopKOptions(opts.topk).k : 0;
+  const heads = opts.topk ? new HeadsTally() : null;
   for (let k = 1; k <= order; k++) {
     const phase = `interpolate ${k}`;
-    const written = await timed(phase, () =>
-      perOwner(client, async (owner, forks) => decodeInterpolateResult(await job(owner, SMOOTH_INTERPOLATE, InterpolateJobType.toBuffer({ model, k, discounts, forks, vocabSize: vocab.size })))),
+    const parts = await timed(phase, () =>
+      perOwner(client, async (owner, forks) => decodeInterpolateResult(await job(owner, SMOOTH_INTERPOLATE, InterpolateJobType.toBuffer({ model, k, discounts, forks, vocabSize: vocab.size, topkK })))),
     );
-    counts.push(written.reduce((s, n) => s + n, 0));
+    counts.push(parts.reduce((s, part) => s + part.written, 0));
+    for (const part of parts) if (part.heads) heads!.add(part.heads);
   }
 
-  const topk = opts.topk ? await materialiseTopK(client, model, order, opts.topk, timed) : null;
+  const topk = opts.topk && heads ? await encodeTopK(client, model, heads, opts.topk, timed) : null;
   Object.assign(meta, { topk, complete: true, vocabSize: vocab.size, counts, discounts: orderDiscounts(discounts) });
   await writeModelMeta(client, model, meta);
   return { vocabSize: vocab.size, counts, discounts: meta.discounts, countsOfCounts, phaseMs };

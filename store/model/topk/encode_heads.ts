@@ -1,33 +1,41 @@
 // The last pass of the Top-K heads: every head of the given forks, built with exact values
-// (build_heads.ts), rewritten with the codes of the model's codebook (layout.ts encodeTopkHead).
+// (head_builder.ts), rewritten with the codes of the model's codebook (layout.ts encodeTopkHead).
 // The codebook comes from the driver, trained on the merged sample of every head, so each actor
 // encodes its heads exactly as buildTopK encodes the in-process ones.
 import { encode, type Codebook } from '../../../model/quantize.js';
 import type { StoreClient } from '../../client/client.js';
 import { ForkBatchWriter } from '../fork_batches.js';
-import { decodeExactHead, encodeTopkHead, modelNamespace } from '../layout.js';
-import { HEAD_WRITES } from './build_heads.js';
-import { eachFork, scanRange } from '../smooth/stat_scan.js';
+import { encodeTopkHead, exactHeadEntries, modelNamespace } from '../layout.js';
+import { eachFork, scanRange, type LocalPageReader } from '../smooth/stat_scan.js';
+import { HEAD_WRITES } from './head_builder.js';
 
 /** Heads per scan page: a head is K x 8 bytes (256 at K = 32), and an actor encodes a page at one go. */
 const PAGE_HEADS = 1000;
 
-/** Encodes the heads of model `model` in `forks`; resolves with the number of heads. */
-export async function encodeHeads(client: StoreClient, model: string, codebook: Codebook, bits: number, forks: readonly string[]): Promise<number> {
+/** Encodes the heads of model `model` in `forks`; resolves with the number of heads. `local` reads the own actor's pages without a request. */
+export async function encodeHeads(client: StoreClient, model: string, codebook: Codebook, bits: number, forks: readonly string[], local?: LocalPageReader): Promise<number> {
   const ns = modelNamespace(model, 'topk');
   const writer = new ForkBatchWriter(client, HEAD_WRITES);
   let rows = 0;
+  const words: number[] = [];
+  const codes: number[] = [];
   await eachFork(forks, 2, (fork) =>
     scanRange(client, ns, Buffer.from(fork, 'hex'), async (keys, values) => {
       for (let i = 0; i < keys.length; i++) {
         const value = values[i];
         if (!(value instanceof Buffer)) throw new Error(`a Top-K head of model ${model} holds a counter`);
-        const head = decodeExactHead(value);
-        writer.set(keys[i]!, encodeTopkHead(head.words, head.values.map((v) => encode(codebook, v)), bits));
+        const n = exactHeadEntries(value);
+        words.length = n;
+        codes.length = n;
+        for (let e = 0; e < n; e++) {
+          words[e] = value.readUInt32BE(8 * e);
+          codes[e] = encode(codebook, value.readFloatLE(8 * e + 4));
+        }
+        writer.set(keys[i]!, encodeTopkHead(words, codes, bits));
         rows++;
       }
       await writer.ready();
-    }, { pageSize: PAGE_HEADS }),
+    }, { pageSize: PAGE_HEADS, local }),
   );
   await writer.finish();
   return rows;

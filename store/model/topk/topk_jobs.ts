@@ -1,12 +1,16 @@
 // The Top-K heads' per-actor passes (build_heads.ts, encode_heads.ts) as commands of the store
 // actors, as the smoothing phases are (smooth/smooth_jobs.ts, which attaches these with its own
-// client of the actor): each actor works over the forks it owns, and only counts and the codebook
-// sample travel back to the driver (materialise_topk.ts).
+// client of the actor and its local page reader): each actor works over the forks it owns, and
+// only counts and the codebook sample travel back to the driver (materialise_topk.ts). The
+// interpolation jobs that build heads as they go (smooth_jobs.ts) send theirs back in the same
+// fields (HEADS_RESULT_FIELDS).
 import { avroType, decodeAs } from '../../../schemas/command.js';
 import type { StoreActor } from '../../actor/actor.js';
 import type { StoreClient } from '../../client/client.js';
-import { buildHeads, type HeadsPassResult } from './build_heads.js';
+import type { LocalPageReader } from '../smooth/stat_scan.js';
+import { buildHeads } from './build_heads.js';
 import { encodeHeads } from './encode_heads.js';
+import type { HeadsPassResult } from './head_builder.js';
 
 export const TOPK_HEADS = 'topk-heads';
 export const TOPK_ENCODE = 'topk-encode';
@@ -28,17 +32,37 @@ export const HeadsJobType = avroType({
     { name: 'forks', type: { type: 'array', items: 'string' } },
   ],
 });
-/** The sample travels as raw arrays: u32 hashes and f64 values, little-endian (a million of each at most). */
-const HeadsResultType = avroType({
-  type: 'record',
-  name: 'dbslm.topk.HeadsResult',
-  fields: [
-    { name: 'rows', type: 'long' },
-    { name: 'entries', type: 'long' },
-    { name: 'sampleHashes', type: 'bytes' },
-    { name: 'sampleValues', type: 'bytes' },
-  ],
-});
+/** A pass's heads in a reply: counts, and the sample as raw arrays, u32 hashes and f64 values, little-endian (a million of each at most). */
+export const HEADS_RESULT_FIELDS = [
+  { name: 'rows', type: 'long' },
+  { name: 'entries', type: 'long' },
+  { name: 'sampleHashes', type: 'bytes' },
+  { name: 'sampleValues', type: 'bytes' },
+];
+export interface HeadsResultFields {
+  rows: number;
+  entries: number;
+  sampleHashes: Buffer;
+  sampleValues: Buffer;
+}
+const HeadsResultType = avroType({ type: 'record', name: 'dbslm.topk.HeadsResult', fields: HEADS_RESULT_FIELDS });
+
+export function headsResultFields(r: HeadsPassResult): HeadsResultFields {
+  const { hashes, values } = r.sample;
+  const sampleHashes = Buffer.allocUnsafe(4 * hashes.length);
+  hashes.forEach((h, i) => sampleHashes.writeUInt32LE(h, 4 * i));
+  const sampleValues = Buffer.allocUnsafe(8 * values.length);
+  values.forEach((v, i) => sampleValues.writeDoubleLE(v, 8 * i));
+  return { rows: r.rows, entries: r.entries, sampleHashes, sampleValues };
+}
+
+export function headsOfResultFields(r: HeadsResultFields): HeadsPassResult {
+  const hashes = new Uint32Array(r.sampleHashes.length / 4);
+  for (let i = 0; i < hashes.length; i++) hashes[i] = r.sampleHashes.readUInt32LE(4 * i);
+  const values = new Float64Array(r.sampleValues.length / 8);
+  for (let i = 0; i < values.length; i++) values[i] = r.sampleValues.readDoubleLE(8 * i);
+  return { rows: r.rows, entries: r.entries, sample: { hashes, values } };
+}
 
 export interface EncodeJob {
   model: string;
@@ -58,35 +82,24 @@ export const EncodeJobType = avroType({
 });
 const EncodeResultType = avroType({ type: 'record', name: 'dbslm.topk.EncodeResult', fields: [{ name: 'rows', type: 'long' }] });
 
-/** Serves the Top-K passes on `actor`, each through `client()`, a client of the actor itself. */
-export function attachTopKJobs(actor: StoreActor, client: () => Promise<StoreClient>): void {
+/** Serves the Top-K passes on `actor`, each through `client()`, a client of the actor itself, reading its own forks' pages with `local`. */
+export function attachTopKJobs(actor: StoreActor, client: () => Promise<StoreClient>, local: LocalPageReader): void {
   actor.registerCommand(TOPK_HEADS, async (body) => {
     const job = decodeAs<HeadsJob>(HeadsJobType, body, TOPK_HEADS);
     const c = await client();
     await c.refreshMap();
-    const r = await buildHeads(c, job.model, job.length, job.k, job.forks);
-    const { hashes, values } = r.sample;
-    const sampleHashes = Buffer.allocUnsafe(4 * hashes.length);
-    hashes.forEach((h, i) => sampleHashes.writeUInt32LE(h, 4 * i));
-    const sampleValues = Buffer.allocUnsafe(8 * values.length);
-    values.forEach((v, i) => sampleValues.writeDoubleLE(v, 8 * i));
-    return HeadsResultType.toBuffer({ rows: r.rows, entries: r.entries, sampleHashes, sampleValues });
+    return HeadsResultType.toBuffer(headsResultFields(await buildHeads(c, job.model, job.length, job.k, job.forks, local)));
   });
   actor.registerCommand(TOPK_ENCODE, async (body) => {
     const job = decodeAs<EncodeJob>(EncodeJobType, body, TOPK_ENCODE);
     const c = await client();
     await c.refreshMap();
-    return EncodeResultType.toBuffer({ rows: await encodeHeads(c, job.model, { centers: Float64Array.from(job.centers), zeroCode: false }, job.bits, job.forks) });
+    return EncodeResultType.toBuffer({ rows: await encodeHeads(c, job.model, { centers: Float64Array.from(job.centers), zeroCode: false }, job.bits, job.forks, local) });
   });
 }
 
 export function decodeHeadsResult(body: Buffer): HeadsPassResult {
-  const r = decodeAs<{ rows: number; entries: number; sampleHashes: Buffer; sampleValues: Buffer }>(HeadsResultType, body, `${TOPK_HEADS} reply`);
-  const hashes = new Uint32Array(r.sampleHashes.length / 4);
-  for (let i = 0; i < hashes.length; i++) hashes[i] = r.sampleHashes.readUInt32LE(4 * i);
-  const values = new Float64Array(r.sampleValues.length / 8);
-  for (let i = 0; i < values.length; i++) values[i] = r.sampleValues.readDoubleLE(8 * i);
-  return { rows: r.rows, entries: r.entries, sample: { hashes, values } };
+  return headsOfResultFields(decodeAs<HeadsResultFields>(HeadsResultType, body, `${TOPK_HEADS} reply`));
 }
 
 export function decodeEncodeResult(body: Buffer): number {
