@@ -172,6 +172,6 @@ test('a fork map file with a count its bytes cannot hold is refused at start, na
   const dir = tmpDir();
   fs.writeFileSync(path.join(dir, 'forkmap.avro'), Buffer.from('00feffffff0f', 'hex')); // version 0, then 2^31 entries
   const r = await runToExit(['--id', 'a', '--data', dir]);
-  t.not(r.code, 0);
-  t.true(r.out.includes(path.join(dir, 'forkmap.avro')), r.out);
+  t.is(r.code, 1, `exit code ${r.code}, signal ${r.signal}: ${r.out}`);
+  t.true(r.out.includes(path.join(dir, 'forkmap.avro')), `exit code ${r.code}, signal ${r.signal}, output: ${JSON.stringify(r.out)}`);
 });

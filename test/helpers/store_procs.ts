@@ -25,7 +25,7 @@ export async function spawnActor(t: ExecutionContext, id: string, opts: { dir?: 
 }
 
 /** Run the actor main expecting it to exit; resolves with its exit code and output. */
-export function runToExit(args: string[], timeoutMs = 15000): Promise<{ code: number | null; out: string }> {
+export function runToExit(args: string[], timeoutMs = 15000): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [ACTOR_MAIN_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -35,9 +35,9 @@ export function runToExit(args: string[], timeoutMs = 15000): Promise<{ code: nu
       proc.kill('SIGKILL');
       reject(new Error(`actor did not exit within ${timeoutMs} ms:\n${out}`));
     }, timeoutMs);
-    proc.on('exit', (code) => {
+    proc.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, out });
+      resolve({ code, signal, out });
     });
   });
 }
