@@ -10,6 +10,7 @@
 // so a re-materialised model is never served stale.
 import { BOS, UNK } from '../model/vocab.js';
 import type { ModelMeta } from '../schemas/model_meta.js';
+import { BatchedLookups } from '../store/client/batched_lookups.js';
 import type { StoreClient, Value } from '../store/client/client.js';
 import { contextPrefix, decodeNgramValue, ngramKey } from '../store/model/layout.js';
 import { readVocab } from '../store/model/read_model.js';
@@ -22,18 +23,6 @@ const CACHE_LIMIT = 200_000;
 
 /** Rows a context's range is read in at first (the unigrams' and a few long ranges go on with scan). */
 const RANGE_ROWS = 2000;
-
-/** A context asked for: its read, and once that is answered, what it found. */
-interface CachedLookup {
-  read: Promise<ContextFollowers | null>;
-  found?: ContextFollowers | null;
-}
-
-interface PendingLookup {
-  context: readonly number[];
-  resolve: (found: ContextFollowers | null) => void;
-  reject: (err: unknown) => void;
-}
 
 /** A vocabulary read from the store: ids to words and back. */
 export class WordList implements VocabView {
@@ -61,8 +50,7 @@ export interface SourceStats {
 
 export class StoreContextSource implements ContextSource {
   readonly stats: SourceStats = { lookups: 0, storeReads: 0 };
-  private cache = new Map<string, CachedLookup>();
-  private pending: PendingLookup[] = [];
+  private lookups = this.newLookups();
 
   private constructor(
     private readonly client: StoreClient,
@@ -91,56 +79,36 @@ export class StoreContextSource implements ContextSource {
     if (meta.version === this.meta.version) return false;
     this.vocab = new WordList(await readVocab(this.client, this.model, meta.vocabSize));
     this.meta = meta;
-    this.cache = new Map();
+    this.lookups.clear();
     return true;
   }
 
   /** Whether the context's read is answered (a read under way still costs its wait). */
   isCached(context: readonly number[]): boolean {
-    return this.cache.get(context.join(' '))?.found !== undefined;
+    return this.lookups.answered(context) !== undefined;
   }
 
   followers(context: readonly number[]): Promise<ContextFollowers | null> {
     this.stats.lookups++;
-    const key = context.join(' ');
-    const cached = this.cache.get(key);
-    if (cached) return cached.read;
-    if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
-    const lookup: CachedLookup = {
-      read: new Promise((resolve, reject) => {
-        // Lookups asked for in one go (all lengths of a history, a draft's positions) share one read.
-        if (this.pending.push({ context, resolve, reject }) === 1) queueMicrotask(() => void this.readPending());
-      }),
-    };
-    const cache = this.cache;
-    lookup.read.then(
-      (found) => (lookup.found = found),
-      // A failed read is not cached: the next lookup asks the store again.
-      () => cache.get(key) === lookup && cache.delete(key),
-    );
-    cache.set(key, lookup);
-    return lookup.read;
+    return this.lookups.get(context);
   }
 
   /**
-   * The followers and backoffs of the contexts asked for since the last read: one scan-many and
-   * one multi-get per owning actor, however many contexts (a context's followers are one range in
-   * the fork of the context; its backoff is its own n-gram's entry, in the fork of its prefix).
+   * Contexts asked for together (all lengths of a history, a draft's positions) are read with one
+   * scan-many and one multi-get per owning actor, however many (a context's followers are one range
+   * in the fork of the context; its backoff is its own n-gram's entry, in the fork of its prefix).
    */
-  private async readPending(): Promise<void> {
-    const asked = this.pending.splice(0);
-    this.stats.storeReads += asked.length;
-    try {
-      const withBackoff = asked.filter((a) => a.context.length > 0);
+  private newLookups(): BatchedLookups<ContextFollowers | null> {
+    return new BatchedLookups(async (contexts) => {
+      this.stats.storeReads += contexts.length;
+      const withBackoff = contexts.filter((c) => c.length > 0);
       const [ranges, entries] = await Promise.all([
-        this.client.multiScan(asked.map((a) => contextPrefix(this.model, a.context)), RANGE_ROWS),
-        this.client.multiGet(withBackoff.map((a) => ngramKey(this.model, a.context))),
+        this.client.multiScan(contexts.map((c) => contextPrefix(this.model, c)), RANGE_ROWS),
+        this.client.multiGet(withBackoff.map((c) => ngramKey(this.model, c))),
       ]);
-      const backoffs = new Map(withBackoff.map((a, i) => [a, entries[i]]));
-      asked.forEach((a, i) => a.resolve(this.followersOf(a.context, ranges[i]!, backoffs.get(a))));
-    } catch (err) {
-      for (const a of asked) a.reject(err);
-    }
+      const backoffs = new Map(withBackoff.map((c, i) => [c, entries[i]]));
+      return contexts.map((c, i) => this.followersOf(c, ranges[i]!, backoffs.get(c)));
+    }, CACHE_LIMIT);
   }
 
   private followersOf(context: readonly number[], rows: readonly { key: Buffer; value: Value }[], entry: Value): ContextFollowers | null {

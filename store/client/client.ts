@@ -9,11 +9,11 @@
 // another member (dead_members.ts): requests to a dead owner fail fast with MemberDeadError naming
 // the takeover, or follow its forks to their new owners once they were taken over.
 //
-// Longer than our usual modules (about 480 lines): every command's routing, redirect and retry loop
+// Longer than our usual modules (about 500 lines): every command's routing, redirect and retry loop
 // reads and updates the same private state (the cached fork map, member endpoints, connections,
 // dead-member checks, the producer's batch seqs), so the loops stay in one class; the pieces
 // without that state are apart already (connection, request channel, batch_sequence, batch_bodies,
-// dead_members, reply_errors, pending_requests).
+// dead_members, reply_errors, pending_requests, batched_lookups).
 import { randomUUID } from 'node:crypto';
 import type { BatchOp } from '../../schemas/data.js';
 import type { Reply } from '../../schemas/envelope.js';

@@ -15,6 +15,7 @@
 import { InputError } from '../../model/errors.js';
 import type { ConceptDictionary } from '../../generate/concept_mining.js';
 import type { ConceptSource } from '../../generate/speculative.js';
+import { BatchedLookups } from '../client/batched_lookups.js';
 import type { StoreClient } from '../client/client.js';
 import { makeKey } from '../protocol/keys.js';
 import { ForkBatchWriter } from './fork_batches.js';
@@ -32,6 +33,12 @@ function ids(context: readonly number[]): Buffer {
   const b = Buffer.allocUnsafe(4 * context.length);
   context.forEach((w, i) => b.writeUInt32BE(w, 4 * i));
   return b;
+}
+
+function unpackIds(value: Buffer): Int32Array {
+  const span = new Int32Array(value.length / 4);
+  for (let i = 0; i < span.length; i++) span[i] = value.readUInt32BE(4 * i);
+  return span;
 }
 
 export function conceptKey(model: string, context: readonly number[]): Buffer {
@@ -84,20 +91,16 @@ export async function readConceptHeader(client: StoreClient, model: string): Pro
   return value instanceof Buffer ? (JSON.parse(value.toString('utf8')) as ConceptHeader) : undefined;
 }
 
-/** A context's span asked for: its read, and once answered, the span (null: none). */
-interface SpanLookup {
-  read: Promise<Int32Array | undefined>;
-  found?: Int32Array | null;
-}
-
 /**
  * Drafts from the store: the span of the longest context of a history, among the contexts whose
  * spans are read (knownSpan, which never waits: speculative.ts drafts with what it has). Spans
  * asked for together are read with one multi-get per actor.
  */
 export class StoreConcepts implements ConceptSource {
-  private cache = new Map<string, SpanLookup>();
-  private pending: { context: number[]; resolve: (span: Int32Array | undefined) => void; reject: (err: unknown) => void }[] = [];
+  private readonly spans = new BatchedLookups<Int32Array | undefined>(async (contexts) => {
+    const values = await this.client.multiGet(contexts.map((c) => conceptKey(this.model, c)));
+    return values.map((v) => (v instanceof Buffer ? unpackIds(v) : undefined));
+  }, 200_000);
 
   private constructor(
     private readonly client: StoreClient,
@@ -130,7 +133,7 @@ export class StoreConcepts implements ConceptSource {
   knownSpan(history: readonly number[]): Int32Array | undefined {
     for (const context of this.lengths(history)) {
       const key = context.join(' ');
-      const found = context.length === 1 && this.oneWord ? this.oneWord.get(key) : this.cache.get(key)?.found;
+      const found = context.length === 1 && this.oneWord ? this.oneWord.get(key) : this.spans.answered(context)?.value;
       if (found) return found;
     }
     return undefined;
@@ -142,39 +145,7 @@ export class StoreConcepts implements ConceptSource {
   }
 
   private spanOf(context: number[]): Promise<Int32Array | undefined> {
-    const key = context.join(' ');
-    if (context.length === 1 && this.oneWord) return Promise.resolve(this.oneWord.get(key));
-    const cached = this.cache.get(key);
-    if (cached) return cached.read;
-    if (this.cache.size >= 200_000) this.cache = new Map();
-    const lookup: SpanLookup = {
-      read: new Promise((resolve, reject) => {
-        if (this.pending.push({ context, resolve, reject }) === 1) queueMicrotask(() => void this.readPending());
-      }),
-    };
-    const cache = this.cache;
-    lookup.read.then(
-      (span) => (lookup.found = span ?? null),
-      // A failed read is not cached: a later draft asks again.
-      () => cache.get(key) === lookup && cache.delete(key),
-    );
-    cache.set(key, lookup);
-    return lookup.read;
-  }
-
-  private async readPending(): Promise<void> {
-    const asked = this.pending.splice(0);
-    try {
-      const values = await this.client.multiGet(asked.map((a) => conceptKey(this.model, a.context)));
-      asked.forEach((a, i) => {
-        const v = values[i];
-        if (!(v instanceof Buffer)) return a.resolve(undefined);
-        const span = new Int32Array(v.length / 4);
-        for (let j = 0; j < span.length; j++) span[j] = v.readUInt32BE(4 * j);
-        a.resolve(span);
-      });
-    } catch (err) {
-      for (const a of asked) a.reject(err);
-    }
+    if (context.length === 1 && this.oneWord) return Promise.resolve(this.oneWord.get(context.join(' ')));
+    return this.spans.get(context);
   }
 }
