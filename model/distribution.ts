@@ -42,6 +42,28 @@ export class NextWordDistribution {
     return out;
   }
 
+  /**
+   * log10 p(word | history) of one word, as scoring (model/score.ts) reads it: the longest stored
+   * n-gram ending in the word, plus the backoffs of the longer stored contexts.
+   */
+  logProbability(history: ArrayLike<number>, word: number): number {
+    const { logProb, backoff, trie, unigramNode } = this.lm;
+    const ctx = this.contexts(history);
+    const unigram = unigramNode[word] >= 0 ? unigramNode[word] : unigramNode[UNK];
+    let lp = logProb[unigram];
+    let matched = 0;
+    for (let i = 0; i < ctx.length; i++) {
+      const child = trie.find(ctx[i], word);
+      if (child < 0) break;
+      if (logProb[child] === logProb[child]) {
+        lp = logProb[child];
+        matched = i + 1;
+      }
+    }
+    for (let i = matched; i < ctx.length; i++) lp += backoff[ctx[i]];
+    return lp;
+  }
+
   /** p(w | history) for every word id w, as linear probabilities. */
   probabilities(history: ArrayLike<number>, out: Float64Array = new Float64Array(this.lm.vocab.size)): Float64Array {
     const { logProb, backoff, trie } = this.lm;
