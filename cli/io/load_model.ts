@@ -1,14 +1,11 @@
 // Loading an ARPA model named on the command line.
-import { readArpa } from '../../model/arpa_read.js';
-import { decodeUtf8 } from '../../model/corpus_read.js';
 import type { LanguageModel } from '../../model/language_model.js';
-import { readInput } from './inputs.js';
+import { loadArpaFile } from './arpa_load.js';
 import type { Progress } from './progress.js';
 
 export function loadArpa(file: string, progress?: Progress): LanguageModel {
-  const { name, bytes } = readInput(file);
-  progress?.phase(`loading ${name}`);
-  const lm = readArpa(decodeUtf8(bytes, name), name, {
+  const lm = loadArpaFile(file, {
+    onName: (name) => progress?.phase(`loading ${name}`),
     onProgress: (d, t) => progress?.update(d, t),
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
   });

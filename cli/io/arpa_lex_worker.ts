@@ -1,0 +1,42 @@
+// Worker thread half of loading a large ARPA file (arpa_load.ts): reads the file (gunzipping
+// *.gz), lexes it (model/arpa_lex.ts) and posts the header, then each chunk of records, on the port
+// it was given, bumping the shared counter after each message so the loading thread, which waits
+// on the counter rather than on its event loop, wakes up.
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { ArpaLexer } from '../../model/arpa_lex.js';
+import { InputError } from '../../model/errors.js';
+import { readInput } from './inputs.js';
+
+export interface ArpaLexJob {
+  file: string;
+  port: MessagePort;
+  /** Messages posted so far (index 0). */
+  posted: Int32Array;
+}
+
+/** What the worker posts: the header first, chunks, then done; or an error at any point. */
+export type ArpaLexMessage =
+  | { kind: 'header'; name: string; order: number; declared: number[] }
+  | { kind: 'chunk'; chunk: import('../../model/arpa_lex.js').ArpaChunk }
+  | { kind: 'done' }
+  | { kind: 'error'; message: string; input: boolean };
+
+const { file, port, posted } = workerData as ArpaLexJob;
+
+function post(message: ArpaLexMessage, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+  Atomics.add(posted, 0, 1);
+  Atomics.notify(posted, 0);
+}
+
+try {
+  const { name, bytes } = readInput(file);
+  const lexer = new ArpaLexer(bytes, name);
+  post({ kind: 'header', name, order: lexer.header.order, declared: lexer.header.declared });
+  for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk()) {
+    post({ kind: 'chunk', chunk }, [chunk.ids.buffer, chunk.logProb.buffer, chunk.backoff.buffer, chunk.lines.buffer, chunk.contexts.buffer] as ArrayBuffer[]);
+  }
+  post({ kind: 'done' });
+} catch (err) {
+  post({ kind: 'error', message: (err as Error).message, input: err instanceof InputError });
+}

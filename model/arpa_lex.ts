@@ -1,0 +1,220 @@
+// The lexing half of reading ARPA text: the bytes become records (order, word ids, log10 p,
+// backoff, line), in chunks, with every check of the text itself done here (the \data\ header,
+// section headers and counts, fields, numbers, \end\). The other half (arpa_read.ts) puts the
+// records into the model. The halves can run on two threads (cli/io/arpa_load.ts): lexing is about
+// half of the work of loading a large model.
+//
+// Read from the bytes (arpa_fields.ts, byte_words.ts): no string is made of a line, a field or a
+// number, only of each new word, once. Fields are separated by runs of ASCII blanks, so KenLM's
+// and SRILM's tab-separated lines and space-separated ones read alike.
+import { isUtf8 } from 'node:buffer';
+import { isBlank, parseDecimal } from './arpa_fields.js';
+import { ByteWordIndex } from './byte_words.js';
+import { NgramIdIndex } from './ngram_id_index.js';
+import { decodeUtf8 } from './corpus_read.js';
+import { InputError } from './errors.js';
+import { Vocab } from './vocab.js';
+
+/** Records of one section, in file order. */
+export interface ArpaChunk {
+  order: number;
+  count: number;
+  /** The words of record i: ids[i * order .. (i + 1) * order). */
+  ids: Int32Array;
+  logProb: Float64Array;
+  backoff: Float64Array;
+  /** The line of each record (for messages about it). */
+  lines: Int32Array;
+  /** For order >= 2: the entry number, in order k - 1's section, of each record's context; -1 where it has none. */
+  contexts: Int32Array;
+  /** Words first seen in this chunk, in id order (they follow every word of the earlier chunks). */
+  newWords: string[];
+}
+
+export interface ArpaHeader {
+  order: number;
+  /** Entries declared per order, index 0 unused. */
+  declared: number[];
+}
+
+/** Records per chunk: large enough that handing a chunk over costs little, small enough to overlap. */
+const CHUNK_ENTRIES = 1 << 16;
+
+export class ArpaLexer {
+  private pos = 0;
+  private line = 0;
+  private start = 0;
+  private end = 0;
+  private readonly bytes: Buffer;
+  readonly header: ArpaHeader;
+  private readonly vocab = new Vocab();
+  private readonly words = new ByteWordIndex(this.vocab);
+  private wordsSent = 0;
+  /** The section being read, and whether the current line is its next entry (false: a header line or the end). */
+  private section = 0;
+  private seen = 0;
+  private more: boolean;
+  private readonly fieldStart: Int32Array;
+  private readonly fieldEnd: Int32Array;
+  /** The entries of the section before this one (the contexts of this one's records) and of this one. */
+  private contextIndex: NgramIdIndex | null = null;
+  private entryIndex: NgramIdIndex | null = null;
+
+  constructor(
+    input: Uint8Array,
+    readonly file: string,
+  ) {
+    this.bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    // Invalid UTF-8 fails here, naming its line, as any text input does.
+    if (!isUtf8(this.bytes)) decodeUtf8(this.bytes, file);
+    this.header = this.readHeader();
+    this.fieldStart = new Int32Array(this.header.order + 3);
+    this.fieldEnd = new Int32Array(this.header.order + 3);
+    this.more = this.openSection(1);
+  }
+
+  /** The specials and the words sent so far with the chunks (all of them once lexing is done). */
+  get vocabWords(): string[] {
+    return this.vocab.words;
+  }
+
+  private next(): boolean {
+    const bytes = this.bytes;
+    if (this.pos >= bytes.length) return false;
+    let end = bytes.indexOf(10, this.pos);
+    if (end < 0) end = bytes.length;
+    this.start = this.pos;
+    this.end = end > this.pos && bytes[end - 1] === 13 ? end - 1 : end;
+    this.pos = end + 1;
+    this.line++;
+    return true;
+  }
+
+  private nextContent(): boolean {
+    while (this.next()) {
+      for (let i = this.start; i < this.end; i++) if (!isBlank(this.bytes[i]!)) return true;
+    }
+    return false;
+  }
+
+  private text(): string {
+    return this.bytes.toString('utf8', this.start, this.end);
+  }
+
+  private fail(message: string, hint?: string): never {
+    throw new InputError(message, this.file, this.line, hint ?? 'the ARPA file is damaged; rebuild it or check how it was written');
+  }
+
+  private readHeader(): ArpaHeader {
+    let more = this.nextContent();
+    while (more && this.text().trim() !== '\\data\\') more = this.nextContent();
+    if (!more) this.fail('missing \\data\\ header: this is not an ARPA file', 'pass an ARPA language model, e.g. one written by `dbslm build`');
+    const declared: number[] = [0];
+    let s = '';
+    for (more = this.nextContent(); more && (s = this.text()).startsWith('ngram '); more = this.nextContent()) {
+      const m = /^ngram\s+(\d+)\s*=\s*(\d+)\s*$/.exec(s);
+      if (!m) this.fail(`malformed header line "${s}" (expected "ngram K=COUNT")`);
+      const k = Number(m[1]);
+      if (k !== declared.length) this.fail(`header lists order ${k} where order ${declared.length} was expected`);
+      declared.push(Number(m[2]));
+    }
+    if (declared.length < 2) this.fail('the \\data\\ header declares no n-gram counts');
+    if (!more) this.fail('missing section \\1-grams: (the header declares ' + declared[1] + ' entries)');
+    // The current line is the first after the header: the \1-grams: line, checked by openSection.
+    this.pos = this.start;
+    this.line--;
+    return { order: declared.length - 1, declared };
+  }
+
+  /** Checks the section header of order k on the next content line; true if entries may follow. */
+  private openSection(k: number): boolean {
+    const declared = this.header.declared;
+    if (!this.nextContent()) this.fail(`missing section \\${k}-grams: (the header declares ${declared[k]} entries)`);
+    if (this.text().trim() !== `\\${k}-grams:`) this.fail(`expected section header \\${k}-grams: but found "${this.text()}"`);
+    this.section = k;
+    this.seen = 0;
+    this.contextIndex = this.entryIndex;
+    this.entryIndex = k < this.header.order ? new NgramIdIndex(k, declared[k]!) : null;
+    return this.nextContent();
+  }
+
+  /** Ends section k at the current line (a backslash line, or the end of the file). */
+  private closeSection(): void {
+    const k = this.section;
+    if (this.seen !== this.header.declared[k]) this.fail(`section \\${k}-grams: has ${this.seen} entries but the \\data\\ header declares ${this.header.declared[k]}`);
+  }
+
+  /** The next chunk of records, or null after \end\. */
+  nextChunk(maxEntries = CHUNK_ENTRIES): ArpaChunk | null {
+    const order = this.header.order;
+    for (;;) {
+      const k = this.section;
+      if (k === 0) return null;
+      const chunk = this.lexSection(k, maxEntries);
+      if (chunk.count > 0) return chunk;
+      // The section ended at the current line.
+      this.closeSection();
+      if (k < order) {
+        if (!this.more) this.fail(`missing section \\${k + 1}-grams: (the header declares ${this.header.declared[k + 1]} entries)`);
+        // openSection reads the header line again: the current line.
+        this.pos = this.start;
+        this.line--;
+        this.more = this.openSection(k + 1);
+      } else {
+        if (!this.more || this.text().trim() !== '\\end\\') this.fail(!this.more ? 'missing \\end\\ at the end of the file (truncated?)' : `expected \\end\\ but found "${this.text()}"`);
+        this.section = 0;
+      }
+    }
+  }
+
+  private lexSection(k: number, maxEntries: number): ArpaChunk {
+    const { bytes, fieldStart, fieldEnd, words } = this;
+    const order = this.header.order;
+    const cap = Math.min(maxEntries, Math.max(1, this.header.declared[k]! - this.seen + 1));
+    const ids = new Int32Array(cap * k);
+    const logProb = new Float64Array(cap);
+    const backoff = new Float64Array(cap);
+    const lines = new Int32Array(cap);
+    const contexts = new Int32Array(k > 1 ? cap : 0);
+    const { contextIndex, entryIndex } = this;
+    let count = 0;
+    for (; this.more && count < cap; this.more = this.nextContent()) {
+      let i = this.start;
+      while (isBlank(bytes[i]!)) i++;
+      if (bytes[i] === 92) break; // a backslash line ends the section
+      let fields = 0;
+      for (const end = this.end; i < end; ) {
+        const from = i;
+        // (Bytes above 32 are never blanks: most bytes take one comparison.)
+        for (let c = bytes[i]!; i < end && (c > 32 || !isBlank(c)); c = bytes[++i]!);
+        if (fields < fieldStart.length) {
+          fieldStart[fields] = from;
+          fieldEnd[fields] = i;
+        }
+        fields++;
+        while (i < end && isBlank(bytes[i]!)) i++;
+      }
+      if (fields < k + 1) this.fail(`malformed ARPA entry: a ${k}-gram entry has ${fields - 1} words: "${this.text()}"`);
+      if (fields > k + 2) this.fail(`malformed ARPA entry: too many fields: "${this.text()}"`);
+      if (fields === k + 2 && k === order) this.fail(`malformed ARPA entry: a highest-order entry has a backoff: "${this.text()}"`);
+      const prob = parseDecimal(bytes, fieldStart[0]!, fieldEnd[0]!);
+      if (Number.isNaN(prob)) this.fail(`malformed ARPA entry: log10 probability "${bytes.toString('utf8', fieldStart[0]!, fieldEnd[0]!)}" is not a number`);
+      let bo = 0;
+      if (fields === k + 2) {
+        bo = parseDecimal(bytes, fieldStart[k + 1]!, fieldEnd[k + 1]!);
+        if (Number.isNaN(bo)) this.fail(`malformed ARPA entry: backoff "${bytes.toString('utf8', fieldStart[k + 1]!, fieldEnd[k + 1]!)}" is not a number`);
+      }
+      for (let j = 0; j < k; j++) ids[count * k + j] = words.idOf(bytes, fieldStart[j + 1]!, fieldEnd[j + 1]!);
+      if (k > 1) contexts[count] = contextIndex ? contextIndex.find(ids, count * k) : -1;
+      entryIndex?.add(ids, count * k);
+      logProb[count] = prob;
+      backoff[count] = bo;
+      lines[count] = this.line;
+      count++;
+      this.seen++;
+    }
+    const newWords = this.vocab.words.slice(this.wordsSent);
+    this.wordsSent = this.vocab.words.length;
+    return { order: k, count, ids: ids.subarray(0, count * k), logProb: logProb.subarray(0, count), backoff: backoff.subarray(0, count), lines: lines.subarray(0, count), contexts: contexts.subarray(0, k > 1 ? count : 0), newWords };
+  }
+}

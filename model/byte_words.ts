@@ -1,0 +1,100 @@
+// Word ids looked up by the word's bytes, for the ARPA reader: 1.8M lines of an order-5 model name
+// 7M words, and a string made of each to ask the vocabulary's Map cost more than the rest of the
+// line. Open addressing over FNV-1a hashes of the bytes; a new word is added to the Vocab (decoded
+// once) and to this index.
+import type { Vocab } from './vocab.js';
+
+const EMPTY = -1;
+
+export class ByteWordIndex {
+  /** The bytes of every word, back to back; word id w is arena[start[w], start[w] + length[w]). */
+  private arena = new Uint8Array(1 << 16);
+  private used = 0;
+  private start: Int32Array = new Int32Array(1024);
+  private length: Int32Array = new Int32Array(1024);
+  private hashes: Int32Array = new Int32Array(1024);
+  private slots: Int32Array;
+  private mask: number;
+  /** Ids 0 .. added - 1 are indexed (words are added in id order: this index alone adds to the vocabulary). */
+  private added = 0;
+
+  constructor(readonly vocab: Vocab) {
+    this.slots = new Int32Array(1 << 12).fill(EMPTY);
+    this.mask = this.slots.length - 1;
+    for (let id = 0; id < vocab.size; id++) {
+      const bytes = Buffer.from(vocab.words[id]!, 'utf8');
+      this.add(id, bytes, 0, bytes.length, hashBytes(bytes, 0, bytes.length));
+    }
+  }
+
+  /** The id of the word in bytes[from, to) (valid UTF-8), added to the vocabulary if new. */
+  idOf(bytes: Uint8Array, from: number, to: number): number {
+    const h = hashBytes(bytes, from, to);
+    const n = to - from;
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const id = this.slots[i]!;
+      if (id === EMPTY) break;
+      if (this.hashes[id] !== h || this.length[id] !== n) continue;
+      const at = this.start[id]!;
+      let same = true;
+      for (let j = 0; j < n; j++) {
+        if (this.arena[at + j] !== bytes[from + j]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return id;
+    }
+    const id = this.vocab.intern(Buffer.from(bytes.buffer, bytes.byteOffset + from, n).toString('utf8'));
+    this.add(id, bytes, from, to, h);
+    return id;
+  }
+
+  private add(id: number, bytes: Uint8Array, from: number, to: number, h: number): void {
+    if (id !== this.added) throw new Error(`word id ${id} was added to the vocabulary behind this index's back (expected ${this.added})`);
+    this.added++;
+    const n = to - from;
+    if (id >= this.start.length) {
+      this.start = grow(this.start, id * 2);
+      this.length = grow(this.length, id * 2);
+      this.hashes = grow(this.hashes, id * 2);
+    }
+    if (this.used + n > this.arena.length) {
+      const arena = new Uint8Array(Math.max(this.arena.length * 2, this.used + n));
+      arena.set(this.arena.subarray(0, this.used));
+      this.arena = arena;
+    }
+    this.arena.set(bytes.subarray(from, to), this.used);
+    this.start[id] = this.used;
+    this.length[id] = n;
+    this.hashes[id] = h;
+    this.used += n;
+    if ((id + 1) * 2 > this.slots.length) this.rehash();
+    else this.place(id);
+  }
+
+  private place(id: number): void {
+    let i = this.hashes[id]! & this.mask;
+    while (this.slots[i] !== EMPTY) i = (i + 1) & this.mask;
+    this.slots[i] = id;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
+    this.mask = this.slots.length - 1;
+    for (let id = 0; id < this.added; id++) this.place(id);
+  }
+}
+
+function grow(a: Int32Array, size: number): Int32Array {
+  const b = new Int32Array(size);
+  b.set(a);
+  return b;
+}
+
+/** FNV-1a over the bytes, as a signed 32-bit int (masked by the caller). */
+function hashBytes(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h & 0x7fffffff;
+}

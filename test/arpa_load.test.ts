@@ -1,0 +1,89 @@
+// Reading ARPA from bytes (model/arpa_lex.ts, arpa_read.ts) and on two threads (cli/io/arpa_load.ts):
+// numbers read exactly as Number() reads them, the two-thread load equals the one-thread read value
+// for value, a damaged large file is reported by the worker with its line, and a context that is not
+// an entry of its own (as in pruned files) still reads.
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { loadArpaFile } from '../cli/io/arpa_load.js';
+import { parseDecimal } from '../model/arpa_fields.js';
+import { arpaChunks, formatFloat32 } from '../model/arpa_write.js';
+import { readArpa } from '../model/arpa_read.js';
+import type { LanguageModel } from '../model/language_model.js';
+import { seededRandom } from '../model/sample.js';
+import { buildFromFile } from './helpers/corpus.js';
+import { BUNDLED_TRAIN, HAS_SHARED, SHARED, SHARED_SKIP_NOTE } from './helpers/paths.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-arpa-load-'));
+test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The bundled corpus's order-5 model as ARPA: a few MB, enough for the two-thread path. */
+const bigArpa = path.join(tmp, 'sample5.arpa');
+const built = buildFromFile(BUNDLED_TRAIN, 5);
+fs.writeFileSync(bigArpa, Buffer.concat([...arpaChunks(built.lm, built.counts)].map((c) => (typeof c === 'string' ? Buffer.from(c) : c))));
+
+function assertSameModel(t: import('ava').ExecutionContext, a: LanguageModel, b: LanguageModel): void {
+  t.is(a.order, b.order);
+  t.deepEqual(a.vocab.words, b.vocab.words);
+  t.is(a.trie.size, b.trie.size);
+  let differ = 0;
+  for (let n = 0; n < a.trie.size; n++) {
+    if (!Object.is(a.logProb[n], b.logProb[n]) || !Object.is(a.backoff[n], b.backoff[n]) || a.trie.parent[n] !== b.trie.parent[n] || a.trie.word[n] !== b.trie.word[n] || a.trie.suffix[n] !== b.trie.suffix[n]) differ++;
+  }
+  t.is(differ, 0, 'nodes that differ');
+}
+
+test('numbers read from bytes equal Number() of their text, and malformed ones are refused', (t) => {
+  const random = seededRandom(3);
+  const texts = ['0', '-0', '1', '-1.5', '+2', '.5', '5.', '1e5', '1E-5', '-2.5e+3', '-99', '0.000001234', '123456789012345', '1234567890123456789', '1e-30', '9.999e22', '-1.2345678e-7', '00012.50'];
+  for (let i = 0; i < 2000; i++) {
+    const v = Math.fround(-random() * 10 ** (random() * 12 - 8));
+    texts.push(formatFloat32(v), String(v), v.toExponential(6), v.toFixed(9));
+  }
+  for (const text of texts) {
+    const bytes = Buffer.from(`x${text}y`);
+    t.true(Object.is(parseDecimal(bytes, 1, bytes.length - 1), Number(text)), text);
+  }
+  for (const bad of ['', '-', 'x0.4', '1e', '1.2.3', 'Infinity', '-inf', 'nan', '1,5', '--1']) {
+    const bytes = Buffer.from(bad);
+    t.true(Number.isNaN(parseDecimal(bytes, 0, bytes.length)), `"${bad}" is refused`);
+  }
+});
+
+test('the two-thread load equals the one-thread read', (t) => {
+  t.true(fs.statSync(bigArpa).size >= 4 << 20, 'the file is large enough for two threads');
+  assertSameModel(t, loadArpaFile(bigArpa), readArpa(fs.readFileSync(bigArpa), bigArpa));
+  // And both equal the model the file was written from, where ARPA keeps float32 text.
+  const lm = readArpa(fs.readFileSync(bigArpa), bigArpa);
+  t.is(lm.trie.size, built.lm.trie.size);
+});
+
+test("KenLM's order-3 model reads alike on one and two threads", (t) => {
+  if (!HAS_SHARED) return t.pass(SHARED_SKIP_NOTE);
+  const file = path.join(SHARED, 'reference', 'kenlm', 'kjv3.arpa.gz');
+  const two = loadArpaFile(file);
+  const one = readArpa(zlib.gunzipSync(fs.readFileSync(file)), file);
+  assertSameModel(t, two, one);
+  t.deepEqual(two.trie.countsByOrder(3).slice(1), [13377, 141868, 388825]);
+});
+
+test('a damaged line deep in a large file is reported from the reading thread with its line', (t) => {
+  const lines = fs.readFileSync(bigArpa, 'utf8').split('\n');
+  const at = lines.length - 100;
+  lines[at] = lines[at]!.replace(/^-?[0-9.]+/, 'x1.5');
+  const damaged = path.join(tmp, 'damaged.arpa');
+  fs.writeFileSync(damaged, lines.join('\n'));
+  const err = t.throws(() => loadArpaFile(damaged));
+  t.regex(err!.message, new RegExp(`damaged\\.arpa:${at + 1}: malformed ARPA entry: log10 probability "x1\\.5" is not a number`));
+});
+
+test('a context that is not an entry of its own reads as a blank prefix node', (t) => {
+  const arpa = ['\\data\\', 'ngram 1=4', 'ngram 2=1', 'ngram 3=1', '', '\\1-grams:', '-1\t<unk>\t0', '0\t<s>\t-0.3', '-0.5\t</s>\t0', '-0.4\ta\t-0.2', '', '\\2-grams:', '-0.2\t<s> a\t-0.1', '', '\\3-grams:', '-0.1\ta a </s>', '', '\\end\\', ''].join('\n');
+  const lm = readArpa(arpa, 'pruned.arpa');
+  const context = lm.trie.findPath([3, 3]);
+  t.true(context >= 0 && Number.isNaN(lm.logProb[context]!), '"a a" exists as a prefix only');
+  t.is(lm.logProb[lm.trie.findPath([3, 3, 2])], -0.1);
+  t.is(lm.logProb[lm.trie.findPath([1, 3])], -0.2);
+});
