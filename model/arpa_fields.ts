@@ -18,6 +18,21 @@ const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
  * value Number() gives (Clinger's fast path). Anything else is handed to Number() itself.
  */
 export function parseDecimal(bytes: Uint8Array, from: number, to: number): number {
+  const value = readDecimal(bytes, from, to);
+  return decimalEnd === to ? value : slowNumber(bytes, from, to);
+}
+
+/** Where the last readDecimal stopped: the byte after the number it read. */
+export let decimalEnd = 0;
+
+/**
+ * Reads the plain decimal that starts at bytes[from] (before `limit`), stopping at the first byte
+ * that cannot continue it, and leaves that position in `decimalEnd`. The value is exact (see
+ * parseDecimal) when the number took the fast path; otherwise NaN, and the caller reads the field
+ * with parseDecimal, which hands it to Number().
+ */
+export function readDecimal(bytes: Uint8Array, from: number, limit: number): number {
+  const to = limit;
   let i = from;
   let negative = false;
   if (i < to && (bytes[i] === 45 || bytes[i] === 43)) negative = bytes[i++] === 45;
@@ -47,10 +62,17 @@ export function parseDecimal(bytes: Uint8Array, from: number, to: number): numbe
     let e = 0;
     const start = i;
     for (; i < to && bytes[i]! >= 48 && bytes[i]! <= 57 && e < 1e6; i++) e = e * 10 + (bytes[i]! - 48);
-    if (i === start) return slowNumber(bytes, from, to);
+    if (i === start) {
+      decimalEnd = -1;
+      return Number.NaN;
+    }
     exponent += expNegative ? -e : e;
   }
-  if (i !== to || digits === 0 || significant > 15 || exponent > 22 || exponent < -22) return slowNumber(bytes, from, to);
+  decimalEnd = i;
+  if (digits === 0 || significant > 15 || exponent > 22 || exponent < -22) {
+    decimalEnd = -1;
+    return Number.NaN;
+  }
   const value = exponent >= 0 ? mantissa * POW10[exponent]! : mantissa / POW10[-exponent]!;
   return negative ? -value : value;
 }

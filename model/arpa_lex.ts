@@ -8,9 +8,8 @@
 // number, only of each new word, once. Fields are separated by runs of ASCII blanks, so KenLM's
 // and SRILM's tab-separated lines and space-separated ones read alike.
 import { isUtf8 } from 'node:buffer';
-import { isBlank, parseDecimal } from './arpa_fields.js';
-import { ByteWordIndex } from './byte_words.js';
-import { NgramIdIndex } from './ngram_id_index.js';
+import { decimalEnd, isBlank, parseDecimal, readDecimal } from './arpa_fields.js';
+import { ByteWordIndex, FNV_OFFSET, FNV_PRIME } from './byte_words.js';
 import { decodeUtf8 } from './corpus_read.js';
 import { InputError } from './errors.js';
 import { Vocab } from './vocab.js';
@@ -25,8 +24,6 @@ export interface ArpaChunk {
   backoff: Float64Array;
   /** The line of each record (for messages about it). */
   lines: Int32Array;
-  /** For order >= 2: the entry number, in order k - 1's section, of each record's context; -1 where it has none. */
-  contexts: Int32Array;
   /** Words first seen in this chunk, in id order (they follow every word of the earlier chunks). */
   newWords: string[];
 }
@@ -54,11 +51,6 @@ export class ArpaLexer {
   private section = 0;
   private seen = 0;
   private more: boolean;
-  private readonly fieldStart: Int32Array;
-  private readonly fieldEnd: Int32Array;
-  /** The entries of the section before this one (the contexts of this one's records) and of this one. */
-  private contextIndex: NgramIdIndex | null = null;
-  private entryIndex: NgramIdIndex | null = null;
 
   constructor(
     input: Uint8Array,
@@ -68,8 +60,6 @@ export class ArpaLexer {
     // Invalid UTF-8 fails here, naming its line, as any text input does.
     if (!isUtf8(this.bytes)) decodeUtf8(this.bytes, file);
     this.header = this.readHeader();
-    this.fieldStart = new Int32Array(this.header.order + 3);
-    this.fieldEnd = new Int32Array(this.header.order + 3);
     this.more = this.openSection(1);
   }
 
@@ -133,8 +123,6 @@ export class ArpaLexer {
     if (this.text().trim() !== `\\${k}-grams:`) this.fail(`expected section header \\${k}-grams: but found "${this.text()}"`);
     this.section = k;
     this.seen = 0;
-    this.contextIndex = this.entryIndex;
-    this.entryIndex = k < this.header.order ? new NgramIdIndex(k, declared[k]!) : null;
     return this.nextContent();
   }
 
@@ -142,6 +130,35 @@ export class ArpaLexer {
   private closeSection(): void {
     const k = this.section;
     if (this.seen !== this.header.declared[k]) this.fail(`section \\${k}-grams: has ${this.seen} entries but the \\data\\ header declares ${this.header.declared[k]}`);
+  }
+
+  /** End of the field the last number() read. */
+  private fieldEnd = 0;
+
+  /** The number in the field starting at bytes[from] (`what` names it in the error if it is none). */
+  private number(from: number, end: number, what: string): number {
+    const bytes = this.bytes;
+    let value = readDecimal(bytes, from, end);
+    let stop = decimalEnd;
+    if (stop < 0 || (stop < end && !isBlank(bytes[stop]!))) {
+      // Not a plain decimal ending at a blank: read the whole field as Number() reads text.
+      for (stop = from; stop < end && !isBlank(bytes[stop]!); stop++);
+      value = parseDecimal(bytes, from, stop);
+      if (Number.isNaN(value)) this.fail(`malformed ARPA entry: ${what} "${bytes.toString('utf8', from, stop)}" is not a number`);
+    }
+    this.fieldEnd = stop;
+    return value;
+  }
+
+  /** Fields in bytes[from, end) (for messages about lines with too many). */
+  private countFields(from: number, end: number): number {
+    let fields = 0;
+    for (let i = from; i < end; ) {
+      while (i < end && isBlank(this.bytes[i]!)) i++;
+      if (i < end) fields++;
+      while (i < end && !isBlank(this.bytes[i]!)) i++;
+    }
+    return fields;
   }
 
   /** The next chunk of records, or null after \end\. */
@@ -168,45 +185,38 @@ export class ArpaLexer {
   }
 
   private lexSection(k: number, maxEntries: number): ArpaChunk {
-    const { bytes, fieldStart, fieldEnd, words } = this;
+    const { bytes, words } = this;
     const order = this.header.order;
     const cap = Math.min(maxEntries, Math.max(1, this.header.declared[k]! - this.seen + 1));
     const ids = new Int32Array(cap * k);
     const logProb = new Float64Array(cap);
     const backoff = new Float64Array(cap);
     const lines = new Int32Array(cap);
-    const contexts = new Int32Array(k > 1 ? cap : 0);
-    const { contextIndex, entryIndex } = this;
     let count = 0;
     for (; this.more && count < cap; this.more = this.nextContent()) {
+      // One pass over the line's bytes: each number is read, and each word hashed, as it is scanned.
+      const end = this.end;
       let i = this.start;
       while (isBlank(bytes[i]!)) i++;
       if (bytes[i] === 92) break; // a backslash line ends the section
-      let fields = 0;
-      for (const end = this.end; i < end; ) {
+      const prob = this.number(i, end, 'log10 probability');
+      for (i = this.fieldEnd; i < end && isBlank(bytes[i]!); i++);
+      for (let j = 0; j < k; j++) {
+        if (i >= end) this.fail(`malformed ARPA entry: a ${k}-gram entry has ${j} words: "${this.text()}"`);
         const from = i;
+        let h = FNV_OFFSET;
         // (Bytes above 32 are never blanks: most bytes take one comparison.)
-        for (let c = bytes[i]!; i < end && (c > 32 || !isBlank(c)); c = bytes[++i]!);
-        if (fields < fieldStart.length) {
-          fieldStart[fields] = from;
-          fieldEnd[fields] = i;
-        }
-        fields++;
+        for (let c = bytes[i]!; i < end && (c > 32 || !isBlank(c)); c = bytes[++i]!) h = Math.imul(h ^ c, FNV_PRIME);
+        ids[count * k + j] = words.idOfHashed(bytes, from, i, h & 0x7fffffff);
         while (i < end && isBlank(bytes[i]!)) i++;
       }
-      if (fields < k + 1) this.fail(`malformed ARPA entry: a ${k}-gram entry has ${fields - 1} words: "${this.text()}"`);
-      if (fields > k + 2) this.fail(`malformed ARPA entry: too many fields: "${this.text()}"`);
-      if (fields === k + 2 && k === order) this.fail(`malformed ARPA entry: a highest-order entry has a backoff: "${this.text()}"`);
-      const prob = parseDecimal(bytes, fieldStart[0]!, fieldEnd[0]!);
-      if (Number.isNaN(prob)) this.fail(`malformed ARPA entry: log10 probability "${bytes.toString('utf8', fieldStart[0]!, fieldEnd[0]!)}" is not a number`);
       let bo = 0;
-      if (fields === k + 2) {
-        bo = parseDecimal(bytes, fieldStart[k + 1]!, fieldEnd[k + 1]!);
-        if (Number.isNaN(bo)) this.fail(`malformed ARPA entry: backoff "${bytes.toString('utf8', fieldStart[k + 1]!, fieldEnd[k + 1]!)}" is not a number`);
+      if (i < end) {
+        const rest = this.countFields(i, end);
+        if (rest > 1) this.fail(`malformed ARPA entry: too many fields: "${this.text()}"`);
+        if (k === order) this.fail(`malformed ARPA entry: a highest-order entry has a backoff: "${this.text()}"`);
+        bo = this.number(i, end, 'backoff');
       }
-      for (let j = 0; j < k; j++) ids[count * k + j] = words.idOf(bytes, fieldStart[j + 1]!, fieldEnd[j + 1]!);
-      if (k > 1) contexts[count] = contextIndex ? contextIndex.find(ids, count * k) : -1;
-      entryIndex?.add(ids, count * k);
       logProb[count] = prob;
       backoff[count] = bo;
       lines[count] = this.line;
@@ -215,6 +225,6 @@ export class ArpaLexer {
     }
     const newWords = this.vocab.words.slice(this.wordsSent);
     this.wordsSent = this.vocab.words.length;
-    return { order: k, count, ids: ids.subarray(0, count * k), logProb: logProb.subarray(0, count), backoff: backoff.subarray(0, count), lines: lines.subarray(0, count), contexts: contexts.subarray(0, k > 1 ? count : 0), newWords };
+    return { order: k, count, ids: ids.subarray(0, count * k), logProb: logProb.subarray(0, count), backoff: backoff.subarray(0, count), lines: lines.subarray(0, count), newWords };
   }
 }

@@ -27,15 +27,11 @@ export class ArpaModelBuilder {
   private readonly lastContext: Int32Array;
   private lastOrder = 0;
   private lastParent = -1;
-  /** The node of each entry of the section being read, in file order, and of the one before it. */
-  private entryNodes = new Int32Array(0);
-  private contextNodes = new Int32Array(0);
-  private entries = 0;
 
   constructor(
     readonly file: string,
     private readonly order: number,
-    private readonly declared: readonly number[],
+    declared: readonly number[],
     private readonly options: ArpaReadOptions = {},
   ) {
     this.total = declared.reduce((a, b) => a + b, 0);
@@ -64,21 +60,16 @@ export class ArpaModelBuilder {
 
   add(chunk: ArpaChunk): void {
     for (const word of chunk.newWords) this.vocab.intern(word);
-    const { order: k, ids, count, contexts } = chunk;
+    const { order: k, ids, count } = chunk;
     const context = this.lastContext;
     if (k !== this.lastOrder) {
       this.lastOrder = k;
       this.lastParent = -1;
-      this.contextNodes = this.entryNodes.subarray(0, this.entries);
-      this.entryNodes = new Int32Array(k < this.order ? this.declared[k]! : 0);
-      this.entries = 0;
     }
     for (let r = 0; r < count; r++) {
       const at = r * k;
       let parent = ROOT;
-      const known = k > 1 ? contexts[r]! : -1;
-      if (known >= 0 && known < this.contextNodes.length) parent = this.contextNodes[known]!;
-      else if (k > 1) {
+      if (k > 1) {
         let same = this.lastParent >= 0;
         for (let j = 0; j < k - 1 && same; j++) same = ids[at + j] === context[j];
         if (same) parent = this.lastParent;
@@ -91,8 +82,6 @@ export class ArpaModelBuilder {
         }
       }
       const node = this.child(parent, ids[at + k - 1]!);
-      if (this.entries < this.entryNodes.length) this.entryNodes[this.entries] = node;
-      this.entries++;
       if (!Number.isNaN(this.logProb[node]!)) {
         const words = Array.from(ids.subarray(at, at + k), (w) => this.vocab.word(w)).join(' ');
         throw new InputError(`duplicate ARPA entry "${words}"`, this.file, chunk.lines[r], 'the ARPA file is damaged; rebuild it or check how it was written');

@@ -29,7 +29,11 @@ export class ByteWordIndex {
 
   /** The id of the word in bytes[from, to) (valid UTF-8), added to the vocabulary if new. */
   idOf(bytes: Uint8Array, from: number, to: number): number {
-    const h = hashBytes(bytes, from, to);
+    return this.idOfHashed(bytes, from, to, hashBytes(bytes, from, to));
+  }
+
+  /** idOf for a caller that hashed the bytes as it scanned them (FNV_OFFSET, FNV_PRIME, & 0x7fffffff). */
+  idOfHashed(bytes: Uint8Array, from: number, to: number, h: number): number {
     const n = to - from;
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
       const id = this.slots[i]!;
@@ -92,9 +96,12 @@ function grow(a: Int32Array, size: number): Int32Array {
   return b;
 }
 
-/** FNV-1a over the bytes, as a signed 32-bit int (masked by the caller). */
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over the bytes, as a non-negative 31-bit int. */
 function hashBytes(bytes: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
   return h & 0x7fffffff;
 }
