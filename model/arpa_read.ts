@@ -171,11 +171,7 @@ export function readArpa(text: string, file: string, options: ArpaReadOptions = 
     }
   }
   if (s === undefined || s.trim() !== '\\end\\') r.fail(s === undefined ? 'missing \\end\\ at the end of the file (truncated?)' : `expected \\end\\ but found "${s}"`);
-  // Suffix links in one pass: a node's suffix is its parent's suffix extended by its last word
-  // (ids grow with order here too, so the parent's suffix is already known).
-  for (let n = 1; n < trie.size; n++) {
-    trie.suffix[n] = trie.parent[n] === ROOT ? ROOT : trie.suffix[trie.parent[n]] < 0 ? -1 : trie.find(trie.suffix[trie.parent[n]], trie.word[n]);
-  }
+  trie.linkSuffixes();
   const unk = trie.find(ROOT, UNK);
   if (unk < 0 || Number.isNaN(logProb[unk])) {
     options.warn?.(`${file}: the model has no <unk>; unknown words get log10 p = -100, as KenLM substitutes`);

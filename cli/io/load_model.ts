@@ -1,17 +1,71 @@
-// Loading an ARPA model named on the command line.
+// Loading the model file a command names, recognised by its content rather than its name: a dbslm
+// binary model (its magic bytes), gzip (its magic bytes; unzipped, then recognised again), or else
+// ARPA text. Every command that reads a model file comes through here.
+import zlib from 'node:zlib';
 import { readArpa } from '../../model/arpa_read.js';
+import { isBinaryModel } from '../../model/binary/container.js';
+import { readBinaryModel, type BinaryModel } from '../../model/binary/model_file.js';
+import { rebuildLanguageModel } from '../../model/binary/rebuild.js';
 import { decodeUtf8 } from '../../model/corpus_read.js';
+import { InputError } from '../../model/errors.js';
 import type { LanguageModel } from '../../model/language_model.js';
+import { buildQueryIndex, type QueryIndex } from '../../model/query_index.js';
+import type { Vocab } from '../../model/vocab.js';
 import { readInput } from './inputs.js';
 import type { Progress } from './progress.js';
 
-export function loadArpa(file: string, progress?: Progress): LanguageModel {
-  const { name, bytes } = readInput(file);
+export type ModelFormat = 'arpa' | 'binary';
+
+/** A loaded model file: what scoring needs at once, the trie only when asked for. */
+export interface ModelFile {
+  name: string;
+  format: ModelFormat;
+  vocab: Vocab;
+  order: number;
+  /** Set for a binary model file. */
+  binary?: BinaryModel;
+  /** The probing tables (from a binary: views onto the file, built for nothing). */
+  queryIndex(): QueryIndex;
+  /** The trie-shaped model (from a binary: rebuilt on the first call). */
+  languageModel(): LanguageModel;
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+export function loadModel(file: string, progress?: Progress): ModelFile {
+  // readInput unzips by name; content decides here, so the raw bytes are read for a *.gz too.
+  let { name, bytes } = readInput(file, { gunzip: false });
+  if (bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
+    try {
+      bytes = zlib.gunzipSync(bytes);
+    } catch (e) {
+      throw new InputError(`not a valid gzip file: ${(e as Error).message}`, name);
+    }
+  }
+  if (isBinaryModel(bytes)) {
+    const binary = readBinaryModel(bytes, name);
+    let lm: LanguageModel | undefined;
+    return {
+      name,
+      format: 'binary',
+      vocab: binary.vocab,
+      order: binary.meta.order,
+      binary,
+      queryIndex: () => binary.index,
+      languageModel: () => (lm ??= rebuildLanguageModel(binary)),
+    };
+  }
   progress?.phase(`loading ${name}`);
   const lm = readArpa(decodeUtf8(bytes, name), name, {
     onProgress: (d, t) => progress?.update(d, t),
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
   });
   progress?.endPhase();
-  return lm;
+  let index: QueryIndex | undefined;
+  return { name, format: 'arpa', vocab: lm.vocab, order: lm.order, queryIndex: () => (index ??= buildQueryIndex(lm)), languageModel: () => lm };
+}
+
+/** The trie-shaped model of a model file of any of the three kinds (the name is historical). */
+export function loadArpa(file: string, progress?: Progress): LanguageModel {
+  return loadModel(file, progress).languageModel();
 }
