@@ -65,7 +65,7 @@ export function loadModel(file: string, progress?: Progress): ModelFile {
   return { name, format: 'arpa', vocab: lm.vocab, order: lm.order, queryIndex: () => (index ??= buildQueryIndex(lm)), languageModel: () => lm };
 }
 
-/** The trie-shaped model of a model file of any of the three kinds (the name is historical). */
-export function loadArpa(file: string, progress?: Progress): LanguageModel {
+/** The trie-shaped model of a model file of any of the three kinds. */
+export function loadLanguageModel(file: string, progress?: Progress): LanguageModel {
   return loadModel(file, progress).languageModel();
 }

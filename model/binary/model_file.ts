@@ -10,7 +10,7 @@ import { InputError } from '../errors.js';
 import { entryCounts, type LanguageModel } from '../language_model.js';
 import { placeQueryIndex, SLOT_INTS, type QueryIndex } from '../query_index.js';
 import { Vocab } from '../vocab.js';
-import { encodeContainer, openContainer, type SectionData } from './container.js';
+import { openContainer, type SectionData } from './container.js';
 
 export const BINARY_LOAD = 0.75;
 
@@ -57,10 +57,6 @@ export function modelSections(lm: LanguageModel): { meta: BinaryMeta; sections: 
   }
   for (let k = 2; k <= lm.order; k++) sections.set(nodesSection(k), nodeSlots[k]);
   return { meta: { order: lm.order, vocabSize: lm.vocab.size, counts: entryCounts(lm) }, sections, placed };
-}
-
-export function encodeBinaryModel(meta: BinaryMeta, sections: ReadonlyMap<string, SectionData>): Uint8Array[] {
-  return encodeContainer(meta, sections);
 }
 
 const int32s = (b: Uint8Array): Int32Array => new Int32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
