@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadArpa } from '../cli/io/load_model.js';
+import { loadLanguageModel } from '../cli/io/load_model.js';
 import { buildTopK } from '../model/topk.js';
 import { StoreClient } from '../store/client/client.js';
 import { materialiseTopK } from '../store/model/topk/materialise_topk.js';
@@ -28,7 +28,7 @@ if (ACTORS > 1) {
   await run(process.execPath, [CLI, 'store', 'rebalance', '--apply', '--connect', first], { maxBuffer: 1 << 24 });
 }
 await run(process.execPath, [CLI, 'store', 'import', '--arpa', ARPA, '--model', 'bench', '--no-topk', '--connect', first, '--quiet'], { maxBuffer: 1 << 26 });
-const lm = loadArpa(ARPA);
+const lm = loadLanguageModel(ARPA);
 const client = await StoreClient.connect(first, { timeoutMs: 30000 });
 const phases: Record<string, number> = {};
 const t0 = performance.now();

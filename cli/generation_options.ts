@@ -8,8 +8,8 @@ import { connectOptions } from './options.js';
 
 export const generationModelOptions = {
   connect: { type: 'string', describe: 'Read the model from the store at this endpoint (any member)' },
-  model: { type: 'string', describe: 'With --connect: the name of the model in the store (default: default). Without: the model file (ARPA, *.gz accepted)' },
-  arpa: { type: 'string', describe: 'The model file (ARPA), as --model FILE' },
+  model: { type: 'string', describe: 'With --connect: the name of the model in the store (default: default). Without: the model file (ARPA, gzipped ARPA or dbslm binary, told apart by content)' },
+  arpa: { type: 'string', describe: 'The model file, as --model FILE (its older name)' },
   timeout: { ...connectOptions.timeout },
   tokenizer: { type: 'string', describe: 'How text becomes words: whitespace or regex (default: the one the stored model was built with; whitespace for a file)' },
 } as const satisfies Record<string, Options>;

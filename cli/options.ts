@@ -2,10 +2,48 @@
 // same everywhere. Each is a yargs options object, added with `.options(...)`.
 import type { Options } from 'yargs';
 
-/** The model a command reads (ppl, sample, quantize, topk). */
+/** For the `dbslm store` subcommands that talk to a running store. */
+export const connectOptions = {
+  connect: { type: 'string', demandOption: true, describe: 'Endpoint of any store member: tcp://HOST:PORT or ipc://PATH, e.g. tcp://127.0.0.1:5555' },
+  timeout: { type: 'number', default: 10000, describe: 'Reply timeout in ms for quick requests (a move may take longer)' },
+} as const satisfies Record<string, Options>;
+
+/** The model a command reads (`store import`). */
 export const modelArpaOption = {
   arpa: { type: 'string', demandOption: true, describe: 'The ARPA model (*.gz accepted)' },
 } as const satisfies Record<string, Options>;
+
+const MODEL_FILE = 'The model file: ARPA, gzipped ARPA or a dbslm binary model, told apart by their content';
+
+/**
+ * The model file a command reads (ppl, sample, quantize, topk): --model FILE, or --arpa FILE, its
+ * older name, which takes the same three kinds. Commands that also read a store (--connect) give
+ * --model their own description: there it names the model in the store.
+ */
+export const modelFileOptions = {
+  model: { type: 'string', describe: MODEL_FILE },
+  arpa: { type: 'string', describe: 'The same as --model FILE (its older name)' },
+} as const satisfies Record<string, Options>;
+
+/** --model FILE and --connect ENDPOINT [--model NAME], for commands that read a file or a store. */
+export const modelFileOrStoreOptions = {
+  model: { type: 'string', describe: `${MODEL_FILE}. With --connect: the name of the model in the store (default: default)` },
+  arpa: { type: 'string', describe: 'The model file, as --model FILE (its older name)' },
+  connect: { type: 'string', describe: 'Read the model from the store at this endpoint (any member) instead of a file' },
+  timeout: connectOptions.timeout,
+} as const satisfies Record<string, Options>;
+
+/** yargs check: a model file (or, where allowed, a store) is named, and a file only once. */
+export function checkModelNamed(a: { model?: unknown; arpa?: unknown; connect?: unknown }, store = false): true {
+  if (a.model !== undefined && a.arpa !== undefined && a.connect === undefined) throw new Error('Name the model file once: --model FILE (or --arpa FILE, its older name)');
+  if (a.model === undefined && a.arpa === undefined && a.connect === undefined) {
+    throw new Error(store ? 'Name the model: --model FILE, or --connect ENDPOINT [--model NAME] for a model in a store' : 'Name the model: --model FILE');
+  }
+  return true;
+}
+
+/** The model file named by --model or --arpa (checked by checkModelNamed). */
+export const modelFileOf = (a: { model?: string; arpa?: string }): string => (a.arpa ?? a.model)!;
 
 /** The model `build` writes. */
 export const outputArpaOption = {
@@ -28,12 +66,6 @@ export const tokenizerOption = {
 
 export const quietOption = {
   quiet: { type: 'boolean', default: false, alias: 'q', describe: 'No progress on stderr' },
-} as const satisfies Record<string, Options>;
-
-/** For the `dbslm store` subcommands that talk to a running store. */
-export const connectOptions = {
-  connect: { type: 'string', demandOption: true, describe: 'Endpoint of any store member: tcp://HOST:PORT or ipc://PATH, e.g. tcp://127.0.0.1:5555' },
-  timeout: { type: 'number', default: 10000, describe: 'Reply timeout in ms for quick requests (a move may take longer)' },
 } as const satisfies Record<string, Options>;
 
 export type ConnectArgs = { connect: string; timeout: number };

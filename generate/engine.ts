@@ -5,7 +5,7 @@
 //   for await (const word of engine.stream({ prompt: 'In the beginning', seed: 7 })) process.stdout.write(word.token + ' ');
 //   const { text } = await engine.generate({ prompt: 'In the beginning', maxTokens: 20 });
 //   engine.close();
-import { loadArpa } from '../cli/io/load_model.js';
+import { loadLanguageModel } from '../cli/io/load_model.js';
 import type { LanguageModel } from '../model/language_model.js';
 import { InputError } from '../model/errors.js';
 import { seededRandom } from '../model/sample.js';
@@ -105,7 +105,7 @@ export class Engine {
   static async open(opts: EngineOptions): Promise<Engine> {
     if ('file' in opts || 'lm' in opts) {
       // An ARPA file (*.gz too); its errors name the file and line.
-      const lm = 'lm' in opts ? opts.lm : loadArpa(opts.file);
+      const lm = 'lm' in opts ? opts.lm : loadLanguageModel(opts.file);
       const log = new InMemoryConversationLog();
       return new Engine({
         source: new ModelContextSource(lm),

@@ -95,11 +95,7 @@ export class ArpaModelBuilder {
   /** The model, once every chunk is in. */
   finish(): LanguageModel {
     const { trie, vocab } = this;
-    // Suffix links in one pass: a node's suffix is its parent's suffix extended by its last word
-    // (a parent is always created before its children, so its suffix is already known).
-    for (let n = 1; n < trie.size; n++) {
-      trie.suffix[n] = trie.parent[n] === ROOT ? ROOT : trie.suffix[trie.parent[n]] < 0 ? -1 : trie.find(trie.suffix[trie.parent[n]], trie.word[n]);
-    }
+    trie.linkSuffixes();
     const unk = trie.find(ROOT, UNK);
     if (unk < 0 || Number.isNaN(this.logProb[unk])) {
       this.options.warn?.(`${this.file}: the model has no <unk>; unknown words get log10 p = -100, as KenLM substitutes`);

@@ -46,6 +46,55 @@ class ByteSink {
   }
 }
 
+/** shortestDecimal's answer: the digits m, the point x places from the right, and the double m·10^-x reads as. */
+let decM = 0;
+let decX = 0;
+let decBack = 0;
+
+/**
+ * Finds the shortest decimal (7 to 9 significant digits) m·10^-x that reads back as the float32
+ * a > 0 of decimal exponent e, into decM/decX/decBack; false when none is found this way.
+ */
+function shortestDecimal(a: number, e: number): boolean {
+  for (let p = 7; p <= 9; p++) {
+    const x = p - 1 - e;
+    let m: number;
+    let back: number;
+    if (x >= 0) {
+      // a * 10^x is exact here (24 + 2.33x bits fit a double's 53 for x <= 12), so a fraction of
+      // exactly .5 is a true tie between two shortest texts: take the even one, as KenLM does.
+      const scaled = a * POW10[x];
+      m = Math.round(scaled);
+      if (m - scaled === 0.5 && m % 2 === 1) m -= 1;
+      back = m / POW10[x];
+    } else {
+      m = Math.round(a / POW10[-x]);
+      back = m * POW10[-x];
+    }
+    if (Math.fround(back) === a) {
+      decM = m;
+      decX = x;
+      decBack = back;
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The double that v's ARPA text reads back as (Number() of what writeFloat32 writes), without
+ * formatting it: what a model holds once written to ARPA and loaded again.
+ */
+export function arpaReadBack(v: number): number {
+  if (v === 0) return 0; // the text "0" reads back as +0, whatever the sign of the zero
+  if (Number.isNaN(v)) return v;
+  const f = Math.fround(v);
+  const a = f < 0 ? -f : f;
+  const e = Math.floor(Math.log10(a));
+  if (e < -12 || e > 12 || !Number.isFinite(a) || !shortestDecimal(a, e)) return Number(formatFloat32(v));
+  return f < 0 ? -decBack : decBack;
+}
+
 /**
  * Writes the shortest decimal that reads back as the same float32. Digits come from integer
  * rounding checked by an exact division (powers of ten up to 1e22 are exact doubles, so m / 10^x
@@ -60,26 +109,9 @@ function writeFloat32(sink: ByteSink, v: number): void {
   const f = Math.fround(v);
   const a = f < 0 ? -f : f;
   const e = Math.floor(Math.log10(a));
-  if (e < -12 || e > 12 || !Number.isFinite(a)) return sink.ascii(formatFloat32(v));
-  let m = 0;
-  let x = 0;
-  for (let p = 7; p <= 9; p++) {
-    x = p - 1 - e;
-    let back: number;
-    if (x >= 0) {
-      // a * 10^x is exact here (24 + 2.33x bits fit a double's 53 for x <= 12), so a fraction of
-      // exactly .5 is a true tie between two shortest texts: take the even one, as KenLM does.
-      const scaled = a * POW10[x];
-      m = Math.round(scaled);
-      if (m - scaled === 0.5 && m % 2 === 1) m -= 1;
-      back = m / POW10[x];
-    } else {
-      m = Math.round(a / POW10[-x]);
-      back = m * POW10[-x];
-    }
-    if (Math.fround(back) === a) break;
-    if (p === 9) return sink.ascii(formatFloat32(v));
-  }
+  if (e < -12 || e > 12 || !Number.isFinite(a) || !shortestDecimal(a, e)) return sink.ascii(formatFloat32(v));
+  const m = decM;
+  let x = decX;
   // Drop trailing zero digits below the decimal point. m < 1e9 < 2^31, so int maths is exact.
   let t = m | 0;
   while (x > 0 && t % 10 === 0) {

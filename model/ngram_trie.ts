@@ -130,6 +130,18 @@ export class NgramTrie {
     return out;
   }
 
+  /**
+   * Sets every node's suffix link in one pass, for tries filled without them (a loaded model): a
+   * node's suffix is its parent's suffix extended by its last word, and parents come first in id
+   * order, so the parent's suffix is already known.
+   */
+  linkSuffixes(): void {
+    for (let n = 1; n < this.size; n++) {
+      const p = this.parent[n];
+      this.suffix[n] = p === ROOT ? ROOT : this.suffix[p] < 0 ? -1 : this.find(this.suffix[p], this.word[n]);
+    }
+  }
+
   /** The node of the word sequence `ids`, or -1. */
   findPath(ids: ArrayLike<number>): number {
     let node = ROOT;

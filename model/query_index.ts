@@ -22,7 +22,21 @@ export interface QueryIndex {
   unigramSlot: Int32Array;
 }
 
-export function buildQueryIndex(lm: LanguageModel): QueryIndex {
+/** The index and where each trie node went: slotOf[node] is its slot in the table of its order. */
+export interface PlacedQueryIndex {
+  index: QueryIndex;
+  slotOf: Int32Array;
+}
+
+/**
+ * Tables at most half full by default: linear probing's misses (every backoff step) stay short.
+ * A binary model file trades some of that for a smaller file (model/binary/model_file.ts).
+ */
+export function buildQueryIndex(lm: LanguageModel, maxLoad = 0.5): QueryIndex {
+  return placeQueryIndex(lm, maxLoad).index;
+}
+
+export function placeQueryIndex(lm: LanguageModel, maxLoad = 0.5): PlacedQueryIndex {
   const { trie, logProb, backoff, order, vocab } = lm;
   const counts = trie.countsByOrder(order);
   const tables: Int32Array[] = [new Int32Array(0)];
@@ -35,7 +49,7 @@ export function buildQueryIndex(lm: LanguageModel): QueryIndex {
   masks.push(0);
   for (let k = 2; k <= order; k++) {
     let cap = 1024;
-    while (cap < counts[k] * 2) cap *= 2;
+    while (cap * maxLoad < counts[k]) cap *= 2;
     const t = new Int32Array(cap * SLOT_INTS).fill(EMPTY);
     tables.push(t);
     values.push(new Float64Array(t.buffer));
@@ -67,5 +81,10 @@ export function buildQueryIndex(lm: LanguageModel): QueryIndex {
   }
   const unigramSlot = new Int32Array(vocab.size);
   for (let w = 0; w < vocab.size; w++) unigramSlot[w] = lm.unigramNode[w] >= 0 ? w : UNK;
-  return { order, tables, values, masks, unigramSlot };
+  return { index: { order, tables, values, masks, unigramSlot }, slotOf };
+}
+
+/** True when word w has a unigram of its own (otherwise it is scored as <unk>). */
+export function hasUnigram(index: QueryIndex, w: number): boolean {
+  return index.unigramSlot[w] === w;
 }

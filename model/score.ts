@@ -4,7 +4,7 @@
 // and stays in the context as <unk>.
 import type { LanguageModel } from './language_model.js';
 import { hash } from './ngram_trie.js';
-import { buildQueryIndex, SLOT_INTS, type QueryIndex } from './query_index.js';
+import { buildQueryIndex, hasUnigram, SLOT_INTS, type QueryIndex } from './query_index.js';
 import { BOS, EOS, UNK } from './vocab.js';
 
 export interface SentenceScore {
@@ -29,18 +29,16 @@ export class Scorer {
   private histLen = 0;
   private readonly index: QueryIndex;
 
-  constructor(
-    readonly lm: LanguageModel,
-    index?: QueryIndex,
-  ) {
-    this.index = index ?? buildQueryIndex(lm);
-    this.hist = new Int32Array(lm.order + 1);
-    this.next = new Int32Array(lm.order + 1);
+  /** From a model (its probing tables are built here), or from the tables alone (a binary model file). */
+  constructor(model: LanguageModel | QueryIndex) {
+    this.index = 'tables' in model ? model : buildQueryIndex(model);
+    this.hist = new Int32Array(this.index.order + 1);
+    this.next = new Int32Array(this.index.order + 1);
   }
 
   /** Starts a sentence: the context is <s>. */
   begin(): void {
-    this.histLen = this.lm.unigramNode[BOS] >= 0 ? 1 : 0;
+    this.histLen = hasUnigram(this.index, BOS) ? 1 : 0;
     this.hist[0] = BOS;
   }
 
@@ -82,7 +80,7 @@ export class Scorer {
       next[j + 1] = found;
     }
     for (let c = matched - 1; c < histLen; c++) lp += values[c + 1][hist[c] * 4 + 2];
-    const max = this.lm.order - 1;
+    const max = this.index.order - 1;
     this.histLen = j + 1 < max ? j + 1 : max;
     this.hist = next;
     this.next = hist;
@@ -95,12 +93,12 @@ export class Scorer {
     let total = 0;
     let oov = 0;
     let oovTotal = 0;
-    const unigramNode = this.lm.unigramNode;
+    const index = this.index;
     for (let i = from; i < to; i++) {
       const w = ids[i];
       const lp = this.score(w);
       total += lp;
-      if (w === UNK || unigramNode[w] < 0) {
+      if (w === UNK || !hasUnigram(index, w)) {
         oov++;
         oovTotal += lp;
       }

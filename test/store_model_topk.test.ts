@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadArpa } from '../cli/io/load_model.js';
+import { loadLanguageModel } from '../cli/io/load_model.js';
 import type { LanguageModel } from '../model/language_model.js';
 import { buildTopK } from '../model/topk.js';
 import type { StoreClient } from '../store/client/client.js';
@@ -125,7 +125,7 @@ if (!HAS_SHARED) {
     const client = await Client.connect(actor.ep);
     t.teardown(() => client.close());
     await dbslm('store', 'import', '--arpa', KJV3, '--model', 'kjv3', '--connect', actor.ep, '--quiet');
-    await assertSameHeads(t, client, 'kjv3', loadArpa(KJV3), 32, 8);
+    await assertSameHeads(t, client, 'kjv3', loadLanguageModel(KJV3), 32, 8);
     // A sentence start, a stored bigram context, a trigram context, an unknown word, and a history longer than the order.
     // The stored K (32) in both: the codebook is trained on the heads of that K.
     for (const context of ['<s>', 'the LORD', 'And God said', 'unknownword', 'and the', '<s> In the beginning God']) {
@@ -143,7 +143,7 @@ if (!HAS_SHARED) {
     t.teardown(() => client.close());
     const { meta } = await readModel(client, 'pruned', { where: 'test' });
     t.is(meta.topk?.k, 8);
-    const lm = loadArpa(PRUNED5);
+    const lm = loadLanguageModel(PRUNED5);
     const want = buildTopK(lm, 8, 8);
     const heads = await storedHeads(client, 'pruned', 8);
     // Contexts stored only as prefixes of longer n-grams have a row in-process (built from their

@@ -1,4 +1,4 @@
-// `dbslm build`: text in, ARPA out, in-process (the streaming pipeline builds the same model).
+// `dbslm build`: text in, ARPA and/or binary model out, in-process (the streaming pipeline builds the same model).
 import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { buildModel, checkOrder } from '../../model/build.js';
@@ -7,6 +7,7 @@ import { InputError } from '../../model/errors.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { Vocab } from '../../model/vocab.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
+import { writeBinaryModel } from '../io/write_model.js';
 import { expandInputs, readInput } from '../io/inputs.js';
 import { Progress } from '../io/progress.js';
 import { outputArpaOption, quietOption, tokenizerOption } from '../options.js';
@@ -16,30 +17,37 @@ interface BuildArgs {
   order: number;
   tokenizer: string;
   'discount-fallback': boolean;
-  arpa: string;
+  arpa?: string;
+  binary?: string;
   inputs: string[];
   quiet: boolean;
 }
 
 export const buildCommand: CommandModule<object, BuildArgs> = {
   command: 'build <inputs..>',
-  describe: 'Estimate an interpolated modified Kneser-Ney model from text and write it as ARPA',
+  describe: 'Estimate an interpolated modified Kneser-Ney model from text and write it as ARPA and/or binary',
   builder: (y: Argv) =>
     y
       .positional('inputs', { type: 'string', array: true, describe: 'Training text: files, directories, or - for stdin (one sentence per line; *.gz is unzipped)' })
       .option('order', { type: 'number', demandOption: true, describe: 'Model order N, 1 to 10 (3 and 5 are common)' })
-      .options(outputArpaOption)
+      .options({ arpa: { ...outputArpaOption.arpa, demandOption: false } })
+      .option('binary', { type: 'string', describe: 'Where to write the model as a dbslm binary file (loads in milliseconds; with or without --arpa)' })
+      .check((a) => {
+        if (a.arpa === undefined && a.binary === undefined) throw new Error('Name the output: --arpa FILE, --binary FILE, or both');
+        return true;
+      })
       .options(tokenizerOption)
       .option('discount-fallback', { type: 'boolean', default: false, describe: "Use KenLM's fallback discounts 0.5/1/1.5 where counts-of-counts cannot give valid ones" })
       .options(quietOption)
-      .example('$0 build --order 5 --arpa kjv5.arpa config/corpus/kjv.sample.txt', 'a 5-gram model of the bundled corpus') as unknown as Argv<BuildArgs>,
+      .example('$0 build --order 5 --arpa kjv5.arpa config/corpus/kjv.sample.txt', 'a 5-gram model of the bundled corpus')
+      .example('$0 build --order 5 --binary kjv5.dbslm config/corpus/kjv.sample.txt', 'the same as a binary model') as unknown as Argv<BuildArgs>,
   handler: (args) =>
     runCommand('build', async () => {
       checkOrder(args.order);
       const tokenizer = parseTokenizerName(args.tokenizer);
       const files = expandInputs(args.inputs);
       const largeInput = files.some((f) => f === '-' || fs.statSync(f).size > 1 << 20);
-      const writer = new ArpaWriter(largeInput);
+      const writer = new ArpaWriter(largeInput && args.arpa !== undefined);
       try {
         const vocab = new Vocab();
         const ids = new IdStream();
@@ -63,8 +71,15 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           onPhase: (p) => progress.phase(p),
           onProgress: (_p, d, t) => progress.update(d, t),
         });
-        progress.phase(`writing ${args.arpa}`);
-        const written = await writer.write(args.arpa, built.lm, built.counts);
+        let written = 0;
+        if (args.arpa !== undefined) {
+          progress.phase(`writing ${args.arpa}`);
+          written += await writer.write(args.arpa, built.lm, built.counts);
+        }
+        if (args.binary !== undefined) {
+          progress.phase(`writing ${args.binary}`);
+          written += writeBinaryModel(args.binary, built.lm, true);
+        }
         const counts = built.counts.slice(1).join('/');
         progress.enabled = !args.quiet; // the summary line is worth printing even for small inputs
         progress.done(`${ids.length - 2 * ids.sentences} words, ${ids.sentences} sentences; n-grams ${counts}; ${(written / 1e6).toFixed(1)} MB`);

@@ -6,7 +6,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_MINING, mineConcepts } from '../../generate/concept_mining.js';
 import { InputError } from '../../model/errors.js';
 import type { LanguageModel } from '../../model/language_model.js';
-import { loadArpa } from '../io/load_model.js';
+import { loadLanguageModel } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
 import { connectOptions, modelNameOption, quietOption } from '../options.js';
 import { runCommand } from '../run_command.js';
@@ -55,7 +55,7 @@ const mineCommand: CommandModule<object, MineArgs> = {
       const mining = { minProbability: args['min-p'], maxSpan: args['max-span'] };
       const progress = new Progress('dbslm concepts mine', !args.quiet && process.stderr.isTTY === true);
       if (args.arpa !== undefined) {
-        const lm = loadArpa(args.arpa, progress);
+        const lm = loadLanguageModel(args.arpa, progress);
         process.stdout.write(describe(lm, mineConcepts(lm, mining), args.show));
         return;
       }

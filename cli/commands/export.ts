@@ -3,7 +3,6 @@
 // is the same whatever the number of actors or forks the model was spread over. Streamed: the
 // model is never held whole (store/model/arpa_export.ts).
 import type { Argv, CommandModule } from 'yargs';
-import { checkModelName } from '../../store/model/layout.js';
 import { Progress } from '../io/progress.js';
 import { connectOptions, modelNameOption, outputArpaOption, quietOption, type ConnectArgs } from '../options.js';
 import { runCommand } from '../run_command.js';
@@ -23,6 +22,8 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   handler: (args) =>
     runCommand('export', async () => {
       const model = args.model;
+      // Imported here, as the store modules below: the schemas it pulls in cost every command start-up.
+      const { checkModelName } = await import('../../store/model/layout.js');
       checkModelName(model); // before connecting: a bad name is the user's to fix, not the store's
       const progress = new Progress('dbslm export', !args.quiet);
       // Imported here: the store client pulls in ZeroMQ, which other commands do without.

@@ -15,7 +15,7 @@ import type { LanguageModel } from '../../model/language_model.js';
 import type { Vocab } from '../../model/vocab.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
 import { expandInputs, readLines } from '../io/inputs.js';
-import { loadArpa } from '../io/load_model.js';
+import { loadLanguageModel } from '../io/load_model.js';
 import { mixtureOfText } from '../io/mixture_text.js';
 import { Progress } from '../io/progress.js';
 import { quietOption, tokenizerOption } from '../options.js';
@@ -43,7 +43,7 @@ export const mixCommand: CommandModule<object, MixArgs> = {
   describe: 'Mix models linearly: tune the weights on a dev text (EM) and write one static backoff model',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', array: true, demandOption: true, describe: 'A component model (ARPA, *.gz accepted); give --model once per component, two or more' })
+      .option('model', { type: 'string', array: true, demandOption: true, describe: 'A component model (ARPA, gzipped ARPA or binary, recognised by content); give --model once per component, two or more' })
       .option('weights', { type: 'string', array: true, describe: 'One weight per --model, e.g. --weights 0.7,0.3 (default: uniform; with --tune: where EM starts)' })
       .option('tune', { type: 'string', array: true, describe: 'Dev text (files, directories, - for stdin): find the weights that minimise the exact mixture\'s perplexity on it, by EM' })
       .option('out', { type: 'string', describe: 'Write the static mixed model here as ARPA: the union of the n-grams, mixed probabilities, backoffs recomputed so it is normalized' })
@@ -61,7 +61,7 @@ export const mixCommand: CommandModule<object, MixArgs> = {
     runCommand('mix', async () => {
       const tokenize = getTokenizer(parseTokenizerName(args.tokenizer));
       const progress = new Progress('dbslm mix', !args.quiet && process.stderr.isTTY === true);
-      const models = args.model.map((file) => loadArpa(file, progress));
+      const models = args.model.map((file) => loadLanguageModel(file, progress));
       const union = new UnionVocab(models);
       let weights = mixtureWeights(models.length, args.weights);
       const out: string[] = [];

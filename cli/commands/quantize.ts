@@ -9,13 +9,14 @@ import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { writeFileAtomic } from '../io/atomic_file.js';
 import { expandInputs, readLines } from '../io/inputs.js';
 import { lineToIds, type LineTokenizer } from '../../model/line_ids.js';
-import { loadArpa } from '../io/load_model.js';
+import { loadLanguageModel } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { modelArpaOption, tokenizerOption } from '../options.js';
+import { checkModelNamed, modelFileOf, modelFileOptions, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface QuantizeArgs {
-  arpa: string;
+  model?: string;
+  arpa?: string;
   tokenizer: string;
   bits: number;
   out?: string;
@@ -32,16 +33,17 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
   describe: 'Quantize log-probs and backoffs to b bits per order and report the perplexity cost',
   builder: (y: Argv) =>
     y
-      .options(modelArpaOption)
+      .options(modelFileOptions)
+      .check((a) => checkModelNamed(a))
       .options(tokenizerOption)
       .option('bits', { type: 'number', default: 8, describe: 'Bits per value, 1 to 16 (codebook of 2^bits quantile bins per order)' })
       .option('out', { type: 'string', describe: 'Write the quantized model (values replaced by bin centers) as ARPA here' })
       .option('test', { type: 'string', array: true, describe: 'Held-out text: report perplexity before and after' })
-      .example('$0 quantize --arpa kjv5.arpa --bits 8 --test test.txt', 'what 8 bits cost') as unknown as Argv<QuantizeArgs>,
+      .example('$0 quantize --model kjv5.arpa --bits 8 --test test.txt', 'what 8 bits cost') as unknown as Argv<QuantizeArgs>,
   handler: (args) =>
     runCommand('quantize', () => {
       const tokenize = getTokenizer(parseTokenizerName(args.tokenizer));
-      const lm = loadArpa(args.arpa, new Progress('dbslm quantize', process.stderr.isTTY === true));
+      const lm = loadLanguageModel(modelFileOf(args), new Progress('dbslm quantize', process.stderr.isTTY === true));
       const q = quantizeModel(lm, args.bits);
       const values = entryCounts(lm).slice(2).reduce((a, b) => a + b, 0);
       process.stdout.write(`quantized ${values} entries of orders 2..${lm.order} to ${args.bits} bits (unigrams kept exact)\n`);

@@ -3,13 +3,14 @@ import type { Argv, CommandModule } from 'yargs';
 import { detokenize } from '../../model/detokenize.js';
 import { InputError } from '../../model/errors.js';
 import { Sampler, seededRandom } from '../../model/sample.js';
-import { loadArpa } from '../io/load_model.js';
+import { loadLanguageModel } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { modelArpaOption } from '../options.js';
+import { checkModelNamed, modelFileOf, modelFileOptions } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface SampleArgs {
-  arpa: string;
+  model?: string;
+  arpa?: string;
   n: number;
   'max-tokens': number;
   seed?: number;
@@ -21,17 +22,18 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
   describe: 'Draw sentences from an ARPA model and print them detokenized',
   builder: (y: Argv) =>
     y
-      .options(modelArpaOption)
+      .options(modelFileOptions)
+      .check((a) => checkModelNamed(a))
       .option('n', { type: 'number', default: 5, describe: 'How many sentences' })
       .option('max-tokens', { type: 'number', default: 40, describe: 'Stop a sentence after this many words' })
       .option('seed', { type: 'number', describe: 'Random seed, for repeatable output (default: random)' })
       .option('raw', { type: 'boolean', default: false, describe: 'Print tokens separated by spaces instead of detokenized text' })
-      .example('$0 sample --arpa kjv5.arpa --n 3 --seed 7', 'three repeatable samples') as unknown as Argv<SampleArgs>,
+      .example('$0 sample --model kjv5.dbslm --n 3 --seed 7', 'three repeatable samples') as unknown as Argv<SampleArgs>,
   handler: (args) =>
     runCommand('sample', () => {
       if (!(Number.isInteger(args.n) && args.n >= 0)) throw new InputError(`--n must be a whole number >= 0, got ${args.n}`);
       if (!(Number.isInteger(args['max-tokens']) && args['max-tokens'] >= 1)) throw new InputError(`--max-tokens must be a whole number >= 1, got ${args['max-tokens']}`);
-      const lm = loadArpa(args.arpa, new Progress('dbslm sample', process.stderr.isTTY === true));
+      const lm = loadLanguageModel(modelFileOf(args), new Progress('dbslm sample', process.stderr.isTTY === true));
       const seed = args.seed ?? Math.floor(Math.random() * 2 ** 32);
       const sampler = new Sampler(lm, seededRandom(seed));
       for (let i = 0; i < args.n; i++) {

@@ -8,15 +8,15 @@ import { buildTopK, rowFor } from '../../model/topk.js';
 import { BOS } from '../../model/vocab.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { historyToIds } from '../../model/line_ids.js';
-import { loadArpa } from '../io/load_model.js';
+import { loadLanguageModel } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { connectOptions, modelArpaOption, modelNameOption, tokenizerOption } from '../options.js';
+import { checkModelNamed, modelFileOf, modelFileOrStoreOptions, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface TopkArgs {
   arpa?: string;
   connect?: string;
-  model: string;
+  model?: string;
   timeout: number;
   tokenizer: string;
   k: number;
@@ -29,33 +29,27 @@ export const topkCommand: CommandModule<object, TopkArgs> = {
   describe: 'Build Top-K heads (K most probable followers of every context) and show one context',
   builder: (y: Argv) =>
     y
-      .options({ arpa: { ...modelArpaOption.arpa, demandOption: false, describe: 'The ARPA model (*.gz accepted): build its heads in-process; or --connect' } })
-      .options({ connect: { ...connectOptions.connect, demandOption: false, describe: 'Read the heads of a model in the store at this endpoint (any member) instead of --arpa' } })
-      .options(modelNameOption)
-      .options({ timeout: connectOptions.timeout })
+      .options(modelFileOrStoreOptions)
       .conflicts('arpa', 'connect')
-      .check((a) => {
-        if (a.arpa === undefined && a.connect === undefined) throw new Error('Name the model: --arpa FILE, or --connect ENDPOINT for a model in a store');
-        return true;
-      })
+      .check((a) => checkModelNamed(a, true))
       .options(tokenizerOption)
       .option('k', { type: 'number', default: 32, describe: 'Followers kept per context (with --connect: shown, at most the stored K)' })
-      .option('bits', { type: 'number', default: 8, describe: 'Bits of the quantized values (--arpa; a store keeps its own)' })
+      .option('bits', { type: 'number', default: 8, describe: 'Bits of the quantized values (a model file; a store keeps its own)' })
       .option('context', { type: 'string', default: '<s>', describe: 'The history to show, split by --tokenizer; <s> is the sentence start' })
-      .example('$0 topk --arpa kjv3.arpa --context "the LORD"', 'what follows "the LORD"')
+      .example('$0 topk --model kjv3.arpa --context "the LORD"', 'what follows "the LORD"')
       .example('$0 topk --connect tcp://127.0.0.1:5555 --model kjv3 --context "the LORD"', 'the same from the heads of the model kjv3 in a store') as unknown as Argv<TopkArgs>,
   handler: (args) =>
     runCommand('topk', async () => {
       if (!(Number.isInteger(args.k) && args.k >= 1)) throw new InputError(`--k must be a whole number >= 1, got ${args.k}`);
       const tokenize = getTokenizer(parseTokenizerName(args.tokenizer));
       if (args.connect !== undefined) {
-        // Imported here: the store client pulls in ZeroMQ, which `topk --arpa` does without.
+        // Imported here: the store client pulls in ZeroMQ, which a model file does without.
         const { storeHeadTable } = await import('../io/store_topk.js');
-        process.stdout.write(await storeHeadTable(args.connect, args.timeout, args.model, tokenize, args.context, args.k));
+        process.stdout.write(await storeHeadTable(args.connect, args.timeout, args.model ?? 'default', tokenize, args.context, args.k));
         return;
       }
       const progress = new Progress('dbslm topk', true);
-      const lm = loadArpa(args.arpa!, progress);
+      const lm = loadLanguageModel(modelFileOf(args), progress);
       progress.phase(`building top-${args.k} heads`);
       const topk = buildTopK(lm, args.k, args.bits);
       progress.done(`${topk.rows} contexts x ${args.k}, codebook of ${topk.codebook.centers.length} values`);

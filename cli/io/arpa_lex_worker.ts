@@ -1,5 +1,5 @@
-// Worker thread half of loading a large ARPA file (arpa_load.ts): reads the file (gunzipping
-// *.gz), lexes it (model/arpa_lex.ts) and posts the header, then each chunk of records, on the port
+// Worker thread half of loading a large ARPA file (arpa_load.ts): reads the file (plain text),
+// lexes it (model/arpa_lex.ts) and posts the header, then each chunk of records, on the port
 // it was given, bumping the shared counter after each message so the loading thread, which waits
 // on the counter rather than on its event loop, wakes up.
 import { workerData, type MessagePort } from 'node:worker_threads';
@@ -30,7 +30,7 @@ function post(message: ArpaLexMessage, transfer: ArrayBuffer[] = []): void {
 }
 
 try {
-  const { name, bytes } = readInput(file);
+  const { name, bytes } = readInput(file, { gunzip: false });
   const lexer = new ArpaLexer(bytes, name);
   post({ kind: 'header', name, order: lexer.header.order, declared: lexer.header.declared });
   for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk()) {

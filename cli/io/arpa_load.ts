@@ -20,16 +20,16 @@ const SILENCE_MS = 120_000;
 function worthTwoThreads(file: string): boolean {
   if (file === '-' || file === STDIN_ARG || os.availableParallelism() < 2) return false;
   try {
-    return fs.statSync(file).size >= (file.endsWith('.gz') ? TWO_THREADS_MIN_BYTES / 4 : TWO_THREADS_MIN_BYTES);
+    return fs.statSync(file).size >= TWO_THREADS_MIN_BYTES;
   } catch {
     return false; // readInput reports the missing file
   }
 }
 
-/** Reads the ARPA model in `file` (*.gz accepted, - for standard input). */
+/** Reads the ARPA model in `file`, plain text (load_model.ts unzips gzip; - for standard input). */
 export function loadArpaFile(file: string, options: ArpaReadOptions & { onName?: (name: string) => void } = {}): LanguageModel {
   if (!worthTwoThreads(file)) {
-    const { name, bytes } = readInput(file);
+    const { name, bytes } = readInput(file, { gunzip: false });
     options.onName?.(name);
     return readArpa(bytes, name, options);
   }

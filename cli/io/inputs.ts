@@ -47,8 +47,8 @@ export function expandInputs(args: readonly string[]): string[] {
   return out;
 }
 
-/** Reads a file (gunzipping *.gz) or standard input. */
-export function readInput(file: string): InputText {
+/** Reads a file (gunzipping *.gz unless told not to) or standard input. */
+export function readInput(file: string, options: { gunzip?: boolean } = {}): InputText {
   if (isStdin(file)) return { name: '<stdin>', bytes: fs.readFileSync(0) };
   let bytes: Buffer;
   try {
@@ -56,7 +56,7 @@ export function readInput(file: string): InputText {
   } catch (e) {
     throw new InputError(`cannot read: ${(e as Error).message}`, file);
   }
-  if (file.endsWith('.gz')) {
+  if (file.endsWith('.gz') && options.gunzip !== false) {
     try {
       bytes = zlib.gunzipSync(bytes);
     } catch (e) {

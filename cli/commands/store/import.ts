@@ -9,7 +9,7 @@ import { checkTopKOptions } from '../../../store/model/topk/materialise_topk.js'
 import { ModelExistsError, writeModel } from '../../../store/model/write_model.js';
 import { parseTokenizerName } from '../../../model/tokenizer.js';
 import { STDIN_ARG } from '../../io/inputs.js';
-import { loadArpa } from '../../io/load_model.js';
+import { loadLanguageModel } from '../../io/load_model.js';
 import { Progress } from '../../io/progress.js';
 import { withStore } from '../../io/store_model.js';
 import { connectOptions, modelArpaOption, modelNameOption, quietOption, tokenizerOption, type ConnectArgs } from '../../options.js';
@@ -42,7 +42,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
         // Before the ARPA is read (seconds for a large model): a name already taken fails now.
         const old = await readModelMeta(client, model);
         if (old && !args.replace) throw new ModelExistsError(model, args.connect, old);
-        const lm = loadArpa(args.arpa, progress);
+        const lm = loadLanguageModel(args.arpa, progress);
         return writeModel(client, lm, {
           model,
           replace: args.replace,

@@ -1,0 +1,91 @@
+// What a binary model file holds, on top of the container (container.ts): the vocabulary, the
+// probing tables exactly as the Scorer uses them (query_index.ts), and for each order the table
+// slots of its n-grams in the model's own order, which is all it takes to rebuild the trie, and
+// from it an ARPA file byte-identical to the one the model came from (rebuild.ts).
+//
+// Scoring needs only the vocabulary and the tables: typed-array views onto the file's buffer.
+// The tables are filled to at most BINARY_LOAD rather than the in-memory 0.5: the file is a
+// third smaller, which is most of the load time, for probes measured no slower (bench/query.ts).
+import { InputError } from '../errors.js';
+import { entryCounts, type LanguageModel } from '../language_model.js';
+import { placeQueryIndex, SLOT_INTS, type QueryIndex } from '../query_index.js';
+import { Vocab } from '../vocab.js';
+import { openContainer, type SectionData } from './container.js';
+
+export const BINARY_LOAD = 0.75;
+
+export interface BinaryMeta {
+  order: number;
+  vocabSize: number;
+  /** Entries of each order (index 0 unused): the ARPA header's counts. */
+  counts: number[];
+  /** Set for a quantized model: the bits of its codes (the tables hold the codebook values). */
+  quantizedBits?: number;
+  /** Set when the file holds a follower index (topk_index.ts): followers kept per context. */
+  topkK?: number;
+}
+
+export interface BinaryModel {
+  file: string;
+  meta: BinaryMeta;
+  vocab: Vocab;
+  index: QueryIndex;
+  /** nodeSlots[k] (k >= 2): the slots of the order-k n-grams, in the order the model lists them. */
+  nodeSlots: Int32Array[];
+  /** Every section, for the optional parts (codebooks, follower index). */
+  sections: Map<string, Uint8Array>;
+}
+
+export const tableSection = (k: number): string => `table.${k}`;
+export const nodesSection = (k: number): string => `nodes.${k}`;
+
+/** The sections of a model; callers add optional ones (codebooks, follower index) to the map. */
+export function modelSections(lm: LanguageModel): { meta: BinaryMeta; sections: Map<string, SectionData>; placed: ReturnType<typeof placeQueryIndex> } {
+  const placed = placeQueryIndex(lm, BINARY_LOAD);
+  const { index, slotOf } = placed;
+  const sections = new Map<string, SectionData>();
+  sections.set('vocab', Buffer.from(lm.vocab.words.join('\n'), 'utf8'));
+  sections.set('unigramSlot', index.unigramSlot);
+  for (let k = 1; k <= lm.order; k++) sections.set(tableSection(k), index.tables[k]);
+  const counts = lm.trie.countsByOrder(lm.order);
+  const nodeSlots = counts.map((c) => new Int32Array(c));
+  const filled = new Array<number>(lm.order + 1).fill(0);
+  const { order: nodeOrder, size } = lm.trie;
+  for (let n = 1; n < size; n++) {
+    const k = nodeOrder[n];
+    if (k >= 2) nodeSlots[k][filled[k]++] = slotOf[n];
+  }
+  for (let k = 2; k <= lm.order; k++) sections.set(nodesSection(k), nodeSlots[k]);
+  return { meta: { order: lm.order, vocabSize: lm.vocab.size, counts: entryCounts(lm) }, sections, placed };
+}
+
+const int32s = (b: Uint8Array): Int32Array => new Int32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
+
+/** Opens a file read whole into `bytes`: checks it and makes views; refuses anything inconsistent. */
+export function readBinaryModel(bytes: Uint8Array, file: string): BinaryModel {
+  const { meta, sections } = openContainer<BinaryMeta>(bytes, file);
+  const fail = (what: string): never => {
+    throw new InputError(`corrupt binary model: ${what}`, file);
+  };
+  const section = (name: string): Uint8Array => sections.get(name) ?? fail(`section ${name} is missing`);
+  const words = Buffer.from(section('vocab')).toString('utf8').split('\n');
+  if (words.length !== meta.vocabSize) fail(`${words.length} words where the header declares ${meta.vocabSize}`);
+  const vocab = new Vocab();
+  for (let i = 0; i < words.length; i++) if (vocab.intern(words[i]) !== i) fail(`word ${i} "${words[i]}" repeats an earlier word`);
+  const tables: Int32Array[] = [new Int32Array(0)];
+  const values: Float64Array[] = [new Float64Array(0)];
+  const masks: number[] = [0];
+  const nodeSlots: Int32Array[] = [new Int32Array(0), new Int32Array(0)];
+  for (let k = 1; k <= meta.order; k++) {
+    const t = int32s(section(tableSection(k)));
+    const slots = t.length / SLOT_INTS;
+    if (k === 1 ? slots !== vocab.size : slots < 1 || (slots & (slots - 1)) !== 0) fail(`table of order ${k} has ${slots} slots`);
+    tables.push(t);
+    values.push(new Float64Array(t.buffer, t.byteOffset, t.length >> 1));
+    masks.push(k === 1 ? 0 : slots - 1);
+    if (k >= 2) nodeSlots.push(int32s(section(nodesSection(k))));
+  }
+  const unigramSlot = int32s(section('unigramSlot'));
+  if (unigramSlot.length !== vocab.size) fail(`unigram slots for ${unigramSlot.length} words, not ${vocab.size}`);
+  return { file, meta, vocab, index: { order: meta.order, tables, values, masks, unigramSlot }, nodeSlots, sections };
+}

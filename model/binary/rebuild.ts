@@ -1,0 +1,43 @@
+// The LanguageModel of a binary model file, for what needs the trie (sampling, Top-K heads,
+// quantizing, writing ARPA): rebuilt on demand from the tables and the n-grams' slots in model
+// order, so the nodes come out in the order of the model the file was made from, and the ARPA
+// written from them is byte-identical to that model's. Scoring never pays for this.
+import { indexUnigrams, type LanguageModel } from '../language_model.js';
+import { NgramTrie, ROOT } from '../ngram_trie.js';
+import { SLOT_INTS } from '../query_index.js';
+import type { BinaryModel } from './model_file.js';
+
+export function rebuildLanguageModel(bm: BinaryModel): LanguageModel {
+  const { index, nodeSlots, vocab } = bm;
+  const { order, tables, values, unigramSlot } = index;
+  let total = vocab.size;
+  for (let k = 2; k <= order; k++) total += nodeSlots[k].length;
+  const trie = new NgramTrie(total + 1);
+  const logProb = new Float64Array(trie.capacity).fill(Number.NaN);
+  const backoff = new Float64Array(trie.capacity);
+  // nodeOf[k][slot]: the trie node of the slot of order k (the parent lookup of order k + 1).
+  let nodeOf = new Int32Array(vocab.size);
+  for (let w = 0; w < vocab.size; w++) {
+    if (unigramSlot[w] !== w) continue;
+    const n = -trie.findOrInsertOrder(1, ROOT, w, ROOT) - 1;
+    nodeOf[w] = n;
+    logProb[n] = values[1][w * 4 + 1];
+    backoff[n] = values[1][w * 4 + 2];
+  }
+  for (let k = 2; k <= order; k++) {
+    const t = tables[k];
+    const v = values[k];
+    const slots = nodeSlots[k];
+    const next = new Int32Array(t.length / SLOT_INTS);
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i];
+      const n = -trie.findOrInsertOrder(k, nodeOf[t[s * SLOT_INTS]], t[s * SLOT_INTS + 1], -1) - 1;
+      next[s] = n;
+      logProb[n] = v[s * 4 + 1];
+      backoff[n] = v[s * 4 + 2];
+    }
+    nodeOf = next;
+  }
+  trie.linkSuffixes();
+  return { order, vocab, trie, logProb, backoff, unigramNode: indexUnigrams(trie, vocab) };
+}
