@@ -34,8 +34,10 @@ export const modelFileOrStoreOptions = {
 } as const satisfies Record<string, Options>;
 
 /** yargs check: a model file (or, where allowed, a store) is named, and a file only once. */
-export function checkModelNamed(a: { model?: unknown; arpa?: unknown; connect?: unknown }, store = false): true {
+export function checkModelNamed(a: { model?: unknown; arpa?: unknown; connect?: unknown }, store = false, mixture = false): true {
   if (a.model !== undefined && a.arpa !== undefined && a.connect === undefined) throw new Error('Name the model file once: --model FILE (or --arpa FILE, its older name)');
+  if (Array.isArray(a.model) && !mixture) throw new Error('Give --model once (only ppl and sample mix several models)');
+  if (Array.isArray(a.arpa)) throw new Error('Give --arpa once (to mix models: --model FILE, once per model)');
   if (a.model === undefined && a.arpa === undefined && a.connect === undefined) {
     throw new Error(store ? 'Name the model: --model FILE, or --connect ENDPOINT [--model NAME] for a model in a store' : 'Name the model: --model FILE');
   }
@@ -43,7 +45,23 @@ export function checkModelNamed(a: { model?: unknown; arpa?: unknown; connect?: 
 }
 
 /** The model file named by --model or --arpa (checked by checkModelNamed). */
-export const modelFileOf = (a: { model?: string; arpa?: string }): string => (a.arpa ?? a.model)!;
+export const modelFileOf = (a: { model?: string | string[]; arpa?: string }): string => a.arpa ?? [a.model!].flat()[0]!;
+
+/** Every model file named: --model given more than once is a linear mixture (ppl, sample). */
+export const modelFilesOf = (a: { model?: string | string[]; arpa?: string }): string[] => (a.arpa !== undefined ? [a.arpa] : [a.model ?? []].flat());
+
+/** With several --model: the mixture's weights (model/mix/weights.ts reads them). */
+export const mixtureWeightsOption = {
+  weights: { type: 'string', describe: 'With --model given more than once: one weight per model, e.g. 0.7,0.3 (default: uniform), for the exact linear mixture' },
+} as const satisfies Record<string, Options>;
+
+/** yargs check: --weights only with a mixture, and a mixture only of files. */
+export function checkMixture(a: { model?: unknown; weights?: unknown; connect?: unknown }): true {
+  const models = [a.model ?? []].flat().length;
+  if (models > 1 && a.connect !== undefined) throw new Error('Mix model files, not a store: give --model FILE more than once without --connect');
+  if (a.weights !== undefined && models < 2) throw new Error('--weights mixes models: give --model FILE once per model, two or more');
+  return true;
+}
 
 /** The model `build` writes. */
 export const outputArpaOption = {

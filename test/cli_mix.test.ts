@@ -49,6 +49,25 @@ test('mix --tune prints EM weights and perplexities; --out writes a static model
   t.true(Math.abs(printed / staticPpl - 1) < 1e-4, `${printed} vs ${staticPpl}`);
 });
 
+test('ppl and sample take several --model with --weights: the exact mixture, as mix reports it', (t) => {
+  const tuned = dbslm(['mix', '--model', file('a.arpa'), '--model', file('b.arpa'), '--tune', file('dev.txt')]);
+  t.is(tuned.code, 0, tuned.stderr);
+  const weights = /^weights ([0-9.,]+) /m.exec(tuned.stdout)![1]!;
+  const ppl = dbslm(['ppl', '--model', file('a.arpa'), '--model', file('b.arpa'), '--weights', weights, '--per-sentence', file('dev.txt')]);
+  t.is(ppl.code, 0, ppl.stderr);
+  const printed = Number(/Perplexity including OOVs:\t([0-9.]+)/.exec(ppl.stdout)?.[1]);
+  t.true(Math.abs(printed - perplexityOf(tuned.stdout, 'exact mixture on dev')) < 1e-3, `${printed} vs ${tuned.stdout}`);
+  t.is(ppl.stdout.split('\n').filter((l) => l.startsWith('Total: ')).length, 250);
+  const sample = (seed: string) => dbslm(['sample', '--model', file('a.arpa'), '--model', file('b.arpa'), '--weights', '0.5,0.5', '--n', '4', '--seed', seed, '--raw']);
+  const first = sample('9');
+  t.is(first.code, 0, first.stderr);
+  t.is(first.stdout.trim().split('\n').length, 4);
+  t.is(sample('9').stdout, first.stdout);
+  // Mixing is for ppl and sample; elsewhere, and with a store, a second --model is refused.
+  t.regex(dbslm(['topk', '--model', file('a.arpa'), '--model', file('b.arpa'), '--context', 'the']).stderr, /Give --model once/);
+  t.regex(dbslm(['ppl', '--model', file('a.arpa'), '--weights', '1', file('dev.txt')]).stderr, /--weights mixes models/);
+});
+
 test('mix refuses one model, a wrong number of weights, and a run with nothing to do', (t) => {
   t.regex(dbslm(['mix', '--model', file('a.arpa'), '--tune', file('dev.txt')]).stderr, /two or more --model/);
   const wrong = dbslm(['mix', '--model', file('a.arpa'), '--model', file('b.arpa'), '--weights', '0.2,0.3,0.5', '--out', file('x.arpa')]);

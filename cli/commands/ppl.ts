@@ -9,14 +9,20 @@ import { expandInputs, readLines } from '../io/inputs.js';
 import { lineToIds } from '../../model/line_ids.js';
 import { loadModel } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { checkModelNamed, modelFileOf, modelFileOrStoreOptions, quietOption, tokenizerOption } from '../options.js';
+import { checkMixture, checkModelNamed, mixtureWeightsOption, modelFileOf, modelFilesOf, modelFileOrStoreOptions, quietOption, tokenizerOption } from '../options.js';
+import { mixtureOfText } from '../io/mixture_text.js';
+import { UnionVocab } from '../../model/mix/union_vocab.js';
+import { mixtureWeights } from '../../model/mix/weights.js';
+import { loadLanguageModel } from '../io/load_model.js';
+import type { LineTokenizer } from '../../model/line_ids.js';
 import { runCommand } from '../run_command.js';
 
 interface PplArgs {
   arpa?: string;
   connect?: string;
   timeout: number;
-  model?: string;
+  model?: string | string[];
+  weights?: string;
   tokenizer: string;
   'per-sentence': boolean;
   tests: string[];
@@ -31,12 +37,14 @@ export const pplCommand: CommandModule<object, PplArgs> = {
       .positional('tests', { type: 'string', array: true, describe: 'Test text: files, directories, or - for stdin, one sentence per line' })
       .options(modelFileOrStoreOptions)
       .conflicts('arpa', 'connect')
-      .check((a) => checkModelNamed(a, true))
+      .check((a) => checkModelNamed(a, true, true) && checkMixture(a))
+      .options(mixtureWeightsOption)
       .options(tokenizerOption)
       .option('per-sentence', { type: 'boolean', default: false, describe: 'Also print "Total: <log10> OOV: <n>" for each line' })
       .options(quietOption)
       .example('$0 ppl --model kjv5.dbslm test.txt', 'perplexity of test.txt (the model: binary, ARPA or gzipped ARPA)')
-      .example('$0 ppl --connect tcp://127.0.0.1:5555 --model kjv5 test.txt', 'the same with the model kjv5 of a store') as unknown as Argv<PplArgs>,
+      .example('$0 ppl --connect tcp://127.0.0.1:5555 --model kjv5 test.txt', 'the same with the model kjv5 of a store')
+      .example('$0 ppl --model a.arpa --model b.arpa --weights 0.7,0.3 test.txt', 'the exact linear mixture 0.7 p_a + 0.3 p_b (dbslm mix tunes the weights)') as unknown as Argv<PplArgs>,
   handler: (args) =>
     runCommand('ppl', async () => {
       const tokenizer = parseTokenizerName(args.tokenizer);
@@ -48,7 +56,7 @@ export const pplCommand: CommandModule<object, PplArgs> = {
       if (args.connect !== undefined) {
         // Imported here: the store client pulls in ZeroMQ, which a model file does without.
         const { loadStoreModel } = await import('../io/store_model.js');
-        const name = args.model ?? 'default';
+        const name = modelFileOf({ model: args.model ?? 'default' });
         // Values as the exported ARPA reads them: exactly what `ppl --model` prints for that file.
         const loaded = await loadStoreModel(args.connect, args.timeout, name, progress, true);
         scorer = new Scorer(loaded.lm);
@@ -59,6 +67,13 @@ export const pplCommand: CommandModule<object, PplArgs> = {
         const model = loadModel(modelFileOf(args), progress);
         scorer = new Scorer(model.queryIndex());
         vocab = model.vocab;
+      }
+      const modelFiles = modelFilesOf(args);
+      if (args.connect === undefined && modelFiles.length > 1) {
+        const scores = mixtureScores(modelFiles, args.weights, tokenize, files, progress);
+        const out = args['per-sentence'] ? scores.map((score) => `Total: ${formatFloat32(score.total)} OOV: ${score.oov}\n`).join('') : '';
+        process.stdout.write(out + formatPerplexity(perplexity(scores)));
+        return;
       }
       const scores: SentenceScore[] = [];
       let out = '';
@@ -75,3 +90,10 @@ export const pplCommand: CommandModule<object, PplArgs> = {
       process.stdout.write(out + formatPerplexity(perplexity(scores)));
     }),
 };
+
+/** The exact mixture's score of every test sentence (model/mix/): what query would print for it. */
+function mixtureScores(modelFiles: string[], weights: string | undefined, tokenize: LineTokenizer, tests: string[], progress: Progress): SentenceScore[] {
+  const union = new UnionVocab(modelFiles.map((file) => loadLanguageModel(file, progress)));
+  const lambda = mixtureWeights(modelFiles.length, weights === undefined ? undefined : [weights]);
+  return mixtureOfText(union, tokenize, tests).sentenceScores(lambda);
+}
