@@ -7,7 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { loadArpaFile } from '../cli/io/arpa_load.js';
+import { loadArpaFile, loadArpaTables } from '../cli/io/arpa_load.js';
+import { rebuildLanguageModel } from '../model/binary/rebuild.js';
+import { Scorer } from '../model/score.js';
+import { buildQueryIndex } from '../model/query_index.js';
 import { parseDecimal } from '../model/arpa_fields.js';
 import { arpaChunks, formatFloat32 } from '../model/arpa_write.js';
 import { readArpa } from '../model/arpa_read.js';
@@ -88,4 +91,47 @@ test('a context that is not an entry of its own reads as a blank prefix node', (
   t.true(context >= 0 && Number.isNaN(lm.logProb[context]!), '"a a" exists as a prefix only');
   t.is(lm.logProb[lm.trie.findPath([3, 3, 2])], -0.1);
   t.is(lm.logProb[lm.trie.findPath([1, 3])], -0.2);
+});
+
+test('the scoring tables read straight from ARPA equal those built from its trie, and give back the same model', (t) => {
+  const fromTrie = readArpa(fs.readFileSync(bigArpa), bigArpa);
+  const tables = loadArpaTables(bigArpa);
+  t.deepEqual(tables.vocab.words, fromTrie.vocab.words);
+  // Same scores, sentence by sentence, as the tables built from the trie give.
+  const direct = new Scorer(tables.index);
+  const viaTrie = new Scorer(buildQueryIndex(fromTrie));
+  const lines = fs.readFileSync(BUNDLED_TRAIN, 'utf8').split('\n').slice(0, 300);
+  let differ = 0;
+  for (const line of lines) {
+    const ids = line.split(' ').filter((w) => w !== '').map((w) => tables.vocab.lookup(w));
+    const a = direct.sentence(ids);
+    const b = viaTrie.sentence(ids);
+    if (!Object.is(a.total, b.total) || a.oov !== b.oov) differ++;
+  }
+  t.is(differ, 0);
+  // The trie rebuilt from the tables writes the same ARPA.
+  const text = (lm: LanguageModel) => Buffer.concat([...arpaChunks(lm, lm.trie.countsByOrder(lm.order))].map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+  t.true(text(rebuildLanguageModel(tables)).equals(fs.readFileSync(bigArpa)));
+});
+
+test('a file using many prefixes it never lists still reads into tables (through the trie)', (t) => {
+  // Order 3 with one bigram declared but 1000 trigrams under distinct unlisted contexts: more
+  // prefixes than the bigram table sized from the header holds (1024 slots).
+  const words = Array.from({ length: 1000 }, (_, i) => `w${i}`);
+  const lines = ['\\data\\', `ngram 1=${3 + words.length}`, 'ngram 2=1', `ngram 3=${words.length}`, '', '\\1-grams:', '-1\t<unk>\t0', '0\t<s>\t-0.3', '-0.5\t</s>\t0'];
+  for (const w of words) lines.push(`-1.7\t${w}\t-0.2`);
+  lines.push('', '\\2-grams:', '-0.2\t<s> w0\t-0.1', '', '\\3-grams:');
+  for (const w of words) lines.push(`-0.1\t${w} ${w} </s>`);
+  lines.push('', '\\end\\', '');
+  const file = path.join(tmp, 'prefixes.arpa');
+  fs.writeFileSync(file, lines.join('\n'));
+  const tables = loadArpaTables(file);
+  t.true(tables.index.masks[2]! > 1023, 'the tables came through the trie, sized for every prefix');
+  const lm = readArpa(fs.readFileSync(file), file);
+  const scorer = new Scorer(tables.index);
+  const reference = new Scorer(buildQueryIndex(lm));
+  for (const w of words.slice(0, 5)) {
+    const ids = [w, w].map((x) => tables.vocab.lookup(x));
+    t.true(Object.is(scorer.sentence(ids).total, reference.sentence(ids).total));
+  }
 });

@@ -64,7 +64,7 @@ export const pplCommand: CommandModule<object, PplArgs> = {
         if (loaded.meta.tokenizer !== tokenizer) process.stderr.write(`warning: model ${name} was built with --tokenizer ${loaded.meta.tokenizer}; scoring with ${tokenizer}\n`);
       } else {
         // Only the probing tables: from a binary model they are views onto the file.
-        const model = loadModel(modelFileOf(args), progress);
+        const model = loadModel(modelFileOf(args), progress, { scoring: true });
         scorer = new Scorer(model.queryIndex());
         vocab = model.vocab;
       }

@@ -1,12 +1,16 @@
 // Loading an ARPA file on two threads: a worker reads and lexes it (arpa_lex_worker.ts) while this
-// thread puts the records into the model (model/arpa_read.ts ArpaModelBuilder), so the two halves
-// of the work overlap. Synchronous, as reading on one thread is: this thread takes the worker's
+// thread puts the records into the model (model/arpa_read.ts ArpaModelBuilder) or, for scoring
+// alone, straight into the probing tables (model/arpa_query_index.ts), so the two halves of the
+// work overlap. Synchronous, as reading on one thread is: this thread takes the worker's
 // messages with receiveMessageOnPort and sleeps on a shared counter between them, so callers need
 // no event loop turn. Small inputs and standard input are read on this thread.
 import fs from 'node:fs';
 import os from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { ArpaModelBuilder, readArpa, type ArpaReadOptions } from '../../model/arpa_read.js';
+import { ArpaLexer, type ArpaChunk } from '../../model/arpa_lex.js';
+import { ArpaQueryIndexBuilder, TablesFull, type ArpaTables } from '../../model/arpa_query_index.js';
+import { ArpaModelBuilder, type ArpaReadOptions } from '../../model/arpa_read.js';
+import { placeQueryIndex } from '../../model/query_index.js';
 import { InputError } from '../../model/errors.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import type { ArpaLexJob, ArpaLexMessage } from './arpa_lex_worker.js';
@@ -26,12 +30,55 @@ function worthTwoThreads(file: string): boolean {
   }
 }
 
+/** What takes the records: a trie (arpa_read.ts) or the scoring tables (arpa_query_index.ts). */
+interface RecordSink<T> {
+  add(chunk: ArpaChunk): void;
+  finish(): T;
+}
+
+type SinkFactory<T> = (name: string, order: number, declared: number[]) => RecordSink<T>;
+
 /** Reads the ARPA model in `file`, plain text (load_model.ts unzips gzip; - for standard input). */
-export function loadArpaFile(file: string, options: ArpaReadOptions & { onName?: (name: string) => void } = {}): LanguageModel {
+export function loadArpaFile(file: string, options: ArpaLoadOptions = {}): LanguageModel {
+  return lexArpaFile(file, options, (name, order, declared) => new ArpaModelBuilder(name, order, declared, options));
+}
+
+/**
+ * The scoring tables of the ARPA model in `file` (what ppl needs), built without the trie; through
+ * the trie when the file uses far more prefixes than it lists (TablesFull).
+ */
+export function loadArpaTables(file: string, options: ArpaLoadOptions = {}): ArpaTables {
+  try {
+    return lexArpaFile(file, options, (name, order, declared) => {
+      const builder = new ArpaQueryIndexBuilder(name, order, declared);
+      return { add: (chunk) => builder.add(chunk), finish: () => builder.finish(options.warn) };
+    });
+  } catch (err) {
+    if (!(err instanceof TablesFull)) throw err;
+    const lm = loadArpaFile(file, options);
+    const placed = placeQueryIndex(lm);
+    const nodeSlots = lm.trie.countsByOrder(lm.order).map((count) => new Int32Array(count));
+    const filled = new Array<number>(lm.order + 1).fill(0);
+    for (let n = 1; n < lm.trie.size; n++) {
+      const k = lm.trie.order[n]!;
+      if (k >= 2) nodeSlots[k]![filled[k]!++] = placed.slotOf[n]!;
+    }
+    return { vocab: lm.vocab, index: placed.index, nodeSlots };
+  }
+}
+
+export interface ArpaLoadOptions extends ArpaReadOptions {
+  onName?: (name: string) => void;
+}
+
+function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactory<T>): T {
   if (!worthTwoThreads(file)) {
     const { name, bytes } = readInput(file, { gunzip: false });
     options.onName?.(name);
-    return readArpa(bytes, name, options);
+    const lexer = new ArpaLexer(bytes, name);
+    const target = sink(name, lexer.header.order, lexer.header.declared);
+    for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk()) target.add(chunk);
+    return target.finish();
   }
   const posted = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
@@ -50,15 +97,15 @@ export function loadArpaFile(file: string, options: ArpaReadOptions & { onName?:
     throw new Error(`the thread reading ${file} posted nothing for ${SILENCE_MS / 1000} s`);
   };
   try {
-    let builder: ArpaModelBuilder | null = null;
+    let target: RecordSink<T> | null = null;
     for (;;) {
       const message = receive();
       if (message.kind === 'error') throw message.input ? new InputError(message.message) : new Error(message.message);
       if (message.kind === 'header') {
         options.onName?.(message.name);
-        builder = new ArpaModelBuilder(message.name, message.order, message.declared, options);
-      } else if (message.kind === 'chunk') builder!.add(message.chunk);
-      else return builder!.finish();
+        target = sink(message.name, message.order, message.declared);
+      } else if (message.kind === 'chunk') target!.add(message.chunk);
+      else return target!.finish();
     }
   } finally {
     port1.close();

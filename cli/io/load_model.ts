@@ -11,7 +11,7 @@ import { InputError } from '../../model/errors.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import { buildQueryIndex, type QueryIndex } from '../../model/query_index.js';
 import type { Vocab } from '../../model/vocab.js';
-import { loadArpaFile } from './arpa_load.js';
+import { loadArpaFile, loadArpaTables, type ArpaLoadOptions } from './arpa_load.js';
 import { readInput, STDIN_ARG } from './inputs.js';
 import type { Progress } from './progress.js';
 
@@ -54,19 +54,30 @@ function arpaModel(lm: LanguageModel, name: string): ModelFile {
   return { name, format: 'arpa', vocab: lm.vocab, order: lm.order, queryIndex: () => (index ??= buildQueryIndex(lm)), languageModel: () => lm };
 }
 
-export function loadModel(file: string, progress?: Progress): ModelFile {
+/**
+ * The model file `file`, whatever its kind. `scoring`: the caller needs only the probing tables
+ * (ppl), which an ARPA file then fills directly, without the trie (built later if asked for).
+ */
+export function loadModel(file: string, progress?: Progress, opts: { scoring?: boolean } = {}): ModelFile {
   const start = head(file);
   if (start.length >= 2 && !(start[0] === GZIP_MAGIC[0] && start[1] === GZIP_MAGIC[1]) && !isBinaryModel(start)) {
     // Plain text: read (and lexed on a second thread when large) without holding it here.
     let name = file;
-    const lm = loadArpaFile(file, {
+    const options: ArpaLoadOptions = {
       onName: (n) => {
         name = n;
         progress?.phase(`loading ${n}`);
       },
       onProgress: (d, t) => progress?.update(d, t),
       warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    });
+    };
+    if (opts.scoring) {
+      const tables = loadArpaTables(file, options);
+      progress?.endPhase();
+      let lm: LanguageModel | undefined;
+      return { name, format: 'arpa', vocab: tables.vocab, order: tables.index.order, queryIndex: () => tables.index, languageModel: () => (lm ??= rebuildLanguageModel(tables)) };
+    }
+    const lm = loadArpaFile(file, options);
     progress?.endPhase();
     return arpaModel(lm, name);
   }

@@ -7,7 +7,8 @@ import { NgramTrie, ROOT } from '../ngram_trie.js';
 import { SLOT_INTS } from '../query_index.js';
 import type { BinaryModel } from './model_file.js';
 
-export function rebuildLanguageModel(bm: BinaryModel): LanguageModel {
+/** From a binary model's tables, or an ARPA file's read straight into tables (arpa_query_index.ts). */
+export function rebuildLanguageModel(bm: Pick<BinaryModel, 'index' | 'nodeSlots' | 'vocab'>): LanguageModel {
   const { index, nodeSlots, vocab } = bm;
   const { order, tables, values, unigramSlot } = index;
   let total = vocab.size;

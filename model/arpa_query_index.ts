@@ -1,0 +1,177 @@
+// The scoring tables (query_index.ts) built straight from ARPA records (arpa_lex.ts), without the
+// trie: what `ppl` needs of an ARPA file, as KenLM's query builds its probing tables while it reads.
+// The trie build, its suffix links and the copy into these tables were most of ppl's loading time
+// besides lexing. The slots are also kept in the order the file lists their n-grams (as a binary
+// model keeps them), so the trie can still be rebuilt if something else needs it
+// (binary/rebuild.ts), byte-identical to reading the file into a trie.
+import type { ArpaChunk } from './arpa_lex.js';
+import { InputError } from './errors.js';
+import { hash } from './ngram_trie.js';
+import { SLOT_INTS, type QueryIndex } from './query_index.js';
+import { UNK, Vocab } from './vocab.js';
+
+const EMPTY = -1;
+/** As buildQueryIndex: tables at most half full. */
+const MAX_LOAD = 0.5;
+
+/** A table of order k would be over 3/4 full: read the file into a trie instead (arpa_read.ts). */
+export class TablesFull extends Error {
+  constructor(readonly order: number) {
+    super(`the order-${order} table is over 3/4 full: the file lists fewer ${order}-grams than it uses as prefixes`);
+  }
+}
+
+export interface ArpaTables {
+  vocab: Vocab;
+  index: QueryIndex;
+  /** nodeSlots[k] (k >= 2): every slot of order k, in the order a trie would have created its node. */
+  nodeSlots: Int32Array[];
+}
+
+export class ArpaQueryIndexBuilder {
+  private readonly vocab = new Vocab();
+  private readonly tables: Int32Array[] = [new Int32Array(0)];
+  private readonly values: Float64Array[] = [new Float64Array(0)];
+  private readonly masks: number[] = [0, 0];
+  /** Unigram slot w (by word id): its probability and backoff; `present[w]` when it has a node. */
+  private unigrams = new Float64Array(0);
+  private present = new Uint8Array(0);
+  private readonly nodeSlots: Int32Array[] = [new Int32Array(0), new Int32Array(0)];
+  private readonly filled: number[];
+  private readonly lastContext: Int32Array;
+  private lastOrder = 0;
+  private lastParent = -1;
+
+  constructor(
+    readonly file: string,
+    private readonly order: number,
+    declared: readonly number[],
+  ) {
+    for (let k = 2; k <= order; k++) {
+      let cap = 1024;
+      while (cap * MAX_LOAD < declared[k]!) cap *= 2;
+      const t = new Int32Array(cap * SLOT_INTS).fill(EMPTY);
+      this.tables[k] = t;
+      this.values[k] = new Float64Array(t.buffer);
+      this.masks[k] = cap - 1;
+      this.nodeSlots[k] = new Int32Array(declared[k]! + 16);
+    }
+    this.filled = new Array<number>(order + 1).fill(0);
+    this.lastContext = new Int32Array(order);
+  }
+
+  private unigram(w: number): void {
+    this.ensureUnigrams(w + 1);
+    this.present[w] = 1;
+  }
+
+  private ensureUnigrams(n: number): void {
+    if (n > this.present.length) {
+      const size = Math.max(1024, n * 2);
+      const present = new Uint8Array(size);
+      present.set(this.present);
+      this.present = present;
+      const unigrams = new Float64Array(size * 2).fill(Number.NaN);
+      unigrams.set(this.unigrams);
+      for (let i = this.unigrams.length / 2; i < size; i++) unigrams[i * 2 + 1] = 0;
+      this.unigrams = unigrams;
+    }
+  }
+
+  /** The slot of (parent slot, word) in the table of order k, created blank (NaN) if missing; -(slot + 1) when new. */
+  private slot(k: number, parent: number, word: number): number {
+    const t = this.tables[k]!;
+    const mask = this.masks[k]!;
+    for (let i = hash(parent, word) & mask; ; i = (i + 1) & mask) {
+      const at = i * SLOT_INTS;
+      if (t[at] === EMPTY) {
+        // Sized for the declared entries at half load; prefixes listed nowhere (possible, never in
+        // KenLM's files) may fill it further, and past 3/4 the trie builder takes over.
+        if (this.filled[k]! * 4 >= mask * 3) throw new TablesFull(k);
+        t[at] = parent;
+        t[at + 1] = word;
+        this.values[k]![i * 4 + 1] = Number.NaN;
+        this.values[k]![i * 4 + 2] = 0;
+        let slots = this.nodeSlots[k]!;
+        if (this.filled[k]! === slots.length) {
+          slots = new Int32Array(slots.length * 2);
+          slots.set(this.nodeSlots[k]!);
+          this.nodeSlots[k] = slots;
+        }
+        slots[this.filled[k]!++] = i;
+        return -i - 1;
+      }
+      if (t[at] === parent && t[at + 1] === word) return i;
+    }
+  }
+
+  add(chunk: ArpaChunk): void {
+    for (const word of chunk.newWords) this.vocab.intern(word);
+    const { order: k, ids, count } = chunk;
+    const context = this.lastContext;
+    if (k !== this.lastOrder) {
+      this.lastOrder = k;
+      this.lastParent = -1;
+    }
+    for (let r = 0; r < count; r++) {
+      const at = r * k;
+      let slot: number;
+      if (k === 1) {
+        slot = ids[at]!;
+        this.unigram(slot);
+        if (this.unigrams[slot * 2] === this.unigrams[slot * 2]) this.duplicate(chunk, r);
+        this.unigrams[slot * 2] = chunk.logProb[r]!;
+        this.unigrams[slot * 2 + 1] = chunk.backoff[r]!;
+        continue;
+      }
+      let parent = this.lastParent;
+      let same = parent >= 0;
+      for (let j = 0; j < k - 1 && same; j++) same = ids[at + j] === context[j];
+      if (!same) {
+        parent = ids[at]!;
+        this.unigram(parent);
+        context[0] = parent;
+        for (let j = 1; j < k - 1; j++) {
+          const found = this.slot(j + 1, parent, ids[at + j]!);
+          parent = found >= 0 ? found : -found - 1;
+          context[j] = ids[at + j]!;
+        }
+        this.lastParent = parent;
+      }
+      const found = this.slot(k, parent, ids[at + k - 1]!);
+      slot = found >= 0 ? found : -found - 1;
+      const values = this.values[k]!;
+      if (found >= 0 && values[slot * 4 + 1] === values[slot * 4 + 1]) this.duplicate(chunk, r);
+      values[slot * 4 + 1] = chunk.logProb[r]!;
+      values[slot * 4 + 2] = chunk.backoff[r]!;
+    }
+  }
+
+  private duplicate(chunk: ArpaChunk, r: number): never {
+    const words = Array.from(chunk.ids.subarray(r * chunk.order, (r + 1) * chunk.order), (w) => this.vocab.word(w)).join(' ');
+    throw new InputError(`duplicate ARPA entry "${words}"`, this.file, chunk.lines[r], 'the ARPA file is damaged; rebuild it or check how it was written');
+  }
+
+  /** The tables, once every chunk is in. */
+  finish(warn?: (message: string) => void): ArpaTables {
+    const size = this.vocab.size;
+    this.ensureUnigrams(size);
+    if (this.unigrams[UNK * 2] !== this.unigrams[UNK * 2]) {
+      warn?.(`${this.file}: the model has no <unk>; unknown words get log10 p = -100, as KenLM substitutes`);
+      this.present[UNK] = 1;
+      this.unigrams[UNK * 2] = -100;
+    }
+    const uni = new Int32Array(size * SLOT_INTS);
+    const uv = new Float64Array(uni.buffer);
+    const unigramSlot = new Int32Array(size);
+    for (let w = 0; w < size; w++) {
+      uv[w * 4 + 1] = this.present[w] ? this.unigrams[w * 2]! : Number.NaN;
+      uv[w * 4 + 2] = this.present[w] ? this.unigrams[w * 2 + 1]! : 0;
+      unigramSlot[w] = this.present[w] ? w : UNK;
+    }
+    this.tables[1] = uni;
+    this.values[1] = uv;
+    const nodeSlots = this.nodeSlots.map((slots, k) => (k >= 2 ? slots.subarray(0, this.filled[k]) : slots));
+    return { vocab: this.vocab, index: { order: this.order, tables: this.tables, values: this.values, masks: this.masks, unigramSlot }, nodeSlots };
+  }
+}
