@@ -10,6 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import { decimalEnd, isBlank, parseDecimal, readDecimal } from './arpa_fields.js';
 import { ByteWordIndex, FNV_OFFSET, FNV_PRIME } from './byte_words.js';
+import { finishKey, KEY_SEED1, KEY_SEED2, keyStep1, keyStep2 } from './ngram_key.js';
 import { decodeUtf8 } from './corpus_read.js';
 import { InputError } from './errors.js';
 import { Vocab } from './vocab.js';
@@ -26,6 +27,8 @@ export interface ArpaChunk {
   lines: Int32Array;
   /** Words first seen in this chunk, in id order (they follow every word of the earlier chunks). */
   newWords: string[];
+  /** 64-bit keys (ngram_key.ts) of each record: [context lo, context hi, n-gram lo, n-gram hi]. */
+  keys: Int32Array;
 }
 
 export interface ArpaHeader {
@@ -192,6 +195,7 @@ export class ArpaLexer {
     const logProb = new Float64Array(cap);
     const backoff = new Float64Array(cap);
     const lines = new Int32Array(cap);
+    const keys = new Int32Array(cap * 4);
     let count = 0;
     for (; this.more && count < cap; this.more = this.nextContent()) {
       // One pass over the line's bytes: each number is read, and each word hashed, as it is scanned.
@@ -217,6 +221,16 @@ export class ArpaLexer {
         if (k === order) this.fail(`malformed ARPA entry: a highest-order entry has a backoff: "${this.text()}"`);
         bo = this.number(i, end, 'backoff');
       }
+      let h1 = KEY_SEED1;
+      let h2 = KEY_SEED2;
+      for (let j = 0; j < k - 1; j++) {
+        h1 = keyStep1(h1, ids[count * k + j]!);
+        h2 = keyStep2(h2, ids[count * k + j]!);
+      }
+      keys[count * 4] = finishKey(h1);
+      keys[count * 4 + 1] = finishKey(h2);
+      keys[count * 4 + 2] = finishKey(keyStep1(h1, ids[count * k + k - 1]!));
+      keys[count * 4 + 3] = finishKey(keyStep2(h2, ids[count * k + k - 1]!));
       logProb[count] = prob;
       backoff[count] = bo;
       lines[count] = this.line;
@@ -225,6 +239,6 @@ export class ArpaLexer {
     }
     const newWords = this.vocab.words.slice(this.wordsSent);
     this.wordsSent = this.vocab.words.length;
-    return { order: k, count, ids: ids.subarray(0, count * k), logProb: logProb.subarray(0, count), backoff: backoff.subarray(0, count), lines: lines.subarray(0, count), newWords };
+    return { order: k, count, ids: ids.subarray(0, count * k), logProb: logProb.subarray(0, count), backoff: backoff.subarray(0, count), lines: lines.subarray(0, count), newWords, keys: keys.subarray(0, count * 4) };
   }
 }

@@ -5,6 +5,7 @@
 // model keeps them), so the trie can still be rebuilt if something else needs it
 // (binary/rebuild.ts), byte-identical to reading the file into a trie.
 import type { ArpaChunk } from './arpa_lex.js';
+import { ContextKeys, KeyCollision } from './context_keys.js';
 import { InputError } from './errors.js';
 import { hash } from './ngram_trie.js';
 import { SLOT_INTS, type QueryIndex } from './query_index.js';
@@ -41,11 +42,14 @@ export class ArpaQueryIndexBuilder {
   private readonly lastContext: Int32Array;
   private lastOrder = 0;
   private lastParent = -1;
+  /** The slots of the previous order's entries by key, and of this order's (the next one's contexts). */
+  private contextKeys: ContextKeys | null = null;
+  private entryKeys: ContextKeys | null = null;
 
   constructor(
     readonly file: string,
     private readonly order: number,
-    declared: readonly number[],
+    private readonly declared: readonly number[],
   ) {
     for (let k = 2; k <= order; k++) {
       let cap = 1024;
@@ -112,7 +116,10 @@ export class ArpaQueryIndexBuilder {
     if (k !== this.lastOrder) {
       this.lastOrder = k;
       this.lastParent = -1;
+      this.contextKeys = this.entryKeys;
+      this.entryKeys = k >= 2 && k < this.order ? new ContextKeys(this.declared[k]!) : null;
     }
+    const keys = chunk.keys;
     for (let r = 0; r < count; r++) {
       const at = r * k;
       let slot: number;
@@ -127,6 +134,20 @@ export class ArpaQueryIndexBuilder {
       let parent = this.lastParent;
       let same = parent >= 0;
       for (let j = 0; j < k - 1 && same; j++) same = ids[at + j] === context[j];
+      if (!same && k > 2 && this.contextKeys) {
+        // The context by its key, if it is an entry whose slot holds its last word.
+        const found = this.contextKeys.get(keys[r * 4]!, keys[r * 4 + 1]!);
+        if (found >= 0 && this.tables[k - 1]![found * SLOT_INTS + 1] === ids[at + k - 2]) {
+          parent = found;
+          same = true;
+          this.lastParent = -1;
+        }
+      } else if (!same && k === 2) {
+        parent = ids[at]!;
+        this.unigram(parent);
+        same = true;
+        this.lastParent = -1;
+      }
       if (!same) {
         parent = ids[at]!;
         this.unigram(parent);
@@ -142,6 +163,7 @@ export class ArpaQueryIndexBuilder {
       slot = found >= 0 ? found : -found - 1;
       const values = this.values[k]!;
       if (found >= 0 && values[slot * 4 + 1] === values[slot * 4 + 1]) this.duplicate(chunk, r);
+      this.entryKeys?.add(keys[r * 4 + 2]!, keys[r * 4 + 3]!, slot);
       values[slot * 4 + 1] = chunk.logProb[r]!;
       values[slot * 4 + 2] = chunk.backoff[r]!;
     }

@@ -12,6 +12,7 @@ import { rebuildLanguageModel } from '../model/binary/rebuild.js';
 import { Scorer } from '../model/score.js';
 import { buildQueryIndex } from '../model/query_index.js';
 import { parseDecimal } from '../model/arpa_fields.js';
+import { ContextKeys, KeyCollision } from '../model/context_keys.js';
 import { arpaChunks, formatFloat32 } from '../model/arpa_write.js';
 import { readArpa } from '../model/arpa_read.js';
 import type { LanguageModel } from '../model/language_model.js';
@@ -134,4 +135,13 @@ test('a file using many prefixes it never lists still reads into tables (through
     const ids = [w, w].map((x) => tables.vocab.lookup(x));
     t.true(Object.is(scorer.sentence(ids).total, reference.sentence(ids).total));
   }
+});
+
+test('context keys: a second n-gram with a key already taken is a collision, never a silent overwrite', (t) => {
+  const keys = new ContextKeys(4);
+  for (let i = 0; i < 3000; i++) keys.add(i * 7919, -i, i);
+  t.is(keys.get(21 * 7919, -21), 21);
+  t.is(keys.get(5, 5), -1);
+  t.throws(() => keys.add(21 * 7919, -21, 99), { instanceOf: KeyCollision });
+  t.is(keys.get(21 * 7919, -21), 21);
 });

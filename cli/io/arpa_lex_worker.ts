@@ -34,7 +34,7 @@ try {
   const lexer = new ArpaLexer(bytes, name);
   post({ kind: 'header', name, order: lexer.header.order, declared: lexer.header.declared });
   for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk()) {
-    post({ kind: 'chunk', chunk }, [chunk.ids.buffer, chunk.logProb.buffer, chunk.backoff.buffer, chunk.lines.buffer] as ArrayBuffer[]);
+    post({ kind: 'chunk', chunk }, [chunk.ids.buffer, chunk.logProb.buffer, chunk.backoff.buffer, chunk.lines.buffer, chunk.keys.buffer] as ArrayBuffer[]);
   }
   post({ kind: 'done' });
 } catch (err) {
