@@ -5,7 +5,7 @@
 // model keeps them), so the trie can still be rebuilt if something else needs it
 // (binary/rebuild.ts), byte-identical to reading the file into a trie.
 import type { ArpaChunk } from './arpa_lex.js';
-import { ContextKeys, KeyCollision } from './context_keys.js';
+import { ArpaContexts } from './arpa_contexts.js';
 import { InputError } from './errors.js';
 import { hash } from './ngram_trie.js';
 import { SLOT_INTS, type QueryIndex } from './query_index.js';
@@ -39,17 +39,12 @@ export class ArpaQueryIndexBuilder {
   private present = new Uint8Array(0);
   private readonly nodeSlots: Int32Array[] = [new Int32Array(0), new Int32Array(0)];
   private readonly filled: number[];
-  private readonly lastContext: Int32Array;
-  private lastOrder = 0;
-  private lastParent = -1;
-  /** The slots of the previous order's entries by key, and of this order's (the next one's contexts). */
-  private contextKeys: ContextKeys | null = null;
-  private entryKeys: ContextKeys | null = null;
+  private readonly contexts: ArpaContexts;
 
   constructor(
     readonly file: string,
     private readonly order: number,
-    private readonly declared: readonly number[],
+    declared: readonly number[],
   ) {
     for (let k = 2; k <= order; k++) {
       let cap = 1024;
@@ -61,7 +56,18 @@ export class ArpaQueryIndexBuilder {
       this.nodeSlots[k] = new Int32Array(declared[k]! + 16);
     }
     this.filled = new Array<number>(order + 1).fill(0);
-    this.lastContext = new Int32Array(order);
+    // Unigram places are word ids (the unigram table is indexed by word); higher orders' are slots.
+    this.contexts = new ArpaContexts(order, declared, {
+      step: (k, parent, word) => {
+        if (k === 1) {
+          this.unigram(word);
+          return word;
+        }
+        const found = this.slot(k, parent, word);
+        return found >= 0 ? found : -found - 1;
+      },
+      lastWord: (k, place) => (k === 1 ? place : this.tables[k]![place * SLOT_INTS + 1]!),
+    }, -1);
   }
 
   private unigram(w: number): void {
@@ -112,60 +118,24 @@ export class ArpaQueryIndexBuilder {
   add(chunk: ArpaChunk): void {
     for (const word of chunk.newWords) this.vocab.intern(word);
     const { order: k, ids, count } = chunk;
-    const context = this.lastContext;
-    if (k !== this.lastOrder) {
-      this.lastOrder = k;
-      this.lastParent = -1;
-      this.contextKeys = this.entryKeys;
-      this.entryKeys = k >= 2 && k < this.order ? new ContextKeys(this.declared[k]!) : null;
-    }
-    const keys = chunk.keys;
+    this.contexts.begin(chunk);
     for (let r = 0; r < count; r++) {
-      const at = r * k;
-      let slot: number;
+      const word = ids[r * k + k - 1]!;
       if (k === 1) {
-        slot = ids[at]!;
-        this.unigram(slot);
-        if (this.unigrams[slot * 2] === this.unigrams[slot * 2]) this.duplicate(chunk, r);
-        this.unigrams[slot * 2] = chunk.logProb[r]!;
-        this.unigrams[slot * 2 + 1] = chunk.backoff[r]!;
+        this.unigram(word);
+        if (this.unigrams[word * 2] === this.unigrams[word * 2]) this.duplicate(chunk, r);
+        this.unigrams[word * 2] = chunk.logProb[r]!;
+        this.unigrams[word * 2 + 1] = chunk.backoff[r]!;
+        this.contexts.placed(chunk, r, word);
         continue;
       }
-      let parent = this.lastParent;
-      let same = parent >= 0;
-      for (let j = 0; j < k - 1 && same; j++) same = ids[at + j] === context[j];
-      if (!same && k > 2 && this.contextKeys) {
-        // The context by its key, if it is an entry whose slot holds its last word.
-        const found = this.contextKeys.get(keys[r * 4]!, keys[r * 4 + 1]!);
-        if (found >= 0 && this.tables[k - 1]![found * SLOT_INTS + 1] === ids[at + k - 2]) {
-          parent = found;
-          same = true;
-          this.lastParent = -1;
-        }
-      } else if (!same && k === 2) {
-        parent = ids[at]!;
-        this.unigram(parent);
-        same = true;
-        this.lastParent = -1;
-      }
-      if (!same) {
-        parent = ids[at]!;
-        this.unigram(parent);
-        context[0] = parent;
-        for (let j = 1; j < k - 1; j++) {
-          const found = this.slot(j + 1, parent, ids[at + j]!);
-          parent = found >= 0 ? found : -found - 1;
-          context[j] = ids[at + j]!;
-        }
-        this.lastParent = parent;
-      }
-      const found = this.slot(k, parent, ids[at + k - 1]!);
-      slot = found >= 0 ? found : -found - 1;
+      const found = this.slot(k, this.contexts.parentOf(chunk, r), word);
+      const slot = found >= 0 ? found : -found - 1;
       const values = this.values[k]!;
       if (found >= 0 && values[slot * 4 + 1] === values[slot * 4 + 1]) this.duplicate(chunk, r);
-      this.entryKeys?.add(keys[r * 4 + 2]!, keys[r * 4 + 3]!, slot);
       values[slot * 4 + 1] = chunk.logProb[r]!;
       values[slot * 4 + 2] = chunk.backoff[r]!;
+      this.contexts.placed(chunk, r, slot);
     }
   }
 

@@ -3,6 +3,7 @@
 // puts the records into the model's trie, refusing duplicates, and finishes the model (suffix
 // links, a <unk> when the file has none). `readArpa` does both on this thread; cli/io/arpa_load.ts
 // lexes on a second one.
+import { ArpaContexts } from './arpa_contexts.js';
 import { ArpaLexer, type ArpaChunk } from './arpa_lex.js';
 import { InputError } from './errors.js';
 import { indexUnigrams, type LanguageModel } from './language_model.js';
@@ -23,10 +24,7 @@ export class ArpaModelBuilder {
   private backoff: Float64Array;
   private readonly total: number;
   private done = 0;
-  /** The context of the last record and its node: files sorted by context reuse it. */
-  private readonly lastContext: Int32Array;
-  private lastOrder = 0;
-  private lastParent = -1;
+  private readonly contexts: ArpaContexts;
 
   constructor(
     readonly file: string,
@@ -38,7 +36,7 @@ export class ArpaModelBuilder {
     this.trie = new NgramTrie(this.total + 16);
     this.logProb = new Float64Array(this.trie.capacity).fill(Number.NaN);
     this.backoff = new Float64Array(this.trie.capacity);
-    this.lastContext = new Int32Array(order);
+    this.contexts = new ArpaContexts(order, declared, { step: (_k, parent, word) => this.child(parent, word), lastWord: (_k, node) => this.trie.word[node]! }, ROOT);
   }
 
   private grow(): void {
@@ -61,33 +59,16 @@ export class ArpaModelBuilder {
   add(chunk: ArpaChunk): void {
     for (const word of chunk.newWords) this.vocab.intern(word);
     const { order: k, ids, count } = chunk;
-    const context = this.lastContext;
-    if (k !== this.lastOrder) {
-      this.lastOrder = k;
-      this.lastParent = -1;
-    }
+    this.contexts.begin(chunk);
     for (let r = 0; r < count; r++) {
-      const at = r * k;
-      let parent = ROOT;
-      if (k > 1) {
-        let same = this.lastParent >= 0;
-        for (let j = 0; j < k - 1 && same; j++) same = ids[at + j] === context[j];
-        if (same) parent = this.lastParent;
-        else {
-          for (let j = 0; j < k - 1; j++) {
-            parent = this.child(parent, ids[at + j]!);
-            context[j] = ids[at + j]!;
-          }
-          this.lastParent = parent;
-        }
-      }
-      const node = this.child(parent, ids[at + k - 1]!);
+      const node = this.child(this.contexts.parentOf(chunk, r), ids[r * k + k - 1]!);
       if (!Number.isNaN(this.logProb[node]!)) {
-        const words = Array.from(ids.subarray(at, at + k), (w) => this.vocab.word(w)).join(' ');
+        const words = Array.from(ids.subarray(r * k, (r + 1) * k), (w) => this.vocab.word(w)).join(' ');
         throw new InputError(`duplicate ARPA entry "${words}"`, this.file, chunk.lines[r], 'the ARPA file is damaged; rebuild it or check how it was written');
       }
       this.logProb[node] = chunk.logProb[r]!;
       this.backoff[node] = chunk.backoff[r]!;
+      this.contexts.placed(chunk, r, node);
       if (this.options.onProgress && (++this.done & 0x3ffff) === 0) this.options.onProgress(this.done, this.total);
     }
   }

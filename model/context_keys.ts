@@ -1,11 +1,9 @@
 // The slots of one order's n-grams by their 64-bit key (ngram_key.ts), for finding the context of
-// the next order's records in one lookup (arpa_query_index.ts). A key is trusted only after the slot
+// the next order's records in one lookup (arpa_contexts.ts). A key is trusted only after the place
 // it names holds the context's last word; two entries with one key are detected as they are added
-// (the builder then reads the file through the trie instead), so a collision never places an
-// n-gram under the wrong context.
+// (the next order then walks to every context instead), so a collision never places an n-gram
+// under the wrong context.
 const EMPTY = -1;
-
-export class KeyCollision extends Error {}
 
 export class ContextKeys {
   /** [lo, hi, slot] per cell. */
@@ -20,7 +18,8 @@ export class ContextKeys {
     this.mask = cap - 1;
   }
 
-  add(lo: number, hi: number, slot: number): void {
+  /** Adds a key; false when another entry already has it (a 64-bit collision: about once in 10^7 files). */
+  add(lo: number, hi: number, slot: number): boolean {
     // (Sized from the header's count; a damaged file may hold more before its count is checked.)
     if (++this.size * 2 > this.mask) this.grow();
     const cells = this.cells;
@@ -30,9 +29,9 @@ export class ContextKeys {
         cells[at] = lo;
         cells[at + 1] = hi;
         cells[at + 2] = slot;
-        return;
+        return true;
       }
-      if (cells[at] === lo && cells[at + 1] === hi) throw new KeyCollision(`two n-grams share the key ${lo}:${hi}`);
+      if (cells[at] === lo && cells[at + 1] === hi) return false;
     }
   }
 

@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { ArpaLexer, type ArpaChunk } from '../../model/arpa_lex.js';
-import { KeyCollision } from '../../model/context_keys.js';
 import { ArpaQueryIndexBuilder, TablesFull, type ArpaTables } from '../../model/arpa_query_index.js';
 import { ArpaModelBuilder, type ArpaReadOptions } from '../../model/arpa_read.js';
 import { placeQueryIndex } from '../../model/query_index.js';
@@ -46,8 +45,7 @@ export function loadArpaFile(file: string, options: ArpaLoadOptions = {}): Langu
 
 /**
  * The scoring tables of the ARPA model in `file` (what ppl needs), built without the trie; through
- * the trie when the file uses far more prefixes than it lists (TablesFull), or when two of its
- * n-grams share a 64-bit key (KeyCollision: about one file in 10^7 of this size).
+ * the trie when the file uses far more prefixes than it lists (TablesFull).
  */
 export function loadArpaTables(file: string, options: ArpaLoadOptions = {}): ArpaTables {
   try {
@@ -56,7 +54,7 @@ export function loadArpaTables(file: string, options: ArpaLoadOptions = {}): Arp
       return { add: (chunk) => builder.add(chunk), finish: () => builder.finish(options.warn) };
     });
   } catch (err) {
-    if (!(err instanceof TablesFull || err instanceof KeyCollision)) throw err;
+    if (!(err instanceof TablesFull)) throw err;
     const lm = loadArpaFile(file, options);
     const placed = placeQueryIndex(lm);
     const nodeSlots = lm.trie.countsByOrder(lm.order).map((count) => new Int32Array(count));

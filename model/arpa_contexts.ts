@@ -1,0 +1,74 @@
+// Where an ARPA record's n-gram goes: the node (trie, arpa_read.ts) or slot (probing tables,
+// arpa_query_index.ts) of its context, the first k - 1 words. Tried in order of cost:
+//   - the context of the record before (files sorted by context repeat it);
+//   - its 64-bit key among the previous order's entries (ngram_key.ts, computed on the lexing
+//     thread), trusted when the node or slot found holds the context's last word: one lookup;
+//   - a walk from the context's first word, creating blank (prefix-only) places where the file
+//     lists none: k - 1 lookups, in the suffix order KenLM writes nearly every record's.
+// One implementation for both places a record can go; they differ only in `step` and `lastWord`.
+import type { ArpaChunk } from './arpa_lex.js';
+import { ContextKeys } from './context_keys.js';
+
+export interface ContextPlaces {
+  /** The place of (parent place, word) at order `k` (k = 1: parent is the root), created blank if missing. */
+  step(k: number, parent: number, word: number): number;
+  /** The last word of the n-gram at a place of order k. */
+  lastWord(k: number, place: number): number;
+}
+
+export class ArpaContexts {
+  private readonly context: Int32Array;
+  private lastOrder = 0;
+  private lastParent = -1;
+  /** The previous order's entries by key, and this order's (the next one's contexts). */
+  private contextKeys: ContextKeys | null = null;
+  private entryKeys: ContextKeys | null = null;
+
+  constructor(
+    private readonly order: number,
+    private readonly declared: readonly number[],
+    private readonly places: ContextPlaces,
+    /** The place of the root (the empty context). */
+    private readonly root: number,
+  ) {
+    this.context = new Int32Array(order);
+  }
+
+  /** Starts the records of a chunk (a new section resets what is remembered). */
+  begin(chunk: ArpaChunk): void {
+    const k = chunk.order;
+    if (k === this.lastOrder) return;
+    this.lastOrder = k;
+    this.lastParent = -1;
+    this.contextKeys = this.entryKeys;
+    this.entryKeys = k < this.order ? new ContextKeys(this.declared[k]!) : null;
+  }
+
+  /** The place of record r's context. */
+  parentOf(chunk: ArpaChunk, r: number): number {
+    const { order: k, ids, keys } = chunk;
+    if (k === 1) return this.root;
+    const at = r * k;
+    const context = this.context;
+    let same = this.lastParent >= 0;
+    for (let j = 0; j < k - 1 && same; j++) same = ids[at + j] === context[j];
+    if (same) return this.lastParent;
+    if (this.contextKeys) {
+      const found = this.contextKeys.get(keys[r * 4]!, keys[r * 4 + 1]!);
+      if (found >= 0 && this.places.lastWord(k - 1, found) === ids[at + k - 2]) return found;
+    }
+    let parent = this.root;
+    for (let j = 0; j < k - 1; j++) {
+      parent = this.places.step(j + 1, parent, ids[at + j]!);
+      context[j] = ids[at + j]!;
+    }
+    this.lastParent = parent;
+    return parent;
+  }
+
+  /** Record r was placed at `place` (so the next order finds it as a context by its key). */
+  placed(chunk: ArpaChunk, r: number, place: number): void {
+    // Two entries with one key: the next order finds every context by walking.
+    if (this.entryKeys && !this.entryKeys.add(chunk.keys[r * 4 + 2]!, chunk.keys[r * 4 + 3]!, place)) this.entryKeys = null;
+  }
+}
