@@ -4,7 +4,9 @@
 // per token (contexts fetched: one range scan plus one get each, all lengths of a history at once)
 // and sequential round trips per token, for exact sampling without and with Level 3 (concept spans
 // verified speculatively) and for a controlled run (top-p 0.9, temperature 0.8). The first pass starts
-// with an empty cache (a fresh engine); seeds differ per sample. Default model: KenLM's KJV order 5
+// with an empty cache (a fresh engine); seeds differ per sample. Then BENCH_STREAMS (8) generations
+// at once on one fresh engine, as a server sees them: tokens/s over all streams, latency per stream.
+// Default model: KenLM's KJV order 5
 // in ../shared (the bundled corpus's order-3 model without it). Figures only, no assertions.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,26 +45,34 @@ interface Figures {
   rounds: number;
 }
 
-async function measure(engine: Engine, request: GenerateRequest): Promise<Figures> {
+/** Streams at once in the concurrent runs: a server answering that many requests together. */
+const CONCURRENT = Number(process.env.BENCH_STREAMS ?? 8);
+
+/** The SAMPLES generations, `streams` at a time (each stream's samples one after another). */
+async function measure(engine: Engine, request: GenerateRequest, streams = 1): Promise<Figures> {
   const source = engine.source as Partial<StoreContextSource>;
   const readsBefore = source.stats?.storeReads ?? 0;
   const roundsBefore = engine.stats.rounds;
   const latencies: number[] = [];
   const t0 = performance.now();
-  for (let i = 0; i < SAMPLES; i++) {
-    let last = performance.now();
-    for await (const _ of engine.stream({ ...request, seed: 1000 + i, maxTokens: 40 })) {
-      const now = performance.now();
-      latencies.push(now - last);
-      last = now;
-    }
-  }
+  await Promise.all(
+    Array.from({ length: streams }, async (_, stream) => {
+      for (let i = stream; i < SAMPLES; i += streams) {
+        let last = performance.now();
+        for await (const _ of engine.stream({ ...request, seed: 1000 + i, maxTokens: 40 })) {
+          const now = performance.now();
+          latencies.push(now - last);
+          last = now;
+        }
+      }
+    }),
+  );
   return { tokens: latencies.length, seconds: (performance.now() - t0) / 1000, latencies, storeReads: (source.stats?.storeReads ?? 0) - readsBefore, rounds: engine.stats.rounds - roundsBefore };
 }
 
 function report(where: string, what: string, f: Figures): void {
   const reads = where === 'file' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} contexts read/token, ${(f.rounds / f.tokens).toFixed(2)} round trips/token`;
-  console.log(`  ${where.padEnd(9)} ${what.padEnd(24)} ${Math.round(f.tokens / f.seconds).toString().padStart(6)} tokens/s  p50 ${pct(f.latencies, 50).toFixed(3)} ms  p99 ${pct(f.latencies, 99).toFixed(3)} ms  (${f.tokens} tokens${reads})`);
+  console.log(`  ${where.padEnd(9)} ${what.padEnd(34)} ${Math.round(f.tokens / f.seconds).toString().padStart(6)} tokens/s  p50 ${pct(f.latencies, 50).toFixed(3)} ms  p99 ${pct(f.latencies, 99).toFixed(3)} ms  (${f.tokens} tokens${reads})`);
 }
 
 const EXACT: GenerateRequest = {};
@@ -94,6 +104,13 @@ for (const actors of [1, 3]) {
     const engine = await Engine.open({ connect: first, model: 'bench' });
     report(`${actors} actor${actors > 1 ? 's' : ''}`, `${what}, cold`, await measure(engine, request));
     report(`${actors} actor${actors > 1 ? 's' : ''}`, `${what}, warm`, await measure(engine, request));
+    engine.close();
+  }
+  // A server's view: CONCURRENT requests at once on one engine, from an empty cache; the lookups
+  // the streams ask for in one turn travel together (store/client/batched_lookups.ts).
+  for (const [what, request] of [['exact', EXACT], ['top-p 0.9, T 0.8', CONTROLLED]] as const) {
+    const engine = await Engine.open({ connect: first, model: 'bench' });
+    report(`${actors} actor${actors > 1 ? 's' : ''}`, `${what}, cold, ${CONCURRENT} streams`, await measure(engine, request, CONCURRENT));
     engine.close();
   }
   stopAll();
