@@ -83,12 +83,30 @@ function actorArgs(options: ActorLaunchOptions, dataDir: string): string[] {
   return args;
 }
 
+/** Data directories made for actors launched without one: removed when this process exits. */
+const temporaryDirs: string[] = [];
+
+/**
+ * A fresh data directory under the system's temporary directory, removed (with whatever the actor
+ * wrote) when this process exits: a caller that names no directory wants none kept, and tests and
+ * benches launch thousands of actors (each leaves a WAL of up to 128 MiB).
+ */
+function temporaryDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-actor-'));
+  if (temporaryDirs.push(dir) === 1) process.once('exit', () => removeDirs(temporaryDirs));
+  return dir;
+}
+
+export function removeDirs(dirs: readonly string[]): void {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /**
  * Spawns an actor and resolves once it serves; rejects with an ActorStartError (and kills it)
  * if it exits or stays silent.
  */
 export function launchActor(options: ActorLaunchOptions): Promise<ActorProcess> {
-  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-actor-'));
+  const dataDir = options.dataDir ?? temporaryDataDir();
   const timeoutMs = options.startTimeoutMs ?? 15000;
   const proc = spawn(process.execPath, actorArgs(options, dataDir), { stdio: ['ignore', 'pipe', options.stderr === 'inherit' ? 'inherit' : 'pipe'] });
   let output = '';

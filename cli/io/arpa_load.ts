@@ -14,17 +14,19 @@ import { placeQueryIndex } from '../../model/query_index.js';
 import { InputError } from '../../model/errors.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import type { ArpaLexJob, ArpaLexMessage } from './arpa_lex_worker.js';
-import { readInput, STDIN_ARG } from './inputs.js';
+import { isBinaryModel } from '../../model/binary/container.js';
+import { arpaBytes } from './arpa_bytes.js';
+import { STDIN_ARG } from './inputs.js';
 
 /** Below this size a worker's start-up (~40 ms) costs more than the overlap saves. */
 const TWO_THREADS_MIN_BYTES = 4 << 20;
 /** Give up when the worker posts nothing for this long (it died without a word). */
 const SILENCE_MS = 120_000;
 
-function worthTwoThreads(file: string): boolean {
+function worthTwoThreads(file: string, gzip: boolean): boolean {
   if (file === '-' || file === STDIN_ARG || os.availableParallelism() < 2) return false;
   try {
-    return fs.statSync(file).size >= TWO_THREADS_MIN_BYTES;
+    return fs.statSync(file).size >= (gzip ? TWO_THREADS_MIN_BYTES / 4 : TWO_THREADS_MIN_BYTES);
   } catch {
     return false; // readInput reports the missing file
   }
@@ -38,7 +40,7 @@ interface RecordSink<T> {
 
 type SinkFactory<T> = (name: string, order: number, declared: number[]) => RecordSink<T>;
 
-/** Reads the ARPA model in `file`, plain text (load_model.ts unzips gzip; - for standard input). */
+/** Reads the ARPA model in `file` (gzip when options.gzip; - for standard input). */
 export function loadArpaFile(file: string, options: ArpaLoadOptions = {}): LanguageModel {
   return lexArpaFile(file, options, (name, order, declared) => new ArpaModelBuilder(name, order, declared, options));
 }
@@ -69,11 +71,18 @@ export function loadArpaTables(file: string, options: ArpaLoadOptions = {}): Arp
 
 export interface ArpaLoadOptions extends ArpaReadOptions {
   onName?: (name: string) => void;
+  /** The file's content is gzip (load_model.ts sniffs it): unzip it first. */
+  gzip?: boolean;
 }
 
+/** The gzip held a binary model, not ARPA text (load_model.ts then reads it as one). */
+export class NotArpaText extends Error {}
+
 function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactory<T>): T {
-  if (!worthTwoThreads(file)) {
-    const { name, bytes } = readInput(file, { gunzip: false });
+  const gzip = options.gzip === true;
+  if (!worthTwoThreads(file, gzip)) {
+    const { name, bytes } = arpaBytes(file, gzip);
+    if (isBinaryModel(bytes)) throw new NotArpaText(name);
     options.onName?.(name);
     const lexer = new ArpaLexer(bytes, name);
     const target = sink(name, lexer.header.order, lexer.header.declared);
@@ -82,7 +91,7 @@ function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactor
   }
   const posted = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  const job: ArpaLexJob = { file, port: port2, posted };
+  const job: ArpaLexJob = { file, gzip, port: port2, posted };
   const worker = new Worker(new URL('./arpa_lex_worker.js', import.meta.url), { workerData: job, transferList: [port2] });
   worker.unref();
   let received = 0;
@@ -107,6 +116,7 @@ function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactor
     for (;;) {
       const message = receive();
       if (message.kind === 'error') throw message.input ? new InputError(message.message) : new Error(message.message);
+      if (message.kind === 'binary') throw new NotArpaText(file);
       if (message.kind === 'header') {
         options.onName?.(message.name);
         target = sink(message.name, message.order, message.declared);

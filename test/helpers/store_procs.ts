@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { ACTOR_MAIN_SCRIPT, launchActor } from '../../cli/io/actor_process.js';
+import { ACTOR_MAIN_SCRIPT, launchActor, removeDirs } from '../../cli/io/actor_process.js';
 
 export interface Actor {
   ep: string;
@@ -15,7 +15,13 @@ export interface Actor {
   output: () => string;
 }
 
-export const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
+const madeDirs: string[] = [];
+/** A fresh temporary directory, removed when the test process exits (actors write WALs of up to 128 MiB). */
+export const tmpDir = (): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
+  if (madeDirs.push(dir) === 1) process.once('exit', () => removeDirs(madeDirs));
+  return dir;
+};
 
 /** Start an actor and wait for its `listening <endpoint>` line. */
 export async function spawnActor(t: ExecutionContext, id: string, opts: { dir?: string; bind?: string; extra?: string[] } = {}): Promise<Actor> {
