@@ -21,8 +21,8 @@ export interface BinaryMeta {
   counts: number[];
   /** Set for a quantized model: the bits of its codes (the tables hold the codebook values). */
   quantizedBits?: number;
-  /** Set when the file holds a follower index (topk_index.ts): followers kept per context. */
-  topkK?: number;
+  /** Set when the file holds a follower index and the codebook of the heads of K followers (topk_file.ts). */
+  topk?: { k: number; bits: number };
 }
 
 export interface BinaryModel {
