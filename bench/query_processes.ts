@@ -1,7 +1,8 @@
 // Part of npm run bench:query: `ppl` as a user runs it, a whole process, on the order-5 KJV model
 // from its ARPA and from its binary, beside KenLM's `query` on the same ARPA and on the probing
 // binary of KenLM's build_binary, alternating in the same run (medians and ratios); then the load
-// alone (the same processes with no test text, and in-process), and tokens/s once loaded.
+// alone (the same processes with no test text, and in-process), tokens/s once loaded, and topk
+// from a binary's follower index.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,8 @@ import { readBinaryModel } from '../model/binary/model_file.js';
 import { rebuildLanguageModel } from '../model/binary/rebuild.js';
 import { buildQueryIndex, type QueryIndex } from '../model/query_index.js';
 import { Scorer } from '../model/score.js';
-import type { Vocab } from '../model/vocab.js';
+import { BOS, type Vocab } from '../model/vocab.js';
+import { openTopK } from '../model/binary/topk_file.js';
 
 interface Case {
   name: string;
@@ -141,6 +143,28 @@ export function benchQueryProcesses(options: { cli: string; corpora: string; ken
     console.log(
       `tokens/s once loaded (kjv.test.txt x50, scoring only): binary's tables (filled to 0.75) ${(fromFile / 1e6).toFixed(2)}M; ` +
         `tables built in memory (filled to 0.5, ${indexMs.toFixed(0)} ms to build) ${(inMemory / 1e6).toFixed(2)}M; ratio ${(fromFile / inMemory).toFixed(2)}`,
+    );
+
+    // Top-K from a binary with a follower index: the write cost (one Top-K build, for the heads'
+    // codebook), then microseconds per query once loaded, over every position of kjv.test.txt.
+    const withTopK = path.join(dir, 'kjv5.topk.dbslm');
+    const written = run({ name: 'convert --topk', command: process.execPath, args: [cli, 'convert', '-q', '--topk', '32', arpa, withTopK] });
+    const topkModel = readBinaryModel(fs.readFileSync(withTopK), withTopK);
+    const head = openTopK(topkModel, 32, 8)!;
+    const histories: number[][] = [];
+    for (const line of lines) {
+      const ids = [BOS, ...line.split(' ').filter(Boolean).map((w) => topkModel.vocab.lookup(w))];
+      for (let end = 1; end <= ids.length; end++) histories.push(ids.slice(Math.max(0, end - 4), end));
+    }
+    for (const h of histories.slice(0, 2000)) head(h); // warm-up
+    t0 = performance.now();
+    for (const h of histories) head(h);
+    const perQuery = ((performance.now() - t0) * 1000) / histories.length;
+    const topkRuns = alternate([{ name: 'dbslm topk, binary with --topk', command: process.execPath, args: [cli, 'topk', '--model', withTopK, '--context', 'the LORD'] }], rounds);
+    console.log(
+      `topk from the follower index (K 32, 8-bit codebook): ${perQuery.toFixed(1)} µs per query over ${histories.length} histories; ` +
+        `whole process \`topk --model kjv5.topk.dbslm --context "the LORD"\` ${median(topkRuns.get('dbslm topk, binary with --topk')!.map((r) => r.wall)).toFixed(3)} s; ` +
+        `writing it (convert --topk 32, the heads' codebook built once) ${written.wall.toFixed(1)} s, file ${mb(withTopK)}`,
     );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
