@@ -59,22 +59,19 @@ export class FollowerIndex {
 
   /** The slot of the n-gram `ids` in the table of its order, or -1. */
   private slotOf(ids: readonly number[]): number {
-    const { tables, masks, unigramSlot } = this.index;
-    let slot = unigramSlot[ids[0]];
-    for (let j = 1; j < ids.length && slot >= 0; j++) {
-      const t = tables[j + 1];
-      const mask = masks[j + 1];
-      let i = hash(slot, ids[j]) & mask;
-      let found = -1;
-      for (let p = t[i * SLOT_INTS]; p !== -1; i = (i + 1) & mask, p = t[i * SLOT_INTS]) {
-        if (p === slot && t[i * SLOT_INTS + 1] === ids[j]) {
-          found = i;
-          break;
-        }
-      }
-      slot = found;
-    }
+    let slot = this.index.unigramSlot[ids[0]];
+    for (let j = 1; j < ids.length && slot >= 0; j++) slot = this.childSlot(j, slot, ids[j]);
     return slot;
+  }
+
+  /** The slot of the order-k slot `parent` extended by `word`, in the table of order k + 1, or -1. */
+  private childSlot(k: number, parent: number, word: number): number {
+    const t = this.index.tables[k + 1];
+    const mask = this.index.masks[k + 1];
+    for (let i = hash(parent, word) & mask; t[i * SLOT_INTS] !== -1; i = (i + 1) & mask) {
+      if (t[i * SLOT_INTS] === parent && t[i * SLOT_INTS + 1] === word) return i;
+    }
+    return -1;
   }
 
   /** [from, to) in followers[k + 1] of the followers of the order-k context slot c. */
@@ -138,7 +135,7 @@ export class FollowerIndex {
       for (let i = skipped.length - 1; i >= 0; i--) extra += skipped[i];
       skipped.length = 0;
       for (let i = 0; i < words.length; i++) {
-        const child = this.slotOf([...c.ids, words[i]]);
+        const child = this.childSlot(c.order, c.slot, words[i]);
         if (child >= 0 && !Number.isNaN(v[child * 4 + 1])) continue; // offered above with its own value
         best.offer(words[i], vals[i] + extra);
       }
