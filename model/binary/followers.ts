@@ -11,7 +11,7 @@
 // stored: only the heads' codebook is (its sample spans every head, so it is built at write time).
 import { HeadSelector } from '../topk.js';
 import { hash } from '../ngram_trie.js';
-import { SLOT_INTS, type QueryIndex } from '../query_index.js';
+import { backoffAt, contextAt, probAt, slotCount, wordAt, type QueryIndex } from '../query_index.js';
 import { BOS } from '../vocab.js';
 
 export const followersSection = (k: number): string => `followers.${k}`;
@@ -26,17 +26,14 @@ function byValue(p1: number, w1: number, p2: number, w2: number): number {
 /** The follower lists of the index's tables (at write time). */
 export function followerSections(index: QueryIndex, vocabSize: number): Map<string, Int32Array> {
   const out = new Map<string, Int32Array>();
-  const { tables, values, unigramSlot } = index;
   const uni: number[] = [];
-  for (let w = 0; w < vocabSize; w++) if (w !== BOS && unigramSlot[w] === w && !Number.isNaN(values[1][w * 4 + 1])) uni.push(w);
-  uni.sort((a, b) => byValue(values[1][a * 4 + 1], a, values[1][b * 4 + 1], b));
+  for (let w = 0; w < vocabSize; w++) if (w !== BOS && index.unigramSlot[w] === w && !Number.isNaN(probAt(index, 1, w))) uni.push(w);
+  uni.sort((a, b) => byValue(probAt(index, 1, a), a, probAt(index, 1, b), b));
   out.set(followersSection(1), Int32Array.from(uni));
-  for (let k = 2; k < tables.length; k++) {
-    const t = tables[k];
-    const v = values[k];
+  for (let k = 2; k <= index.order; k++) {
     const slots: number[] = [];
-    for (let s = 0; s < t.length / SLOT_INTS; s++) if (t[s * SLOT_INTS] !== -1) slots.push(s);
-    slots.sort((a, b) => t[a * SLOT_INTS] - t[b * SLOT_INTS] || byValue(v[a * 4 + 1], t[a * SLOT_INTS + 1], v[b * 4 + 1], t[b * SLOT_INTS + 1]));
+    for (let s = 0; s < slotCount(index, k); s++) if (contextAt(index, k, s) !== -1) slots.push(s);
+    slots.sort((a, b) => contextAt(index, k, a) - contextAt(index, k, b) || byValue(probAt(index, k, a), wordAt(index, k, a), probAt(index, k, b), wordAt(index, k, b)));
     out.set(followersSection(k), Int32Array.from(slots));
   }
   return out;
@@ -66,10 +63,10 @@ export class FollowerIndex {
 
   /** The slot of the order-k slot `parent` extended by `word`, in the table of order k + 1, or -1. */
   private childSlot(k: number, parent: number, word: number): number {
-    const t = this.index.tables[k + 1];
-    const mask = this.index.masks[k + 1];
-    for (let i = hash(parent, word) & mask; t[i * SLOT_INTS] !== -1; i = (i + 1) & mask) {
-      if (t[i * SLOT_INTS] === parent && t[i * SLOT_INTS + 1] === word) return i;
+    const index = this.index;
+    const mask = index.masks[k + 1];
+    for (let i = hash(parent, word) & mask; contextAt(index, k + 1, i) !== -1; i = (i + 1) & mask) {
+      if (contextAt(index, k + 1, i) === parent && wordAt(index, k + 1, i) === word) return i;
     }
     return -1;
   }
@@ -77,13 +74,13 @@ export class FollowerIndex {
   /** [from, to) in followers[k + 1] of the followers of the order-k context slot c. */
   private range(k: number, c: number): [number, number] {
     const list = this.followers[k + 1];
-    const t = this.index.tables[k + 1];
+    const index = this.index;
     const first = (target: number): number => {
       let lo = 0;
       let hi = list.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (t[list[mid] * SLOT_INTS] < target) lo = mid + 1;
+        if (contextAt(index, k + 1, list[mid]) < target) lo = mid + 1;
         else hi = mid;
       }
       return lo;
@@ -93,7 +90,8 @@ export class FollowerIndex {
 
   /** The head of the history's longest stored context (NextWordDistribution.contexts + rowFor + buildTopK). */
   head(history: readonly number[], k: number): Head {
-    const { order, tables, values, unigramSlot } = this.index;
+    const index = this.index;
+    const { order, unigramSlot } = index;
     // The stored suffixes of the history, shortest first, as (order, slot) with their word ids.
     const chain: { order: number; slot: number; ids: number[] }[] = [];
     const from = Math.max(0, history.length - (order - 1));
@@ -112,12 +110,12 @@ export class FollowerIndex {
     const uni = this.followers[1];
     for (let i = 0; i < Math.min(k, uni.length); i++) {
       words.push(uni[i]);
-      f32[i] = values[1][uni[i] * 4 + 1];
+      f32[i] = probAt(index, 1, uni[i]);
       vals.push(f32[i]);
     }
     const skipped: number[] = [];
     for (const c of chain) {
-      const bo = values[c.order][c.slot * 4 + 2];
+      const bo = backoffAt(index, c.order, c.slot);
       const [lo, hi] = c.order < order ? this.range(c.order, c.slot) : [0, 0];
       if (lo === hi) {
         skipped.push(bo);
@@ -125,18 +123,16 @@ export class FollowerIndex {
       }
       best.reset();
       const list = this.followers[c.order + 1];
-      const t = tables[c.order + 1];
-      const v = values[c.order + 1];
       for (let i = lo; i < hi && i < lo + k; i++) {
-        const p = v[list[i] * 4 + 1];
-        if (!Number.isNaN(p)) best.offer(t[list[i] * SLOT_INTS + 1], p);
+        const p = probAt(index, c.order + 1, list[i]);
+        if (!Number.isNaN(p)) best.offer(wordAt(index, c.order + 1, list[i]), p);
       }
       let extra = bo;
       for (let i = skipped.length - 1; i >= 0; i--) extra += skipped[i];
       skipped.length = 0;
       for (let i = 0; i < words.length; i++) {
         const child = this.childSlot(c.order, c.slot, words[i]);
-        if (child >= 0 && !Number.isNaN(v[child * 4 + 1])) continue; // offered above with its own value
+        if (child >= 0 && !Number.isNaN(probAt(index, c.order + 1, child))) continue; // offered above with its own value
         best.offer(words[i], vals[i] + extra);
       }
       words = Array.from(best.words.subarray(0, best.filled));
