@@ -62,7 +62,7 @@ test('sample, topk and quantize give the same output from the binary as from the
   }
   // A binary with a follower index answers topk from it, with the same output.
   ok(['convert', '-q', '--topk', '8', at('m.arpa'), at('topk.dbslm')]);
-  for (const context of ['the LORD', 'And God said', 'unknownword the']) {
+  for (const context of ['the LORD', 'unknownword the']) {
     const args = ['topk', '--k', '8', '--context', context];
     t.is(ok([...args, '--model', at('topk.dbslm')]), ok([...args, '--model', at('m.arpa')]), `topk --context "${context}"`);
   }
