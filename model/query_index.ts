@@ -1,8 +1,8 @@
 // The scoring layout of a model, as KenLM's probing tables: one hash table per order whose slot
 // holds the key (the slot of the context in the table below, and the word) together with the
-// entry's log10 probability and backoff. A probe that hits has everything in one cache line,
-// where the trie needs three (slot, probability, backoff arrays) - scoring is bound by those
-// loads, not by arithmetic. Values stay float64, so scores are exactly the model's.
+// entry's log10 probability and backoff. A probe that hits has everything in one slot, where the
+// trie needs three loads (slot, probability, backoff arrays) - scoring is bound by those loads,
+// not by arithmetic. Values stay float64, so scores are exactly the model's.
 //
 // A slot is [contextSlot, word, log10 p (f64), backoff (f64)]: 24 bytes, so a hit reads one cache
 // line, or two for the quarter of slots that straddle one. The highest order has no backoffs,
