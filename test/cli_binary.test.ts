@@ -30,6 +30,9 @@ test.before(() => {
   fs.writeFileSync(at('gzip-named.model'), zlib.gzipSync(fs.readFileSync(at('m.arpa'))));
 });
 
+// Eight model files of a few MB each: removed, so that repeated runs do not fill the disk.
+test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
+
 test('convert turns the binary back into the ARPA written by the same build, byte for byte', (t) => {
   ok(['convert', '-q', at('m.dbslm'), at('back.arpa')]);
   t.true(fs.readFileSync(at('back.arpa')).equals(fs.readFileSync(at('m.arpa'))));
