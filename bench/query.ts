@@ -1,5 +1,7 @@
 // npm run bench:query: scoring throughput of a loaded model on kjv.test.txt repeated 100 times,
-// beside KenLM query's ~9.5M tokens/s (order 5) and 10-12M (order 3) on this machine class.
+// beside KenLM query's ~9.5M tokens/s (order 5) and 10-12M (order 3) on this machine class; then
+// ppl as whole processes from ARPA and binary beside KenLM's query (bench/query_processes.ts).
+// BENCH_ORDERS=5 limits the first part to order 5; BENCH_RUNS sets the rounds of the second.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +10,7 @@ import { decodeUtf8, IdStream, readWhitespace } from '../model/corpus_read.js';
 import { quantizeModel } from '../model/quantize.js';
 import { perplexity, Scorer } from '../model/score.js';
 import { Vocab } from '../model/vocab.js';
+import { benchQueryProcesses } from './query_processes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const corpora = path.resolve(root, '..', 'shared', 'corpora');
@@ -67,3 +70,12 @@ for (const order of orders) {
 }
 console.log('\nperplexity on kjv.test.txt with quantized log-probs and backoffs (orders >= 2; unigrams exact):');
 for (const line of quantized) console.log(line);
+
+// Whole processes beside KenLM's query, and loading: bench/query_processes.ts.
+const kenlm = path.resolve(root, '..', 'shared', 'tools', 'kenlm');
+benchQueryProcesses({
+  cli: path.join(root, 'dist', 'cli', 'main.js'),
+  corpora,
+  kenlm: fs.existsSync(path.join(kenlm, 'query')) ? kenlm : undefined,
+  rounds: Number(process.env.BENCH_RUNS ?? 5),
+});

@@ -3,14 +3,6 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
-import { buildCommand } from './commands/build.js';
-import { convertCommand } from './commands/convert.js';
-import { exportCommand } from './commands/export.js';
-import { mixCommand } from './commands/mix.js';
-import { pplCommand } from './commands/ppl.js';
-import { sampleCommand } from './commands/sample.js';
-import { quantizeCommand } from './commands/quantize.js';
-import { topkCommand } from './commands/topk.js';
 import { STDIN_ARG } from './io/inputs.js';
 
 // A reader that stopped reading (`dbslm store status | head -1`): stop quietly with status 0, as
@@ -31,12 +23,22 @@ const storeCommand: CommandModule =
     ? (await import('./commands/store/store.js')).storeCommand
     : { command: 'store <command>', describe: STORE_DESCRIBE, handler: () => {} };
 
-// The model-file commands are imported above; the rest (generation, pipelines, metrics, bench)
-// cost a third of a second of module loading, which `ppl` from a binary model (0.3 s in all)
-// cannot afford. A model-file command is parsed alone; anything else sees the whole list.
-const modelFileCommands: CommandModule[] = [buildCommand, convertCommand, pplCommand, sampleCommand, quantizeCommand, topkCommand, mixCommand, exportCommand] as CommandModule[];
+// The model-file commands, by name, each imported only when it runs (or when the whole list is
+// shown): the others' modules (estimation, generation, pipelines, metrics) cost a third of a
+// second of loading, which `ppl` from a binary model (0.3 s in all) cannot afford. A model-file
+// command is parsed alone; anything else sees the whole list.
+const modelFileCommands: Record<string, () => Promise<CommandModule>> = {
+  build: async () => (await import('./commands/build.js')).buildCommand as CommandModule,
+  convert: async () => (await import('./commands/convert.js')).convertCommand as CommandModule,
+  ppl: async () => (await import('./commands/ppl.js')).pplCommand as CommandModule,
+  sample: async () => (await import('./commands/sample.js')).sampleCommand as CommandModule,
+  quantize: async () => (await import('./commands/quantize.js')).quantizeCommand as CommandModule,
+  topk: async () => (await import('./commands/topk.js')).topkCommand as CommandModule,
+  mix: async () => (await import('./commands/mix.js')).mixCommand as CommandModule,
+  export: async () => (await import('./commands/export.js')).exportCommand as CommandModule,
+};
 const invoked = argv.find((a) => !a.startsWith('-'));
-const alone = modelFileCommands.find((c) => String(c.command).split(' ')[0] === invoked);
+const alone = invoked !== undefined && Object.hasOwn(modelFileCommands, invoked) ? await modelFileCommands[invoked]() : undefined;
 
 const cli = yargs(argv)
   .scriptName('dbslm')
@@ -50,7 +52,7 @@ if (alone) {
     (cli as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
   }
 } else {
-  cli.command(modelFileCommands);
+  cli.command(await Promise.all(Object.values(modelFileCommands).map((load) => load())));
   cli
     .command((await import('./commands/generate.js')).generateCommand)
     .command((await import('./commands/chat.js')).chatCommand)

@@ -8,7 +8,7 @@ import type { ArpaChunk } from './arpa_lex.js';
 import { ArpaContexts } from './arpa_contexts.js';
 import { InputError } from './errors.js';
 import { hash } from './ngram_trie.js';
-import { SLOT_INTS, type QueryIndex } from './query_index.js';
+import { slotStride, type QueryIndex } from './query_index.js';
 import { UNK, Vocab } from './vocab.js';
 
 const EMPTY = -1;
@@ -34,6 +34,7 @@ export class ArpaQueryIndexBuilder {
   private readonly tables: Int32Array[] = [new Int32Array(0)];
   private readonly values: Float64Array[] = [new Float64Array(0)];
   private readonly masks: number[] = [0, 0];
+  private readonly strides: number[] = [0];
   /** Unigram slot w (by word id): its probability and backoff; `present[w]` when it has a node. */
   private unigrams = new Float64Array(0);
   private present = new Uint8Array(0);
@@ -46,10 +47,11 @@ export class ArpaQueryIndexBuilder {
     private readonly order: number,
     declared: readonly number[],
   ) {
+    for (let k = 1; k <= order; k++) this.strides.push(slotStride(k, order));
     for (let k = 2; k <= order; k++) {
       let cap = 1024;
       while (cap * MAX_LOAD < declared[k]!) cap *= 2;
-      const t = new Int32Array(cap * SLOT_INTS).fill(EMPTY);
+      const t = new Int32Array(cap * this.strides[k]!).fill(EMPTY);
       this.tables[k] = t;
       this.values[k] = new Float64Array(t.buffer);
       this.masks[k] = cap - 1;
@@ -66,7 +68,7 @@ export class ArpaQueryIndexBuilder {
         const found = this.slot(k, parent, word);
         return found >= 0 ? found : -found - 1;
       },
-      lastWord: (k, place) => (k === 1 ? place : this.tables[k]![place * SLOT_INTS + 1]!),
+      lastWord: (k, place) => (k === 1 ? place : this.tables[k]![place * this.strides[k]! + 1]!),
     }, -1);
   }
 
@@ -92,16 +94,17 @@ export class ArpaQueryIndexBuilder {
   private slot(k: number, parent: number, word: number): number {
     const t = this.tables[k]!;
     const mask = this.masks[k]!;
+    const stride = this.strides[k]!;
     for (let i = hash(parent, word) & mask; ; i = (i + 1) & mask) {
-      const at = i * SLOT_INTS;
+      const at = i * stride;
       if (t[at] === EMPTY) {
         // Sized for the declared entries at half load; prefixes listed nowhere (possible, never in
         // KenLM's files) may fill it further, and past 3/4 the trie builder takes over.
         if (this.filled[k]! * 4 >= mask * 3) throw new TablesFull(k);
         t[at] = parent;
         t[at + 1] = word;
-        this.values[k]![i * 4 + 1] = Number.NaN;
-        this.values[k]![i * 4 + 2] = 0;
+        this.values[k]![(at >> 1) + 1] = Number.NaN;
+        if (k < this.order) this.values[k]![(at >> 1) + 2] = 0;
         let slots = this.nodeSlots[k]!;
         if (this.filled[k]! === slots.length) {
           slots = new Int32Array(slots.length * 2);
@@ -132,9 +135,10 @@ export class ArpaQueryIndexBuilder {
       const found = this.slot(k, this.contexts.parentOf(chunk, r), word);
       const slot = found >= 0 ? found : -found - 1;
       const values = this.values[k]!;
-      if (found >= 0 && values[slot * 4 + 1] === values[slot * 4 + 1]) this.duplicate(chunk, r);
-      values[slot * 4 + 1] = chunk.logProb[r]!;
-      values[slot * 4 + 2] = chunk.backoff[r]!;
+      const half = (slot * this.strides[k]!) >> 1;
+      if (found >= 0 && values[half + 1] === values[half + 1]) this.duplicate(chunk, r);
+      values[half + 1] = chunk.logProb[r]!;
+      if (k < this.order) values[half + 2] = chunk.backoff[r]!;
       this.contexts.placed(chunk, r, slot);
     }
   }
@@ -153,17 +157,18 @@ export class ArpaQueryIndexBuilder {
       this.present[UNK] = 1;
       this.unigrams[UNK * 2] = -100;
     }
-    const uni = new Int32Array(size * SLOT_INTS);
+    const uni = new Int32Array(size * this.strides[1]!);
     const uv = new Float64Array(uni.buffer);
+    const half = this.strides[1]! >> 1;
     const unigramSlot = new Int32Array(size);
     for (let w = 0; w < size; w++) {
-      uv[w * 4 + 1] = this.present[w] ? this.unigrams[w * 2]! : Number.NaN;
-      uv[w * 4 + 2] = this.present[w] ? this.unigrams[w * 2 + 1]! : 0;
+      uv[w * half + 1] = this.present[w] ? this.unigrams[w * 2]! : Number.NaN;
+      uv[w * half + 2] = this.present[w] ? this.unigrams[w * 2 + 1]! : 0;
       unigramSlot[w] = this.present[w] ? w : UNK;
     }
     this.tables[1] = uni;
     this.values[1] = uv;
     const nodeSlots = this.nodeSlots.map((slots, k) => (k >= 2 ? slots.subarray(0, this.filled[k]) : slots));
-    return { vocab: this.vocab, index: { order: this.order, tables: this.tables, values: this.values, masks: this.masks, unigramSlot }, nodeSlots };
+    return { vocab: this.vocab, index: { order: this.order, tables: this.tables, values: this.values, masks: this.masks, strides: this.strides, unigramSlot }, nodeSlots };
   }
 }

@@ -1,22 +1,31 @@
 // The scoring layout of a model, as KenLM's probing tables: one hash table per order whose slot
 // holds the key (the slot of the context in the table below, and the word) together with the
-// entry's log10 probability and backoff. A probe that hits has everything in one cache line,
-// where the trie needs three (slot, probability, backoff arrays) - scoring is bound by those
-// loads, not by arithmetic. Values stay float64, so scores are exactly the model's.
+// entry's log10 probability and backoff. A probe that hits has everything in one slot, where the
+// trie needs three loads (slot, probability, backoff arrays) - scoring is bound by those loads,
+// not by arithmetic. Values stay float64, so scores are exactly the model's.
+//
+// A slot is [contextSlot, word, log10 p (f64), backoff (f64)]: 24 bytes, so a hit reads one cache
+// line, or two for the quarter of slots that straddle one. The highest order has no backoffs,
+// and its 16-byte slots stop at the probability: together a third less memory than 32-byte
+// slots, which is most of what loading a binary model file costs (model/binary/).
 import { hash } from './ngram_trie.js';
 import type { LanguageModel } from './language_model.js';
 import { UNK } from './vocab.js';
 
-/** Slot layout in 32-bit words: [contextSlot, word, log10 p (f64), backoff (f64), unused x2]. */
-export const SLOT_INTS = 8;
 const EMPTY = -1;
+
+/** Ints per slot of the order-k table: [contextSlot, word, log10 p, backoff], the last not at the highest order. */
+export function slotStride(k: number, order: number): number {
+  return k > 1 && k === order ? 4 : 6;
+}
 
 export interface QueryIndex {
   order: number;
-  /** tables[k]: the k-grams (k >= 2), SLOT_INTS ints per slot; tables[1]: unigrams by word id. */
+  /** tables[k]: the k-grams (k >= 2), strides[k] ints per slot; tables[1]: unigrams by word id. */
   tables: Int32Array[];
-  /** Float64 views of the same memory: prob at slot*4 + 1, backoff at slot*4 + 2. */
+  /** Float64 views of the same memory: with h = slot * strides[k] / 2, prob at h + 1, backoff at h + 2. */
   values: Float64Array[];
+  strides: number[];
   masks: number[];
   /** unigramSlot[w]: the unigram slot of word w, or of <unk> when w has no unigram. */
   unigramSlot: Int32Array;
@@ -42,15 +51,17 @@ export function placeQueryIndex(lm: LanguageModel, maxLoad = 0.5): PlacedQueryIn
   const tables: Int32Array[] = [new Int32Array(0)];
   const values: Float64Array[] = [new Float64Array(0)];
   const masks: number[] = [0];
+  const strides: number[] = [0];
+  for (let k = 1; k <= order; k++) strides.push(slotStride(k, order));
   // Unigrams are indexed directly by word id: no probe for the first word of every lookup.
-  const uni = new Int32Array(vocab.size * SLOT_INTS);
+  const uni = new Int32Array(vocab.size * strides[1]);
   tables.push(uni);
   values.push(new Float64Array(uni.buffer));
   masks.push(0);
   for (let k = 2; k <= order; k++) {
     let cap = 1024;
     while (cap * maxLoad < counts[k]) cap *= 2;
-    const t = new Int32Array(cap * SLOT_INTS).fill(EMPTY);
+    const t = new Int32Array(cap * strides[k]).fill(EMPTY);
     tables.push(t);
     values.push(new Float64Array(t.buffer));
     masks.push(cap - 1);
@@ -59,8 +70,8 @@ export function placeQueryIndex(lm: LanguageModel, maxLoad = 0.5): PlacedQueryIn
   const uv = values[1];
   for (let w = 0; w < vocab.size; w++) {
     const n = lm.unigramNode[w];
-    uv[w * 4 + 1] = n >= 0 ? logProb[n] : Number.NaN;
-    uv[w * 4 + 2] = n >= 0 ? backoff[n] : 0;
+    uv[w * 3 + 1] = n >= 0 ? logProb[n] : Number.NaN;
+    uv[w * 3 + 2] = n >= 0 ? backoff[n] : 0;
     if (n >= 0) slotOf[n] = w;
   }
   // Parents come before children in id order, so each parent's slot is known when needed.
@@ -71,18 +82,30 @@ export function placeQueryIndex(lm: LanguageModel, maxLoad = 0.5): PlacedQueryIn
     const word = trie.word[n];
     const t = tables[k];
     const mask = masks[k];
+    const stride = strides[k];
     let i = hash(parent, word) & mask;
-    while (t[i * SLOT_INTS] !== EMPTY) i = (i + 1) & mask;
-    t[i * SLOT_INTS] = parent;
-    t[i * SLOT_INTS + 1] = word;
-    values[k][i * 4 + 1] = logProb[n];
-    values[k][i * 4 + 2] = backoff[n];
+    while (t[i * stride] !== EMPTY) i = (i + 1) & mask;
+    t[i * stride] = parent;
+    t[i * stride + 1] = word;
+    values[k][((i * stride) >> 1) + 1] = logProb[n];
+    if (k < order) values[k][((i * stride) >> 1) + 2] = backoff[n];
     slotOf[n] = i;
   }
   const unigramSlot = new Int32Array(vocab.size);
   for (let w = 0; w < vocab.size; w++) unigramSlot[w] = lm.unigramNode[w] >= 0 ? w : UNK;
-  return { index: { order, tables, values, masks, unigramSlot }, slotOf };
+  return { index: { order, tables, values, masks, strides, unigramSlot }, slotOf };
 }
+
+/** log10 p of the slot of order k (NaN for a prefix stored without an entry of its own). */
+export const probAt = (index: QueryIndex, k: number, slot: number): number => index.values[k][((slot * index.strides[k]) >> 1) + 1];
+/** The backoff of the slot of order k (0 at the highest order). */
+export const backoffAt = (index: QueryIndex, k: number, slot: number): number => (k < index.order ? index.values[k][((slot * index.strides[k]) >> 1) + 2] : 0);
+/** The context slot (in the table of order k - 1) of the slot of order k >= 2; -1 for an empty slot. */
+export const contextAt = (index: QueryIndex, k: number, slot: number): number => index.tables[k][slot * index.strides[k]];
+/** The last word of the slot of order k >= 2. */
+export const wordAt = (index: QueryIndex, k: number, slot: number): number => index.tables[k][slot * index.strides[k] + 1];
+/** The number of slots of the order-k table. */
+export const slotCount = (index: QueryIndex, k: number): number => index.tables[k].length / index.strides[k];
 
 /** True when word w has a unigram of its own (otherwise it is scored as <unk>). */
 export function hasUnigram(index: QueryIndex, w: number): boolean {

@@ -4,7 +4,7 @@
 // and stays in the context as <unk>.
 import type { LanguageModel } from './language_model.js';
 import { hash } from './ngram_trie.js';
-import { buildQueryIndex, hasUnigram, SLOT_INTS, type QueryIndex } from './query_index.js';
+import { buildQueryIndex, hasUnigram, type QueryIndex } from './query_index.js';
 import { BOS, EOS, UNK } from './vocab.js';
 
 export interface SentenceScore {
@@ -44,12 +44,12 @@ export class Scorer {
 
   /** log10 p(word | history) and advances the history by `word`. */
   score(word: number): number {
-    const { tables, values, masks, unigramSlot } = this.index;
+    const { tables, values, masks, strides, unigramSlot } = this.index;
     const hist = this.hist;
     const next = this.next;
     const histLen = this.histLen;
     const uni = unigramSlot[word];
-    let lp = values[1][uni * 4 + 1];
+    let lp = values[1][uni * 3 + 1];
     let matched = 1;
     next[0] = uni;
     let j = 0;
@@ -59,10 +59,11 @@ export class Scorer {
       const parent = hist[j];
       const slots = tables[j + 2];
       const mask = masks[j + 2];
+      const stride = strides[j + 2];
       let i = hash(parent, word) & mask;
       let found = -1;
       for (;;) {
-        const at = i * SLOT_INTS;
+        const at = i * stride;
         const p = slots[at];
         if (p === -1) break;
         if (p === parent && slots[at + 1] === word) {
@@ -72,14 +73,15 @@ export class Scorer {
         i = (i + 1) & mask;
       }
       if (found < 0) break;
-      const p = values[j + 2][found * 4 + 1];
+      const p = values[j + 2][((found * stride) >> 1) + 1];
       if (p === p) {
         lp = p;
         matched = j + 2;
       }
       next[j + 1] = found;
     }
-    for (let c = matched - 1; c < histLen; c++) lp += values[c + 1][hist[c] * 4 + 2];
+    // Contexts are below the highest order, whose slots are 6 ints: the backoff is at 3 * slot + 2.
+    for (let c = matched - 1; c < histLen; c++) lp += values[c + 1][hist[c] * 3 + 2];
     const max = this.index.order - 1;
     this.histLen = j + 1 < max ? j + 1 : max;
     this.hist = next;

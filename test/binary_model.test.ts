@@ -1,7 +1,7 @@
 // Binary model files, in-process: ARPA -> binary -> ARPA is byte-identical (KenLM's kjv3 and a
 // dbslm-built model), scores from the binary equal scores from the ARPA exactly (every sentence
-// total), a quantized binary scores as the quantized ARPA, and a damaged file is refused with an
-// error that names the file and what is wrong.
+// total), a quantized binary scores as the quantized ARPA, topk from the follower index equals the
+// Top-K heads, and a damaged file is refused with an error that names the file and what is wrong.
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,9 @@ import { encodeContainer, FORMAT_VERSION } from '../model/binary/container.js';
 import { modelSections, readBinaryModel } from '../model/binary/model_file.js';
 import { probBookSection, quantizedSections } from '../model/binary/quantized.js';
 import { rebuildLanguageModel } from '../model/binary/rebuild.js';
+import { addTopK, openTopK } from '../model/binary/topk_file.js';
+import { NextWordDistribution } from '../model/distribution.js';
+import { buildTopK, rowFor } from '../model/topk.js';
 import { buildModel } from '../model/build.js';
 import { decodeUtf8, IdStream, readWhitespace } from '../model/corpus_read.js';
 import { InputError } from '../model/errors.js';
@@ -20,7 +23,7 @@ import { entryCounts, type LanguageModel } from '../model/language_model.js';
 import { quantizeModel } from '../model/quantize.js';
 import type { QueryIndex } from '../model/query_index.js';
 import { Scorer, type SentenceScore } from '../model/score.js';
-import { Vocab } from '../model/vocab.js';
+import { BOS, Vocab } from '../model/vocab.js';
 import { BUNDLED_TEST, BUNDLED_TRAIN, HAS_SHARED, SHARED, SHARED_SKIP_NOTE } from './helpers/paths.js';
 
 const arpaText = (lm: LanguageModel): Buffer => Buffer.concat([...arpaChunks(lm, entryCounts(lm))].map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
@@ -113,4 +116,42 @@ test('a damaged binary is refused with an error naming the file and what is wron
   const text = Buffer.from(good);
   text[0] = 0x5c;
   refused(text, /not a dbslm binary model/);
+});
+
+test("topk from a binary's follower index equals the Top-K heads built from the model, for every context tried", (t) => {
+  const lm = readArpa(arpaText(buildSample(4)).toString('utf8'), 'sample4.arpa');
+  const k = 8;
+  const { meta, sections, placed } = modelSections(lm);
+  const withTopK = addTopK(lm, placed.index, meta, sections, k, 8);
+  const binary = readBinaryModel(Buffer.concat(encodeContainer(withTopK, sections)), 'sample4.topk.dbslm');
+  const head = openTopK(binary, k, 8)!;
+  t.truthy(head, 'the file answers topk for the K and bits it was written with');
+  t.is(openTopK(binary, k + 1, 8), undefined, 'and not for another K (its codebook would differ)');
+  const topk = buildTopK(lm, k, 8);
+  const dist = new NextWordDistribution(lm);
+  // Histories: every position of the held-out text (seen and unseen contexts, OOVs), a few lengths.
+  const lines = fs.readFileSync(BUNDLED_TEST, 'utf8').split('\n').filter(Boolean).slice(0, 60);
+  let tried = 0;
+  let differing = 0;
+  for (const line of lines) {
+    const ids = [BOS, ...line.split(' ').map((w) => lm.vocab.lookup(w))];
+    for (let end = 1; end <= ids.length; end++) {
+      const history = ids.slice(Math.max(0, end - 4), end);
+      const ctx = dist.contexts(history);
+      const row = rowFor(topk, lm, ctx.length ? ctx[ctx.length - 1] : 0);
+      const want = { context: ctx.length ? lm.trie.path(ctx[ctx.length - 1]) : [], words: [] as number[], values: [] as number[], quantized: [] as number[] };
+      for (let at = row * k; at < (row + 1) * k && topk.words[at] >= 0; at++) {
+        want.words.push(topk.words[at]);
+        want.values.push(topk.values[at]);
+        want.quantized.push(topk.codebook.centers[topk.codes[at]]);
+      }
+      tried++;
+      const got = head(history);
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        if (differing++ < 3) t.log(`history ${history.join(' ')}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
+      }
+    }
+  }
+  t.true(tried > 1000, `${tried} histories`);
+  t.is(differing, 0);
 });

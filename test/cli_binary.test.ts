@@ -30,6 +30,9 @@ test.before(() => {
   fs.writeFileSync(at('gzip-named.model'), zlib.gzipSync(fs.readFileSync(at('m.arpa'))));
 });
 
+// Eight model files of a few MB each: removed, so that repeated runs do not fill the disk.
+test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
+
 test('convert turns the binary back into the ARPA written by the same build, byte for byte', (t) => {
   ok(['convert', '-q', at('m.dbslm'), at('back.arpa')]);
   t.true(fs.readFileSync(at('back.arpa')).equals(fs.readFileSync(at('m.arpa'))));
@@ -50,7 +53,7 @@ test('ppl reads ARPA, gzipped ARPA and binary by content, through --model and --
   t.is(ok(['ppl', '--per-sentence', '--arpa', at('binary-named.arpa'), BUNDLED_TEST]), want, '--arpa takes a binary too');
 });
 
-test('sample, topk and quantize give the same output from the binary as from the ARPA', (t) => {
+test('sample, topk and quantize give the same output from the binary as from the ARPA (topk also from a follower index)', (t) => {
   for (const args of [
     ['sample', '--n', '5', '--seed', '11'],
     ['topk', '--k', '8', '--context', 'the LORD'],
@@ -59,6 +62,12 @@ test('sample, topk and quantize give the same output from the binary as from the
     const want = ok([...args, '--model', at('m.arpa')]);
     t.true(want.length > 0);
     t.is(ok([...args, '--model', at('m.dbslm')]), want, args[0]);
+  }
+  // A binary with a follower index answers topk from it, with the same output.
+  ok(['convert', '-q', '--topk', '8', at('m.arpa'), at('topk.dbslm')]);
+  for (const context of ['the LORD', 'unknownword the']) {
+    const args = ['topk', '--k', '8', '--context', context];
+    t.is(ok([...args, '--model', at('topk.dbslm')]), ok([...args, '--model', at('m.arpa')]), `topk --context "${context}"`);
   }
 });
 

@@ -133,5 +133,5 @@ test('a missing model, a half-written one and an unreachable store are clear err
   t.is(badName.code, 1);
   t.regex(badName.stderr, /^dbslm export: error: model name "a b" is not valid\n  hint: use letters, digits/);
   const neither = await dbslm('ppl', BUNDLED_TEST);
-  t.regex(neither.stderr, /Name the model: --arpa FILE, or --connect ENDPOINT/);
+  t.regex(neither.stderr, /Name the model: --model FILE, or --connect ENDPOINT/);
 });

@@ -7,7 +7,7 @@ import { InputError } from '../../model/errors.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { Vocab } from '../../model/vocab.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
-import { writeBinaryModel } from '../io/write_model.js';
+import { topkIndexOptions, topkOptionsOf, writeBinaryModel } from '../io/write_model.js';
 import { expandInputs, readInput } from '../io/inputs.js';
 import { Progress } from '../io/progress.js';
 import { outputArpaOption, quietOption, tokenizerOption } from '../options.js';
@@ -19,6 +19,8 @@ interface BuildArgs {
   'discount-fallback': boolean;
   arpa?: string;
   binary?: string;
+  topk?: number;
+  'topk-bits': number;
   inputs: string[];
   quiet: boolean;
 }
@@ -32,6 +34,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('order', { type: 'number', demandOption: true, describe: 'Model order N, 1 to 10 (3 and 5 are common)' })
       .options({ arpa: { ...outputArpaOption.arpa, demandOption: false } })
       .option('binary', { type: 'string', describe: 'Where to write the model as a dbslm binary file (loads in milliseconds; with or without --arpa)' })
+      .options(topkIndexOptions)
       .check((a) => {
         if (a.arpa === undefined && a.binary === undefined) throw new Error('Name the output: --arpa FILE, --binary FILE, or both');
         return true;
@@ -78,7 +81,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         }
         if (args.binary !== undefined) {
           progress.phase(`writing ${args.binary}`);
-          written += writeBinaryModel(args.binary, built.lm, true);
+          written += writeBinaryModel(args.binary, built.lm, true, topkOptionsOf(args));
         }
         const counts = built.counts.slice(1).join('/');
         progress.enabled = !args.quiet; // the summary line is worth printing even for small inputs

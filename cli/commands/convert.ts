@@ -8,7 +8,7 @@ import { InputError } from '../../model/errors.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
 import { loadModel } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { OUTPUT_FORMATS, outputFormatOf, writeBinaryModel, writeQuantizedBinaryModel } from '../io/write_model.js';
+import { OUTPUT_FORMATS, outputFormatOf, topkIndexOptions, topkOptionsOf, writeBinaryModel, writeQuantizedBinaryModel } from '../io/write_model.js';
 import { quietOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
@@ -17,6 +17,8 @@ interface ConvertArgs {
   output: string;
   to?: string;
   bits?: number;
+  topk?: number;
+  'topk-bits': number;
   quiet: boolean;
 }
 
@@ -29,6 +31,7 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
       .positional('output', { type: 'string', describe: 'Where to write it (whole or not at all)' })
       .option('to', { type: 'string', choices: OUTPUT_FORMATS as string[], describe: 'Output format; default: from the extension (.arpa: ARPA, .dbslm: binary)' })
       .option('bits', { type: 'number', describe: 'Binary output only: quantize orders >= 2 to this many bits (as `dbslm quantize`) and store the codebooks' })
+      .options(topkIndexOptions)
       .options(quietOption)
       .example('$0 convert kjv5.arpa.gz kjv5.dbslm', 'a binary model that loads in milliseconds')
       .example('$0 convert kjv5.dbslm kjv5.arpa', 'back to the ARPA it came from, byte for byte') as unknown as Argv<ConvertArgs>,
@@ -36,6 +39,8 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
     runCommand('convert', async () => {
       const format = outputFormatOf(args.output, args.to);
       if (args.bits !== undefined && format !== 'binary') throw new InputError('--bits applies to binary output; for a quantized ARPA use `dbslm quantize --out`');
+      if (args.topk !== undefined && (format !== 'binary' || args.bits !== undefined)) throw new InputError('--topk applies to binary output that is not quantized');
+      const topk = topkOptionsOf(args);
       const progress = new Progress('dbslm convert', !args.quiet && process.stderr.isTTY === true);
       const lm = loadModel(args.input, progress).languageModel();
       progress.phase(`writing ${args.output}`);
@@ -48,7 +53,7 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
           writer.close();
         }
       } else if (args.bits !== undefined) bytes = writeQuantizedBinaryModel(args.output, quantizeModel(lm, args.bits));
-      else bytes = writeBinaryModel(args.output, lm, false);
+      else bytes = writeBinaryModel(args.output, lm, false, topk);
       progress.enabled = !args.quiet;
       progress.done(`${args.output}: ${format}, ${(bytes / 1e6).toFixed(1)} MB`);
     }),

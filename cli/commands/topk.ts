@@ -1,5 +1,7 @@
 // `dbslm topk`: the K most probable next words of a context, from the Top-K heads: built in-process
-// from an ARPA (--arpa), or read from a model in a store (--connect, cli/io/store_topk.ts).
+// from a model file, computed for this context alone from the follower index of a binary written
+// with --topk (model/binary/topk_file.ts), or read from a model in a store (--connect,
+// cli/io/store_topk.ts). All three print the same.
 import type { Argv, CommandModule } from 'yargs';
 import { formatFloat32 } from '../../model/arpa_write.js';
 import { NextWordDistribution } from '../../model/distribution.js';
@@ -8,7 +10,8 @@ import { buildTopK, rowFor } from '../../model/topk.js';
 import { BOS } from '../../model/vocab.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { historyToIds } from '../../model/line_ids.js';
-import { loadLanguageModel } from '../io/load_model.js';
+import { loadModel } from '../io/load_model.js';
+import { openTopK } from '../../model/binary/topk_file.js';
 import { Progress } from '../io/progress.js';
 import { checkModelNamed, modelFileOf, modelFileOrStoreOptions, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
@@ -49,20 +52,32 @@ export const topkCommand: CommandModule<object, TopkArgs> = {
         return;
       }
       const progress = new Progress('dbslm topk', true);
-      const lm = loadLanguageModel(modelFileOf(args), progress);
-      progress.phase(`building top-${args.k} heads`);
-      const topk = buildTopK(lm, args.k, args.bits);
-      progress.done(`${topk.rows} contexts x ${args.k}, codebook of ${topk.codebook.centers.length} values`);
-      const history = historyToIds(lm.vocab, tokenize, args.context);
-      const ctx = new NextWordDistribution(lm).contexts(history.length ? history : [BOS]);
-      const row = rowFor(topk, lm, ctx.length ? ctx[ctx.length - 1] : 0);
-      const used = ctx.length ? lm.trie.path(ctx[ctx.length - 1]).map((id) => lm.vocab.word(id)).join(' ') : '';
-      process.stdout.write(`context: "${used}"\nrank\tword\tlog10 p\tquantized\n`);
-      for (let i = 0; i < args.k; i++) {
-        const w = topk.words[row * args.k + i];
-        if (w < 0) break;
-        const at = row * args.k + i;
-        process.stdout.write(`${i + 1}\t${lm.vocab.word(w)}\t${formatFloat32(topk.values[at])}\t${formatFloat32(topk.codebook.centers[topk.codes[at]])}\n`);
+      const model = loadModel(modelFileOf(args), progress);
+      const history = historyToIds(model.vocab, tokenize, args.context);
+      const ask = history.length ? history : [BOS];
+      let context: number[];
+      let rows: { word: number; value: number; quantized: number }[] = [];
+      const fromIndex = model.binary && openTopK(model.binary, args.k, args.bits);
+      if (fromIndex) {
+        // A binary written with --topk: this one head, from its follower index.
+        const head = fromIndex(ask);
+        context = head.context;
+        rows = head.words.map((word, i) => ({ word, value: head.values[i], quantized: head.quantized[i] }));
+      } else {
+        const lm = model.languageModel();
+        progress.phase(`building top-${args.k} heads`);
+        const topk = buildTopK(lm, args.k, args.bits);
+        progress.done(`${topk.rows} contexts x ${args.k}, codebook of ${topk.codebook.centers.length} values`);
+        const ctx = new NextWordDistribution(lm).contexts(ask);
+        const row = rowFor(topk, lm, ctx.length ? ctx[ctx.length - 1] : 0);
+        context = ctx.length ? lm.trie.path(ctx[ctx.length - 1]) : [];
+        for (let at = row * args.k; at < (row + 1) * args.k && topk.words[at] >= 0; at++) {
+          rows.push({ word: topk.words[at], value: topk.values[at], quantized: topk.codebook.centers[topk.codes[at]] });
+        }
       }
+      const used = context.map((id) => model.vocab.word(id)).join(' ');
+      let out = `context: "${used}"\nrank\tword\tlog10 p\tquantized\n`;
+      rows.forEach((r, i) => (out += `${i + 1}\t${model.vocab.word(r.word)}\t${formatFloat32(r.value)}\t${formatFloat32(r.quantized)}\n`));
+      process.stdout.write(out);
     }),
 };

@@ -4,11 +4,12 @@
 // from it an ARPA file byte-identical to the one the model came from (rebuild.ts).
 //
 // Scoring needs only the vocabulary and the tables: typed-array views onto the file's buffer.
-// The tables are filled to at most BINARY_LOAD rather than the in-memory 0.5: the file is a
-// third smaller, which is most of the load time, for probes measured no slower (bench/query.ts).
+// The tables are filled to at most BINARY_LOAD rather than the in-memory 0.5: on KJV order 5 the
+// file is a third smaller, which is most of the load time, and probes measured no slower
+// (bench/query.ts prints both).
 import { InputError } from '../errors.js';
 import { entryCounts, type LanguageModel } from '../language_model.js';
-import { placeQueryIndex, SLOT_INTS, type QueryIndex } from '../query_index.js';
+import { placeQueryIndex, slotStride, type QueryIndex } from '../query_index.js';
 import { Vocab } from '../vocab.js';
 import { openContainer, type SectionData } from './container.js';
 
@@ -21,8 +22,8 @@ export interface BinaryMeta {
   counts: number[];
   /** Set for a quantized model: the bits of its codes (the tables hold the codebook values). */
   quantizedBits?: number;
-  /** Set when the file holds a follower index (topk_index.ts): followers kept per context. */
-  topkK?: number;
+  /** Set when the file holds a follower index and the codebook of the heads of K followers (topk_file.ts). */
+  topk?: { k: number; bits: number };
 }
 
 export interface BinaryModel {
@@ -75,10 +76,12 @@ export function readBinaryModel(bytes: Uint8Array, file: string): BinaryModel {
   const tables: Int32Array[] = [new Int32Array(0)];
   const values: Float64Array[] = [new Float64Array(0)];
   const masks: number[] = [0];
+  const strides: number[] = [0];
   const nodeSlots: Int32Array[] = [new Int32Array(0), new Int32Array(0)];
   for (let k = 1; k <= meta.order; k++) {
     const t = int32s(section(tableSection(k)));
-    const slots = t.length / SLOT_INTS;
+    strides.push(slotStride(k, meta.order));
+    const slots = t.length / strides[k];
     if (k === 1 ? slots !== vocab.size : slots < 1 || (slots & (slots - 1)) !== 0) fail(`table of order ${k} has ${slots} slots`);
     tables.push(t);
     values.push(new Float64Array(t.buffer, t.byteOffset, t.length >> 1));
@@ -87,5 +90,5 @@ export function readBinaryModel(bytes: Uint8Array, file: string): BinaryModel {
   }
   const unigramSlot = int32s(section('unigramSlot'));
   if (unigramSlot.length !== vocab.size) fail(`unigram slots for ${unigramSlot.length} words, not ${vocab.size}`);
-  return { file, meta, vocab, index: { order: meta.order, tables, values, masks, unigramSlot }, nodeSlots, sections };
+  return { file, meta, vocab, index: { order: meta.order, tables, values, masks, strides, unigramSlot }, nodeSlots, sections };
 }

@@ -4,13 +4,13 @@
 // written from them is byte-identical to that model's. Scoring never pays for this.
 import { indexUnigrams, type LanguageModel } from '../language_model.js';
 import { NgramTrie, ROOT } from '../ngram_trie.js';
-import { SLOT_INTS } from '../query_index.js';
+import { backoffAt, contextAt, probAt, slotCount, wordAt } from '../query_index.js';
 import type { BinaryModel } from './model_file.js';
 
 /** From a binary model's tables, or an ARPA file's read straight into tables (arpa_query_index.ts). */
 export function rebuildLanguageModel(bm: Pick<BinaryModel, 'index' | 'nodeSlots' | 'vocab'>): LanguageModel {
   const { index, nodeSlots, vocab } = bm;
-  const { order, tables, values, unigramSlot } = index;
+  const { order, unigramSlot } = index;
   let total = vocab.size;
   for (let k = 2; k <= order; k++) total += nodeSlots[k].length;
   const trie = new NgramTrie(total + 1);
@@ -22,20 +22,18 @@ export function rebuildLanguageModel(bm: Pick<BinaryModel, 'index' | 'nodeSlots'
     if (unigramSlot[w] !== w) continue;
     const n = -trie.findOrInsertOrder(1, ROOT, w, ROOT) - 1;
     nodeOf[w] = n;
-    logProb[n] = values[1][w * 4 + 1];
-    backoff[n] = values[1][w * 4 + 2];
+    logProb[n] = probAt(index, 1, w);
+    backoff[n] = backoffAt(index, 1, w);
   }
   for (let k = 2; k <= order; k++) {
-    const t = tables[k];
-    const v = values[k];
     const slots = nodeSlots[k];
-    const next = new Int32Array(t.length / SLOT_INTS);
+    const next = new Int32Array(slotCount(index, k));
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i];
-      const n = -trie.findOrInsertOrder(k, nodeOf[t[s * SLOT_INTS]], t[s * SLOT_INTS + 1], -1) - 1;
+      const n = -trie.findOrInsertOrder(k, nodeOf[contextAt(index, k, s)], wordAt(index, k, s), -1) - 1;
       next[s] = n;
-      logProb[n] = v[s * 4 + 1];
-      backoff[n] = v[s * 4 + 2];
+      logProb[n] = probAt(index, k, s);
+      backoff[n] = backoffAt(index, k, s);
     }
     nodeOf = next;
   }
