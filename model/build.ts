@@ -5,7 +5,8 @@ import { countNgrams } from './corpus_count.js';
 import { estimateDiscounts, type Discounts } from './discounts.js';
 import { InputError } from './errors.js';
 import { interpolate } from './interpolate.js';
-import type { LanguageModel } from './language_model.js';
+import { entryCounts, type LanguageModel } from './language_model.js';
+import { markPruned } from './prune.js';
 import type { Vocab } from './vocab.js';
 
 export const MAX_ORDER = 10;
@@ -13,6 +14,8 @@ export const MAX_ORDER = 10;
 export interface BuildOptions {
   order: number;
   discountFallback?: boolean;
+  /** Count-pruning thresholds per order (index 0 unused), from pruneThresholds; none when absent. */
+  prune?: readonly number[] | null;
   onPhase?: (phase: string) => void;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -42,6 +45,7 @@ export function buildModel(ids: Int32Array, vocab: Vocab, options: BuildOptions)
   const adjusted = adjustCounts(counts);
   const discounts = estimateDiscounts(adjusted.countsOfCounts, options.order, options.discountFallback ?? false);
   options.onPhase?.('interpolating');
-  const lm = interpolate(counts.trie, vocab, options.order, adjusted, discounts);
-  return { lm, discounts, countsOfCounts: adjusted.countsOfCounts, counts: lm.trie.countsByOrder(options.order) };
+  const pruned = options.prune ? markPruned(counts, options.prune) : undefined;
+  const lm = interpolate(counts.trie, vocab, options.order, adjusted, discounts, pruned);
+  return { lm, discounts, countsOfCounts: adjusted.countsOfCounts, counts: pruned ? entryCounts(lm) : lm.trie.countsByOrder(options.order) };
 }

@@ -4,6 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { buildModel, checkOrder } from '../../model/build.js';
 import { decodeUtf8, IdStream, readTokenized, readWhitespace } from '../../model/corpus_read.js';
 import { InputError } from '../../model/errors.js';
+import { pruneThresholds } from '../../model/prune.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { Vocab } from '../../model/vocab.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
@@ -16,13 +17,14 @@ interface BuildArgs {
   order: number;
   tokenizer: string;
   'discount-fallback': boolean;
+  prune?: string[];
   arpa: string;
   inputs: string[];
   quiet: boolean;
 }
 
 export const buildCommand: CommandModule<object, BuildArgs> = {
-  command: 'build <inputs..>',
+  command: 'build [inputs..]',
   describe: 'Estimate an interpolated modified Kneser-Ney model from text and write it as ARPA',
   builder: (y: Argv) =>
     y
@@ -31,13 +33,30 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .options(outputArpaOption)
       .options(tokenizerOption)
       .option('discount-fallback', { type: 'boolean', default: false, describe: "Use KenLM's fallback discounts 0.5/1/1.5 where counts-of-counts cannot give valid ones" })
+      .option('prune', {
+        type: 'string',
+        array: true,
+        describe:
+          'Count pruning as lmplz --prune: one threshold per order (0 for unigrams, non-decreasing, the last applies to higher orders); ' +
+          'n-grams whose raw count is at or below their order\'s threshold are dropped and their mass goes to the backoffs',
+      })
       .options(quietOption)
+      .example('$0 build --order 5 --prune 0 1 1 1 1 --arpa kjv5.pruned.arpa config/corpus/kjv.sample.txt', 'drop singleton bigrams and longer')
       .example('$0 build --order 5 --arpa kjv5.arpa config/corpus/kjv.sample.txt', 'a 5-gram model of the bundled corpus') as unknown as Argv<BuildArgs>,
   handler: (args) =>
     runCommand('build', async () => {
       checkOrder(args.order);
+      // yargs gives an array option every value up to the next flag, so inputs written after
+      // --prune's thresholds land in it: the values from the first one that is not a number on
+      // are inputs.
+      const pruneValues = args.prune ?? [];
+      let split = 0;
+      while (split < pruneValues.length && /^[+-]?[\d.]+$/.test(String(pruneValues[split]))) split++;
+      const inputs = [...(args.inputs ?? []), ...pruneValues.slice(split).map(String)];
+      if (inputs.length === 0) throw new InputError('no training text given', undefined, undefined, 'name files, directories, or - for stdin');
+      const prune = pruneThresholds(pruneValues.slice(0, split), args.order);
       const tokenizer = parseTokenizerName(args.tokenizer);
-      const files = expandInputs(args.inputs);
+      const files = expandInputs(inputs);
       const largeInput = files.some((f) => f === '-' || fs.statSync(f).size > 1 << 20);
       const writer = new ArpaWriter(largeInput);
       try {
@@ -60,6 +79,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         const built = buildModel(ids.view, vocab, {
           order: args.order,
           discountFallback: args['discount-fallback'],
+          prune,
           onPhase: (p) => progress.phase(p),
           onProgress: (_p, d, t) => progress.update(d, t),
         });
