@@ -22,7 +22,6 @@ import { NgramTrie, ROOT } from './ngram_trie.js';
  */
 export const COUNT_BYTES_PER_NODE = 61;
 const RUN_READ_RECORDS = 1 << 14;
-const TWO31 = 2 ** 31;
 const TWO32 = 2 ** 32;
 
 export interface BoundedCountOptions {
@@ -93,35 +92,36 @@ function writeRun(trie: NgramTrie, order: number, fd: number): number {
   const rank = new Int32Array(trie.size);
   const out = new Int32Array(RUN_READ_RECORDS * width);
   let used = 0;
-  {
-    let rankToNode = Int32Array.of(ROOT);
-    for (let k = 1; k <= order; k++) {
-      // Sorting (rank of the parent, word) orders each order's n-grams by their words, since
-      // parents were ranked the same way one order down.
-      const keys: number[] = [];
-      for (let n = 1; n < trie.size; n++) if (trie.order[n] === k) keys.push(rank[trie.parent[n]] * TWO31 + trie.word[n]);
-      const sorted = Float64Array.from(keys).sort();
-      const next = new Int32Array(sorted.length);
-      for (let i = 0; i < sorted.length; i++) {
-        const parentRank = Math.floor(sorted[i] / TWO31);
-        const node = trie.find(rankToNode[parentRank], sorted[i] - parentRank * TWO31);
-        rank[node] = i;
-        next[i] = node;
-        const at = used * width;
-        out[at] = k;
-        for (let j = k, m = node; j >= 1; j--, m = trie.parent[m]) out[at + j] = trie.word[m];
-        for (let j = k + 1; j <= order; j++) out[at + j] = 0;
-        out[at + order + 1] = counts[node];
-        out[at + order + 2] = node;
-        if (++used === RUN_READ_RECORDS) {
-          fs.writeSync(fd, new Uint8Array(out.buffer, 0, used * width * 4));
-          used = 0;
-        }
+  let words = 1;
+  for (let n = 1; n < trie.size; n++) if (trie.word[n] >= words) words = trie.word[n] + 1;
+  let rankToNode = Int32Array.of(ROOT);
+  for (let k = 1; k <= order; k++) {
+    // Sorting (rank of the parent, word) orders each order's n-grams by their words, since
+    // parents were ranked the same way one order down.
+    // (parent rank * words + word stays below 2^53, exact in a double, for any table in memory.)
+    const keys: number[] = [];
+    for (let n = 1; n < trie.size; n++) if (trie.order[n] === k) keys.push(rank[trie.parent[n]] * words + trie.word[n]);
+    const sorted = Float64Array.from(keys).sort();
+    const next = new Int32Array(sorted.length);
+    for (let i = 0; i < sorted.length; i++) {
+      const parentRank = Math.floor(sorted[i] / words);
+      const node = trie.find(rankToNode[parentRank], sorted[i] - parentRank * words);
+      rank[node] = i;
+      next[i] = node;
+      const at = used * width;
+      out[at] = k;
+      for (let j = k, m = node; j >= 1; j--, m = trie.parent[m]) out[at + j] = trie.word[m];
+      for (let j = k + 1; j <= order; j++) out[at + j] = 0;
+      out[at + order + 1] = counts[node];
+      out[at + order + 2] = node;
+      if (++used === RUN_READ_RECORDS) {
+        fs.writeSync(fd, new Uint8Array(out.buffer, 0, used * width * 4));
+        used = 0;
       }
-      rankToNode = next;
     }
-    if (used > 0) fs.writeSync(fd, new Uint8Array(out.buffer, 0, used * width * 4));
+    rankToNode = next;
   }
+  if (used > 0) fs.writeSync(fd, new Uint8Array(out.buffer, 0, used * width * 4));
   return trie.size - 1;
 }
 
@@ -257,17 +257,36 @@ function rebuild(keys: Int32Array, counts: Float64Array, firsts: Float64Array, m
     }
     byRank[lo] = r;
   }
+  // Each record's parent record (its first k - 1 words, one order down): records are sorted by
+  // (order, words), so a pointer into the order below only moves forward.
+  const parentOf = new Int32Array(m).fill(-1);
+  const orderStart = new Int32Array(order + 2).fill(m);
+  for (let r = m - 1; r >= 0; r--) orderStart[keys[r * stride]] = r;
+  for (let k = order; k >= 1; k--) if (orderStart[k] > orderStart[k + 1]) orderStart[k] = orderStart[k + 1];
+  for (let k = 2; k <= order; k++) {
+    let p = orderStart[k - 1];
+    for (let r = orderStart[k]; r < orderStart[k + 1]; r++) {
+      for (;;) {
+        let j = 1;
+        while (j < k && keys[p * stride + j] === keys[r * stride + j]) j++;
+        if (j === k) break;
+        p++;
+      }
+      parentOf[r] = p;
+    }
+  }
   const trie = new NgramTrie(m + 3);
+  const nodeOf = new Int32Array(m);
   const cont = new Float64Array(trie.capacity);
   for (let i = 0; i < m; i++) {
-    const at = byRank[i] * stride;
+    const r = byRank[i];
+    const at = r * stride;
     const k = keys[at];
-    // Walked by hand: a subarray per lookup for findPath costs more than the whole walk.
-    let parent = ROOT;
-    for (let j = 1; j < k; j++) parent = trie.find(parent, keys[at + j]);
-    let suffix = ROOT;
-    for (let j = 2; j <= k; j++) suffix = trie.find(suffix, keys[at + j]);
-    trie.addCount(k, parent, keys[at + k], suffix, counts[byRank[i]]);
+    const word = keys[at + k];
+    const parent = k === 1 ? ROOT : nodeOf[parentOf[r]];
+    // The suffix of "h w" is the suffix of h extended by w, created earlier in the corpus.
+    const suffix = k === 1 ? ROOT : trie.find(trie.suffix[parent], word);
+    nodeOf[r] = -trie.addCount(k, parent, word, suffix, counts[r]) - 1;
     cont[suffix]++;
   }
   cont[ROOT] = 0;

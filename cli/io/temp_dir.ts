@@ -26,6 +26,9 @@ export async function withTempDir<T>(parent: string | undefined, prefix: string,
   try {
     return await body(dir);
   } finally {
+    // A signal that came during the body's last synchronous stretch is still pending: let its
+    // handler run now, before the listeners go (removing them would drop it unanswered).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     remove();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
