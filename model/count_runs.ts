@@ -94,14 +94,24 @@ function writeRun(trie: NgramTrie, order: number, fd: number): number {
   let used = 0;
   let words = 1;
   for (let n = 1; n < trie.size; n++) if (trie.word[n] >= words) words = trie.word[n] + 1;
+  // Nodes grouped by order (a counting sort), so each order is one dense pass.
+  const start = new Int32Array(order + 2);
+  for (let n = 1; n < trie.size; n++) start[trie.order[n] + 1]++;
+  for (let k = 1; k <= order; k++) start[k + 1] += start[k];
+  const byOrder = new Int32Array(trie.size);
+  const fill = start.slice();
+  for (let n = 1; n < trie.size; n++) byOrder[fill[trie.order[n]]++] = n;
   let rankToNode = Int32Array.of(ROOT);
   for (let k = 1; k <= order; k++) {
     // Sorting (rank of the parent, word) orders each order's n-grams by their words, since
     // parents were ranked the same way one order down.
     // (parent rank * words + word stays below 2^53, exact in a double, for any table in memory.)
-    const keys: number[] = [];
-    for (let n = 1; n < trie.size; n++) if (trie.order[n] === k) keys.push(rank[trie.parent[n]] * words + trie.word[n]);
-    const sorted = Float64Array.from(keys).sort();
+    const sorted = new Float64Array(start[k + 1] - start[k]);
+    for (let i = start[k]; i < start[k + 1]; i++) {
+      const n = byOrder[i];
+      sorted[i - start[k]] = rank[trie.parent[n]] * words + trie.word[n];
+    }
+    sorted.sort();
     const next = new Int32Array(sorted.length);
     for (let i = 0; i < sorted.length; i++) {
       const parentRank = Math.floor(sorted[i] / words);

@@ -2,7 +2,7 @@
 // small enough to force many sorted runs, the model is byte-identical to the unbounded build's;
 // the runs reached the disk; and no temporary file survives the build, a failed build, or a
 // SIGTERM in the middle of counting.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,8 +18,10 @@ import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
 
 const MB = 1 << 20;
 
-function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-memory-'));
+function tmp(t: ExecutionContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-memory-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 function corpusIds(file: string): { ids: Int32Array; vocab: Vocab } {
@@ -47,7 +49,7 @@ for (const [order, prune] of [
   [5, ['0', '1', '1']],
 ] as const) {
   test(`order ${order}${prune ? `, --prune ${prune.join(' ')}` : ''}: a 1 MB budget spills runs and gives the unbounded model byte for byte`, async (t) => {
-    const dir = tmp();
+    const dir = tmp(t);
     const options = { order, prune: pruneThresholds(prune ?? [], order) };
     const plain = corpusIds(BUNDLED_TRAIN);
     const unbounded = buildModel(plain.ids, plain.vocab, options);
@@ -74,7 +76,7 @@ for (const [order, prune] of [
 }
 
 test('a budget the counts fit in writes no run and gives the same model', async (t) => {
-  const dir = tmp();
+  const dir = tmp(t);
   const plain = corpusIds(BUNDLED_TRAIN);
   const unbounded = buildModel(plain.ids, plain.vocab, { order: 3 });
   const { ids, vocab } = corpusIds(BUNDLED_TRAIN);
@@ -89,7 +91,7 @@ function cli(args: string[]) {
 }
 
 test('CLI: --memory 1M --temp DIR writes the unbounded ARPA, reports its runs, and leaves DIR empty', (t) => {
-  const dir = tmp();
+  const dir = tmp(t);
   const temp = path.join(dir, 'temp');
   fs.mkdirSync(temp);
   const plain = path.join(dir, 'plain.arpa');
@@ -104,7 +106,7 @@ test('CLI: --memory 1M --temp DIR writes the unbounded ARPA, reports its runs, a
 });
 
 test('CLI: a build that fails after spilling leaves --temp empty', (t) => {
-  const dir = tmp();
+  const dir = tmp(t);
   const temp = path.join(dir, 'temp');
   fs.mkdirSync(temp);
   // Every line twice: too few n-grams occur once for valid discounts, found only after counting (and spilling).
@@ -119,7 +121,7 @@ test('CLI: a build that fails after spilling leaves --temp empty', (t) => {
 });
 
 test('CLI: SIGTERM while counting spills removes the runs and the temporary directory', async (t) => {
-  const dir = tmp();
+  const dir = tmp(t);
   const temp = path.join(dir, 'temp');
   fs.mkdirSync(temp);
   const corpus = path.join(dir, 'synthetic.txt');
@@ -144,7 +146,7 @@ test('CLI: SIGTERM while counting spills removes the runs and the temporary dire
 });
 
 test('CLI: bad --memory and --temp are refused', (t) => {
-  const dir = tmp();
+  const dir = tmp(t);
   for (const [args, expect] of [
     [['--memory', 'lots'], /--memory: bad size "lots"/],
     [['--memory', '100'], /--memory: bad size "100"/],

@@ -2,7 +2,7 @@
 // order-5 model equals lmplz's reference entry by entry and in its n-gram set, scores to the
 // reference perplexity, is accepted by KenLM's query and build_binary, and is normalized; other
 // threshold patterns equal lmplz run live on a small corpus; bad thresholds are refused.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,8 +23,10 @@ const KENLM_REF = path.join(SHARED, 'reference', 'kenlm');
 const KENLM_BIN = path.join(SHARED, 'tools', 'kenlm');
 const CORPORA = path.join(SHARED, 'corpora');
 
-function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-prune-'));
+function tmp(t?: ExecutionContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-prune-'));
+  t?.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 function run(cmd: string, args: string[], input?: string) {
@@ -114,7 +116,7 @@ for (const [values, expect] of [
   [['1', '1'], /unigram threshold must be 0/],
 ] as const) {
   test(`--prune ${values.join(' ')} is refused with a clear error`, (t) => {
-    const dir = tmp();
+    const dir = tmp(t);
     const out = path.join(dir, 'out.arpa');
     const r = dbslm(['build', '--order', '3', '--prune', ...values, '--arpa', out, BUNDLED_TRAIN]);
     t.is(r.code, 1, `exit code; stderr: ${r.stderr}`);
@@ -125,7 +127,7 @@ for (const [values, expect] of [
 }
 
 test('inputs written after the thresholds are inputs, not thresholds', (t) => {
-  const dir = tmp();
+  const dir = tmp(t);
   const before = path.join(dir, 'before.arpa');
   const after = path.join(dir, 'after.arpa');
   t.is(dbslm(['build', '-q', '--order', '3', '--prune', '0', '1', '--arpa', before, BUNDLED_TRAIN]).code, 0);
@@ -140,6 +142,7 @@ if (!HAS_SHARED) {
   test.skip(`other thresholds equal lmplz run live: ${SHARED_SKIP_NOTE}`, () => {});
 } else {
   const dir = tmp();
+  test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
   const ours = path.join(dir, 'kjv5.prune01111.arpa');
   let built: ReturnType<typeof dbslm> | undefined;
   // One full-KJV order-5 build for the whole file, made by the first test that needs it.
@@ -188,7 +191,7 @@ if (!HAS_SHARED) {
     [5, ['0', '2', '3']],
   ] as const) {
     test(`order ${order}, --prune ${values.join(' ')} on 4000 KJV lines equals lmplz run now`, (t) => {
-      const work = tmp();
+      const work = tmp(t);
       const corpus = path.join(work, 'corpus.txt');
       const lines = fs.readFileSync(path.join(CORPORA, 'kjv.train.txt'), 'utf8').split('\n').slice(0, 4000);
       fs.writeFileSync(corpus, lines.join('\n') + '\n');
