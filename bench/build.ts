@@ -42,3 +42,47 @@ for (const order of [3, 5]) {
   );
 }
 fs.rmSync(path.dirname(out), { recursive: true, force: true });
+
+// The memory bound (issue 9): kjv.train.txt repeated 10 times, order 5, `--memory 300M` (and
+// with BENCH_MEMORY_SPILL=1 64M, which spills) against the unbounded build and `lmplz -S 300M`, alternating in one run; wall and peak RSS of each whole
+// process from /usr/bin/time. BENCH_MEMORY_RUNS (default 3) runs each, median; 0 skips it.
+// Repeated text has no n-gram seen once or twice, so all three take the fallback discounts.
+const memoryRuns = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
+const lmplz = path.resolve(root, '..', 'shared', 'tools', 'kenlm', 'lmplz');
+if (memoryRuns > 0) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-bench-memory-'));
+  try {
+    const big = path.join(dir, 'kjv.train.x10.txt');
+    const text = fs.readFileSync(corpus);
+    fs.writeFileSync(big, Buffer.concat(Array.from({ length: 10 }, () => text)));
+    const arpa = path.join(dir, 'm.arpa');
+    const cases: { name: string; argv: string[] }[] = [
+      { name: 'dbslm build, unbounded', argv: [process.execPath, cli, 'build', '--order', '5', '--discount-fallback', '--arpa', arpa, big] },
+      { name: 'dbslm build --memory 300M', argv: [process.execPath, cli, 'build', '--order', '5', '--discount-fallback', '--memory', '300M', '--temp', dir, '--arpa', arpa, big] },
+    ];
+    // BENCH_MEMORY_SPILL=1: also a budget the table cannot fit, to show what spilling costs (its
+    // runs take about 0.3 GB in the temporary directory at once).
+    if (process.env.BENCH_MEMORY_SPILL === '1') cases.push({ name: 'dbslm build --memory 64M', argv: [process.execPath, cli, 'build', '--order', '5', '--discount-fallback', '--memory', '64M', '--temp', dir, '--arpa', arpa, big] });
+    if (fs.existsSync(lmplz)) cases.push({ name: 'lmplz -S 300M', argv: [lmplz, '-o', '5', '-S', '300M', '--discount_fallback', '-T', dir, '--text', big, '--arpa', arpa] });
+    const wall = cases.map(() => [] as number[]);
+    const rss = cases.map(() => 0);
+    const runsSpilled = cases.map(() => '');
+    for (let i = 0; i < memoryRuns; i++) {
+      cases.forEach((c, j) => {
+        const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', ...c.argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        const m = /TIME ([\d.]+) (\d+)\s*$/.exec(r.stderr);
+        if (r.status !== 0 || !m) throw new Error(`${c.name} failed: ${r.stderr.slice(-2000)}`);
+        wall[j].push(Number(m[1]));
+        rss[j] = Math.max(rss[j], Math.round(Number(m[2]) / 1024));
+        runsSpilled[j] = /spilled (\d+) sorted runs/.exec(r.stderr)?.[1] ?? '';
+      });
+    }
+    const median = (a: number[]) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
+    const base = median(wall[cases.length - 1]);
+    console.log(`\nkjv.train.txt x10 (${(10 * words).toLocaleString('en')} words), order 5, ${memoryRuns} runs each alternating, median wall; peak RSS over the runs`);
+    console.log(`case | wall s | peak RSS MB | runs spilled | wall vs ${cases[cases.length - 1].name}`);
+    cases.forEach((c, j) => console.log(`${c.name} | ${median(wall[j]).toFixed(2)} | ${rss[j]} | ${runsSpilled[j] || '-'} | ${(median(wall[j]) / base).toFixed(2)}x`));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,11 +1,14 @@
 // The whole Level-1 estimation chain, in KenLM lmplz's order:
-// corpus_count -> adjust_counts -> discounts -> interpolate. Pure: ids in, model out.
+// corpus_count -> adjust_counts -> discounts -> interpolate. Pure: ids in, model out (the
+// memory-bounded variant also spills sorted runs of counts to a temporary directory).
 import { adjustCounts } from './adjust_counts.js';
-import { countNgrams } from './corpus_count.js';
+import { countNgramsBounded, type BoundedCountOptions } from './count_runs.js';
+import { countNgrams, type NgramCounts } from './corpus_count.js';
 import { estimateDiscounts, type Discounts } from './discounts.js';
 import { InputError } from './errors.js';
 import { interpolate } from './interpolate.js';
-import type { LanguageModel } from './language_model.js';
+import { entryCounts, type LanguageModel } from './language_model.js';
+import { markPruned } from './prune.js';
 import type { Vocab } from './vocab.js';
 
 export const MAX_ORDER = 10;
@@ -13,6 +16,8 @@ export const MAX_ORDER = 10;
 export interface BuildOptions {
   order: number;
   discountFallback?: boolean;
+  /** Count-pruning thresholds per order (index 0 unused), from pruneThresholds; none when absent. */
+  prune?: readonly number[] | null;
   onPhase?: (phase: string) => void;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -23,6 +28,8 @@ export interface BuiltModel {
   countsOfCounts: number[][];
   /** Entries per order, index 0 unused. */
   counts: number[];
+  /** Sorted runs counting wrote to disk (0 when it fit its budget or had none). */
+  runs: number;
 }
 
 export function checkOrder(order: number): void {
@@ -32,16 +39,34 @@ export function checkOrder(order: number): void {
 }
 
 export function buildModel(ids: Int32Array, vocab: Vocab, options: BuildOptions): BuiltModel {
+  checkCorpus(options, vocab);
+  options.onPhase?.('counting');
+  const counts = countNgrams(ids, options.order, (d, t) => options.onProgress?.('counting', d, t));
+  return estimate(counts, vocab, options, 0);
+}
+
+/** buildModel with counting held to a memory budget (count_runs.ts): the same model, exactly. */
+export async function buildModelBounded(ids: Int32Array, vocab: Vocab, options: BuildOptions, memory: Omit<BoundedCountOptions, 'onProgress'>): Promise<BuiltModel> {
+  checkCorpus(options, vocab);
+  options.onPhase?.('counting');
+  const counts = await countNgramsBounded(ids, options.order, { ...memory, onProgress: (d, t) => options.onProgress?.('counting', d, t) });
+  return estimate(counts, vocab, options, counts.runs);
+}
+
+function checkCorpus(options: BuildOptions, vocab: Vocab): void {
   checkOrder(options.order);
   if (vocab.size <= 3) {
     throw new InputError('the corpus has no words', undefined, undefined, 'pass a non-empty training text');
   }
-  options.onPhase?.('counting');
-  const counts = countNgrams(ids, options.order, (d, t) => options.onProgress?.('counting', d, t));
+}
+
+function estimate(counts: NgramCounts, vocab: Vocab, options: BuildOptions, runs: number): BuiltModel {
   options.onPhase?.('adjusting counts');
   const adjusted = adjustCounts(counts);
   const discounts = estimateDiscounts(adjusted.countsOfCounts, options.order, options.discountFallback ?? false);
   options.onPhase?.('interpolating');
-  const lm = interpolate(counts.trie, vocab, options.order, adjusted, discounts);
-  return { lm, discounts, countsOfCounts: adjusted.countsOfCounts, counts: lm.trie.countsByOrder(options.order) };
+  const pruned = options.prune ? markPruned(counts, options.prune) : undefined;
+  const lm = interpolate(counts.trie, vocab, options.order, adjusted, discounts, pruned);
+  const entries = pruned ? entryCounts(lm) : lm.trie.countsByOrder(options.order);
+  return { lm, discounts, countsOfCounts: adjusted.countsOfCounts, counts: entries, runs };
 }

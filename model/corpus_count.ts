@@ -23,14 +23,37 @@ export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: 
   // Distinct n-grams grow far slower than tokens on real text, so node arrays start at most at
   // 2M entries and double as needed rather than being sized for the worst case up front.
   const trie = new NgramTrie(Math.min(ids.length * order, 1 << 21));
+  const { cont } = countInto(trie, ids, 0, order, Infinity, onProgress);
+  const raw = trie.slotCounts();
+  cont[ROOT] = 0;
+  return { order, trie, raw, cont };
+}
+
+/**
+ * Counts ids[from..] into `trie` until the end, or until the trie holds `maxNodes` nodes at the
+ * start of a sentence (the memory-bounded build, count_runs.ts, then spills it and goes on from
+ * `end`). `from` must be a sentence start. cont is indexed by node, as in NgramCounts.
+ */
+export function countInto(
+  trie: NgramTrie,
+  ids: Int32Array,
+  from: number,
+  order: number,
+  maxNodes: number,
+  onProgress?: (done: number, total: number) => void,
+): { end: number; cont: Float64Array } {
   let cont: Float64Array = new Float64Array(trie.capacity);
   let prev = new Int32Array(order + 1);
   let cur = new Int32Array(order + 1);
   let inSentence = 0;
   const step = 1 << 20;
-  for (let i = 0; i < ids.length; i++) {
+  let i = from;
+  for (; i < ids.length; i++) {
     const w = ids[i];
-    if (w === BOS) inSentence = 0;
+    if (w === BOS) {
+      inSentence = 0;
+      if (trie.size >= maxNodes && i > from) break;
+    }
     inSentence++;
     const top = inSentence < order ? inSentence : order;
     cur[0] = ROOT;
@@ -49,7 +72,5 @@ export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: 
     if (onProgress && (i & (step - 1)) === 0) onProgress(i, ids.length);
   }
   if (trie.capacity !== cont.length) cont = grow(cont, trie.capacity);
-  const raw = trie.slotCounts();
-  cont[ROOT] = 0;
-  return { order, trie, raw, cont };
+  return { end: i, cont };
 }

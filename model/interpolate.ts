@@ -6,6 +6,9 @@
 //   gamma(h) = sum over followers w of D(a(hw)) / s(h),   s(h) = sum over w of a(hw)
 //
 // and the unigrams interpolate with the uniform 1 / (|V| - 1): every word but <s> can follow.
+// With count pruning (prune.ts) a pruned n-gram hw keeps its share of s(h), but adds its whole
+// a(hw) rather than D(a(hw)) to gamma(h), as lmplz does: the mass it would have kept moves to the
+// backoff. Its own entry is dropped (log10 p NaN, which every writer and reader skips).
 import type { AdjustedCounts } from './adjust_counts.js';
 import type { Discounts } from './discounts.js';
 import { indexUnigrams, type LanguageModel } from './language_model.js';
@@ -18,6 +21,7 @@ export function interpolate(
   order: number,
   { adjusted }: AdjustedCounts,
   discounts: Discounts,
+  pruned?: Uint8Array,
 ): LanguageModel {
   // <unk> is always a unigram, even when training saw no unknown word.
   if (trie.find(ROOT, UNK) < 0) trie.findOrInsert(ROOT, UNK, ROOT);
@@ -35,7 +39,7 @@ export function interpolate(
     if (an <= 0) continue;
     const h = parent[n];
     total[h] += an;
-    discounted[h] += discounts[nodeOrder[n]][an < 3 ? an : 3];
+    discounted[h] += pruned !== undefined && n < pruned.length && pruned[n] ? an : discounts[nodeOrder[n]][an < 3 ? an : 3];
   }
 
   let unigrams = 0;
@@ -47,6 +51,10 @@ export function interpolate(
   const backoff = new Float64Array(size);
   for (let n = 1; n < size; n++) {
     const h = parent[n];
+    if (pruned !== undefined && n < pruned.length && pruned[n]) {
+      logProb[n] = Number.NaN;
+      continue;
+    }
     if (h === ROOT && word[n] === BOS) {
       prob[n] = 1;
       logProb[n] = 0;

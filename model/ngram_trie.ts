@@ -122,6 +122,11 @@ export class NgramTrie {
     return this.probe(k, parent, word, suffix, 1);
   }
 
+  /** findOrInsertOrder that adds `count` occurrences (merging counted runs, count_runs.ts). */
+  addCount(k: number, parent: number, word: number, suffix: number, count: number): number {
+    return this.probe(k, parent, word, suffix, count);
+  }
+
   /** The counts kept by countOrder, by node. */
   slotCounts(): Float64Array {
     const out = new Float64Array(this.capacity);

@@ -1,15 +1,19 @@
 // `dbslm build`: text in, ARPA and/or binary model out, in-process (the streaming pipeline builds the same model).
 import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { buildModel, checkOrder } from '../../model/build.js';
+import { buildModel, buildModelBounded, checkOrder, type BuildOptions } from '../../model/build.js';
 import { decodeUtf8, IdStream, readTokenized, readWhitespace } from '../../model/corpus_read.js';
 import { InputError } from '../../model/errors.js';
+import { pruneThresholds } from '../../model/prune.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { Vocab } from '../../model/vocab.js';
+import { arpaChunks } from '../../model/arpa_write.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
 import { topkIndexOptions, topkOptionsOf, writeBinaryModel } from '../io/write_model.js';
+import { writeFileAtomic } from '../io/atomic_file.js';
 import { expandInputs, readInput } from '../io/inputs.js';
 import { Progress } from '../io/progress.js';
+import { parseMemorySize, withTempDir } from '../io/temp_dir.js';
 import { outputArpaOption, quietOption, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
@@ -18,6 +22,9 @@ interface BuildArgs {
   tokenizer: string;
   'discount-fallback': boolean;
   arpa?: string;
+  prune?: string[];
+  memory?: string;
+  temp?: string;
   binary?: string;
   topk?: number;
   'topk-bits': number;
@@ -26,7 +33,7 @@ interface BuildArgs {
 }
 
 export const buildCommand: CommandModule<object, BuildArgs> = {
-  command: 'build <inputs..>',
+  command: 'build [inputs..]',
   describe: 'Estimate an interpolated modified Kneser-Ney model from text and write it as ARPA and/or binary',
   builder: (y: Argv) =>
     y
@@ -41,16 +48,47 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       })
       .options(tokenizerOption)
       .option('discount-fallback', { type: 'boolean', default: false, describe: "Use KenLM's fallback discounts 0.5/1/1.5 where counts-of-counts cannot give valid ones" })
+      .option('prune', {
+        type: 'string',
+        array: true,
+        describe:
+          'Count pruning as lmplz --prune: one threshold per order (0 for unigrams, non-decreasing, the last applies to higher orders); ' +
+          'n-grams whose raw count is at or below their order\'s threshold are dropped and their mass goes to the backoffs',
+      })
+      .option('memory', {
+        type: 'string',
+        describe:
+          'Memory for counting, as lmplz -S (300M, 1G, 50%): past it, counts are written to --temp as sorted runs and merged; ' +
+          'the model is the same, byte for byte. Without it, counting holds every n-gram in memory',
+      })
+      .option('temp', { type: 'string', describe: 'Directory for the sorted runs of --memory (default: the system temporary directory); removed on exit' })
       .options(quietOption)
+      .example('$0 build --order 5 --memory 300M --temp /var/tmp --arpa big5.arpa big.txt', 'count a large corpus in 300 MB, spilling to /var/tmp')
+      .example('$0 build --order 5 --prune 0 1 1 1 1 --arpa kjv5.pruned.arpa config/corpus/kjv.sample.txt', 'drop singleton bigrams and longer')
       .example('$0 build --order 5 --arpa kjv5.arpa config/corpus/kjv.sample.txt', 'a 5-gram model of the bundled corpus')
       .example('$0 build --order 5 --binary kjv5.dbslm config/corpus/kjv.sample.txt', 'the same as a binary model') as unknown as Argv<BuildArgs>,
   handler: (args) =>
     runCommand('build', async () => {
       checkOrder(args.order);
+      // yargs gives an array option every value up to the next flag, so inputs written after
+      // --prune's thresholds land in it: the values from the first one that is not a number on
+      // are inputs.
+      const pruneValues = args.prune ?? [];
+      let split = 0;
+      while (split < pruneValues.length && /^[+-]?[\d.]+$/.test(String(pruneValues[split]))) split++;
+      const inputs = [...(args.inputs ?? []), ...pruneValues.slice(split).map(String)];
+      if (inputs.length === 0) throw new InputError('no training text given', undefined, undefined, 'name files, directories, or - for stdin');
+      const prune = pruneThresholds(pruneValues.slice(0, split), args.order);
+      const budget = args.memory === undefined ? undefined : parseMemorySize(args.memory, '--memory');
+      if (args.temp !== undefined && budget === undefined) {
+        throw new InputError('--temp is only used with --memory', undefined, undefined, 'add --memory SIZE (e.g. 300M) to count within a budget');
+      }
       const tokenizer = parseTokenizerName(args.tokenizer);
-      const files = expandInputs(args.inputs);
+      const files = expandInputs(inputs);
       const largeInput = files.some((f) => f === '-' || fs.statSync(f).size > 1 << 20);
-      const writer = new ArpaWriter(largeInput && args.arpa !== undefined);
+      // Within a memory budget the ARPA is formatted on this thread and streamed to the file: the
+      // two-thread writer holds the whole text and a copy of the tables (2.3x the model's arrays).
+      const writer = new ArpaWriter(largeInput && args.arpa !== undefined && budget === undefined);
       try {
         const vocab = new Vocab();
         const ids = new IdStream();
@@ -68,16 +106,21 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         if (vocab.size <= 3) {
           throw new InputError(`the corpus has no words (read ${files.join(', ')})`, undefined, undefined, 'pass a non-empty training text, one sentence per line');
         }
-        const built = buildModel(ids.view, vocab, {
+        const options: BuildOptions = {
           order: args.order,
           discountFallback: args['discount-fallback'],
+          prune,
           onPhase: (p) => progress.phase(p),
           onProgress: (_p, d, t) => progress.update(d, t),
-        });
+        };
+        const built =
+          budget === undefined
+            ? buildModel(ids.view, vocab, options)
+            : await withTempDir(args.temp, 'dbslm-build-', (tempDir) => buildModelBounded(ids.view, vocab, options, { budgetBytes: budget, tempDir }));
         let written = 0;
         if (args.arpa !== undefined) {
           progress.phase(`writing ${args.arpa}`);
-          written += await writer.write(args.arpa, built.lm, built.counts);
+          written += budget === undefined ? await writer.write(args.arpa, built.lm, built.counts) : writeFileAtomic(args.arpa, arpaChunks(built.lm, built.counts));
         }
         if (args.binary !== undefined) {
           progress.phase(`writing ${args.binary}`);
@@ -85,7 +128,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         }
         const counts = built.counts.slice(1).join('/');
         progress.enabled = !args.quiet; // the summary line is worth printing even for small inputs
-        progress.done(`${ids.length - 2 * ids.sentences} words, ${ids.sentences} sentences; n-grams ${counts}; ${(written / 1e6).toFixed(1)} MB`);
+        const spilled = built.runs > 0 ? `; counting spilled ${built.runs} sorted runs` : '';
+        progress.done(`${ids.length - 2 * ids.sentences} words, ${ids.sentences} sentences; n-grams ${counts}; ${(written / 1e6).toFixed(1)} MB${spilled}`);
       } finally {
         writer.close();
       }
