@@ -1,6 +1,7 @@
 // npm run bench:build: `dbslm build` of order 3 and 5 from kjv.train.txt, as a user runs it
-// (a fresh process reading text and writing ARPA), beside KenLM lmplz's figures on this machine
-// class from ../shared/reference/kenlm/README.md.
+// (a fresh process reading text and writing ARPA), alternating with KenLM's `lmplz -S 256M` and
+// `-S 4G` on the same text in the same run (absolute times drift 10-20% on shared machines; a
+// ratio taken in one run holds). Without ../shared/tools/kenlm only dbslm's figures are printed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,32 +15,44 @@ if (!fs.existsSync(corpus)) {
   console.log(`bench:build needs ${corpus} (../shared beside the clone); it is absent, so nothing was measured.`);
   process.exit(0);
 }
-// KenLM lmplz, medians of 5 on a 2-core machine (reference README): wall seconds at -S 4G, -S 256M.
-const KENLM: Record<number, { s4g: number; s256m: number }> = { 3: { s4g: 1.0, s256m: 0.48 }, 5: { s4g: 1.7, s256m: 1.01 } };
+const lmplzBin = path.resolve(root, '..', 'shared', 'tools', 'kenlm', 'lmplz');
+const hasLmplz = fs.existsSync(lmplzBin);
 const words = 870248;
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-bench-')), 'm.arpa');
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-console.log(`dbslm build on kjv.train.txt (${words} words), ${runs} runs each, median; ${os.cpus().length} cores`);
-console.log('order | wall s | words/s | peak RSS MB | phases (s) | KenLM -S 4G | ratio | KenLM -S 256M | ratio');
+/** Wall seconds of one whole process. */
+function timed(argv: string[]): { wall: number; stderr: string } {
+  const t0 = performance.now();
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return { wall, stderr: r.stderr };
+}
+
+console.log(`dbslm build on kjv.train.txt (${words} words), ${runs} runs each alternating with lmplz, median; ${os.cpus().length} cores`);
+console.log('order | wall s | words/s | peak RSS MB | phases (s) | lmplz -S 4G s | ratio | lmplz -S 256M s | ratio');
 for (const order of [3, 5]) {
   const walls: number[] = [];
+  const s4g: number[] = [];
+  const s256m: number[] = [];
   let rss = 0;
   let phases = '';
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, [cli, 'build', '--order', String(order), '--arpa', out, corpus], { encoding: 'utf8' });
-    walls.push((performance.now() - t0) / 1000);
-    if (r.status !== 0) throw new Error(r.stderr);
+    const r = timed([process.execPath, cli, 'build', '--order', String(order), '--arpa', out, corpus]);
+    walls.push(r.wall);
     rss = Math.max(rss, Number(/peak RSS (\d+) MB/.exec(r.stderr)?.[1] ?? 0));
     phases = [...r.stderr.matchAll(/build: (\w+)[^\n]* done in ([\d.]+) s/g)].map((m) => `${m[1]} ${m[2]}`).join(', ');
+    if (hasLmplz) {
+      for (const [memory, into] of [['4G', s4g], ['256M', s256m]] as const) {
+        into.push(timed([lmplzBin, '-o', String(order), '-S', memory, '-T', path.dirname(out), '--text', corpus, '--arpa', `${out}.lmplz`]).wall);
+      }
+    }
   }
-  walls.sort((a, b) => a - b);
-  const wall = walls[Math.floor(walls.length / 2)];
-  const k = KENLM[order];
-  console.log(
-    `${order} | ${wall.toFixed(2)} | ${Math.round(words / wall).toLocaleString('en')} | ${rss} | ${phases} | ${k.s4g} | ${(wall / k.s4g).toFixed(2)}x | ${k.s256m} | ${(wall / k.s256m).toFixed(2)}x`,
-  );
+  const wall = median(walls);
+  const kenlm = (xs: number[]) => (xs.length ? `${median(xs).toFixed(2)} | ${(wall / median(xs)).toFixed(2)}x` : 'no lmplz | -');
+  console.log(`${order} | ${wall.toFixed(2)} | ${Math.round(words / wall).toLocaleString('en')} | ${rss} | ${phases} | ${kenlm(s4g)} | ${kenlm(s256m)}`);
 }
 fs.rmSync(path.dirname(out), { recursive: true, force: true });
 
