@@ -22,7 +22,7 @@ export class TablesFull extends Error {
   }
 }
 
-export interface ArpaTables {
+export interface ScoringTables {
   vocab: Vocab;
   index: QueryIndex;
   /** nodeSlots[k] (k >= 2): every slot of order k, in the order a trie would have created its node. */
@@ -149,7 +149,7 @@ export class ArpaQueryIndexBuilder {
   }
 
   /** The tables, once every chunk is in. */
-  finish(warn?: (message: string) => void): ArpaTables {
+  finish(warn?: (message: string) => void): ScoringTables {
     const size = this.vocab.size;
     this.ensureUnigrams(size);
     if (this.unigrams[UNK * 2] !== this.unigrams[UNK * 2]) {

@@ -1,17 +1,14 @@
-// Worker thread half of loading a large ARPA file (arpa_load.ts): reads the file (unzipping a
-// gzipped one), lexes it (model/arpa_lex.ts) and posts the header, then each chunk of records, on the port
+// Worker thread half of loading a large ARPA file (arpa_load.ts): reads the file (plain text),
+// lexes it (model/arpa_lex.ts) and posts the header, then each chunk of records, on the port
 // it was given, bumping the shared counter after each message so the loading thread, which waits
 // on the counter rather than on its event loop, wakes up.
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ArpaLexer } from '../../model/arpa_lex.js';
 import { InputError } from '../../model/errors.js';
-import { isBinaryModel } from '../../model/binary/container.js';
-import { arpaBytes } from './arpa_bytes.js';
+import { readInput } from './inputs.js';
 
 export interface ArpaLexJob {
   file: string;
-  /** The file is gzip (by its content): unzip it first. */
-  gzip: boolean;
   port: MessagePort;
   /** Messages posted so far (index 0). */
   posted: Int32Array;
@@ -22,11 +19,9 @@ export type ArpaLexMessage =
   | { kind: 'header'; name: string; order: number; declared: number[] }
   | { kind: 'chunk'; chunk: import('../../model/arpa_lex.js').ArpaChunk }
   | { kind: 'done' }
-  | { kind: 'error'; message: string; input: boolean }
-  /** The gzip held a binary model, not ARPA text: the loader reads it the binary way. */
-  | { kind: 'binary' };
+  | { kind: 'error'; message: string; input: boolean };
 
-const { file, gzip, port, posted } = workerData as ArpaLexJob;
+const { file, port, posted } = workerData as ArpaLexJob;
 
 function post(message: ArpaLexMessage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -35,16 +30,13 @@ function post(message: ArpaLexMessage, transfer: ArrayBuffer[] = []): void {
 }
 
 try {
-  const { name, bytes } = arpaBytes(file, gzip);
-  if (isBinaryModel(bytes)) post({ kind: 'binary' });
-  else {
-    const lexer = new ArpaLexer(bytes, name);
-    post({ kind: 'header', name, order: lexer.header.order, declared: lexer.header.declared });
-    for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk()) {
-      post({ kind: 'chunk', chunk }, [chunk.ids.buffer, chunk.logProb.buffer, chunk.backoff.buffer, chunk.lines.buffer, chunk.keys.buffer] as ArrayBuffer[]);
-    }
-    post({ kind: 'done' });
+  const { name, bytes } = readInput(file, { gunzip: false });
+  const lexer = new ArpaLexer(bytes, name);
+  post({ kind: 'header', name, order: lexer.header.order, declared: lexer.header.declared });
+  for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk()) {
+    post({ kind: 'chunk', chunk }, [chunk.ids.buffer, chunk.logProb.buffer, chunk.backoff.buffer, chunk.lines.buffer, chunk.keys.buffer] as ArrayBuffer[]);
   }
+  post({ kind: 'done' });
 } catch (err) {
   post({ kind: 'error', message: (err as Error).message, input: err instanceof InputError });
 }

@@ -8,25 +8,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { ArpaLexer, type ArpaChunk } from '../../model/arpa_lex.js';
-import { ArpaQueryIndexBuilder, TablesFull, type ArpaTables } from '../../model/arpa_query_index.js';
+import { ArpaQueryIndexBuilder, TablesFull, type ScoringTables } from '../../model/arpa_query_index.js';
 import { ArpaModelBuilder, type ArpaReadOptions } from '../../model/arpa_read.js';
 import { placeQueryIndex } from '../../model/query_index.js';
 import { InputError } from '../../model/errors.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import type { ArpaLexJob, ArpaLexMessage } from './arpa_lex_worker.js';
-import { isBinaryModel } from '../../model/binary/container.js';
-import { arpaBytes } from './arpa_bytes.js';
-import { STDIN_ARG } from './inputs.js';
+import { readInput, STDIN_ARG } from './inputs.js';
 
 /** Below this size a worker's start-up (~40 ms) costs more than the overlap saves. */
 const TWO_THREADS_MIN_BYTES = 4 << 20;
 /** Give up when the worker posts nothing for this long (it died without a word). */
 const SILENCE_MS = 120_000;
 
-function worthTwoThreads(file: string, gzip: boolean): boolean {
+function worthTwoThreads(file: string): boolean {
   if (file === '-' || file === STDIN_ARG || os.availableParallelism() < 2) return false;
   try {
-    return fs.statSync(file).size >= (gzip ? TWO_THREADS_MIN_BYTES / 4 : TWO_THREADS_MIN_BYTES);
+    return fs.statSync(file).size >= TWO_THREADS_MIN_BYTES;
   } catch {
     return false; // readInput reports the missing file
   }
@@ -40,7 +38,7 @@ interface RecordSink<T> {
 
 type SinkFactory<T> = (name: string, order: number, declared: number[]) => RecordSink<T>;
 
-/** Reads the ARPA model in `file` (gzip when options.gzip; - for standard input). */
+/** Reads the ARPA model in `file`, plain text (load_model.ts unzips gzip; - for standard input). */
 export function loadArpaFile(file: string, options: ArpaLoadOptions = {}): LanguageModel {
   return lexArpaFile(file, options, (name, order, declared) => new ArpaModelBuilder(name, order, declared, options));
 }
@@ -49,7 +47,7 @@ export function loadArpaFile(file: string, options: ArpaLoadOptions = {}): Langu
  * The scoring tables of the ARPA model in `file` (what ppl needs), built without the trie; through
  * the trie when the file uses far more prefixes than it lists (TablesFull).
  */
-export function loadArpaTables(file: string, options: ArpaLoadOptions = {}): ArpaTables {
+export function loadArpaTables(file: string, options: ArpaLoadOptions = {}): ScoringTables {
   try {
     return lexArpaFile(file, options, (name, order, declared) => {
       const builder = new ArpaQueryIndexBuilder(name, order, declared);
@@ -71,18 +69,13 @@ export function loadArpaTables(file: string, options: ArpaLoadOptions = {}): Arp
 
 export interface ArpaLoadOptions extends ArpaReadOptions {
   onName?: (name: string) => void;
-  /** The file's content is gzip (load_model.ts sniffs it): unzip it first. */
-  gzip?: boolean;
 }
 
-/** The gzip held a binary model, not ARPA text (load_model.ts then reads it as one). */
-export class NotArpaText extends Error {}
+
 
 function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactory<T>): T {
-  const gzip = options.gzip === true;
-  if (!worthTwoThreads(file, gzip)) {
-    const { name, bytes } = arpaBytes(file, gzip);
-    if (isBinaryModel(bytes)) throw new NotArpaText(name);
+  if (!worthTwoThreads(file)) {
+    const { name, bytes } = readInput(file, { gunzip: false });
     options.onName?.(name);
     const lexer = new ArpaLexer(bytes, name);
     const target = sink(name, lexer.header.order, lexer.header.declared);
@@ -91,7 +84,7 @@ function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactor
   }
   const posted = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  const job: ArpaLexJob = { file, gzip, port: port2, posted };
+  const job: ArpaLexJob = { file, port: port2, posted };
   const worker = new Worker(new URL('./arpa_lex_worker.js', import.meta.url), { workerData: job, transferList: [port2] });
   worker.unref();
   let received = 0;
@@ -116,7 +109,6 @@ function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactor
     for (;;) {
       const message = receive();
       if (message.kind === 'error') throw message.input ? new InputError(message.message) : new Error(message.message);
-      if (message.kind === 'binary') throw new NotArpaText(file);
       if (message.kind === 'header') {
         options.onName?.(message.name);
         target = sink(message.name, message.order, message.declared);
