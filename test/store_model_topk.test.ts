@@ -2,79 +2,32 @@
 // builds (after smoothing counted text, as the pipeline's materialise step does, and after
 // `store import` of an ARPA) equal buildTopK's in-process heads of the same model, entry by entry:
 // the same words in the same order, the same codes, the same codebook; with one actor and with a
-// 3-actor cluster (built after smoothing; an import runs the same passes). `topk --connect` prints what `topk --arpa` prints, and a pruned ARPA (contexts
-// whose suffix has no followers of its own) imports with heads.
+// 3-actor cluster (built after smoothing; an import runs the same passes), and a pruned ARPA
+// (contexts whose suffix has no followers of its own) imports with heads. KenLM's kjv3 imported
+// with heads, and `topk --connect` against `topk --arpa`, are in store_model_kenlm.test.ts, which
+// imports that model anyway.
 import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadLanguageModel } from '../cli/io/load_model.js';
-import type { LanguageModel } from '../model/language_model.js';
 import { buildTopK } from '../model/topk.js';
 import type { StoreClient } from '../store/client/client.js';
 import { StoreClient as Client } from '../store/client/client.js';
-import { decodeTopkHead, modelNamespace, topkContextOfKey } from '../store/model/layout.js';
-import { scanNamespace } from '../store/model/namespace_scan.js';
 import { readModel } from '../store/model/read_model.js';
 import { smoothModel } from '../store/model/smooth/smooth_model.js';
 import { balancedTrio } from './helpers/cluster_procs.js';
 import { BUNDLED_TRAIN, CLI, HAS_SHARED, SHARED, SHARED_SKIP_NOTE } from './helpers/paths.js';
 import { acceptDir, runPipeline, writePipeline } from './helpers/pipeline_runs.js';
 import { countText } from './helpers/stat_counting.js';
+import { assertSameHeads, storedHeads } from './helpers/store_heads.js';
 import { spawnActor } from './helpers/store_procs.js';
 
 const run = promisify(execFile);
 const dbslm = async (...args: string[]) => (await run(process.execPath, [CLI, ...args], { timeout: 600000, maxBuffer: 1 << 26 })).stdout;
 const TEXT = fs.readFileSync(BUNDLED_TRAIN, 'utf8');
-const KJV3 = path.join(SHARED, 'reference', 'kenlm', 'kjv3.arpa.gz');
 const PRUNED5 = path.join(SHARED, 'reference', 'kenlm', 'kjv5.prune01111.arpa.gz');
-
-/** Every head of `model` in the store, by its context's ids joined with spaces. */
-async function storedHeads(client: StoreClient, model: string, bits: number): Promise<Map<string, { words: number[]; codes: number[] }>> {
-  const ns = modelNamespace(model, 'topk');
-  const nsBytes = Buffer.byteLength(ns, 'utf8');
-  const heads = new Map<string, { words: number[]; codes: number[] }>();
-  await scanNamespace(client, ns, (keys, values) => {
-    keys.forEach((key, i) => heads.set(topkContextOfKey(key, nsBytes).join(' '), decodeTopkHead(values[i] as Buffer, bits)));
-  });
-  return heads;
-}
-
-/** The store's heads of `model` equal buildTopK's for `lm` (the model as the store holds it): every row, word and code, and the codebook. */
-async function assertSameHeads(t: ExecutionContext, client: StoreClient, model: string, lm: LanguageModel, k: number, bits: number): Promise<void> {
-  const started = performance.now();
-  const want = buildTopK(lm, k, bits);
-  const inProcessMs = performance.now() - started;
-  const { meta } = await readModel(client, model, { where: 'test' });
-  t.truthy(meta.topk, 'the meta has its Top-K record');
-  t.is(meta.topk!.k, k);
-  t.is(meta.topk!.bits, bits);
-  t.deepEqual(meta.topk!.centers, Array.from(want.codebook.centers), 'the same codebook');
-  const heads = await storedHeads(client, model, bits);
-  t.is(heads.size, want.rows, 'a head per context with followers');
-  t.is(meta.topk!.rows, want.rows);
-  let entries = 0;
-  let mismatched = 0;
-  for (let node = 0; node < lm.trie.size; node++) {
-    const row = want.rowOf[node]!;
-    if (row < 0) continue;
-    const words: number[] = [];
-    const codes: number[] = [];
-    for (let i = 0; i < k && want.words[row * k + i]! >= 0; i++) {
-      words.push(want.words[row * k + i]!);
-      codes.push(want.codes[row * k + i]!);
-    }
-    entries += words.length;
-    const got = heads.get(lm.trie.path(node).join(' '));
-    if (!got || got.words.join() !== words.join() || got.codes.join() !== codes.join()) {
-      if (mismatched++ < 3) t.fail(`context ${lm.trie.path(node).map((w) => lm.vocab.word(w)).join(' ') || '(empty)'}: store ${JSON.stringify(got)}, in-process ${JSON.stringify({ words, codes })}`);
-    }
-  }
-  t.is(mismatched, 0, 'every head equal');
-  t.is(meta.topk!.entries, entries);
-  t.log(`${model}: ${want.rows} heads, ${entries} entries, ${want.codebook.centers.length} centers; in-process buildTopK ${inProcessMs.toFixed(0)} ms`);
-}
 
 async function smoothWithHeads(t: ExecutionContext, client: StoreClient, model: string, order: number, k: number, bits: number): Promise<void> {
   await countText(client, model, order, TEXT);
@@ -119,22 +72,6 @@ if (!HAS_SHARED) {
   test.skip(`KenLM models imported with heads, topk --connect: ${SHARED_SKIP_NOTE}`, () => {});
 } else {
   // One actor: the three-actor build is the smoothing test's above (the passes are the same).
-  test.serial("KenLM's kjv3 imported: heads equal the in-process ones, topk --connect prints what topk --arpa prints", async (t) => {
-    t.timeout(900000);
-    const actor = await spawnActor(t, 'topk-kenlm');
-    const client = await Client.connect(actor.ep);
-    t.teardown(() => client.close());
-    await dbslm('store', 'import', '--arpa', KJV3, '--model', 'kjv3', '--connect', actor.ep, '--quiet');
-    await assertSameHeads(t, client, 'kjv3', loadLanguageModel(KJV3), 32, 8);
-    // A sentence start, a stored bigram context, a trigram context, an unknown word, and a history longer than the order.
-    // The stored K (32) in both: the codebook is trained on the heads of that K.
-    for (const context of ['<s>', 'the LORD', 'And God said', 'unknownword', 'and the', '<s> In the beginning God']) {
-      const fromStore = await dbslm('topk', '--connect', actor.ep, '--model', 'kjv3', '--context', context, '--k', '32');
-      const fromFile = await dbslm('topk', '--arpa', KJV3, '--context', context, '--k', '32');
-      t.is(fromStore, fromFile, `--context "${context}"`);
-    }
-  });
-
   test.serial('a pruned KenLM order-5 ARPA imports with heads, and topk --connect reads them', async (t) => {
     t.timeout(900000);
     const actor = await spawnActor(t, 'topk-pruned');
