@@ -6,10 +6,10 @@
 const longestFirst = [
   'pipeline_equality', // 140 s: four pipeline shapes, a joined store, full KJV order 3
   'store_fault', // 145 s: 20 seeded fault runs, two at a time
-  'store_model_topk', // 140 s
   'pipeline_chaos', // 135 s
+  'store_model_topk', // 100 s
+  'store_model_kenlm', // 80 s: KenLM's kjv3 imported with heads into one actor, then into three
   'store_model_smooth', // 70 s
-  'store_model_kenlm', // 55 s
   'store_model_cli', // 50 s
   'pipeline_worker_host', // 40 s
   'store_model_arpa_export', // 37 s
