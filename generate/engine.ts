@@ -167,11 +167,16 @@ export class Engine {
     });
   }
 
-  /** The exact mixture of model files (mixture_decoder.ts); words are ids of the union vocabulary. */
-  private static mixture(opts: { files: readonly string[] } | { lms: readonly LanguageModel[] }, weights?: ArrayLike<number>, tokenizer?: TokenizerName): Engine {
+  /**
+   * The exact mixture of model files (mixture_decoder.ts); words are ids of the union vocabulary.
+   * One model alone is that model's engine: the same words for the same seed as { file }.
+   */
+  private static async mixture(opts: { files: readonly string[] } | { lms: readonly LanguageModel[] }, weights?: ArrayLike<number>, tokenizer?: TokenizerName): Promise<Engine> {
     const count = 'files' in opts ? opts.files.length : opts.lms.length;
+    if (count === 0) throw new InputError('a mixture needs at least one model');
     // Checked before any model loads: the same errors as ppl's and sample's --weights.
     const lambda = mixtureWeights(count, weights === undefined ? undefined : Array.from(weights));
+    if (count === 1) return Engine.open('files' in opts ? { file: opts.files[0]!, tokenizer } : { lm: opts.lms[0]!, tokenizer });
     const union = new UnionVocab('files' in opts ? opts.files.map((file) => loadLanguageModel(file)) : opts.lms);
     const mixture = new ModelMixture(union, lambda);
     const log = new InMemoryConversationLog();

@@ -20,6 +20,7 @@ import { backoffLevels, levelLogProb } from './backoff_levels.js';
 import { ModelContextSource, sortFollowers, type ContextFollowers } from './context_source.js';
 import { applyControls, EXACT_CONTROLS, isExact } from './controls.js';
 import { Decoder, type DecoderStats, type StepContext, type StepDecoder } from './decoder.js';
+import { unigramIndex } from './sparse_target.js';
 import type { Target } from './target.js';
 
 /** Each component's levels of one history, in component order. */
@@ -32,6 +33,8 @@ const MAX_REJECTIONS = 10_000;
 export class ModelMixture {
   /** Component i's followers, in its own ids (cached per context, as for one model). */
   readonly sources: ModelContextSource[];
+  /** Per component, a distribution over its ids (distribution() is synchronous, so one each suffices). */
+  private readonly scratch: Float64Array[];
 
   constructor(
     readonly union: UnionVocab,
@@ -39,6 +42,7 @@ export class ModelMixture {
   ) {
     if (weights.length !== union.models.length) throw new RangeError(`${weights.length} weights for ${union.models.length} models`);
     this.sources = union.models.map((lm) => new ModelContextSource(lm));
+    this.scratch = this.sources.map((source) => new Float64Array(source.vocabSize));
   }
 
   /** A union history (oldest first) in component i's ids. */
@@ -62,17 +66,23 @@ export class ModelMixture {
     levels.forEach((own, i) => {
       const weight = this.weights[i]!;
       if (weight === 0) return;
-      const p = new Float64Array(this.sources[i]!.vocabSize);
-      // Shortest context first, each longer one overwriting the words it stores: the word's
-      // longest storing context wins, scaled by the backoffs of the longer ones above it.
+      const vocabSize = this.sources[i]!.vocabSize;
+      // Every word at B * p_uni(w) (B: the product of the history's backoffs; the unigrams' linear
+      // values are kept per level, as the sparse path keeps them), then each longer context, shortest
+      // first, overwriting the words it stores: a word's longest storing context wins.
       const scale = new Float64Array(own.length);
       for (let k = 1; k < own.length; k++) scale[k] = scale[k - 1]! + own[k - 1]!.backoff;
-      for (let k = own.length - 1; k >= 0; k--) {
+      const last = own.length - 1;
+      const p = this.scratch[i]!;
+      const unigrams = unigramIndex(own[last]!, vocabSize).p;
+      const factor = Math.pow(10, scale[last]!);
+      for (let w = 0; w < vocabSize; w++) p[w] = factor * unigrams[w]!;
+      for (let k = last - 1; k >= 0; k--) {
         const { words, logProbs } = own[k]!;
         for (let j = 0; j < words.length; j++) p[words[j]!] = Math.pow(10, logProbs[j]! + scale[k]!);
       }
       const toUnion = this.union.fromModel[i]!;
-      for (let w = 0; w < p.length; w++) if (p[w]! > 0) out[toUnion[w]!] += weight * p[w]!;
+      for (let w = 0; w < vocabSize; w++) if (p[w]! > 0) out[toUnion[w]!] += weight * p[w]!;
     });
     return out;
   }
