@@ -29,6 +29,15 @@ export type MixtureLevels = ContextFollowers[][];
 /** Draws from a rejection loop give up after this many (then the built distribution decides), as in decoder.ts. */
 const MAX_REJECTIONS = 10_000;
 
+/** A level's probabilities as linear values, in its followers' order, computed once per level object (sources cache them). */
+const linearValues = new WeakMap<ContextFollowers, Float64Array>();
+
+function linearOf(level: ContextFollowers): Float64Array {
+  let linear = linearValues.get(level);
+  if (!linear) linearValues.set(level, (linear = level.logProbs.map((lp) => Math.pow(10, lp))));
+  return linear;
+}
+
 /** The component models of a mixture with their weights, read once and shared by every decoder. */
 export class ModelMixture {
   /** Component i's followers, in its own ids (cached per context, as for one model). */
@@ -67,9 +76,9 @@ export class ModelMixture {
       const weight = this.weights[i]!;
       if (weight === 0) return;
       const vocabSize = this.sources[i]!.vocabSize;
-      // Every word at B * p_uni(w) (B: the product of the history's backoffs; the unigrams' linear
-      // values are kept per level, as the sparse path keeps them), then each longer context, shortest
-      // first, overwriting the words it stores: a word's longest storing context wins.
+      // Every word at B * p_uni(w) (B: the product of the history's backoffs; linear values are kept
+      // per level, as the sparse path keeps the unigrams'), then each longer context, shortest first,
+      // overwriting the words it stores: a word's longest storing context wins.
       const scale = new Float64Array(own.length);
       for (let k = 1; k < own.length; k++) scale[k] = scale[k - 1]! + own[k - 1]!.backoff;
       const last = own.length - 1;
@@ -78,8 +87,10 @@ export class ModelMixture {
       const factor = Math.pow(10, scale[last]!);
       for (let w = 0; w < vocabSize; w++) p[w] = factor * unigrams[w]!;
       for (let k = last - 1; k >= 0; k--) {
-        const { words, logProbs } = own[k]!;
-        for (let j = 0; j < words.length; j++) p[words[j]!] = Math.pow(10, logProbs[j]! + scale[k]!);
+        const words = own[k]!.words;
+        const linear = linearOf(own[k]!);
+        const levelFactor = Math.pow(10, scale[k]!);
+        for (let j = 0; j < words.length; j++) p[words[j]!] = levelFactor * linear[j]!;
       }
       const toUnion = this.union.fromModel[i]!;
       for (let w = 0; w < vocabSize; w++) if (p[w]! > 0) out[toUnion[w]!] += weight * p[w]!;
@@ -154,15 +165,17 @@ export class MixtureDecoder implements StepDecoder<MixtureLevels> {
     const p = this.mixture.distribution(levels);
     step.cache?.mixInto(p);
     applyControls(p, step.controls, step.generated, step.extraBans);
+    // The words left with mass, in id order (truncation leaves few): what a draw walks.
+    const words: number[] = [];
     let total = 0;
-    for (let w = 0; w < p.length; w++) total += p[w]!;
+    for (let w = 0; w < p.length; w++) if (p[w]! > 0) (words.push(w), (total += p[w]!));
     return {
       probability: (word) => p[word] ?? 0,
       draw: (excluding) => {
         let u = this.random() * (total - (excluding === undefined ? 0 : p[excluding]!));
         let last = -1;
-        for (let w = 0; w < p.length; w++) {
-          if (w === excluding || !(p[w]! > 0)) continue;
+        for (const w of words) {
+          if (w === excluding) continue;
           last = w;
           if ((u -= p[w]!) < 0) return w;
         }
