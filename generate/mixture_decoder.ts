@@ -9,11 +9,13 @@
 //
 // With every control off, a draw picks component i with probability lambda_i and then draws from
 // p_i exactly as one model's decoder does (exact_draw.ts): a draw from the sum without building
-// it. Under controls (or a session cache), the mixture is built over the union vocabulary, the
-// cache mixed in, and the controls applied by applyControls (controls.ts), the definition that
-// one model's sparse path (sparse_target.ts) equals: so every control acts on the mixture as it
-// acts on one model's distribution. That costs the union's size per controlled step (tens of
-// microseconds for a KJV-sized vocabulary), which a file-backed mixture can afford.
+// it (a session cache first takes a cached word with its weight, as decoder.ts does). Under
+// controls, the mixture is built over the union vocabulary, the session cache mixed in, and the
+// controls applied by applyControls (controls.ts), the definition that one model's sparse path
+// (sparse_target.ts) equals: so every control acts on the mixture as it acts on one model's
+// distribution. The sparse path's shortcut does not carry over (words no longer context stores
+// have sum_i lambda_i B_i p_uni_i(w), whose order and powers change with the history), so a
+// controlled step costs a few passes over the union (about 2 ms for KJV's 13k words, bench:generate).
 import type { UnionVocab } from '../model/mix/union_vocab.js';
 import { drawIndex } from '../model/sample.js';
 import { backoffLevels, levelLogProb } from './backoff_levels.js';
