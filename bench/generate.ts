@@ -6,7 +6,9 @@
 // verified speculatively) and for a controlled run (top-p 0.9, temperature 0.8). The first pass starts
 // with an empty cache (a fresh engine); seeds differ per sample. Then BENCH_STREAMS (8) generations
 // at once on one fresh engine, as a server sees them: tokens/s over all streams, latency per stream.
-// Default model: KenLM's KJV order 5
+// Also the exact mixture 0.5/0.5 of the model file with the bundled corpus's order-3 model
+// (generate/mixture_decoder.ts), exact and controlled, beside the file alone in the same run.
+// BENCH_STORES=0 skips the stores. Default model: KenLM's KJV order 5
 // in ../shared (the bundled corpus's order-3 model without it). Figures only, no assertions.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,12 +26,17 @@ const SHARED = path.join(ROOT, '..', 'shared', 'reference', 'kenlm', 'kjv5.arpa.
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 100);
 const run = promisify(execFile);
 
+/** The bundled corpus's order-3 model, its words split by `tokenizer`. */
+async function bundledModel(tokenizer: string): Promise<string> {
+  const out = path.join(os.tmpdir(), `dbslm-bench-generate-${process.pid}.${tokenizer}.arpa`);
+  await run(process.execPath, [CLI, 'build', '--order', '3', '--tokenizer', tokenizer, '--arpa', out, path.join(ROOT, 'config', 'corpus', 'kjv.sample.txt')]);
+  return out;
+}
+
 async function modelFile(): Promise<string> {
   if (process.argv[2]) return path.resolve(process.argv[2]);
   if (fs.existsSync(SHARED)) return SHARED;
-  const out = path.join(os.tmpdir(), `dbslm-bench-generate-${process.pid}.arpa`);
-  await run(process.execPath, [CLI, 'build', '--order', '3', '--tokenizer', 'regex', '--arpa', out, path.join(ROOT, 'config', 'corpus', 'kjv.sample.txt')]);
-  return out;
+  return bundledModel('regex');
 }
 
 function pct(xs: number[], p: number): number {
@@ -50,7 +57,7 @@ const CONCURRENT = Number(process.env.BENCH_STREAMS ?? 8);
 
 /** The SAMPLES generations, `streams` at a time (each stream's samples one after another). */
 async function measure(engine: Engine, request: GenerateRequest, streams = 1): Promise<Figures> {
-  const source = engine.source as Partial<StoreContextSource>;
+  const source = (engine.source ?? {}) as Partial<StoreContextSource>;
   const readsBefore = source.stats?.storeReads ?? 0;
   const roundsBefore = engine.stats.rounds;
   const latencies: number[] = [];
@@ -71,7 +78,7 @@ async function measure(engine: Engine, request: GenerateRequest, streams = 1): P
 }
 
 function report(where: string, what: string, f: Figures): void {
-  const reads = where === 'file' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} contexts read/token, ${(f.rounds / f.tokens).toFixed(2)} round trips/token`;
+  const reads = where === 'file' || where === 'mixture' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} contexts read/token, ${(f.rounds / f.tokens).toFixed(2)} round trips/token`;
   console.log(`  ${where.padEnd(9)} ${what.padEnd(34)} ${Math.round(f.tokens / f.seconds).toString().padStart(6)} tokens/s  p50 ${pct(f.latencies, 50).toFixed(3)} ms  p99 ${pct(f.latencies, 99).toFixed(3)} ms  (${f.tokens} tokens${reads})`);
 }
 
@@ -87,7 +94,19 @@ console.log(`  file: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s
 report('file', 'exact', await measure(fileEngine, EXACT));
 report('file', 'exact + Level 3', await measure(fileEngine, LEVEL3));
 report('file', 'top-p 0.9, T 0.8', await measure(fileEngine, CONTROLLED));
-for (const actors of [1, 3]) {
+// Whitespace tokens, as KenLM's KJV model has them.
+const second = await bundledModel('whitespace');
+t0 = performance.now();
+const mixEngine = await Engine.open({ files: [arpa, second], weights: [0.5, 0.5] });
+console.log(`  mixture 0.5/0.5 with ${second}: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${mixEngine.vocab().size} words in the union`);
+report('mixture', 'exact', await measure(mixEngine, EXACT));
+report('mixture', 'top-p 0.9, T 0.8', await measure(mixEngine, CONTROLLED));
+// Warm, like the file's runs below: the components' followers are cached by now.
+report('mixture', 'exact, again', await measure(mixEngine, EXACT));
+report('mixture', 'top-p 0.9, T 0.8, again', await measure(mixEngine, CONTROLLED));
+report('file', 'exact, again', await measure(fileEngine, EXACT));
+report('file', 'top-p 0.9, T 0.8, again', await measure(fileEngine, CONTROLLED));
+for (const actors of process.env.BENCH_STORES === '0' ? [] : [1, 3]) {
   const first = await startActor(`gen${actors}-1`);
   for (let i = 2; i <= actors; i++) await startActor(`gen${actors}-${i}`, { join: [first] });
   if (actors > 1) {

@@ -1,17 +1,24 @@
-// The options `generate` and `chat` share: which model (a file or a store), and the sampling
-// controls of generate/controls.ts, defined once with their parsing into a GenerateRequest.
+// The options `generate` and `chat` share: which model (a file, the exact mixture of several files,
+// or a store), and the sampling controls of generate/controls.ts, defined once with their parsing
+// into a GenerateRequest.
 import type { Options } from 'yargs';
 import { InputError } from '../model/errors.js';
 import { parseTokenizerName } from '../model/tokenizer.js';
 import type { Engine, GenerateRequest } from '../generate/engine.js';
-import { connectOptions } from './options.js';
+import { checkMixture, checkModelNamed, connectOptions, mixtureWeightsOf, mixtureWeightsOption, modelFileOf, modelFilesOf } from './options.js';
 
 export const generationModelOptions = {
   connect: { type: 'string', describe: 'Read the model from the store at this endpoint (any member)' },
-  model: { type: 'string', describe: 'With --connect: the name of the model in the store (default: default). Without: the model file (ARPA, gzipped ARPA or dbslm binary, told apart by content)' },
+  model: {
+    type: 'string',
+    describe:
+      'With --connect: the name of the model in the store (default: default). Without: the model file (ARPA, gzipped ARPA or dbslm binary, told apart by content); ' +
+      'give it more than once to draw from the exact linear mixture of the files (--weights)',
+  },
   arpa: { type: 'string', describe: 'The model file, as --model FILE (its older name)' },
   timeout: { ...connectOptions.timeout },
   tokenizer: { type: 'string', describe: 'How text becomes words: whitespace or regex (default: the one the stored model was built with; whitespace for a file)' },
+  ...mixtureWeightsOption,
 } as const satisfies Record<string, Options>;
 
 export const samplingOptions = {
@@ -34,7 +41,9 @@ export const samplingOptions = {
 
 export interface GenerationModelArgs {
   connect?: string;
-  model?: string;
+  /** A model file, several (a mixture), or with --connect the model's name in the store. */
+  model?: string | string[];
+  weights?: string;
   arpa?: string;
   timeout: number;
   tokenizer?: string;
@@ -58,10 +67,22 @@ export interface SamplingArgs {
   concepts: boolean;
 }
 
-/** yargs check: a model must be named. */
-export function requireModel(a: { connect?: unknown; model?: unknown; arpa?: unknown }): true {
-  if (a.connect === undefined && a.model === undefined && a.arpa === undefined) throw new Error('Name the model: --model FILE, or --connect ENDPOINT [--model NAME] for a model in a store');
+/**
+ * yargs check: a model named (a file, a store's, or several files to mix: ppl's checks), and no
+ * --concepts with a mixture: concept spans are mined from one model.
+ */
+export function requireModel(a: { connect?: unknown; model?: unknown; arpa?: unknown; weights?: unknown; concepts?: unknown }): true {
+  checkModelNamed(a, true, true);
+  checkMixture(a);
+  if (Array.isArray(a.model) && a.concepts === true) throw new Error('--concepts drafts from one model\'s concept spans; a mixture of models has none: leave it out (the text is the same without it)');
   return true;
+}
+
+/** What the arguments name, for a conversation's record: the model file, the mixture, or the store's model. */
+export function modelLabel(args: GenerationModelArgs): string {
+  if (args.connect !== undefined) return `${modelFileOf({ model: args.model ?? 'default' })} at ${args.connect}`;
+  const files = modelFilesOf(args);
+  return files.length > 1 ? `${files.join(' + ')} (weights ${args.weights ?? 'uniform'})` : files[0]!;
 }
 
 function parseBias(entries: readonly string[]): Record<string, number> {
@@ -99,7 +120,11 @@ export function samplingRequest(args: SamplingArgs): GenerateRequest {
 export async function openEngine(args: GenerationModelArgs): Promise<Engine> {
   const tokenizer = args.tokenizer === undefined ? undefined : parseTokenizerName(args.tokenizer);
   const { Engine } = await import('../generate/engine.js');
-  if (args.connect === undefined) return Engine.open({ file: (args.arpa ?? args.model)!, tokenizer });
+  if (args.connect === undefined) {
+    const files = modelFilesOf(args);
+    return files.length > 1 ? Engine.open({ files, weights: mixtureWeightsOf(args), tokenizer }) : Engine.open({ file: files[0]!, tokenizer });
+  }
   const { withStoreErrors } = await import('./io/store_model.js');
-  return withStoreErrors(() => Engine.open({ connect: args.connect!, model: args.model, timeoutMs: args.timeout, tokenizer }));
+  const model = args.model === undefined ? undefined : modelFileOf({ model: args.model });
+  return withStoreErrors(() => Engine.open({ connect: args.connect!, model, timeoutMs: args.timeout, tokenizer }));
 }

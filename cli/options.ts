@@ -1,6 +1,7 @@
 // Options that several commands take, defined once so that a flag means, defaults and reads the
 // same everywhere. Each is a yargs options object, added with `.options(...)`.
 import type { Options } from 'yargs';
+import { mixtureWeights } from '../model/mix/weights.js';
 
 /** For the `dbslm store` subcommands that talk to a running store. */
 export const connectOptions = {
@@ -36,7 +37,7 @@ export const modelFileOrStoreOptions = {
 /** yargs check: a model file (or, where allowed, a store) is named, and a file only once. */
 export function checkModelNamed(a: { model?: unknown; arpa?: unknown; connect?: unknown }, store = false, mixture = false): true {
   if (a.model !== undefined && a.arpa !== undefined && a.connect === undefined) throw new Error('Name the model file once: --model FILE (or --arpa FILE, its older name)');
-  if (Array.isArray(a.model) && !mixture) throw new Error('Give --model once (only ppl and sample mix several models)');
+  if (Array.isArray(a.model) && !mixture) throw new Error('Give --model once (only ppl, sample, generate and chat mix several models)');
   if (Array.isArray(a.arpa)) throw new Error('Give --arpa once (to mix models: --model FILE, once per model)');
   if (a.model === undefined && a.arpa === undefined && a.connect === undefined) {
     throw new Error(store ? 'Name the model: --model FILE, or --connect ENDPOINT [--model NAME] for a model in a store' : 'Name the model: --model FILE');
@@ -47,13 +48,17 @@ export function checkModelNamed(a: { model?: unknown; arpa?: unknown; connect?: 
 /** The model file named by --model or --arpa (checked by checkModelNamed). */
 export const modelFileOf = (a: { model?: string | string[]; arpa?: string }): string => a.arpa ?? [a.model!].flat()[0]!;
 
-/** Every model file named: --model given more than once is a linear mixture (ppl, sample). */
+/** Every model file named: --model given more than once is a linear mixture (ppl, sample, generate, chat). */
 export const modelFilesOf = (a: { model?: string | string[]; arpa?: string }): string[] => (a.arpa !== undefined ? [a.arpa] : [a.model ?? []].flat());
 
 /** With several --model: the mixture's weights (model/mix/weights.ts reads them). */
 export const mixtureWeightsOption = {
   weights: { type: 'string', describe: 'With --model given more than once: one weight per model, e.g. 0.7,0.3 (default: uniform), for the exact linear mixture' },
 } as const satisfies Record<string, Options>;
+
+/** The mixture's weights, one per model file named, from --weights (checked, normalized; uniform without it). */
+export const mixtureWeightsOf = (a: { model?: string | string[]; arpa?: string; weights?: string }): Float64Array =>
+  mixtureWeights(modelFilesOf(a).length, a.weights === undefined ? undefined : [a.weights]);
 
 /** yargs check: --weights only with a mixture, and a mixture only of files. */
 export function checkMixture(a: { model?: unknown; weights?: unknown; connect?: unknown }): true {

@@ -14,3 +14,14 @@ export async function backoffLevels(source: ContextSource, history: readonly num
   const found = await Promise.all(Array.from({ length: longest + 1 }, (_, i) => source.followers(history.slice(history.length - (longest - i)))));
   return found.filter((level): level is ContextFollowers => level !== null);
 }
+
+/** log10 p(word) under the levels (longest context first), as scoring reads it; -Infinity when no level has it. */
+export function levelLogProb(levels: readonly ContextFollowers[], word: number): number {
+  let scale = 0;
+  for (const level of levels) {
+    const at = level.words.indexOf(word);
+    if (at >= 0) return level.logProbs[at]! + scale;
+    scale += level.backoff;
+  }
+  return -Infinity;
+}

@@ -4,7 +4,7 @@
 // (sparse_target.ts). Neither builds the distribution over the whole vocabulary.
 // A position's distribution is a Target: what speculative decoding (speculative.ts) needs to
 // verify a drafted word (its probability, and a draw from the rest).
-import { backoffLevels } from './backoff_levels.js';
+import { backoffLevels, levelLogProb } from './backoff_levels.js';
 import type { ContextFollowers, ContextSource } from './context_source.js';
 import { isExact, type Controls } from './controls.js';
 import { CoverMarks, drawExact } from './exact_draw.js';
@@ -32,21 +32,27 @@ export interface StepContext {
   cache?: SessionCache;
 }
 
-/** log10 p(word) under the levels (longest context first), as scoring reads it. */
-function levelLogProb(levels: readonly ContextFollowers[], word: number): number {
-  let scale = 0;
-  for (const level of levels) {
-    const at = level.words.indexOf(word);
-    if (at >= 0) return level.logProbs[at]! + scale;
-    scale += level.backoff;
-  }
-  return -Infinity;
+/**
+ * What generating text (generate_text.ts) and speculative decoding (speculative.ts) draw words
+ * through: one backoff model (Decoder) or a linear mixture of several (mixture_decoder.ts).
+ * `L` is what a position's distribution is built from (the levels of its history).
+ */
+export interface StepDecoder<L = unknown> {
+  readonly stats: DecoderStats;
+  /** The levels of several histories in one round (counted once when a store is asked). */
+  levelsOf(histories: readonly (readonly number[])[]): Promise<L[]>;
+  /** Whether looking up these histories would ask a store. */
+  missing(histories: readonly (readonly number[])[]): boolean;
+  /** The distribution at a position, given its levels. */
+  target(levels: L, step: StepContext): Target;
+  /** The next word after `history`: see Decoder.next. */
+  next(history: readonly number[], controls: Controls, generated?: readonly number[], extraBans?: readonly number[], cache?: SessionCache): Promise<number>;
 }
 
 /** Draws from a rejection loop give up after this many (then the full distribution decides). */
 const MAX_REJECTIONS = 10_000;
 
-export class Decoder {
+export class Decoder implements StepDecoder<ContextFollowers[]> {
   readonly stats: DecoderStats = { steps: 0, fullSteps: 0, levelsRead: 0, rounds: 0 };
   private readonly marks: CoverMarks;
 

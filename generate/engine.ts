@@ -2,12 +2,15 @@
 // whole or streamed word by word. `dbslm generate` is this API on the command line.
 //
 //   const engine = await Engine.open({ file: 'kjv5.arpa' });          // or { connect: 'tcp://...', model: 'kjv5' }
+//   // or the exact linear mixture of model files: { files: ['a.arpa', 'b.arpa'], weights: [0.3, 0.7] }
 //   for await (const word of engine.stream({ prompt: 'In the beginning', seed: 7 })) process.stdout.write(word.token + ' ');
 //   const { text } = await engine.generate({ prompt: 'In the beginning', maxTokens: 20 });
 //   engine.close();
 import { loadLanguageModel } from '../cli/io/load_model.js';
 import type { LanguageModel } from '../model/language_model.js';
 import { InputError } from '../model/errors.js';
+import { UnionVocab } from '../model/mix/union_vocab.js';
+import { mixtureWeights } from '../model/mix/weights.js';
 import { seededRandom } from '../model/sample.js';
 import { getTokenizer, parseTokenizerName, type TokenizerName } from '../model/tokenizer.js';
 import type { StoreClient } from '../store/client/client.js';
@@ -16,7 +19,8 @@ import { ModelContextSource, type ContextFollowers, type ContextSource } from '.
 import { InMemoryConversationLog, type ConversationLog } from './conversation_log.js';
 import { DEFAULT_MEMORY } from '../store/memory/conversation_keys.js';
 import { checkControls, EXACT_CONTROLS, type Controls } from './controls.js';
-import { Decoder } from './decoder.js';
+import { Decoder, type StepDecoder } from './decoder.js';
+import { MixtureDecoder, ModelMixture } from './mixture_decoder.js';
 import { generateWords, visibleText, type GeneratedWord, type VocabView } from './generate_text.js';
 import { framePrompt, type FrameMode, type PromptParts } from './prompt_frame.js';
 import type { SessionCache } from './session_cache.js';
@@ -27,6 +31,9 @@ import type { StoreContextSource } from './store_source.js';
 export type EngineOptions =
   | { file: string; tokenizer?: TokenizerName }
   | { lm: LanguageModel; tokenizer?: TokenizerName }
+  /** The exact linear mixture of model files (or models): sum_i weights[i] p_i, weights uniform when absent. */
+  | { files: readonly string[]; weights?: ArrayLike<number>; tokenizer?: TokenizerName }
+  | { lms: readonly LanguageModel[]; weights?: ArrayLike<number>; tokenizer?: TokenizerName }
   | { connect: string; model?: string; timeoutMs?: number; tokenizer?: TokenizerName };
 
 export interface GenerateRequest extends Partial<PromptParts> {
@@ -58,9 +65,14 @@ export interface Generated {
   words: GeneratedWord[];
 }
 
-/** What an engine is made of, for a file or a store. */
+/** What an engine is made of, for a file, a mixture of files, or a store. */
 interface EngineParts {
-  source: ContextSource;
+  /** The one model's followers (undefined for a mixture, which is no backoff model). */
+  source: ContextSource | undefined;
+  /** A decoder drawing from the model (or the mixture) with this random stream. */
+  decoder: (random: () => number) => StepDecoder;
+  /** The unigram level (p(w) with no context), for templates. */
+  unigrams: () => Promise<ContextFollowers | null>;
   vocab: () => VocabView;
   tokenizer: TokenizerName;
   close: () => void;
@@ -81,7 +93,8 @@ export interface EngineStats {
 
 export class Engine {
   readonly stats: EngineStats = { tokens: 0, rounds: 0, speculation: { drafts: 0, drafted: 0, accepted: 0 } };
-  readonly source: ContextSource;
+  /** The model's followers (undefined for a mixture of models). */
+  readonly source: ContextSource | undefined;
   readonly vocab: () => VocabView;
   readonly tokenizer: TokenizerName;
   /** Where this engine's conversations persist, by memory name (conversation_log.ts). */
@@ -103,12 +116,16 @@ export class Engine {
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
+    if ('files' in opts || 'lms' in opts) return Engine.mixture(opts, opts.weights, opts.tokenizer);
     if ('file' in opts || 'lm' in opts) {
       // An ARPA file (*.gz too); its errors name the file and line.
       const lm = 'lm' in opts ? opts.lm : loadLanguageModel(opts.file);
       const log = new InMemoryConversationLog();
+      const source = new ModelContextSource(lm);
       return new Engine({
-        source: new ModelContextSource(lm),
+        source,
+        decoder: (random) => new Decoder(source, random),
+        unigrams: () => source.followers([]),
         vocab: () => lm.vocab,
         tokenizer: opts.tokenizer ?? 'whitespace',
         close: () => undefined,
@@ -137,7 +154,45 @@ export class Engine {
     const conversations = async (memory = DEFAULT_MEMORY) => new (await import('../store/memory/store_conversation_log.js')).StoreConversationLog(client, memory, `the store at ${opts.connect}`);
     const model = opts.model ?? 'default';
     const concepts = async () => (await import('../store/model/concepts.js')).StoreConcepts.open(client, model, source.order, source.meta.version, opts.connect);
-    return new Engine({ source, vocab: () => source.vocab, tokenizer, close: () => client.close(), refresh: () => source.refresh(), conversationLog: conversations, concepts });
+    return new Engine({
+      source,
+      decoder: (random) => new Decoder(source, random),
+      unigrams: () => source.followers([]),
+      vocab: () => source.vocab,
+      tokenizer,
+      close: () => client.close(),
+      refresh: () => source.refresh(),
+      conversationLog: conversations,
+      concepts,
+    });
+  }
+
+  /**
+   * The exact mixture of model files (mixture_decoder.ts); words are ids of the union vocabulary.
+   * One model alone is that model's engine: the same words for the same seed as { file }.
+   */
+  private static async mixture(opts: { files: readonly string[] } | { lms: readonly LanguageModel[] }, weights?: ArrayLike<number>, tokenizer?: TokenizerName): Promise<Engine> {
+    const count = 'files' in opts ? opts.files.length : opts.lms.length;
+    if (count === 0) throw new InputError('a mixture needs at least one model');
+    // Checked before any model loads: the same errors as ppl's and sample's --weights.
+    const lambda = mixtureWeights(count, weights === undefined ? undefined : Array.from(weights));
+    if (count === 1) return Engine.open('files' in opts ? { file: opts.files[0]!, tokenizer } : { lm: opts.lms[0]!, tokenizer });
+    const union = new UnionVocab('files' in opts ? opts.files.map((file) => loadLanguageModel(file)) : opts.lms);
+    const mixture = new ModelMixture(union, lambda);
+    const log = new InMemoryConversationLog();
+    return new Engine({
+      source: undefined,
+      decoder: (random) => new MixtureDecoder(mixture, random),
+      unigrams: () => mixture.unigrams(),
+      vocab: () => union.vocab,
+      tokenizer: tokenizer ?? 'whitespace',
+      close: () => undefined,
+      refresh: async () => false,
+      conversationLog: async () => log,
+      concepts: async () => {
+        throw new InputError('concept spans (--concepts) are mined from one model; a mixture of models has none', undefined, undefined, 'leave out --concepts: it only saves store round trips, and the text is the same without it');
+      },
+    });
   }
 
   /** The controls of a request, checked; unknown banned or biased words are errors naming them. */
@@ -174,7 +229,7 @@ export class Engine {
 
   /** The unigram level, read once (templates rank words by it). */
   async loadUnigrams(): Promise<void> {
-    this.unigrams = (await this.source.followers([])) ?? undefined;
+    this.unigrams = (await this.parts.unigrams()) ?? undefined;
   }
 
   /** The words of a text as the model's tokenizer splits them. */
@@ -186,7 +241,7 @@ export class Engine {
    * The words of one generation as they are drawn. `memory` (Level 2, conversation.ts): a session
    * cache mixed in, and a logit bias added to the request's (corrections).
    */
-  async *stream(request: GenerateRequest, decoder?: Decoder, memory?: { cache?: SessionCache; bias?: ReadonlyMap<number, number> }): AsyncGenerator<GeneratedWord> {
+  async *stream(request: GenerateRequest, decoder?: StepDecoder, memory?: { cache?: SessionCache; bias?: ReadonlyMap<number, number> }): AsyncGenerator<GeneratedWord> {
     await this.refresh();
     const controls = this.controls(request);
     if (memory?.bias?.size) {
@@ -199,7 +254,7 @@ export class Engine {
     if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) throw new InputError(`max tokens must be a whole number >= 1, got ${maxTokens}`);
     if (!(Number.isInteger(minTokens) && minTokens >= 0 && minTokens <= maxTokens)) throw new InputError(`min tokens must be a whole number from 0 to max tokens (${maxTokens}), got ${minTokens}`);
     const context = framePrompt(this.vocab(), getTokenizer(this.tokenizer), { prompt: request.prompt ?? '', instruction: request.instruction, contexts: request.contexts }, request.frame ?? 'auto');
-    const draw = decoder ?? new Decoder(this.source, seededRandom(request.seed ?? Math.floor(Math.random() * 2 ** 32)));
+    const draw = decoder ?? this.parts.decoder(seededRandom(request.seed ?? Math.floor(Math.random() * 2 ** 32)));
     const concepts = request.concepts ? await (this.conceptSource ??= this.parts.concepts()) : undefined;
     const roundsBefore = draw.stats.rounds;
     try {
@@ -221,7 +276,7 @@ export class Engine {
 
   /** `n` independent generations from one seeded stream (the same seed gives the same n texts). */
   async generateMany(request: GenerateRequest, n: number): Promise<Generated[]> {
-    const decoder = new Decoder(this.source, seededRandom(request.seed ?? Math.floor(Math.random() * 2 ** 32)));
+    const decoder = this.parts.decoder(seededRandom(request.seed ?? Math.floor(Math.random() * 2 ** 32)));
     const out: Generated[] = [];
     for (let i = 0; i < n; i++) {
       const words: GeneratedWord[] = [];

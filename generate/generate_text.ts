@@ -5,7 +5,7 @@ import { detokenize } from '../model/detokenize.js';
 import { isMarkerToken } from '../model/tokenize_regex.js';
 import { BOS, EOS, UNK } from '../model/vocab.js';
 import type { Controls } from './controls.js';
-import type { Decoder } from './decoder.js';
+import type { StepDecoder } from './decoder.js';
 import { SessionCache } from './session_cache.js';
 import { nextWords, type ConceptSource, type SpeculationStats } from './speculative.js';
 
@@ -53,7 +53,7 @@ export function stopWords(vocab: VocabView): number[] {
  * word (not yielded), the maximum length, or a stop string: the word completing it is the last
  * yielded, and visibleText cuts the text before the stop string.
  */
-export async function* generateWords(decoder: Decoder, vocab: VocabView, context: readonly number[], opts: GenerateOptions): AsyncGenerator<GeneratedWord> {
+export async function* generateWords(decoder: StepDecoder, vocab: VocabView, context: readonly number[], opts: GenerateOptions): AsyncGenerator<GeneratedWord> {
   const history = context.length === 0 ? [BOS] : [...context];
   const stops = stopWords(vocab);
   const generated: number[] = [];

@@ -17,7 +17,7 @@ import { logitDeltas, type Controls } from './controls.js';
 import type { Target } from './target.js';
 import type { SessionCache } from './session_cache.js';
 
-interface UnigramIndex {
+export interface UnigramIndex {
   /** Linear p_uni by word id (0 for words without a unigram, <s> included). */
   p: Float64Array;
   /** S_T by 1 / T. */
@@ -26,7 +26,8 @@ interface UnigramIndex {
 
 const indexes = new WeakMap<ContextFollowers, UnigramIndex>();
 
-function unigramIndex(level: ContextFollowers, vocabSize: number): UnigramIndex {
+/** The unigram level's linear probabilities by word id, computed once per level object (sources cache them). */
+export function unigramIndex(level: ContextFollowers, vocabSize: number): UnigramIndex {
   let index = indexes.get(level);
   if (!index) {
     const p = new Float64Array(vocabSize);

@@ -17,7 +17,7 @@
 // whose first j drafted words match emits j + 1 words for one round; a step whose own word needs no
 // store read drafts only as far as the draft's positions are read, so it never costs a round.
 import type { Controls } from './controls.js';
-import type { Decoder } from './decoder.js';
+import type { StepDecoder } from './decoder.js';
 import type { SessionCache } from './session_cache.js';
 
 /** Where drafts come from: the span mined for the longest matching context of a history. */
@@ -52,7 +52,7 @@ function draftFor(concepts: ConceptSource, history: readonly number[], stops: re
 }
 
 /** The next words after `history`: one or more, as the comment above says. */
-export async function nextWords(decoder: Decoder, concepts: ConceptSource, history: readonly number[], step: SpanStep, stats: SpeculationStats): Promise<number[]> {
+export async function nextWords<L>(decoder: StepDecoder<L>, concepts: ConceptSource, history: readonly number[], step: SpanStep, stats: SpeculationStats): Promise<number[]> {
   let span = draftFor(concepts, history, step.stops);
   // When the word itself needs no store read, a draft is not worth one: it goes only as far as its
   // positions are read already. So a step never costs a round that plain decoding would not.

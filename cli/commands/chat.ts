@@ -1,6 +1,7 @@
 // `dbslm chat`: a conversation with a model, as a REPL (one line per message) or, with --prompt,
 // one answer. Conversations persist in the store with --connect (resume with --conversation ID);
-// with a model file they live in this process only. Commands inside the REPL: :history,
+// with a model file (or the exact mixture of several: --model more than once, --weights) they live
+// in this process only. Commands inside the REPL: :history,
 // :summary and :corrections (templates filled from the conversation), :correct WRONG => RIGHT, :exit. Level 2 (generate/conversation.ts): the last turns fill a session
 // cache, corrections become a logit bias for the next answers.
 import readline from 'node:readline';
@@ -8,7 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../model/errors.js';
 import { Conversation, DEFAULT_MEMORY_OPTIONS } from '../../generate/conversation.js';
 import { DEFAULT_MEMORY } from '../../store/memory/conversation_keys.js';
-import { generationModelOptions, openEngine, requireModel, samplingOptions, samplingRequest, type GenerationModelArgs, type SamplingArgs } from '../generation_options.js';
+import { generationModelOptions, modelLabel, openEngine, requireModel, samplingOptions, samplingRequest, type GenerationModelArgs, type SamplingArgs } from '../generation_options.js';
 import { runCommand } from '../run_command.js';
 
 interface ChatArgs extends GenerationModelArgs, SamplingArgs {
@@ -48,7 +49,8 @@ export const chatCommand: CommandModule<object, ChatArgs> = {
       .conflicts('arpa', 'connect')
       .check(requireModel)
       .example('$0 chat --connect tcp://127.0.0.1:5555 --model pairs', 'a REPL with a model trained on prompt/response pairs')
-      .example('$0 chat --connect tcp://127.0.0.1:5555 --model pairs --conversation c-lx2k-1a2b3c --prompt "And then?"', 'one more answer in a saved conversation') as unknown as Argv<ChatArgs>,
+      .example('$0 chat --connect tcp://127.0.0.1:5555 --model pairs --conversation c-lx2k-1a2b3c --prompt "And then?"', 'one more answer in a saved conversation')
+      .example('$0 chat --model a.arpa --model b.arpa --weights 0.3,0.7', 'a REPL answering from the exact mixture of two model files') as unknown as Argv<ChatArgs>,
   handler: (args) =>
     runCommand('chat', async () => {
       if (args.conversation !== undefined && args.connect === undefined) throw new InputError('--conversation resumes a conversation kept in a store: add --connect ENDPOINT');
@@ -62,11 +64,10 @@ export const chatCommand: CommandModule<object, ChatArgs> = {
           cache: args['cache-weight'] > 0 ? { weight: args['cache-weight'], decay: args['cache-decay'] } : null,
           correctionTurns: args['correction-turns'],
         };
-        const modelName = args.connect !== undefined ? `${args.model ?? 'default'} at ${args.connect}` : (args.arpa ?? args.model)!;
         const conversation =
           args.conversation !== undefined
             ? await Conversation.resume(engine, log, args.conversation, options)
-            : await Conversation.start(engine, log, { user: args.user, agent: args.agent, model: modelName, instruction: args.instruction }, options);
+            : await Conversation.start(engine, log, { user: args.user, agent: args.agent, model: modelLabel(args), instruction: args.instruction }, options);
         process.stderr.write(log.persistent ? `conversation ${conversation.id} (resume it with --conversation ${conversation.id})\n` : `conversation ${conversation.id}, kept in ${log.where}\n`);
         const answer = async (text: string) => {
           const { text: reply } = await conversation.respond(text, request);

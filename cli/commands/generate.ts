@@ -1,4 +1,5 @@
-// `dbslm generate`: text drawn from a model, in a file or in a store, with the sampling controls
+// `dbslm generate`: text drawn from a model, in a file or in a store, or from the exact linear
+// mixture of several model files (--model more than once, --weights), with the sampling controls
 // of generate/controls.ts. One sample per line, detokenized, markers hidden; --json prints one
 // JSON object per sample with its words.
 import type { Argv, CommandModule } from 'yargs';
@@ -17,7 +18,7 @@ interface GenerateArgs extends GenerationModelArgs, SamplingArgs {
 
 export const generateCommand: CommandModule<object, GenerateArgs> = {
   command: 'generate',
-  describe: 'Generate text from a model file or a model in a store, with sampling controls',
+  describe: 'Generate text from a model file, the exact mixture of several, or a model in a store, with sampling controls',
   builder: (y: Argv) =>
     y
       .options(generationModelOptions)
@@ -30,7 +31,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .conflicts('arpa', 'connect')
       .check(requireModel)
       .example('$0 generate --model kjv5.arpa --prompt "In the beginning" --n 3 --seed 7', 'three repeatable continuations')
-      .example('$0 generate --connect tcp://127.0.0.1:5555 --model kjv5 --top-p 0.9 --temperature 0.8', 'from a store, nucleus sampling') as unknown as Argv<GenerateArgs>,
+      .example('$0 generate --connect tcp://127.0.0.1:5555 --model kjv5 --top-p 0.9 --temperature 0.8', 'from a store, nucleus sampling')
+      .example('$0 generate --model a.arpa --model b.arpa --weights 0.3,0.7 --seed 1', 'from the exact mixture 0.3 p_a + 0.7 p_b, every control applied to the mixture') as unknown as Argv<GenerateArgs>,
   handler: (args) =>
     runCommand('generate', async () => {
       if (!(Number.isInteger(args.n) && args.n >= 1)) throw new InputError(`--n must be a whole number >= 1, got ${args.n}`);

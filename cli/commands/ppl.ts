@@ -9,10 +9,9 @@ import { expandInputs, readLines } from '../io/inputs.js';
 import { lineToIds } from '../../model/line_ids.js';
 import { loadModel } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { checkMixture, checkModelNamed, mixtureWeightsOption, modelFileOf, modelFilesOf, modelFileOrStoreOptions, quietOption, tokenizerOption } from '../options.js';
+import { checkMixture, checkModelNamed, mixtureWeightsOf, mixtureWeightsOption, modelFileOf, modelFilesOf, modelFileOrStoreOptions, quietOption, tokenizerOption } from '../options.js';
 import { mixtureOfText } from '../io/mixture_text.js';
 import { UnionVocab } from '../../model/mix/union_vocab.js';
-import { mixtureWeights } from '../../model/mix/weights.js';
 import { loadLanguageModel } from '../io/load_model.js';
 import type { LineTokenizer } from '../../model/line_ids.js';
 import { runCommand } from '../run_command.js';
@@ -70,7 +69,7 @@ export const pplCommand: CommandModule<object, PplArgs> = {
       }
       const modelFiles = modelFilesOf(args);
       if (args.connect === undefined && modelFiles.length > 1) {
-        const scores = mixtureScores(modelFiles, args.weights, tokenize, files, progress);
+        const scores = mixtureScores(modelFiles, mixtureWeightsOf(args), tokenize, files, progress);
         const out = args['per-sentence'] ? scores.map((score) => `Total: ${formatFloat32(score.total)} OOV: ${score.oov}\n`).join('') : '';
         process.stdout.write(out + formatPerplexity(perplexity(scores)));
         return;
@@ -92,8 +91,7 @@ export const pplCommand: CommandModule<object, PplArgs> = {
 };
 
 /** The exact mixture's score of every test sentence (model/mix/): what query would print for it. */
-function mixtureScores(modelFiles: string[], weights: string | undefined, tokenize: LineTokenizer, tests: string[], progress: Progress): SentenceScore[] {
+function mixtureScores(modelFiles: string[], weights: Float64Array, tokenize: LineTokenizer, tests: string[], progress: Progress): SentenceScore[] {
   const union = new UnionVocab(modelFiles.map((file) => loadLanguageModel(file, progress)));
-  const lambda = mixtureWeights(modelFiles.length, weights === undefined ? undefined : [weights]);
-  return mixtureOfText(union, tokenize, tests).sentenceScores(lambda);
+  return mixtureOfText(union, tokenize, tests).sentenceScores(weights);
 }

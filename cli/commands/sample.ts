@@ -7,8 +7,7 @@ import { loadLanguageModel } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
 import { MixtureDistribution } from '../../model/mix/mixture_distribution.js';
 import { UnionVocab } from '../../model/mix/union_vocab.js';
-import { mixtureWeights } from '../../model/mix/weights.js';
-import { checkMixture, checkModelNamed, mixtureWeightsOption, modelFileOf, modelFilesOf, modelFileOptions } from '../options.js';
+import { checkMixture, checkModelNamed, mixtureWeightsOf, mixtureWeightsOption, modelFileOf, modelFilesOf, modelFileOptions } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface SampleArgs {
@@ -43,8 +42,9 @@ export const sampleCommand: CommandModule<object, SampleArgs> = {
       const seed = args.seed ?? Math.floor(Math.random() * 2 ** 32);
       const modelFiles = modelFilesOf(args);
       if (modelFiles.length > 1) {
+        const weights = mixtureWeightsOf(args);
         const union = new UnionVocab(modelFiles.map((file) => loadLanguageModel(file, progress)));
-        const mixture = new MixtureDistribution(union, mixtureWeights(modelFiles.length, args.weights === undefined ? undefined : [args.weights]));
+        const mixture = new MixtureDistribution(union, weights);
         const random = seededRandom(seed);
         for (let i = 0; i < args.n; i++) {
           const words = mixture.sentence(args['max-tokens'], random).map((id) => union.vocab.word(id));

@@ -9,8 +9,6 @@ import type { UnionVocab } from './union_vocab.js';
 
 export class MixtureDistribution {
   private readonly components: NextWordDistribution[];
-  /** fromModel[i][id]: the union id of component i's word id. */
-  private readonly fromModel: Int32Array[];
   private readonly scratch: Float64Array[];
 
   constructor(
@@ -18,7 +16,6 @@ export class MixtureDistribution {
     readonly weights: Float64Array,
   ) {
     this.components = union.models.map((lm) => new NextWordDistribution(lm));
-    this.fromModel = union.models.map((lm) => Int32Array.from(lm.vocab.words, (w) => union.vocab.lookup(w)));
     this.scratch = union.models.map((lm) => new Float64Array(lm.vocab.size));
   }
 
@@ -33,7 +30,7 @@ export class MixtureDistribution {
       const weight = this.weights[i]!;
       if (weight === 0) continue;
       const p = this.components[i]!.probabilities(this.own(i, history), this.scratch[i]);
-      const map = this.fromModel[i]!;
+      const map = this.union.fromModel[i]!;
       for (let w = 0; w < p.length; w++) out[map[w]!] += weight * p[w]!;
     }
     return out;
@@ -43,7 +40,7 @@ export class MixtureDistribution {
   draw(history: ArrayLike<number>, random: () => number): number {
     const i = drawIndex(this.weights, random);
     const p = this.components[i]!.probabilities(this.own(i, history), this.scratch[i]);
-    return this.fromModel[i]![drawIndex(p, random)]!;
+    return this.union.fromModel[i]![drawIndex(p, random)]!;
   }
 
   /** A sentence of union ids (without <s> and </s>), at most maxTokens long. */

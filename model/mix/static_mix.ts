@@ -32,10 +32,10 @@ function unionTrie(union: UnionVocab): { trie: NgramTrie; entry: Uint8Array } {
   const models = union.models;
   const trie = new NgramTrie(models.reduce((s, lm) => s + lm.trie.size, 0));
   const inUnion: Int32Array[] = [];
-  for (const lm of models) {
+  models.forEach((lm, i) => {
     const at = new Int32Array(lm.trie.size).fill(-1);
     at[ROOT] = ROOT;
-    const toUnion = Int32Array.from(lm.vocab.words, (w) => union.vocab.lookup(w));
+    const toUnion = union.fromModel[i]!;
     // Node ids grow from parent to child, so a parent is always placed first.
     for (let n = 1; n < lm.trie.size; n++) {
       const parent = at[lm.trie.parent[n]!]!;
@@ -44,7 +44,7 @@ function unionTrie(union: UnionVocab): { trie: NgramTrie; entry: Uint8Array } {
       at[n] = found >= 0 ? found : -trie.findOrInsert(parent, word, -1) - 1;
     }
     inUnion.push(at);
-  }
+  });
   const entry = new Uint8Array(trie.size);
   models.forEach((lm, i) => {
     for (let n = 1; n < lm.trie.size; n++) if (!Number.isNaN(lm.logProb[n])) entry[inUnion[i]![n]!] = 1;

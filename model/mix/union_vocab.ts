@@ -1,6 +1,7 @@
 // The vocabulary of a mixture: every word of every component model, in the first model's order,
 // then each later model's new words in its order. Each component keeps its own ids; `toModel[i]`
-// maps a union id to component i's id, or -1 where component i does not know the word.
+// maps a union id to component i's id, or -1 where component i does not know the word, and
+// `fromModel[i]` maps component i's ids to union ids.
 //
 // Unknown words and the mixture: a component that does not know w gives it probability 0, and keeps
 // its <unk> mass on <unk>, which in the mixture stands for "a word no component knows". So the
@@ -13,6 +14,8 @@ export class UnionVocab {
   readonly vocab = new Vocab();
   /** toModel[i][unionId]: component i's id of the word, or -1. */
   readonly toModel: Int32Array[];
+  /** fromModel[i][id]: the union id of component i's word id. */
+  readonly fromModel: Int32Array[];
 
   constructor(readonly models: readonly LanguageModel[]) {
     for (const lm of models) for (const word of lm.vocab.words) this.vocab.intern(word);
@@ -21,6 +24,7 @@ export class UnionVocab {
       for (let id = 0; id < lm.vocab.size; id++) map[this.vocab.lookup(lm.vocab.words[id]!)] = id;
       return map;
     });
+    this.fromModel = models.map((lm) => Int32Array.from(lm.vocab.words, (w) => this.vocab.lookup(w)));
   }
 
   get size(): number {
