@@ -4,7 +4,7 @@
 // encodes its heads exactly as buildTopK encodes the in-process ones.
 import { encode, type Codebook } from '../../../model/quantize.js';
 import type { StoreClient } from '../../client/client.js';
-import { ForkBatchWriter } from '../fork_batches.js';
+import { ForkBatchWriter, type LocalBatchWriter } from '../fork_batches.js';
 import { encodeTopkHead, exactHeadEntries, modelNamespace } from '../layout.js';
 import { eachFork, scanRange, type LocalPageReader } from '../smooth/stat_scan.js';
 import { HEAD_WRITES } from './head_builder.js';
@@ -12,10 +12,10 @@ import { HEAD_WRITES } from './head_builder.js';
 /** Heads per scan page: a head is K x 8 bytes (256 at K = 32), and an actor encodes a page at one go. */
 const PAGE_HEADS = 1000;
 
-/** Encodes the heads of model `model` in `forks`; resolves with the number of heads. `local` reads the own actor's pages without a request. */
-export async function encodeHeads(client: StoreClient, model: string, codebook: Codebook, bits: number, forks: readonly string[], local?: LocalPageReader): Promise<number> {
+/** Encodes the heads of model `model` in `forks`; resolves with the number of heads. `local` reads the own actor's pages without a request, `localWrite` writes its forks' heads so. */
+export async function encodeHeads(client: StoreClient, model: string, codebook: Codebook, bits: number, forks: readonly string[], local?: LocalPageReader, localWrite?: LocalBatchWriter): Promise<number> {
   const ns = modelNamespace(model, 'topk');
-  const writer = new ForkBatchWriter(client, HEAD_WRITES);
+  const writer = new ForkBatchWriter(client, { ...HEAD_WRITES, local: localWrite });
   let rows = 0;
   const words: number[] = [];
   const codes: number[] = [];

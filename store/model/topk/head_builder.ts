@@ -19,7 +19,7 @@
 import { contextHash, entryHash, HeadSample, HeadSelector } from '../../../model/topk.js';
 import { BOS } from '../../../model/vocab.js';
 import type { StoreClient, Value } from '../../client/client.js';
-import { ForkBatchWriter } from '../fork_batches.js';
+import { ForkBatchWriter, type LocalBatchWriter } from '../fork_batches.js';
 import { ContextPrefixes, decodeNgramValue, encodeExactHead, exactHeadEntries, ngramKey, ngramKeyAt, topkKey } from '../layout.js';
 
 /**
@@ -60,8 +60,9 @@ export class HeadBuilder {
     private readonly model: string,
     private readonly length: number,
     k: number,
+    local?: LocalBatchWriter,
   ) {
-    this.writer = new ForkBatchWriter(client, HEAD_WRITES);
+    this.writer = new ForkBatchWriter(client, { ...HEAD_WRITES, local });
     this.best = new HeadSelector(k);
     this.rounded = new Float32Array(k);
     this.heads = new ContextPrefixes(model, 'topk');

@@ -7,7 +7,8 @@
 import { avroType, decodeAs } from '../../../schemas/command.js';
 import type { StoreActor } from '../../actor/actor.js';
 import type { StoreClient } from '../../client/client.js';
-import type { LocalPageReader } from '../smooth/stat_scan.js';
+import type { LocalBatchWriter } from '../fork_batches.js';
+import type { LocalGetter, LocalPageReader } from '../smooth/stat_scan.js';
 import { buildHeads } from './build_heads.js';
 import { encodeHeads } from './encode_heads.js';
 import type { HeadsPassResult } from './head_builder.js';
@@ -82,19 +83,19 @@ export const EncodeJobType = avroType({
 });
 const EncodeResultType = avroType({ type: 'record', name: 'dbslm.topk.EncodeResult', fields: [{ name: 'rows', type: 'long' }] });
 
-/** Serves the Top-K passes on `actor`, each through `client()`, a client of the actor itself, reading its own forks' pages with `local`. */
-export function attachTopKJobs(actor: StoreActor, client: () => Promise<StoreClient>, local: LocalPageReader): void {
+/** Serves the Top-K passes on `actor`, each through `client()`, a client of the actor itself, reading its own forks' pages with `local`, writing their keys with `localWrite` and reading them with `localGet`. */
+export function attachTopKJobs(actor: StoreActor, client: () => Promise<StoreClient>, local: LocalPageReader, localWrite: LocalBatchWriter, localGet: LocalGetter): void {
   actor.registerCommand(TOPK_HEADS, async (body) => {
     const job = decodeAs<HeadsJob>(HeadsJobType, body, TOPK_HEADS);
     const c = await client();
     await c.refreshMap();
-    return HeadsResultType.toBuffer(headsResultFields(await buildHeads(c, job.model, job.length, job.k, job.forks, local)));
+    return HeadsResultType.toBuffer(headsResultFields(await buildHeads(c, job.model, job.length, job.k, job.forks, local, localWrite, localGet)));
   });
   actor.registerCommand(TOPK_ENCODE, async (body) => {
     const job = decodeAs<EncodeJob>(EncodeJobType, body, TOPK_ENCODE);
     const c = await client();
     await c.refreshMap();
-    return EncodeResultType.toBuffer({ rows: await encodeHeads(c, job.model, { centers: Float64Array.from(job.centers), zeroCode: false }, job.bits, job.forks, local) });
+    return EncodeResultType.toBuffer({ rows: await encodeHeads(c, job.model, { centers: Float64Array.from(job.centers), zeroCode: false }, job.bits, job.forks, local, localWrite) });
   });
 }
 
