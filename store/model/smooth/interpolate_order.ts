@@ -24,6 +24,7 @@ import { BOS_TOKEN, EOS_TOKEN, UNK_TOKEN } from '../../../model/vocab.js';
 import type { StoreClient, Value } from '../../client/client.js';
 import { ForkBatchWriter } from '../fork_batches.js';
 import { HeadBuilder, type HeadsPassResult } from '../topk/head_builder.js';
+import type { HeldHeads } from '../topk/held_heads.js';
 import { ContextPrefixes, decodeNgramValue, encodeNgramValue, ngramKeyAt } from '../layout.js';
 import { statContextRange, statNamespace, type ContextStats } from '../stat_keys.js';
 import { adjustedCounts, followerStats, type PhaseOptions } from './adjust_stats.js';
@@ -63,6 +64,8 @@ interface Pending extends IdRange {
 export interface InterpolateOptions extends PhaseOptions {
   /** Build the Top-K heads (this many entries) of the contexts interpolated; 0 or absent: none. */
   topkK?: number;
+  /** Keep those heads here rather than write them (at the model's order: topk/held_heads.ts). */
+  holdHeads?: HeldHeads;
 }
 
 export interface InterpolateResult {
@@ -81,7 +84,7 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
   const uniform = 1 / (vocab.size - 1);
   const writer = new ForkBatchWriter(client, { local: opts.localWrite });
   const prefixes = new ContextPrefixes(model);
-  const heads = opts.topkK ? new HeadBuilder(client, model, k - 1, opts.topkK, opts.localWrite) : null;
+  const heads = opts.topkK ? new HeadBuilder(client, model, k - 1, opts.topkK, opts.localWrite, opts.holdHeads) : null;
   let written = 0;
   let ranges = 0;
 

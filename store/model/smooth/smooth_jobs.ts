@@ -13,6 +13,7 @@
 import { avroType, decodeAs } from '../../../schemas/command.js';
 import type { StoreActor } from '../../actor/actor.js';
 import { StoreClient } from '../../client/client.js';
+import { HeldHeads } from '../topk/held_heads.js';
 import { attachTopKJobs, HEADS_RESULT_FIELDS, headsOfResultFields, headsResultFields, type HeadsResultFields } from '../topk/topk_jobs.js';
 import { adjustStats } from './adjust_stats.js';
 import { interpolateOrder, type InterpolateResult } from './interpolate_order.js';
@@ -79,6 +80,8 @@ export function attachSmoothJobs(actor: StoreActor): void {
   const ownClient = () => (client ??= StoreClient.connect([actor.endpoint], { timeoutMs: 30000 }));
   // The vocabulary is read once per smoothing run (orders 2..N reuse order 1's).
   let vocab: { model: string; size: number; index: Promise<VocabIndex> } | null = null;
+  // The heads of the longest contexts of the last interpolation, until the codes pass takes them.
+  let held: HeldHeads | null = null;
 
   actor.registerCommand(SMOOTH_ADJUST, async (body) => {
     const job = decodeAs<AdjustJob>(AdjustJobType, body, SMOOTH_ADJUST);
@@ -93,11 +96,17 @@ export function attachSmoothJobs(actor: StoreActor): void {
     // Read afresh at order 1, the first job of a smoothing run: a later run may have other words.
     if (!vocab || job.k === 1 || vocab.model !== job.model || vocab.size !== job.vocabSize) vocab = { model: job.model, size: job.vocabSize, index: readVocabIndex(c, job.model, job.vocabSize) };
     const index = await vocab.index;
-    const r = await interpolateOrder(c, job.model, job.k, job.discounts, index, job.forks, { local, localWrite, localGet, topkK: job.topkK });
+    // The heads of the model's order wait here for their codes (topk/held_heads.ts).
+    const holdHeads = job.topkK && job.k === job.discounts.length - 1 ? (held = new HeldHeads(job.model)) : undefined;
+    const r = await interpolateOrder(c, job.model, job.k, job.discounts, index, job.forks, { local, localWrite, localGet, topkK: job.topkK, holdHeads });
     return InterpolateResultType.toBuffer({ written: r.written, heads: r.heads !== null, ...(r.heads ? headsResultFields(r.heads) : NO_HEADS) });
   });
   // The Top-K heads built after `store import`, with the same client and page reader.
-  attachTopKJobs(actor, ownClient, local, localWrite, localGet);
+  attachTopKJobs(actor, ownClient, local, localWrite, localGet, (model) => {
+    const mine = held?.model === model ? held : null;
+    held = null;
+    return mine;
+  });
 }
 
 export function decodeAdjustResult(body: Buffer): number[][] {

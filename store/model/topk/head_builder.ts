@@ -20,6 +20,7 @@ import { contextHash, entryHash, HeadSample, HeadSelector } from '../../../model
 import { BOS } from '../../../model/vocab.js';
 import type { StoreClient, Value } from '../../client/client.js';
 import { ForkBatchWriter, type LocalBatchWriter } from '../fork_batches.js';
+import type { HeldHeads } from './held_heads.js';
 import { ContextPrefixes, decodeNgramValue, encodeExactHead, exactHeadEntries, ngramKey, ngramKeyAt, topkKey } from '../layout.js';
 
 /**
@@ -61,6 +62,8 @@ export class HeadBuilder {
     private readonly length: number,
     k: number,
     local?: LocalBatchWriter,
+    /** Keep the heads here instead of writing them (the longest contexts' while smoothing: held_heads.ts). */
+    private readonly hold?: HeldHeads,
   ) {
     this.writer = new ForkBatchWriter(client, { ...HEAD_WRITES, local });
     this.best = new HeadSelector(k);
@@ -108,7 +111,10 @@ export class HeadBuilder {
     for (let i = 0; i < n; i++) values[i] = best.values[i]!;
     const hash = contextHash(ids);
     for (let i = 0; i < n; i++) this.sample.add(entryHash(hash, i), values[i]!);
-    this.writer.set(this.heads.of(ids), encodeExactHead(best.words.subarray(0, n), values));
+    const key = this.heads.of(ids);
+    const value = encodeExactHead(best.words.subarray(0, n), values);
+    if (this.hold) this.hold.add(key, value);
+    else this.writer.set(key, value);
     this.rows++;
     this.entries += n;
     await this.writer.ready();
