@@ -54,7 +54,7 @@ export async function encodeHeads(client: StoreClient, model: string, codebook: 
 export async function writeHeldHeads(client: StoreClient, held: HeldHeads, codebook: Codebook, bits: number, localWrite?: LocalBatchWriter): Promise<number> {
   const writer = new ForkBatchWriter(client, { ...HEAD_WRITES, local: localWrite });
   let rows = 0;
-  for (const [key, value] of held.entries()) {
+  for (const [key, value] of held.byRouting()) {
     writer.set(key, codedHead(value, codebook, bits));
     if (++rows % PAGE_HEADS === 0) await writer.ready();
   }

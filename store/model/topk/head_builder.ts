@@ -27,9 +27,13 @@ import { ContextPrefixes, decodeNgramValue, encodeExactHead, exactHeadEntries, n
  * The heads' writer: a head is K x 8 bytes (256 at K = 32), 16 times an n-gram value, so the
  * smoothing's defaults (2048 ops a batch, 262144 held back) would put tens of megabytes into one
  * flush and keep the receiving actors' event loops busy for seconds, long enough for their peers to
- * think them dead (seen at KJV order 5 with 3 actors). About 4 MB held back at most instead.
+ * think them dead (seen at KJV order 5 with 3 actors). Batches stay small (256 heads), but about
+ * 17 MB are held back: with 16384 heads (4 MB) a fork had some 64 heads at a flush, and every such
+ * batch dirtied pages all over its fork (keys are spread over it by the routing hash), each written
+ * to the WAL again at the next commit; four times as many heads per fork, a quarter of the commits'
+ * pages.
  */
-export const HEAD_WRITES = { opsPerBatch: 256, maxBuffered: 16384 } as const;
+export const HEAD_WRITES = { opsPerBatch: 256, maxBuffered: 65536 } as const;
 
 export interface HeadsPassResult {
   /** Heads written. */

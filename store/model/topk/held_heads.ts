@@ -52,4 +52,17 @@ export class HeldHeads {
       }
     }
   }
+
+  /**
+   * entries() ordered by the keys' routing bytes, so the heads of one fork leave together: written
+   * in the order built, each fork got a few heads per batch, and every batch dirtied pages all
+   * over its fork (a fork's keys are spread over it by the routing hash), each page written to the
+   * WAL again at every commit: most of the codes pass's time.
+   */
+  *byRouting(): Generator<[Buffer, Buffer]> {
+    const all = [...this.entries()];
+    const routing = Uint32Array.from(all, ([key]) => key.readUInt32BE(0));
+    const order = Uint32Array.from(all, (_, i) => i).sort((a, b) => routing[a]! - routing[b]! || a - b);
+    for (const i of order) yield all[i]!;
+  }
 }
