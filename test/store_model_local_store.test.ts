@@ -70,7 +70,7 @@ test('a codes pass asked for held heads this actor does not hold fails, saying t
   const actor = await startActor(t);
   attachSmoothJobs(actor);
   const peer = new RawPeer(t, actor.endpoint);
-  const reply = await peer.ask(TOPK_ENCODE, EncodeJobType.toBuffer({ model: 'm', bits: 8, centers: [0, -1], forks: [], held: true }));
+  const reply = await peer.ask(TOPK_ENCODE, EncodeJobType.toBuffer({ model: 'm', bits: 8, centers: [0, -1], forks: [], held: true, heldLength: 2 }));
   t.not(reply.code, 'OK');
   t.regex(reply.message, /held .*gone .*smooth the model again/);
 });

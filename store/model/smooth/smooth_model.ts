@@ -109,7 +109,7 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
     for (const part of parts) if (part.heads) heads!.add(part.heads);
   }
 
-  const topk = opts.topk && heads ? await encodeTopK(client, model, heads, opts.topk, timed, true) : null;
+  const topk = opts.topk && heads ? await encodeTopK(client, model, heads, opts.topk, timed, order - 1) : null;
   Object.assign(meta, { topk, complete: true, vocabSize: vocab.size, counts, discounts: orderDiscounts(discounts) });
   await writeModelMeta(client, model, meta);
   return { vocabSize: vocab.size, counts, discounts: meta.discounts, countsOfCounts, phaseMs };

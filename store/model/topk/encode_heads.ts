@@ -5,6 +5,7 @@
 // encodes its heads exactly as buildTopK encodes the in-process ones.
 import { encode, type Codebook } from '../../../model/quantize.js';
 import type { StoreClient } from '../../client/client.js';
+import { ROUTING_BYTES } from '../../protocol/keys.js';
 import { ForkBatchWriter, type LocalBatchWriter } from '../fork_batches.js';
 import { encodeTopkHead, exactHeadEntries, modelNamespace } from '../layout.js';
 import { eachFork, scanRange, type LocalPageReader } from '../smooth/stat_scan.js';
@@ -26,9 +27,16 @@ function codedHead(value: Buffer, codebook: Codebook, bits: number): Buffer {
   return encodeTopkHead(words, codes, bits);
 }
 
-/** Encodes the heads of model `model` in `forks`; resolves with the number of heads. `local` reads the own actor's pages without a request, `localWrite` writes its forks' heads so. */
-export async function encodeHeads(client: StoreClient, model: string, codebook: Codebook, bits: number, forks: readonly string[], local?: LocalPageReader, localWrite?: LocalBatchWriter): Promise<number> {
+/**
+ * Encodes the heads of model `model` in `forks`; resolves with the number of heads. `local` reads
+ * the own actor's pages without a request, `localWrite` writes its forks' heads so. Heads of
+ * contexts of `heldLength` words are left as they are: the actors hold this model's heads of that
+ * length (held_heads.ts), and any found in the store are an earlier smoothing's, coded already,
+ * which the held ones overwrite (an incremental run, or smoothing again).
+ */
+export async function encodeHeads(client: StoreClient, model: string, codebook: Codebook, bits: number, forks: readonly string[], local?: LocalPageReader, localWrite?: LocalBatchWriter, heldLength = -1): Promise<number> {
   const ns = modelNamespace(model, 'topk');
+  const nsBytes = Buffer.byteLength(ns, 'utf8');
   const writer = new ForkBatchWriter(client, { ...HEAD_WRITES, local: localWrite });
   let rows = 0;
   await eachFork(forks, 2, (fork) =>
@@ -36,6 +44,7 @@ export async function encodeHeads(client: StoreClient, model: string, codebook: 
       for (let i = 0; i < keys.length; i++) {
         const value = values[i];
         if (!(value instanceof Buffer)) throw new Error(`a Top-K head of model ${model} holds a counter`);
+        if ((keys[i]!.readUInt16BE(ROUTING_BYTES) - nsBytes - 1) / 4 === heldLength) continue;
         writer.set(keys[i]!, codedHead(value, codebook, bits));
         rows++;
       }

@@ -73,6 +73,8 @@ export interface EncodeJob {
   forks: string[];
   /** Write only the heads this actor holds (the smoothing's longest contexts': held_heads.ts), once every actor encoded its forks' heads. */
   held: boolean;
+  /** The length of the contexts whose heads are held (the scan leaves those it finds: an earlier smoothing's); -1: none are. */
+  heldLength: number;
 }
 export const EncodeJobType = avroType({
   type: 'record',
@@ -83,6 +85,7 @@ export const EncodeJobType = avroType({
     { name: 'centers', type: { type: 'array', items: 'double' } },
     { name: 'forks', type: { type: 'array', items: 'string' } },
     { name: 'held', type: 'boolean' },
+    { name: 'heldLength', type: 'int' },
   ],
 });
 const EncodeResultType = avroType({ type: 'record', name: 'dbslm.topk.EncodeResult', fields: [{ name: 'rows', type: 'long' }] });
@@ -102,7 +105,7 @@ export function attachTopKJobs(actor: StoreActor, client: () => Promise<StoreCli
     const c = await client();
     await c.refreshMap();
     const codebook = { centers: Float64Array.from(job.centers), zeroCode: false };
-    const rows = held ? await writeHeldHeads(c, held, codebook, job.bits, localWrite) : await encodeHeads(c, job.model, codebook, job.bits, job.forks, local, localWrite);
+    const rows = held ? await writeHeldHeads(c, held, codebook, job.bits, localWrite) : await encodeHeads(c, job.model, codebook, job.bits, job.forks, local, localWrite, job.heldLength);
     return EncodeResultType.toBuffer({ rows });
   });
 }
