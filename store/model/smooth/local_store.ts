@@ -71,7 +71,8 @@ export function localWrites(actor: StoreActor): LocalBatchWriter {
 
 /**
  * Point reads of the keys in forks this actor serves now, from its database (the open group is
- * committed first, as for a page: only committed rows are read); undefined for the others.
+ * committed first, as for a page: only committed rows are read); NOT_LOCAL for the others, null
+ * while the actor serves no reads (no lease).
  */
 export function localGets(actor: StoreActor): LocalGetter {
   return (keys) => {

@@ -13,8 +13,9 @@
 // a head of its own (only in a pruned or odd ARPA) passes to its own suffix, adding its backoff,
 // as buildTopK does.
 //
-// Heads are written with exact float32 values (layout.ts encodeExactHead) for the next length;
-// encode_heads.ts turns them into codes once the codebook is known. The builder keeps the codebook
+// Heads are written with exact float32 values (layout.ts encodeExactHead) for the next length, or
+// held (held_heads.ts: the longest, which no length reads); encode_heads.ts turns them into codes
+// once the codebook is known. The builder keeps the codebook
 // sample of its heads (model/topk.ts HeadSample) for the driver to merge.
 import { contextHash, entryHash, HeadSample, HeadSelector } from '../../../model/topk.js';
 import { BOS } from '../../../model/vocab.js';
