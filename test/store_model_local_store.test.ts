@@ -64,6 +64,12 @@ test('held heads come back in the order added, across chunks', (t) => {
     i++;
   }
   t.is(i, n);
+  // byRouting: the same heads, by the keys' routing bytes, ties in the order added.
+  const byRouting = [...held.byRouting()].map(([k, v]) => ({ routing: k.readUInt32BE(0), i: Number(/w(\d+)$/.exec(k.toString('latin1'))![1]), k, v }));
+  t.is(byRouting.length, n);
+  t.true(byRouting.every((e, j) => j === 0 || e.routing > byRouting[j - 1]!.routing || (e.routing === byRouting[j - 1]!.routing && e.i > byRouting[j - 1]!.i)), 'by routing, then as added');
+  t.true(byRouting.every((e) => e.k.equals(key(e.i)) && e.v.equals(head(e.i))), 'each head with its own key');
+  t.is(new Set(byRouting.map((e) => e.i)).size, n, 'every head once');
 });
 
 test('a codes pass asked for held heads this actor does not hold fails, saying to smooth again', async (t) => {
