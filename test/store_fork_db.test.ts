@@ -80,6 +80,24 @@ test('incrMany: multi-row increments create and add, and report a key holding by
   db.commit();
 });
 
+test('setMany: multi-row sets create and overwrite, in order, over the 64-row statements and the tail', (t) => {
+  const db = new ForkDb(dir(), 'normal');
+  t.teardown(() => db.close());
+  const keys = Array.from({ length: 150 }, (_, i) => b(1, 2, 3, 4, i >> 8, i & 255));
+  db.begin();
+  db.incr(keys[5]!, 7); // a counter is overwritten by a set, as set() does
+  db.setMany(keys, keys.map((_, i) => b(i & 255, 1)));
+  // Repeats within one call: the last value stands (key 3 in the first statement, key 140 in the tail).
+  db.setMany([keys[3]!, keys[3]!, ...keys.slice(10, 72), keys[140]!, keys[140]!], [b(0xa1), b(0xa2), ...keys.slice(10, 72).map(() => b(0xcc)), b(0xb1), b(0xb2)]);
+  db.commit();
+  t.deepEqual(db.get(keys[3]!), b(0xa2));
+  t.deepEqual(db.get(keys[140]!), b(0xb2));
+  t.deepEqual(db.get(keys[5]!), b(5, 1));
+  for (const i of [0, 9, 72, 127, 128, 149]) t.deepEqual(db.get(keys[i]!), b(i, 1), `key ${i}`);
+  for (const i of [10, 63, 64, 71]) t.deepEqual(db.get(keys[i]!), b(0xcc), `key ${i}`);
+  t.is(db.size(b()).keys, 150);
+});
+
 test('the database is held exclusively: a second opener of the same data dir is refused, and gets it after close', (t) => {
   const d = dir();
   const first = new ForkDb(d, 'normal');

@@ -41,6 +41,8 @@ export class ForkDb {
   private readonly incrN = new Map<number, Database.Statement>();
   /** The multi-row mark statement (see markMany). */
   private markN: Database.Statement | undefined;
+  /** The multi-row set statement (see setMany). */
+  private setN: Database.Statement | undefined;
 
   constructor(
     readonly dir: string,
@@ -88,6 +90,9 @@ export class ForkDb {
       // statistics are keys with empty values, and a Buffer made for each costs a third of the scan.
       scanNs: prepare(`SELECT key, CASE WHEN typeof(value) = 'blob' AND length(value) = 0 THEN NULL ELSE value END AS value
                        FROM kv WHERE key >= ? AND key <= ? AND substr(key, 7, ?) = ? ORDER BY key LIMIT ?`).safeIntegers(true),
+      // The same below an exclusive bound (scanMarked without a cap on the rows examined).
+      scanNsBelow: prepare(`SELECT key, CASE WHEN typeof(value) = 'blob' AND length(value) = 0 THEN NULL ELSE value END AS value
+                            FROM kv WHERE key >= ? AND key < ? AND substr(key, 7, ?) = ? ORDER BY key LIMIT ?`).safeIntegers(true),
       // The n-th key of a range (keys only): where a filtered scan stops examining.
       keyAt: prepare('SELECT key FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT 1 OFFSET ?').pluck(),
       lastKey: prepare('SELECT key FROM kv WHERE key >= ? AND key < ? ORDER BY key DESC LIMIT 1').pluck(),
@@ -170,6 +175,28 @@ export class ForkDb {
   }
   set(key: Buffer, value: Buffer): void {
     this.statements.set.run(key, value);
+  }
+  /**
+   * set() for every (keys[i], values[i]), INCR_ROWS rows per statement: the smoothing writes
+   * millions of n-gram values and Top-K heads in batches of sets, and one call into SQLite per row
+   * was most of applying them. Rows apply in order (a repeated key ends with its last value).
+   */
+  setMany(keys: readonly Buffer[], values: readonly Buffer[]): void {
+    const n = keys.length;
+    let i = 0;
+    if (n >= INCR_ROWS) {
+      this.setN ??= this.db.prepare(`INSERT INTO kv (key, value) VALUES ${Array.from({ length: INCR_ROWS }, () => '(?, ?)').join(', ')}
+                                     ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+      const args = new Array<Buffer>(2 * INCR_ROWS);
+      for (; i + INCR_ROWS <= n; i += INCR_ROWS) {
+        for (let j = 0; j < INCR_ROWS; j++) {
+          args[2 * j] = keys[i + j]!;
+          args[2 * j + 1] = values[i + j]!;
+        }
+        this.setN.run(args);
+      }
+    }
+    for (; i < n; i++) this.statements.set.run(keys[i]!, values[i]!);
   }
   setCounter(key: Buffer, value: bigint): void {
     this.statements.setInt.run(key, value);
@@ -258,12 +285,20 @@ export class ForkDb {
    * NUL, or a namespace family's leading bytes), filtered by SQLite: a namespace's rows among many
    * others cost a B-tree walk, not a JS object each. At most `examine` rows are examined (and no
    * more than twice `limit`: finding that bound walks as many keys); `next` goes on past them.
+   * `examine` Infinity: no cap, so the rows are walked once, not twice (a store actor's own
+   * smoothing passes, whose namespace is a fifth or more of every fork: a call walks a few times
+   * `limit` rows, or to the range's end).
    */
   scanMarked(prefix: Buffer, after: Buffer | null, limit: number, marker: Buffer, examine: number): { rows: { key: Buffer; value: StoredValue }[]; next: Buffer | null } {
     const hi = prefixEnd(prefix) ?? ABOVE_ALL_KEYS;
     const s = this.statements;
     // "key > after" is "key >= after 0x00": the least byte string above it.
     const lo = after && Buffer.compare(after, prefix) >= 0 ? Buffer.concat([after, Buffer.of(0)]) : prefix;
+    if (examine === Infinity) {
+      const rows = s.scanNsBelow.all(lo, hi, marker.length, marker, limit) as { key: Buffer; value: StoredValue | null }[];
+      for (const row of rows) if (row.value === null) row.value = EMPTY_VALUE;
+      return { rows: rows as Row[], next: rows.length === limit ? rows[rows.length - 1]!.key : null };
+    }
     const window = Math.max(1, Math.min(examine, 2 * limit));
     const capped = s.keyAt.get(lo, hi, window - 1) as Buffer | undefined;
     const upTo = capped ?? (s.lastKey.get(lo, hi) as Buffer | undefined);

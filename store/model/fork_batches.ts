@@ -20,7 +20,16 @@ export interface ForkBatchOptions {
   maxInFlight?: number;
   /** Called with the number of ops written so far after each batch. */
   onWritten?: (written: number) => void;
+  /** Applies one fork's ops in the writer's own store actor when it serves that fork (see LocalBatchWriter). */
+  local?: LocalBatchWriter;
 }
+
+/**
+ * Writes one fork's ops (sets) into the database of the store actor the writer runs in, when that
+ * actor serves the fork now, without a request to itself (smooth/smooth_jobs.ts): the promise
+ * settles once they are committed. undefined: not served there now, so the ops go over the wire.
+ */
+export type LocalBatchWriter = (ops: ClientOp[]) => Promise<void> | undefined;
 
 /** The ops of one fork held back, back to back: u8 kind (0 set, 1 delete), u32 key length, key, and for a set u32 value length, value. */
 class PackedOps {
@@ -141,7 +150,7 @@ export class ForkBatchWriter {
     this.buffers.delete(fork);
     this.buffered -= packed.count;
     const ops = packed.ops();
-    const sent: Promise<void> = this.client.batch(ops).then(
+    const sent: Promise<void> = (this.opts.local?.(ops) ?? this.client.batch(ops)).then(
       () => {
         this.written += ops.length;
         this.opts.onWritten?.(this.written);

@@ -76,10 +76,24 @@ export function batchCommand(): CommandSpec {
   return { handler: batch, write: true, selfAtomic: true };
 }
 
+/**
+ * Sets only (what the smoothing writes: n-gram values, Top-K heads, context statistics), each key
+ * checked to lie in `fork`, applied with multi-row statements. The caller holds the savepoint.
+ */
+export function applySets(actor: ActorServices, fork: ForkEntry, keys: readonly Buffer[], values: readonly Buffer[]): void {
+  for (let i = 0; i < keys.length; i++) {
+    actor.ownership.checkSameFork(fork, keys[i]!);
+    checkValueSize(values[i]!, actor.maxValueBytes);
+  }
+  actor.db.setMany(keys, values);
+  if (actor.changeLog.isWatched(fork.fork)) for (let i = 0; i < keys.length; i++) actor.changeLog.note(fork.fork, keys[i]!, values[i]!);
+}
+
 function applyOps(actor: ActorServices, fork: ForkEntry, watched: boolean, producer: string, seq: number, ops: BatchOp[], anchor: Buffer): void {
   const { db, changeLog } = actor;
   try {
-    for (const op of ops) {
+    if (ops.every((op) => op.op === OP_SET)) applySets(actor, fork, ops.map((op) => op.key), ops.map((op) => op.value));
+    else for (const op of ops) {
       actor.ownership.checkSameFork(fork, op.key);
       if (op.op === OP_INCR) {
         checkDelta(op.delta);

@@ -20,11 +20,11 @@ const MAX_SCAN_EXAMINED = 100_000;
  * Up to `limit` rows of the namespace `ns` (with `family`: every namespace starting with ns) after
  * `after`; `next` is where to go on. SQLite filters (ForkDb.scanMarked): the marker is ns and a NUL
  * (namespaces hold no NUL, so the routing prefix starts with exactly that namespace), or ns alone
- * for a family.
+ * for a family. `examine`: rows examined at most (Infinity: no cap, for the actor's own passes).
  */
-export function namespaceRows(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean): { rows: Row[]; next: Buffer | null } {
+export function namespaceRows(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean, examine = MAX_SCAN_EXAMINED): { rows: Row[]; next: Buffer | null } {
   const marker = family ? ns : Buffer.concat([ns, Buffer.from([0])]);
-  return actor.db.scanMarked(prefix, after, limit, marker, MAX_SCAN_EXAMINED);
+  return actor.db.scanMarked(prefix, after, limit, marker, examine);
 }
 
 function* rowsOfOwned(actor: ActorServices, prefix: Buffer): Generator<Row> {

@@ -12,10 +12,10 @@
 // the same range as the n-gram it belongs to. STATS writes are sets, so a rerun is harmless.
 import { BOS_TOKEN, UNK_TOKEN } from '../../../model/vocab.js';
 import type { StoreClient } from '../../client/client.js';
-import { ForkBatchWriter } from '../fork_batches.js';
+import { ForkBatchWriter, type LocalBatchWriter } from '../fork_batches.js';
 import { encodeContextStats, statFamily, statsKeyOfPrefix, type ContextStats } from '../stat_keys.js';
 import { ContextRangeReader, type ContextRange, type Follower } from './context_ranges.js';
-import { allForks, eachFork, scanRange, type LocalPageReader } from './stat_scan.js';
+import { allForks, eachFork, scanRange, type LocalGetter, type LocalPageReader } from './stat_scan.js';
 
 export interface PhaseOptions {
   /** Forks scanned at once (each with its own reader); 2 by default. */
@@ -24,6 +24,10 @@ export interface PhaseOptions {
   onProgress?: (done: number) => void;
   /** Scan pages of the own actor's forks from its database (smooth_jobs.ts). */
   local?: LocalPageReader;
+  /** Write the own actor's forks' keys into its database (smooth_jobs.ts). */
+  localWrite?: LocalBatchWriter;
+  /** Read the own actor's forks' keys from its database (smooth_jobs.ts). */
+  localGet?: LocalGetter;
 }
 
 /** a(hw) of follower `f` of context `context` in a model of `order` (see the header). */
@@ -76,7 +80,7 @@ export function adjustedCounts(order: number, range: ContextRange): { followers:
  */
 export async function adjustStats(client: StoreClient, model: string, order: number, forks: readonly string[] = allForks(client), opts: PhaseOptions = {}): Promise<number[][]> {
   const countsOfCounts = Array.from({ length: order + 1 }, () => [0, 0, 0, 0, 0]);
-  const writer = new ForkBatchWriter(client);
+  const writer = new ForkBatchWriter(client, { local: opts.localWrite });
   let ranges = 0;
   const onRange = async (range: ContextRange): Promise<void> => {
     const k = range.context.length + 1;

@@ -24,11 +24,12 @@ import { BOS_TOKEN, EOS_TOKEN, UNK_TOKEN } from '../../../model/vocab.js';
 import type { StoreClient, Value } from '../../client/client.js';
 import { ForkBatchWriter } from '../fork_batches.js';
 import { HeadBuilder, type HeadsPassResult } from '../topk/head_builder.js';
+import type { HeldHeads } from '../topk/held_heads.js';
 import { ContextPrefixes, decodeNgramValue, encodeNgramValue, ngramKeyAt } from '../layout.js';
 import { statContextRange, statNamespace, type ContextStats } from '../stat_keys.js';
 import { adjustedCounts, followerStats, type PhaseOptions } from './adjust_stats.js';
 import { ContextRangeReader, type ContextRange, type Follower } from './context_ranges.js';
-import { allForks, eachFork, scanRange } from './stat_scan.js';
+import { allForks, eachFork, multiGetLocal, scanRange } from './stat_scan.js';
 import type { VocabIndex } from './vocab_assign.js';
 
 /** Lower-order probabilities fetched per multiGet, at least. */
@@ -63,6 +64,8 @@ interface Pending extends IdRange {
 export interface InterpolateOptions extends PhaseOptions {
   /** Build the Top-K heads (this many entries) of the contexts interpolated; 0 or absent: none. */
   topkK?: number;
+  /** Keep those heads here rather than write them (at the model's order: topk/held_heads.ts). */
+  holdHeads?: HeldHeads;
 }
 
 export interface InterpolateResult {
@@ -79,9 +82,9 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
   const d = discounts[k]!;
   const dUp = k < order ? discounts[k + 1]! : undefined;
   const uniform = 1 / (vocab.size - 1);
-  const writer = new ForkBatchWriter(client);
+  const writer = new ForkBatchWriter(client, { local: opts.localWrite });
   const prefixes = new ContextPrefixes(model);
-  const heads = opts.topkK ? new HeadBuilder(client, model, k - 1, opts.topkK) : null;
+  const heads = opts.topkK ? new HeadBuilder(client, model, k - 1, opts.topkK, opts.localWrite, opts.holdHeads) : null;
   let written = 0;
   let ranges = 0;
 
@@ -136,7 +139,7 @@ export async function interpolateOrder(client: StoreClient, model: string, k: nu
     const keys = lookups;
     pending = [];
     lookups = [];
-    const values = await client.multiGet(keys);
+    const values = await multiGetLocal(client, keys, opts.localGet);
     for (const pendingRange of batch) {
       const { range, followers, at } = pendingRange;
       const headAt = at + followers.length;

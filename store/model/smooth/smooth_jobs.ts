@@ -7,17 +7,17 @@
 // actor per phase and waits for all.
 //
 // An actor runs a job through a StoreClient of its own, connected to itself (so reads and writes
-// of forks that moved meanwhile follow MOVED as a client's do), except that the scans of forks it
-// serves read its database directly (localPages); jobs are async, so the actor keeps serving
-// requests, its own job's included, while one runs.
+// of forks that moved meanwhile follow MOVED as a client's do), except that the scan pages, writes
+// and point reads of forks it serves go to its database directly (local_store.ts); jobs are async,
+// so the actor keeps serving requests, its own job's included, while one runs.
 import { avroType, decodeAs } from '../../../schemas/command.js';
 import type { StoreActor } from '../../actor/actor.js';
 import { StoreClient } from '../../client/client.js';
-import { namespaceRows } from '../../actor/commands/scan.js';
+import { HeldHeads } from '../topk/held_heads.js';
 import { attachTopKJobs, HEADS_RESULT_FIELDS, headsOfResultFields, headsResultFields, type HeadsResultFields } from '../topk/topk_jobs.js';
 import { adjustStats } from './adjust_stats.js';
 import { interpolateOrder, type InterpolateResult } from './interpolate_order.js';
-import type { LocalPageReader } from './stat_scan.js';
+import { localGets, localPages, localWrites } from './local_store.js';
 import { readVocabIndex, type VocabIndex } from './vocab_assign.js';
 
 export const SMOOTH_ADJUST = 'smooth-adjust';
@@ -70,47 +70,24 @@ export const InterpolateJobType = avroType({
 export const InterpolateResultType = avroType({ type: 'record', name: 'dbslm.smooth.InterpolateResult', fields: [{ name: 'written', type: 'long' }, { name: 'heads', type: 'boolean' }, ...HEADS_RESULT_FIELDS] });
 const NO_HEADS: HeadsResultFields = { rows: 0, entries: 0, sampleHashes: Buffer.alloc(0), sampleValues: Buffer.alloc(0) };
 
-/**
- * Rows per local page: a page is read and then handled in one turn of the actor's event loop, so
- * smaller pages than a request's keep the requests waiting meanwhile (its peers' gossip among
- * them) from waiting long; a local page costs no request.
- */
-const LOCAL_PAGE_ROWS = 2000;
-
-/**
- * Pages of the forks this actor serves now, read from its database as its scan command reads them,
- * without a request to itself (encoding, sockets and decoding were a large part of a pass's cost).
- * The open group is committed first, so only committed rows are read, as a scan's reply would
- * only leave after the commit. A fork it does not serve now is left to the wire (undefined).
- */
-function localPages(actor: StoreActor): LocalPageReader {
-  return (namespace, range, after, opts) => {
-    try {
-      actor.ownership.checkRead();
-      actor.ownership.prefixFork(range, 'scan', false);
-    } catch {
-      return undefined;
-    }
-    actor.group.commit();
-    const { rows, next } = namespaceRows(actor, range, after, Math.max(1, Math.min(LOCAL_PAGE_ROWS, opts.pageSize)), namespace, !!opts.family);
-    return { keys: rows.map((r) => r.key), values: rows.map((r) => (opts.keysOnly ? undefined : r.value)), next };
-  };
-}
-
 /** Serves the smoothing jobs on `actor` (an actor extension: store/actor/extensions.ts). */
 export function attachSmoothJobs(actor: StoreActor): void {
   let client: Promise<StoreClient> | null = null;
   const local = localPages(actor);
+  const localWrite = localWrites(actor);
+  const localGet = localGets(actor);
   // Connected on first use: the actor's endpoint is known once it serves.
   const ownClient = () => (client ??= StoreClient.connect([actor.endpoint], { timeoutMs: 30000 }));
   // The vocabulary is read once per smoothing run (orders 2..N reuse order 1's).
   let vocab: { model: string; size: number; index: Promise<VocabIndex> } | null = null;
+  // The heads of the longest contexts of the last interpolation, until the codes pass takes them.
+  let held: HeldHeads | null = null;
 
   actor.registerCommand(SMOOTH_ADJUST, async (body) => {
     const job = decodeAs<AdjustJob>(AdjustJobType, body, SMOOTH_ADJUST);
     const c = await ownClient();
     await c.refreshMap();
-    return AdjustResultType.toBuffer({ countsOfCounts: await adjustStats(c, job.model, job.order, job.forks, { local }) });
+    return AdjustResultType.toBuffer({ countsOfCounts: await adjustStats(c, job.model, job.order, job.forks, { local, localWrite }) });
   });
   actor.registerCommand(SMOOTH_INTERPOLATE, async (body) => {
     const job = decodeAs<InterpolateJob>(InterpolateJobType, body, SMOOTH_INTERPOLATE);
@@ -119,11 +96,17 @@ export function attachSmoothJobs(actor: StoreActor): void {
     // Read afresh at order 1, the first job of a smoothing run: a later run may have other words.
     if (!vocab || job.k === 1 || vocab.model !== job.model || vocab.size !== job.vocabSize) vocab = { model: job.model, size: job.vocabSize, index: readVocabIndex(c, job.model, job.vocabSize) };
     const index = await vocab.index;
-    const r = await interpolateOrder(c, job.model, job.k, job.discounts, index, job.forks, { local, topkK: job.topkK });
+    // The heads of the model's order wait here for their codes (topk/held_heads.ts).
+    const holdHeads = job.topkK && job.k === job.discounts.length - 1 ? (held = new HeldHeads(job.model)) : undefined;
+    const r = await interpolateOrder(c, job.model, job.k, job.discounts, index, job.forks, { local, localWrite, localGet, topkK: job.topkK, holdHeads });
     return InterpolateResultType.toBuffer({ written: r.written, heads: r.heads !== null, ...(r.heads ? headsResultFields(r.heads) : NO_HEADS) });
   });
   // The Top-K heads built after `store import`, with the same client and page reader.
-  attachTopKJobs(actor, ownClient, local);
+  attachTopKJobs(actor, ownClient, local, localWrite, localGet, (model) => {
+    const mine = held?.model === model ? held : null;
+    held = null;
+    return mine;
+  });
 }
 
 export function decodeAdjustResult(body: Buffer): number[][] {

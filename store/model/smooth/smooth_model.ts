@@ -7,8 +7,10 @@
 //                summed here -> discounts (model/discounts.ts)
 //   interpolate  interpolateOrder k = 1..N per actor, order by order (k reads order k - 1's p);
 //                with `topk` (the pipeline's materialise stage) order k also writes the Top-K
-//                heads of its contexts (k - 1 words), which order k + 1 reads
-//   top-k codes  with `topk`: the heads' codebook and codes (topk/materialise_topk.ts encodeTopK)
+//                heads of its contexts (k - 1 words), which order k + 1 reads; order N's heads are
+//                held by the actors that built them (topk/held_heads.ts), as nothing reads them
+//   top-k codes  with `topk`: the heads' codebook and codes (topk/materialise_topk.ts encodeTopK),
+//                the held heads written with their codes
 //
 // The per-actor phases run inside the store actors, each over the forks it owns (smooth_jobs.ts):
 // the driver sends a command per actor and receives counts-of-counts and n-gram counts.
@@ -107,7 +109,7 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
     for (const part of parts) if (part.heads) heads!.add(part.heads);
   }
 
-  const topk = opts.topk && heads ? await encodeTopK(client, model, heads, opts.topk, timed) : null;
+  const topk = opts.topk && heads ? await encodeTopK(client, model, heads, opts.topk, timed, order - 1) : null;
   Object.assign(meta, { topk, complete: true, vocabSize: vocab.size, counts, discounts: orderDiscounts(discounts) });
   await writeModelMeta(client, model, meta);
   return { vocabSize: vocab.size, counts, discounts: meta.discounts, countsOfCounts, phaseMs };

@@ -18,6 +18,28 @@ export type PageHandler = (keys: Buffer[], values: Value[]) => Promise<void> | v
  */
 export type LocalPageReader = (namespace: Buffer, range: Buffer, after: Buffer | null, opts: { pageSize: number; keysOnly?: boolean; family?: boolean }) => Page | undefined;
 
+/** What a LocalGetter answers for a key in a fork its actor does not serve now. */
+export const NOT_LOCAL: unique symbol = Symbol('not local');
+
+/**
+ * Point reads from the database of the process's own store actor (smooth_jobs.ts): each key's
+ * value, or NOT_LOCAL for a key it does not serve now; null when it serves no reads at all.
+ */
+export type LocalGetter = (keys: readonly Buffer[]) => (Value | typeof NOT_LOCAL)[] | null;
+
+/** client.multiGet, the keys `local` serves read from the own actor's database and only the rest asked for. */
+export async function multiGetLocal(client: StoreClient, keys: Buffer[], local?: LocalGetter): Promise<Value[]> {
+  const got = local?.(keys);
+  if (!got) return client.multiGet(keys);
+  const remote: number[] = [];
+  for (let i = 0; i < got.length; i++) if (got[i] === NOT_LOCAL) remote.push(i);
+  if (remote.length) {
+    const values = await client.multiGet(remote.map((i) => keys[i]!));
+    for (let j = 0; j < remote.length; j++) got[remote[j]!] = values[j];
+  }
+  return got as Value[];
+}
+
 export interface StatScanOptions {
   /** Rows per scan reply (at most 10000, the actor's limit). */
   pageSize?: number;

@@ -4,8 +4,9 @@
 // context's head built by head_builder.ts. The suffix heads and the contexts' own entries (for
 // their backoffs) are fetched with one multiGet per batch of contexts.
 import type { StoreClient } from '../../client/client.js';
+import type { LocalBatchWriter } from '../fork_batches.js';
 import { contextPrefix, decodeNgramValue, modelNamespace, NgramKeyReader } from '../layout.js';
-import { eachFork, scanRange, type LocalPageReader } from '../smooth/stat_scan.js';
+import { eachFork, multiGetLocal, scanRange, type LocalGetter, type LocalPageReader } from '../smooth/stat_scan.js';
 import { backoffIn, HeadBuilder, type HeadsPassResult } from './head_builder.js';
 
 /** Lookups (two per context) gathered per multiGet, at least. */
@@ -17,11 +18,11 @@ interface Context {
   logProbs: number[];
 }
 
-/** Builds the heads of the contexts of `length` words whose followers are in `forks`; `local` reads the own actor's pages without a request. */
-export async function buildHeads(client: StoreClient, model: string, length: number, k: number, forks: readonly string[], local?: LocalPageReader): Promise<HeadsPassResult> {
+/** Builds the heads of the contexts of `length` words whose followers are in `forks`; `local` reads the own actor's pages without a request, `localWrite` writes its forks' heads and `localGet` reads its forks' keys so. */
+export async function buildHeads(client: StoreClient, model: string, length: number, k: number, forks: readonly string[], local?: LocalPageReader, localWrite?: LocalBatchWriter, localGet?: LocalGetter): Promise<HeadsPassResult> {
   const ns = modelNamespace(model, 'p');
   const keys = new NgramKeyReader(Buffer.byteLength(ns, 'utf8'));
-  const heads = new HeadBuilder(client, model, length, k);
+  const heads = new HeadBuilder(client, model, length, k, localWrite);
 
   let pending: Context[] = [];
   let lookups: Buffer[] = [];
@@ -32,7 +33,7 @@ export async function buildHeads(client: StoreClient, model: string, length: num
     // Taken before the wait: the other fork's scan goes on gathering meanwhile.
     pending = [];
     lookups = [];
-    const values = await client.multiGet(asked);
+    const values = await multiGetLocal(client, asked, localGet);
     for (let c = 0; c < batch.length; c++) {
       const ctx = batch[c]!;
       await heads.add(ctx.ids, ctx.words, ctx.logProbs, values[2 * c], backoffIn(values[2 * c + 1]));

@@ -13,22 +13,28 @@
 // a head of its own (only in a pruned or odd ARPA) passes to its own suffix, adding its backoff,
 // as buildTopK does.
 //
-// Heads are written with exact float32 values (layout.ts encodeExactHead) for the next length;
-// encode_heads.ts turns them into codes once the codebook is known. The builder keeps the codebook
+// Heads are written with exact float32 values (layout.ts encodeExactHead) for the next length, or
+// held (held_heads.ts: the longest, which no length reads); encode_heads.ts turns them into codes
+// once the codebook is known. The builder keeps the codebook
 // sample of its heads (model/topk.ts HeadSample) for the driver to merge.
 import { contextHash, entryHash, HeadSample, HeadSelector } from '../../../model/topk.js';
 import { BOS } from '../../../model/vocab.js';
 import type { StoreClient, Value } from '../../client/client.js';
-import { ForkBatchWriter } from '../fork_batches.js';
+import { ForkBatchWriter, type LocalBatchWriter } from '../fork_batches.js';
+import type { HeldHeads } from './held_heads.js';
 import { ContextPrefixes, decodeNgramValue, encodeExactHead, exactHeadEntries, ngramKey, ngramKeyAt, topkKey } from '../layout.js';
 
 /**
  * The heads' writer: a head is K x 8 bytes (256 at K = 32), 16 times an n-gram value, so the
  * smoothing's defaults (2048 ops a batch, 262144 held back) would put tens of megabytes into one
  * flush and keep the receiving actors' event loops busy for seconds, long enough for their peers to
- * think them dead (seen at KJV order 5 with 3 actors). About 4 MB held back at most instead.
+ * think them dead (seen at KJV order 5 with 3 actors). Batches stay small (256 heads), but about
+ * 17 MB are held back: with 16384 heads (4 MB) a fork had some 64 heads at a flush, and every such
+ * batch dirtied pages all over its fork (keys are spread over it by the routing hash), each written
+ * to the WAL again at the next commit; four times as many heads per fork, a quarter of the commits'
+ * pages.
  */
-export const HEAD_WRITES = { opsPerBatch: 256, maxBuffered: 16384 } as const;
+export const HEAD_WRITES = { opsPerBatch: 256, maxBuffered: 65536 } as const;
 
 export interface HeadsPassResult {
   /** Heads written. */
@@ -60,8 +66,11 @@ export class HeadBuilder {
     private readonly model: string,
     private readonly length: number,
     k: number,
+    local?: LocalBatchWriter,
+    /** Keep the heads here instead of writing them (the longest contexts' while smoothing: held_heads.ts). */
+    private readonly hold?: HeldHeads,
   ) {
-    this.writer = new ForkBatchWriter(client, HEAD_WRITES);
+    this.writer = new ForkBatchWriter(client, { ...HEAD_WRITES, local });
     this.best = new HeadSelector(k);
     this.rounded = new Float32Array(k);
     this.heads = new ContextPrefixes(model, 'topk');
@@ -107,7 +116,10 @@ export class HeadBuilder {
     for (let i = 0; i < n; i++) values[i] = best.values[i]!;
     const hash = contextHash(ids);
     for (let i = 0; i < n; i++) this.sample.add(entryHash(hash, i), values[i]!);
-    this.writer.set(this.heads.of(ids), encodeExactHead(best.words.subarray(0, n), values));
+    const key = this.heads.of(ids);
+    const value = encodeExactHead(best.words.subarray(0, n), values);
+    if (this.hold) this.hold.add(key, value);
+    else this.writer.set(key, value);
     this.rows++;
     this.entries += n;
     await this.writer.ready();

@@ -65,15 +65,21 @@ export async function materialiseTopK(client: StoreClient, model: string, order:
     );
     for (const part of parts) tally.add(part);
   }
-  return encodeTopK(client, model, tally, opts, timed);
+  return encodeTopK(client, model, tally, opts, timed, -1);
 }
 
-/** The codes of the heads in `tally` (every length built): the codebook from its sample, then every actor's heads rewritten with it. */
-export async function encodeTopK(client: StoreClient, model: string, tally: HeadsTally, opts: TopKOptions, timed: Timed): Promise<TopKMeta> {
+/**
+ * The codes of the heads in `tally` (every length built): the codebook from its sample, then every
+ * actor's heads rewritten with it; with `heldLength` >= 0, the heads of contexts of that length are
+ * the ones the actors hold (the smoothing's longest contexts': held_heads.ts), written after.
+ */
+export async function encodeTopK(client: StoreClient, model: string, tally: HeadsTally, opts: TopKOptions, timed: Timed, heldLength: number): Promise<TopKMeta> {
   const { k, bits } = checkTopKOptions(opts);
   const codebook = headCodebook(tally.sampleValues(), bits);
   const centers = Array.from(codebook.centers);
-  const encoded = await timed('top-k codes', () => perOwner(client, async (owner, forks) => decodeEncodeResult(await runActorJob(client, owner, TOPK_ENCODE, EncodeJobType.toBuffer({ model, bits, centers, forks })))));
+  const encode = (held: boolean) => perOwner(client, async (owner, forks) => decodeEncodeResult(await runActorJob(client, owner, TOPK_ENCODE, EncodeJobType.toBuffer({ model, bits, centers, forks, held, heldLength }))));
+  // The held heads only once every stored head is encoded (encode_heads.ts writeHeldHeads).
+  const encoded = await timed('top-k codes', async () => [...(await encode(false)), ...(heldLength >= 0 ? await encode(true) : [])]);
   const coded = encoded.reduce((a, b) => a + b, 0);
   const { rows, entries } = tally;
   if (coded !== rows) throw new Error(`model ${model}: ${rows} Top-K heads were built but ${coded} encoded; was the model written to meanwhile?`);

@@ -7,10 +7,12 @@
 import { avroType, decodeAs } from '../../../schemas/command.js';
 import type { StoreActor } from '../../actor/actor.js';
 import type { StoreClient } from '../../client/client.js';
-import type { LocalPageReader } from '../smooth/stat_scan.js';
+import type { LocalBatchWriter } from '../fork_batches.js';
+import type { LocalGetter, LocalPageReader } from '../smooth/stat_scan.js';
 import { buildHeads } from './build_heads.js';
-import { encodeHeads } from './encode_heads.js';
+import { encodeHeads, writeHeldHeads } from './encode_heads.js';
 import type { HeadsPassResult } from './head_builder.js';
+import type { HeldHeads } from './held_heads.js';
 
 export const TOPK_HEADS = 'topk-heads';
 export const TOPK_ENCODE = 'topk-encode';
@@ -69,6 +71,10 @@ export interface EncodeJob {
   bits: number;
   centers: number[];
   forks: string[];
+  /** Write only the heads this actor holds (the smoothing's longest contexts': held_heads.ts), once every actor encoded its forks' heads. */
+  held: boolean;
+  /** The length of the contexts whose heads are held (the scan leaves those it finds: an earlier smoothing's); -1: none are. */
+  heldLength: number;
 }
 export const EncodeJobType = avroType({
   type: 'record',
@@ -78,23 +84,29 @@ export const EncodeJobType = avroType({
     { name: 'bits', type: 'int' },
     { name: 'centers', type: { type: 'array', items: 'double' } },
     { name: 'forks', type: { type: 'array', items: 'string' } },
+    { name: 'held', type: 'boolean' },
+    { name: 'heldLength', type: 'int' },
   ],
 });
 const EncodeResultType = avroType({ type: 'record', name: 'dbslm.topk.EncodeResult', fields: [{ name: 'rows', type: 'long' }] });
 
-/** Serves the Top-K passes on `actor`, each through `client()`, a client of the actor itself, reading its own forks' pages with `local`. */
-export function attachTopKJobs(actor: StoreActor, client: () => Promise<StoreClient>, local: LocalPageReader): void {
+/** Serves the Top-K passes on `actor`, each through `client()`, a client of the actor itself, reading its own forks' pages with `local`, writing their keys with `localWrite` and reading them with `localGet`; `takeHeld` hands over (once) the heads the actor holds for a model. */
+export function attachTopKJobs(actor: StoreActor, client: () => Promise<StoreClient>, local: LocalPageReader, localWrite: LocalBatchWriter, localGet: LocalGetter, takeHeld: (model: string) => HeldHeads | null): void {
   actor.registerCommand(TOPK_HEADS, async (body) => {
     const job = decodeAs<HeadsJob>(HeadsJobType, body, TOPK_HEADS);
     const c = await client();
     await c.refreshMap();
-    return HeadsResultType.toBuffer(headsResultFields(await buildHeads(c, job.model, job.length, job.k, job.forks, local)));
+    return HeadsResultType.toBuffer(headsResultFields(await buildHeads(c, job.model, job.length, job.k, job.forks, local, localWrite, localGet)));
   });
   actor.registerCommand(TOPK_ENCODE, async (body) => {
     const job = decodeAs<EncodeJob>(EncodeJobType, body, TOPK_ENCODE);
+    const held = job.held ? takeHeld(job.model) : undefined;
+    if (held === null) throw new Error(`the Top-K heads of the longest contexts of model ${job.model}, which this actor built and held since its interpolation, are gone (did it restart?): smooth the model again`);
     const c = await client();
     await c.refreshMap();
-    return EncodeResultType.toBuffer({ rows: await encodeHeads(c, job.model, { centers: Float64Array.from(job.centers), zeroCode: false }, job.bits, job.forks, local) });
+    const codebook = { centers: Float64Array.from(job.centers), zeroCode: false };
+    const rows = held ? await writeHeldHeads(c, held, codebook, job.bits, localWrite) : await encodeHeads(c, job.model, codebook, job.bits, job.forks, local, localWrite, job.heldLength);
+    return EncodeResultType.toBuffer({ rows });
   });
 }
 
