@@ -10,7 +10,7 @@ import { isExact, type Controls } from './controls.js';
 import { CoverMarks, drawExact } from './exact_draw.js';
 import type { SessionCache } from './session_cache.js';
 import { sparseTarget } from './sparse_target.js';
-import type { Target } from './target.js';
+import { exactTarget, type Target } from './target.js';
 
 export interface DecoderStats {
   /** Words drawn. */
@@ -48,9 +48,6 @@ export interface StepDecoder<L = unknown> {
   /** The next word after `history`: see Decoder.next. */
   next(history: readonly number[], controls: Controls, generated?: readonly number[], extraBans?: readonly number[], cache?: SessionCache): Promise<number>;
 }
-
-/** Draws from a rejection loop give up after this many (then the full distribution decides). */
-const MAX_REJECTIONS = 10_000;
 
 export class Decoder implements StepDecoder<ContextFollowers[]> {
   readonly stats: DecoderStats = { steps: 0, fullSteps: 0, levelsRead: 0, rounds: 0 };
@@ -97,20 +94,14 @@ export class Decoder implements StepDecoder<ContextFollowers[]> {
         this.stats.levelsRead += read.count;
         return word;
       };
-      return {
-        probability: (word) => {
+      return exactTarget(
+        (word) => {
           const p = Math.pow(10, levelLogProb(levels, word));
           return cache ? cache.mix(word, p) : p;
         },
-        draw: (excluding) => {
-          if (excluding === undefined) return exactDraw();
-          for (let i = 0; i < MAX_REJECTIONS; i++) {
-            const word = exactDraw();
-            if (word !== excluding) return word;
-          }
-          return sparseTarget(levels, step, this.source.vocabSize, this.random).draw(excluding);
-        },
-      };
+        exactDraw,
+        () => sparseTarget(levels, step, this.source.vocabSize, this.random),
+      );
     }
     this.stats.fullSteps++;
     return sparseTarget(levels, step, this.source.vocabSize, this.random);

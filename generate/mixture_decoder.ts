@@ -23,13 +23,10 @@ import { ModelContextSource, sortFollowers, type ContextFollowers } from './cont
 import { applyControls, EXACT_CONTROLS, isExact } from './controls.js';
 import { Decoder, type DecoderStats, type StepContext, type StepDecoder } from './decoder.js';
 import { unigramIndex } from './sparse_target.js';
-import type { Target } from './target.js';
+import { exactTarget, type Target } from './target.js';
 
 /** Each component's levels of one history, in component order. */
 export type MixtureLevels = ContextFollowers[][];
-
-/** Draws from a rejection loop give up after this many (then the built distribution decides), as in decoder.ts. */
-const MAX_REJECTIONS = 10_000;
 
 /** A level's probabilities as linear values, in its followers' order, computed once per level object (sources cache them). */
 const linearValues = new WeakMap<ContextFollowers, Float64Array>();
@@ -145,20 +142,14 @@ export class MixtureDecoder implements StepDecoder<MixtureLevels> {
       this.stats.levelsRead += component.stats.levelsRead - before;
       return union.fromModel[i]![word]!;
     };
-    return {
-      probability: (word) => {
+    return exactTarget(
+      (word) => {
         const p = this.mixture.probability(levels, word);
         return cache ? cache.mix(word, p) : p;
       },
-      draw: (excluding) => {
-        if (excluding === undefined) return exactDraw();
-        for (let i = 0; i < MAX_REJECTIONS; i++) {
-          const word = exactDraw();
-          if (word !== excluding) return word;
-        }
-        return this.builtTarget(levels, step).draw(excluding);
-      },
-    };
+      exactDraw,
+      () => this.builtTarget(levels, step),
+    );
   }
 
   /** The mixture built over the union, the cache mixed in, then the controls applied (see the file comment). */
