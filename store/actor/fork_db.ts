@@ -11,11 +11,16 @@
 //
 // Writes go through group commit (see group_commit.ts): the actor opens one transaction, applies every
 // write request that arrives in one event-loop turn, commits once, then acknowledges them all.
+//
+// Longer than our usual modules (about 350 lines): every method is a prepared statement, or a few,
+// on the one database handle and its transaction state, which nothing else may touch (the actor's
+// exclusive lock); the multi-row loop is apart (row_chunks.ts), as are file errors (file_errors.ts).
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatKey, prefixEnd, ROUTING_BYTES } from '../protocol/keys.js';
 import { storeFileError, withFile } from './file_errors.js';
+import { ROWS, runInRowChunks } from './row_chunks.js';
 
 export type Durability = 'normal' | 'full';
 /** A stored value: bytes, or a counter (bigint). */
@@ -23,8 +28,6 @@ export type StoredValue = Buffer | bigint;
 
 export class TypeMismatch extends Error {}
 
-/** Rows per multi-row increment statement (measured: 16 to 256 all within a few % of 64). */
-const INCR_ROWS = 64;
 
 /** The value of every empty-valued row a namespace scan returns (a zero-length Buffer has no bytes to share). */
 const EMPTY_VALUE = Buffer.alloc(0);
@@ -177,26 +180,14 @@ export class ForkDb {
     this.statements.set.run(key, value);
   }
   /**
-   * set() for every (keys[i], values[i]), INCR_ROWS rows per statement: the smoothing writes
+   * set() for every (keys[i], values[i]), ROWS rows per statement: the smoothing writes
    * millions of n-gram values and Top-K heads in batches of sets, and one call into SQLite per row
    * was most of applying them. Rows apply in order (a repeated key ends with its last value).
    */
   setMany(keys: readonly Buffer[], values: readonly Buffer[]): void {
-    const n = keys.length;
-    let i = 0;
-    if (n >= INCR_ROWS) {
-      this.setN ??= this.db.prepare(`INSERT INTO kv (key, value) VALUES ${Array.from({ length: INCR_ROWS }, () => '(?, ?)').join(', ')}
-                                     ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
-      const args = new Array<Buffer>(2 * INCR_ROWS);
-      for (; i + INCR_ROWS <= n; i += INCR_ROWS) {
-        for (let j = 0; j < INCR_ROWS; j++) {
-          args[2 * j] = keys[i + j]!;
-          args[2 * j + 1] = values[i + j]!;
-        }
-        this.setN.run(args);
-      }
-    }
-    for (; i < n; i++) this.statements.set.run(keys[i]!, values[i]!);
+    const setN = keys.length >= ROWS ? (this.setN ??= this.db.prepare(`INSERT INTO kv (key, value) VALUES ${Array.from({ length: ROWS }, () => '(?, ?)').join(', ')}
+                                     ON CONFLICT (key) DO UPDATE SET value = excluded.value`)) : undefined;
+    runInRowChunks(keys, values, (args) => (setN!.run(args), true), (key, value) => (this.statements.set.run(key, value), true));
   }
   setCounter(key: Buffer, value: bigint): void {
     this.statements.setInt.run(key, value);
@@ -209,37 +200,24 @@ export class ForkDb {
     if (this.statements.incr.run(key, delta).changes === 0) throw new TypeMismatch(`key ${formatKey(key)} holds bytes, not a counter`);
   }
   /**
-   * Add `deltas[i]` to counter `keys[i]` for every i, INCR_ROWS rows per statement (one call into
+   * Add `deltas[i]` to counter `keys[i]` for every i, ROWS rows per statement (one call into
    * SQLite per 64 rows instead of per row: ~25% less time per increment). True when every row was
    * applied; false when some key holds bytes (the caller rolls back its savepoint and finds it).
    */
   incrMany(keys: Buffer[], deltas: number[]): boolean {
-    const n = keys.length;
-    let i = 0;
-    if (n >= INCR_ROWS) {
-      const st = this.incrStatement(INCR_ROWS);
-      const args = new Array<Buffer | number>(2 * INCR_ROWS);
-      for (; i + INCR_ROWS <= n; i += INCR_ROWS) {
-        for (let j = 0; j < INCR_ROWS; j++) {
-          args[2 * j] = keys[i + j]!;
-          args[2 * j + 1] = deltas[i + j]!;
-        }
-        if (st.run(args).changes !== INCR_ROWS) return false;
-      }
-    }
-    for (; i < n; i++) if (this.statements.incr.run(keys[i]!, deltas[i]!).changes === 0) return false;
-    return true;
+    const st = keys.length >= ROWS ? this.incrStatement(ROWS) : undefined;
+    return runInRowChunks(keys, deltas, (args) => st!.run(args).changes === ROWS, (key, delta) => this.statements.incr.run(key, delta).changes !== 0);
   }
   /** Create `key` with the empty value unless it exists (whatever it holds); true when created. */
   mark(key: Buffer): boolean {
     return this.statements.mark.run(key).changes === 1;
   }
-  /** mark() for every key, INCR_ROWS rows per statement (keys sorted and distinct: the caller's). */
+  /** mark() for every key, ROWS rows per statement (keys sorted and distinct: the caller's). */
   markMany(keys: Buffer[]): void {
     let i = 0;
-    if (keys.length >= INCR_ROWS) {
-      this.markN ??= this.db.prepare(`INSERT OR IGNORE INTO kv (key, value) VALUES ${Array.from({ length: INCR_ROWS }, () => "(?, X'')").join(', ')}`);
-      for (; i + INCR_ROWS <= keys.length; i += INCR_ROWS) this.markN.run(keys.slice(i, i + INCR_ROWS));
+    if (keys.length >= ROWS) {
+      this.markN ??= this.db.prepare(`INSERT OR IGNORE INTO kv (key, value) VALUES ${Array.from({ length: ROWS }, () => "(?, X'')").join(', ')}`);
+      for (; i + ROWS <= keys.length; i += ROWS) this.markN.run(keys.slice(i, i + ROWS));
     }
     for (; i < keys.length; i++) this.statements.mark.run(keys[i]!);
   }
