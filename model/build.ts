@@ -13,6 +13,13 @@ import type { Vocab } from './vocab.js';
 
 export const MAX_ORDER = 10;
 
+/**
+ * Memory estimation takes per distinct n-gram, whatever the corpus size: the trie's node arrays
+ * and hash slots, raw and continuation counts, and the interpolated log10 p and backoff (measured:
+ * about 127 bytes on KJV order 5). A `--memory` budget bounds counting, not this.
+ */
+export const MODEL_BYTES_PER_NGRAM = 130;
+
 export interface BuildOptions {
   order: number;
   discountFallback?: boolean;
@@ -45,11 +52,17 @@ export function buildModel(ids: Int32Array, vocab: Vocab, options: BuildOptions)
   return estimate(counts, vocab, options, 0);
 }
 
-/** buildModel with counting held to a memory budget (count_runs.ts): the same model, exactly. */
-export async function buildModelBounded(ids: Int32Array, vocab: Vocab, options: BuildOptions, memory: Omit<BoundedCountOptions, 'onProgress'>): Promise<BuiltModel> {
-  checkCorpus(options, vocab);
+/**
+ * buildModel with counting held to a memory budget (count_runs.ts): the same model, exactly. The
+ * corpus ids come in pieces of whole records, in corpus order (one piece: the whole corpus), and
+ * `vocab` may still be filling as they come (a corpus read a piece at a time): it is checked once
+ * counting has seen them all.
+ */
+export async function buildModelBounded(pieces: Iterable<Int32Array> | AsyncIterable<Int32Array>, vocab: Vocab, options: BuildOptions, memory: BoundedCountOptions): Promise<BuiltModel> {
+  checkOrder(options.order);
   options.onPhase?.('counting');
-  const counts = await countNgramsBounded(ids, options.order, { ...memory, onProgress: (d, t) => options.onProgress?.('counting', d, t) });
+  const counts = await countNgramsBounded(pieces, options.order, memory);
+  checkCorpus(options, vocab);
   return estimate(counts, vocab, options, counts.runs);
 }
 

@@ -32,7 +32,9 @@ export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: 
 /**
  * Counts ids[from..] into `trie` until the end, or until the trie holds `maxNodes` nodes at the
  * start of a sentence (the memory-bounded build, count_runs.ts, then spills it and goes on from
- * `end`). `from` must be a sentence start. cont is indexed by node, as in NgramCounts.
+ * `end`). `from` must be a sentence start. cont is indexed by node, as in NgramCounts; pass the
+ * one a previous call returned to go on counting into the same trie from more ids (a corpus read in
+ * pieces: count_runs.ts).
  */
 export function countInto(
   trie: NgramTrie,
@@ -41,8 +43,8 @@ export function countInto(
   order: number,
   maxNodes: number,
   onProgress?: (done: number, total: number) => void,
+  cont: Float64Array = new Float64Array(trie.capacity),
 ): { end: number; cont: Float64Array } {
-  let cont: Float64Array = new Float64Array(trie.capacity);
   let prev = new Int32Array(order + 1);
   let cur = new Int32Array(order + 1);
   let inSentence = 0;

@@ -23,16 +23,25 @@ export class IdStream {
   get view(): Int32Array {
     return this.ids.subarray(0, this.length);
   }
+
+  /** Empties it for the next piece of a corpus read in pieces, keeping the array it grew. */
+  clear(): void {
+    this.length = 0;
+    this.sentences = 0;
+  }
 }
 
-/** Decodes UTF-8, or fails naming the line of the first invalid byte. */
-export function decodeUtf8(bytes: Uint8Array, file: string): string {
+/**
+ * Decodes UTF-8, or fails naming the line of the first invalid byte. `firstLine`: the line number
+ * of the first line of `bytes` in `file`, when they are a piece of it (the bounded build reads so).
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string, firstLine = 1): string {
   if (isUtf8(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   const at = firstInvalidUtf8(bytes);
   throw new InputError(
     `invalid UTF-8 (byte 0x${bytes[at].toString(16).padStart(2, '0')} at offset ${at})`,
     file,
-    lineOf(bytes, at),
+    firstLine - 1 + lineOf(bytes, at),
     'convert the file to UTF-8, e.g. `iconv -f latin1 -t utf-8 FILE`',
   );
 }
@@ -55,20 +64,20 @@ function isSeparator(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 0;
 }
 
-function rejectSpecial(word: string, file: string, text: string, at: number): never {
+function rejectSpecial(word: string, file: string, text: string, at: number, firstLine: number): never {
   throw new InputError(
     `the token ${word} is reserved (it marks sentence starts, ends and unknown words)`,
     file,
-    lineOf(text, at),
+    firstLine - 1 + lineOf(text, at),
     'remove it from the training text or replace it, as KenLM also refuses it',
   );
 }
 
 /**
  * Appends the records of `text` to `out`, splitting on whitespace exactly as KenLM does. As in
- * lmplz, a last line without a final newline gets no </s>.
+ * lmplz, a last line without a final newline gets no </s>. `firstLine`: as decodeUtf8's.
  */
-export function readWhitespace(text: string, file: string, vocab: Vocab, out: IdStream): void {
+export function readWhitespace(text: string, file: string, vocab: Vocab, out: IdStream, firstLine = 1): void {
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -92,7 +101,7 @@ export function readWhitespace(text: string, file: string, vocab: Vocab, out: Id
       const word = text.slice(start, i);
       const before = vocab.size;
       const id = vocab.intern(word);
-      if (id < 3 && before === vocab.size) rejectSpecial(word, file, text, start);
+      if (id < 3 && before === vocab.size) rejectSpecial(word, file, text, start, firstLine);
       out.push(id);
     }
     if (ended) out.push(EOS);
@@ -106,6 +115,7 @@ export function readTokenized(
   tokenize: (line: string) => string[],
   vocab: Vocab,
   out: IdStream,
+  firstLine = 1,
 ): void {
   const lines = text.split('\n');
   const last = lines.length - 1;
@@ -115,7 +125,7 @@ export function readTokenized(
     out.sentences++;
     for (const word of tokenize(lines[ln])) {
       if (Vocab.isSpecial(word)) {
-        throw new InputError(`the token ${word} is reserved`, file, ln + 1, 'remove it from the training text');
+        throw new InputError(`the token ${word} is reserved`, file, firstLine + ln, 'remove it from the training text');
       }
       out.push(vocab.intern(word));
     }

@@ -8,8 +8,8 @@
 // (run, node id) of an n-gram's first run is its global creation order. Node ids, raw counts and
 // continuation counts then equal countNgrams' exactly, and so does every later step of the build.
 //
-// Only counting is bounded: the corpus ids (4 bytes per token) and the model itself (its distinct
-// n-grams) stay in memory, as the estimation after counting needs them.
+// Only counting is bounded, and reading when the corpus comes in pieces (cli/io/input_chunks.ts):
+// the model itself (its distinct n-grams) stays in memory, as the estimation after counting needs it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { countInto, type NgramCounts } from './corpus_count.js';
@@ -30,7 +30,6 @@ export interface BoundedCountOptions {
   tempDir: string;
   /** Called after each run is written (tests check that runs reached the disk). */
   onRun?: (file: string, records: number) => void;
-  onProgress?: (done: number, total: number) => void;
 }
 
 export interface BoundedCounts extends NgramCounts {
@@ -48,37 +47,54 @@ export function nodesForBudget(budgetBytes: number): number {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Counts as countNgrams does, within the budget. Async only to yield between runs, so that a
- * SIGINT or SIGTERM handler (cli/io/temp_dir.ts) can run and remove the runs promptly.
+ * Counts as countNgrams does, within the budget, from the corpus ids in pieces (each whole
+ * records, in corpus order: one piece is the whole corpus held in memory, several are a corpus
+ * read a piece at a time, which the budget then need not hold). Pieces may come from an async
+ * source; it also yields between runs, so that a SIGINT or SIGTERM handler (cli/io/temp_dir.ts)
+ * can run and remove the runs promptly.
  */
-export async function countNgramsBounded(ids: Int32Array, order: number, options: BoundedCountOptions): Promise<BoundedCounts> {
+export async function countNgramsBounded(pieces: Iterable<Int32Array> | AsyncIterable<Int32Array>, order: number, options: BoundedCountOptions): Promise<BoundedCounts> {
   const capacity = nodesForBudget(options.budgetBytes);
   // Spill before the table's next doubling, keeping room for the sentence that crosses the mark.
   const spillAt = capacity - (capacity >> 4);
-  const newTrie = () => new NgramTrie(Math.min(ids.length * order, capacity, 1 << 21));
-  let trie = newTrie();
-  let counted = countInto(trie, ids, 0, order, spillAt, options.onProgress);
-  if (counted.end === ids.length) {
-    const cont = counted.cont;
-    cont[ROOT] = 0;
-    return { order, trie, raw: trie.slotCounts(), cont, runs: 0 };
-  }
+  // Sized by the first piece: a small corpus gets a small table.
+  const newTrie = (hint: number) => new NgramTrie(Math.min(hint * order, capacity, 1 << 21));
+  let trie: NgramTrie | undefined;
+  let cont: Float64Array = new Float64Array(0);
   const runs: number[] = [];
+  const spill = async (full: NgramTrie): Promise<void> => {
+    const file = path.join(options.tempDir, `run-${runs.length}.bin`);
+    const fd = fs.openSync(file, 'w+');
+    runs.push(fd);
+    const records = writeRun(full, order, fd);
+    options.onRun?.(file, records);
+    // Unlinked once written: the open descriptor keeps it readable for the merge, and the
+    // system frees it whenever this process ends, even by SIGKILL.
+    fs.rmSync(file, { force: true });
+    await yieldToEventLoop();
+  };
   try {
-    for (;;) {
-      const file = path.join(options.tempDir, `run-${runs.length}.bin`);
-      const fd = fs.openSync(file, 'w+');
-      runs.push(fd);
-      const records = writeRun(trie, order, fd);
-      options.onRun?.(file, records);
-      // Unlinked once written: the open descriptor keeps it readable for the merge, and the
-      // system frees it whenever this process ends, even by SIGKILL.
-      fs.rmSync(file, { force: true });
-      await yieldToEventLoop();
-      if (counted.end === ids.length) break;
-      trie = newTrie();
-      counted = countInto(trie, ids, counted.end, order, spillAt, options.onProgress);
+    for await (const ids of pieces) {
+      if (!trie) {
+        trie = newTrie(ids.length);
+        cont = new Float64Array(trie.capacity);
+      }
+      for (let from = 0; ; ) {
+        const counted = countInto(trie, ids, from, order, spillAt, undefined, cont);
+        cont = counted.cont;
+        if (counted.end === ids.length) break;
+        await spill(trie);
+        trie = newTrie(ids.length);
+        cont = new Float64Array(trie.capacity);
+        from = counted.end;
+      }
     }
+    trie ??= newTrie(0);
+    if (runs.length === 0) {
+      cont[ROOT] = 0;
+      return { order, trie, raw: trie.slotCounts(), cont, runs: 0 };
+    }
+    await spill(trie);
     return { ...(await mergeRuns(runs, order)), runs: runs.length };
   } finally {
     for (const fd of runs) fs.closeSync(fd);

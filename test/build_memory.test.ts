@@ -7,12 +7,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { buildModel, buildModelBounded } from '../model/build.js';
 import { COUNT_BYTES_PER_NODE, nodesForBudget } from '../model/count_runs.js';
 import { decodeUtf8, IdStream, readWhitespace } from '../model/corpus_read.js';
 import { pruneThresholds } from '../model/prune.js';
 import { seededRandom } from '../model/sample.js';
-import { Vocab } from '../model/vocab.js';
+import { BOS, Vocab } from '../model/vocab.js';
+import { corpusPieces } from '../cli/io/corpus_pieces.js';
 import { arpaText } from './helpers/model_compare.js';
 import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
 
@@ -29,6 +31,19 @@ function corpusIds(file: string): { ids: Int32Array; vocab: Vocab } {
   const stream = new IdStream();
   readWhitespace(decodeUtf8(fs.readFileSync(file), file), file, vocab, stream);
   return { ids: stream.view, vocab };
+}
+
+/** `ids` cut into about `n` pieces, each starting at a sentence start (<s>). */
+function sentencePieces(ids: Int32Array, n: number): Int32Array[] {
+  const pieces: Int32Array[] = [];
+  let from = 0;
+  for (let i = 1; i <= n; i++) {
+    let to = Math.floor((ids.length * i) / n);
+    while (to < ids.length && ids[to] !== BOS) to++;
+    if (to > from) pieces.push(ids.subarray(from, to));
+    from = to;
+  }
+  return pieces;
 }
 
 /** Lines of words drawn from a Zipf-like vocabulary: many distinct n-grams from little text. */
@@ -55,7 +70,8 @@ for (const [order, prune] of [
     const unbounded = buildModel(plain.ids, plain.vocab, options);
     const { ids, vocab } = corpusIds(BUNDLED_TRAIN);
     const seen: { bytes: number; records: number }[] = [];
-    const bounded = await buildModelBounded(ids, vocab, options, {
+    // In pieces, as the CLI reads a corpus: pieces and spills fall at different sentence starts.
+    const bounded = await buildModelBounded(sentencePieces(ids, 7), vocab, options, {
       budgetBytes: MB,
       tempDir: dir,
       onRun: (file, records) => seen.push({ bytes: fs.existsSync(file) ? fs.statSync(file).size : -1, records }),
@@ -80,7 +96,7 @@ test('a budget the counts fit in writes no run and gives the same model', async 
   const plain = corpusIds(BUNDLED_TRAIN);
   const unbounded = buildModel(plain.ids, plain.vocab, { order: 3 });
   const { ids, vocab } = corpusIds(BUNDLED_TRAIN);
-  const bounded = await buildModelBounded(ids, vocab, { order: 3 }, { budgetBytes: 256 * MB, tempDir: dir });
+  const bounded = await buildModelBounded([ids], vocab, { order: 3 }, { budgetBytes: 256 * MB, tempDir: dir });
   t.is(bounded.runs, 0);
   t.deepEqual(fs.readdirSync(dir), []);
   t.true(arpaText(bounded.lm).equals(arpaText(unbounded.lm)));
@@ -158,4 +174,43 @@ test('CLI: bad --memory and --temp are refused', (t) => {
     t.regex(r.stderr, expect);
   }
   t.deepEqual(fs.readdirSync(dir), []);
+});
+
+test('reading in pieces (build --memory): the ids, vocabulary and records of reading whole, plain or gzipped; errors name the input line', async (t) => {
+  const dir = tmp(t);
+  const whole = corpusIds(BUNDLED_TRAIN);
+  const gz = path.join(dir, 'train.txt.gz');
+  fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(BUNDLED_TRAIN)));
+  for (const file of [BUNDLED_TRAIN, gz]) {
+    const vocab = new Vocab();
+    const totals = { ids: 0, sentences: 0, bytes: 0 };
+    const parts: Int32Array[] = [];
+    for await (const piece of corpusPieces([file], 'whitespace', vocab, totals, undefined, 16 << 10)) {
+      t.is(piece[0], BOS, 'every piece starts a record');
+      parts.push(piece.slice());
+    }
+    t.true(parts.length > 10, `${parts.length} pieces`);
+    const ids = new Int32Array(totals.ids);
+    let at = 0;
+    for (const part of parts) (ids.set(part, at), (at += part.length));
+    t.deepEqual(ids, whole.ids.slice(), path.basename(file));
+    t.is(vocab.size, whole.vocab.size);
+    t.is(vocab.word(vocab.size - 1), whole.vocab.word(whole.vocab.size - 1));
+  }
+  // A bad byte and a reserved token far past the first piece are reported at their input lines.
+  const lines = fs.readFileSync(BUNDLED_TRAIN, 'utf8').split('\n');
+  const bad = path.join(dir, 'bad.txt');
+  fs.writeFileSync(bad, Buffer.concat([Buffer.from(lines.slice(0, 2000).join('\n') + '\nin the ', 'utf8'), Buffer.from([0xff, 10])]));
+  const reserved = path.join(dir, 'reserved.txt');
+  fs.writeFileSync(reserved, lines.slice(0, 2300).join('\n') + '\nthe <s> here\n');
+  for (const [file, expect] of [
+    [bad, /bad\.txt:2001: invalid UTF-8/],
+    [reserved, /reserved\.txt:2301: the token <s> is reserved/],
+  ] as const) {
+    const pieces = corpusPieces([file], 'whitespace', new Vocab(), { ids: 0, sentences: 0, bytes: 0 }, undefined, 16 << 10);
+    const error = await t.throwsAsync(async () => {
+      for await (const piece of pieces) void piece;
+    });
+    t.regex(String(error), expect);
+  }
 });

@@ -1,7 +1,7 @@
 // `dbslm build`: text in, ARPA and/or binary model out, in-process (the streaming pipeline builds the same model).
 import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { buildModel, buildModelBounded, checkOrder, type BuildOptions } from '../../model/build.js';
+import { buildModel, buildModelBounded, checkOrder, MODEL_BYTES_PER_NGRAM, type BuildOptions, type BuiltModel } from '../../model/build.js';
 import { decodeUtf8, IdStream, readTokenized, readWhitespace } from '../../model/corpus_read.js';
 import { InputError } from '../../model/errors.js';
 import { pruneThresholds } from '../../model/prune.js';
@@ -11,6 +11,7 @@ import { arpaChunks } from '../../model/arpa_write.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
 import { topkIndexOptions, topkOptionsOf, writeBinaryModel } from '../io/write_model.js';
 import { writeFileAtomic } from '../io/atomic_file.js';
+import { corpusPieces, type CorpusTotals } from '../io/corpus_pieces.js';
 import { expandInputs, readInput } from '../io/inputs.js';
 import { Progress } from '../io/progress.js';
 import { parseMemorySize, withTempDir } from '../io/temp_dir.js';
@@ -91,21 +92,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       const writer = new ArpaWriter(largeInput && args.arpa !== undefined && budget === undefined);
       try {
         const vocab = new Vocab();
-        const ids = new IdStream();
         const progress = new Progress('dbslm build', !args.quiet);
-        progress.phase('reading');
-        let bytes = 0;
-        for (const file of files) {
-          const input = readInput(file);
-          bytes += input.bytes.length;
-          const text = decodeUtf8(input.bytes, input.name);
-          if (tokenizer === 'whitespace') readWhitespace(text, input.name, vocab, ids);
-          else readTokenized(text, input.name, getTokenizer(tokenizer), vocab, ids);
-        }
-        progress.enabled = !args.quiet && bytes > 1 << 20;
-        if (vocab.size <= 3) {
-          throw new InputError(`the corpus has no words (read ${files.join(', ')})`, undefined, undefined, 'pass a non-empty training text, one sentence per line');
-        }
         const options: BuildOptions = {
           order: args.order,
           discountFallback: args['discount-fallback'],
@@ -113,10 +100,42 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           onPhase: (p) => progress.phase(p),
           onProgress: (_p, d, t) => progress.update(d, t),
         };
-        const built =
-          budget === undefined
-            ? buildModel(ids.view, vocab, options)
-            : await withTempDir(args.temp, 'dbslm-build-', (tempDir) => buildModelBounded(ids.view, vocab, options, { budgetBytes: budget, tempDir }));
+        let built: BuiltModel;
+        let words: number;
+        let sentences: number;
+        if (budget === undefined) {
+          const ids = new IdStream();
+          progress.phase('reading');
+          let bytes = 0;
+          for (const file of files) {
+            const input = readInput(file);
+            bytes += input.bytes.length;
+            const text = decodeUtf8(input.bytes, input.name);
+            if (tokenizer === 'whitespace') readWhitespace(text, input.name, vocab, ids);
+            else readTokenized(text, input.name, getTokenizer(tokenizer), vocab, ids);
+          }
+          progress.enabled = !args.quiet && bytes > 1 << 20;
+          if (vocab.size <= 3) {
+            throw new InputError(`the corpus has no words (read ${files.join(', ')})`, undefined, undefined, 'pass a non-empty training text, one sentence per line');
+          }
+          built = buildModel(ids.view, vocab, options);
+          [words, sentences] = [ids.length - 2 * ids.sentences, ids.sentences];
+        } else {
+          // Within a budget the corpus is read a piece at a time while counting, never held whole.
+          const totals: CorpusTotals = { ids: 0, sentences: 0, bytes: 0 };
+          progress.enabled = !args.quiet && largeInput;
+          const pieces = corpusPieces(files, tokenizer, vocab, totals, (d, t) => progress.update(d, t));
+          const phases = { ...options, onPhase: (p: string) => progress.phase(p === 'counting' ? 'reading and counting' : p) };
+          built = await withTempDir(args.temp, 'dbslm-build-', (tempDir) => buildModelBounded(pieces, vocab, phases, { budgetBytes: budget, tempDir }));
+          const modelBytes = (built.lm.trie.size - 1) * MODEL_BYTES_PER_NGRAM;
+          if (modelBytes > budget) {
+            process.stderr.write(
+              `warning: the model's ${built.lm.trie.size - 1} n-grams took about ${Math.round(modelBytes / 1e6)} MB to estimate, more than --memory ${args.memory}: ` +
+                'counting kept to the budget, estimation cannot (it holds the model); prune (--prune) or lower --order to fit\n',
+            );
+          }
+          [words, sentences] = [totals.ids - 2 * totals.sentences, totals.sentences];
+        }
         let written = 0;
         if (args.arpa !== undefined) {
           progress.phase(`writing ${args.arpa}`);
@@ -129,7 +148,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         const counts = built.counts.slice(1).join('/');
         progress.enabled = !args.quiet; // the summary line is worth printing even for small inputs
         const spilled = built.runs > 0 ? `; counting spilled ${built.runs} sorted runs` : '';
-        progress.done(`${ids.length - 2 * ids.sentences} words, ${ids.sentences} sentences; n-grams ${counts}; ${(written / 1e6).toFixed(1)} MB${spilled}`);
+        progress.done(`${words} words, ${sentences} sentences; n-grams ${counts}; ${(written / 1e6).toFixed(1)} MB${spilled}`);
       } finally {
         writer.close();
       }
