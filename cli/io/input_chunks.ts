@@ -32,8 +32,8 @@ function newlines(bytes: Buffer): number {
 export async function* inputChunks(file: string, chunkBytes = READ_CHUNK_BYTES): AsyncGenerator<InputChunk> {
   const name = isStdin(file) ? '<stdin>' : file;
   const raw: Readable = isStdin(file) ? process.stdin : fs.createReadStream(file, { highWaterMark: Math.min(chunkBytes, 1 << 20) });
+  // Bytes read so far, before gunzipping: a gzipped file's stream counts them itself.
   let readBytes = 0;
-  raw.on('data', (b: Buffer) => (readBytes += b.length));
   const gunzip = !isStdin(file) && file.endsWith('.gz');
   const source: Readable = gunzip ? raw.pipe(zlib.createGunzip()) : raw;
   // A read error on the file reaches the gunzip stream's iterator only if forwarded.
@@ -55,6 +55,7 @@ export async function* inputChunks(file: string, chunkBytes = READ_CHUNK_BYTES):
     for await (const data of source as AsyncIterable<Buffer>) {
       pending.push(data);
       pendingBytes += data.length;
+      readBytes = gunzip ? (raw as fs.ReadStream).bytesRead : readBytes + data.length;
       if (pendingBytes < chunkBytes) continue;
       const last = data.lastIndexOf(10);
       // A piece ends at the last newline seen; a line longer than a piece waits for its end.
