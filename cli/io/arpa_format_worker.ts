@@ -11,5 +11,9 @@ export interface ArpaFormatJob {
 
 parentPort!.once('message', ({ tables, ranges }: ArpaFormatJob) => {
   const out: Buffer[][] = ranges.map(([k, from, to]) => [...formatEntries(tables, k, from, to)]);
-  parentPort!.postMessage(out);
+  // The formatted text is moved back, not copied, chunk by chunk where a chunk owns its whole
+  // buffer (ByteSink.take's copies do, except small ones from Node's shared pool: those are cloned).
+  const buffers = new Set<ArrayBuffer>();
+  for (const part of out) for (const chunk of part) if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) buffers.add(chunk.buffer as ArrayBuffer);
+  parentPort!.postMessage(out, [...buffers]);
 });

@@ -58,7 +58,8 @@ export class ArpaWriter {
         worker.once('error', reject);
         worker.once('exit', (code) => reject(new Error(`the ARPA formatting thread exited with code ${code}`)));
       });
-      worker.postMessage(job);
+      // The trimmed copies are the worker's alone: moved, not cloned a second time.
+      worker.postMessage(job, [trimmed.parent.buffer, trimmed.word.buffer, trimmed.nodeOrder.buffer, trimmed.logProb.buffer, trimmed.backoff.buffer]);
     }
     const lower: Buffer[][] = [[...formatEntries(tables, 1, 0, tables.unigrams.length)]];
     for (let k = 2; k <= lm.order; k++) lower.push([...formatEntries(tables, k, 1, mid)]);
