@@ -1,13 +1,24 @@
-// CURVE: an actor started with server keys serves clients that know its public key, and ignores
-// clients that do not (they time out); this is what makes a non-loopback bind acceptable. Members
-// started with the key pair also gossip with each other over CURVE.
-import test, { type ExecutionContext } from 'ava';
+// CURVE: an actor started with server keys serves clients that know its public key, and refuses
+// clients that do not, which are told why (SecurityMismatchError) instead of timing out; this is
+// what makes a non-loopback bind acceptable. Members started with the key pair also gossip with
+// each other over CURVE, and a member holding another key pair, or none where the cluster has one
+// (or one where it has none), cannot join and says why (issue 10). Serial: the keys travel in the
+// environment, which the tests share.
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import zmq from 'zeromq';
 import { CLUSTER_COMMANDS } from '../schemas/cluster.js';
-import { StoreClient, TimeoutError } from '../store/client/client.js';
+import { StoreClient } from '../store/client/client.js';
 import { textKey } from '../store/protocol/keys.js';
-import { spawnActor, type Actor } from './helpers/store_procs.js';
+import { SecurityMismatchError } from '../store/protocol/security_mismatch.js';
+import { runToExit, spawnActor, type Actor } from './helpers/store_procs.js';
+
+const test = anyTest.serial as TestFn;
 import { until } from './helpers/cluster_procs.js';
+import { CLI } from './helpers/paths.js';
 
 /** An actor started with the CURVE key pair in its environment, as `dbslm store start` members are. */
 async function curveActor(t: ExecutionContext, id: string, keys: { publicKey: string; secretKey: string }, extra: string[] = []): Promise<Actor> {
@@ -28,11 +39,14 @@ test('an actor with CURVE keys serves only clients holding its public key', asyn
   t.teardown(() => c.close());
   await c.set(textKey('sec:k|1'), Buffer.from('secret'));
   t.deepEqual(await c.get(textKey('sec:k|1')), Buffer.from('secret'));
-  const keyless = await t.throwsAsync(StoreClient.connect(a.ep, { timeoutMs: 700 }));
-  t.true(keyless!.cause instanceof TimeoutError, `${keyless!.message}`);
-  t.is((keyless!.cause as TimeoutError).ms, 700);
-  const wrong = await t.throwsAsync(StoreClient.connect(a.ep, { curveServerKey: zmq.curveKeyPair().publicKey, timeoutMs: 700 }));
-  t.true(wrong!.cause instanceof TimeoutError, `${wrong!.message}`);
+  const keyless = await t.throwsAsync(StoreClient.connect(a.ep, { timeoutMs: 5000 }));
+  const plain = keyless!.cause as SecurityMismatchError;
+  t.true(plain instanceof SecurityMismatchError && plain.mismatch === 'mechanism', `${keyless!.message}`);
+  t.regex(plain.message, /speaks CURVE and this process has no key: set DBSLM_STORE_CURVE_PUBLIC/);
+  const wrong = await t.throwsAsync(StoreClient.connect(a.ep, { curveServerKey: zmq.curveKeyPair().publicKey, timeoutMs: 5000 }));
+  const other = wrong!.cause as SecurityMismatchError;
+  t.true(other instanceof SecurityMismatchError && other.mismatch === 'key', `${wrong!.message}`);
+  t.regex(other.message, /refused the CURVE handshake: the server key this process uses \(DBSLM_STORE_CURVE_PUBLIC\) is not/);
 });
 
 test('members started with the CURVE key pair gossip with each other', async (t) => {
@@ -47,4 +61,47 @@ test('members started with the CURVE key pair gossip with each other', async (t)
   // b joined with --join, so it holds a write lease only once a has acked one of its pings.
   await until('b holds the write lease', async () => (await view(b.ep)).lease, 5000);
   t.pass('both waits ended in time (each throws when it runs out)');
+});
+
+/** Starts a member joining `seed` with `keys` in its environment (none: plain), expecting it to exit. */
+async function joinExpectingExit(t: ExecutionContext, id: string, seed: string, keys: { publicKey: string; secretKey: string } | null) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-curve-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  if (keys) {
+    process.env.DBSLM_STORE_CURVE_PUBLIC = keys.publicKey;
+    process.env.DBSLM_STORE_CURVE_SECRET = keys.secretKey;
+  }
+  try {
+    return runToExit(['--id', id, '--data', dir, '--join', seed], 20000); // spawned at once, with the keys
+  } finally {
+    delete process.env.DBSLM_STORE_CURVE_PUBLIC;
+    delete process.env.DBSLM_STORE_CURVE_SECRET;
+  }
+}
+
+test('a member holding another key pair, or none, cannot join a CURVE cluster, and says why', async (t) => {
+  // The key pair as an operator makes one.
+  const made = spawnSync(process.execPath, [CLI, 'store', 'keys', '--json'], { encoding: 'utf8' });
+  t.is(made.status, 0, made.stderr);
+  const keys = JSON.parse(made.stdout) as { publicKey: string; secretKey: string };
+  t.regex(keys.publicKey, /^[\x21-\x7e]{40}$/);
+  const a = await curveActor(t, 'a', keys);
+  const intruder = await joinExpectingExit(t, 'intruder', a.ep, zmq.curveKeyPair());
+  t.is(intruder.code, 2, intruder.out);
+  t.regex(intruder.out, /cannot join the cluster: tcp:\/\/127\.0\.0\.1:\d+ refused the CURVE handshake/);
+  const plain = await joinExpectingExit(t, 'plain', a.ep, null);
+  t.is(plain.code, 2, plain.out);
+  t.regex(plain.out, /cannot join the cluster: .* speaks CURVE and this process has no key/);
+  const c = await StoreClient.connect(a.ep, { curveServerKey: keys.publicKey, timeoutMs: 3000 });
+  t.teardown(() => c.close());
+  const { members } = CLUSTER_COMMANDS.members.decodeReply((await c.raw(a.ep, 'members', CLUSTER_COMMANDS.members.encodeRequest({}))).body);
+  t.deepEqual(members.map((m) => m.id).sort(), ['a'], 'neither joined');
+  await until('a reported the refused connections', async () => /refused a connection holding another CURVE key pair/.test(a.output()) && /refused a plain connection/.test(a.output()), 3000);
+});
+
+test('a CURVE member cannot join a plain cluster, and says why', async (t) => {
+  const p = await spawnActor(t, 'p');
+  const secure = await joinExpectingExit(t, 'secure', p.ep, zmq.curveKeyPair());
+  t.is(secure.code, 2, secure.out);
+  t.regex(secure.out, /cannot join the cluster: .* does not speak CURVE and this process does: a cluster cannot mix CURVE and plain members/);
 });

@@ -33,6 +33,7 @@ import type { ForkChunk } from '../../schemas/fork_chunk.js';
 import { ForkMap } from '../map/fork_map.js';
 import { checkActorId } from '../protocol/actor_id.js';
 import { checkBindAllowed } from '../protocol/endpoint.js';
+import { reportRefusedHandshakes } from '../protocol/security_mismatch.js';
 import { StoreError } from '../protocol/errors.js';
 import { MAX_KEY_BYTES } from '../protocol/keys.js';
 import { MAX_VALUE_BYTES } from '../protocol/values.js';
@@ -138,6 +139,7 @@ export class StoreActor implements ActorServices {
       this.router.curveSecretKey = this.opts.curve.secretKey;
       this.router.curvePublicKey = this.opts.curve.publicKey;
     }
+    reportRefusedHandshakes(this.router, !!this.opts.curve, (line) => process.stderr.write(`store actor ${this.opts.id}: ${line}\n`));
     this.router.linger = 0;
     await this.router.bind(this.opts.bind);
     this.endpoint = this.router.lastEndpoint ?? this.opts.bind;

@@ -9,6 +9,7 @@ import { actorExtensions } from './extensions.js';
 import { ForkMap } from '../map/fork_map.js';
 import { StoreClient } from '../client/client.js';
 import { checkEndpoint } from '../protocol/endpoint.js';
+import { SecurityMismatchError } from '../protocol/security_mismatch.js';
 import { asStartupFileError, StoreFileError } from './file_errors.js';
 
 export const startOptions = {
@@ -63,7 +64,13 @@ async function startActor(args: StartArgs): Promise<StoreActor> {
   for (const p of args.plugin) await import(p.startsWith('.') || p.startsWith('/') ? pathToFileURL(p).href : p);
   const curve = process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC ? { secretKey: process.env.DBSLM_STORE_CURVE_SECRET, publicKey: process.env.DBSLM_STORE_CURVE_PUBLIC } : undefined;
   // A seed that is down does not stop the start: the actor begins owning nothing and learns the map by gossip.
-  const initialMap = args.join.length ? await fetchMap(args.join).catch(() => undefined) : undefined;
+  // A seed that refuses this member's security setup (CURVE against plain, another key pair) does: it cannot join.
+  const initialMap = args.join.length
+    ? await fetchMap(args.join).catch((err: Error) => {
+        if (err.cause instanceof SecurityMismatchError) throw new Error(`cannot join the cluster: ${err.cause.message}`);
+        return undefined;
+      })
+    : undefined;
   const actor = new StoreActor({ id: args.id, bind: args.bind, dataDir: args.data, durability: args.durability, insecure: args.insecure, curve, initialMap, joining: args.join.length > 0 });
   const endpoint = await actor.start();
   for (const ext of actorExtensions) await ext(actor, { join: args.join, deadAfterMs: args.deadAfter });

@@ -4,6 +4,7 @@
 // bounds, whether a full queue waits or drops, CURVE, and the error a timeout is reported as.
 import zmq from 'zeromq';
 import { encodeRequest, repliesIn, type Reply } from '../../schemas/envelope.js';
+import { watchHandshakes, type SecurityMismatchError } from '../protocol/security_mismatch.js';
 import { SendSignal } from '../protocol/send_signal.js';
 import { PendingRequests } from './pending_requests.js';
 
@@ -69,6 +70,8 @@ export class RequestChannel {
   /** When the actor was last heard from (a reply), or the channel opened. */
   private lastHeardAt = performance.now();
   private lastStallAt = -Infinity;
+  /** Set while the actor refuses this channel's handshakes (CURVE against plain, another key pair): requests fail at once. */
+  private securityMismatch: SecurityMismatchError | null = null;
 
   constructor(
     readonly endpoint: string,
@@ -87,6 +90,10 @@ export class RequestChannel {
       this.sock.curvePublicKey = own.publicKey;
       this.sock.curveSecretKey = own.secretKey;
     }
+    watchHandshakes(this.sock, endpoint, !!opts.curveServerKey, (err) => {
+      this.securityMismatch = err;
+      if (err) this.failAll(err);
+    });
     this.sock.connect(endpoint);
     const disconnectError = opts.disconnectError;
     if (disconnectError) this.sock.events.on('disconnect', () => this.failAll(disconnectError()));
@@ -101,6 +108,7 @@ export class RequestChannel {
   /** Send one request; resolves with its reply (any code), rejects on timeout or close. */
   request(cmd: string, body: Buffer, timeoutMs: number, epoch = 0): Promise<Reply> {
     if (this.closed) return Promise.reject(new Error(`connection to ${this.endpoint} is closed`));
+    if (this.securityMismatch) return Promise.reject(this.securityMismatch);
     const id = newRequestId();
     return new Promise<Reply>((resolve, reject) => {
       const frame = encodeRequest({ id, cmd, epoch, body });

@@ -25,7 +25,7 @@ const out = (line: string) => process.stdout.write(line + '\n');
 
 const start: CommandModule<object, StartArgs> = {
   command: 'start',
-  describe: 'Start a store actor in this process (prints "listening <endpoint>" once serving)',
+  describe: 'Start a store actor in this process (prints "listening <endpoint>" once serving); with DBSLM_STORE_CURVE_PUBLIC and _SECRET set (dbslm store keys) it speaks CURVE',
   builder: (y) => y.options(startOptions) as unknown as Argv<StartArgs>,
   handler: async (args) => {
     try {
@@ -35,6 +35,19 @@ const start: CommandModule<object, StartArgs> = {
       process.exit(startFailureCode(err));
     }
     await new Promise(() => undefined); // serve until SIGTERM or a stop command
+  },
+};
+
+const keys: CommandModule<object, { json: boolean }> = {
+  command: 'keys',
+  describe: 'Make a CURVE key pair for a cluster: prints the shell lines that set it (start every member with both, give clients the public key)',
+  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'Print {"publicKey", "secretKey"} as JSON' }) as Argv<{ json: boolean }>,
+  handler: async (args) => {
+    const { curveKeyPair } = (await import('zeromq')).default;
+    const pair = curveKeyPair();
+    // z85 has no quote or backslash, so single quotes keep every character as it is.
+    if (args.json) out(JSON.stringify(pair));
+    else out(`export DBSLM_STORE_CURVE_PUBLIC='${pair.publicKey}'\nexport DBSLM_STORE_CURVE_SECRET='${pair.secretKey}'`);
   },
 };
 
@@ -179,6 +192,7 @@ export const storeCommand: CommandModule = {
     let b = y
       .command(start as unknown as CommandModule)
       .command(stop as unknown as CommandModule)
+      .command(keys as unknown as CommandModule)
       .command(status as unknown as CommandModule)
       .command(locate as unknown as CommandModule)
       .command(get as unknown as CommandModule)
