@@ -2,8 +2,10 @@
 // the pipeline's materialise stage and `dbslm store import` write it). A context's followers are
 // one range in the fork that owns the context; its backoff is its own n-gram's entry, in the fork
 // of its prefix. Contexts asked for together (every length of a history, backoff_levels.ts; the
-// positions of a Level 3 draft) are read together: one scan-many and one multi-get per actor, so a
-// token costs one round trip when its contexts are not cached, whatever their number.
+// positions of a Level 3 draft) are read together: one scan-packed and one multi-get per actor, so
+// a token costs one round trip when its contexts are not cached, whatever their number. The
+// followers come packed (word id and log10 p per row, one blob per context): a key and a value
+// object per row cost most of a cold token on both ends.
 //
 // The cache is keyed by the model's version: refresh() re-reads the meta, and a model written
 // again since (a new pipeline run, an import with --replace) empties the cache and the vocabulary,
@@ -21,8 +23,14 @@ import type { VocabView } from './generate_text.js';
 /** Contexts kept per source; a long chat touches a few thousand. */
 const CACHE_LIMIT = 200_000;
 
-/** Rows a context's range is read in at first (the unigrams' and a few long ranges go on with scan). */
-const RANGE_ROWS = 2000;
+/**
+ * A follower's row as the decoder reads it (scan-packed): the last 4 bytes of its key (the word
+ * id, big-endian) and the first 8 of its value (log10 p, f64le; the backoff after it is the
+ * follower's own, which only its own context's read needs).
+ */
+const WORD_BYTES = 4;
+const LOG_PROB_BYTES = 8;
+const ROW_BYTES = WORD_BYTES + LOG_PROB_BYTES;
 
 /** A vocabulary read from the store: ids to words and back. */
 export class WordList implements VocabView {
@@ -95,7 +103,7 @@ export class StoreContextSource implements ContextSource {
 
   /**
    * Contexts asked for together (all lengths of a history, a draft's positions) are read with one
-   * scan-many and one multi-get per owning actor, however many (a context's followers are one range
+   * scan-packed and one multi-get per owning actor, however many (a context's followers are one range
    * in the fork of the context; its backoff is its own n-gram's entry, in the fork of its prefix).
    */
   private newLookups(): BatchedLookups<ContextFollowers | null> {
@@ -103,7 +111,7 @@ export class StoreContextSource implements ContextSource {
       this.stats.storeReads += contexts.length;
       const withBackoff = contexts.filter((c) => c.length > 0);
       const [ranges, entries] = await Promise.all([
-        this.client.multiScan(contexts.map((c) => contextPrefix(this.model, c)), RANGE_ROWS),
+        this.client.multiScanPacked(contexts.map((c) => contextPrefix(this.model, c)), WORD_BYTES, LOG_PROB_BYTES),
         this.client.multiGet(withBackoff.map((c) => ngramKey(this.model, c))),
       ]);
       const backoffs = new Map(withBackoff.map((c, i) => [c, entries[i]]));
@@ -111,18 +119,20 @@ export class StoreContextSource implements ContextSource {
     }, CACHE_LIMIT);
   }
 
-  private followersOf(context: readonly number[], rows: readonly { key: Buffer; value: Value }[], entry: Value): ContextFollowers | null {
-    const words = new Int32Array(rows.length);
-    const logProbs = new Float64Array(rows.length);
+  /** The followers of `context` from its packed rows (word id, then log10 p: see newLookups). */
+  private followersOf(context: readonly number[], rows: Buffer, entry: Value): ContextFollowers | null {
+    const count = rows.length / ROW_BYTES;
+    const words = new Int32Array(count);
+    const logProbs = new Float64Array(count);
     let n = 0;
-    for (const { key, value } of rows) {
-      if (!(value instanceof Buffer)) throw new Error(`an n-gram of model ${this.model} holds a counter, not log10 p and backoff`);
-      const word = key.readUInt32BE(key.length - 4);
+    for (let at = 0; at < rows.length; at += ROW_BYTES) {
+      const word = rows.readUInt32BE(at);
       // <s> is stored as a unigram (p = 1 by convention) but is never predicted.
       if (context.length === 0 && word === BOS) continue;
       words[n] = word;
-      logProbs[n++] = decodeNgramValue(value).logProb;
+      logProbs[n++] = rows.readDoubleLE(at + WORD_BYTES);
     }
+    if (entry !== undefined && !(entry instanceof Buffer)) throw new Error(`an n-gram of model ${this.model} holds a counter, not log10 p and backoff`);
     if (context.length > 0 && entry === undefined && n === 0) return null;
     const backoff = entry instanceof Buffer ? decodeNgramValue(entry).backoff : 0;
     return sortFollowers(words.subarray(0, n), logProbs.subarray(0, n), backoff);
