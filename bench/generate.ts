@@ -1,7 +1,7 @@
 // `npm run bench:generate [ARPA]`: generation speed from a model file and from the same model
 // imported into a store of 1 and then 3 actors on loopback (forks spread by `store rebalance`).
 // For each: tokens/s, per-token latency p50/p99 (time between words of a stream), and store reads
-// per token (contexts fetched: one range scan plus one get each, all lengths of a history at once)
+// per token (context ranges fetched, all lengths of a history at once; a backoff comes with its prefix's range)
 // and sequential round trips per token, for exact sampling without and with Level 3 (concept spans
 // verified speculatively) and for a controlled run (top-p 0.9, temperature 0.8). The first pass starts
 // with an empty cache (a fresh engine); seeds differ per sample. Then BENCH_STREAMS (8) generations
@@ -80,7 +80,7 @@ async function measure(engine: Engine, request: GenerateRequest, streams = 1): P
 }
 
 function report(where: string, what: string, f: Figures): void {
-  const reads = where === 'file' || where === 'mixture' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} contexts read/token, ${(f.rounds / f.tokens).toFixed(2)} round trips/token`;
+  const reads = where === 'file' || where === 'mixture' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} ranges read/token, ${(f.rounds / f.tokens).toFixed(2)} round trips/token`;
   console.log(`  ${where.padEnd(9)} ${what.padEnd(34)} ${Math.round(f.tokens / f.seconds).toString().padStart(6)} tokens/s  p50 ${pct(f.latencies, 50).toFixed(3)} ms  p99 ${pct(f.latencies, 99).toFixed(3)} ms  (${f.tokens} tokens${reads})`);
 }
 
