@@ -1,14 +1,16 @@
 // `npm run bench:generate [ARPA]`: generation speed from a model file and from the same model
 // imported into a store of 1 and then 3 actors on loopback (forks spread by `store rebalance`).
 // For each: tokens/s, per-token latency p50/p99 (time between words of a stream), and store reads
-// per token (contexts fetched: one range scan plus one get each, all lengths of a history at once)
+// per token (context ranges fetched, all lengths of a history at once; a backoff comes with its prefix's range)
 // and sequential round trips per token, for exact sampling without and with Level 3 (concept spans
 // verified speculatively) and for a controlled run (top-p 0.9, temperature 0.8). The first pass starts
 // with an empty cache (a fresh engine); seeds differ per sample. Then BENCH_STREAMS (8) generations
 // at once on one fresh engine, as a server sees them: tokens/s over all streams, latency per stream.
 // Also the exact mixture 0.5/0.5 of the model file with the bundled corpus's order-3 model
 // (generate/mixture_decoder.ts), exact and controlled, beside the file alone in the same run.
-// BENCH_STORES=0 skips the stores. Default model: KenLM's KJV order 5
+// BENCH_STORES=0 skips the stores; BENCH_STORES=1 or 3 runs only that store; BENCH_FILE=0 skips
+// the file and mixture runs; BENCH_CONCEPTS=0 skips concept mining and the Level 3 runs (for
+// measuring exact sampling alone, ~30 s less per store). Default model: KenLM's KJV order 5
 // in ../shared (the bundled corpus's order-3 model without it). Figures only, no assertions.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -78,7 +80,7 @@ async function measure(engine: Engine, request: GenerateRequest, streams = 1): P
 }
 
 function report(where: string, what: string, f: Figures): void {
-  const reads = where === 'file' || where === 'mixture' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} contexts read/token, ${(f.rounds / f.tokens).toFixed(2)} round trips/token`;
+  const reads = where === 'file' || where === 'mixture' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} ranges read/token, ${(f.rounds / f.tokens).toFixed(2)} round trips/token`;
   console.log(`  ${where.padEnd(9)} ${what.padEnd(34)} ${Math.round(f.tokens / f.seconds).toString().padStart(6)} tokens/s  p50 ${pct(f.latencies, 50).toFixed(3)} ms  p99 ${pct(f.latencies, 99).toFixed(3)} ms  (${f.tokens} tokens${reads})`);
 }
 
@@ -89,24 +91,29 @@ const CONTROLLED: GenerateRequest = { topP: 0.9, temperature: 0.8 };
 const arpa = await modelFile();
 console.log(`model ${arpa}; ${SAMPLES} samples of at most 40 tokens per line, a fresh engine (empty cache) for each`);
 let t0 = performance.now();
-const fileEngine = await Engine.open({ file: arpa });
-console.log(`  file: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-report('file', 'exact', await measure(fileEngine, EXACT));
-report('file', 'exact + Level 3', await measure(fileEngine, LEVEL3));
-report('file', 'top-p 0.9, T 0.8', await measure(fileEngine, CONTROLLED));
-// Whitespace tokens, as KenLM's KJV model has them.
-const second = await bundledModel('whitespace');
-t0 = performance.now();
-const mixEngine = await Engine.open({ files: [arpa, second], weights: [0.5, 0.5] });
-console.log(`  mixture 0.5/0.5 with ${second}: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${mixEngine.vocab().size} words in the union`);
-report('mixture', 'exact', await measure(mixEngine, EXACT));
-report('mixture', 'top-p 0.9, T 0.8', await measure(mixEngine, CONTROLLED));
-// Warm, like the file's runs below: the components' followers are cached by now.
-report('mixture', 'exact, again', await measure(mixEngine, EXACT));
-report('mixture', 'top-p 0.9, T 0.8, again', await measure(mixEngine, CONTROLLED));
-report('file', 'exact, again', await measure(fileEngine, EXACT));
-report('file', 'top-p 0.9, T 0.8, again', await measure(fileEngine, CONTROLLED));
-for (const actors of process.env.BENCH_STORES === '0' ? [] : [1, 3]) {
+const WITH_FILE = process.env.BENCH_FILE !== '0';
+const WITH_CONCEPTS = process.env.BENCH_CONCEPTS !== '0';
+if (WITH_FILE) {
+  const fileEngine = await Engine.open({ file: arpa });
+  console.log(`  file: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  report('file', 'exact', await measure(fileEngine, EXACT));
+  report('file', 'exact + Level 3', await measure(fileEngine, LEVEL3));
+  report('file', 'top-p 0.9, T 0.8', await measure(fileEngine, CONTROLLED));
+  // Whitespace tokens, as KenLM's KJV model has them.
+  const second = await bundledModel('whitespace');
+  t0 = performance.now();
+  const mixEngine = await Engine.open({ files: [arpa, second], weights: [0.5, 0.5] });
+  console.log(`  mixture 0.5/0.5 with ${second}: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${mixEngine.vocab().size} words in the union`);
+  report('mixture', 'exact', await measure(mixEngine, EXACT));
+  report('mixture', 'top-p 0.9, T 0.8', await measure(mixEngine, CONTROLLED));
+  // Warm, like the file's runs below: the components' followers are cached by now.
+  report('mixture', 'exact, again', await measure(mixEngine, EXACT));
+  report('mixture', 'top-p 0.9, T 0.8, again', await measure(mixEngine, CONTROLLED));
+  report('file', 'exact, again', await measure(fileEngine, EXACT));
+  report('file', 'top-p 0.9, T 0.8, again', await measure(fileEngine, CONTROLLED));
+}
+const STORES = process.env.BENCH_STORES === undefined ? [1, 3] : process.env.BENCH_STORES.split(',').filter((s) => s !== '0').map(Number);
+for (const actors of STORES) {
   const first = await startActor(`gen${actors}-1`);
   for (let i = 2; i <= actors; i++) await startActor(`gen${actors}-${i}`, { join: [first] });
   if (actors > 1) {
@@ -116,10 +123,13 @@ for (const actors of process.env.BENCH_STORES === '0' ? [] : [1, 3]) {
   t0 = performance.now();
   await run(process.execPath, [CLI, 'store', 'import', '--no-topk', '--arpa', arpa, '--model', 'bench', '--connect', first, '--quiet'], { maxBuffer: 1 << 24 });
   console.log(`  ${actors} actor(s): imported in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  t0 = performance.now();
-  await run(process.execPath, [CLI, 'concepts', 'mine', '--connect', first, '--model', 'bench', '--quiet', '--show', '0'], { maxBuffer: 1 << 24 });
-  console.log(`  ${actors} actor(s): concepts mined in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  for (const [what, request] of [['exact', EXACT], ['exact + Level 3', LEVEL3], ['top-p 0.9, T 0.8', CONTROLLED]] as const) {
+  if (WITH_CONCEPTS) {
+    t0 = performance.now();
+    await run(process.execPath, [CLI, 'concepts', 'mine', '--connect', first, '--model', 'bench', '--quiet', '--show', '0'], { maxBuffer: 1 << 24 });
+    console.log(`  ${actors} actor(s): concepts mined in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const requests = WITH_CONCEPTS ? ([['exact', EXACT], ['exact + Level 3', LEVEL3], ['top-p 0.9, T 0.8', CONTROLLED]] as const) : ([['exact', EXACT], ['top-p 0.9, T 0.8', CONTROLLED]] as const);
+  for (const [what, request] of requests) {
     const engine = await Engine.open({ connect: first, model: 'bench' });
     report(`${actors} actor${actors > 1 ? 's' : ''}`, `${what}, cold`, await measure(engine, request));
     report(`${actors} actor${actors > 1 ? 's' : ''}`, `${what}, warm`, await measure(engine, request));

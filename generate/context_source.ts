@@ -30,9 +30,14 @@ export interface ContextSource {
   isCached?(context: readonly number[]): boolean;
 }
 
+/** The positions of followers most probable first, ties by id, as the Top-K heads are ordered. */
+export function followerOrder(words: Int32Array, logProbs: Float64Array): number[] {
+  return Array.from(words.keys()).sort((a, b) => logProbs[b]! - logProbs[a]! || words[a]! - words[b]!);
+}
+
 /** Sorts followers most probable first, ties by id, as the Top-K heads are ordered. */
 export function sortFollowers(words: Int32Array, logProbs: Float64Array, backoff: number): ContextFollowers {
-  const index = Array.from(words.keys()).sort((a, b) => logProbs[b]! - logProbs[a]! || words[a]! - words[b]!);
+  const index = followerOrder(words, logProbs);
   return { words: Int32Array.from(index, (i) => words[i]!), logProbs: Float64Array.from(index, (i) => logProbs[i]!), backoff };
 }
 

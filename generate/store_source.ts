@@ -1,9 +1,13 @@
 // The decoder's model source for a model in the store (the layout of store/model/layout.ts, as
 // the pipeline's materialise stage and `dbslm store import` write it). A context's followers are
-// one range in the fork that owns the context; its backoff is its own n-gram's entry, in the fork
-// of its prefix. Contexts asked for together (every length of a history, backoff_levels.ts; the
-// positions of a Level 3 draft) are read together: one scan-many and one multi-get per actor, so a
-// token costs one round trip when its contexts are not cached, whatever their number.
+// one range in the fork that owns the context. Its backoff is its own n-gram's value, a row of its
+// prefix's range (the context without its last word): the range the previous token read as one of
+// its contexts, so each range is read with its rows' backoffs and a context's backoff comes from
+// the cache, not from a get per context in another fork. Ranges asked for together (every length
+// of a history, backoff_levels.ts; the positions of a Level 3 draft) are read with one scan-packed
+// per owning actor, so a token costs one round trip when its ranges are not cached, whatever their
+// number. The rows come packed (word id, log10 p and backoff per row, one blob per range): a key
+// and a value object per row cost most of a cold token on both ends.
 //
 // The cache is keyed by the model's version: refresh() re-reads the meta, and a model written
 // again since (a new pipeline run, an import with --replace) empties the cache and the vocabulary,
@@ -11,18 +15,40 @@
 import { BOS, UNK } from '../model/vocab.js';
 import type { ModelMeta } from '../schemas/model_meta.js';
 import { BatchedLookups } from '../store/client/batched_lookups.js';
-import type { StoreClient, Value } from '../store/client/client.js';
-import { contextPrefix, decodeNgramValue, ngramKey } from '../store/model/layout.js';
+import type { StoreClient } from '../store/client/client.js';
+import { contextPrefix } from '../store/model/layout.js';
 import { readVocab } from '../store/model/read_model.js';
 import { requireModelMeta } from '../store/model/stored_meta.js';
-import { sortFollowers, type ContextFollowers, type ContextSource } from './context_source.js';
+import { followerOrder, type ContextFollowers, type ContextSource } from './context_source.js';
 import type { VocabView } from './generate_text.js';
 
 /** Contexts kept per source; a long chat touches a few thousand. */
 const CACHE_LIMIT = 200_000;
 
-/** Rows a context's range is read in at first (the unigrams' and a few long ranges go on with scan). */
-const RANGE_ROWS = 2000;
+/**
+ * A follower's row as the decoder reads it (scan-packed): the last 4 bytes of its key (the word
+ * id, big-endian) and its value (log10 p and log10 backoff, f64le each).
+ */
+const WORD_BYTES = 4;
+const VALUE_BYTES = 16;
+const ROW_BYTES = WORD_BYTES + VALUE_BYTES;
+
+/** A context's stored range: its followers (backoff 0 here) and each follower's own backoff. */
+interface StoredRange {
+  /** Most probable first; at the root without <s>, which is a row there but never predicted. */
+  followers: ContextFollowers;
+  /** log10 backoff of each follower's n-gram, aligned with followers.words. */
+  backoffs: Float64Array;
+  /** The root range's <s> row's backoff (the context [<s>]'s). */
+  bosBackoff?: number;
+}
+
+/** The stored row of `word` in `range`: its n-gram's backoff, or undefined when not stored. */
+function backoffOf(range: StoredRange, word: number): number | undefined {
+  if (word === BOS && range.bosBackoff !== undefined) return range.bosBackoff;
+  const at = range.followers.words.indexOf(word);
+  return at < 0 ? undefined : range.backoffs[at];
+}
 
 /** A vocabulary read from the store: ids to words and back. */
 export class WordList implements VocabView {
@@ -44,13 +70,13 @@ export class WordList implements VocabView {
 export interface SourceStats {
   /** Contexts asked for. */
   lookups: number;
-  /** Of those, answered by the store (cache misses). */
+  /** Context ranges read from the store (cache misses: a context's own, and its prefix's for its backoff). */
   storeReads: number;
 }
 
 export class StoreContextSource implements ContextSource {
   readonly stats: SourceStats = { lookups: 0, storeReads: 0 };
-  private lookups = this.newLookups();
+  private ranges = this.newRanges();
 
   private constructor(
     private readonly client: StoreClient,
@@ -79,52 +105,62 @@ export class StoreContextSource implements ContextSource {
     if (meta.version === this.meta.version) return false;
     this.vocab = new WordList(await readVocab(this.client, this.model, meta.vocabSize));
     this.meta = meta;
-    this.lookups.clear();
+    this.ranges.clear();
     return true;
   }
 
-  /** Whether the context's read is answered (a read under way still costs its wait). */
+  /** Whether the context's ranges are answered (a read under way still costs its wait). */
   isCached(context: readonly number[]): boolean {
-    return this.lookups.answered(context) !== undefined;
+    return this.ranges.answered(context) !== undefined && (context.length === 0 || this.ranges.answered(context.slice(0, -1)) !== undefined);
   }
 
-  followers(context: readonly number[]): Promise<ContextFollowers | null> {
+  /** The context's followers, with its backoff from its row in its prefix's range. */
+  async followers(context: readonly number[]): Promise<ContextFollowers | null> {
     this.stats.lookups++;
-    return this.lookups.get(context);
+    if (context.length === 0) return (await this.ranges.get(context)).followers;
+    const [own, parent] = await Promise.all([this.ranges.get(context), this.ranges.get(context.slice(0, -1))]);
+    const backoff = backoffOf(parent, context[context.length - 1]!);
+    // Neither an n-gram nor a context of the model.
+    if (backoff === undefined && own.followers.words.length === 0) return null;
+    return { words: own.followers.words, logProbs: own.followers.logProbs, backoff: backoff ?? 0 };
   }
 
-  /**
-   * Contexts asked for together (all lengths of a history, a draft's positions) are read with one
-   * scan-many and one multi-get per owning actor, however many (a context's followers are one range
-   * in the fork of the context; its backoff is its own n-gram's entry, in the fork of its prefix).
-   */
-  private newLookups(): BatchedLookups<ContextFollowers | null> {
+  /** Ranges asked for together are read with one scan-packed per owning actor, however many. */
+  private newRanges(): BatchedLookups<StoredRange> {
     return new BatchedLookups(async (contexts) => {
       this.stats.storeReads += contexts.length;
-      const withBackoff = contexts.filter((c) => c.length > 0);
-      const [ranges, entries] = await Promise.all([
-        this.client.multiScan(contexts.map((c) => contextPrefix(this.model, c)), RANGE_ROWS),
-        this.client.multiGet(withBackoff.map((c) => ngramKey(this.model, c))),
-      ]);
-      const backoffs = new Map(withBackoff.map((c, i) => [c, entries[i]]));
-      return contexts.map((c, i) => this.followersOf(c, ranges[i]!, backoffs.get(c)));
+      const ranges = await this.client.multiScanPacked(
+        contexts.map((c) => contextPrefix(this.model, c)),
+        WORD_BYTES,
+        VALUE_BYTES,
+      );
+      return contexts.map((c, i) => rangeOf(ranges[i]!, c.length === 0));
     }, CACHE_LIMIT);
   }
+}
 
-  private followersOf(context: readonly number[], rows: readonly { key: Buffer; value: Value }[], entry: Value): ContextFollowers | null {
-    const words = new Int32Array(rows.length);
-    const logProbs = new Float64Array(rows.length);
-    let n = 0;
-    for (const { key, value } of rows) {
-      if (!(value instanceof Buffer)) throw new Error(`an n-gram of model ${this.model} holds a counter, not log10 p and backoff`);
-      const word = key.readUInt32BE(key.length - 4);
-      // <s> is stored as a unigram (p = 1 by convention) but is never predicted.
-      if (context.length === 0 && word === BOS) continue;
-      words[n] = word;
-      logProbs[n++] = decodeNgramValue(value).logProb;
+/** A range from its packed rows (see ROW_BYTES); at the root, <s> is set apart. */
+function rangeOf(rows: Buffer, root: boolean): StoredRange {
+  const count = rows.length / ROW_BYTES;
+  const words = new Int32Array(count);
+  const logProbs = new Float64Array(count);
+  const backoffs = new Float64Array(count);
+  let bosBackoff: number | undefined;
+  let n = 0;
+  for (let at = 0; at < rows.length; at += ROW_BYTES) {
+    const word = rows.readUInt32BE(at);
+    if (root && word === BOS) {
+      bosBackoff = rows.readDoubleLE(at + WORD_BYTES + 8);
+      continue;
     }
-    if (context.length > 0 && entry === undefined && n === 0) return null;
-    const backoff = entry instanceof Buffer ? decodeNgramValue(entry).backoff : 0;
-    return sortFollowers(words.subarray(0, n), logProbs.subarray(0, n), backoff);
+    words[n] = word;
+    logProbs[n] = rows.readDoubleLE(at + WORD_BYTES);
+    backoffs[n++] = rows.readDoubleLE(at + WORD_BYTES + 8);
   }
+  const order = followerOrder(words.subarray(0, n), logProbs.subarray(0, n));
+  return {
+    followers: { words: Int32Array.from(order, (i) => words[i]!), logProbs: Float64Array.from(order, (i) => logProbs[i]!), backoff: 0 },
+    backoffs: Float64Array.from(order, (i) => backoffs[i]!),
+    ...(bosBackoff !== undefined && { bosBackoff }),
+  };
 }

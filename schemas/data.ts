@@ -74,6 +74,25 @@ export interface ScanManyRequest {
 export interface ScanManyReply {
   ranges: ScanReply[];
 }
+/**
+ * Several short ranges with their rows packed: each row as its key's last `keyTail` bytes and its
+ * value's first `valueHead` bytes, back to back in one bytes field per range. For ranges of
+ * fixed-width rows (a model context's followers: word id and log10 p) that a reader wants as a
+ * table, not as a key and a value object per row.
+ */
+export interface ScanPackedRequest {
+  prefixes: Buffer[];
+  /** Per prefix, the key to go on after (a reply's `next`), or empty bytes to start at the prefix. */
+  afters: Buffer[];
+  /** Rows per prefix at most; a longer range replies with `next` set. */
+  limit: number;
+  keyTail: number;
+  valueHead: number;
+}
+export interface PackedRange {
+  rows: Buffer;
+  next: Buffer | null;
+}
 export interface ReduceRequest {
   name: string;
   prefix: Buffer;
@@ -179,6 +198,30 @@ export const DATA_COMMANDS = {
     'scan-many',
     avroType({ type: 'record', name: name('ScanManyRequest'), fields: [{ name: 'prefixes', type: bytesArray }, { name: 'limit', type: 'int' }] }),
     avroType({ type: 'record', name: name('ScanManyReply'), fields: [{ name: 'ranges', type: { type: 'array', items: name('ScanReply') } }] }),
+  ),
+  'scan-packed': command<ScanPackedRequest, { ranges: PackedRange[] }>(
+    'scan-packed',
+    avroType({
+      type: 'record',
+      name: name('ScanPackedRequest'),
+      fields: [
+        { name: 'prefixes', type: bytesArray },
+        { name: 'afters', type: bytesArray },
+        { name: 'limit', type: 'int' },
+        { name: 'keyTail', type: 'int' },
+        { name: 'valueHead', type: 'int' },
+      ],
+    }),
+    avroType({
+      type: 'record',
+      name: name('ScanPackedReply'),
+      fields: [
+        {
+          name: 'ranges',
+          type: { type: 'array', items: { type: 'record', name: name('PackedRange'), fields: [{ name: 'rows', type: 'bytes' }, { name: 'next', type: ['null', 'bytes'], default: null }] } },
+        },
+      ],
+    }),
   ),
   reduce: command<ReduceRequest, { result: Buffer }>(
     'reduce',

@@ -1,10 +1,12 @@
 // `dbslm generate` through the real CLI on a model of the bundled corpus: the same seed gives
 // the same text from the ARPA file and from the model imported into a store (one actor, and three
-// actors holding its forks), a re-imported model is not served from a stale cache, and bad input
-// gets clear errors.
+// actors holding its forks), each context's followers and backoff read from the store equal the
+// file's, a re-imported model is not served from a stale cache, and bad input gets clear errors.
 import test from 'ava';
 import path from 'node:path';
+import type { ContextFollowers } from '../generate/context_source.js';
 import { Engine } from '../generate/engine.js';
+import { BOS } from '../model/vocab.js';
 import { StoreContextSource } from '../generate/store_source.js';
 import { balancedTrio } from './helpers/cluster_procs.js';
 import { BUNDLED_TRAIN } from './helpers/paths.js';
@@ -46,6 +48,25 @@ test('a model imported again is never served from the cache of the old one', asy
   const request = { seed: 3, maxTokens: 30 };
   const fromFile = async (file: string) => (await (await Engine.open({ file, tokenizer: 'regex' })).generate(request)).text;
   t.is((await engine.generate(request)).text, await fromFile(m3));
+
+  // Each context's followers and backoff (a row of its prefix's range) from the store equal the
+  // file's, the prefix's range read in the same round or earlier, and an absent context is null.
+  const file = await Engine.open({ file: m3, tokenizer: 'regex' });
+  const fileIds = (await file.generate({ seed: 5, maxTokens: 30 })).words.map((w) => w.id);
+  const history = [BOS, ...fileIds, fileIds[0]!, fileIds[0]!];
+  const contexts = [[], ...history.flatMap((_, i) => [history.slice(i, i + 1), history.slice(i, i + 2)])];
+  const toStore = (ids: number[]) => ids.map((id) => engine.vocab().lookup(file.vocab().word(id)));
+  const fromStore = (f: ContextFollowers | null) => f && { words: Array.from(f.words, (id) => file.vocab().lookup(engine.vocab().word(id))), logProbs: Array.from(f.logProbs), backoff: f.backoff };
+  const plain = (f: ContextFollowers | null) => f && { words: Array.from(f.words), logProbs: Array.from(f.logProbs), backoff: f.backoff };
+  const want = await Promise.all(contexts.map(async (c) => plain(await file.source!.followers(c))));
+  t.true(want.some((f) => f === null) && want.some((f) => f !== null && f.backoff !== 0), 'absent contexts and backoffs both checked');
+  for (const together of [true, false]) {
+    const fresh = await Engine.open({ connect: actor.ep, model: 'm' });
+    t.teardown(() => fresh.close());
+    const got = together ? await Promise.all(contexts.map((c) => fresh.source!.followers(toStore(c)))) : [];
+    if (!together) for (const c of contexts) got.push(await fresh.source!.followers(toStore(c)));
+    t.deepEqual(got.map(fromStore), want, together ? 'asked in one round' : 'asked one after another');
+  }
   await ok('store', 'import', '--no-topk', '--arpa', m2, '--model', 'm', '--tokenizer', 'regex', '--connect', actor.ep, '--quiet', '--replace');
   t.is((await engine.generate(request)).text, await fromFile(m2));
   t.is((engine.source as StoreContextSource).order, 2);

@@ -1,7 +1,8 @@
 // scan-many: several short ranges in one request per owning actor (what the decoder reads for one
 // token). Against real actors: the client's multiScan equals one scan per prefix, over three actors
 // owning a third of the forks each, with ranges longer than the per-range limit and more rows than
-// one reply carries (both go on with scan); the actor refuses a prefix spanning forks.
+// one reply carries (both go on with scan); the actor refuses a prefix spanning forks. scan-packed
+// (the same ranges, rows packed as key tails and value heads) reads the same rows.
 import test from 'ava';
 import { STORE_COMMANDS } from '../schemas/store.js';
 import { StoreClient } from '../store/client/client.js';
@@ -36,6 +37,15 @@ test.serial('multiScan over three actors equals one scan per prefix, long ranges
   }
   t.is(many[contexts.length]!.length, 0, 'an absent range is empty');
   t.is(many.reduce((n, rows) => n + rows.length, 0), ops.length + sizes[3]!);
+
+  // scan-packed: the same rows as key tails (the 6-byte word) and value heads (3 bytes), a range
+  // past one reply's rows included (the decoder's store source reads its followers so).
+  const packed = await client.multiScanPacked(prefixes, 6, 3, 3000);
+  const rowsOf = (b: Buffer) => Array.from({ length: b.length / 9 }, (_, r) => b.subarray(r * 9, r * 9 + 9).toString()).sort();
+  for (let i = 0; i < prefixes.length; i++) {
+    const want = many[i]!.map(({ key: k, value }) => k.subarray(-6).toString() + (value as Buffer).subarray(0, 3).toString()).sort();
+    t.deepEqual(rowsOf(packed[i]!), want, `packed prefix ${i}`);
+  }
 });
 
 test('a scan-many reply is capped per range and in total, and a prefix spanning forks is refused', async (t) => {
@@ -53,4 +63,13 @@ test('a scan-many reply is capped per range and in total, and a prefix spanning 
   ranges.forEach((r, i) => t.deepEqual(r.next, r.keys[r.keys.length - 1], `range ${i} goes on from its last row`));
   const wide = await client.raw(actor.ep, 'scan-many', STORE_COMMANDS['scan-many'].encodeRequest({ prefixes: [prefixes[0]!, Buffer.alloc(0)], limit: 10 }));
   t.is(wide.code, 'CROSS_FORK');
+
+  // scan-packed caps the same way, and refuses rows it cannot cut (a value shorter than asked).
+  const cut = await client.raw(actor.ep, 'scan-packed', STORE_COMMANDS['scan-packed'].encodeRequest({ prefixes: prefixes.slice(0, 2), afters: [Buffer.alloc(0), Buffer.alloc(0)], limit: 4000, keyTail: 6, valueHead: 1 }));
+  t.is(cut.code, 'OK');
+  const packedRanges = STORE_COMMANDS['scan-packed'].decodeReply(cut.body).ranges;
+  t.deepEqual(packedRanges.map((r) => r.rows.length / 7), [4000, 4000]);
+  t.deepEqual(packedRanges[0]!.next, key('a', 3999));
+  const short = await client.raw(actor.ep, 'scan-packed', STORE_COMMANDS['scan-packed'].encodeRequest({ prefixes: prefixes.slice(0, 1), afters: [Buffer.alloc(0)], limit: 10, keyTail: 6, valueHead: 2 }));
+  t.is(short.code, 'BAD_REQUEST');
 });

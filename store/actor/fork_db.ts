@@ -96,6 +96,13 @@ export class ForkDb {
       // The same below an exclusive bound (scanMarked without a cap on the rows examined).
       scanNsBelow: prepare(`SELECT key, CASE WHEN typeof(value) = 'blob' AND length(value) = 0 THEN NULL ELSE value END AS value
                             FROM kv WHERE key >= ? AND key < ? AND substr(key, 7, ?) = ? ORDER BY key LIMIT ?`).safeIntegers(true),
+      // scanPacked: the rows packed by SQLite (hex, concatenated, unhexed: one blob) rather than a
+      // key and a value Buffer per row, ~5x cheaper a row; one aggregate over the range, with no
+      // LIMIT subquery, which costs more than a short range's whole read (the cap is a key bound).
+      // \`bad\` counts rows too short to cut, or holding a counter, for the caller to refuse.
+      scanPacked: prepare(`SELECT unhex(group_concat(hex(substr(key, -@tail)) || hex(substr(value, 1, @head)), '')) AS rows, max(key) AS last,
+                                  sum(length(key) < @tail OR typeof(value) <> 'blob' OR length(value) < @head) AS bad
+                           FROM kv WHERE key >= @lo AND key < @hi`),
       // The n-th key of a range (keys only): where a filtered scan stops examining.
       keyAt: prepare('SELECT key FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT 1 OFFSET ?').pluck(),
       lastKey: prepare('SELECT key FROM kv WHERE key >= ? AND key < ? ORDER BY key DESC LIMIT 1').pluck(),
@@ -256,6 +263,24 @@ export class ForkDb {
     const from = after && Buffer.compare(after, prefix) >= 0 ? after : null;
     if (from) return (hi ? this.statements.scanAfter.all(from, hi, limit) : this.statements.scanAfterOpen.all(from, limit)) as { key: Buffer; value: StoredValue }[];
     return (hi ? this.statements.scanFrom.all(prefix, hi, limit) : this.statements.scanFromOpen.all(prefix, limit)) as { key: Buffer; value: StoredValue }[];
+  }
+
+  /**
+   * Like scan, each row packed as its key's last `keyTail` bytes and its value's first `valueHead`
+   * bytes, back to back (`rows`, empty when none), in the order SQLite walks the key range (key
+   * order in practice, but SQL does not promise an aggregate's order: callers that care sort).
+   * `next` is the last key when `limit` rows came and more follow. `bad`: rows shorter than that
+   * or holding a counter (their bytes in `rows` mean nothing).
+   */
+  scanPacked(prefix: Buffer, after: Buffer | null, limit: number, keyTail: number, valueHead: number): { rows: Buffer; next: Buffer | null; bad: number } {
+    const s = this.statements;
+    // "key > after" is "key >= after 0x00": the least byte string above it.
+    const lo = after && Buffer.compare(after, prefix) >= 0 ? Buffer.concat([after, Buffer.of(0)]) : prefix;
+    const end = prefixEnd(prefix) ?? ABOVE_ALL_KEYS;
+    // The first key past the cap, if any, bounds the range instead of a LIMIT.
+    const past = s.keyAt.get(lo, end, limit) as Buffer | undefined;
+    const r = s.scanPacked.get({ tail: keyTail, head: valueHead, lo, hi: past ?? end }) as { rows: Buffer | null; last: Buffer | null; bad: number | null };
+    return { rows: r.rows ?? EMPTY_VALUE, next: past ? r.last : null, bad: r.bad ?? 0 };
   }
 
   /**

@@ -1,6 +1,8 @@
 // Lookups by context (word ids) asked for in one turn of the event loop, read together and cached:
 // the decoder asks for every length of a history at once, and for a draft's positions, and each
-// of those would otherwise be a request of its own. `readMany` reads one batch (one request per
+// of those would otherwise be a request of its own. The read waits for the end of the turn, not
+// for the end of the microtasks: streams generating at once on one engine resume in one turn when
+// their replies arrive together, each a few promise hops apart, and then share one read. `readMany` reads one batch (one request per
 // owning actor, with multiGet or multiScan); a failed read is not cached, so the next lookup asks
 // the store again. Used by the decoder's store source (generate/store_source.ts) and Level 3's
 // concept spans (store/model/concepts.ts).
@@ -28,7 +30,7 @@ export class BatchedLookups<V> {
     if (this.cache.size >= this.limit) this.cache = new Map();
     const lookup: Lookup<V> = {
       read: new Promise((resolve, reject) => {
-        if (this.pending.push({ context, resolve, reject }) === 1) queueMicrotask(() => void this.readPending());
+        if (this.pending.push({ context, resolve, reject }) === 1) setImmediate(() => void this.readPending());
       }),
     };
     const cache = this.cache;

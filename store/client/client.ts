@@ -283,6 +283,33 @@ export class StoreClient {
     return out;
   }
 
+  /**
+   * multiScan with each row packed as its key's last `keyTail` bytes and its value's first
+   * `valueHead` bytes (scan-packed): per prefix, its rows back to back in one Buffer. For ranges of
+   * fixed-width rows read as a table (a decoder's followers); much cheaper than a row object each.
+   */
+  async multiScanPacked(prefixes: Buffer[], keyTail: number, valueHead: number, limit = 0): Promise<Buffer[]> {
+    const parts = prefixes.map(() => [] as Buffer[]);
+    let todo: { prefix: Buffer; i: number; after: Buffer }[] = prefixes.map((prefix, i) => ({ prefix, i, after: EMPTY }));
+    while (todo.length) {
+      const cut: typeof todo = [];
+      await this.routed(
+        todo,
+        (x) => x.prefix,
+        (ep, g) => this.attempt(ep, 'scan-packed', STORE_COMMANDS['scan-packed'].encodeRequest({ prefixes: g.map((x) => x.prefix), afters: g.map((x) => x.after), limit, keyTail, valueHead }), this.retries),
+        (rep, g) => {
+          const { ranges } = STORE_COMMANDS['scan-packed'].decodeReply(rep.body);
+          g.forEach((x, j) => {
+            parts[x.i]!.push(ranges[j]!.rows);
+            if (ranges[j]!.next) cut.push({ ...x, after: ranges[j]!.next! });
+          });
+        },
+      );
+      todo = cut;
+    }
+    return parts.map((p) => (p.length === 1 ? p[0]! : Buffer.concat(p)));
+  }
+
   async get(key: Buffer): Promise<Value> {
     // Fast path for the common case (known owner, no redirect): no grouping, one request.
     const owner = this.map.lookup(key).owner;

@@ -1,11 +1,11 @@
 // The commands every store actor serves by itself, by family: kv.ts (get, set, delete, incr),
-// batch.ts, scan.ts (scan, scan-many, reduce, summary, purge, reset), admin.ts (ping, stats, metrics, checkpoint, map,
+// batch.ts, scan.ts (scan, scan-many, scan-packed, reduce, summary, purge, reset), admin.ts (ping, stats, metrics, checkpoint, map,
 // map-apply, stop). The cluster layer adds its own through `actor.registerCommand`.
 import type { CommandSpec } from '../command.js';
 import { checkpoint, map, mapApply, metrics, ping, stats, stop } from './admin.js';
 import { batchCommand } from './batch.js';
 import { del, get, incr, set } from './kv.js';
-import { purge, reduce, reset, scan, scanMany, summary } from './scan.js';
+import { purge, reduce, reset, scan, scanMany, scanPacked, summary } from './scan.js';
 
 /** A fresh set of built-in commands for one actor (the batch command keeps per-actor state). */
 export function builtinCommands(): Map<string, CommandSpec> {
@@ -18,6 +18,7 @@ export function builtinCommands(): Map<string, CommandSpec> {
     ['batch', batchCommand()],
     ['scan', { handler: scan, write: false, read: true }],
     ['scan-many', { handler: scanMany, write: false, read: true }],
+    ['scan-packed', { handler: scanPacked, write: false, read: true }],
     ['reduce', { handler: reduce, write: false, read: true }],
     ['summary', { handler: summary, write: false, read: true }],
     ['purge', { handler: purge, write: true }],

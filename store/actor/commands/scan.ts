@@ -76,6 +76,33 @@ export const scanMany: CommandHandler = (body, { actor }) => {
   return STORE_COMMANDS['scan-many'].encodeReply({ ranges });
 };
 
+/** scan-packed: rows per reply in all at most (rows are a few bytes each, so more than a scan page's). */
+const MAX_PACKED = 50_000;
+/** scan-packed: bytes of a key or a value a row keeps at most. */
+const MAX_PACKED_WIDTH = 32;
+
+/**
+ * scan-many's ranges with each row packed as a key tail and a value head (schemas/data.ts
+ * ScanPackedRequest): one blob per range, which SQLite builds, instead of two Buffers per row on
+ * both ends. Rows that cannot be cut so (short keys or values, counters) refuse the request.
+ */
+export const scanPacked: CommandHandler = (body, { actor }) => {
+  const { prefixes, afters, limit, keyTail, valueHead } = STORE_COMMANDS['scan-packed'].decodeRequest(body);
+  if (afters.length !== prefixes.length) throw new StoreError('BAD_REQUEST', `scan-packed has ${prefixes.length} prefixes and ${afters.length} afters`);
+  if (keyTail < 1 || keyTail > MAX_PACKED_WIDTH || valueHead < 0 || valueHead > MAX_PACKED_WIDTH) throw new StoreError('BAD_REQUEST', `scan-packed keeps 1..${MAX_PACKED_WIDTH} key bytes and 0..${MAX_PACKED_WIDTH} value bytes, not ${keyTail} and ${valueHead}`);
+  for (const prefix of prefixes) actor.ownership.prefixFork(prefix, 'scan-packed', false);
+  const perRange = Math.max(1, Math.min(MAX_PACKED, limit || MAX_PACKED));
+  let budget = MAX_PACKED;
+  const ranges = prefixes.map((prefix, i) => {
+    const cap = Math.max(1, Math.min(perRange, budget));
+    const { rows, next, bad } = actor.db.scanPacked(prefix, afters[i]!.length ? afters[i]! : null, cap, keyTail, valueHead);
+    if (bad) throw new StoreError('BAD_REQUEST', `scan-packed: ${bad} rows under prefix ${prefix.toString('hex')} have keys shorter than ${keyTail} bytes, counters, or values shorter than ${valueHead} bytes`);
+    budget -= rows.length / (keyTail + valueHead);
+    return { rows, next };
+  });
+  return STORE_COMMANDS['scan-packed'].encodeReply({ ranges });
+};
+
 export const reduce: CommandHandler = (body, { actor }) => {
   const request = STORE_COMMANDS.reduce.decodeRequest(body);
   const reducer = getReducer(request.name);
