@@ -73,6 +73,12 @@ test('status and rebalance say that a dead member\'s forks cannot move and name 
   t.deepEqual(deadOwnerNotes({ ...viewOfFour(), forks: viewOfFour().forks.filter((f) => f.owner !== 'd') }), [], 'a dead member without forks needs no takeover');
 });
 
+test('status warns that a cluster of several members keeps each fork on one member (no replicas), and a single member is not warned', (t) => {
+  t.regex(formatStatus(viewOfFour()).at(-1)!, /^warning: replication factor 1: each fork is kept by its owner alone/);
+  const alone = { ...viewOfFour(), members: viewOfFour().members.filter((m) => m.id === 'a') };
+  t.false(formatStatus(alone).some((l) => l.startsWith('warning: replication factor')), formatStatus(alone).join('\n'));
+});
+
 test('store rebalance prints a plan, --apply runs it live, and status shows members, forks and epoch', async (t) => {
   t.timeout(120000);
   const a = await startActor(t, 'a');

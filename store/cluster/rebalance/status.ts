@@ -13,7 +13,18 @@ export function formatStatus(view: ClusterView): string[] {
     lines.push(`member ${m.id} ${m.endpoint} state=${m.state} incarnation=${m.incarnation} forks=${owned} ${figures}`);
     for (const l of mine) if (l.keys || l.opsPerSec || l.fenced) lines.push(`  fork=${l.fork} keys=${l.keys} bytes=${l.bytes} ops/s=${l.opsPerSec}${l.fenced ? ' fenced' : ''}`);
   }
-  return [...lines, ...deadOwnerNotes(view)];
+  return [...lines, ...deadOwnerNotes(view), ...replicationNotes(view)];
+}
+
+/**
+ * A cluster of more than one member keeps each fork on one member only (replication factor 1:
+ * the store has no replicas yet): it says so, since losing a member's machine then loses its forks
+ * (a takeover restarts them empty), which an operator spreading a store over machines may not expect.
+ */
+export function replicationNotes(view: ClusterView): string[] {
+  const members = view.members.filter((m) => m.state !== 'left').length;
+  if (members < 2) return [];
+  return [`warning: replication factor 1: each fork is kept by its owner alone (the store has no replicas yet), so a member whose data dir is lost loses its forks; back up the data dirs, or export models (dbslm export)`];
 }
 
 /**
