@@ -23,6 +23,8 @@ export class ArpaContexts {
   /** The previous order's entries by key, and this order's (the next one's contexts). */
   private contextKeys: ContextKeys | null = null;
   private entryKeys: ContextKeys | null = null;
+  /** Each order's key table, made (and cleared) up front: loading starts before the records arrive. */
+  private readonly keysOfOrder: (ContextKeys | null)[] = [null];
 
   constructor(
     private readonly order: number,
@@ -32,6 +34,7 @@ export class ArpaContexts {
     private readonly root: number,
   ) {
     this.context = new Int32Array(order);
+    for (let k = 1; k < order; k++) this.keysOfOrder.push(new ContextKeys(declared[k]!));
   }
 
   /** Starts the records of a chunk (a new section resets what is remembered). */
@@ -41,7 +44,8 @@ export class ArpaContexts {
     this.lastOrder = k;
     this.lastParent = -1;
     this.contextKeys = this.entryKeys;
-    this.entryKeys = k < this.order ? new ContextKeys(this.declared[k]!) : null;
+    this.entryKeys = this.keysOfOrder[k] ?? null;
+    this.keysOfOrder[k] = null; // (freed with contextKeys after the next order)
   }
 
   /** The place of record r's context. */
