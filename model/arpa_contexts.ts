@@ -2,7 +2,7 @@
 // arpa_query_index.ts) of its context, the first k - 1 words. Tried in order of cost:
 //   - the context of the record before (files sorted by context repeat it);
 //   - its 64-bit key among the previous order's entries (ngram_key.ts, computed on the lexing
-//     thread), trusted when the node or slot found holds the context's last word: one lookup;
+//     thread), trusted when the entry found has the context's last word: one lookup;
 //   - a walk from the context's first word, creating blank (prefix-only) places where the file
 //     lists none: k - 1 lookups, in the suffix order KenLM writes nearly every record's.
 // One implementation for both places a record can go; they differ only in `step` and `lastWord`.
@@ -12,8 +12,6 @@ import { ContextKeys } from './context_keys.js';
 export interface ContextPlaces {
   /** The place of (parent place, word) at order `k` (k = 1: parent is the root), created blank if missing. */
   step(k: number, parent: number, word: number): number;
-  /** The last word of the n-gram at a place of order k. */
-  lastWord(k: number, place: number): number;
 }
 
 export class ArpaContexts {
@@ -58,8 +56,8 @@ export class ArpaContexts {
     for (let j = 0; j < k - 1 && same; j++) same = ids[at + j] === context[j];
     if (same) return this.lastParent;
     if (this.contextKeys) {
-      const found = this.contextKeys.get(keys[r * 4]!, keys[r * 4 + 1]!);
-      if (found >= 0 && this.places.lastWord(k - 1, found) === ids[at + k - 2]) return found;
+      const found = this.contextKeys.get(keys[r * 4]!, keys[r * 4 + 1]!, ids[at + k - 2]!);
+      if (found >= 0) return found;
     }
     let parent = this.root;
     for (let j = 0; j < k - 1; j++) {
@@ -73,6 +71,7 @@ export class ArpaContexts {
   /** Record r was placed at `place` (so the next order finds it as a context by its key). */
   placed(chunk: ArpaChunk, r: number, place: number): void {
     // Two entries with one key: the next order finds every context by walking.
-    if (this.entryKeys && !this.entryKeys.add(chunk.keys[r * 4 + 2]!, chunk.keys[r * 4 + 3]!, place)) this.entryKeys = null;
+    const k = chunk.order;
+    if (this.entryKeys && !this.entryKeys.add(chunk.keys[r * 4 + 2]!, chunk.keys[r * 4 + 3]!, place, chunk.ids[r * k + k - 1]!)) this.entryKeys = null;
   }
 }

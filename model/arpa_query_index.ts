@@ -68,7 +68,6 @@ export class ArpaQueryIndexBuilder {
         const found = this.slot(k, parent, word);
         return found >= 0 ? found : -found - 1;
       },
-      lastWord: (k, place) => (k === 1 ? place : this.tables[k]![place * this.strides[k]! + 1]!),
     }, -1);
   }
 

@@ -141,11 +141,12 @@ test('a file using many prefixes it never lists still reads into tables (through
 
 test('context keys: a second n-gram with a key already taken is a collision, never a silent overwrite', (t) => {
   const keys = new ContextKeys(4);
-  for (let i = 0; i < 3000; i++) t.true(keys.add(i * 7919, -i, i));
-  t.is(keys.get(21 * 7919, -21), 21);
-  t.is(keys.get(5, 5), -1);
-  t.false(keys.add(21 * 7919, -21, 99));
-  t.is(keys.get(21 * 7919, -21), 21);
+  for (let i = 0; i < 3000; i++) t.true(keys.add(i * 7919, -i, i, i % 13));
+  t.is(keys.get(21 * 7919, -21, 21 % 13), 21);
+  t.is(keys.get(21 * 7919, -21, 21 % 13 + 1), -1, 'the key of an entry with another last word is not trusted');
+  t.is(keys.get(5, 5, 0), -1);
+  t.false(keys.add(21 * 7919, -21, 99, 0));
+  t.is(keys.get(21 * 7919, -21, 21 % 13), 21);
 });
 
 test('two entries with one 64-bit key: their longer n-grams still go under the right contexts', (t) => {
