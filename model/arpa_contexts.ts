@@ -46,6 +46,20 @@ export class ArpaContexts {
     this.keysOfOrder[k] = null; // (freed with contextKeys after the next order)
   }
 
+  /**
+   * Reads ahead the key cells that records [from, to) will look up and add. Each record's lookups
+   * miss the cache (tables of tens of MB, reached at random); read one after another, a batch's
+   * misses overlap, where each record's own misses wait on each other. Returns a value made of
+   * what was read, for the caller to keep, so that the reads stay.
+   */
+  warm(chunk: ArpaChunk, from: number, to: number): number {
+    const { keys } = chunk;
+    let seen = 0;
+    if (this.contextKeys) for (let r = from; r < to; r++) seen ^= this.contextKeys.touch(keys[r * 4]!, keys[r * 4 + 1]!);
+    if (this.entryKeys) for (let r = from; r < to; r++) seen ^= this.entryKeys.touch(keys[r * 4 + 2]!, keys[r * 4 + 3]!);
+    return seen;
+  }
+
   /** The place of record r's context. */
   parentOf(chunk: ArpaChunk, r: number): number {
     const { order: k, ids, keys } = chunk;

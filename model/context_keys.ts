@@ -50,6 +50,14 @@ export class ContextKeys {
     }
   }
 
+  /**
+   * Reads the cell `get` or `add` will start at, for a caller reading a batch of keys ahead
+   * (arpa_contexts.ts warm); the value is returned only so that the read is not optimised away.
+   */
+  touch(lo: number, hi: number): number {
+    return this.cells[((lo ^ hi) & this.mask) * CELL]!;
+  }
+
   /** The slot with this key, or -1; -1 also when that entry's last word is not `lastWord`. */
   get(lo: number, hi: number, lastWord: number): number {
     const cells = this.cells;
