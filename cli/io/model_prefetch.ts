@@ -1,4 +1,5 @@
-// Reading a binary model file while the command's modules load. `ppl --model X.dbslm` spends about
+// Reading a binary model file while the command's modules load (or, for an ARPA file, starting the
+// thread that lexes it: arpa_load.ts startArpaLexing). `ppl --model X.dbslm` spends about
 // as long loading yargs and its own modules (compiling them on the main thread) as reading the
 // file (kernel copies and page faults) and checksumming it; started first, the read runs on
 // libuv's thread pool in chunks, and each chunk's CRC-32 is taken on the main thread between
@@ -15,6 +16,8 @@ export interface PrefetchedModel {
   bytes: Buffer;
   crc: number;
 }
+
+const GZIP_MAGIC = [0x1f, 0x8b];
 
 /** Big enough that a chunk's round trip through the event loop is small beside its copy. */
 const CHUNK_BYTES = 8 << 20;
@@ -55,7 +58,7 @@ function readChunks(fd: number, size: number): Promise<PrefetchedModel | undefin
   });
 }
 
-/** Starts reading `file` if it is a binary model (a look at its first bytes); never throws. */
+/** Starts reading `file` if it is a binary model, or lexing it if ARPA text (a look at its first bytes); never throws. */
 export function prefetchModel(file: string): void {
   if (prefetched.has(file)) return;
   let fd: number | undefined;
@@ -63,9 +66,13 @@ export function prefetchModel(file: string): void {
     fd = fs.openSync(file, 'r');
     const head = Buffer.alloc(MAGIC.length);
     const size = fs.fstatSync(fd).size;
-    if (fs.readSync(fd, head, 0, head.length, 0) === head.length && isBinaryModel(head) && size > CHECKSUM_FROM) {
+    const got = fs.readSync(fd, head, 0, head.length, 0);
+    if (got === head.length && isBinaryModel(head) && size > CHECKSUM_FROM) {
       prefetched.set(file, readChunks(fd, size));
       fd = undefined;
+    } else if (got >= 2 && !(head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1])) {
+      // Plain text, so ARPA: its lexing thread starts now (its module is imported for this only).
+      void import('./arpa_load.js').then((arpa) => arpa.startArpaLexing(file)).catch(() => {});
     }
   } catch {
     // The ordinary read reports it.
