@@ -4,8 +4,9 @@ import type { CommandModule } from 'yargs';
 import { STDIN_ARG } from './io/inputs.js';
 import { prefetchPplModel } from './io/model_prefetch.js';
 
-// `ppl --model X.dbslm`: the file is read while yargs (70-100 ms, most of it compiling
-// string-width's emoji regular expression) and the command load, hence yargs' dynamic import.
+// `ppl --model X`: a binary model is read, or an ARPA file's lexing thread started, while yargs
+// (70-100 ms, half of it compiling string-width's emoji regular expression) and the command
+// load, hence yargs' dynamic import.
 prefetchPplModel(process.argv.slice(2));
 const [{ default: yargs }, { hideBin }] = await Promise.all([import('yargs'), import('yargs/helpers')]);
 
