@@ -99,5 +99,6 @@ export function prefetchPplModel(argv: readonly string[]): void {
     if (a === '--model' && i + 1 < argv.length) files.push(argv[i + 1]!);
     else if (a.startsWith('--model=')) files.push(a.slice('--model='.length));
   });
-  if (files.length === 1) prefetchModel(files[0]!);
+  // ("-" is standard input, which main.ts renames before yargs sees it.)
+  if (files.length === 1 && files[0] !== '-') prefetchModel(files[0]!);
 }
