@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // The dbslm command line. Each command lives in its own module; this file only wires them.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 import { STDIN_ARG } from './io/inputs.js';
+import { prefetchPplModel } from './io/model_prefetch.js';
+
+// `ppl --model X`: a binary model is read, or an ARPA file's lexing thread started, while yargs
+// (70-100 ms, half of it compiling string-width's emoji regular expression) and the command
+// load, hence yargs' dynamic import.
+prefetchPplModel(process.argv.slice(2));
+const [{ default: yargs }, { hideBin }] = await Promise.all([import('yargs'), import('yargs/helpers')]);
 
 // A reader that stopped reading (`dbslm store status | head -1`): stop quietly with status 0, as
 // Unix tools do on SIGPIPE (Node ignores SIGPIPE, so the write fails with EPIPE instead).

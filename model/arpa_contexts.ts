@@ -2,7 +2,7 @@
 // arpa_query_index.ts) of its context, the first k - 1 words. Tried in order of cost:
 //   - the context of the record before (files sorted by context repeat it);
 //   - its 64-bit key among the previous order's entries (ngram_key.ts, computed on the lexing
-//     thread), trusted when the node or slot found holds the context's last word: one lookup;
+//     thread), trusted when the entry found has the context's last word: one lookup;
 //   - a walk from the context's first word, creating blank (prefix-only) places where the file
 //     lists none: k - 1 lookups, in the suffix order KenLM writes nearly every record's.
 // One implementation for both places a record can go; they differ only in `step` and `lastWord`.
@@ -12,8 +12,6 @@ import { ContextKeys } from './context_keys.js';
 export interface ContextPlaces {
   /** The place of (parent place, word) at order `k` (k = 1: parent is the root), created blank if missing. */
   step(k: number, parent: number, word: number): number;
-  /** The last word of the n-gram at a place of order k. */
-  lastWord(k: number, place: number): number;
 }
 
 export class ArpaContexts {
@@ -23,6 +21,8 @@ export class ArpaContexts {
   /** The previous order's entries by key, and this order's (the next one's contexts). */
   private contextKeys: ContextKeys | null = null;
   private entryKeys: ContextKeys | null = null;
+  /** Each order's key table, made (and cleared) up front: loading starts before the records arrive. */
+  private readonly keysOfOrder: (ContextKeys | null)[] = [null];
 
   constructor(
     private readonly order: number,
@@ -32,6 +32,7 @@ export class ArpaContexts {
     private readonly root: number,
   ) {
     this.context = new Int32Array(order);
+    for (let k = 1; k < order; k++) this.keysOfOrder.push(new ContextKeys(declared[k]!));
   }
 
   /** Starts the records of a chunk (a new section resets what is remembered). */
@@ -41,7 +42,22 @@ export class ArpaContexts {
     this.lastOrder = k;
     this.lastParent = -1;
     this.contextKeys = this.entryKeys;
-    this.entryKeys = k < this.order ? new ContextKeys(this.declared[k]!) : null;
+    this.entryKeys = this.keysOfOrder[k] ?? null;
+    this.keysOfOrder[k] = null; // (freed with contextKeys after the next order)
+  }
+
+  /**
+   * Reads ahead the key cells that records [from, to) will look up and add. Each record's lookups
+   * miss the cache (tables of tens of MB, reached at random); read one after another, a batch's
+   * misses overlap, where each record's own misses wait on each other. Returns a value made of
+   * what was read, for the caller to keep, so that the reads stay.
+   */
+  warm(chunk: ArpaChunk, from: number, to: number): number {
+    const { keys } = chunk;
+    let seen = 0;
+    if (this.contextKeys) for (let r = from; r < to; r++) seen ^= this.contextKeys.touch(keys[r * 4]!, keys[r * 4 + 1]!);
+    if (this.entryKeys) for (let r = from; r < to; r++) seen ^= this.entryKeys.touch(keys[r * 4 + 2]!, keys[r * 4 + 3]!);
+    return seen;
   }
 
   /** The place of record r's context. */
@@ -54,8 +70,8 @@ export class ArpaContexts {
     for (let j = 0; j < k - 1 && same; j++) same = ids[at + j] === context[j];
     if (same) return this.lastParent;
     if (this.contextKeys) {
-      const found = this.contextKeys.get(keys[r * 4]!, keys[r * 4 + 1]!);
-      if (found >= 0 && this.places.lastWord(k - 1, found) === ids[at + k - 2]) return found;
+      const found = this.contextKeys.get(keys[r * 4]!, keys[r * 4 + 1]!, ids[at + k - 2]!);
+      if (found >= 0) return found;
     }
     let parent = this.root;
     for (let j = 0; j < k - 1; j++) {
@@ -69,6 +85,7 @@ export class ArpaContexts {
   /** Record r was placed at `place` (so the next order finds it as a context by its key). */
   placed(chunk: ArpaChunk, r: number, place: number): void {
     // Two entries with one key: the next order finds every context by walking.
-    if (this.entryKeys && !this.entryKeys.add(chunk.keys[r * 4 + 2]!, chunk.keys[r * 4 + 3]!, place)) this.entryKeys = null;
+    const k = chunk.order;
+    if (this.entryKeys && !this.entryKeys.add(chunk.keys[r * 4 + 2]!, chunk.keys[r * 4 + 3]!, place, chunk.ids[r * k + k - 1]!)) this.entryKeys = null;
   }
 }

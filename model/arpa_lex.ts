@@ -215,7 +215,16 @@ export class ArpaLexer {
         while (i < end && isBlank(bytes[i]!)) i++;
       }
       let bo = 0;
-      if (i < end) {
+      // The backoff: on a well-formed line a plain decimal followed by nothing but blanks, read in
+      // one pass; anything else takes the checks below, which name what is wrong.
+      let plain = false;
+      if (i < end && k < order) {
+        bo = readDecimal(bytes, i, end);
+        let stop = decimalEnd;
+        if (stop >= 0) while (stop < end && isBlank(bytes[stop]!)) stop++;
+        plain = stop === end;
+      }
+      if (i < end && !plain) {
         const rest = this.countFields(i, end);
         if (rest > 1) this.fail(`malformed ARPA entry: too many fields: "${this.text()}"`);
         if (k === order) this.fail(`malformed ARPA entry: a highest-order entry has a backoff: "${this.text()}"`);

@@ -12,6 +12,8 @@ import { slotStride, type QueryIndex } from './query_index.js';
 import { UNK, Vocab } from './vocab.js';
 
 const EMPTY = -1;
+/** Records whose cache misses are let overlap (add): enough to fill the CPU's queue of misses. */
+const BATCH = 64;
 /** As buildQueryIndex: tables at most half full. */
 const MAX_LOAD = 0.5;
 
@@ -41,6 +43,9 @@ export class ArpaQueryIndexBuilder {
   private readonly nodeSlots: Int32Array[] = [new Int32Array(0), new Int32Array(0)];
   private readonly filled: number[];
   private readonly contexts: ArpaContexts;
+  private readonly batchParents = new Int32Array(BATCH);
+  /** What the batches' read-ahead read (kept so that the reads are not optimised away). */
+  private seen = 0;
 
   constructor(
     readonly file: string,
@@ -68,7 +73,6 @@ export class ArpaQueryIndexBuilder {
         const found = this.slot(k, parent, word);
         return found >= 0 ? found : -found - 1;
       },
-      lastWord: (k, place) => (k === 1 ? place : this.tables[k]![place * this.strides[k]! + 1]!),
     }, -1);
   }
 
@@ -122,24 +126,44 @@ export class ArpaQueryIndexBuilder {
     for (const word of chunk.newWords) this.vocab.intern(word);
     const { order: k, ids, count } = chunk;
     this.contexts.begin(chunk);
-    for (let r = 0; r < count; r++) {
-      const word = ids[r * k + k - 1]!;
-      if (k === 1) {
+    if (k === 1) {
+      for (let r = 0; r < count; r++) {
+        const word = ids[r]!;
         this.unigram(word);
         if (this.unigrams[word * 2] === this.unigrams[word * 2]) this.duplicate(chunk, r);
         this.unigrams[word * 2] = chunk.logProb[r]!;
         this.unigrams[word * 2 + 1] = chunk.backoff[r]!;
         this.contexts.placed(chunk, r, word);
-        continue;
       }
-      const found = this.slot(k, this.contexts.parentOf(chunk, r), word);
-      const slot = found >= 0 ? found : -found - 1;
-      const values = this.values[k]!;
-      const half = (slot * this.strides[k]!) >> 1;
-      if (found >= 0 && values[half + 1] === values[half + 1]) this.duplicate(chunk, r);
-      values[half + 1] = chunk.logProb[r]!;
-      if (k < this.order) values[half + 2] = chunk.backoff[r]!;
-      this.contexts.placed(chunk, r, slot);
+      return;
+    }
+    // In batches: the key cells of the whole batch are read first, then its records' contexts
+    // are found and the slots they hash to in this order's table read, and only then are the
+    // records placed, so that the cache misses of a batch overlap (ArpaContexts.warm). Finding a
+    // context never reads this order's table, so placing the batch later changes nothing.
+    const parents = this.batchParents;
+    const t = this.tables[k]!;
+    const mask = this.masks[k]!;
+    const stride = this.strides[k]!;
+    const values = this.values[k]!;
+    for (let from = 0; from < count; from += BATCH) {
+      const to = Math.min(count, from + BATCH);
+      let seen = this.contexts.warm(chunk, from, to);
+      for (let r = from; r < to; r++) {
+        const parent = this.contexts.parentOf(chunk, r);
+        parents[r - from] = parent;
+        seen ^= t[(hash(parent, ids[r * k + k - 1]!) & mask) * stride]!;
+      }
+      this.seen ^= seen;
+      for (let r = from; r < to; r++) {
+        const found = this.slot(k, parents[r - from]!, ids[r * k + k - 1]!);
+        const slot = found >= 0 ? found : -found - 1;
+        const half = (slot * stride) >> 1;
+        if (found >= 0 && values[half + 1] === values[half + 1]) this.duplicate(chunk, r);
+        values[half + 1] = chunk.logProb[r]!;
+        if (k < this.order) values[half + 2] = chunk.backoff[r]!;
+        this.contexts.placed(chunk, r, slot);
+      }
     }
   }
 

@@ -36,7 +36,7 @@ export class ArpaModelBuilder {
     this.trie = new NgramTrie(this.total + 16);
     this.logProb = new Float64Array(this.trie.capacity).fill(Number.NaN);
     this.backoff = new Float64Array(this.trie.capacity);
-    this.contexts = new ArpaContexts(order, declared, { step: (_k, parent, word) => this.child(parent, word), lastWord: (_k, node) => this.trie.word[node]! }, ROOT);
+    this.contexts = new ArpaContexts(order, declared, { step: (_k, parent, word) => this.child(parent, word) }, ROOT);
   }
 
   private grow(): void {

@@ -1,12 +1,14 @@
 // The slots of one order's n-grams by their 64-bit key (ngram_key.ts), for finding the context of
-// the next order's records in one lookup (arpa_contexts.ts). A key is trusted only after the place
-// it names holds the context's last word; two entries with one key are detected as they are added
+// the next order's records in one lookup (arpa_contexts.ts). A key is trusted only when the entry
+// it names has the context's last word; two entries with one key are detected as they are added
 // (the next order then walks to every context instead), so a collision never places an n-gram
-// under the wrong context.
+// under the wrong context. The last word is kept in the key's cell, beside the slot: checking it
+// in the table the slot belongs to was one more cache miss per record, in a table of 50 MB.
 const EMPTY = -1;
+const CELL = 4;
 
 export class ContextKeys {
-  /** [lo, hi, slot] per cell. */
+  /** [lo, hi, slot, last word] per cell. */
   private cells: Int32Array;
   private mask: number;
   private size = 0;
@@ -14,21 +16,22 @@ export class ContextKeys {
   constructor(expected: number) {
     let cap = 1024;
     while (cap < expected * 2) cap *= 2;
-    this.cells = new Int32Array(cap * 3).fill(EMPTY);
+    this.cells = new Int32Array(cap * CELL).fill(EMPTY);
     this.mask = cap - 1;
   }
 
   /** Adds a key; false when another entry already has it (a 64-bit collision: about once in 10^7 files). */
-  add(lo: number, hi: number, slot: number): boolean {
+  add(lo: number, hi: number, slot: number, lastWord: number): boolean {
     // (Sized from the header's count; a damaged file may hold more before its count is checked.)
     if (++this.size * 2 > this.mask) this.grow();
     const cells = this.cells;
     for (let i = (lo ^ hi) & this.mask; ; i = (i + 1) & this.mask) {
-      const at = i * 3;
+      const at = i * CELL;
       if (cells[at + 2] === EMPTY) {
         cells[at] = lo;
         cells[at + 1] = hi;
         cells[at + 2] = slot;
+        cells[at + 3] = lastWord;
         return true;
       }
       if (cells[at] === lo && cells[at + 1] === hi) return false;
@@ -39,22 +42,30 @@ export class ContextKeys {
     const old = this.cells;
     this.cells = new Int32Array(old.length * 2).fill(EMPTY);
     this.mask = this.mask * 2 + 1;
-    for (let at = 0; at < old.length; at += 3) {
+    for (let at = 0; at < old.length; at += CELL) {
       if (old[at + 2] === EMPTY) continue;
       let i = (old[at]! ^ old[at + 1]!) & this.mask;
-      while (this.cells[i * 3 + 2] !== EMPTY) i = (i + 1) & this.mask;
-      this.cells.set(old.subarray(at, at + 3), i * 3);
+      while (this.cells[i * CELL + 2] !== EMPTY) i = (i + 1) & this.mask;
+      this.cells.set(old.subarray(at, at + CELL), i * CELL);
     }
   }
 
-  /** The slot with this key, or -1. */
-  get(lo: number, hi: number): number {
+  /**
+   * Reads the cell `get` or `add` will start at, for a caller reading a batch of keys ahead
+   * (arpa_contexts.ts warm); the value is returned only so that the read is not optimised away.
+   */
+  touch(lo: number, hi: number): number {
+    return this.cells[((lo ^ hi) & this.mask) * CELL]!;
+  }
+
+  /** The slot with this key, or -1; -1 also when that entry's last word is not `lastWord`. */
+  get(lo: number, hi: number, lastWord: number): number {
     const cells = this.cells;
     for (let i = (lo ^ hi) & this.mask; ; i = (i + 1) & this.mask) {
-      const at = i * 3;
+      const at = i * CELL;
       const slot = cells[at + 2]!;
       if (slot === EMPTY) return -1;
-      if (cells[at] === lo && cells[at + 1] === hi) return slot;
+      if (cells[at] === lo && cells[at + 1] === hi) return cells[at + 3] === lastWord ? slot : -1;
     }
   }
 }

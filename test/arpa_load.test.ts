@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { loadArpaFile, loadArpaTables } from '../cli/io/arpa_load.js';
+import { loadArpaFile, loadArpaTables, startArpaLexing } from '../cli/io/arpa_load.js';
 import { rebuildLanguageModel } from '../model/binary/rebuild.js';
 import { Scorer } from '../model/score.js';
 import { buildQueryIndex } from '../model/query_index.js';
@@ -96,7 +96,9 @@ test('a context that is not an entry of its own reads as a blank prefix node', (
   t.is(lm.logProb[lm.trie.findPath([1, 3])], -0.2);
 });
 
-test('the scoring tables read straight from ARPA equal those built from its trie, and give back the same model', (t) => {
+test('the scoring tables read straight from ARPA (lexing started early) equal those built from its trie, and give back the same model', (t) => {
+  // Lexing started before the load asks for it, as `ppl --model` starts it while its modules load.
+  startArpaLexing(bigArpa);
   const fromTrie = readArpa(fs.readFileSync(bigArpa), bigArpa);
   const tables = loadArpaTables(bigArpa);
   t.deepEqual(tables.vocab.words, fromTrie.vocab.words);
@@ -141,11 +143,12 @@ test('a file using many prefixes it never lists still reads into tables (through
 
 test('context keys: a second n-gram with a key already taken is a collision, never a silent overwrite', (t) => {
   const keys = new ContextKeys(4);
-  for (let i = 0; i < 3000; i++) t.true(keys.add(i * 7919, -i, i));
-  t.is(keys.get(21 * 7919, -21), 21);
-  t.is(keys.get(5, 5), -1);
-  t.false(keys.add(21 * 7919, -21, 99));
-  t.is(keys.get(21 * 7919, -21), 21);
+  for (let i = 0; i < 3000; i++) t.true(keys.add(i * 7919, -i, i, i % 13));
+  t.is(keys.get(21 * 7919, -21, 21 % 13), 21);
+  t.is(keys.get(21 * 7919, -21, 21 % 13 + 1), -1, 'the key of an entry with another last word is not trusted');
+  t.is(keys.get(5, 5, 0), -1);
+  t.false(keys.add(21 * 7919, -21, 99, 0));
+  t.is(keys.get(21 * 7919, -21, 21 % 13), 21);
 });
 
 test('two entries with one 64-bit key: their longer n-grams still go under the right contexts', (t) => {

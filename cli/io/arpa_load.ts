@@ -6,7 +6,7 @@
 // no event loop turn. Small inputs and standard input are read on this thread.
 import fs from 'node:fs';
 import os from 'node:os';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ArpaLexer, type ArpaChunk } from '../../model/arpa_lex.js';
 import { ArpaQueryIndexBuilder, TablesFull, type ScoringTables } from '../../model/arpa_query_index.js';
 import { ArpaModelBuilder, type ArpaReadOptions } from '../../model/arpa_read.js';
@@ -71,10 +71,39 @@ export interface ArpaLoadOptions extends ArpaReadOptions {
   onName?: (name: string) => void;
 }
 
+/** A lexing thread and the channel it posts on. */
+interface LexThread {
+  worker: Worker;
+  port: MessagePort;
+  posted: Int32Array;
+}
 
+function startLexThread(file: string): LexThread {
+  const posted = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const job: ArpaLexJob = { file, port: port2, posted };
+  const worker = new Worker(new URL('./arpa_lex_worker.js', import.meta.url), { workerData: job, transferList: [port2] });
+  worker.unref();
+  return { worker, port: port1, posted };
+}
+
+/** Threads started early (startArpaLexing), by file; null once the file's load has begun. */
+const started = new Map<string, LexThread | null>();
+
+/**
+ * Starts lexing `file` on its thread now, for a load that will ask for it later (cli/io/
+ * model_prefetch.ts starts it while the command's modules load: the thread's own start-up and
+ * the file's read then overlap them). Nothing when the file would be read on this thread, or
+ * its load has begun.
+ */
+export function startArpaLexing(file: string): void {
+  if (!started.has(file) && worthTwoThreads(file)) started.set(file, startLexThread(file));
+}
 
 function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactory<T>): T {
-  if (!worthTwoThreads(file)) {
+  const early = started.get(file);
+  started.set(file, null);
+  if (!early && !worthTwoThreads(file)) {
     const { name, bytes } = readInput(file, { gunzip: false });
     options.onName?.(name);
     const lexer = new ArpaLexer(bytes, name);
@@ -82,11 +111,7 @@ function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactor
     for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk()) target.add(chunk);
     return target.finish();
   }
-  const posted = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  const job: ArpaLexJob = { file, port: port2, posted };
-  const worker = new Worker(new URL('./arpa_lex_worker.js', import.meta.url), { workerData: job, transferList: [port2] });
-  worker.unref();
+  const { worker, port: port1, posted } = early ?? startLexThread(file);
   let received = 0;
   const receive = (): ArpaLexMessage => {
     for (let waited = 0; waited < SILENCE_MS; ) {

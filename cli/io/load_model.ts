@@ -13,6 +13,7 @@ import { buildQueryIndex, type QueryIndex } from '../../model/query_index.js';
 import type { Vocab } from '../../model/vocab.js';
 import { loadArpaFile, loadArpaTables, type ArpaLoadOptions } from './arpa_load.js';
 import { readInput, STDIN_ARG } from './inputs.js';
+import type { PrefetchedModel } from './model_prefetch.js';
 import type { Progress } from './progress.js';
 
 export type ModelFormat = 'arpa' | 'binary';
@@ -57,8 +58,10 @@ function arpaModel(lm: LanguageModel, name: string): ModelFile {
 /**
  * The model file `file`, whatever its kind. `scoring`: the caller needs only the probing tables
  * (ppl), which an ARPA file then fills directly, without the trie (built later if asked for).
+ * `prefetched`: the binary model's bytes and checksum, read while the modules loaded (model_prefetch.ts).
  */
-export function loadModel(file: string, progress?: Progress, opts: { scoring?: boolean } = {}): ModelFile {
+export function loadModel(file: string, progress?: Progress, opts: { scoring?: boolean; prefetched?: PrefetchedModel } = {}): ModelFile {
+  if (opts.prefetched) return binaryModel(readBinaryModel(opts.prefetched.bytes, file, opts.prefetched.crc));
   const start = head(file);
   if (start.length >= 2 && !(start[0] === GZIP_MAGIC[0] && start[1] === GZIP_MAGIC[1]) && !isBinaryModel(start)) {
     // Plain text: read (and lexed on a second thread when large) without holding it here.
@@ -90,19 +93,7 @@ export function loadModel(file: string, progress?: Progress, opts: { scoring?: b
       throw new InputError(`not a valid gzip file: ${(e as Error).message}`, name);
     }
   }
-  if (isBinaryModel(bytes)) {
-    const binary = readBinaryModel(bytes, name);
-    let lm: LanguageModel | undefined;
-    return {
-      name,
-      format: 'binary',
-      vocab: binary.vocab,
-      order: binary.meta.order,
-      binary,
-      queryIndex: () => binary.index,
-      languageModel: () => (lm ??= rebuildLanguageModel(binary)),
-    };
-  }
+  if (isBinaryModel(bytes)) return binaryModel(readBinaryModel(bytes, name));
   progress?.phase(`loading ${name}`);
   const lm = readArpa(bytes, name, {
     onProgress: (d, t) => progress?.update(d, t),
@@ -110,6 +101,20 @@ export function loadModel(file: string, progress?: Progress, opts: { scoring?: b
   });
   progress?.endPhase();
   return arpaModel(lm, name);
+}
+
+/** A binary model: the probing tables are views onto its bytes; the trie is rebuilt if asked for. */
+function binaryModel(binary: BinaryModel): ModelFile {
+  let lm: LanguageModel | undefined;
+  return {
+    name: binary.file,
+    format: 'binary',
+    vocab: binary.vocab,
+    order: binary.meta.order,
+    binary,
+    queryIndex: () => binary.index,
+    languageModel: () => (lm ??= rebuildLanguageModel(binary)),
+  };
 }
 
 /** The trie-shaped model of a model file of any of the three kinds. */

@@ -15,6 +15,8 @@ import { InputError } from '../errors.js';
 export const MAGIC = Buffer.from([0x89, 0x44, 0x42, 0x53, 0x4c, 0x4d, 0x0d, 0x0a]);
 export const FORMAT_VERSION = 1;
 const HEADER_BYTES = 32;
+/** The checksum covers the file from here on (everything after the checksum field itself). */
+export const CHECKSUM_FROM = 16;
 const HINT = 'rebuild it with `dbslm build --binary` or `dbslm convert MODEL.arpa OUT.dbslm`';
 
 export interface SectionEntry {
@@ -70,7 +72,7 @@ export function encodeContainer<Meta>(meta: Meta, sections: ReadonlyMap<string, 
   header.writeUInt32LE(length % 2 ** 32, 16);
   header.writeUInt32LE(Math.floor(length / 2 ** 32), 20);
   header.writeUInt32LE(dir.length, 24);
-  let crc = zlib.crc32(header.subarray(16));
+  let crc = zlib.crc32(header.subarray(CHECKSUM_FROM));
   for (const c of chunks) crc = zlib.crc32(c, crc);
   header.writeUInt32LE(crc, 12);
   return [header, ...chunks];
@@ -82,8 +84,12 @@ export interface OpenedContainer<Meta> {
   sections: Map<string, Uint8Array>;
 }
 
-/** Checks and opens a file read whole into `bytes`; anything wrong is an InputError naming `file`. */
-export function openContainer<Meta>(bytes: Uint8Array, file: string): OpenedContainer<Meta> {
+/**
+ * Checks and opens a file read whole into `bytes`; anything wrong is an InputError naming `file`.
+ * `crc`: the CRC-32 of bytes[CHECKSUM_FROM..] when the reader took it as the bytes arrived
+ * (cli/io/model_prefetch.ts); it is checked against the header as a computed one would be.
+ */
+export function openContainer<Meta>(bytes: Uint8Array, file: string, crc?: number): OpenedContainer<Meta> {
   littleEndianOnly();
   const fail = (what: string): never => {
     throw new InputError(what, file, undefined, HINT);
@@ -98,8 +104,7 @@ export function openContainer<Meta>(bytes: Uint8Array, file: string): OpenedCont
   const length = view.getUint32(16, true) + view.getUint32(20, true) * 2 ** 32;
   if (bytes.length < length) fail(`truncated binary model: ${bytes.length} bytes of the ${length} its header declares`);
   if (bytes.length > length) fail(`binary model has ${bytes.length - length} bytes after the ${length} its header declares`);
-  const crc = zlib.crc32(bytes.subarray(16));
-  if (crc !== view.getUint32(12, true)) fail('corrupt binary model: checksum mismatch (CRC-32 of the contents differs from the header)');
+  if ((crc ?? zlib.crc32(bytes.subarray(CHECKSUM_FROM))) !== view.getUint32(12, true)) fail('corrupt binary model: checksum mismatch (CRC-32 of the contents differs from the header)');
   // The checksum matched, so what follows was written by encodeContainer; the checks below guard
   // against a writer bug, not against damage.
   const dirBytes = view.getUint32(24, true);

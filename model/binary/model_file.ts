@@ -62,9 +62,12 @@ export function modelSections(lm: LanguageModel): { meta: BinaryMeta; sections: 
 
 const int32s = (b: Uint8Array): Int32Array => new Int32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
 
-/** Opens a file read whole into `bytes`: checks it and makes views; refuses anything inconsistent. */
-export function readBinaryModel(bytes: Uint8Array, file: string): BinaryModel {
-  const { meta, sections } = openContainer<BinaryMeta>(bytes, file);
+/**
+ * Opens a file read whole into `bytes`: checks it and makes views; refuses anything inconsistent.
+ * `crc`: the checksum of the bytes when the reader already took it (container.ts openContainer).
+ */
+export function readBinaryModel(bytes: Uint8Array, file: string, crc?: number): BinaryModel {
+  const { meta, sections } = openContainer<BinaryMeta>(bytes, file, crc);
   const fail = (what: string): never => {
     throw new InputError(`corrupt binary model: ${what}`, file);
   };
