@@ -18,7 +18,7 @@ export class SecurityMismatchError extends Error {
   ) {
     super(
       mismatch === 'key'
-        ? `${endpoint} refused the CURVE handshake: the server key this process uses (DBSLM_STORE_CURVE_PUBLIC) is not the key pair ${endpoint} serves; members share one key pair, and clients need its public key`
+        ? `${endpoint} refused the CURVE handshake: the server key this process uses (DBSLM_STORE_CURVE_PUBLIC) is not the key pair ${endpoint} serves, or ${endpoint} does not speak CURVE at all; members share one key pair, clients need its public key, and a cluster cannot mix CURVE and plain members`
         : ownCurve
           ? `${endpoint} does not speak CURVE and this process does: a cluster cannot mix CURVE and plain members; start every member with the same key pair (${KEYS}), or none`
           : `${endpoint} speaks CURVE and this process has no key: set DBSLM_STORE_CURVE_PUBLIC to the cluster's public key (members: ${KEYS}); a cluster cannot mix CURVE and plain members`,
@@ -27,14 +27,16 @@ export class SecurityMismatchError extends Error {
   }
 }
 
-/** Handshakes in a row that fail after connecting, on a CURVE channel, before it is taken for a key mismatch. */
-const KEY_FAILURES = 3;
+/** Handshakes in a row that fail without saying why before the channel is taken for mismatched. */
+const SILENT_FAILURES = 5;
 
 /**
  * The client end: reports a mismatch found by a channel's handshakes. A mechanism mismatch is one
- * handshake's word; another key pair shows only as the server hanging up mid-handshake (EPIPE
- * here, a cryptographic error there), which a server dying at that moment could also cause, so it
- * takes a few failures in a row with no success in between.
+ * handshake's word when this end reads the other's greeting first; when the other end reads first
+ * and hangs up, this end sees only a broken pipe, as it does when the key pairs differ (the server
+ * cannot decrypt) and as it would if the server died mid-handshake. So a few such failures in a
+ * row, with no success in between, count too: on a plain channel they can only mean a CURVE
+ * server; on a CURVE channel, another key pair or a plain server (the message names both).
  */
 export function watchHandshakes(socket: zmq.Dealer, endpoint: string, ownCurve: boolean, onMismatch: (err: SecurityMismatchError | null) => void): void {
   let failures = 0;
@@ -44,7 +46,7 @@ export function watchHandshakes(socket: zmq.Dealer, endpoint: string, ownCurve: 
   });
   const failed = (code: string | undefined) => {
     if (code === 'ERR_ZMTP_MECHANISM_MISMATCH') return onMismatch(new SecurityMismatchError(endpoint, 'mechanism', ownCurve));
-    if (ownCurve && ++failures >= KEY_FAILURES) onMismatch(new SecurityMismatchError(endpoint, 'key', ownCurve));
+    if (++failures >= SILENT_FAILURES) onMismatch(new SecurityMismatchError(endpoint, ownCurve ? 'key' : 'mechanism', ownCurve));
   };
   socket.events.on('handshake:error:protocol', (e) => failed(e.error.code));
   socket.events.on('handshake:error:auth', () => failed(undefined));
@@ -58,18 +60,21 @@ const REPORT_EVERY_MS = 60_000;
 export function reportRefusedHandshakes(socket: zmq.Router, ownCurve: boolean, report: (line: string) => void): void {
   const last = new Map<string, number>();
   const refused = (code: string | undefined) => {
-    const kind = code === 'ERR_ZMTP_MECHANISM_MISMATCH' ? 'mechanism' : code === 'ERR_ZMTP_CRYPTOGRAPHIC' ? 'key' : null;
-    if (!kind) return;
+    const kind = code === 'ERR_ZMTP_MECHANISM_MISMATCH' ? 'mechanism' : code === 'ERR_ZMTP_CRYPTOGRAPHIC' ? 'key' : 'cut';
     const now = Date.now();
     if (now - (last.get(kind) ?? -Infinity) < REPORT_EVERY_MS) return;
     last.set(kind, now);
     report(
       kind === 'key'
         ? 'refused a connection holding another CURVE key pair (a member or client with the wrong DBSLM_STORE_CURVE_PUBLIC)'
-        : ownCurve
+        : kind === 'cut'
+          ? // The other end found the mismatch first and hung up (or died mid-handshake).
+            `a connection's handshake was cut off by the other end (a member or client with another security setup than this member's ${ownCurve ? 'CURVE key pair' : 'plain one'}, or a process that died)`
+          : ownCurve
           ? 'refused a plain connection: this member speaks CURVE (a member or client without DBSLM_STORE_CURVE_PUBLIC)'
           : `refused a CURVE connection: this member speaks plain (a member or client with ${KEYS} set, where this member has none)`,
     );
   };
   socket.events.on('handshake:error:protocol', (e) => refused(e.error.code));
+  socket.events.on('handshake:error:other', () => refused(undefined));
 }
