@@ -22,7 +22,7 @@ import { backoffLevels, levelLogProb } from './backoff_levels.js';
 import { ModelContextSource, sortFollowers, type ContextFollowers } from './context_source.js';
 import { applyControls, EXACT_CONTROLS, isExact } from './controls.js';
 import { Decoder, type DecoderStats, type StepContext, type StepDecoder } from './decoder.js';
-import { unigramIndex } from './sparse_target.js';
+import { unigramIndex } from './unigram_walk.js';
 import { exactTarget, type Target } from './target.js';
 
 /** Each component's levels of one history, in component order. */

@@ -11,42 +11,14 @@
 // The truncations walk both lists merged, most probable first, and stop as soon as they can; a
 // draw without truncation walks them until the mass is reached. The result equals applyControls on
 // the full distribution (controls.ts) up to rounding, in time that depends on the explicit words and
-// on how far the walk goes, not on the vocabulary.
+// on how far the walk goes, not on the vocabulary. The unigram level's tempered values and the walk
+// are unigram_walk.ts's; the explicit words' tempered values are kept with a cached set of
+// explicit words, so a context seen again costs only its walk.
 import type { ContextFollowers } from './context_source.js';
 import { logitDeltas, type Controls } from './controls.js';
 import type { Target } from './target.js';
 import type { SessionCache } from './session_cache.js';
-
-export interface UnigramIndex {
-  /** Linear p_uni by word id (0 for words without a unigram, <s> included). */
-  p: Float64Array;
-  /** S_T by 1 / T. */
-  powerSums: Map<number, number>;
-}
-
-const indexes = new WeakMap<ContextFollowers, UnigramIndex>();
-
-/** The unigram level's linear probabilities by word id, computed once per level object (sources cache them). */
-export function unigramIndex(level: ContextFollowers, vocabSize: number): UnigramIndex {
-  let index = indexes.get(level);
-  if (!index) {
-    const p = new Float64Array(vocabSize);
-    for (let i = 0; i < level.words.length; i++) p[level.words[i]!] = Math.pow(10, level.logProbs[i]!);
-    index = { p, powerSums: new Map() };
-    indexes.set(level, index);
-  }
-  return index;
-}
-
-function powerSum(index: UnigramIndex, level: ContextFollowers, inverseT: number): number {
-  let sum = index.powerSums.get(inverseT);
-  if (sum === undefined) {
-    sum = 0;
-    for (const w of level.words) sum += Math.pow(index.p[w]!, inverseT);
-    index.powerSums.set(inverseT, sum);
-  }
-  return sum;
-}
+import { MergedWalk, powerSum, poweredOrder, unigramIndex } from './unigram_walk.js';
 
 export interface SparseStep {
   controls: Controls;
@@ -65,6 +37,8 @@ interface Explicit {
   implicitFactor: number;
   /** Sums of p_uni^(1/T) over the explicit words, by 1 / T. */
   unigramPowers: Map<number, number>;
+  /** (value / values[0])^(1/T) of each explicit word and their sum, by 1 / T (see `explicitPowers`). */
+  powers: Map<number, { values: Float64Array; sum: number }>;
 }
 
 /**
@@ -87,7 +61,29 @@ function ngramExplicit(levels: readonly ContextFollowers[]): { values: Map<numbe
 
 function sortedExplicit(values: Map<number, number>, implicitFactor: number): Explicit {
   const entries = [...values].filter(([, p]) => p > 0).sort(([a, pa], [b, pb]) => pb - pa || a - b);
-  return { words: entries.map(([w]) => w), values: entries.map(([, p]) => p), has: (w) => values.has(w), members: [...values.keys()], implicitFactor, unigramPowers: new Map() };
+  return { words: entries.map(([w]) => w), values: entries.map(([, p]) => p), has: (w) => values.has(w), members: [...values.keys()], implicitFactor, unigramPowers: new Map(), powers: new Map() };
+}
+
+/**
+ * (value / top value)^(1/T) of the explicit words, in their order, and the sum: relative to the top
+ * explicit value so small temperatures do not underflow, computed once per temperature for a
+ * cached set of explicit words.
+ */
+function explicitPowers(explicit: Explicit, inverseT: number): { values: Float64Array; sum: number } {
+  let powers = explicit.powers.get(inverseT);
+  if (!powers) {
+    const top = explicit.values[0] ?? 1;
+    const values = new Float64Array(explicit.values.length);
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) {
+      const ratio = explicit.values[i]! / top;
+      values[i] = inverseT === 1 ? ratio : Math.pow(ratio, inverseT);
+      sum += values[i]!;
+    }
+    powers = { values, sum };
+    explicit.powers.set(inverseT, powers);
+  }
+  return powers;
 }
 
 /** The Target of a position under controls (see the file comment); `levels` longest first, the unigrams last. */
@@ -126,34 +122,40 @@ export function sparseTarget(levels: readonly ContextFollowers[], step: SparseSt
     explicit = sortedExplicit(values, implicitFactor);
   }
   const { implicitFactor } = explicit;
-  // The implicit words in order: the unigram level, skipping explicit words.
-  const implicitOrder = function* (): Generator<number> {
-    for (const w of unigrams.words) if (!explicit.has(w) && uni.p[w]! > 0) yield w;
-  };
-  const topImplicit = implicitOrder().next();
-  const topImplicitValue = topImplicit.done ? 0 : implicitFactor * uni.p[topImplicit.value]!;
+  // The explicit words (banned ones too: none of them is implicit) stamped for this position.
+  const mark = ++uni.mark;
+  for (const w of explicit.members) if (w >= 0 && w < vocabSize) uni.stamps[w] = mark;
+  let firstImplicit = 0;
+  while (firstImplicit < uni.order.length && uni.stamps[uni.order[firstImplicit]!] === mark) firstImplicit++;
+  const topImplicit = firstImplicit < uni.order.length ? uni.order[firstImplicit]! : -1;
+  const topImplicitValue = topImplicit < 0 ? 0 : implicitFactor * uni.p[topImplicit]!;
   const topExplicit = explicit.values[0] ?? 0;
   const max = Math.max(topExplicit, topImplicitValue);
   if (!(max > 0)) throw new Error('the controls left no word with probability above 0 (everything banned or biased to -Infinity)');
 
   if (controls.temperature === 0) {
-    const best = topExplicit > topImplicitValue || (topExplicit > 0 && topExplicit === topImplicitValue && explicit.words[0]! < (topImplicit.value as number)) ? explicit.words[0]! : (topImplicit.value as number);
+    const best = topExplicit > topImplicitValue || (topExplicit > 0 && topExplicit === topImplicitValue && explicit.words[0]! < topImplicit) ? explicit.words[0]! : topImplicit;
     return { probability: (w) => (w === best ? 1 : 0), draw: () => best };
   }
   const inverseT = 1 / controls.temperature;
   // Relative to the largest value, so small temperatures do not underflow everything to 0.
   const power = (x: number) => (inverseT === 1 ? x : Math.pow(x, inverseT));
-  const transform = (x: number) => power(x / max);
   const implicitScale = power(implicitFactor / max);
-  let explicitSum = 0;
-  const explicitValue = new Map<number, number>();
-  for (let i = 0; i < explicit.words.length; i++) {
-    const v = transform(explicit.values[i]!);
-    explicitValue.set(explicit.words[i]!, v);
-    explicitSum += v;
-  }
+  // The explicit values relative to the top explicit one, raised once per temperature and kept with
+  // the (cached) explicit words, then scaled to `max`: a position no longer raises every explicit
+  // word (thousands when a short context is among the levels) to draw or truncate a few.
+  const relative = explicitPowers(explicit, inverseT);
+  const toMax = explicit.values.length ? power(explicit.values[0]! / max) : 0;
+  const explicitSum = relative.sum * toMax;
+  const explicitValues = relative.values;
+  let explicitIndex: Map<number, number> | undefined;
   // Banned explicit words are not in the arrays (value 0) but are explicit: has() says so.
-  const value = (w: number) => (explicit.has(w) ? (explicitValue.get(w) ?? 0) : implicitScale * power(uni.p[w]!));
+  const value = (w: number) => {
+    if (!explicit.has(w)) return implicitScale * power(uni.p[w]!);
+    explicitIndex ??= new Map(explicit.words.map((word, i) => [word, i]));
+    const i = explicitIndex.get(w);
+    return i === undefined ? 0 : explicitValues[i]! * toMax;
+  };
   let explicitUnigramPower = explicit.unigramPowers.get(inverseT);
   if (explicitUnigramPower === undefined) {
     explicitUnigramPower = 0;
@@ -161,24 +163,12 @@ export function sparseTarget(levels: readonly ContextFollowers[], step: SparseSt
     explicit.unigramPowers.set(inverseT, explicitUnigramPower);
   }
   const total = explicitSum + implicitScale * Math.max(0, powerSum(uni, unigrams, inverseT) - explicitUnigramPower);
-
-  // Every word with a value, most probable first: the two ordered lists merged.
-  const merged = function* (): Generator<[number, number]> {
-    const rest = implicitOrder();
-    let next = rest.next();
-    let i = 0;
-    while (i < explicit.words.length || !next.done) {
-      const ew = i < explicit.words.length ? explicit.words[i]! : -1;
-      const ev = ew >= 0 ? explicitValue.get(ew)! : -1;
-      const iv = next.done ? -1 : implicitScale * power(uni.p[next.value]!);
-      if (ew >= 0 && (ev > iv || (ev === iv && ew < (next.value as number)))) {
-        yield [ew, ev];
-        i++;
-      } else {
-        yield [next.value as number, iv];
-        next = rest.next();
-      }
-    }
+  const powered = poweredOrder(uni, inverseT);
+  // A draw may come after other positions stamped their own explicit words (marks only grow, so
+  // no other position's stamp equals this one's): each walk stamps this position's words again.
+  const walk = (): MergedWalk => {
+    for (const w of explicit.members) if (w >= 0 && w < vocabSize) uni.stamps[w] = mark;
+    return new MergedWalk(explicit.words, explicitValues, toMax, uni, powered, implicitScale, mark);
   };
 
   const truncating = controls.topK > 0 || controls.topP < 1 || controls.minP > 0;
@@ -189,16 +179,17 @@ export function sparseTarget(levels: readonly ContextFollowers[], step: SparseSt
         const mass = total - (excluding === undefined ? 0 : value(excluding));
         let u = random() * mass;
         let last = -1;
-        for (const [w, v] of merged()) {
-          if (w === excluding) continue;
-          last = w;
-          if ((u -= v) < 0) return w;
+        for (const it = walk(); it.next(); ) {
+          if (it.word === excluding) continue;
+          last = it.word;
+          if ((u -= it.value) < 0) return it.word;
         }
         return last;
       },
     };
   }
-  const kept: [number, number][] = [];
+  const keptWords: number[] = [];
+  const keptValues: number[] = [];
   let keptMass = 0;
   const limit = controls.topK > 0 ? controls.topK : Infinity;
   // Top-p measures against what top-k keeps: the first k values' mass, or everything's.
@@ -206,28 +197,32 @@ export function sparseTarget(levels: readonly ContextFollowers[], step: SparseSt
   if (controls.topK > 0) {
     pBase = 0;
     let n = 0;
-    for (const [, v] of merged()) {
+    for (const it = walk(); it.next(); ) {
       if (n++ >= limit) break;
-      pBase += v;
+      pBase += it.value;
     }
   }
   let floor = 0;
-  for (const [w, v] of merged()) {
-    if (kept.length === 0) floor = controls.minP * v;
-    if (kept.length >= limit || (controls.topP < 1 && keptMass >= controls.topP * pBase) || v < floor) break;
-    kept.push([w, v]);
+  for (const it = walk(); it.next(); ) {
+    const v = it.value;
+    if (keptWords.length === 0) floor = controls.minP * v;
+    if (keptWords.length >= limit || (controls.topP < 1 && keptMass >= controls.topP * pBase) || v < floor) break;
+    keptWords.push(it.word);
+    keptValues.push(v);
     keptMass += v;
   }
-  const keptValue = new Map(kept);
+  const keptValue = new Map<number, number>();
+  for (let i = 0; i < keptWords.length; i++) keptValue.set(keptWords[i]!, keptValues[i]!);
   return {
     probability: (w) => (keptValue.get(w) ?? 0) / keptMass,
     draw: (excluding) => {
       let u = random() * (keptMass - (excluding === undefined ? 0 : (keptValue.get(excluding) ?? 0)));
       let last = -1;
-      for (const [w, v] of kept) {
+      for (let i = 0; i < keptWords.length; i++) {
+        const w = keptWords[i]!;
         if (w === excluding) continue;
         last = w;
-        if ((u -= v) < 0) return w;
+        if ((u -= keptValues[i]!) < 0) return w;
       }
       return last;
     },
