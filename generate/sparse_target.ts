@@ -124,7 +124,10 @@ export function sparseTarget(levels: readonly ContextFollowers[], step: SparseSt
   const { implicitFactor } = explicit;
   // The explicit words (banned ones too: none of them is implicit) stamped for this position.
   const mark = ++uni.mark;
-  for (const w of explicit.members) if (w >= 0 && w < vocabSize) uni.stamps[w] = mark;
+  const stamp = (): void => {
+    for (const w of explicit.members) if (w >= 0 && w < vocabSize) uni.stamps[w] = mark;
+  };
+  stamp();
   let firstImplicit = 0;
   while (firstImplicit < uni.order.length && uni.stamps[uni.order[firstImplicit]!] === mark) firstImplicit++;
   const topImplicit = firstImplicit < uni.order.length ? uni.order[firstImplicit]! : -1;
@@ -167,7 +170,7 @@ export function sparseTarget(levels: readonly ContextFollowers[], step: SparseSt
   // A draw may come after other positions stamped their own explicit words (marks only grow, so
   // no other position's stamp equals this one's): each walk stamps this position's words again.
   const walk = (): MergedWalk => {
-    for (const w of explicit.members) if (w >= 0 && w < vocabSize) uni.stamps[w] = mark;
+    stamp();
     return new MergedWalk(explicit.words, explicitValues, toMax, uni, powered, implicitScale, mark);
   };
 

@@ -3,6 +3,7 @@
 // n-gram ever crosses a record boundary.
 import { isUtf8 } from 'node:buffer';
 import { InputError, lineOf } from './errors.js';
+import { getTokenizer, type TokenizerName } from './tokenizer.js';
 import { BOS, EOS, Vocab } from './vocab.js';
 
 /** A growable buffer of word ids. */
@@ -131,4 +132,10 @@ export function readTokenized(
     }
     if (ln < last) out.push(EOS);
   }
+}
+
+/** Appends the records of `text` split by the named tokenizer (`firstLine`: as decodeUtf8's). */
+export function readRecords(text: string, file: string, tokenizer: TokenizerName, vocab: Vocab, out: IdStream, firstLine = 1): void {
+  if (tokenizer === 'whitespace') readWhitespace(text, file, vocab, out, firstLine);
+  else readTokenized(text, file, getTokenizer(tokenizer), vocab, out, firstLine);
 }

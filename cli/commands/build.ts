@@ -2,10 +2,10 @@
 import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { buildModel, buildModelBounded, checkOrder, MODEL_BYTES_PER_NGRAM, type BuildOptions, type BuiltModel } from '../../model/build.js';
-import { decodeUtf8, IdStream, readTokenized, readWhitespace } from '../../model/corpus_read.js';
+import { decodeUtf8, IdStream, readRecords } from '../../model/corpus_read.js';
 import { InputError } from '../../model/errors.js';
 import { pruneThresholds } from '../../model/prune.js';
-import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
+import { parseTokenizerName } from '../../model/tokenizer.js';
 import { Vocab } from '../../model/vocab.js';
 import { arpaChunks } from '../../model/arpa_write.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
@@ -111,8 +111,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
             const input = readInput(file);
             bytes += input.bytes.length;
             const text = decodeUtf8(input.bytes, input.name);
-            if (tokenizer === 'whitespace') readWhitespace(text, input.name, vocab, ids);
-            else readTokenized(text, input.name, getTokenizer(tokenizer), vocab, ids);
+            readRecords(text, input.name, tokenizer, vocab, ids);
           }
           progress.enabled = !args.quiet && bytes > 1 << 20;
           if (vocab.size <= 3) {

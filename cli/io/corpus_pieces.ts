@@ -4,8 +4,8 @@
 // vocabulary and the records are those of reading every input whole (model/corpus_read.ts), and
 // errors name the input's line, not the piece's.
 import fs from 'node:fs';
-import { decodeUtf8, IdStream, readTokenized, readWhitespace } from '../../model/corpus_read.js';
-import { getTokenizer, type TokenizerName } from '../../model/tokenizer.js';
+import { decodeUtf8, IdStream, readRecords } from '../../model/corpus_read.js';
+import type { TokenizerName } from '../../model/tokenizer.js';
 import type { Vocab } from '../../model/vocab.js';
 import { inputChunks, READ_CHUNK_BYTES } from './input_chunks.js';
 
@@ -31,7 +31,6 @@ export async function* corpusPieces(
 ): AsyncGenerator<Int32Array> {
   const sizes = files.map((f) => (f === '-' ? 0 : fs.statSync(f).size));
   const total = sizes.reduce((a, b) => a + b, 0);
-  const tokenize = tokenizer === 'whitespace' ? null : getTokenizer(tokenizer);
   const ids = new IdStream();
   let before = 0;
   for (let i = 0; i < files.length; i++) {
@@ -39,8 +38,7 @@ export async function* corpusPieces(
     for await (const chunk of inputChunks(files[i]!, chunkBytes)) {
       ids.clear();
       const text = decodeUtf8(chunk.bytes, chunk.name, chunk.firstLine);
-      if (tokenize) readTokenized(text, chunk.name, tokenize, vocab, ids, chunk.firstLine);
-      else readWhitespace(text, chunk.name, vocab, ids, chunk.firstLine);
+      readRecords(text, chunk.name, tokenizer, vocab, ids, chunk.firstLine);
       totals.ids += ids.length;
       totals.sentences += ids.sentences;
       read = chunk.readBytes;

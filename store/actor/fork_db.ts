@@ -12,7 +12,7 @@
 // Writes go through group commit (see group_commit.ts): the actor opens one transaction, applies every
 // write request that arrives in one event-loop turn, commits once, then acknowledges them all.
 //
-// Longer than our usual modules (about 350 lines): every method is a prepared statement, or a few,
+// Longer than our usual modules (about 370 lines, scan-packed's statement included): every method is a prepared statement, or a few,
 // on the one database handle and its transaction state, which nothing else may touch (the actor's
 // exclusive lock); the multi-row loop is apart (row_chunks.ts), as are file errors (file_errors.ts).
 import Database from 'better-sqlite3';

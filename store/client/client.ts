@@ -9,7 +9,7 @@
 // another member (dead_members.ts): requests to a dead owner fail fast with MemberDeadError naming
 // the takeover, or follow its forks to their new owners once they were taken over.
 //
-// Longer than our usual modules (about 500 lines): every command's routing, redirect and retry loop
+// Longer than our usual modules (about 530 lines, multiScanPacked included): every command's routing, redirect and retry loop
 // reads and updates the same private state (the cached fork map, member endpoints, connections,
 // dead-member checks, the producer's batch seqs), so the loops stay in one class; the pieces
 // without that state are apart already (connection, request channel, batch_sequence, batch_bodies,
