@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CLI_SCRIPT } from '../cli/io/actor_process.js';
 import { tmpDir } from './helpers/store_procs.js';
+import { parseStartArgs } from '../store/actor/main.js';
 
 const linuxOnly = process.platform === 'linux' ? test : test.skip;
 
@@ -60,4 +61,22 @@ linuxOnly('no room to write (file size limit 0, as on a full disk): exit 1 namin
   const r = await startToExit(dir, 0);
   t.is(r.code, 1, r.stderr);
   t.true(r.stderr.includes(path.join(dir, 'store.db')), r.stderr);
+});
+
+test('the direct actor script reads the same flags as `dbslm store start`, defaults included', (t) => {
+  t.deepEqual(parseStartArgs(['--id', 'a', '--data', '/d', '--join', 'tcp://127.0.0.1:1', '--join', 'tcp://127.0.0.1:2', '--dead-after', '1500', '--insecure']), {
+    id: 'a',
+    bind: 'tcp://127.0.0.1:0',
+    data: '/d',
+    join: ['tcp://127.0.0.1:1', 'tcp://127.0.0.1:2'],
+    durability: 'normal',
+    insecure: true,
+    plugin: [],
+    deadAfter: 1500,
+  });
+  t.is(parseStartArgs(['--id', 'a', '--data', '/d', '--durability', 'full']).deadAfter, 5000);
+  t.throws(() => parseStartArgs(['--id', 'a']), { message: /missing required flag --data/ });
+  t.throws(() => parseStartArgs(['--id', 'a', '--data', '/d', '--durability', 'fsync']), { message: /--durability must be one of normal, full/ });
+  t.throws(() => parseStartArgs(['--id', 'a', '--data', '/d', '--dead-after', 'soon']), { message: /--dead-after must be a number/ });
+  t.throws(() => parseStartArgs(['--id', 'a', '--data', '/d', '--frobnicate']), { message: /frobnicate/ });
 });
