@@ -1,6 +1,7 @@
 // Randomized, seeded fault test of the store: per seed, a 3-actor cluster of real processes takes exactly-once
 // increment batches, sets of ever-newer values and reads while forks move back and forth and actors are killed -9
-// and restarted, frozen (SIGSTOP) around the dead-after bound, or (as root) run out of disk; then everything is
+// and restarted, frozen (SIGSTOP) around the dead-after bound, or (as root) run out of disk or cut off the network
+// (each actor in a network namespace of its own, its link taken down: test/helpers/fault_network.ts); then everything is
 // healed and checked: no acknowledged write lost, no increment applied twice, no stale read, no fork left fenced,
 // no epoch with two owners (test/helpers/fault_checker.ts).
 //
@@ -9,7 +10,8 @@
 //   FAULT_CHAOS_MS=MS   how long each run writes and injects faults (default 4000)
 //   FAULT_KINDS=a,b     only these fault kinds (test/helpers/fault_actions.ts: none, kill-source, kill-target,
 //                       restart-target-under-frozen-source, crash-source-before-cutover-reply, freeze-source,
-//                       freeze-target, freeze-other, disk-full), e.g. to chase one defect
+//                       freeze-target, freeze-other, disk-full, partition-source, partition-target, partition-other),
+//                       e.g. to chase one defect
 //   FAULT_SMALL_DISK=1  a small disk (root only) in every run, not in half of them (with FAULT_KINDS=disk-full)
 //   FAULT_PARALLEL=N    runs at a time (default 2)
 //   FAULT_DUMP_DIR=DIR  write each run's history, final values and events to DIR/fault-<seed>.json

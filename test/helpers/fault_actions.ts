@@ -3,6 +3,7 @@
 // it (already dead, say) is skipped and reported as not injected.
 import type { ActorSet } from './fault_actors.js';
 import type { SmallDisk } from './fault_disk.js';
+import type { FaultNetwork } from './fault_network.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -15,7 +16,10 @@ export type FaultKind =
   | 'freeze-source'
   | 'freeze-target'
   | 'freeze-other'
-  | 'disk-full';
+  | 'disk-full'
+  | 'partition-source'
+  | 'partition-target'
+  | 'partition-other';
 
 export const FAULT_WEIGHTS: [FaultKind, number][] = [
   ['none', 0.08],
@@ -27,6 +31,9 @@ export const FAULT_WEIGHTS: [FaultKind, number][] = [
   ['freeze-target', 0.11],
   ['freeze-other', 0.05],
   ['disk-full', 0.13],
+  ['partition-source', 0.07],
+  ['partition-target', 0.05],
+  ['partition-other', 0.03],
 ];
 
 /** Kinds that only make sense at the cut-over (the injector waits for the source to fence the fork first). */
@@ -43,6 +50,7 @@ export interface FaultContext {
   extra: number;
   deadAfterMs: number;
   disk: { actor: string; disk: SmallDisk } | null;
+  network: FaultNetwork | null;
   /** The fork's owner in one member's own map (undefined when it does not answer). */
   ownerSeenBy: (id: string, fork: string) => Promise<string | undefined>;
   /** Logs one event line (the injector prefixes the episode). */
@@ -52,7 +60,7 @@ export interface FaultContext {
 /** Applies one fault; false when it could not be injected (victim missing or not up). */
 export async function applyFault(kind: FaultKind, c: FaultContext): Promise<boolean> {
   const { actors } = c;
-  const victim = kind.endsWith('source') ? c.source : kind.endsWith('target') ? c.target : kind === 'freeze-other' ? c.third : undefined;
+  const victim = kind.endsWith('source') ? c.source : kind.endsWith('target') ? c.target : kind.endsWith('-other') ? c.third : undefined;
   const restart = (id: string) => actors.restart(id).catch((err) => c.log(`restart of ${id} failed: ${(err as Error).message}`));
   switch (kind) {
     case 'kill-source':
@@ -116,6 +124,18 @@ export async function applyFault(kind: FaultKind, c: FaultContext): Promise<bool
       // succeeds (what a failed commit acknowledged as an import would then lose).
       await sleep(50 + c.hold * 600);
       c.disk.disk.freeBallast();
+      return true;
+    }
+    case 'partition-source':
+    case 'partition-target':
+    case 'partition-other': {
+      // Cut off, not frozen: the victim runs on alone, its lease running out, while the others may declare it dead;
+      // then it is linked again, still owning in its own map what it owned, and must take the cluster's word.
+      if (!victim || !c.network || actors.get(victim).state !== 'up' || !c.network.isolate(victim)) return false;
+      const ms = c.deadAfterMs * (0.5 + 1.5 * c.hold);
+      c.log(`cut ${victim} off the network for ${Math.round(ms)} ms`);
+      await sleep(ms);
+      c.network.rejoin(victim);
       return true;
     }
     case 'none':

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FaultNetwork } from './fault_network.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
 /** Output kept per actor for the failure report (the tail is what explains a crash). */
@@ -33,7 +34,11 @@ export interface FaultActor {
 export class ActorSet {
   readonly actors = new Map<string, FaultActor>();
 
-  constructor(private readonly deadAfterMs: number) {}
+  /** `network`: each actor in a namespace of its own (fault_network.ts), so that it can be cut off; else all on loopback. */
+  constructor(
+    private readonly deadAfterMs: number,
+    private readonly network: FaultNetwork | null = null,
+  ) {}
 
   get(id: string): FaultActor {
     const a = this.actors.get(id);
@@ -119,11 +124,19 @@ export class ActorSet {
     );
   }
 
+  /** The address an actor binds: its namespace's, or loopback. */
+  hostOf(id: string): string {
+    return this.network?.addressOf(id) ?? '127.0.0.1';
+  }
+
   private async spawn(a: FaultActor, join: string[]): Promise<void> {
-    const bind = `tcp://127.0.0.1:${a.port}`;
+    const bind = `tcp://${this.hostOf(a.id)}:${a.port}`;
     const args = [CLI, 'store', 'start', '--id', a.id, '--bind', bind, '--data', a.dir, '--dead-after', String(this.deadAfterMs)];
     for (const j of join) args.push('--join', j);
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A namespace's address is not loopback: the actor refuses it without CURVE unless told that is meant.
+    if (this.network) args.push('--insecure');
+    const { command, args: argv } = this.network ? this.network.wrap(a.id, [process.execPath, ...args]) : { command: process.execPath, args };
+    const proc = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     // Tracked from the spawn on, so a teardown during a slow start still kills it.
     a.proc = proc;
     a.state = 'starting';
@@ -151,7 +164,7 @@ export class ActorSet {
       proc.stdout!.on('data', (d: Buffer) => {
         keep(d);
         out += d.toString();
-        const m = /^listening (tcp:\/\/127\.0\.0\.1:(\d+))$/m.exec(out);
+        const m = /^listening (tcp:\/\/[0-9.]+:(\d+))$/m.exec(out);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]!);

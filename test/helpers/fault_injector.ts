@@ -10,6 +10,7 @@ import { STORE_COMMANDS } from '../../schemas/store.js';
 import { StoreReplyError, type StoreClient } from '../../store/client/client.js';
 import type { ActorSet } from './fault_actors.js';
 import type { SmallDisk } from './fault_disk.js';
+import type { FaultNetwork } from './fault_network.js';
 import { applyFault, CUTOVER_ONLY, FAULT_WEIGHTS, type FaultKind } from './fault_actions.js';
 
 export type { FaultKind };
@@ -24,6 +25,8 @@ export interface InjectorOptions {
   hotForks: string[];
   deadAfterMs: number;
   disk: { actor: string; disk: SmallDisk } | null;
+  /** The run's own network, when partitions are possible. */
+  network: FaultNetwork | null;
   /** Only these kinds (default: all; 'disk-full' only with a small disk). */
   kinds?: FaultKind[];
   /** A key prefix inside `fork` that no key has (for the fence probe). */
@@ -55,7 +58,8 @@ export class FaultInjector {
   }
 
   private pickKind(u: number): FaultKind {
-    const weights = FAULT_WEIGHTS.filter(([k]) => (k !== 'disk-full' || this.o.disk) && (!this.o.kinds || this.o.kinds.includes(k)));
+    const possible = (k: FaultKind) => (k !== 'disk-full' || this.o.disk) && (!k.startsWith('partition-') || this.o.network);
+    const weights = FAULT_WEIGHTS.filter(([k]) => possible(k) && (!this.o.kinds || this.o.kinds.includes(k)));
     let x = u * weights.reduce((s, [, w]) => s + w, 0);
     for (const [k, w] of weights) if ((x -= w) < 0) return k;
     return 'none';
@@ -117,6 +121,7 @@ export class FaultInjector {
         extra: draw.extra,
         deadAfterMs: this.o.deadAfterMs,
         disk: this.o.disk,
+        network: this.o.network,
         ownerSeenBy: (id, f) => this.ownerSeenBy(id, f),
         log: (line) => this.o.log(`episode ${i}: ${line} (${what})`),
       }));

@@ -13,6 +13,7 @@ import { history, members, move, until } from './cluster_procs.js';
 import { ActorSet, freePort, type FaultActor } from './fault_actors.js';
 import { checkFences, checkHistory, checkOwners, type FinalValues, type Violation } from './fault_checker.js';
 import { SmallDisk } from './fault_disk.js';
+import { FaultNetwork } from './fault_network.js';
 import { History, counterOf, setSeqOf } from './fault_history.js';
 import { FaultInjector, type FaultKind } from './fault_injector.js';
 import { KeyLayout, preload, runLane } from './fault_workload.js';
@@ -65,12 +66,15 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
   const events: string[] = [];
   const log = (line: string) => events.push(`${Math.round(performance.now() - started)} ms ${line}`);
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), `dbslm-fault-${o.seed}-`));
-  const actors = new ActorSet(o.deadAfterMs);
+  // Every actor in a network namespace of its own where this machine allows it, so that partitions can cut it off.
+  const network = FaultNetwork.setUp(IDS, (why) => notes.push(why));
+  const actors = new ActorSet(o.deadAfterMs, network);
   let disk: SmallDisk | null = null;
   const clients: StoreClient[] = [];
   t.teardown(async () => {
     for (const c of clients) c.close();
     await actors.closeAll();
+    network?.tearDown();
     disk?.unmount();
     fs.rmSync(parent, { recursive: true, force: true });
   });
@@ -118,6 +122,7 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
     hotForks,
     deadAfterMs: o.deadAfterMs,
     disk: disk ? { actor: diskActor, disk } : null,
+    network,
     probePrefix: (fork) => layout.emptyPrefix(contextOfFork.get(fork)!),
     kinds: o.kinds,
     log,
@@ -153,8 +158,9 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
     disk.freeBallast();
     disk.grow(512);
   }
+  network?.rejoinAll();
   await actors.healAll();
-  log('healed: all actors up');
+  log('healed: all actors up and linked');
   await waitAllAlive(admin, actors, 20000).catch((err) => notes.push(`after healing: ${(err as Error).message}`));
   const fenced = await waitUnfenced(admin, actors, o.fenceSettleMs);
   log(`fences settled (${fenced.length} left) after ${Math.round(performance.now() - healStart)} ms`);
@@ -203,7 +209,7 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
 async function startCluster(actors: ActorSet, dirOf: (id: string) => string): Promise<FaultActor> {
   for (let attempt = 0; ; attempt++) {
     const seedPort = await freePort();
-    const seed = `tcp://127.0.0.1:${seedPort}`;
+    const seed = `tcp://${actors.hostOf('a')}:${seedPort}`;
     const starts = [actors.start('a', dirOf('a'), [], seedPort), actors.start('b', dirOf('b'), [seed]), actors.start('c', dirOf('c'), [seed])];
     const results = await Promise.allSettled(starts);
     if (results.every((r) => r.status === 'fulfilled')) return actors.get('a');
