@@ -2,7 +2,7 @@
 // generator): the meta, the vocabulary by its blocks of ids, then every n-gram with one filtered
 // scan per fork, all actors at once. The model is assembled in canonical order (assemble.ts), so
 // it is the same whatever the number of actors or forks.
-import { formatFloat32Fast } from '../../model/arpa_write.js';
+import { arpaReadBack } from '../../model/arpa_write.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import type { ModelMeta } from '../../schemas/model_meta.js';
 import type { StoreClient } from '../client/client.js';
@@ -70,8 +70,8 @@ async function readNgrams(client: StoreClient, model: string, meta: ModelMeta, o
       if (!(value instanceof Buffer)) throw new Error(`an n-gram of model ${model} holds a counter, not log10 p and backoff`);
       reader.idsOf(key, k, entries.ids, at * k);
       const { logProb, backoff } = decodeNgramValue(value);
-      entries.logProb[at] = asArpa ? Number(formatFloat32Fast(logProb)) : logProb;
-      entries.backoff[at] = asArpa ? Number(formatFloat32Fast(backoff)) : backoff;
+      entries.logProb[at] = asArpa ? arpaReadBack(logProb) : logProb;
+      entries.backoff[at] = asArpa ? arpaReadBack(backoff) : backoff;
     }
     done += keys.length;
     onProgress?.(done, total);
