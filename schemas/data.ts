@@ -59,11 +59,15 @@ export interface ScanRequest {
   namespace?: Buffer;
   /** `namespace` names a family: keys whose namespace starts with it (e.g. `kjv5.` for every namespace of model kjv5). */
   namespacePrefix?: boolean;
+  /** With a namespace (and not keysOnly): the page's rows come packed in `rows`, not as keys and values (store/protocol/packed_rows.ts). */
+  packed?: boolean;
 }
 export interface ScanReply {
   keys: Buffer[];
   values: WireValue[];
   next: Buffer | null;
+  /** A packed page's rows (ScanRequest.packed); empty otherwise. */
+  rows?: Buffer;
 }
 /** Several small scans in one request: one range per prefix, each within a fork the receiver owns. */
 export interface ScanManyRequest {
@@ -182,6 +186,7 @@ export const DATA_COMMANDS = {
         { name: 'keysOnly', type: 'boolean', default: false },
         { name: 'namespace', type: 'bytes', default: '' },
         { name: 'namespacePrefix', type: 'boolean', default: false },
+        { name: 'packed', type: 'boolean', default: false },
       ],
     }),
     avroType({
@@ -191,6 +196,7 @@ export const DATA_COMMANDS = {
         { name: 'keys', type: bytesArray },
         { name: 'values', type: { type: 'array', items: WireValueType } },
         { name: 'next', type: ['null', 'bytes'], default: null },
+        { name: 'rows', type: 'bytes', default: '' },
       ],
     }),
   ),

@@ -19,23 +19,32 @@ test('a namespace scan returns exactly the namespace, across forks and pages', a
   // Namespaces that differ from "m.p" only after its bytes, or that it is a prefix of.
   const others = [...Array.from({ length: 3000 }, (_, i) => key('m.pp', `ctx${i % 700}`, `w${i}`)), ...Array.from({ length: 2000 }, (_, i) => key('m', `.p${i}`, 'x')), ...Array.from({ length: 2000 }, (_, i) => key('other', `c${i}`, 'x'))];
   await client.batch([...ours, ...others].map((k, i) => ({ op: 'set' as const, key: k, value: Buffer.from(`v${i}`) })));
+  // Whole rows come packed (store/protocol/packed_rows.ts): counters, negative ones too, and empty values as well.
+  const counters = [key('m.p', 'cnt', 'neg'), key('m.p', 'cnt', 'big')];
+  await client.incr(counters[0]!, -5);
+  await client.incr(counters[1]!, 2 ** 40 + 3);
+  const empty = key('m.p', 'empty', 'x');
+  await client.set(empty, Buffer.alloc(0));
+  const want = new Map<string, string>([
+    ...ours.map((k, i) => [k.toString('hex'), `v${i}`] as const),
+    [counters[0]!.toString('hex'), '-5'],
+    [counters[1]!.toString('hex'), String(2 ** 40 + 3)],
+    [empty.toString('hex'), ''],
+  ]);
 
-  const seen: Buffer[] = [];
+  const seen = new Map<string, string>();
   let pages = 0;
   const n = await scanNamespace(
     client,
     'm.p',
     (keys, values) => {
       pages++;
-      keys.forEach((k, i) => {
-        seen.push(k);
-        t.true(values[i] instanceof Buffer);
-      });
+      keys.forEach((k, i) => seen.set(k.toString('hex'), typeof values[i] === 'bigint' ? String(values[i]) : (values[i] as Buffer).toString()));
     },
     { pageSize: 100 },
   );
-  t.is(n, ours.length);
-  t.deepEqual(seen.map((k) => k.toString('hex')).sort(), ours.map((k) => k.toString('hex')).sort());
+  t.is(n, want.size);
+  t.deepEqual([...seen].sort(), [...want].sort());
   t.true(pages >= 30, `${pages} pages of at most 100`);
 
   let keysOnly = 0;
@@ -45,10 +54,11 @@ test('a namespace scan returns exactly the namespace, across forks and pages', a
   }, { keysOnly: true });
   t.is(keysOnly, 3000);
 
-  // A family: every namespace starting with "m." (not "m" itself, whose keys begin "m\0.p").
+  // A family: every namespace starting with "m." (not "m" itself, whose keys begin "m\0.p"): m.p's 3000
+  // keys with its counters and empty value, and m.pp's 3000.
   let family = 0;
   await scanNamespace(client, 'm.', (keys) => (family += keys.length), { keysOnly: true, family: true });
-  t.is(family, 6000);
+  t.is(family, 6000 + 3);
 
   // An unfiltered scan is unchanged: the prefix's keys of every namespace.
   const range = makeKey('m.pp', Buffer.from('ctx1'));

@@ -12,13 +12,14 @@
 // Writes go through group commit (see group_commit.ts): the actor opens one transaction, applies every
 // write request that arrives in one event-loop turn, commits once, then acknowledges them all.
 //
-// Longer than our usual modules (about 370 lines, scan-packed's statement included): every method is a prepared statement, or a few,
+// Longer than our usual modules (about 390 lines, the packed scans' statements included): every method is a prepared statement, or a few,
 // on the one database handle and its transaction state, which nothing else may touch (the actor's
 // exclusive lock); the multi-row loop is apart (row_chunks.ts), as are file errors (file_errors.ts).
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatKey, prefixEnd, ROUTING_BYTES } from '../protocol/keys.js';
+import { PACKED_ROW_SQL } from '../protocol/packed_rows.js';
 import { storeFileError, withFile } from './file_errors.js';
 import { ROWS, runInRowChunks } from './row_chunks.js';
 
@@ -96,6 +97,9 @@ export class ForkDb {
       // The same below an exclusive bound (scanMarked without a cap on the rows examined).
       scanNsBelow: prepare(`SELECT key, CASE WHEN typeof(value) = 'blob' AND length(value) = 0 THEN NULL ELSE value END AS value
                             FROM kv WHERE key >= ? AND key < ? AND substr(key, 7, ?) = ? ORDER BY key LIMIT ?`).safeIntegers(true),
+      // scanMarkedPacked: scanNs's rows packed into one blob (store/protocol/packed_rows.ts).
+      scanNsPacked: prepare(`SELECT CAST(group_concat(${PACKED_ROW_SQL}, '' ORDER BY key) AS BLOB) AS rows, count(*) AS n, max(key) AS last
+                             FROM (SELECT key, value FROM kv WHERE key >= ? AND key <= ? AND substr(key, 7, ?) = ? ORDER BY key LIMIT ?)`),
       // scanPacked: the rows packed by SQLite (hex, concatenated, unhexed: one blob) rather than a
       // key and a value Buffer per row, ~5x cheaper a row; one aggregate over the range, with no
       // LIMIT subquery, which costs more than a short range's whole read (the cap is a key bound).
@@ -310,6 +314,24 @@ export class ForkDb {
     for (const row of rows) if (row.value === null) row.value = EMPTY_VALUE;
     if (rows.length === limit) return { rows: rows as Row[], next: rows[rows.length - 1]!.key };
     return { rows: rows as Row[], next: capped ?? null };
+  }
+
+  /**
+   * scanMarked's page (with a cap on the rows examined) as one packed blob (store/protocol/packed_rows.ts),
+   * for a reader that takes whole pages: a namespace scan from a client.
+   */
+  scanMarkedPacked(prefix: Buffer, after: Buffer | null, limit: number, marker: Buffer, examine: number): { rows: Buffer; count: number; next: Buffer | null } {
+    const hi = prefixEnd(prefix) ?? ABOVE_ALL_KEYS;
+    const s = this.statements;
+    const lo = after && Buffer.compare(after, prefix) >= 0 ? Buffer.concat([after, Buffer.of(0)]) : prefix;
+    const window = Math.max(1, Math.min(examine, 2 * limit));
+    const capped = s.keyAt.get(lo, hi, window - 1) as Buffer | undefined;
+    const upTo = capped ?? (s.lastKey.get(lo, hi) as Buffer | undefined);
+    if (!upTo) return { rows: EMPTY_VALUE, count: 0, next: null };
+    const page = s.scanNsPacked.get(lo, upTo, marker.length, marker, limit) as { rows: Buffer | null; n: number; last: Buffer | null };
+    const rows = page.rows ?? EMPTY_VALUE;
+    if (page.n === limit) return { rows, count: page.n, next: page.last };
+    return { rows, count: page.n, next: capped ?? null };
   }
 
   /** Iterate all rows under `prefix` in pages (safe against concurrent writes between pages). */

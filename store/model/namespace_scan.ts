@@ -6,12 +6,13 @@
 import { STORE_COMMANDS } from '../../schemas/store.js';
 import type { Reply } from '../../schemas/envelope.js';
 import { StoreReplyError, TimeoutError, type StoreClient, type Value } from '../client/client.js';
+import { unpackRows } from '../protocol/packed_rows.js';
 import { wireToStored } from '../protocol/values.js';
 
 export interface NamespaceScanOptions {
   /** Only the keys (values come back undefined). */
   keysOnly?: boolean;
-  /** Rows per scan reply (at most 10000, the actor's limit). */
+  /** Rows per scan reply (the actor's limit: 10000, or 50000 for whole rows, which come packed). */
   pageSize?: number;
   /** Forks scanned at once per actor: one scans while the other's reply travels. */
   forksPerActor?: number;
@@ -41,7 +42,9 @@ export async function fetchNamespacePage(client: StoreClient, namespace: Buffer,
     const entry = client.map.forkOfPrefix(range);
     if (!entry) return null;
     const ep = await client.endpointFor(entry.owner);
-    const body = STORE_COMMANDS.scan.encodeRequest({ prefix: range, after, limit: opts.pageSize, keysOnly: !!opts.keysOnly, namespace, namespacePrefix: !!opts.family });
+    // Whole rows come packed (store/protocol/packed_rows.ts): ~9x less of the actor's time a row.
+    const packed = !opts.keysOnly;
+    const body = STORE_COMMANDS.scan.encodeRequest({ prefix: range, after, limit: opts.pageSize, keysOnly: !!opts.keysOnly, namespace, namespacePrefix: !!opts.family, packed });
     let rep: Reply;
     try {
       rep = await client.raw(ep, 'scan', body);
@@ -59,6 +62,7 @@ export async function fetchNamespacePage(client: StoreClient, namespace: Buffer,
     }
     if (rep.code !== 'OK') throw new StoreReplyError(rep.code, rep.message, ep);
     const page = STORE_COMMANDS.scan.decodeReply(rep.body);
+    if (packed) return { ...unpackRows(page.rows ?? Buffer.alloc(0)), next: page.next };
     return { keys: page.keys, values: opts.keysOnly ? page.keys.map(() => undefined) : page.values.map(wireToStored), next: page.next };
   }
 }
@@ -69,7 +73,7 @@ export async function fetchNamespacePage(client: StoreClient, namespace: Buffer,
  */
 export async function scanNamespace(client: StoreClient, ns: string, onPage: (keys: Buffer[], values: Value[]) => void, opts: NamespaceScanOptions = {}): Promise<number> {
   const namespace = Buffer.from(ns, 'utf8');
-  const limit = opts.pageSize ?? 10000;
+  const limit = opts.pageSize ?? (opts.keysOnly ? 10000 : 50000);
   let total = 0;
 
   const scanRange = async (range: Buffer, after: Buffer | null): Promise<void> => {

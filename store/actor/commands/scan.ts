@@ -10,6 +10,8 @@ import { decodeArgs, getReducer, reducerNames, type Row } from '../reducers.js';
 
 /** Rows per scan reply at most (and when the request asks for 0). */
 const MAX_SCAN = 10000;
+/** Rows per packed scan reply at most: a packed row costs no object on either end, so pages may be larger. */
+const MAX_PACKED_SCAN = 50_000;
 /**
  * Rows a namespace-filtered scan reads per request at most: when few rows match, the reply
  * carries fewer rows (maybe none) and a cursor, so one request never holds the actor for a whole
@@ -44,6 +46,11 @@ export const scan: CommandHandler = (body, { actor }) => {
   const limit = Math.max(1, Math.min(MAX_SCAN, request.limit || MAX_SCAN));
   let rows: Row[];
   let next: Buffer | null;
+  if (request.namespace?.length && request.packed && !request.keysOnly) {
+    const marker = request.namespacePrefix ? request.namespace : Buffer.concat([request.namespace, Buffer.from([0])]);
+    const page = actor.db.scanMarkedPacked(request.prefix, request.after, Math.min(MAX_PACKED_SCAN, request.limit || MAX_PACKED_SCAN), marker, MAX_SCAN_EXAMINED);
+    return STORE_COMMANDS.scan.encodeReply({ keys: [], values: [], next: page.next, rows: page.rows });
+  }
   if (request.namespace?.length) ({ rows, next } = namespaceRows(actor, request.prefix, request.after, limit, request.namespace, !!request.namespacePrefix));
   else {
     rows = actor.db.scan(request.prefix, request.after, limit);
