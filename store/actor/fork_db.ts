@@ -100,6 +100,8 @@ export class ForkDb {
       // scanMarkedPacked: scanNs's rows packed into one blob (store/protocol/packed_rows.ts).
       scanNsPacked: prepare(`SELECT CAST(group_concat(${PACKED_ROW_SQL}, '' ORDER BY key) AS BLOB) AS rows, count(*) AS n, max(key) AS last
                              FROM (SELECT key, value FROM kv WHERE key >= ? AND key <= ? AND substr(key, 7, ?) = ? ORDER BY key LIMIT ?)`),
+      scanNsBelowPacked: prepare(`SELECT CAST(group_concat(${PACKED_ROW_SQL}, '' ORDER BY key) AS BLOB) AS rows, count(*) AS n, max(key) AS last
+                                  FROM (SELECT key, value FROM kv WHERE key >= ? AND key < ? AND substr(key, 7, ?) = ? ORDER BY key LIMIT ?)`),
       // scanPacked: the rows packed by SQLite (hex, concatenated, unhexed: one blob) rather than a
       // key and a value Buffer per row, ~5x cheaper a row; one aggregate over the range, with no
       // LIMIT subquery, which costs more than a short range's whole read (the cap is a key bound).
@@ -317,13 +319,17 @@ export class ForkDb {
   }
 
   /**
-   * scanMarked's page (with a cap on the rows examined) as one packed blob (store/protocol/packed_rows.ts),
-   * for a reader that takes whole pages: a namespace scan from a client.
+   * scanMarked's page as one packed blob (store/protocol/packed_rows.ts), for a reader that takes
+   * whole pages: a namespace scan from a client, or a smoothing job's own pages.
    */
   scanMarkedPacked(prefix: Buffer, after: Buffer | null, limit: number, marker: Buffer, examine: number): { rows: Buffer; count: number; next: Buffer | null } {
     const hi = prefixEnd(prefix) ?? ABOVE_ALL_KEYS;
     const s = this.statements;
     const lo = after && Buffer.compare(after, prefix) >= 0 ? Buffer.concat([after, Buffer.of(0)]) : prefix;
+    if (examine === Infinity) {
+      const page = s.scanNsBelowPacked.get(lo, hi, marker.length, marker, limit) as { rows: Buffer | null; n: number; last: Buffer | null };
+      return { rows: page.rows ?? EMPTY_VALUE, count: page.n, next: page.n === limit ? page.last : null };
+    }
     const window = Math.max(1, Math.min(examine, 2 * limit));
     const capped = s.keyAt.get(lo, hi, window - 1) as Buffer | undefined;
     const upTo = capped ?? (s.lastKey.get(lo, hi) as Buffer | undefined);

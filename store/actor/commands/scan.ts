@@ -25,8 +25,16 @@ const MAX_SCAN_EXAMINED = 100_000;
  * for a family. `examine`: rows examined at most (Infinity: no cap, for the actor's own passes).
  */
 export function namespaceRows(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean, examine = MAX_SCAN_EXAMINED): { rows: Row[]; next: Buffer | null } {
-  const marker = family ? ns : Buffer.concat([ns, Buffer.from([0])]);
-  return actor.db.scanMarked(prefix, after, limit, marker, examine);
+  return actor.db.scanMarked(prefix, after, limit, namespaceMarker(ns, family), examine);
+}
+
+/** namespaceRows' page with its rows packed in one blob (store/protocol/packed_rows.ts). */
+export function namespaceRowsPacked(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean, examine = MAX_SCAN_EXAMINED): { rows: Buffer; next: Buffer | null } {
+  return actor.db.scanMarkedPacked(prefix, after, limit, namespaceMarker(ns, family), examine);
+}
+
+function namespaceMarker(ns: Buffer, family: boolean): Buffer {
+  return family ? ns : Buffer.concat([ns, Buffer.from([0])]);
 }
 
 function* rowsOfOwned(actor: ActorServices, prefix: Buffer): Generator<Row> {
@@ -47,8 +55,7 @@ export const scan: CommandHandler = (body, { actor }) => {
   let rows: Row[];
   let next: Buffer | null;
   if (request.namespace?.length && request.packed && !request.keysOnly) {
-    const marker = request.namespacePrefix ? request.namespace : Buffer.concat([request.namespace, Buffer.from([0])]);
-    const page = actor.db.scanMarkedPacked(request.prefix, request.after, Math.min(MAX_PACKED_SCAN, request.limit || MAX_PACKED_SCAN), marker, MAX_SCAN_EXAMINED);
+    const page = namespaceRowsPacked(actor, request.prefix, request.after, Math.min(MAX_PACKED_SCAN, request.limit || MAX_PACKED_SCAN), request.namespace, !!request.namespacePrefix);
     return STORE_COMMANDS.scan.encodeReply({ keys: [], values: [], next: page.next, rows: page.rows });
   }
   if (request.namespace?.length) ({ rows, next } = namespaceRows(actor, request.prefix, request.after, limit, request.namespace, !!request.namespacePrefix));
