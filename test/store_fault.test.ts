@@ -10,10 +10,13 @@
 //   FAULT_CHAOS_MS=MS   how long each run writes and injects faults (default 4000)
 //   FAULT_KINDS=a,b     only these fault kinds (test/helpers/fault_actions.ts: none, kill-source, kill-target,
 //                       restart-target-under-frozen-source, crash-source-before-cutover-reply, freeze-source,
-//                       freeze-target, freeze-other, disk-full, partition-source, partition-target, partition-other),
+//                       freeze-target, freeze-other, disk-full, partition-source, partition-target, partition-other,
+//                       kill-permanent),
 //                       e.g. to chase one defect
 //   FAULT_SMALL_DISK=1  a small disk (root only) in every run, not in half of them (with FAULT_KINDS=disk-full)
 //   FAULT_PARALLEL=N    runs at a time (default 2)
+//   FAULT_REPLICAS=R    every actor with --replicas R (default 1); with 2, one member per run may be lost for good
+//                       (kill-permanent: its forks fail over to their replicas)
 //   FAULT_DUMP_DIR=DIR  write each run's history, final values and events to DIR/fault-<seed>.json
 //   FAULT_VERBOSE=1     print every run's fault events, not only those of failing runs
 //   FAULT_MOVE_TIMEOUT_MS, FAULT_SETTLE_MS  how long a move may take (20000) and how long the heal waits for the
@@ -33,6 +36,7 @@ const base = Number(process.env.FAULT_BASE_SEED ?? 1);
 const seeds = one !== undefined ? [Number(one)] : Array.from({ length: runs }, (_, i) => base + i);
 const chaosMs = Number(process.env.FAULT_CHAOS_MS ?? 4000);
 const kinds = process.env.FAULT_KINDS ? (process.env.FAULT_KINDS.split(',') as FaultKind[]) : undefined;
+const replicas = Number(process.env.FAULT_REPLICAS ?? 1);
 const reports: RunReport[] = [];
 
 const fmt = (o: Record<string, number>) =>
@@ -58,7 +62,7 @@ for (const seed of seeds) {
     await acquire();
     try {
       t.timeout(150000);
-      const r = await faultRun(t, { seed, chaosMs, deadAfterMs: 1500, lanes: 6, readers: 2, fenceSettleMs: 35000, kinds, alwaysSmallDisk: !!process.env.FAULT_SMALL_DISK });
+      const r = await faultRun(t, { seed, chaosMs, deadAfterMs: 1500, lanes: 6, readers: 2, fenceSettleMs: 35000, kinds, alwaysSmallDisk: !!process.env.FAULT_SMALL_DISK, replicas });
       report(t, seed, r);
     } finally {
       release();

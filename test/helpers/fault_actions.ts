@@ -19,7 +19,8 @@ export type FaultKind =
   | 'disk-full'
   | 'partition-source'
   | 'partition-target'
-  | 'partition-other';
+  | 'partition-other'
+  | 'kill-permanent';
 
 export const FAULT_WEIGHTS: [FaultKind, number][] = [
   ['none', 0.08],
@@ -34,6 +35,8 @@ export const FAULT_WEIGHTS: [FaultKind, number][] = [
   ['partition-source', 0.07],
   ['partition-target', 0.05],
   ['partition-other', 0.03],
+  // Only with replicas (each fork on two members), once per run: the source's machine is lost.
+  ['kill-permanent', 0.1],
 ];
 
 /** Kinds that only make sense at the cut-over (the injector waits for the source to fence the fork first). */
@@ -136,6 +139,14 @@ export async function applyFault(kind: FaultKind, c: FaultContext): Promise<bool
       c.log(`cut ${victim} off the network for ${Math.round(ms)} ms`);
       await sleep(ms);
       c.network.rejoin(victim);
+      return true;
+    }
+    case 'kill-permanent': {
+      // The owner of a busy fork is lost for good: its forks fail over to their in-sync replicas, and the run's
+      // checks read every acknowledged write from the members left.
+      if (!c.source || actors.gone.size > 0 || actors.get(c.source).state === 'dead') return false;
+      await actors.killForGood(c.source);
+      c.log(`kill -9 ${c.source} for good`);
       return true;
     }
     case 'none':

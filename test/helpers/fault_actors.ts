@@ -35,9 +35,14 @@ export class ActorSet {
   readonly actors = new Map<string, FaultActor>();
 
   /** `network`: each actor in a namespace of its own (fault_network.ts), so that it can be cut off; else all on loopback. */
+  /** Actors killed for good (kill-permanent): never restarted, and left out of the checks that need every member. */
+  readonly gone = new Set<string>();
+
   constructor(
     private readonly deadAfterMs: number,
     private readonly network: FaultNetwork | null = null,
+    /** `--replicas` of every actor (1: each fork on its owner alone). */
+    private readonly replicas = 1,
   ) {}
 
   get(id: string): FaultActor {
@@ -62,11 +67,22 @@ export class ActorSet {
     return a;
   }
 
+  /** The actors not killed for good. */
+  members(): FaultActor[] {
+    return this.list().filter((a) => !this.gone.has(a.id));
+  }
+
+  /** kill -9, never to be restarted (the machine is lost): only with replicas. */
+  async killForGood(id: string): Promise<void> {
+    this.gone.add(id);
+    await this.kill(id);
+  }
+
   /** Start a dead actor again on its dir and port, joining every other member. */
   async restart(id: string): Promise<void> {
     const a = this.get(id);
-    if (a.state !== 'dead') return;
-    const join = this.list().filter((x) => x.id !== id && x.ep).map((x) => x.ep);
+    if (a.state !== 'dead' || this.gone.has(id)) return;
+    const join = this.members().filter((x) => x.id !== id && x.ep).map((x) => x.ep);
     // The port may still be held for a moment by the dying process's socket: a few bounded tries.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -135,6 +151,7 @@ export class ActorSet {
     for (const j of join) args.push('--join', j);
     // A namespace's address is not loopback: the actor refuses it without CURVE unless told that is meant.
     if (this.network) args.push('--insecure');
+    if (this.replicas > 1) args.push('--replicas', String(this.replicas));
     const { command, args: argv } = this.network ? this.network.wrap(a.id, [process.execPath, ...args]) : { command: process.execPath, args };
     const proc = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     // Tracked from the spawn on, so a teardown during a slow start still kills it.

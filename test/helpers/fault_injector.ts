@@ -27,6 +27,8 @@ export interface InjectorOptions {
   disk: { actor: string; disk: SmallDisk } | null;
   /** The run's own network, when partitions are possible. */
   network: FaultNetwork | null;
+  /** Each fork's copies (1: no replicas, so no member may be lost for good). */
+  replicas: number;
   /** Only these kinds (default: all; 'disk-full' only with a small disk). */
   kinds?: FaultKind[];
   /** A key prefix inside `fork` that no key has (for the fence probe). */
@@ -58,7 +60,7 @@ export class FaultInjector {
   }
 
   private pickKind(u: number): FaultKind {
-    const possible = (k: FaultKind) => (k !== 'disk-full' || this.o.disk) && (!k.startsWith('partition-') || this.o.network);
+    const possible = (k: FaultKind) => (k !== 'disk-full' || this.o.disk) && (!k.startsWith('partition-') || this.o.network) && (k !== 'kill-permanent' || this.o.replicas > 1);
     const weights = FAULT_WEIGHTS.filter(([k]) => possible(k) && (!this.o.kinds || this.o.kinds.includes(k)));
     let x = u * weights.reduce((s, [, w]) => s + w, 0);
     for (const [k, w] of weights) if ((x -= w) < 0) return k;
@@ -68,7 +70,7 @@ export class FaultInjector {
   private async episode(i: number): Promise<void> {
     const { actors, rng } = this.o;
     const draw = { kind: rng(), fork: rng(), target: rng(), via: rng(), phase: rng(), delay: rng(), hold: rng(), gap: rng(), extra: rng() };
-    for (const a of actors.list()) {
+    for (const a of actors.members()) {
       if (a.state === 'dead') {
         this.o.log(`episode ${i}: ${a.id} died by itself; restarting it`);
         this.crashRestarts++;
@@ -78,7 +80,7 @@ export class FaultInjector {
     const kind = this.pickKind(draw.kind);
     const fork = this.o.hotForks[Math.floor(draw.fork * this.o.hotForks.length)]!;
     const source = await this.ownerOf(fork);
-    const others = actors.list().filter((a) => a.id !== source);
+    const others = actors.members().filter((a) => a.id !== source);
     // A full disk matters most on the receiving end of a move (chunk imports), so that fault moves the fork there.
     const diskTarget = kind === 'disk-full' && this.o.disk && this.o.disk.actor !== source ? this.o.disk.actor : undefined;
     const target = diskTarget ?? others[Math.floor(draw.target * others.length)]!.id;

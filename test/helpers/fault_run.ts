@@ -32,6 +32,8 @@ export interface RunOptions {
   alwaysSmallDisk?: boolean;
   /** Restrict the injector to these fault kinds (default: all). */
   kinds?: FaultKind[];
+  /** Each fork's copies (`--replicas`); with 2 or more a member may be lost for good (kill-permanent). */
+  replicas?: number;
 }
 
 export interface RunReport {
@@ -68,7 +70,7 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), `dbslm-fault-${o.seed}-`));
   // Every actor in a network namespace of its own where this machine allows it, so that partitions can cut it off.
   const network = FaultNetwork.setUp(IDS, (why) => notes.push(why));
-  const actors = new ActorSet(o.deadAfterMs, network);
+  const actors = new ActorSet(o.deadAfterMs, network, o.replicas ?? 1);
   let disk: SmallDisk | null = null;
   const clients: StoreClient[] = [];
   t.teardown(async () => {
@@ -123,6 +125,7 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
     deadAfterMs: o.deadAfterMs,
     disk: disk ? { actor: diskActor, disk } : null,
     network,
+    replicas: o.replicas ?? 1,
     probePrefix: (fork) => layout.emptyPrefix(contextOfFork.get(fork)!),
     kinds: o.kinds,
     log,
@@ -166,10 +169,11 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
   log(`fences settled (${fenced.length} left) after ${Math.round(performance.now() - healStart)} ms`);
 
   // The final state through a fresh client, then the ownership histories of all members.
-  const reader = await StoreClient.connect(eps(), { timeoutMs: 3000, retries: 10 });
+  // A member lost for good is neither asked nor waited for: what it acknowledged must be on the others.
+  const reader = await StoreClient.connect(actors.members().map((x) => x.ep), { timeoutMs: 3000, retries: 10 });
   clients.push(reader);
   const final = await finalValues(reader, layout);
-  const histories = await Promise.all(actors.list().map((x) => history(admin, x.ep).catch(() => [])));
+  const histories = await Promise.all(actors.members().map((x) => history(admin, x.ep).catch(() => [])));
 
   const hc = checkHistory(h, final, chaosStart);
   const violations = [...hc.violations, ...checkFences(fenced), ...checkOwners(ownershipConflicts(histories))];
@@ -219,11 +223,11 @@ async function startCluster(actors: ActorSet, dirOf: (id: string) => string): Pr
 }
 
 async function waitAllAlive(admin: StoreClient, actors: ActorSet, timeoutMs: number): Promise<void> {
-  const n = actors.list().length;
+  const n = actors.members().length;
   await until(
     `all ${n} members alive with a write lease in every member's view`,
     async () => {
-      for (const x of actors.list()) {
+      for (const x of actors.members()) {
         const v = await members(admin, x.ep, 1000).catch(() => null);
         if (!v || !v.lease || v.members.filter((m) => m.state === 'alive').length !== n) return false;
       }
@@ -239,7 +243,7 @@ async function waitUnfenced(admin: StoreClient, actors: ActorSet, timeoutMs: num
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const fenced: { actor: string; fork: string }[] = [];
-    for (const x of actors.list()) {
+    for (const x of actors.members()) {
       const rep = await admin.raw(x.ep, 'stats', ADMIN_COMMANDS.stats.encodeRequest({}), 2000).catch(() => null);
       if (!rep || rep.code !== 'OK') {
         fenced.push({ actor: x.id, fork: '(stats unanswered)' });
