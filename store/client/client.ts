@@ -9,22 +9,21 @@
 // another member (dead_members.ts): requests to a dead owner fail fast with MemberDeadError naming
 // the takeover, or follow its forks to their new owners once they were taken over.
 //
-// Longer than our usual modules (about 530 lines, multiScanPacked included): every command's routing, redirect and retry loop
-// reads and updates the same private state (the cached fork map, member endpoints, connections,
-// dead-member checks, the producer's batch seqs), so the loops stay in one class; the pieces
-// without that state are apart already (connection, request channel, batch_sequence, batch_bodies,
-// dead_members, reply_errors, pending_requests, batched_lookups).
+// The routing (the map, connections, redirects, retries, dead-member checks) is StoreRouting
+// (routing.ts), which this class extends with the commands; the pieces without that state are
+// apart (connection, request channel, batch_sequence, batch_bodies, dead_members, reply_errors,
+// pending_requests, batched_lookups).
 import { randomUUID } from 'node:crypto';
 import type { BatchOp } from '../../schemas/data.js';
 import type { Reply } from '../../schemas/envelope.js';
 import { STORE_COMMANDS, type StoreCommandName } from '../../schemas/store.js';
 import type { CommandSchema, ReplyOf, RequestOf } from '../../schemas/command.js';
 import type { WireValue } from '../../schemas/values.js';
-import { Connection, TimeoutError, type ConnectionOptions } from './connection.js';
+import { TimeoutError } from './connection.js';
 import { BatchSequence } from './batch_sequence.js';
-import { DeadMembers } from './dead_members.js';
 import { MemberDeadError, StoreReplyError } from './reply_errors.js';
-import { ForkMap, type ForkEntry } from '../map/fork_map.js';
+import { ForkMap } from '../map/fork_map.js';
+import { MAX_HOPS, StoreRouting, type ClientOptions } from './routing.js';
 import { getReducer } from '../actor/reducers.js';
 import { wireToStored } from '../protocol/values.js';
 import { packByFork, type PackedFork } from '../protocol/packed_incrs.js';
@@ -32,50 +31,17 @@ import { batchBody, packedBody, toBatchOp, type ClientOp } from './batch_bodies.
 
 export { MemberDeadError, StoreReplyError, TimeoutError };
 export type Value = Buffer | bigint | undefined;
-export type { ClientOp };
+export type { ClientOp, ClientOptions };
 
-export interface ClientOptions extends ConnectionOptions {
-  /** Per-attempt reply timeout (default 10 s). */
-  timeoutMs?: number;
-  /** Attempts after the first for retryable requests (default 5). */
-  retries?: number;
-  /**
-   * Producer id for exactly-once batches (default: a random UUID per client). Sequence numbers
-   * start at `firstSeq` (default 1), so a producer id reused by a new client instance must start
-   * beyond the last seq it used, or its new batches would be dropped as duplicates.
-   */
-  producer?: string;
-  firstSeq?: number;
-  /**
-   * An actor silent this long (default 1000 ms) with requests pending is checked with another member: if it is dead,
-   * its requests fail at once (MemberDeadError) rather than at their timeout.
-   */
-  deadCheckMs?: number;
-}
-
-const MAX_HOPS = 16;
 const EMPTY = Buffer.alloc(0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class StoreClient {
-  map: ForkMap;
-  readonly members = new Map<string, string>();
+export class StoreClient extends StoreRouting {
   readonly producer: string;
-  private readonly conns = new Map<string, Connection>();
-  private readonly timeoutMs: number;
-  private readonly retries: number;
   private readonly batchSeqs: BatchSequence;
-  private readonly deadMembers = new DeadMembers((ep, cmd, body, ms) => this.raw(ep, cmd, body, ms));
-  private closed = false;
 
-  private constructor(
-    private readonly seeds: string[],
-    private readonly opts: ClientOptions,
-    map: ForkMap,
-  ) {
-    this.map = map;
-    this.timeoutMs = opts.timeoutMs ?? 10000;
-    this.retries = opts.retries ?? 5;
+  private constructor(seeds: string[], opts: ClientOptions, map: ForkMap) {
+    super(seeds, opts, map);
     this.producer = opts.producer ?? randomUUID();
     this.batchSeqs = new BatchSequence(opts.firstSeq ?? 1);
   }
@@ -92,157 +58,6 @@ export class StoreClient {
       throw err;
     }
     return c;
-  }
-
-  /** Refetch the fork map from `endpoint` (default: any known member) and merge it in. */
-  async refreshMap(endpoint?: string): Promise<void> {
-    const candidates = endpoint ? [endpoint] : [...new Set([...this.seeds, ...this.members.values()])];
-    let last: unknown;
-    for (const ep of candidates) {
-      try {
-        const r = await this.call(ep, 'map', {});
-        const m = ForkMap.fromEntries((r as { map: { entries: ForkEntry[] } }).map.entries);
-        this.map = this.map.version === 0 ? m : ForkMap.mergeMaps(this.map, m);
-        for (const { id, endpoint: e } of (r as { members: { id: string; endpoint: string }[] }).members) if (e) this.members.set(id, e);
-        return;
-      } catch (err) {
-        last = err;
-      }
-    }
-    throw new Error(`could not fetch the fork map from ${candidates.join(', ')}: ${(last as Error)?.message}`, { cause: last });
-  }
-
-  /** Refetch the map from a member other than `endpoint` (one that may be cut off); true if one answered. */
-  private async refreshMapAvoiding(endpoint: string): Promise<boolean> {
-    for (const ep of new Set([...this.seeds, ...this.members.values()])) {
-      if (ep === endpoint) continue;
-      if (await this.refreshMap(ep).then(() => true, () => false)) return true;
-    }
-    return false;
-  }
-
-  conn(endpoint: string): Connection {
-    // A check of a silent actor may still run after close(): it must not open sockets that keep the process alive.
-    if (this.closed) throw new Error('the store client is closed');
-    let c = this.conns.get(endpoint);
-    if (!c) this.conns.set(endpoint, (c = new Connection(endpoint, this.opts, { stallMs: this.opts.deadCheckMs ?? 1000, onStall: () => void this.onSilent(endpoint) })));
-    return c;
-  }
-
-  /** The actor at `endpoint` keeps silent: if another member holds it dead, fail what waits on it; learn that member's map either way. */
-  private async onSilent(endpoint: string): Promise<void> {
-    const member = [...this.members].find(([, ep]) => ep === endpoint)?.[0];
-    const others = [...new Set([...this.seeds, ...this.members.values()])].filter((ep) => ep !== endpoint);
-    const found = await this.deadMembers.check(member, endpoint, others);
-    if (!found) return;
-    try {
-      this.map = ForkMap.mergeMaps(this.map, ForkMap.fromEntries(found.view.forks));
-    } catch {
-      // a map that does not tile is ignored; the next refresh will do
-    }
-    for (const m of found.view.members) if (m.endpoint && m.state !== 'left') this.members.set(m.id, m.endpoint);
-    if (found.dead) this.conns.get(endpoint)?.failPending(found.dead);
-  }
-
-  /** Raw request: encode `req` with the command's schema (or pass bytes), return the reply. */
-  async raw(endpoint: string, cmd: string, body: Buffer, timeoutMs = this.timeoutMs): Promise<Reply> {
-    return this.conn(endpoint).request(cmd, body, timeoutMs, this.map.version);
-  }
-
-  /** Call a built-in command on one actor (no routing), with retries on timeout; throws on error replies. */
-  async call<Name extends StoreCommandName>(endpoint: string, cmd: Name, req: RequestOf<(typeof STORE_COMMANDS)[Name]>, retries = 0): Promise<ReplyOf<(typeof STORE_COMMANDS)[Name]>> {
-    const schema = STORE_COMMANDS[cmd] as CommandSchema<unknown, unknown>;
-    const rep = await this.attempt(endpoint, cmd, schema.encodeRequest(req), retries);
-    if (rep.code !== 'OK') throw new StoreReplyError(rep.code, rep.message, endpoint);
-    return schema.decodeReply(rep.body) as ReplyOf<(typeof STORE_COMMANDS)[Name]>;
-  }
-
-  /** Send with retries on timeouts and retryable codes other than MOVED (which the router handles). */
-  private async attempt(endpoint: string, cmd: string, body: Buffer, retries: number): Promise<Reply> {
-    for (let i = 0; ; i++) {
-      try {
-        const rep = await this.raw(endpoint, cmd, body);
-        if (rep.retryable && rep.code !== 'MOVED' && i < retries) {
-          await sleep(Math.min(1000, 20 * 2 ** i));
-          continue;
-        }
-        return rep;
-      } catch (err) {
-        if (!(err instanceof TimeoutError) || i >= retries) throw err;
-      }
-    }
-  }
-
-  /** The owner's endpoint, refetching the map once if the owner is not known yet (a new member). */
-  async endpointFor(owner: string): Promise<string> {
-    const dead = this.deadMembers.errorFor(owner);
-    if (dead) throw dead;
-    if (!this.members.has(owner)) await this.refreshMap().catch(() => undefined);
-    return this.endpointOf(owner);
-  }
-
-  endpointOf(owner: string): string {
-    const ep = this.members.get(owner);
-    if (!ep) throw new Error(`no endpoint known for actor ${owner}; is it a member? (refresh the map)`);
-    return ep;
-  }
-
-  /** Where a key lives, by the cached map. */
-  locate(key: Buffer): ForkEntry & { endpoint: string } {
-    const e = this.map.lookup(key);
-    return { ...e, endpoint: this.members.get(e.owner) ?? '' };
-  }
-
-  private async learn(rep: Reply, from: string, hops: number): Promise<void> {
-    const r = rep.redirect;
-    const known = r && this.map.get(r.fork);
-    if (r && r.endpoint) this.members.set(r.owner, r.endpoint);
-    if (r && known && r.endpoint && hops < 4) {
-      if (r.epoch > known.epoch) this.map = ForkMap.mergeMaps(this.map, ForkMap.fromEntries([...this.map.entries.values()].map((e) => (e.fork === r.fork ? { fork: r.fork, owner: r.owner, epoch: r.epoch } : e))));
-      else if (r.epoch === known.epoch && r.owner !== known.owner) await this.refreshMap(from);
-      else if (r.epoch < known.epoch) await sleep(10 * hops); // the other side is behind; gossip will catch it up
-      return;
-    }
-    await this.refreshMap(from).catch(() => this.refreshMap());
-  }
-
-  /**
-   * Route items by key to their owners, one request per owner, following redirects per group.
-   * `send(endpoint, items)` returns the reply; `accept(rep, items)` consumes an OK reply.
-   */
-  private async routed<I>(items: I[], keyOf: (i: I) => Buffer, send: (ep: string, items: I[]) => Promise<Reply>, accept: (rep: Reply, items: I[]) => void, resend = true, hops = 0): Promise<void> {
-    const groups = new Map<string, I[]>();
-    for (const it of items) {
-      const owner = this.map.lookup(keyOf(it)).owner;
-      let g = groups.get(owner);
-      if (!g) groups.set(owner, (g = []));
-      g.push(it);
-    }
-    await Promise.all(
-      [...groups].map(async ([owner, g]) => {
-        const again = () => this.routed(g, keyOf, send, accept, resend, hops + 1);
-        // Taken over or moved meanwhile (the map learned so since the group was formed): try the new owner.
-        const elsewhere = () => resend && hops < MAX_HOPS && g.some((it) => this.map.lookup(keyOf(it)).owner !== owner);
-        let ep = '';
-        let rep: Reply;
-        try {
-          ep = await this.endpointFor(owner);
-          rep = await send(ep, g);
-        } catch (err) {
-          if (!(err instanceof MemberDeadError)) throw err;
-          if (elsewhere()) return again();
-          throw err.forFork(this.map.lookup(keyOf(g[0]!)).fork);
-        }
-        if (rep.code === 'OK') return accept(rep, g);
-        if ((rep.code === 'MOVED' || rep.code === 'CROSS_FORK') && hops < MAX_HOPS) {
-          await this.learn(rep, ep, hops);
-          return again();
-        }
-        // An owner without its lease cannot tell whether it still owns the fork: the others' map may know better.
-        if (rep.code === 'FENCED' && (await this.refreshMapAvoiding(ep)) && elsewhere()) return again();
-        throw new StoreReplyError(rep.code, rep.message, ep);
-      }),
-    );
   }
 
   async multiGet(keys: Buffer[]): Promise<Value[]> {
@@ -517,16 +332,4 @@ export class StoreClient {
     const parts = await Promise.all(owners.map(async (o) => ((await this.call(await this.endpointFor(o), 'reduce', { name, prefix: EMPTY, args }, this.retries)) as { result: Buffer }).result));
     return red.combine(parts, args);
   }
-
-  /** Every actor endpoint of the current map's owners. */
-  ownerEndpoints(): string[] {
-    return [...new Set([...this.map.entries.values()].map((e) => this.endpointOf(e.owner)))];
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const c of this.conns.values()) c.close();
-    this.conns.clear();
-  }
 }
-
