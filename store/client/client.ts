@@ -121,6 +121,15 @@ export class StoreClient {
     return false;
   }
 
+  /**
+   * `owner` was found dead: with replicas its forks fail over by themselves, so the map of another
+   * member may name the new owner already (the dead-member check remembers the death for a while
+   * and would fail requests until then). True if another member's map was read.
+   */
+  private followFailover(owner: string): Promise<boolean> {
+    return this.refreshMapAvoiding(this.members.get(owner) ?? '');
+  }
+
   conn(endpoint: string): Connection {
     // A check of a silent actor may still run after close(): it must not open sockets that keep the process alive.
     if (this.closed) throw new Error('the store client is closed');
@@ -230,7 +239,7 @@ export class StoreClient {
           rep = await send(ep, g);
         } catch (err) {
           if (!(err instanceof MemberDeadError)) throw err;
-          if (elsewhere()) return again();
+          if (elsewhere() || ((await this.followFailover(owner)) && elsewhere())) return again();
           throw err.forFork(this.map.lookup(keyOf(g[0]!)).fork);
         }
         if (rep.code === 'OK') return accept(rep, g);
@@ -436,8 +445,9 @@ export class StoreClient {
           ep = await this.endpointFor(owner);
           rep = await this.raw(ep, 'batch', body);
         } catch (err) {
-          // A dead owner's fork taken over meanwhile: the same (producer, seq) goes to its new owner.
-          if (err instanceof MemberDeadError && hops++ < MAX_HOPS && this.map.lookup(anchor).owner !== owner) continue;
+          // A dead owner's fork taken over (or failed over to a replica) meanwhile: the same (producer, seq) goes to its new owner.
+          const moved = () => this.map.lookup(anchor).owner !== owner;
+          if (err instanceof MemberDeadError && hops++ < MAX_HOPS && (moved() || ((await this.followFailover(owner)) && moved()))) continue;
           if (err instanceof MemberDeadError) throw err.forFork(this.map.lookup(anchor).fork);
           if (!(err instanceof TimeoutError) || attempt++ >= this.retries) throw err;
           continue;
