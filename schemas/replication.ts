@@ -2,7 +2,7 @@
 // owner's committed changes of its forks to one replica member, numbered per fork by (term,
 // sequence); `repl-snapshot` fills a replica that is new or lost its place from the owner's
 // snapshot, after which the stream goes on from the snapshot's sequence.
-import { avroType, command } from './command.js';
+import { avroType, command, EmptyType, type Empty } from './command.js';
 import { ForkChunkType, type ForkChunk } from './fork_chunk.js';
 
 const name = (n: string) => `dbslm.replication.${n}`;
@@ -39,6 +39,16 @@ export interface ReplSnapshotRequest {
   /** The first chunk: the replica drops what it held of the fork first. */
   first: boolean;
   chunk: ForkChunk;
+}
+
+/** (repl-status) How far one replica of one of the answering owner's forks is behind it. */
+export interface ReplicaLag {
+  fork: string;
+  replica: string;
+  /** Changes (commits of the fork) the owner has and the replica has not acknowledged. */
+  behind: number;
+  /** in-sync, dropping (asked out of the in-sync set), out, joining (counted again, not yet admitted). */
+  state: string;
 }
 
 const ReplResultType = avroType({
@@ -81,6 +91,33 @@ export const REPLICATION_COMMANDS = {
       ],
     }),
     avroType({ type: 'record', name: name('ApplyReply'), fields: [{ name: 'results', type: { type: 'array', items: ReplResultType } }] }),
+  ),
+  // An owner's replicated forks with each replica's lag (`dbslm store status` asks every live member).
+  'repl-status': command<Empty, { lags: ReplicaLag[] }>(
+    'repl-status',
+    EmptyType,
+    avroType({
+      type: 'record',
+      name: name('StatusReply'),
+      fields: [
+        {
+          name: 'lags',
+          type: {
+            type: 'array',
+            items: {
+              type: 'record',
+              name: name('Lag'),
+              fields: [
+                { name: 'fork', type: 'string' },
+                { name: 'replica', type: 'string' },
+                { name: 'behind', type: 'long' },
+                { name: 'state', type: 'string' },
+              ],
+            },
+          },
+        },
+      ],
+    }),
   ),
   'repl-snapshot': command<ReplSnapshotRequest, ReplResult>(
     'repl-snapshot',

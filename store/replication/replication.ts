@@ -3,6 +3,7 @@
 // (replica_map.ts), and automatic failover (failover.ts), driven by one timer and by the map and
 // membership changes. With `factor` 1 (the default) it only answers the replication commands and
 // promotes for forks whose entries list it in sync; no fork is watched and no reply waits.
+import { REPLICATION_COMMANDS } from '../../schemas/replication.js';
 import type { StoreActor } from '../actor/actor.js';
 import type { PeerLink } from '../client/peer_link.js';
 import type { MoveCluster } from '../cluster/moves/move_cluster.js';
@@ -46,6 +47,9 @@ export class Replication {
 
   start(): void {
     this.replicaSide.register();
+    this.actor.registerCommand('repl-status', () =>
+      REPLICATION_COMMANDS['repl-status'].encodeReply({ lags: this.streams.lag().flatMap(({ fork, lag }) => lag.map((l) => ({ fork, replica: l.replica, behind: l.behind, state: l.state }))) }),
+    );
     this.actor.onMapChange(() => this.streams.sync());
     this.streams.sync();
     this.timer = setInterval(() => this.tick(), TICK_MS);
