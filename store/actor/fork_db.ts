@@ -190,10 +190,8 @@ export class ForkDb {
    * set() for every (keys[i], values[i]), ROWS rows per statement: the smoothing writes
    * millions of n-gram values and Top-K heads in batches of sets, and one call into SQLite per row
    * was most of applying them. Rows apply in order (a repeated key ends with its last value).
-   * A bigint value is stored as a counter (better-sqlite3 binds it as an INTEGER): imported chunks
-   * (moves, replication) carry counters' totals.
    */
-  setMany(keys: readonly Buffer[], values: readonly (Buffer | bigint)[]): void {
+  setMany(keys: readonly Buffer[], values: readonly Buffer[]): void {
     const setN = keys.length >= ROWS ? (this.setN ??= this.db.prepare(`INSERT INTO kv (key, value) VALUES ${Array.from({ length: ROWS }, () => '(?, ?)').join(', ')}
                                      ON CONFLICT (key) DO UPDATE SET value = excluded.value`)) : undefined;
     runInRowChunks(keys, values, (args) => (setN!.run(args), true), (key, value) => (this.statements.set.run(key, value), true));

@@ -48,28 +48,13 @@ export class ForkTransfer {
       this.incrQueue.flush();
       this.group.atomic(() => {
         const map = this.currentMap();
-        // Runs of values between deletions go in multi-row statements (setMany), in order: a
-        // replica applies every commit of its owner through here, and one call into SQLite per row
-        // was most of that.
-        let keys: Buffer[] = [];
-        let values: (Buffer | bigint)[] = [];
-        const setRun = () => {
-          if (keys.length) this.db.setMany(keys, values);
-          keys = [];
-          values = [];
-        };
         for (const entry of chunk.entries) {
           const value = wireToStored(entry);
-          if (value === undefined) {
-            setRun();
-            this.db.delete(entry.key);
-          } else {
-            keys.push(entry.key);
-            values.push(value);
-          }
+          if (value === undefined) this.db.delete(entry.key);
+          else if (typeof value === 'bigint') this.db.setCounter(entry.key, value);
+          else this.db.set(entry.key, value);
           this.changeLog.note(map.lookup(entry.key).fork, entry.key, value);
         }
-        setRun();
         for (const record of chunk.dedup) this.db.dedupRecord(record.producer, record.seq, record.anchor);
       });
     } catch (err) {
