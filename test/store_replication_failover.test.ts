@@ -14,20 +14,23 @@ import { ownershipConflicts } from '../store/map/ownership_history.js';
 import { makeKey } from '../store/protocol/keys.js';
 import { history, members, sleep, startActor, stateOf, until, type ActorProc } from './helpers/cluster_procs.js';
 
-const DEAD_AFTER = 1500;
+const DEAD_AFTER = 2000;
 const WRITERS = 4;
 const COUNTERS = 3;
 
 test('kill -9 of a busy owner: a replica takes over, writes resume, every acknowledged batch is there once, R is restored', async (t) => {
   const a = await startActor(t, 'a', { deadAfterMs: DEAD_AFTER, replicas: 2 });
-  const others = await Promise.all(['b', 'c', 'd', 'e'].map((id) => startActor(t, id, { join: [a.ep], deadAfterMs: DEAD_AFTER, replicas: 2 })));
+  // One after the other: four node processes starting at once on a loaded 2-core machine could
+  // starve a past the dead bound before the test begins (seen: a declared dead during the setup).
+  const others: ActorProc[] = [];
+  for (const id of ['b', 'c', 'd', 'e']) others.push(await startActor(t, id, { join: [a.ep], deadAfterMs: DEAD_AFTER, replicas: 2 }));
   const all: ActorProc[] = [a, ...others];
   const client = await StoreClient.connect(all.map((x) => x.ep), { retries: 20, timeoutMs: 3000 });
   t.teardown(() => client.close());
   // a owns every fork; it places one replica of each on the others and fills it.
   await until('every fork of a has an in-sync replica on another member', async () => {
-    const v = await members(client, a.ep);
-    return others.every((x) => stateOf(v, x.id) === 'alive') && v.forks.every((f) => f.owner === 'a' && f.inSync?.length === 1 && f.inSync[0] !== 'a');
+    const v = await members(client, a.ep).catch(() => null); // a busy member may answer late: ask again
+    return !!v && others.every((x) => stateOf(v, x.id) === 'alive') && v.forks.every((f) => f.owner === 'a' && f.inSync?.length === 1 && f.inSync[0] !== 'a');
   }, 15000);
 
   const busy = (rest: string) => makeKey('t', Buffer.from('busy'), Buffer.from(rest));
@@ -96,9 +99,9 @@ test('kill -9 of a busy owner: a replica takes over, writes resume, every acknow
   t.is(values.filter((v) => v === undefined).length, 0, 'every acknowledged set is on the new owner');
 
   await until('the promoted owner has an in-sync replica again (R restored)', async () => {
-    const e = (await members(client, replica.ep)).forks.find((f) => f.fork === fork)!;
-    return e.owner === owner && e.inSync?.length === 1 && e.inSync[0] !== 'a' && e.inSync[0] !== owner;
-  }, 8000);
+    const e = (await members(client, replica.ep).catch(() => null))?.forks.find((f) => f.fork === fork);
+    return !!e && e.owner === owner && e.inSync?.length === 1 && e.inSync[0] !== 'a' && e.inSync[0] !== owner;
+  }, 15000);
   const status = formatStatus(await clusterView(client, replica.ep));
   const line = status.find((l) => l.startsWith(`  fork=${fork} `));
   t.regex(line ?? status.join('\n'), /replicas=(\w) in-sync=\1 lag=\1:\d+$/, 'status shows the fork\'s replica, in-sync set and lag');
