@@ -6,14 +6,32 @@ export interface ForkEntry {
   fork: string;
   owner: string;
   epoch: number;
+  /** (replication, issue 10) Members holding a copy of the fork besides the owner; absent: none. */
+  replicas?: string[];
+  /** The replicas that have every acknowledged write: the ones a failover may promote (a subset of `replicas`). */
+  inSync?: string[];
+  /**
+   * The epoch at which `owner` got the fork (0 or absent: `epoch`). A change of the replicas or the
+   * in-sync set takes a new epoch but keeps the term, so the owner's replication stream, numbered
+   * by term, goes on across it.
+   */
+  term?: number;
 }
+const ForkEntryFields = [
+  { name: 'fork', type: 'string' },
+  { name: 'owner', type: 'string' },
+  { name: 'epoch', type: 'long' },
+];
+/** The entry of maps from before replication (persisted maps of older versions are read with it). */
+export const ForkEntryV1Type = avroType({ type: 'record', name: 'dbslm.store.ForkEntryV1', fields: ForkEntryFields });
 export const ForkEntryType = avroType({
   type: 'record',
   name: 'dbslm.store.ForkEntry',
   fields: [
-    { name: 'fork', type: 'string' },
-    { name: 'owner', type: 'string' },
-    { name: 'epoch', type: 'long' },
+    ...ForkEntryFields,
+    { name: 'replicas', type: { type: 'array', items: 'string' }, default: [] },
+    { name: 'inSync', type: { type: 'array', items: 'string' }, default: [] },
+    { name: 'term', type: 'long', default: 0 },
   ],
 });
 
@@ -27,6 +45,15 @@ export const ForkMapType = avroType({
   fields: [
     { name: 'version', type: 'long' },
     { name: 'entries', type: { type: 'array', items: ForkEntryType } },
+  ],
+});
+/** The persisted map of older versions (entries without replicas), which read as maps without replicas. */
+export const ForkMapV1Type = avroType({
+  type: 'record',
+  name: 'dbslm.store.ForkMapV1',
+  fields: [
+    { name: 'version', type: 'long' },
+    { name: 'entries', type: { type: 'array', items: ForkEntryV1Type } },
   ],
 });
 

@@ -79,6 +79,22 @@ test('status warns that a cluster of several members keeps each fork on one memb
   t.false(formatStatus(alone).some((l) => l.startsWith('warning: replication factor')), formatStatus(alone).join('\n'));
 });
 
+test('status shows per fork the replicas, the in-sync set and each replica\'s lag, and does not warn a replicated cluster', (t) => {
+  const view = viewOfFour();
+  view.forks[0] = { ...view.forks[0]!, replicas: ['b', 'c'], inSync: ['b'], epoch: 2, term: 1 };
+  view.forks[5] = { ...view.forks[5]!, replicas: ['b'], inSync: ['b'], epoch: 2, term: 1 };
+  view.lags = [
+    { fork: '00', replica: 'b', behind: 0, state: 'in-sync' },
+    { fork: '00', replica: 'c', behind: 12, state: 'out' },
+    { fork: '05', replica: 'b', behind: 1, state: 'in-sync' },
+  ];
+  const lines = formatStatus(view);
+  t.is(lines[1], 'member a tcp://127.0.0.1:5000 state=alive incarnation=0 forks=6 keys=60 bytes=600 ops/s=0 replicated=2 not-all-in-sync=1');
+  t.true(lines.includes('  fork=00 keys=10 bytes=100 ops/s=0 replicas=b,c in-sync=b lag=b:0,c:12(out)'), lines.join('\n'));
+  t.true(lines.includes('  fork=05 keys=10 bytes=100 ops/s=0 replicas=b in-sync=b lag=b:1'), lines.join('\n'));
+  t.false(lines.some((l) => l.startsWith('warning: replication factor')));
+});
+
 test('store rebalance prints a plan, --apply runs it live, and status shows members, forks and epoch', async (t) => {
   t.timeout(120000);
   const a = await startActor(t, 'a');

@@ -105,3 +105,25 @@ test('encode/decode and atomic persist/load round-trip; bad files are reported',
   t.throws(() => ForkMap.load(file), { message: /forkmap\.avro is unreadable/ });
   t.throws(() => ForkMap.fromEntries([{ fork: '00', owner: 'a', epoch: 1 }]), { message: /covers/ });
 });
+
+test('replicas, in-sync sets and terms ride on entries; a map file from before them reads as one without replicas', async (t) => {
+  const base = ForkMap.initial('a', 3);
+  const m = base.withReplicaChanges([{ fork: '10', replicas: ['b', 'c'], inSync: ['b'] }]);
+  t.deepEqual(m.get('10'), { fork: '10', owner: 'a', epoch: 4, replicas: ['b', 'c'], inSync: ['b'], term: 3 }, 'a new epoch, the owner keeps its term');
+  t.deepEqual(m.get('11'), { fork: '11', owner: 'a', epoch: 3 }, 'an entry without replicas is as before');
+  t.false(m.equals(base.withReplicaChanges([{ fork: '10', replicas: ['b', 'c'], inSync: ['c'] }])), 'the in-sync set tells maps apart');
+  t.true(ForkMap.decode(m.encode()).equals(m));
+  t.deepEqual(ForkMap.mergeMaps(base, m).get('10')!.inSync, ['b'], 'the newer entry wins with its sets');
+  t.deepEqual(m.split('10').get('1000'), { fork: '1000', owner: 'a', epoch: 5 }, 'split children start without replicas');
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
+  const file = path.join(dir, 'forkmap.avro');
+  m.persist(file);
+  t.true(ForkMap.load(file)!.equals(m));
+  // A file as versions before replication wrote it: the bare Avro map of {fork, owner, epoch} entries.
+  const { ForkMapV1Type } = await import('../schemas/fork_map.js');
+  fs.writeFileSync(file, ForkMapV1Type.toBuffer(base.toJSON()));
+  const old = ForkMap.load(file)!;
+  t.true(old.equals(base));
+  t.is(old.get('10')!.replicas, undefined);
+});

@@ -130,3 +130,26 @@ test('the seeded check can fail: a machine that releases before the map took a d
   t.log(`caught in ${caught.length} of 20 seeds`);
   t.true(caught.length >= 15, `caught in ${caught.length} of 20 seeds`);
 });
+
+test('a new replica counts once within admitWithin of the owner and is admitted once it has what was released by then', (t) => {
+  const set = new InSyncSet([], { lagBoundMs: 100, admitWithin: 2 });
+  set.addOut('b');
+  t.deepEqual(set.committed(10, 0), [{ kind: 'release', upTo: 10 }], 'an out replica holds nothing back');
+  t.deepEqual(set.acked('b', 5), [], 'five behind: still out');
+  t.deepEqual(set.acked('b', 8), [], 'within two: it counts from now on, but lacks 9 and 10, released before');
+  t.deepEqual(set.counted(), ['b']);
+  t.deepEqual(set.committed(11, 10), [], 'releases wait for it now');
+  t.deepEqual(set.acked('b', 11), [{ kind: 'admit', replica: 'b' }, { kind: 'release', upTo: 11 }]);
+  t.deepEqual(set.remove('b'), []);
+  t.deepEqual(set.committed(12, 20), [{ kind: 'release', upTo: 12 }], 'a replica taken off the map holds nothing back');
+});
+
+test('a joining replica that lags past the bound stops counting without a map change', (t) => {
+  const set = new InSyncSet([], { lagBoundMs: 100, admitWithin: 5 });
+  set.addOut('b');
+  set.committed(3, 0);
+  set.acked('b', 1);
+  t.deepEqual(set.committed(4, 10), []);
+  t.deepEqual(set.tick(200), [{ kind: 'release', upTo: 4 }], 'no drop asked: it was never in the map set');
+  t.deepEqual(set.counted(), []);
+});

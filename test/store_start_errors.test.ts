@@ -73,8 +73,10 @@ test('the direct actor script reads the same flags as `dbslm store start`, defau
     insecure: true,
     plugin: [],
     deadAfter: 1500,
+    replicas: 1,
   });
   t.is(parseStartArgs(['--id', 'a', '--data', '/d', '--durability', 'full']).deadAfter, 5000);
+  t.is(parseStartArgs(['--id', 'a', '--data', '/d', '--replicas', '2']).replicas, 2);
   t.throws(() => parseStartArgs(['--id', 'a']), { message: /missing required flag --data/ });
   t.throws(() => parseStartArgs(['--id', 'a', '--data', '/d', '--durability', 'fsync']), { message: /--durability must be one of normal, full/ });
   t.throws(() => parseStartArgs(['--id', 'a', '--data', '/d', '--dead-after', 'soon']), { message: /--dead-after must be a number/ });

@@ -45,6 +45,8 @@ export interface ActorLaunchOptions {
   join?: readonly string[];
   durability?: 'normal' | 'full';
   deadAfterMs?: number;
+  /** Copies of each fork (--replicas; the actor's default 1 when absent). */
+  replicas?: number;
   /** Further actor flags, e.g. ['--plugin', file]. */
   extraArgs?: readonly string[];
   /** Flags for node itself, e.g. ['--cpu-prof']. */
@@ -79,6 +81,7 @@ function actorArgs(options: ActorLaunchOptions, dataDir: string): string[] {
   for (const member of options.join ?? []) args.push('--join', member);
   if (options.durability) args.push('--durability', options.durability);
   if (options.deadAfterMs !== undefined) args.push('--dead-after', String(options.deadAfterMs));
+  if (options.replicas !== undefined) args.push('--replicas', String(options.replicas));
   args.push(...(options.extraArgs ?? []));
   return args;
 }

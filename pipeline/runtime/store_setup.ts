@@ -45,7 +45,7 @@ export async function openStore(store: StoreDefinition, opts: { connectTimeoutMs
   try {
     for (const actor of store.actors) {
       const join = started.length > 0 ? [started[0]!.endpoint] : [];
-      started.push(await launchActor({ id: actor.id, dataDir: actor.dataDir, join, deadAfterMs: store.deadAfterMs }));
+      started.push(await launchActor({ id: actor.id, dataDir: actor.dataDir, join, deadAfterMs: store.deadAfterMs, replicas: store.replicas }));
     }
     fs.mkdirSync(store.dataDir, { recursive: true });
     fs.writeFileSync(pidFile, JSON.stringify(started.map((a) => ({ id: a.id, pid: a.proc.pid, dataDir: a.dataDir }))));

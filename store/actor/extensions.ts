@@ -10,12 +10,14 @@ export interface StartOptions {
   join: string[];
   /** (cluster) Bound on the time for the others to mark a crashed member dead, ms (--dead-after; default 5000). */
   deadAfterMs?: number;
+  /** (cluster) Copies of each fork, the owner's included (--replicas; default 1). */
+  replicas?: number;
 }
 export type ActorExtension = (actor: StoreActor, opts: StartOptions) => void | Promise<void>;
 
 export const actorExtensions: ActorExtension[] = [
   (actor, opts) => {
-    attachCluster(actor, { seeds: opts.join, deadAfterMs: opts.deadAfterMs });
+    attachCluster(actor, { seeds: opts.join, deadAfterMs: opts.deadAfterMs, replicas: opts.replicas });
   },
   // Modified Kneser-Ney smoothing of a model's counts, over the forks this actor owns.
   (actor) => attachSmoothJobs(actor),

@@ -1,7 +1,8 @@
 // Group commit: the actor opens one transaction for every request that arrives in one event-loop
 // turn, runs each write under a savepoint (a request applies fully or not at all), commits once,
 // and only then releases the replies it held back and the changes watched forks get. So nothing
-// uncommitted is ever acknowledged or read.
+// uncommitted is ever acknowledged or read. With replicas, the replies also wait for the in-sync
+// replicas to commit (`replyBarrier`).
 //
 // A group that does not commit fails as a whole: every request of it that would have been answered
 // OK gets a retryable INTERNAL error instead, every `afterCommit()` promise rejects, and the watched
@@ -43,6 +44,14 @@ export class GroupCommit {
   private scheduled = false;
   private rows = 0;
   private readonly commitAtTurnEnd = () => this.commit();
+  /**
+   * (replication, store/replication/) Asked after each commit, once its changes were published:
+   * a promise that settles when every in-sync replica has them (null: it waits for nothing), with
+   * null, or with the error the group's OK replies become (the fork went to another owner first:
+   * what was not replicated is not acknowledged). Reads of the group wait too, so nothing is read
+   * that a failover could lose.
+   */
+  replyBarrier: (() => Promise<StoreError | null> | null) | null = null;
 
   constructor(
     private readonly db: ForkDb,
@@ -126,12 +135,20 @@ export class GroupCommit {
     this.rows = 0;
     const cause = failed instanceof Error ? failed.message : String(failed);
     const refusal = failed ? new StoreError('INTERNAL', `commit failed, nothing of this request was stored: ${cause}`, true) : null;
-    for (const h of held) this.sender.push(h.peer, refusal && h.ok ? errorReply(h.id, refusal) : h.reply);
+    // Watchers first: the replication stream numbers this group's changes, so the barrier below knows what to wait for.
     this.changeLog.publish(!refusal);
+    const barrier = refusal ? null : (this.replyBarrier?.() ?? null);
+    if (barrier) barrier.then((unreplicated) => this.release(held, unreplicated));
+    else this.release(held, refusal);
     for (const w of waiters) {
       if (refusal) w.reject(refusal);
       else w.resolve();
     }
+  }
+
+  /** Send a group's replies, its OK ones turned into `refusal` when there is one. */
+  private release(held: HeldReply[], refusal: StoreError | null): void {
+    for (const h of held) this.sender.push(h.peer, refusal && h.ok ? errorReply(h.id, refusal) : h.reply);
     // A group's replies leave now, between incoming messages, so clients get acks while a long
     // burst is still being applied.
     this.sender.wakeNow();

@@ -21,6 +21,7 @@ export const startOptions = {
   insecure: { type: 'boolean', default: false, describe: 'Allow a non-loopback bind without CURVE authentication' },
   plugin: { type: 'string', array: true, default: [] as string[], describe: 'Module to import before serving (e.g. one registering reducers)' },
   'dead-after': { type: 'number', default: 5000, describe: 'Milliseconds within which the others mark a crashed member dead (gossip; also sets the write lease to half of it)' },
+  replicas: { type: 'number', default: 1, describe: 'Copies of each fork this member owns, its own included (give every member the same); with 2 or more a write is acknowledged once every in-sync replica committed it, and a dead owner\'s forks fail over to a replica' },
 } satisfies Record<string, Options>;
 
 export interface StartArgs {
@@ -32,6 +33,7 @@ export interface StartArgs {
   insecure: boolean;
   plugin: string[];
   deadAfter?: number;
+  replicas?: number;
 }
 
 /** The first member's map, so a fresh actor joining a cluster starts owning nothing. */
@@ -61,6 +63,7 @@ export async function runActor(args: StartArgs): Promise<StoreActor> {
 async function startActor(args: StartArgs): Promise<StoreActor> {
   checkEndpoint(args.bind, '--bind');
   for (const member of args.join) checkEndpoint(member, '--join');
+  if (args.replicas !== undefined && !(Number.isInteger(args.replicas) && args.replicas >= 1)) throw new Error(`--replicas must be a whole number of at least 1, got ${args.replicas}`);
   for (const p of args.plugin) await import(p.startsWith('.') || p.startsWith('/') ? pathToFileURL(p).href : p);
   const curve = process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC ? { secretKey: process.env.DBSLM_STORE_CURVE_SECRET, publicKey: process.env.DBSLM_STORE_CURVE_PUBLIC } : undefined;
   // A seed that is down does not stop the start: the actor begins owning nothing and learns the map by gossip.
@@ -73,7 +76,7 @@ async function startActor(args: StartArgs): Promise<StoreActor> {
     : undefined;
   const actor = new StoreActor({ id: args.id, bind: args.bind, dataDir: args.data, durability: args.durability, insecure: args.insecure, curve, initialMap, joining: args.join.length > 0 });
   const endpoint = await actor.start();
-  for (const ext of actorExtensions) await ext(actor, { join: args.join, deadAfterMs: args.deadAfter });
+  for (const ext of actorExtensions) await ext(actor, { join: args.join, deadAfterMs: args.deadAfter, replicas: args.replicas });
   process.stdout.write(`listening ${endpoint}\n`);
   let stopping = false;
   const shutdown = (code: number) => {
@@ -110,9 +113,14 @@ export function parseStartArgs(argv: string[]): StartArgs {
   if (!startOptions.durability.choices.includes(durability as StartArgs['durability'])) {
     throw new Error(`--durability must be one of ${startOptions.durability.choices.join(', ')}, got ${JSON.stringify(durability)}`);
   }
-  const deadAfterText = values['dead-after'] as string | undefined;
-  const deadAfter = deadAfterText === undefined ? startOptions['dead-after'].default : Number(deadAfterText);
-  if (!Number.isFinite(deadAfter)) throw new Error(`--dead-after must be a number of milliseconds, got ${JSON.stringify(deadAfterText)}`);
+  const number = (name: 'dead-after' | 'replicas', what: string): number => {
+    const text = values[name] as string | undefined;
+    const n = text === undefined ? startOptions[name].default : Number(text);
+    if (!Number.isFinite(n)) throw new Error(`--${name} must be ${what}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const deadAfter = number('dead-after', 'a number of milliseconds');
+  const replicas = number('replicas', 'a whole number of copies');
   return {
     id: values.id as string,
     bind: (values.bind as string | undefined) ?? startOptions.bind.default,
@@ -122,6 +130,7 @@ export function parseStartArgs(argv: string[]): StartArgs {
     insecure: (values.insecure as boolean | undefined) ?? false,
     plugin: (values.plugin as string[] | undefined) ?? [],
     deadAfter,
+    replicas,
   };
 }
 

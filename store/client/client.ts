@@ -251,8 +251,9 @@ export class StoreClient extends StoreRouting {
           ep = await this.endpointFor(owner);
           rep = await this.raw(ep, 'batch', body);
         } catch (err) {
-          // A dead owner's fork taken over meanwhile: the same (producer, seq) goes to its new owner.
-          if (err instanceof MemberDeadError && hops++ < MAX_HOPS && this.map.lookup(anchor).owner !== owner) continue;
+          // A dead owner's fork taken over (or failed over to a replica) meanwhile: the same (producer, seq) goes to its new owner.
+          const moved = () => this.map.lookup(anchor).owner !== owner;
+          if (err instanceof MemberDeadError && hops++ < MAX_HOPS && (moved() || ((await this.followFailover(owner)) && moved()))) continue;
           if (err instanceof MemberDeadError) throw err.forFork(this.map.lookup(anchor).fork);
           if (!(err instanceof TimeoutError) || attempt++ >= this.retries) throw err;
           continue;

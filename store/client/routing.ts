@@ -80,6 +80,15 @@ export class StoreRouting {
     return false;
   }
 
+  /**
+   * `owner` was found dead: with replicas its forks fail over by themselves, so the map of another
+   * member may name the new owner already (the dead-member check remembers the death for a while
+   * and would fail requests until then). True if another member's map was read.
+   */
+  protected followFailover(owner: string): Promise<boolean> {
+    return this.refreshMapAvoiding(this.members.get(owner) ?? '');
+  }
+
   conn(endpoint: string): Connection {
     // A check of a silent actor may still run after close(): it must not open sockets that keep the process alive.
     if (this.closed) throw new Error('the store client is closed');
@@ -189,7 +198,7 @@ export class StoreRouting {
           rep = await send(ep, g);
         } catch (err) {
           if (!(err instanceof MemberDeadError)) throw err;
-          if (elsewhere()) return again();
+          if (elsewhere() || ((await this.followFailover(owner)) && elsewhere())) return again();
           throw err.forFork(this.map.lookup(keyOf(g[0]!)).fork);
         }
         if (rep.code === 'OK') return accept(rep, g);

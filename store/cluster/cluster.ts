@@ -4,7 +4,8 @@
 //   - the write lease, fed by what gossip observes, gates every write;
 //   - live fork moves, which see membership and the lease through MoveCluster;
 //   - the ownership history records every (fork, epoch, owner) this actor adopts;
-//   - forgetting a dead member for good (`forget`), so the quorum shrinks.
+//   - forgetting a dead member for good (`forget`), so the quorum shrinks;
+//   - replication and automatic failover (store/replication/), with `replicas` copies of each fork.
 import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import type { StoreActor } from '../actor/actor.js';
 import { StoreError } from '../protocol/errors.js';
@@ -16,6 +17,7 @@ import { WriteLease, leaseMsFor } from './lease.js';
 import { noLeaseMessage } from './lease_refusal.js';
 import { DEFAULT_DEAD_AFTER_MS } from './swim.js';
 import { Moves } from './moves/moves.js';
+import { Replication } from '../replication/replication.js';
 import type { MoveCluster } from './moves/move_cluster.js';
 
 export interface ClusterOptions {
@@ -23,6 +25,8 @@ export interface ClusterOptions {
   seeds: string[];
   /** Bound on the time for the others to mark a crashed member dead (default 5000 ms). */
   deadAfterMs?: number;
+  /** Copies of each fork this member owns, its own included (`--replicas`, default 1: no replication). */
+  replicas?: number;
 }
 
 export function attachCluster(actor: StoreActor, opts: ClusterOptions): Cluster {
@@ -37,6 +41,7 @@ export class Cluster {
   readonly lease: WriteLease;
   readonly gossip: Gossip;
   readonly moves: Moves;
+  readonly replication: Replication;
   private readonly forgetting: Forgetting;
 
   constructor(
@@ -58,6 +63,7 @@ export class Cluster {
     );
     this.gossip.onMember = (m) => {
       if (m.state !== 'left' && m.id !== actor.id) actor.members.set(m.id, m.endpoint);
+      this.replication.memberChanged();
     };
     this.gossip.swim.onForgotten = () => {
       this.lease.revoke();
@@ -65,6 +71,8 @@ export class Cluster {
     };
     this.forgetting = new Forgetting(actor, this.gossip, this.lease, this.link);
     this.moves = new Moves(actor, moveClusterOf(this.gossip, this.lease), this.link);
+    // The lag bound is the lease's: a replica that stalls writes longer than an owner without a quorum would is let go.
+    this.replication = new Replication(actor, this.link, moveClusterOf(this.gossip, this.lease), { factor: opts.replicas ?? 1, lagBoundMs: this.lease.durationMs });
     actor.writeGate = () => this.refuseWithoutLease('write');
     actor.readGate = () => this.refuseWithoutLease('read');
   }
@@ -76,10 +84,12 @@ export class Cluster {
     a.registerCommand('members', () => this.membersReply());
     a.registerCommand('forget', (body) => this.forgetting.handle(body));
     this.moves.register();
+    this.replication.start();
     this.gossip.start();
   }
 
   stop(): void {
+    this.replication.stop();
     this.gossip.stop();
     this.link.close();
   }

@@ -11,10 +11,42 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeAs } from '../../schemas/command.js';
-import { ForkMapType, type ForkEntry } from '../../schemas/fork_map.js';
+import { ForkMapType, ForkMapV1Type, type ForkEntry } from '../../schemas/fork_map.js';
 import { ROUTING_BYTES } from '../protocol/keys.js';
 
 export type { ForkEntry };
+
+/**
+ * A persisted map starts with these bytes since entries carry replicas (issue 10); a file without
+ * them is an older map (ForkMapV1Type), read as one without replicas. An older file cannot start
+ * with them: its first bytes would be a version of 50 and a first block of 49 entries, which
+ * cannot tile the 256 forks (avsc writes an array as one block).
+ */
+const MAP_FILE_MAGIC = Buffer.from('dbslm-forkmap-2\n');
+
+/**
+ * An entry as the map keeps it: the replication fields only when they say something (replicas or
+ * an in-sync set that are not empty, a term older than the epoch), so an entry of a fork without
+ * replicas is `{fork, owner, epoch}` as before replication, however it was decoded.
+ */
+export function fullEntry(e: ForkEntry): ForkEntry {
+  const out: ForkEntry = { fork: e.fork, owner: e.owner, epoch: e.epoch };
+  if (e.replicas?.length) out.replicas = [...e.replicas];
+  if (e.inSync?.length) out.inSync = [...e.inSync];
+  if (e.term && e.term !== e.epoch) out.term = e.term;
+  return out;
+}
+
+/** The epoch at which the entry's owner got the fork (its replication stream's number). */
+export function termOf(e: ForkEntry): number {
+  return e.term || e.epoch;
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
 
 const FORK_RE = /^(?:[0-9a-f]{2}){1,4}$/;
 
@@ -69,7 +101,7 @@ export class ForkMap {
     const m = new Map<string, ForkEntry>();
     for (let i = 0; i < 256; i++) {
       const fork = i.toString(16).padStart(2, '0');
-      m.set(fork, { fork, owner, epoch });
+      m.set(fork, fullEntry({ fork, owner, epoch }));
     }
     return new ForkMap(m, epoch);
   }
@@ -81,7 +113,7 @@ export class ForkMap {
     for (const e of entries) {
       checkForkId(e.fork);
       if (m.has(e.fork)) throw new Error(`fork map lists fork ${e.fork} twice`);
-      m.set(e.fork, { fork: e.fork, owner: e.owner, epoch: e.epoch });
+      m.set(e.fork, fullEntry(e));
       version = Math.max(version, e.epoch);
     }
     const map = new ForkMap(m, version);
@@ -131,12 +163,27 @@ export class ForkMap {
     return [...this.entries.values()].filter((e) => e.owner === owner);
   }
 
-  /** Give `fork` to `owner` with a fresh epoch (version + 1). */
+  /** Give `fork` to `owner` with a fresh epoch (version + 1), without replicas (the new owner places them). */
   assign(fork: string, owner: string): ForkMap {
     if (!this.entries.has(fork)) throw new Error(`fork ${fork} is not in the map (version ${this.version})`);
     const epoch = this.version + 1;
     const m = new Map(this.entries);
-    m.set(fork, { fork, owner, epoch });
+    m.set(fork, fullEntry({ fork, owner, epoch }));
+    return new ForkMap(m, epoch);
+  }
+
+  /**
+   * (replication) Several entries' replicas or in-sync sets changed at once, each at epoch
+   * version + 1, keeping their owners' terms (the owner's stream goes on). Forks no longer live
+   * here are skipped.
+   */
+  withReplicaChanges(changes: readonly { fork: string; replicas: string[]; inSync: string[] }[]): ForkMap {
+    const epoch = this.version + 1;
+    const m = new Map(this.entries);
+    for (const c of changes) {
+      const e = m.get(c.fork);
+      if (e) m.set(c.fork, fullEntry({ ...e, replicas: c.replicas, inSync: c.inSync, term: termOf(e), epoch }));
+    }
     return new ForkMap(m, epoch);
   }
 
@@ -147,13 +194,13 @@ export class ForkMap {
   withEntry(entry: ForkEntry): ForkMap {
     if (!this.entries.has(entry.fork)) throw new Error(`fork ${entry.fork} is not a live fork of this map (version ${this.version}); it was split or merged`);
     const m = new Map(this.entries);
-    m.set(entry.fork, { fork: entry.fork, owner: entry.owner, epoch: entry.epoch });
+    m.set(entry.fork, fullEntry(entry));
     let version = 0;
     for (const e of m.values()) version = Math.max(version, e.epoch);
     return new ForkMap(m, version);
   }
 
-  /** Replace `fork` by its 256 children, same owner, fresh epoch. */
+  /** Replace `fork` by its 256 children, same owner, fresh epoch; the children start without replicas (new forks: the owner places and fills them). */
   split(fork: string): ForkMap {
     const e = this.entries.get(fork);
     if (!e) throw new Error(`fork ${fork} is not in the map (version ${this.version})`);
@@ -163,12 +210,12 @@ export class ForkMap {
     m.delete(fork);
     for (let i = 0; i < 256; i++) {
       const child = fork + i.toString(16).padStart(2, '0');
-      m.set(child, { fork: child, owner: e.owner, epoch });
+      m.set(child, fullEntry({ fork: child, owner: e.owner, epoch }));
     }
     return new ForkMap(m, epoch);
   }
 
-  /** Merge the 256 children of `parent` back into it; they must all exist and share one owner. */
+  /** Merge the 256 children of `parent` back into it; they must all exist and share one owner. The parent starts without replicas. */
   merge(parent: string): ForkMap {
     checkForkId(parent);
     const m = new Map(this.entries);
@@ -182,7 +229,7 @@ export class ForkMap {
       m.delete(child);
     }
     const epoch = this.version + 1;
-    m.set(parent, { fork: parent, owner: owner!, epoch });
+    m.set(parent, fullEntry({ fork: parent, owner: owner!, epoch }));
     return new ForkMap(m, epoch);
   }
 
@@ -205,7 +252,7 @@ export class ForkMap {
         accepted.set(e.fork, e);
         return;
       }
-      for (let i = 0; i < 256; i++) place({ fork: e.fork + i.toString(16).padStart(2, '0'), owner: e.owner, epoch: e.epoch });
+      for (let i = 0; i < 256; i++) place({ ...e, fork: e.fork + i.toString(16).padStart(2, '0') });
     };
     for (const e of all) place(e);
     return ForkMap.fromEntries(accepted.values());
@@ -228,7 +275,7 @@ export class ForkMap {
     if (other.version !== this.version || other.size !== this.size) return false;
     for (const [k, e] of this.entries) {
       const o = other.entries.get(k);
-      if (!o || o.owner !== e.owner || o.epoch !== e.epoch) return false;
+      if (!o || o.owner !== e.owner || o.epoch !== e.epoch || termOf(o) !== termOf(e) || !sameList(o.replicas, e.replicas) || !sameList(o.inSync, e.inSync)) return false;
     }
     return true;
   }
@@ -241,8 +288,19 @@ export class ForkMap {
     return ForkMapType.toBuffer(this.toJSON());
   }
 
-  static decode(buf: Buffer): ForkMap {
-    const v = decodeAs<{ version: number; entries: ForkEntry[] }>(ForkMapType, buf, 'fork map'); // bounded: a corrupt count cannot make it allocate
+  /** The map as persisted: the magic of this format, then the encoding. */
+  encodeFile(): Buffer {
+    return Buffer.concat([MAP_FILE_MAGIC, this.encode()]);
+  }
+
+  /** A persisted map, of this format or of an older one (no replicas). */
+  static decodeFile(buf: Buffer): ForkMap {
+    if (buf.subarray(0, MAP_FILE_MAGIC.length).equals(MAP_FILE_MAGIC)) return ForkMap.decode(buf.subarray(MAP_FILE_MAGIC.length));
+    return ForkMap.decode(buf, ForkMapV1Type);
+  }
+
+  static decode(buf: Buffer, type = ForkMapType): ForkMap {
+    const v = decodeAs<{ version: number; entries: ForkEntry[] }>(type, buf, 'fork map'); // bounded: a corrupt count cannot make it allocate
     const m = ForkMap.fromEntries(v.entries);
     if (m.version !== v.version) throw new Error(`fork map says version ${v.version} but its newest entry has epoch ${m.version}`);
     return m;
@@ -253,7 +311,7 @@ export class ForkMap {
     const tmp = `${file}.tmp-${process.pid}`;
     const fd = fs.openSync(tmp, 'w');
     try {
-      fs.writeSync(fd, this.encode());
+      fs.writeSync(fd, this.encodeFile());
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -277,7 +335,7 @@ export class ForkMap {
       throw err;
     }
     try {
-      return ForkMap.decode(buf);
+      return ForkMap.decodeFile(buf);
     } catch (err) {
       throw new Error(`fork map file ${file} is unreadable (${(err as Error).message}); restore it from another member or delete it to rejoin`);
     }

@@ -12,24 +12,27 @@
 //   so one slow machine cannot stall writes. Until the fork map has taken the drop (`dropped`), the
 //   replica still counts: the map's in-sync set is what a failover promotes from, so releasing a
 //   write the replica lacks before the map says it is out could lose that write with the owner.
-// - A replica out of sync that reports having committed everything the owner has is asked to be
-//   admitted; it counts from that report on (waiting for it too is only more careful), and the map
-//   taking the admission makes it eligible for promotion.
+// - A replica out of sync that reports having committed everything the owner has (or all but
+//   `admitWithin` sequences) starts to count (waiting for it too is only more careful); once it has
+//   everything released by then it is asked to be admitted, and the map taking the admission makes
+//   it eligible for promotion. A joining replica that lags past the bound stops counting again.
 //
-// Not wired yet: the actor, the fork map's in-sync field and the replication stream that feeds
-// these events are the rest of issue 10.
+// Wired by store/replication/owner_stream.ts, which feeds it the owner's commits, the replicas'
+// acknowledgements and the fork map's changes.
 
 export type InSyncAction =
   | { kind: 'release'; upTo: number }
   | { kind: 'drop'; replica: string; lagMs: number }
   | { kind: 'admit'; replica: string };
 
-type ReplicaState = 'in-sync' | 'dropping' | 'out';
+type ReplicaState = 'in-sync' | 'dropping' | 'out' | 'joining';
 
 interface Replica {
   state: ReplicaState;
   /** Highest sequence this replica committed, as it acknowledged. */
   acked: number;
+  /** (joining) The released sequence when it began to count: once it has it, it is admitted. */
+  joinAt?: number;
 }
 
 export interface InSyncOptions {
@@ -37,11 +40,17 @@ export interface InSyncOptions {
   lagBoundMs: number;
   /** The sequence already committed everywhere (a fork starting in sync): nothing below it waits. */
   startSeq?: number;
+  /**
+   * An out replica within this many sequences of the owner starts counting (releases wait for
+   * it) and is admitted once it has what was released by then (default 0: only when level).
+   */
+  admitWithin?: number;
 }
 
 export class InSyncSet {
   private readonly replicas = new Map<string, Replica>();
   private readonly lagBoundMs: number;
+  private readonly admitWithin: number;
   private committedSeq: number;
   private releasedSeq: number;
   /** (seq, time) of the owner's commits not yet acknowledged by every counted replica, oldest first. */
@@ -49,8 +58,29 @@ export class InSyncSet {
 
   constructor(replicas: readonly string[], opts: InSyncOptions) {
     this.lagBoundMs = opts.lagBoundMs;
+    this.admitWithin = opts.admitWithin ?? 0;
     this.committedSeq = this.releasedSeq = opts.startSeq ?? 0;
     for (const id of replicas) this.replicas.set(id, { state: 'in-sync', acked: this.committedSeq });
+  }
+
+  /**
+   * A replica placed on the map but not in its in-sync set (new, or returning): it counts for
+   * nothing until it catches up and is admitted.
+   */
+  addOut(replica: string): void {
+    // -1: it has nothing yet, so even a fork with no writes admits it on its first acknowledgement.
+    if (!this.replicas.has(replica)) this.replicas.set(replica, { state: 'out', acked: -1 });
+  }
+
+  /** A replica that left the fork's replicas on the map: releases stop waiting for it. */
+  remove(replica: string): InSyncAction[] {
+    if (!this.replicas.delete(replica)) return [];
+    return this.advance();
+  }
+
+  /** The highest sequence the owner committed. */
+  get committedUpTo(): number {
+    return this.committedSeq;
   }
 
   /** Writes up to this sequence may be acknowledged to their clients. */
@@ -77,7 +107,13 @@ export class InSyncSet {
     if (!r || seq <= r.acked) return [];
     r.acked = Math.min(seq, this.committedSeq);
     const actions: InSyncAction[] = [];
-    if (r.state === 'out' && r.acked >= this.committedSeq) {
+    if (r.state === 'out' && this.committedSeq - r.acked <= this.admitWithin) {
+      // From now on releases wait for it, so once it has what was released by now it has every
+      // released write and may enter the map's set (under steady writes it is rarely exactly level).
+      r.state = 'joining';
+      r.joinAt = this.releasedSeq;
+    }
+    if (r.state === 'joining' && r.acked >= r.joinAt!) {
       r.state = 'in-sync';
       actions.push({ kind: 'admit', replica });
     }
@@ -87,15 +123,22 @@ export class InSyncSet {
   /** Time passed: ask to drop every counted replica whose oldest missing write is past the bound. */
   tick(now: number): InSyncAction[] {
     const actions: InSyncAction[] = [];
+    let joinerOut = false;
     for (const [id, r] of this.replicas) {
-      if (r.state !== 'in-sync') continue;
+      if (r.state !== 'in-sync' && r.state !== 'joining') continue;
       const oldest = this.commits.find((c) => c.seq > r.acked);
       if (oldest && now - oldest.at > this.lagBoundMs) {
+        // A joining replica is not in the map's set: it simply stops counting.
+        if (r.state === 'joining') {
+          r.state = 'out';
+          joinerOut = true;
+          continue;
+        }
         r.state = 'dropping';
         actions.push({ kind: 'drop', replica: id, lagMs: now - oldest.at });
       }
     }
-    return actions;
+    return joinerOut ? [...actions, ...this.advance()] : actions;
   }
 
   /** The fork map took the drop of `replica`: releases stop waiting for it. */

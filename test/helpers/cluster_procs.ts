@@ -11,8 +11,8 @@ import type { ForkEntry, MemberUpdate } from '../../schemas/fork_map.js';
 
 export interface ActorProc { id: string; ep: string; dir: string; proc: ChildProcess; log: () => string }
 
-export async function startActor(t: ExecutionContext, id: string, opts: { join?: string[]; deadAfterMs?: number; dir?: string } = {}): Promise<ActorProc> {
-  const actor = await launchActor({ id, dataDir: opts.dir, join: opts.join, deadAfterMs: opts.deadAfterMs, throughCli: true });
+export async function startActor(t: ExecutionContext, id: string, opts: { join?: string[]; deadAfterMs?: number; dir?: string; replicas?: number } = {}): Promise<ActorProc> {
+  const actor = await launchActor({ id, dataDir: opts.dir, join: opts.join, deadAfterMs: opts.deadAfterMs, replicas: opts.replicas, throughCli: true });
   t.teardown(() => actor.kill());
   return { id, ep: actor.endpoint, dir: actor.dataDir, proc: actor.proc, log: actor.output };
 }

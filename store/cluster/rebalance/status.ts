@@ -10,21 +10,38 @@ export function formatStatus(view: ClusterView): string[] {
     const owned = view.forks.filter((f) => f.owner === m.id).length;
     const sum = (k: 'keys' | 'bytes' | 'opsPerSec') => mine.reduce((a, l) => a + l[k], 0);
     const figures = view.unreachable.includes(m.id) || (m.state !== 'alive' && m.state !== 'suspect') ? 'figures=unavailable' : `keys=${sum('keys')} bytes=${sum('bytes')} ops/s=${sum('opsPerSec')}`;
-    lines.push(`member ${m.id} ${m.endpoint} state=${m.state} incarnation=${m.incarnation} forks=${owned} ${figures}`);
-    for (const l of mine) if (l.keys || l.opsPerSec || l.fenced) lines.push(`  fork=${l.fork} keys=${l.keys} bytes=${l.bytes} ops/s=${l.opsPerSec}${l.fenced ? ' fenced' : ''}`);
+    const replicated = view.forks.filter((f) => f.owner === m.id && f.replicas?.length);
+    const lagging = replicated.filter((f) => (f.inSync ?? []).length < f.replicas!.length);
+    const copies = replicated.length ? ` replicated=${replicated.length} not-all-in-sync=${lagging.length}` : '';
+    lines.push(`member ${m.id} ${m.endpoint} state=${m.state} incarnation=${m.incarnation} forks=${owned} ${figures}${copies}`);
+    const shown = new Set<string>();
+    for (const l of mine) {
+      if (!l.keys && !l.opsPerSec && !l.fenced) continue;
+      shown.add(l.fork);
+      lines.push(`  fork=${l.fork} keys=${l.keys} bytes=${l.bytes} ops/s=${l.opsPerSec}${l.fenced ? ' fenced' : ''}${replicaText(view, l.fork)}`);
+    }
+    for (const f of lagging) if (!shown.has(f.fork)) lines.push(`  fork=${f.fork}${replicaText(view, f.fork)}`);
   }
   return [...lines, ...deadOwnerNotes(view), ...replicationNotes(view)];
 }
 
+/** A fork's replicas, in-sync set and each replica's lag as its owner reports it: ` replicas=b,c in-sync=b lag=b:0,c:12(out)`. */
+function replicaText(view: ClusterView, fork: string): string {
+  const e = view.forks.find((f) => f.fork === fork);
+  if (!e?.replicas?.length) return '';
+  const lag = (view.lags ?? []).filter((l) => l.fork === fork).map((l) => `${l.replica}:${l.behind}${l.state === 'in-sync' ? '' : `(${l.state})`}`);
+  return ` replicas=${e.replicas.join(',')} in-sync=${(e.inSync ?? []).join(',') || '-'}${lag.length ? ` lag=${lag.join(',')}` : ''}`;
+}
+
 /**
- * A cluster of more than one member keeps each fork on one member only (replication factor 1:
- * the store has no replicas yet): it says so, since losing a member's machine then loses its forks
- * (a takeover restarts them empty), which an operator spreading a store over machines may not expect.
+ * A cluster of more than one member whose forks have no replicas (replication factor 1, the
+ * default) says so, since losing a member's machine then loses its forks (a takeover restarts them
+ * empty), which an operator spreading a store over machines may not expect.
  */
 export function replicationNotes(view: ClusterView): string[] {
   const members = view.members.filter((m) => m.state !== 'left').length;
-  if (members < 2) return [];
-  return [`warning: replication factor 1: each fork is kept by its owner alone (the store has no replicas yet), so a member whose data dir is lost loses its forks; back up the data dirs, or export models (dbslm export)`];
+  if (members < 2 || view.forks.some((f) => f.replicas?.length)) return [];
+  return [`warning: replication factor 1: each fork is kept by its owner alone, so a member whose data dir is lost loses its forks; start the members with --replicas 2 (store/README.md, Replication), back up the data dirs, or export models (dbslm export)`];
 }
 
 /**
@@ -53,6 +70,9 @@ export function statusJson(view: ClusterView): unknown {
     members: view.members.map((m) => ({
       ...m,
       forks: view.loads.filter((l) => l.owner === m.id).map(({ fork, keys, bytes, opsPerSec, fenced }) => ({ fork, keys, bytes, opsPerSec, fenced })),
+      replicated: view.forks
+        .filter((f) => f.owner === m.id && f.replicas?.length)
+        .map((f) => ({ fork: f.fork, replicas: f.replicas, inSync: f.inSync ?? [], lag: (view.lags ?? []).filter((l) => l.fork === f.fork).map(({ replica, behind, state }) => ({ replica, behind, state })) })),
       owned: view.forks.filter((f) => f.owner === m.id).length,
     })),
     unreachable: view.unreachable,

@@ -3,6 +3,7 @@
 // (status.ts) are pure functions of this view.
 import { CLUSTER_COMMANDS } from '../../../schemas/cluster.js';
 import type { ForkEntry, MemberUpdate } from '../../../schemas/fork_map.js';
+import { REPLICATION_COMMANDS, type ReplicaLag } from '../../../schemas/replication.js';
 import { STORE_COMMANDS } from '../../../schemas/store.js';
 import type { StoreClient } from '../../client/client.js';
 
@@ -18,6 +19,8 @@ export interface ClusterView {
   loads: ForkLoad[];
   /** Members whose stats could not be read (dead, frozen, overloaded). */
   unreachable: string[];
+  /** (replication) Each replica's lag behind its fork's owner, as the owners report it. */
+  lags?: ReplicaLag[];
 }
 
 /** Gathers the view through the member at `endpoint`: its membership, its map, and stats from every live owner. */
@@ -27,6 +30,7 @@ export async function clusterView(client: StoreClient, endpoint: string): Promis
   const v = CLUSTER_COMMANDS.members.decodeReply(rep.body);
   const loads: ForkLoad[] = [];
   const unreachable: string[] = [];
+  const lags: ReplicaLag[] = [];
   await Promise.all(
     v.members.filter((m) => m.state === 'alive' || m.state === 'suspect').map(async (m) => {
       try {
@@ -34,10 +38,14 @@ export async function clusterView(client: StoreClient, endpoint: string): Promis
         if (r.code !== 'OK') throw new Error(r.message);
         const s = STORE_COMMANDS.stats.decodeReply(r.body);
         for (const f of s.forks) loads.push({ fork: f.fork, owner: m.id, keys: f.keys, bytes: f.bytes, opsPerSec: f.opsPerSec, fenced: f.fenced });
+        if (v.forks.some((f) => f.owner === m.id && f.replicas?.length)) {
+          const l = await client.raw(m.endpoint, 'repl-status', REPLICATION_COMMANDS['repl-status'].encodeRequest({}), 3000);
+          if (l.code === 'OK') lags.push(...REPLICATION_COMMANDS['repl-status'].decodeReply(l.body).lags);
+        }
       } catch {
         unreachable.push(m.id);
       }
     }),
   );
-  return { via: v.id, epoch: Math.max(0, ...v.forks.map((f) => f.epoch)), members: v.members, forks: v.forks, loads, unreachable };
+  return { via: v.id, epoch: Math.max(0, ...v.forks.map((f) => f.epoch)), members: v.members, forks: v.forks, loads, unreachable, lags };
 }

@@ -1,0 +1,115 @@
+// A member's side as a replica (issue 10): the `repl-apply` and `repl-snapshot` commands, which run
+// the pure machine of replica_apply.ts per fork against the actor's import hooks (the ones live
+// moves use: fork_transfer.ts). A fork's changes are applied in the owner's order, each once, and
+// acknowledged only after this member committed them; a fork this member has no place in (new,
+// restarted, or told to start over) asks for a snapshot, which replaces whatever it held of it.
+//
+// The place (term, last sequence applied) is kept in memory only: after a restart the replica asks
+// for a snapshot, so a place never outlives the rows it describes.
+import { REPLICATION_COMMANDS, type ReplItem, type ReplResult } from '../../schemas/replication.js';
+import type { StoreActor } from '../actor/actor.js';
+import { termOf } from '../map/fork_map.js';
+import { StoreError } from '../protocol/errors.js';
+import { ReplicaApply } from './replica_apply.js';
+
+const applyCommand = REPLICATION_COMMANDS['repl-apply'];
+const snapshotCommand = REPLICATION_COMMANDS['repl-snapshot'];
+
+export class ReplicaSide {
+  private readonly places = new Map<string, ReplicaApply>();
+
+  constructor(private readonly actor: StoreActor) {}
+
+  register(): void {
+    this.actor.registerCommand('repl-apply', (body) => this.apply(body));
+    this.actor.registerCommand('repl-snapshot', (body) => this.snapshot(body));
+    this.actor.onMapChange(() => this.observeMap());
+  }
+
+  /** The last sequence applied here of `fork`, if this member holds a place in its stream. */
+  applied(fork: string): { term: number; seq: number } | undefined {
+    const place = this.places.get(fork);
+    return place && { term: place.epoch, seq: place.applied };
+  }
+
+  /** This member took the fork over (or left its replicas): its stream as a replica ends. */
+  release(fork: string): void {
+    this.places.delete(fork);
+  }
+
+  private async apply(body: Buffer): Promise<Buffer> {
+    const { items } = applyCommand.decodeRequest(body);
+    const results = new Map<string, ReplResult>();
+    const imports: Promise<void>[] = [];
+    const applying: string[] = [];
+    for (const item of items) {
+      const { result, imported } = this.applyItem(item);
+      if (imported) {
+        imports.push(imported);
+        applying.push(item.fork);
+      }
+      results.set(item.fork, result);
+    }
+    try {
+      await Promise.all(imports);
+    } catch (err) {
+      // Nothing of the group was stored: these forks start over from a snapshot.
+      for (const fork of applying) this.places.delete(fork);
+      throw err;
+    }
+    return applyCommand.encodeReply({ results: [...results.values()] });
+  }
+
+  /** One item through the fork's machine: the result to report, and its import when it is applied. */
+  private applyItem(item: ReplItem): { result: ReplResult; imported?: Promise<void> } {
+    const { fork, term, seq } = item;
+    const entry = this.actor.map.get(fork);
+    // This member owns the fork (a failover it took part in): the sender is an older owner.
+    if (entry && entry.owner === this.actor.id && termOf(entry) >= term) return { result: { fork, acked: -1, need: 'REFUSED', from: 0, term: termOf(entry) } };
+    const place = this.places.get(fork);
+    if (!place) return { result: { fork, acked: -1, need: 'SNAPSHOT', from: 0, term } };
+    const result: ReplResult = { fork, acked: place.applied, need: 'NONE', from: 0, term };
+    let imported: Promise<void> | undefined;
+    for (const action of place.receive({ epoch: term, first: seq, count: 1, base: item.base >= 0 ? item.base : undefined })) {
+      if (action.kind === 'apply') imported = this.actor.importChunk(item.chunk);
+      else if (action.kind === 'ack') result.acked = action.upTo;
+      else if (action.kind === 'tail') Object.assign(result, { need: 'TAIL', from: action.from });
+      else if (action.kind === 'refuse') Object.assign(result, { need: 'REFUSED', term: action.epoch });
+      else {
+        this.places.delete(fork);
+        result.need = 'SNAPSHOT';
+      }
+    }
+    return { result, imported };
+  }
+
+  private async snapshot(body: Buffer): Promise<Buffer> {
+    const req = snapshotCommand.decodeRequest(body);
+    const { fork, term } = req;
+    const entry = this.actor.map.get(fork);
+    if (!entry) throw new StoreError('BAD_REQUEST', `repl-snapshot: fork ${fork} is not a live fork here (map version ${this.actor.map.version})`);
+    const known = this.places.get(fork);
+    const newest = Math.max(known?.epoch ?? 0, entry.owner === this.actor.id ? termOf(entry) : 0);
+    if (term < newest) return snapshotCommand.encodeReply({ fork, acked: -1, need: 'REFUSED', from: 0, term: newest });
+    if (req.first) {
+      this.places.delete(fork);
+      // Rows of an older place may include writes the new owner never had: the snapshot replaces them all.
+      void this.actor.dropFork(fork).catch(() => undefined); // its failure fails the import below too (one group)
+    }
+    await this.actor.importChunk(req.chunk);
+    if (req.chunk.done) this.places.set(fork, new ReplicaApply(term, req.upTo));
+    return snapshotCommand.encodeReply({ fork, acked: req.chunk.done ? req.upTo : -1, need: 'NONE', from: 0, term });
+  }
+
+  /** Newer terms seen on the map refuse older owners; places of forks this member no longer replicates end. */
+  private observeMap(): void {
+    for (const [fork, place] of this.places) {
+      const entry = this.actor.map.get(fork);
+      if (!entry || !(entry.replicas ?? []).includes(this.actor.id)) {
+        if (entry?.owner !== this.actor.id) this.places.delete(fork);
+        continue;
+      }
+      place.epochObserved(termOf(entry));
+    }
+  }
+}
