@@ -118,7 +118,10 @@ test('an unanswered request fails with TimeoutError (client) or PeerTimeout (pee
   await t.throwsAsync(link.request(actor.endpoint, 'hang', Buffer.alloc(0), 150), { instanceOf: PeerTimeout });
 
   // The actor answers the timed-out request after all: nothing takes that reply, and the channel carries on.
-  const late = actor.requests.find((r) => r.cmd === 'hang')!;
+  // (On a loaded machine the request may reach the actor only after its timeout: wait for it.)
+  let late: Request | undefined;
+  for (let i = 0; i < 500 && !(late = actor.requests.find((r) => r.cmd === 'hang')); i++) await sleep(10);
+  if (!late) return t.fail('the actor never got the request that timed out');
   await actor.reply({ ...echo(late), body: Buffer.from('late') });
   const next = await conn.request('get', Buffer.from('next'), 5000);
   t.is(next.body.toString(), 'next');
