@@ -93,7 +93,7 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
 
   const vocab = await timed('vocab', () => assignVocab(client, model));
   const job = (owner: string, command: string, body: Buffer): Promise<Buffer> => runActorJob(client, owner, command, body);
-  const parts = await timed('adjust', () => perOwner(client, async (owner, forks) => decodeAdjustResult(await job(owner, SMOOTH_ADJUST, AdjustJobType.toBuffer({ model, order, forks })))));
+  const parts = await timed('adjust', () => perOwner(client, async (owner, forks) => decodeAdjustResult(await job(owner, SMOOTH_ADJUST, AdjustJobType.toBuffer({ model, order, forks, vocabSize: vocab.size, run: meta.version })))));
   const countsOfCounts = sumCountsOfCounts(order, parts);
   const discounts = estimateDiscounts(countsOfCounts, order, opts.discountFallback);
 
@@ -103,7 +103,7 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
   for (let k = 1; k <= order; k++) {
     const phase = `interpolate ${k}`;
     const parts = await timed(phase, () =>
-      perOwner(client, async (owner, forks) => decodeInterpolateResult(await job(owner, SMOOTH_INTERPOLATE, InterpolateJobType.toBuffer({ model, k, discounts, forks, vocabSize: vocab.size, topkK })))),
+      perOwner(client, async (owner, forks) => decodeInterpolateResult(await job(owner, SMOOTH_INTERPOLATE, InterpolateJobType.toBuffer({ model, k, discounts, forks, vocabSize: vocab.size, topkK, run: meta.version })))),
     );
     counts.push(parts.reduce((s, part) => s + part.written, 0));
     for (const part of parts) if (part.heads) heads!.add(part.heads);
