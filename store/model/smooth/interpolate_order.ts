@@ -11,8 +11,9 @@
 //               database), with the discounts of order k + 1; 0 when hw has no followers
 //
 // The unigram <s> gets log10 p = 0 (p = 1, never predicted), <unk> and </s> are added when the
-// statistics lack them, with a = 0, as in-process. Lookups of lower-order p are gathered over
-// ranges and fetched with one multiGet per batch, with the STATS; writes go through bounded exactly-once batches.
+// statistics lack them, with a = 0, as in-process. Lookups of lower-order p and of the followers'
+// STATS are gathered over ranges and fetched with one multiGet per batch; writes go through
+// bounded exactly-once batches.
 //
 // With `topkK` (the pipeline's materialise step), the pass also builds the Top-K head of every
 // context h it interpolates (topk/head_builder.ts), from the followers' log10 p it has just

@@ -4,7 +4,8 @@
 //
 //   vocab        assignVocab: word ids by first appearance
 //   adjust       adjustStats per actor (every owner at once): STATS keys and counts-of-counts,
-//                summed here -> discounts (model/discounts.ts)
+//                summed here -> discounts (model/discounts.ts); each actor keeps its forks' share
+//                of every order for the interpolation (order_shares.ts)
 //   interpolate  interpolateOrder k = 1..N per actor, order by order (k reads order k - 1's p);
 //                with `topk` (the pipeline's materialise stage) order k also writes the Top-K
 //                heads of its contexts (k - 1 words), which order k + 1 reads; order N's heads are
@@ -16,7 +17,7 @@
 // the driver sends a command per actor and receives counts-of-counts and n-gram counts.
 //
 // The meta is written incomplete first and complete last, so a crash never leaves a model that
-// reads as whole. No process holds the counts: each worker streams one context range at a time.
+// reads as whole. No process holds all the counts: each actor holds its own forks' share.
 import { checkOrder } from '../../../model/build.js';
 import { estimateDiscounts, type Discounts } from '../../../model/discounts.js';
 import type { ModelMeta, OrderDiscounts } from '../../../schemas/model_meta.js';
