@@ -1,7 +1,7 @@
 // ForkBatchWriter (store/model/fork_batches.ts) against a real actor: every set and delete lands,
 // values byte for byte (the ops are held packed and unpacked at send), and ops held back past
 // maxBuffered leave at most maxInFlight batches at a time (plus the one fork that filled up
-// since the last ready()), never every fork's at once.
+// since the last ready()), never every fork's at once; a key's ops keep their order in a batch.
 import test from 'ava';
 import { StoreClient } from '../store/client/client.js';
 import { makeKey } from '../store/protocol/keys.js';
@@ -60,4 +60,17 @@ test('every op lands, and at most maxInFlight batches (+1 filled fork) are in fl
     if (deleted ? v !== undefined : !(v instanceof Buffer && v.equals(valueOf(i)))) wrong++;
   });
   t.is(wrong, 0, 'every key holds its value, deleted keys are gone');
+
+  // A batch goes in routing order, but a key's own ops keep theirs: set, delete, set again ends
+  // with the last value; set then delete ends deleted (keys of one routing prefix: one fork).
+  const again = new ForkBatchWriter(client, { opsPerBatch: 1000 }); // one batch
+  const sameFork = (i: number) => makeKey('fb', Buffer.from('one fork'), Buffer.from(`r${i}`));
+  for (let i = 0; i < 40; i++) {
+    again.set(sameFork(i), Buffer.from('first'));
+    again.delete(sameFork(i));
+    if (i % 2 === 0) again.set(sameFork(i), valueOf(i));
+  }
+  await again.finish();
+  const last = await client.multiGet(Array.from({ length: 40 }, (_, i) => sameFork(i)));
+  t.deepEqual(last.map((v) => (v instanceof Buffer ? v.toString() : v)), Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? valueOf(i).toString() : undefined)), 'each key ends with its last op');
 });

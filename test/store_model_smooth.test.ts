@@ -3,14 +3,20 @@
 // count stage does (statOpsOf, exactly-once batches), smoothed by smoothModel, read back with
 // readModel, and compared with buildModel on the same text: the same vocabulary order, the same
 // n-grams, log10 p and backoff within 1e-9. One actor and a 3-actor cluster give byte-identical
-// ARPA files, and counting every batch twice changes nothing.
+// ARPA files, and counting every batch twice changes nothing. The orders' shares an actor keeps
+// from its adjust pass equal those it would read back from the store after a restart.
 import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import { InputError } from '../model/errors.js';
+import { EOS_TOKEN, UNK_TOKEN } from '../model/vocab.js';
 import { StoreClient } from '../store/client/client.js';
 import { IncompleteModelError } from '../store/model/stored_meta.js';
 import { readModel } from '../store/model/read_model.js';
+import { adjustStats } from '../store/model/smooth/adjust_stats.js';
+import { OrderSplit, splitOrders } from '../store/model/smooth/order_shares.js';
 import { smoothModel } from '../store/model/smooth/smooth_model.js';
+import { allForks } from '../store/model/smooth/stat_scan.js';
+import { readVocabIndex } from '../store/model/smooth/vocab_assign.js';
 import { balancedTrio } from './helpers/cluster_procs.js';
 import { buildFromText } from './helpers/corpus.js';
 import { arpaText, assertSameModel } from './helpers/model_compare.js';
@@ -64,6 +70,26 @@ test.serial('three actors: the same models, and ARPA files byte-identical to the
   }
 });
 
+/**
+ * The orders' shares an actor keeps from its adjust pass (order_shares.ts OrderSplit) equal the
+ * ones read back from the store after it (an actor that restarted before interpolating splits
+ * again): one walk over every order's keys, and one order's namespace alone. One fork at a time,
+ * so ranges come in one order in every case.
+ */
+async function sameShares(t: ExecutionContext, client: StoreClient, model: string, order: number): Promise<void> {
+  const { meta } = await readModel(client, model, { where: 'shares' });
+  const vocab = await readVocabIndex(client, model, meta.vocabSize);
+  const forks = allForks(client);
+  const kept = new OrderSplit(vocab, 1, order);
+  await adjustStats(client, model, order, forks, { forksAtOnce: 1, onRange: (k, range, followers, a) => kept.add(k, range, followers, a) });
+  const fromAdjust = kept.done();
+  // The interpolation adds <unk> and </s> as unigrams when the statistics lack them.
+  const addedUnseen = [UNK_TOKEN, EOS_TOKEN].filter((w) => !fromAdjust[0]!.ids.includes(vocab.idOf(w))).length;
+  t.deepEqual(fromAdjust.map((share, i) => share.ids.length + (i === 0 ? addedUnseen : 0)), meta.counts, 'every n-gram in its order\'s share');
+  t.deepEqual(await splitOrders(client, model, order, vocab, forks, 1, order, { forksAtOnce: 1 }), fromAdjust, 'orders 1..N split from the store');
+  for (let k = 1; k <= order; k++) t.deepEqual((await splitOrders(client, model, order, vocab, forks, k, k, { forksAtOnce: 1 }))[0], fromAdjust[k - 1], `order ${k} alone`);
+}
+
 test.serial('counting every batch twice under the same producers leaves the model unchanged', async (t) => {
   t.timeout(600000);
   const actor = await spawnActor(t, 'smooth-twice');
@@ -72,6 +98,7 @@ test.serial('counting every batch twice under the same producers leaves the mode
   // 1500 lines: two batches of 1000 lines and a shorter one, the last line without its newline.
   const text = TEXT.split('\n').slice(0, 1500).join('\n');
   const once = await countSmoothCompare(t, client, 'once', 3, text, 'counted once');
+  await sameShares(t, client, 'once', 3);
   const twice = await countSmoothCompare(t, client, 'twice', 3, text, 'counted twice', 2);
   t.true(twice.equals(once), 'the same ARPA text');
 });

@@ -30,6 +30,11 @@ export interface PhaseOptions {
   localGet?: LocalGetter;
 }
 
+export interface AdjustOptions extends PhaseOptions {
+  /** Sees every context range with its n-gram followers and their adjusted counts (order_shares.ts OrderSplit keeps them for the interpolation). */
+  onRange?: (k: number, range: ContextRange, followers: readonly Follower[], a: Float64Array) => void;
+}
+
 /** a(hw) of follower `f` of context `context` in a model of `order` (see the header). */
 export function adjustedCount(order: number, context: readonly string[], f: Follower): number {
   const k = context.length + 1;
@@ -76,16 +81,18 @@ export function adjustedCounts(order: number, range: ContextRange): { followers:
 
 /**
  * One pass over `forks` (all by default): writes every non-empty context's STATS key and resolves
- * with the counts-of-counts of these forks, countsOfCounts[k][j] for k = 1..order, j = 1..4.
+ * with the counts-of-counts of these forks, countsOfCounts[k][j] for k = 1..order, j = 1..4;
+ * `opts.onRange` sees every range as it goes.
  */
-export async function adjustStats(client: StoreClient, model: string, order: number, forks: readonly string[] = allForks(client), opts: PhaseOptions = {}): Promise<number[][]> {
+export async function adjustStats(client: StoreClient, model: string, order: number, forks: readonly string[] = allForks(client), opts: AdjustOptions = {}): Promise<number[][]> {
   const countsOfCounts = Array.from({ length: order + 1 }, () => [0, 0, 0, 0, 0]);
   const writer = new ForkBatchWriter(client, { local: opts.localWrite });
   let ranges = 0;
   const onRange = async (range: ContextRange): Promise<void> => {
     const k = range.context.length + 1;
     if (k > order) throw new Error(`the training statistics of model ${model} hold ${k}-grams but the model's order is ${order}: smooth with the --order the text was counted with`);
-    const { a } = adjustedCounts(order, range);
+    const { followers, a } = adjustedCounts(order, range);
+    opts.onRange?.(k, range, followers, a);
     const tally = countsOfCounts[k]!;
     for (const x of a) if (x >= 1 && x <= 4) tally[x]!++;
     if (k > 1 && a.length > 0) {

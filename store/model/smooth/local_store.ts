@@ -9,7 +9,8 @@ import { applySets } from '../../actor/commands/batch.js';
 import { namespaceRows, namespaceRowsPacked } from '../../actor/commands/scan.js';
 import { unpackRows } from '../../protocol/packed_rows.js';
 import type { ForkEntry } from '../../../schemas/fork_map.js';
-import type { LocalBatchWriter } from '../fork_batches.js';
+import { inRoutingOrder, type LocalBatchWriter } from '../fork_batches.js';
+import type { Value } from '../../client/client.js';
 import { NOT_LOCAL, type LocalGetter, type LocalPageReader } from './stat_scan.js';
 
 /**
@@ -90,10 +91,14 @@ export function localGets(actor: StoreActor): LocalGetter {
     }
     actor.group.commit();
     const id = actor.id;
-    return keys.map((key) => {
+    // Read in routing order: lookups that walk the B-tree's pages in order, not back and forth.
+    const order = inRoutingOrder(keys);
+    const values = new Array<Value | typeof NOT_LOCAL>(keys.length);
+    for (const i of order) {
+      const key = keys[i]!;
       const entry = actor.map.lookup(key);
-      if (entry.owner !== id || actor.ownership.isFenced(entry.fork)) return NOT_LOCAL;
-      return actor.db.get(key);
-    });
+      values[i] = entry.owner !== id || actor.ownership.isFenced(entry.fork) ? NOT_LOCAL : actor.db.get(key);
+    }
+    return values;
   };
 }

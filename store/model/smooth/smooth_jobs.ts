@@ -1,7 +1,9 @@
 // Smoothing where the counts live: the per-fork phases (adjustStats, interpolateOrder) as commands
 // of the store actors, so each actor computes over the forks it owns, in its own process, and only
 // small results travel back to the driver (counts-of-counts, numbers of n-grams written, the Top-K
-// heads' counts and codebook sample when the interpolation builds them). The
+// heads' counts and codebook sample when the interpolation builds them). The adjust job keeps
+// every order's share of the actor's forks as its one pass decodes them (order_shares.ts), and the
+// interpolation of each order takes its share instead of reading the store's statistics again. The
 // lower-order probabilities a context needs are the actor's own requests to its peers; its writes
 // are exactly-once batches like any client's. The driver (smooth_model.ts) sends one command per
 // actor per phase and waits for all.
@@ -18,6 +20,7 @@ import { attachTopKJobs, HEADS_RESULT_FIELDS, headsOfResultFields, headsResultFi
 import { adjustStats } from './adjust_stats.js';
 import { interpolateOrder, type InterpolateResult } from './interpolate_order.js';
 import { localGets, localPages, localWrites } from './local_store.js';
+import { OrderSplit, splitOrders, type OrderShare } from './order_shares.js';
 import { readVocabIndex, type VocabIndex } from './vocab_assign.js';
 
 export const SMOOTH_ADJUST = 'smooth-adjust';
@@ -27,6 +30,10 @@ export interface AdjustJob {
   model: string;
   order: number;
   forks: string[];
+  /** The vocabulary's size as the driver assigned and wrote it (`<model>.vocab`): the actor reads that many words. */
+  vocabSize: number;
+  /** Which smoothing run this is (the meta's version): the orders' shares kept for it serve only its interpolation. */
+  run: number;
 }
 export const AdjustJobType = avroType({
   type: 'record',
@@ -35,6 +42,8 @@ export const AdjustJobType = avroType({
     { name: 'model', type: 'string' },
     { name: 'order', type: 'int' },
     { name: 'forks', type: { type: 'array', items: 'string' } },
+    { name: 'vocabSize', type: 'long' },
+    { name: 'run', type: 'long' },
   ],
 });
 export const AdjustResultType = avroType({
@@ -53,6 +62,8 @@ export interface InterpolateJob {
   vocabSize: number;
   /** Build the Top-K heads of the contexts of k - 1 words with this K as the pass goes (the materialise step); 0: none. */
   topkK: number;
+  /** Which smoothing run this is (the meta's version), as in AdjustJob. */
+  run: number;
 }
 export const InterpolateJobType = avroType({
   type: 'record',
@@ -64,6 +75,7 @@ export const InterpolateJobType = avroType({
     { name: 'forks', type: { type: 'array', items: 'string' } },
     { name: 'vocabSize', type: 'long' },
     { name: 'topkK', type: 'int' },
+    { name: 'run', type: 'long' },
   ],
 });
 /** The heads' fields are zeros and empty without topkK. */
@@ -78,27 +90,51 @@ export function attachSmoothJobs(actor: StoreActor): void {
   const localGet = localGets(actor);
   // Connected on first use: the actor's endpoint is known once it serves.
   const ownClient = () => (client ??= StoreClient.connect([actor.endpoint], { timeoutMs: 30000 }));
-  // The vocabulary is read once per smoothing run (orders 2..N reuse order 1's).
-  let vocab: { model: string; size: number; index: Promise<VocabIndex> } | null = null;
+  // The vocabulary is read once per smoothing run, by its adjust job (the interpolation reuses it).
+  let vocab: { of: string; index: Promise<VocabIndex> } | null = null;
+  const vocabFor = (c: StoreClient, job: { model: string; run: number; vocabSize: number }): Promise<VocabIndex> => {
+    const of = JSON.stringify([job.model, job.run, job.vocabSize]);
+    if (vocab?.of !== of) vocab = { of, index: readVocabIndex(c, job.model, job.vocabSize) };
+    return vocab.index;
+  };
   // The heads of the longest contexts of the last interpolation, until the codes pass takes them.
   let held: HeldHeads | null = null;
+  // The orders' shares of this actor's forks (order_shares.ts), kept by the adjust job of a
+  // smoothing run and each handed to its order's interpolation; `of` names the run and the forks.
+  let shares: { of: string; byOrder: Map<number, OrderShare> } | null = null;
+  const sharesOf = (job: { model: string; run: number; vocabSize: number; forks: string[] }) => JSON.stringify([job.model, job.run, job.vocabSize, job.forks]);
+  /** Order k's share for `job`: the adjust job's, or orders k..N split now from the store (an actor that restarted since, or forks that moved). */
+  const shareFor = async (c: StoreClient, job: InterpolateJob, index: VocabIndex): Promise<OrderShare> => {
+    const mine = shares?.of === sharesOf(job) ? shares.byOrder.get(job.k) : undefined;
+    if (mine) {
+      shares!.byOrder.delete(job.k); // its memory goes with its order
+      return mine;
+    }
+    shares = null;
+    const split = await splitOrders(c, job.model, job.discounts.length - 1, index, job.forks, job.k, job.discounts.length - 1, { local });
+    shares = { of: sharesOf(job), byOrder: new Map(split.slice(1).map((share) => [share.k, share])) };
+    return split[0]!;
+  };
 
   actor.registerCommand(SMOOTH_ADJUST, async (body) => {
     const job = decodeAs<AdjustJob>(AdjustJobType, body, SMOOTH_ADJUST);
+    shares = null; // a new run: an earlier run's shares are stale
     const c = await ownClient();
     await c.refreshMap();
-    return AdjustResultType.toBuffer({ countsOfCounts: await adjustStats(c, job.model, job.order, job.forks, { local, localWrite }) });
+    const split = new OrderSplit(await vocabFor(c, job), 1, job.order);
+    const countsOfCounts = await adjustStats(c, job.model, job.order, job.forks, { local, localWrite, onRange: (k, range, followers, a) => split.add(k, range, followers, a) });
+    shares = { of: sharesOf(job), byOrder: new Map(split.done().map((share) => [share.k, share])) };
+    return AdjustResultType.toBuffer({ countsOfCounts });
   });
   actor.registerCommand(SMOOTH_INTERPOLATE, async (body) => {
     const job = decodeAs<InterpolateJob>(InterpolateJobType, body, SMOOTH_INTERPOLATE);
     const c = await ownClient();
     await c.refreshMap();
-    // Read afresh at order 1, the first job of a smoothing run: a later run may have other words.
-    if (!vocab || job.k === 1 || vocab.model !== job.model || vocab.size !== job.vocabSize) vocab = { model: job.model, size: job.vocabSize, index: readVocabIndex(c, job.model, job.vocabSize) };
-    const index = await vocab.index;
+    const index = await vocabFor(c, job);
     // The heads of the model's order wait here for their codes (topk/held_heads.ts).
     const holdHeads = job.topkK && job.k === job.discounts.length - 1 ? (held = new HeldHeads(job.model)) : undefined;
-    const r = await interpolateOrder(c, job.model, job.k, job.discounts, index, job.forks, { local, localWrite, localGet, topkK: job.topkK, holdHeads });
+    const share = await shareFor(c, job, index);
+    const r = await interpolateOrder(c, job.model, job.k, job.discounts, index, job.forks, { local, localWrite, localGet, topkK: job.topkK, holdHeads, share });
     return InterpolateResultType.toBuffer({ written: r.written, heads: r.heads !== null, ...(r.heads ? headsResultFields(r.heads) : NO_HEADS) });
   });
   // The Top-K heads built after `store import`, with the same client and page reader.

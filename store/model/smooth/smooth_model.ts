@@ -4,7 +4,8 @@
 //
 //   vocab        assignVocab: word ids by first appearance
 //   adjust       adjustStats per actor (every owner at once): STATS keys and counts-of-counts,
-//                summed here -> discounts (model/discounts.ts)
+//                summed here -> discounts (model/discounts.ts); each actor keeps its forks' share
+//                of every order for the interpolation (order_shares.ts)
 //   interpolate  interpolateOrder k = 1..N per actor, order by order (k reads order k - 1's p);
 //                with `topk` (the pipeline's materialise stage) order k also writes the Top-K
 //                heads of its contexts (k - 1 words), which order k + 1 reads; order N's heads are
@@ -16,7 +17,7 @@
 // the driver sends a command per actor and receives counts-of-counts and n-gram counts.
 //
 // The meta is written incomplete first and complete last, so a crash never leaves a model that
-// reads as whole. No process holds the counts: each worker streams one context range at a time.
+// reads as whole. No process holds all the counts: each actor holds its own forks' share.
 import { checkOrder } from '../../../model/build.js';
 import { estimateDiscounts, type Discounts } from '../../../model/discounts.js';
 import type { ModelMeta, OrderDiscounts } from '../../../schemas/model_meta.js';
@@ -93,7 +94,7 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
 
   const vocab = await timed('vocab', () => assignVocab(client, model));
   const job = (owner: string, command: string, body: Buffer): Promise<Buffer> => runActorJob(client, owner, command, body);
-  const parts = await timed('adjust', () => perOwner(client, async (owner, forks) => decodeAdjustResult(await job(owner, SMOOTH_ADJUST, AdjustJobType.toBuffer({ model, order, forks })))));
+  const parts = await timed('adjust', () => perOwner(client, async (owner, forks) => decodeAdjustResult(await job(owner, SMOOTH_ADJUST, AdjustJobType.toBuffer({ model, order, forks, vocabSize: vocab.size, run: meta.version })))));
   const countsOfCounts = sumCountsOfCounts(order, parts);
   const discounts = estimateDiscounts(countsOfCounts, order, opts.discountFallback);
 
@@ -103,7 +104,7 @@ export async function smoothModel(client: StoreClient, opts: SmoothOptions): Pro
   for (let k = 1; k <= order; k++) {
     const phase = `interpolate ${k}`;
     const parts = await timed(phase, () =>
-      perOwner(client, async (owner, forks) => decodeInterpolateResult(await job(owner, SMOOTH_INTERPOLATE, InterpolateJobType.toBuffer({ model, k, discounts, forks, vocabSize: vocab.size, topkK })))),
+      perOwner(client, async (owner, forks) => decodeInterpolateResult(await job(owner, SMOOTH_INTERPOLATE, InterpolateJobType.toBuffer({ model, k, discounts, forks, vocabSize: vocab.size, topkK, run: meta.version })))),
     );
     counts.push(parts.reduce((s, part) => s + part.written, 0));
     for (const part of parts) if (part.heads) heads!.add(part.heads);

@@ -7,6 +7,7 @@
 // the actor, redirects are followed, a fork split since the plan is scanned as its children in key
 // order (a routing prefix never spans forks, so ranges stay whole).
 import type { StoreClient, Value } from '../../client/client.js';
+import { inRoutingOrder } from '../fork_batches.js';
 import { fetchNamespacePage } from '../namespace_scan.js';
 
 export type PageHandler = (keys: Buffer[], values: Value[]) => Promise<void> | void;
@@ -31,8 +32,10 @@ export type LocalGetter = (keys: readonly Buffer[]) => (Value | typeof NOT_LOCAL
 export async function multiGetLocal(client: StoreClient, keys: Buffer[], local?: LocalGetter): Promise<Value[]> {
   const got = local?.(keys);
   if (!got) return client.multiGet(keys);
-  const remote: number[] = [];
-  for (let i = 0; i < got.length; i++) if (got[i] === NOT_LOCAL) remote.push(i);
+  const unsorted: number[] = [];
+  for (let i = 0; i < got.length; i++) if (got[i] === NOT_LOCAL) unsorted.push(i);
+  // In routing order, as the local ones are read: the peers read them in that order too.
+  const remote = Array.from(inRoutingOrder(unsorted.map((i) => keys[i]!)), (j) => unsorted[j]!);
   if (remote.length) {
     const values = await client.multiGet(remote.map((i) => keys[i]!));
     for (let j = 0; j < remote.length; j++) got[remote[j]!] = values[j];
