@@ -7,7 +7,7 @@
 //
 //   FAULT_RUNS=N        runs (default 20, seeds FAULT_BASE_SEED.. FAULT_BASE_SEED+N-1; FAULT_BASE_SEED default 1)
 //   FAULT_SEED=S        rerun one seed
-//   FAULT_CHAOS_MS=MS   how long each run writes and injects faults (default 4000)
+//   FAULT_CHAOS_MS=MS   how long each run writes and injects faults (default 3000)
 //   FAULT_KINDS=a,b     only these fault kinds (test/helpers/fault_actions.ts: none, kill-source, kill-target,
 //                       restart-target-under-frozen-source, crash-source-before-cutover-reply, freeze-source,
 //                       freeze-target, freeze-other, disk-full, partition-source, partition-target, partition-other,
@@ -34,7 +34,8 @@ const one = process.env.FAULT_SEED;
 const runs = Number(process.env.FAULT_RUNS ?? 20);
 const base = Number(process.env.FAULT_BASE_SEED ?? 1);
 const seeds = one !== undefined ? [Number(one)] : Array.from({ length: runs }, (_, i) => base + i);
-const chaosMs = Number(process.env.FAULT_CHAOS_MS ?? 4000);
+// 3 s of faults per run (one to three episodes): the suite has 15 minutes in all; FAULT_CHAOS_MS=4000 or more for longer runs.
+const chaosMs = Number(process.env.FAULT_CHAOS_MS ?? 3000);
 const kinds = process.env.FAULT_KINDS ? (process.env.FAULT_KINDS.split(',') as FaultKind[]) : undefined;
 const replicas = Number(process.env.FAULT_REPLICAS ?? 1);
 const reports: RunReport[] = [];
