@@ -41,6 +41,9 @@ export class Coordinator {
   private readonly resolved = new Map<string, string>();
   private readonly commands = new ActorCommands();
   private readonly readyWaiters = new Map<string, () => void>();
+  /** Resolvers of shutdown's waits for each actor's last report (`done`), by `stage/worker/incarnation`. */
+  private readonly doneWaiters = new Map<string, () => void>();
+  private readonly doneSeen = new Set<string>();
   private readonly lastError = new Map<string, string>();
   /** Tap endpoints by `stage/worker`. */
   private readonly taps = new Map<string, string>();
@@ -292,9 +295,15 @@ export class Coordinator {
         this.checkComplete();
         return;
       case 'progress':
-      case 'done':
         this.stats.actorProgress(e);
         return;
+      case 'done': {
+        this.stats.actorProgress(e);
+        const incarnation = `${key}/${e.incarnation}`;
+        this.doneSeen.add(incarnation);
+        this.doneWaiters.get(incarnation)?.();
+        return;
+      }
       case 'error':
         // Bad input or a message of another version: the user's to fix, so an InputError (exit 1).
         if (e.fatal) this.fail(new InputError(e.message ?? `stage ${e.stage} worker ${e.worker} failed`));
@@ -340,6 +349,20 @@ export class Coordinator {
       slot.stopping = true;
       if (this.resolved.has(`${slot.stage}/${slot.worker}`)) this.send(slot.stage, slot.worker, encodeControl({ kind: 'end', credits: 0 }));
     }
+    // The summary counts each actor's items from its last report: wait for every actor's `done`
+    // event, not just its exit, which can be seen before its last events are read off the
+    // control socket (a split stage once summed 30 of 32 items that way). An actor that exits
+    // without one (it failed while ending) gets a moment for its events in flight.
+    const late = new Promise<void>((r) => setTimeout(r, 5000).unref());
+    await Promise.race([late, Promise.all(this.pool.all().map((slot) => this.lastReport(slot)))]);
     await this.pool.stopAll(5000);
+  }
+
+  private lastReport(slot: Slot): Promise<void> {
+    const incarnation = `${slot.stage}/${slot.worker}/${slot.spec.incarnation}`;
+    if (this.doneSeen.has(incarnation)) return Promise.resolve();
+    const reported = new Promise<void>((r) => this.doneWaiters.set(incarnation, r));
+    const exitedSilent = slot.exited.then(() => new Promise<void>((r) => setTimeout(r, 500).unref()));
+    return Promise.race([reported, exitedSilent]);
   }
 }
