@@ -4,7 +4,6 @@
 // an entry of its own (as in pruned files) still reads.
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { loadArpaFile, loadArpaTables, startArpaLexing } from '../cli/io/arpa_load.js';
@@ -21,8 +20,9 @@ import type { LanguageModel } from '../model/language_model.js';
 import { seededRandom } from '../model/sample.js';
 import { buildFromFile } from './helpers/corpus.js';
 import { BUNDLED_TRAIN, HAS_SHARED, SHARED, SHARED_SKIP_NOTE } from './helpers/paths.js';
+import { tempDir } from './helpers/temp_dir.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-arpa-load-'));
+const tmp = tempDir('dbslm-arpa-load-');
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** The bundled corpus's order-5 model as ARPA: a few MB, enough for the two-thread path. */

@@ -5,7 +5,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { buildModel, buildModelBounded } from '../model/build.js';
@@ -17,11 +16,12 @@ import { BOS, Vocab } from '../model/vocab.js';
 import { corpusPieces } from '../cli/io/corpus_pieces.js';
 import { arpaText } from './helpers/model_compare.js';
 import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const MB = 1 << 20;
 
 function tmp(t: ExecutionContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-memory-'));
+  const dir = tempDir('dbslm-memory-');
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

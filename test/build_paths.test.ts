@@ -3,14 +3,14 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { arpaChunks } from '../model/arpa_write.js';
 import { ArpaWriter } from '../cli/io/arpa_parallel.js';
 import { buildFromFile } from './helpers/corpus.js';
 import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
+import { tempDir } from './helpers/temp_dir.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-paths-'));
+const tmp = () => tempDir('dbslm-paths-');
 const inProcess = (order: number) => {
   const built = buildFromFile(BUNDLED_TRAIN, order);
   return Buffer.from([...arpaChunks(built.lm, built.counts)].map((c) => c.toString()).join(''));

@@ -5,7 +5,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { readArpa } from '../model/arpa_read.js';
@@ -18,13 +17,14 @@ import { pruneThresholds } from '../model/prune.js';
 import { BOS, Vocab } from '../model/vocab.js';
 import { assertSameModel } from './helpers/model_compare.js';
 import { BUNDLED_TRAIN, CLI, HAS_SHARED, SHARED, SHARED_SKIP_NOTE } from './helpers/paths.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const KENLM_REF = path.join(SHARED, 'reference', 'kenlm');
 const KENLM_BIN = path.join(SHARED, 'tools', 'kenlm');
 const CORPORA = path.join(SHARED, 'corpora');
 
 function tmp(t?: ExecutionContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-prune-'));
+  const dir = tempDir('dbslm-prune-');
   t?.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

@@ -4,12 +4,12 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CLI } from './helpers/paths.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-bad-'));
+  return tempDir('dbslm-bad-');
 }
 
 function run(args: string[]) {

@@ -4,12 +4,12 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { BUNDLED_TEST, BUNDLED_TRAIN, CLI } from './helpers/paths.js';
+import { tempDir } from './helpers/temp_dir.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-binary-cli-'));
+const dir = tempDir('dbslm-binary-cli-');
 const at = (name: string): string => path.join(dir, name);
 
 function dbslm(args: string[]): { code: number | null; stdout: string; stderr: string } {

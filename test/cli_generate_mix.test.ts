@@ -4,12 +4,12 @@
 // Two small models of the two halves of the bundled corpus (order 3 and order 2).
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BUNDLED_TEST, BUNDLED_TRAIN } from './helpers/paths.js';
 import { cliOk, dbslmAsync } from './helpers/pipeline_runs.js';
+import { tempDir } from './helpers/temp_dir.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-cli-genmix-'));
+const dir = tempDir('dbslm-cli-genmix-');
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));
 const file = (name: string) => path.join(dir, name);
 

@@ -4,11 +4,11 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BUNDLED_TEST, BUNDLED_TRAIN, CLI, HAS_SHARED, SHARED, SHARED_SKIP_NOTE } from './helpers/paths.js';
+import { tempDir } from './helpers/temp_dir.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-cli-mix-'));
+const tmp = tempDir('dbslm-cli-mix-');
 test.after.always(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const file = (name: string) => path.join(tmp, name);
 

@@ -4,10 +4,10 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { tokenizeRegex } from '../model/tokenize_regex.js';
 import { CLI } from './helpers/paths.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 // Raw text: punctuation is glued to the words, so whitespace and regex splitting differ.
 const TRAIN = [
@@ -23,7 +23,7 @@ const TRAIN = [
 ];
 const HELD_OUT = ['And God said, Let the earth bring forth grass.', 'And the evening and the morning were the second day.'];
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-tokenizer-'));
+const dir = tempDir('dbslm-tokenizer-');
 const model = path.join(dir, 'regex3.arpa');
 const rawTest = path.join(dir, 'raw.txt');
 const splitTest = path.join(dir, 'split.txt');

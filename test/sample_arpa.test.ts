@@ -3,7 +3,6 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readArpa } from '../model/arpa_read.js';
 import { arpaChunks, formatFloat32, formatFloat32Fast } from '../model/arpa_write.js';
@@ -12,6 +11,7 @@ import { Sampler, seededRandom } from '../model/sample.js';
 import { BOS } from '../model/vocab.js';
 import { buildFromFile, buildFromText } from './helpers/corpus.js';
 import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 test('first words drawn by the sampler follow p(w | <s>) (chi-square, 20k draws)', (t) => {
   const { lm } = buildFromText('a b c\na c\nb a c\nc\na b\nb b a\nc a b a\n', 2, true);
@@ -77,7 +77,7 @@ test('numbers are short texts (at most 9 digits) that read back as the same floa
 });
 
 test('dbslm sample prints the requested number of detokenized sentences, repeatably with --seed', (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-sample-'));
+  const dir = tempDir('dbslm-sample-');
   const model = path.join(dir, 'm.arpa');
   t.is(spawnSync(process.execPath, [CLI, 'build', '-q', '--order', '3', '--arpa', model, BUNDLED_TRAIN]).status, 0);
   const run = () => spawnSync(process.execPath, [CLI, 'sample', '--arpa', model, '--n', '4', '--seed', '42'], { encoding: 'utf8' });

@@ -6,6 +6,7 @@ import { ForkMap } from '../store/map/fork_map.js';
 import { makeKey, rangePrefix, textKey } from '../store/protocol/keys.js';
 import { CocArgs, CocResult, FollowerStatsResult, SumResult, type CocValue, type ContextStats, type SumValue } from '../store/actor/reducers.js';
 import { killed, spawnActor } from './helpers/store_procs.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const k = (s: string) => textKey(s);
 
@@ -138,7 +139,7 @@ test('--plugin loads model code that registers a reducer into the actor', async 
   const { default: path } = await import('node:path');
   const { fileURLToPath, pathToFileURL } = await import('node:url');
   const reducers = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'store', 'actor', 'reducers.js')).href;
-  const dir = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'dbslm-'));
+  const dir = tempDir('dbslm-');
   const plugin = path.join(dir, 'max_reducer.mjs');
   fs.writeFileSync(
     plugin,

@@ -1,13 +1,13 @@
 // The ownership-history checker used by the acceptance tests must itself catch a double owner.
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ForkMap } from '../store/map/fork_map.js';
 import { OwnershipHistory, ownershipConflicts } from '../store/map/ownership_history.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 test('histories record each adopted (fork, epoch, owner) once and the checker finds two owners in one epoch', (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
+  const dir = tempDir('dbslm-');
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const h = new OwnershipHistory(dir);
   const m1 = ForkMap.initial('a');

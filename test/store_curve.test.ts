@@ -7,7 +7,6 @@
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zmq from 'zeromq';
 import { CLUSTER_COMMANDS } from '../schemas/cluster.js';
@@ -19,6 +18,7 @@ import { runToExit, spawnActor, type Actor } from './helpers/store_procs.js';
 const test = anyTest.serial as TestFn;
 import { until } from './helpers/cluster_procs.js';
 import { CLI } from './helpers/paths.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 /** An actor started with the CURVE key pair in its environment, as `dbslm store start` members are. */
 async function curveActor(t: ExecutionContext, id: string, keys: { publicKey: string; secretKey: string }, extra: string[] = []): Promise<Actor> {
@@ -65,7 +65,7 @@ test('members started with the CURVE key pair gossip with each other', async (t)
 
 /** Starts a member joining `seed` with `keys` in its environment (none: plain), expecting it to exit. */
 async function joinExpectingExit(t: ExecutionContext, id: string, seed: string, keys: { publicKey: string; secretKey: string } | null) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-curve-'));
+  const dir = tempDir('dbslm-curve-');
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   if (keys) {
     process.env.DBSLM_STORE_CURVE_PUBLIC = keys.publicKey;

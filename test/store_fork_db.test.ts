@@ -2,11 +2,11 @@
 // dedup records by anchor range, range scans at the top of the key space.
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ForkDb, TypeMismatch } from '../store/actor/fork_db.js';
+import { tempDir } from './helpers/temp_dir.js';
 
-const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
+const dir = () => tempDir('dbslm-');
 const b = (...xs: number[]) => Buffer.from(xs);
 
 test('durability maps to synchronous NORMAL / FULL in WAL mode', (t) => {

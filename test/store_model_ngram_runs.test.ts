@@ -3,10 +3,10 @@
 // (merged), for a small vocabulary (one counting pass per word) and a large one (two 16-bit passes).
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { seededRandom } from '../model/sample.js';
 import { OrderRuns } from '../store/model/ngram_runs.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const CASES = [
   { k: 3, vocabSize: 50, capacity: 100000, runs: 0 },
@@ -18,7 +18,7 @@ const CASES = [
 
 for (const { k, vocabSize, capacity, runs } of CASES) {
   test(`k=${k}, vocabulary ${vocabSize}, ${capacity} records in memory: sorted by tuple, values kept, ${runs} run files`, (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-runs-'));
+    const dir = tempDir('dbslm-runs-');
     t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
     const random = seededRandom(k * 7 + capacity);
     const n = k === 1 ? 10000 : 10000 + (capacity % 1000);

@@ -5,17 +5,17 @@
 // restarted source ask the target again).
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { MoveIntents } from '../store/cluster/moves/intents.js';
 import type { CutOverIntent } from '../store/cluster/moves/source_events.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const intent: CutOverIntent = { kind: 'cut-over', moveId: 'm1', fork: '7f', to: 'b', epoch: 3 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A data dir whose intents file cannot be replaced while blocked: the temporary file's name is taken by a directory. */
 function dataDir(t: { teardown: (f: () => void) => void }) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'intents-'));
+  const dir = tempDir('intents-');
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const tmp = path.join(dir, 'move-intents.json.tmp');
   return { dir, block: () => fs.mkdirSync(tmp), unblock: () => fs.rmdirSync(tmp) };

@@ -4,9 +4,9 @@
 import { seededRandom } from '../../model/sample.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CLI } from './paths.js';
+import { tempDir } from './temp_dir.js';
 
 /** The parts of the run summary (pipeline/runtime/run_report.ts) the tests read. */
 export interface RunSummary {
@@ -24,7 +24,7 @@ export interface CliResult {
   ms: number;
 }
 
-export const acceptDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-accept-'));
+export const acceptDir = () => tempDir('dbslm-accept-');
 
 /** A pipeline YAML: `name`, the inputs (paths as given), order 3 and the lines of `extra`; store data in DIR/store, ARPA at DIR/NAME.arpa. */
 export function writePipeline(dir: string, name: string, inputs: string[], extra: string[] = []): string {

@@ -1,12 +1,12 @@
 // Runtime plans over the test stages (runtime_stages/): source_lines -> split_words -> count_ops,
 // over real files, with a record sink or the real store sink.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { SinkSpec } from '../../pipeline/runtime/actor_spec.js';
 import type { RuntimePlan } from '../../pipeline/runtime/plan.js';
 import type { SplitTestConfig } from './runtime_stages/split_words.js';
 import { linesWithOffsets } from './runtime_stages/source_lines.js';
+import { tempDir } from './temp_dir.js';
 
 const stageUrl = (file: string) => new URL(`./runtime_stages/${file}`, import.meta.url).href;
 export const RECORD_SINK_URL = stageUrl('record_sink.js');
@@ -51,7 +51,7 @@ export function testPlan(o: TestPlanOptions): RuntimePlan {
   };
 }
 
-export const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-rt-'));
+export const tmpDir = () => tempDir('dbslm-rt-');
 
 /** What a run over `files` must count: batches (by input and offset) and words, computed here. */
 export function expectedBatches(files: string[], batch: number): { batches: Map<string, number>; words: number; lines: number } {

@@ -2,11 +2,9 @@
 // teardown. Launching is cli/io/actor_process.ts's; this adds the teardown and the short names
 // the tests use.
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { ACTOR_MAIN_SCRIPT, launchActor, removeDirs } from '../../cli/io/actor_process.js';
+import { ACTOR_MAIN_SCRIPT, launchActor } from '../../cli/io/actor_process.js';
+import { tempDir } from './temp_dir.js';
 
 export interface Actor {
   ep: string;
@@ -15,13 +13,8 @@ export interface Actor {
   output: () => string;
 }
 
-const madeDirs: string[] = [];
 /** A fresh temporary directory, removed when the test process exits (actors write WALs of up to 128 MiB). */
-export const tmpDir = (): string => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
-  if (madeDirs.push(dir) === 1) process.once('exit', () => removeDirs(madeDirs));
-  return dir;
-};
+export const tmpDir = (): string => tempDir('dbslm-');
 
 /** Start an actor and wait for its `listening <endpoint>` line. */
 export async function spawnActor(t: ExecutionContext, id: string, opts: { dir?: string; bind?: string; extra?: string[] } = {}): Promise<Actor> {

@@ -1,0 +1,19 @@
+// Temporary directories for tests, all removed when the test process exits: tests write SQLite
+// files, WALs of up to 128 MiB and whole models, and a developer's /tmp must not fill up with them
+// run after run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const made: string[] = [];
+
+/** A fresh directory under the system's temporary directory, named `prefix` and a random suffix. */
+export function tempDir(prefix = 'dbslm-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  if (made.push(dir) === 1) process.once('exit', () => removeAll());
+  return dir;
+}
+
+function removeAll(): void {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+}
