@@ -1,10 +1,10 @@
 // Pure tests of the key layout and the fork map.
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ForkMap, forkRange } from '../store/map/fork_map.js';
 import { formatKey, makeKey, parseKey, parseTextKey, rangePrefix, routingBytes, textKey } from '../store/protocol/keys.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 test('keys sharing a routing prefix share routing bytes and form one contiguous range', (t) => {
   const a = makeKey('ng', Buffer.from('the cat'), Buffer.from('sat'));
@@ -43,6 +43,16 @@ test('initial map: 256 forks, longest-prefix lookup, assign bumps the epoch', (t
   t.deepEqual(m2.get('3f'), { fork: '3f', owner: 'b', epoch: 2 });
   t.is(m.get('3f')!.owner, 'a', 'maps are immutable');
   t.throws(() => m.assign('zz', 'b'), { message: /not in the map/ });
+});
+
+test('a spread map deals the 256 forks round-robin in fork order, all at one epoch', (t) => {
+  const m = ForkMap.spread(['a', 'b', 'c']);
+  t.is(m.size, 256);
+  t.is(m.version, 1);
+  t.deepEqual([m.get('00')!.owner, m.get('01')!.owner, m.get('02')!.owner, m.get('03')!.owner, m.get('ff')!.owner], ['a', 'b', 'c', 'a', 'a']);
+  t.deepEqual(['a', 'b', 'c'].map((id) => m.forksOf(id).length), [86, 85, 85]);
+  t.true([...m.entries.values()].every((e) => e.epoch === 1));
+  t.throws(() => ForkMap.spread([]), { message: /at least one owner/ });
 });
 
 test('split and merge keep the map tiling the routing space', (t) => {
@@ -95,7 +105,7 @@ test('mergeMaps: the newest epoch wins per routing value, across splits and merg
 test('encode/decode and atomic persist/load round-trip; bad files are reported', (t) => {
   const m = ForkMap.initial('a').split('01').assign('0102', 'b');
   t.true(ForkMap.decode(m.encode()).equals(m));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
+  const dir = tempDir('dbslm-');
   const file = path.join(dir, 'forkmap.avro');
   t.is(ForkMap.load(file), null);
   m.persist(file);
@@ -116,7 +126,7 @@ test('replicas, in-sync sets and terms ride on entries; a map file from before t
   t.deepEqual(ForkMap.mergeMaps(base, m).get('10')!.inSync, ['b'], 'the newer entry wins with its sets');
   t.deepEqual(m.split('10').get('1000'), { fork: '1000', owner: 'a', epoch: 5 }, 'split children start without replicas');
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-'));
+  const dir = tempDir('dbslm-');
   const file = path.join(dir, 'forkmap.avro');
   m.persist(file);
   t.true(ForkMap.load(file)!.equals(m));

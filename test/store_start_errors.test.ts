@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CLI_SCRIPT } from '../cli/io/actor_process.js';
 import { tmpDir } from './helpers/store_procs.js';
-import { parseStartArgs } from '../store/actor/main.js';
+import { parseStartArgs, spreadOwners } from '../store/actor/main.js';
 
 const linuxOnly = process.platform === 'linux' ? test : test.skip;
 
@@ -74,6 +74,7 @@ test('the direct actor script reads the same flags as `dbslm store start`, defau
     plugin: [],
     deadAfter: 1500,
     replicas: 1,
+    spreadOver: [],
   });
   t.is(parseStartArgs(['--id', 'a', '--data', '/d', '--durability', 'full']).deadAfter, 5000);
   t.is(parseStartArgs(['--id', 'a', '--data', '/d', '--replicas', '2']).replicas, 2);
@@ -81,4 +82,13 @@ test('the direct actor script reads the same flags as `dbslm store start`, defau
   t.throws(() => parseStartArgs(['--id', 'a', '--data', '/d', '--durability', 'fsync']), { message: /--durability must be one of normal, full/ });
   t.throws(() => parseStartArgs(['--id', 'a', '--data', '/d', '--dead-after', 'soon']), { message: /--dead-after must be a number/ });
   t.throws(() => parseStartArgs(['--id', 'a', '--data', '/d', '--frobnicate']), { message: /frobnicate/ });
+});
+
+test('--spread-over: repeated or comma-separated ids, its own among them, and never with --join', (t) => {
+  const ids = (...flags: string[]) => spreadOwners(parseStartArgs(['--id', 'a', '--data', '/d', ...flags]));
+  t.deepEqual(ids('--spread-over', 'a,b', '--spread-over', 'c'), ['a', 'b', 'c']);
+  t.deepEqual(ids(), []);
+  t.throws(() => ids('--spread-over', 'b,c'), { message: /must list this member's own id \(a\)/ });
+  t.throws(() => ids('--spread-over', 'a,b c'), { message: /"b c" is not a member id/ });
+  t.throws(() => ids('--spread-over', 'a,b', '--join', 'tcp://127.0.0.1:1'), { message: /drop one of --spread-over and --join/ });
 });

@@ -47,6 +47,8 @@ export interface ActorLaunchOptions {
   deadAfterMs?: number;
   /** Copies of each fork (--replicas; the actor's default 1 when absent). */
   replicas?: number;
+  /** Ids of a fresh cluster's members to deal the forks to from the start (--spread-over); this actor's among them. */
+  spreadOver?: readonly string[];
   /** Further actor flags, e.g. ['--plugin', file]. */
   extraArgs?: readonly string[];
   /** Flags for node itself, e.g. ['--cpu-prof']. */
@@ -82,6 +84,7 @@ function actorArgs(options: ActorLaunchOptions, dataDir: string): string[] {
   if (options.durability) args.push('--durability', options.durability);
   if (options.deadAfterMs !== undefined) args.push('--dead-after', String(options.deadAfterMs));
   if (options.replicas !== undefined) args.push('--replicas', String(options.replicas));
+  if (options.spreadOver?.length) args.push('--spread-over', options.spreadOver.join(','));
   args.push(...(options.extraArgs ?? []));
   return args;
 }
@@ -100,7 +103,7 @@ function temporaryDataDir(): string {
   return dir;
 }
 
-export function removeDirs(dirs: readonly string[]): void {
+function removeDirs(dirs: readonly string[]): void {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 }
 

@@ -2,9 +2,10 @@
 // running store reached through any of the endpoints given (store.mode 'join').
 //
 // Spawned actors: the first starts alone, the others join it, so the membership and the fork map
-// span all of them; a fresh store's forks (all owned by the first actor) are then spread evenly by
-// moves, before any batch is written: batchAs groups a batch by the fork map, so no fork may move
-// while the pipeline counts. An actor's data directory is kept: a second run reopens it.
+// span all of them. A fresh store's forks are dealt to all of them by the first actor's initial
+// map (--spread-over); a replicated one's (all owned by the first actor) are spread evenly by
+// moves. Either way before any batch is written: batchAs groups a batch by the fork map, so no
+// fork may move while the pipeline counts. An actor's data directory is kept: a second run reopens it.
 //
 // Spawned actors outlive a coordinator that is killed (SIGKILL leaves its children running), and a
 // second run must not start a second actor on the same data. So their pids are kept in
@@ -43,10 +44,17 @@ export async function openStore(store: StoreDefinition, opts: { connectTimeoutMs
   const stopped = await stopLeftovers(pidFile);
   if (stopped.length > 0) opts.onNotice?.(`stopped store actors a previous run left running: ${stopped.join(', ')}`);
   try {
-    for (const actor of store.actors) {
-      const join = started.length > 0 ? [started[0]!.endpoint] : [];
-      started.push(await launchActor({ id: actor.id, dataDir: actor.dataDir, join, deadAfterMs: store.deadAfterMs, replicas: store.replicas }));
-    }
+    // The first actor deals a fresh store's forks to every member from the start (it ignores this
+    // when its data directory holds a map already); replicated stores still spread by moves below.
+    const ids = store.actors.map((a) => a.id);
+    const [first, ...others] = store.actors;
+    const spreadOver = ids.length > 1 && (store.replicas ?? 1) <= 1 ? ids : undefined;
+    started.push(await launchActor({ id: first!.id, dataDir: first!.dataDir, deadAfterMs: store.deadAfterMs, replicas: store.replicas, spreadOver }));
+    // The others join the first at once: each start is mostly Node's own start-up.
+    const joined = await Promise.allSettled(others.map((actor) => launchActor({ id: actor.id, dataDir: actor.dataDir, join: [started[0]!.endpoint], deadAfterMs: store.deadAfterMs, replicas: store.replicas })));
+    for (const r of joined) if (r.status === 'fulfilled') started.push(r.value);
+    const failed = joined.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     fs.mkdirSync(store.dataDir, { recursive: true });
     fs.writeFileSync(pidFile, JSON.stringify(started.map((a) => ({ id: a.id, pid: a.proc.pid, dataDir: a.dataDir }))));
     const endpoints = started.map((a) => a.endpoint);

@@ -21,6 +21,7 @@ export const startOptions = {
   insecure: { type: 'boolean', default: false, describe: 'Allow a non-loopback bind without CURVE authentication' },
   plugin: { type: 'string', array: true, default: [] as string[], describe: 'Module to import before serving (e.g. one registering reducers)' },
   'dead-after': { type: 'number', default: 5000, describe: 'Milliseconds within which the others mark a crashed member dead (gossip; also sets the write lease to half of it)' },
+  'spread-over': { type: 'string', array: true, default: [] as string[], describe: 'Ids of the members a fresh cluster will have (this one among them, comma-separated or repeated): its forks are dealt to them round-robin from the start rather than all owned here and moved later. Start the others with --join; ignored when the data directory already holds a fork map' },
   replicas: { type: 'number', default: 1, describe: 'Copies of each fork this member owns, its own included (give every member the same); with 2 or more a write is acknowledged once every in-sync replica committed it, and a dead owner\'s forks fail over to a replica' },
 } satisfies Record<string, Options>;
 
@@ -34,6 +35,19 @@ export interface StartArgs {
   plugin: string[];
   deadAfter?: number;
   replicas?: number;
+  /** Members of a fresh cluster to deal the forks to (--spread-over); empty: all forks here. */
+  spreadOver?: string[];
+}
+
+/** --spread-over's ids (repeated or comma-separated), checked against --id and --join. */
+export function spreadOwners(args: Pick<StartArgs, 'id' | 'join' | 'spreadOver'>): string[] {
+  const ids = [...new Set((args.spreadOver ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0))];
+  if (ids.length === 0) return ids;
+  if (args.join.length > 0) throw new Error('--spread-over is for the member that starts a cluster; a joining member takes the map of the cluster it joins (drop one of --spread-over and --join)');
+  if (!ids.includes(args.id)) throw new Error(`--spread-over must list this member's own id (${args.id}) among ${ids.join(', ')}`);
+  const bad = ids.find((v) => !/^[A-Za-z0-9_.-]+$/.test(v));
+  if (bad !== undefined) throw new Error(`--spread-over: ${JSON.stringify(bad)} is not a member id (A-Z a-z 0-9 _ . -)`);
+  return ids;
 }
 
 /** The first member's map, so a fresh actor joining a cluster starts owning nothing. */
@@ -68,12 +82,16 @@ async function startActor(args: StartArgs): Promise<StoreActor> {
   const curve = process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC ? { secretKey: process.env.DBSLM_STORE_CURVE_SECRET, publicKey: process.env.DBSLM_STORE_CURVE_PUBLIC } : undefined;
   // A seed that is down does not stop the start: the actor begins owning nothing and learns the map by gossip.
   // A seed that refuses this member's security setup (CURVE against plain, another key pair) does: it cannot join.
+  const spread = spreadOwners(args);
+  // A data directory that holds a fork map keeps it (the actor loads it first): these only seed a fresh one.
   const initialMap = args.join.length
     ? await fetchMap(args.join).catch((err: Error) => {
         if (err.cause instanceof SecurityMismatchError) throw new Error(`cannot join the cluster: ${err.cause.message}`);
         return undefined;
       })
-    : undefined;
+    : spread.length > 1
+      ? ForkMap.spread(spread)
+      : undefined;
   const actor = new StoreActor({ id: args.id, bind: args.bind, dataDir: args.data, durability: args.durability, insecure: args.insecure, curve, initialMap, joining: args.join.length > 0 });
   const endpoint = await actor.start();
   for (const ext of actorExtensions) await ext(actor, { join: args.join, deadAfterMs: args.deadAfter, replicas: args.replicas });
@@ -131,6 +149,7 @@ export function parseStartArgs(argv: string[]): StartArgs {
     plugin: (values.plugin as string[] | undefined) ?? [],
     deadAfter,
     replicas,
+    spreadOver: (values['spread-over'] as string[] | undefined) ?? [],
   };
 }
 

@@ -106,6 +106,21 @@ export class ForkMap {
     return new ForkMap(m, epoch);
   }
 
+  /**
+   * 256 one-byte forks at `epoch`, dealt round-robin to `owners` in fork order (fork i to
+   * owners[i % n]): a fresh cluster whose members are known in advance starts spread, with no
+   * moves (what moving the forks of `initial` one by one would end with, in one map).
+   */
+  static spread(owners: readonly string[], epoch = 1): ForkMap {
+    if (owners.length === 0) throw new Error('a spread fork map needs at least one owner');
+    const m = new Map<string, ForkEntry>();
+    for (let i = 0; i < 256; i++) {
+      const fork = i.toString(16).padStart(2, '0');
+      m.set(fork, fullEntry({ fork, owner: owners[i % owners.length]!, epoch }));
+    }
+    return new ForkMap(m, epoch);
+  }
+
   /** Build from entries; throws unless they tile the routing space exactly. */
   static fromEntries(entries: Iterable<ForkEntry>): ForkMap {
     const m = new Map<string, ForkEntry>();

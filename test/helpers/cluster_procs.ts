@@ -11,8 +11,8 @@ import type { ForkEntry, MemberUpdate } from '../../schemas/fork_map.js';
 
 export interface ActorProc { id: string; ep: string; dir: string; proc: ChildProcess; log: () => string }
 
-export async function startActor(t: ExecutionContext, id: string, opts: { join?: string[]; deadAfterMs?: number; dir?: string; replicas?: number } = {}): Promise<ActorProc> {
-  const actor = await launchActor({ id, dataDir: opts.dir, join: opts.join, deadAfterMs: opts.deadAfterMs, replicas: opts.replicas, throughCli: true });
+export async function startActor(t: ExecutionContext, id: string, opts: { join?: string[]; deadAfterMs?: number; dir?: string; replicas?: number; spreadOver?: string[] } = {}): Promise<ActorProc> {
+  const actor = await launchActor({ id, dataDir: opts.dir, join: opts.join, deadAfterMs: opts.deadAfterMs, replicas: opts.replicas, spreadOver: opts.spreadOver, throughCli: true });
   t.teardown(() => actor.kill());
   return { id, ep: actor.endpoint, dir: actor.dataDir, proc: actor.proc, log: actor.output };
 }
@@ -74,22 +74,23 @@ export function dbslmStore(args: string[], timeoutMs = 60000): Promise<{ code: n
 }
 
 /**
- * Actors a, b and c, b and c joined to a, all alive at a, the forks of the empty store spread over
- * them by `dbslm store rebalance --apply` (each owns about a third), and a client through a.
+ * Actors a, b and c, b and c joined to a, all alive and leased, the forks of the empty store dealt
+ * to them from the start (`store start --spread-over a,b,c`: each owns about a third; moving them
+ * there, as `store rebalance --apply` does, is store_cluster_rebalance.test.ts's), and a client
+ * through a.
  */
 export async function balancedTrio(t: ExecutionContext): Promise<{ a: ActorProc; b: ActorProc; c: ActorProc; client: StoreClient }> {
-  const a = await startActor(t, 'a');
-  const b = await startActor(t, 'b', { join: [a.ep] });
-  const c = await startActor(t, 'c', { join: [a.ep] });
+  const a = await startActor(t, 'a', { spreadOver: ['a', 'b', 'c'] });
+  const [b, c] = await Promise.all(['b', 'c'].map((id) => startActor(t, id, { join: [a.ep] })));
   const client = await StoreClient.connect(a.ep, { retries: 20 });
   t.teardown(() => client.close());
-  await until('b and c alive at a', async () => {
+  await until('b and c alive at a, every member leased', async () => {
     const v = await members(client, a.ep);
-    return stateOf(v, 'b') === 'alive' && stateOf(v, 'c') === 'alive';
+    if (stateOf(v, 'b') !== 'alive' || stateOf(v, 'c') !== 'alive') return false;
+    const leased = await Promise.all([a, b!, c!].map(async (m) => (await members(client, m.ep)).lease));
+    return leased.every((l) => l);
   }, 20000);
-  const r = await dbslmStore(['rebalance', '--apply', '--connect', a.ep], 300000);
-  if (r.code !== 0) throw new Error(`store rebalance --apply exited ${r.code}: ${r.stderr}`);
   await client.refreshMap();
   for (const id of ['a', 'b', 'c']) t.true(client.map.forksOf(id).length >= 60, `${id} owns ${client.map.forksOf(id).length} forks`);
-  return { a, b, c, client };
+  return { a, b: b!, c: c!, client };
 }
