@@ -16,7 +16,7 @@ type Row = { key: Buffer; value: StoredValue };
 /** Above every stored key (keys are at most 64 KiB): the upper bound of a range with no end. */
 const ABOVE_ALL_KEYS = Buffer.alloc(64 * 1024 + 1, 0xff);
 
-type ReadStatement = 'scanFrom' | 'scanFromOpen' | 'scanAfter' | 'scanAfterOpen' | 'scanNs' | 'scanNsBelow' | 'scanNsPacked' | 'scanNsBelowPacked' | 'scanPacked' | 'keyAt' | 'lastKey' | 'dedupRange' | 'dedupRangeOpen' | 'sizeRange' | 'sizeRangeOpen';
+type ReadStatement = 'scanFrom' | 'scanFromOpen' | 'scanAfter' | 'scanAfterOpen' | 'scanNs' | 'scanNsBelow' | 'scanNsPacked' | 'scanNsBelowPacked' | 'scanNsBelowPackedSized' | 'scanPacked' | 'keyAt' | 'lastKey' | 'dedupRange' | 'dedupRangeOpen' | 'sizeRange' | 'sizeRangeOpen';
 
 function readStatements(db: Database.Database): Record<ReadStatement, Database.Statement> {
   const prepare = (sql: string) => db.prepare(sql);
@@ -39,6 +39,9 @@ function readStatements(db: Database.Database): Record<ReadStatement, Database.S
                            FROM (SELECT key, value FROM kv WHERE key >= ? AND key <= ? AND substr(key, 7, ?) = ? ORDER BY key LIMIT ?)`),
     scanNsBelowPacked: prepare(`SELECT CAST(group_concat(${PACKED_ROW_SQL}, '' ORDER BY key) AS BLOB) AS rows, count(*) AS n, max(key) AS last
                                 FROM (SELECT key, value FROM kv WHERE key >= ? AND key < ? AND substr(key, 7, ?) = ? ORDER BY key LIMIT ?)`),
+    // The same, keeping only keys of one length (the n-grams of one order: store/model/layout.ts).
+    scanNsBelowPackedSized: prepare(`SELECT CAST(group_concat(${PACKED_ROW_SQL}, '' ORDER BY key) AS BLOB) AS rows, count(*) AS n, max(key) AS last
+                                     FROM (SELECT key, value FROM kv WHERE key >= ? AND key < ? AND substr(key, 7, ?) = ? AND length(key) = ? ORDER BY key LIMIT ?)`),
     // scanPacked: the rows packed by SQLite (hex, concatenated, unhexed: one blob) rather than a
     // key and a value Buffer per row, ~5x cheaper a row; one aggregate over the range, with no
     // LIMIT subquery, which costs more than a short range's whole read (the cap is a key bound).
@@ -122,14 +125,16 @@ export class ForkReads {
 
   /**
    * scanMarked's page as one packed blob (store/protocol/packed_rows.ts), for a reader that takes
-   * whole pages: a namespace scan from a client, or a smoothing job's own pages.
+   * whole pages: a namespace scan from a client, or a smoothing job's own pages. With `keyBytes`
+   * and no cap on the rows examined, only keys of that length come (one order's n-grams of a
+   * model, whose other orders' rows would be packed and unpacked for nothing).
    */
-  scanMarkedPacked(prefix: Buffer, after: Buffer | null, limit: number, marker: Buffer, examine: number): { rows: Buffer; count: number; next: Buffer | null } {
+  scanMarkedPacked(prefix: Buffer, after: Buffer | null, limit: number, marker: Buffer, examine: number, keyBytes = 0): { rows: Buffer; count: number; next: Buffer | null } {
     const hi = prefixEnd(prefix) ?? ABOVE_ALL_KEYS;
     const s = this.reads;
     const lo = after && Buffer.compare(after, prefix) >= 0 ? Buffer.concat([after, Buffer.of(0)]) : prefix;
     if (examine === Infinity) {
-      const page = s.scanNsBelowPacked.get(lo, hi, marker.length, marker, limit) as { rows: Buffer | null; n: number; last: Buffer | null };
+      const page = (keyBytes > 0 ? s.scanNsBelowPackedSized.get(lo, hi, marker.length, marker, keyBytes, limit) : s.scanNsBelowPacked.get(lo, hi, marker.length, marker, limit)) as { rows: Buffer | null; n: number; last: Buffer | null };
       return { rows: page.rows ?? EMPTY_VALUE, count: page.n, next: page.n === limit ? page.last : null };
     }
     const window = Math.max(1, Math.min(examine, 2 * limit));

@@ -175,6 +175,11 @@ export class NgramKeyReader {
     this.idsStart = ROUTING_BYTES + 2 + nsBytes + 1;
   }
 
+  /** The length of the keys of the n-grams of `order`. */
+  keyBytesOf(order: number): number {
+    return this.idsStart + 4 * order;
+  }
+
   orderOf(key: Buffer): number {
     const prefixBytes = key.readUInt16BE(ROUTING_BYTES) - this.nsBytes - 1;
     if (prefixBytes < 0 || prefixBytes % 4 !== 0 || key.length !== this.idsStart + prefixBytes + 4) {

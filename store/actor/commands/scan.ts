@@ -28,9 +28,9 @@ export function namespaceRows(actor: ActorServices, prefix: Buffer, after: Buffe
   return actor.db.scanMarked(prefix, after, limit, namespaceMarker(ns, family), examine);
 }
 
-/** namespaceRows' page with its rows packed in one blob (store/protocol/packed_rows.ts). */
-export function namespaceRowsPacked(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean, examine = MAX_SCAN_EXAMINED): { rows: Buffer; next: Buffer | null } {
-  return actor.db.scanMarkedPacked(prefix, after, limit, namespaceMarker(ns, family), examine);
+/** namespaceRows' page with its rows packed in one blob (store/protocol/packed_rows.ts); `keyBytes` (uncapped only): keys of that length alone. */
+export function namespaceRowsPacked(actor: ActorServices, prefix: Buffer, after: Buffer | null, limit: number, ns: Buffer, family: boolean, examine = MAX_SCAN_EXAMINED, keyBytes = 0): { rows: Buffer; next: Buffer | null } {
+  return actor.db.scanMarkedPacked(prefix, after, limit, namespaceMarker(ns, family), examine, keyBytes);
 }
 
 function namespaceMarker(ns: Buffer, family: boolean): Buffer {

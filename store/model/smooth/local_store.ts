@@ -39,7 +39,7 @@ export function localPages(actor: StoreActor): LocalPageReader {
     const limit = Math.max(1, Math.min(LOCAL_PAGE_ROWS, opts.pageSize));
     if (!opts.keysOnly) {
       // Packed by SQLite: a key and a value Buffer made per row cost six times as much.
-      const { rows, next } = namespaceRowsPacked(actor, range, after, limit, namespace, !!opts.family, Infinity);
+      const { rows, next } = namespaceRowsPacked(actor, range, after, limit, namespace, !!opts.family, Infinity, opts.keyBytes ?? 0);
       return { ...unpackRows(rows), next };
     }
     const { rows, next } = namespaceRows(actor, range, after, limit, namespace, !!opts.family, Infinity);

@@ -17,7 +17,7 @@ export type PageHandler = (keys: Buffer[], values: Value[]) => Promise<void> | v
  * (the smoothing jobs run inside the actors: smooth_jobs.ts); undefined when it is not served
  * there now, and the page is asked for over the wire (which follows redirects and retries).
  */
-export type LocalPageReader = (namespace: Buffer, range: Buffer, after: Buffer | null, opts: { pageSize: number; keysOnly?: boolean; family?: boolean }) => Page | undefined;
+export type LocalPageReader = (namespace: Buffer, range: Buffer, after: Buffer | null, opts: { pageSize: number; keysOnly?: boolean; family?: boolean; keyBytes?: number }) => Page | undefined;
 
 /** What a LocalGetter answers for a key in a fork its actor does not serve now. */
 export const NOT_LOCAL: unique symbol = Symbol('not local');
@@ -52,6 +52,8 @@ export interface StatScanOptions {
   keysOnly?: boolean;
   /** `ns` names a family: every namespace starting with it. */
   family?: boolean;
+  /** Keys of this length are all the handler wants: the own actor's pages leave the others out (a page from the wire has them all, so the handler still filters). */
+  keyBytes?: number;
 }
 
 export interface Page {
@@ -63,7 +65,7 @@ export interface Page {
 /** One page of `ns` in fork range `range` after `after`; null when the range no longer lies in one fork. */
 function fetchPage(client: StoreClient, namespace: Buffer, range: Buffer, after: Buffer | null, opts: StatScanOptions): Promise<Page | null> {
   const how = { pageSize: opts.pageSize ?? 10000, keysOnly: opts.keysOnly, family: opts.family };
-  const local = opts.local?.(namespace, range, after, how);
+  const local = opts.local?.(namespace, range, after, { ...how, keyBytes: opts.keyBytes });
   // A local page is at hand at once: it is handed over on the next turn, so the actor serves the
   // requests waiting meanwhile (a pass of local pages would otherwise run in one turn, for seconds).
   if (local) return new Promise((resolve) => setImmediate(() => resolve(local)));

@@ -67,7 +67,7 @@ export async function buildHeads(client: StoreClient, model: string, length: num
         current!.words.push(key.readUInt32BE(key.length - 4));
         current!.logProbs.push(decodeNgramValue(value).logProb);
       }
-    }, { local });
+    }, { local, keyBytes: keys.keyBytesOf(length + 1) });
     if (current) await onContext(current);
   };
 
