@@ -20,19 +20,12 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 // yargs drops a bare "-" positional, so it is renamed before parsing to mean standard input.
 const argv = hideBin(process.argv).map((a) => (a === '-' ? STDIN_ARG : a));
 
-// The store pulls in ZeroMQ and SQLite (0.1 s of start-up), so it loads only for `dbslm store`;
-// other commands list it by name with the same description.
-const STORE_DESCRIBE = 'Sharded trie store: start actors, read and write keys, inspect forks';
-const storeCommand: CommandModule =
-  argv.find((a) => !a.startsWith('-')) === 'store'
-    ? (await import('./commands/store/store.js')).storeCommand
-    : { command: 'store <command>', describe: STORE_DESCRIBE, handler: () => {} };
-
-// The model-file commands, by name, each imported only when it runs (or when the whole list is
-// shown): the others' modules (estimation, generation, pipelines, metrics) cost a third of a
-// second of loading, which `ppl` from a binary model (0.3 s in all) cannot afford. A model-file
-// command is parsed alone; anything else sees the whole list.
-const modelFileCommands: Record<string, () => Promise<CommandModule>> = {
+// Each command by name, its module imported only when it runs (or when the whole list is shown):
+// the others' modules (estimation, generation, pipelines, metrics, the store's ZeroMQ and SQLite)
+// cost a third of a second of loading, which `ppl` from a binary model (0.3 s in all) cannot
+// afford, nor a store actor started by the hundred (`store start`). A named command is parsed
+// alone; anything else (no command, `--help`, a typo) sees the whole list.
+const commands: Record<string, () => Promise<CommandModule>> = {
   build: async () => (await import('./commands/build.js')).buildCommand as CommandModule,
   convert: async () => (await import('./commands/convert.js')).convertCommand as CommandModule,
   ppl: async () => (await import('./commands/ppl.js')).pplCommand as CommandModule,
@@ -41,9 +34,16 @@ const modelFileCommands: Record<string, () => Promise<CommandModule>> = {
   topk: async () => (await import('./commands/topk.js')).topkCommand as CommandModule,
   mix: async () => (await import('./commands/mix.js')).mixCommand as CommandModule,
   export: async () => (await import('./commands/export.js')).exportCommand as CommandModule,
+  generate: async () => (await import('./commands/generate.js')).generateCommand as CommandModule,
+  chat: async () => (await import('./commands/chat.js')).chatCommand as CommandModule,
+  concepts: async () => (await import('./commands/concepts.js')).conceptsCommand as CommandModule,
+  store: async () => (await import('./commands/store/store.js')).storeCommand as CommandModule,
+  pipeline: async () => (await import('./commands/pipeline.js')).pipelineCommand as CommandModule,
+  metrics: async () => (await import('./commands/metrics.js')).metricsCommand as CommandModule,
+  bench: async () => (await import('./commands/bench.js')).benchCommand as CommandModule,
 };
 const invoked = argv.find((a) => !a.startsWith('-'));
-const alone = invoked !== undefined && Object.hasOwn(modelFileCommands, invoked) ? await modelFileCommands[invoked]() : undefined;
+const alone = invoked !== undefined && Object.hasOwn(commands, invoked) ? await commands[invoked]() : undefined;
 
 const cli = yargs(argv)
   .scriptName('dbslm')
@@ -51,21 +51,14 @@ const cli = yargs(argv)
 if (alone) {
   cli.command(alone);
   // yargs renders the command's whole help text after every run in case an asynchronous failure
-  // wants it (cliui and string-width: 40-80 ms); runCommand reports failures itself, so without
-  // --help it is never shown and is skipped, as Angular's CLI does (angular/angular-cli#34087).
+  // wants it (cliui and string-width: 40-80 ms, more for a command with subcommands); runCommand
+  // reports failures itself, so without --help it is never shown and is skipped, as Angular's CLI
+  // does (angular/angular-cli#34087).
   if (!argv.includes('--help') && !argv.includes('-h')) {
     (cli as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
   }
 } else {
-  cli.command(await Promise.all(Object.values(modelFileCommands).map((load) => load())));
-  cli
-    .command((await import('./commands/generate.js')).generateCommand)
-    .command((await import('./commands/chat.js')).chatCommand)
-    .command((await import('./commands/concepts.js')).conceptsCommand)
-    .command(storeCommand)
-    .command((await import('./commands/pipeline.js')).pipelineCommand)
-    .command((await import('./commands/metrics.js')).metricsCommand)
-    .command((await import('./commands/bench.js')).benchCommand);
+  cli.command(await Promise.all(Object.values(commands).map((load) => load())));
 }
 await cli
   .demandCommand(1, 'Name a command; see the list above.')
