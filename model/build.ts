@@ -52,6 +52,12 @@ export function buildModel(ids: Int32Array, vocab: Vocab, options: BuildOptions)
   return estimate(counts, vocab, options, 0);
 }
 
+/** buildModel from the counts countNgrams gives (reached another way: on a second thread, cli/io/count_parallel.ts). */
+export function buildModelFromCounts(counts: NgramCounts, vocab: Vocab, options: BuildOptions): BuiltModel {
+  checkCorpus(options, vocab);
+  return estimate(counts, vocab, options, 0);
+}
+
 /**
  * buildModel with counting held to a memory budget (count_runs.ts): the same model, exactly. The
  * corpus ids come in pieces of whole records, in corpus order (one piece: the whole corpus), and

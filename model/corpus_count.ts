@@ -19,10 +19,15 @@ function grow(a: Float64Array, size: number): Float64Array {
   return b;
 }
 
-export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: number, total: number) => void): NgramCounts {
+/** A trie for counting `ids` ids at `order`. */
+export function countingTrie(ids: number, order: number): NgramTrie {
   // Distinct n-grams grow far slower than tokens on real text, so node arrays start at most at
   // 2M entries and double as needed rather than being sized for the worst case up front.
-  const trie = new NgramTrie(Math.min(ids.length * order, 1 << 21));
+  return new NgramTrie(Math.min(ids * order, 1 << 21));
+}
+
+export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: number, total: number) => void): NgramCounts {
+  const trie = countingTrie(ids.length, order);
   const { cont } = countInto(trie, ids, 0, order, Infinity, onProgress);
   const raw = trie.slotCounts();
   cont[ROOT] = 0;

@@ -134,6 +134,23 @@ export function readTokenized(
   }
 }
 
+/**
+ * `text` in slices of about `chars` characters, each but the last ending just after a newline (so
+ * each holds whole records, read alone as they would be in the whole), with the line number of its
+ * first line.
+ */
+export function* textSlices(text: string, chars: number, firstLine = 1): Generator<{ text: string; firstLine: number }> {
+  let line = firstLine;
+  for (let from = 0; from < text.length; ) {
+    let end = text.indexOf('\n', Math.min(from + chars, text.length) - 1);
+    end = end < 0 ? text.length : end + 1;
+    const slice = text.slice(from, end);
+    yield { text: slice, firstLine: line };
+    for (let i = slice.indexOf('\n'); i >= 0; i = slice.indexOf('\n', i + 1)) line++;
+    from = end;
+  }
+}
+
 /** Appends the records of `text` split by the named tokenizer (`firstLine`: as decodeUtf8's). */
 export function readRecords(text: string, file: string, tokenizer: TokenizerName, vocab: Vocab, out: IdStream, firstLine = 1): void {
   if (tokenizer === 'whitespace') readWhitespace(text, file, vocab, out, firstLine);

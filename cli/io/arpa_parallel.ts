@@ -22,7 +22,8 @@ export class ArpaWriter {
 
   /**
    * Starts the helper thread now when the machine has a second core and the corpus is big.
-   * `minNodes` is lowered only by tests, to run the two-thread path on small models.
+   * `minNodes` is lowered by tests, and by `build --threads` (a thread asked for is used), to run
+   * the two-thread path on small models.
    */
   constructor(
     expectLarge: boolean,
