@@ -21,6 +21,19 @@ export class IdStream {
     this.ids[this.length++] = id;
   }
 
+  /** Appends a run of ids. */
+  append(ids: Int32Array): void {
+    if (this.length + ids.length > this.ids.length) {
+      let size = this.ids.length * 2;
+      while (size < this.length + ids.length) size *= 2;
+      const bigger = new Int32Array(size);
+      bigger.set(this.view);
+      this.ids = bigger;
+    }
+    this.ids.set(ids, this.length);
+    this.length += ids.length;
+  }
+
   get view(): Int32Array {
     return this.ids.subarray(0, this.length);
   }

@@ -169,7 +169,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         let written = 0;
         if (args.arpa !== undefined) {
           progress.phase(`writing ${args.arpa}`);
-          written += budget === undefined ? await writer.write(args.arpa, built.lm, built.counts) : writeFileAtomic(args.arpa, arpaChunks(built.lm, built.counts));
+          written += budget === undefined ? await writer.write(args.arpa, built.lm, built.counts, built.paths) : writeFileAtomic(args.arpa, arpaChunks(built.lm, built.counts));
         }
         if (args.binary !== undefined) {
           progress.phase(`writing ${args.binary}`);

@@ -35,9 +35,9 @@ export class CountingThread {
     const worker = this.worker!;
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      worker.once('message', ({ trie, raw, cont }: CountResult) => {
+      worker.once('message', ({ trie, raw, cont, ids, length, end }: CountResult) => {
         this.close();
-        resolve({ order, trie: NgramTrie.fromParts(trie), raw, cont });
+        resolve({ order, trie: NgramTrie.fromParts(trie), raw, cont, paths: { ids: ids.subarray(0, length), end } });
       });
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the counting thread exited with code ${code}`)));
