@@ -71,8 +71,9 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('threads', {
         type: 'number',
         describe:
-          'Threads for counting and for formatting the ARPA (default: 2 when the machine has a second core and the input is over 1 MB, else 1); ' +
-          'the model is the same, byte for byte, whatever the number. With --memory, counting and formatting are on one thread',
+          'Threads: 1 does everything on one; 2 (or more, which use no more today) counts on a second thread while reading and formats the ARPA on two. ' +
+          'Default: 2 when the machine has a second core and the input is over 1 MB, else 1. The model is the same, byte for byte, whatever the number; ' +
+          'with --memory, counting and formatting are on one thread',
       })
       .option('temp', { type: 'string', describe: 'Directory for the sorted runs of --memory (default: the system temporary directory); removed on exit' })
       .options(quietOption)
@@ -187,8 +188,9 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
 };
 
 /**
- * --threads, checked; by default 2 for a large input when the machine has a second core (more
- * stretches cost more merging, and only 2 cores were measured), else 1.
+ * --threads, checked; by default 2 for a large input when the machine has a second core (the
+ * build has two things to overlap: counting beside reading, and two halves of the ARPA), else 1:
+ * on a small input a thread's start-up costs more than it saves.
  */
 function threadCount(threads: number | undefined, largeInput: boolean): number {
   if (threads === undefined) return largeInput ? Math.min(2, os.availableParallelism()) : 1;

@@ -41,6 +41,7 @@ export class CountingThread {
       });
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the counting thread exited with code ${code}`)));
+      worker.ref(); // awaited now: the process must not end before its answer
       this.post({ end: true });
     });
   }
