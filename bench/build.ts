@@ -1,7 +1,13 @@
 // npm run bench:build: `dbslm build` of order 3 and 5 from kjv.train.txt, as a user runs it
-// (a fresh process reading text and writing ARPA), alternating with KenLM's `lmplz -S 256M` and
-// `-S 4G` on the same text in the same run (absolute times drift 10-20% on shared machines; a
-// ratio taken in one run holds). Without ../shared/tools/kenlm only dbslm's figures are printed.
+// (a fresh process reading text and writing ARPA), by default (2 threads on 2 cores) and with
+// --threads 1, alternating with KenLM's `lmplz -S 256M` and `-S 4G` on the same text in the same
+// run (absolute times drift 10-20% on shared machines; a ratio taken in one run holds). Without
+// ../shared/tools/kenlm only dbslm's figures are printed.
+//
+// Phases are the build's own stderr lines, wall time on its main thread: with 2 threads,
+// "reading" also counts (on the other thread) and "counting" is what is left of counting once
+// reading is done; "start-up" is the process's wall time outside the build's own total (Node's
+// start, module loading, argument parsing, exit).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,27 +38,32 @@ function timed(argv: string[]): { wall: number; stderr: string } {
 }
 
 console.log(`dbslm build on kjv.train.txt (${words} words), ${runs} runs each alternating with lmplz, median; ${os.cpus().length} cores`);
-console.log('order | wall s | words/s | peak RSS MB | phases (s) | lmplz -S 4G s | ratio | lmplz -S 256M s | ratio');
+console.log('order | threads | wall s | words/s | peak RSS MB | phases of the median run (s) | lmplz -S 4G s | ratio | lmplz -S 256M s | ratio');
 for (const order of [3, 5]) {
-  const walls: number[] = [];
+  const builds = ['default', '1'].map((threads) => ({ threads, walls: [] as number[], phases: [] as string[], rss: 0 }));
   const s4g: number[] = [];
   const s256m: number[] = [];
-  let rss = 0;
-  let phases = '';
   for (let i = 0; i < runs; i++) {
-    const r = timed([process.execPath, cli, 'build', '--order', String(order), '--arpa', out, corpus]);
-    walls.push(r.wall);
-    rss = Math.max(rss, Number(/peak RSS (\d+) MB/.exec(r.stderr)?.[1] ?? 0));
-    phases = [...r.stderr.matchAll(/build: (\w+)[^\n]* done in ([\d.]+) s/g)].map((m) => `${m[1]} ${m[2]}`).join(', ');
+    for (const b of builds) {
+      const r = timed([process.execPath, cli, 'build', '--order', String(order), ...(b.threads === '1' ? ['--threads', '1'] : []), '--arpa', out, corpus]);
+      b.walls.push(r.wall);
+      b.rss = Math.max(b.rss, Number(/peak RSS (\d+) MB/.exec(r.stderr)?.[1] ?? 0));
+      const total = Number(/\(([\d.]+) s total/.exec(r.stderr)?.[1] ?? 0);
+      const phases = [...r.stderr.matchAll(/build: (\w+)[^\n]* done in ([\d.]+) s/g)].map((m) => `${m[1]} ${m[2]}`);
+      b.phases.push([`start-up ${(r.wall - total).toFixed(2)}`, ...phases].join(', '));
+    }
     if (hasLmplz) {
       for (const [memory, into] of [['4G', s4g], ['256M', s256m]] as const) {
         into.push(timed([lmplzBin, '-o', String(order), '-S', memory, '-T', path.dirname(out), '--text', corpus, '--arpa', `${out}.lmplz`]).wall);
       }
     }
   }
-  const wall = median(walls);
-  const kenlm = (xs: number[]) => (xs.length ? `${median(xs).toFixed(2)} | ${(wall / median(xs)).toFixed(2)}x` : 'no lmplz | -');
-  console.log(`${order} | ${wall.toFixed(2)} | ${Math.round(words / wall).toLocaleString('en')} | ${rss} | ${phases} | ${kenlm(s4g)} | ${kenlm(s256m)}`);
+  for (const b of builds) {
+    const wall = median(b.walls);
+    const kenlm = (xs: number[]) => (xs.length ? `${median(xs).toFixed(2)} | ${(wall / median(xs)).toFixed(2)}x` : 'no lmplz | -');
+    const phases = b.phases[b.walls.indexOf(wall)];
+    console.log(`${order} | ${b.threads} | ${wall.toFixed(2)} | ${Math.round(words / wall).toLocaleString('en')} | ${b.rss} | ${phases} | ${kenlm(s4g)} | ${kenlm(s256m)}`);
+  }
 }
 fs.rmSync(path.dirname(out), { recursive: true, force: true });
 

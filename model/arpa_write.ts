@@ -4,6 +4,7 @@
 //
 // Written straight into byte buffers: an order-5 KJV model is 70 MB of text holding 3.6M numbers,
 // and building JS strings for it cost twice as long as the whole estimation.
+import type { NgramPaths } from './corpus_count.js';
 import type { LanguageModel } from './language_model.js';
 import { ROOT } from './ngram_trie.js';
 import { EOS } from './vocab.js';
@@ -198,9 +199,11 @@ export interface ArpaTables {
   size: number;
   /** Unigram nodes in vocabulary-id order (the order lmplz lists them in). */
   unigrams: Int32Array;
+  /** Where the n-grams' words lie in the corpus, from counting: read there rather than by walking parents. */
+  paths?: NgramPaths;
 }
 
-export function arpaTables(lm: LanguageModel): ArpaTables {
+export function arpaTables(lm: LanguageModel, paths?: NgramPaths): ArpaTables {
   const { trie, vocab } = lm;
   const unigrams: number[] = [];
   for (let w = 0; w < vocab.size; w++) {
@@ -217,6 +220,7 @@ export function arpaTables(lm: LanguageModel): ArpaTables {
     backoff: lm.backoff,
     size: trie.size,
     unigrams: Int32Array.from(unigrams),
+    paths,
   };
 }
 
@@ -238,8 +242,11 @@ export function* formatEntries(t: ArpaTables, k: number, from: number, to: numbe
   const wordBytes = t.words.map((w) => Buffer.from(w, 'utf8'));
   const sink = new ByteSink(chunkBytes);
   const path = new Int32Array(order);
+  const corpus = t.paths?.ids;
+  const end = t.paths?.end;
   const emit = (n: number): void => {
     if (Number.isNaN(logProb[n])) return;
+    if (corpus !== undefined && end !== undefined && k > 1) return writeEntry(sink, wordBytes, corpus, end[n] - k + 1, k, order, logProb[n], backoff[n]);
     let m = n;
     for (let i = k - 1; i >= 0; i--, m = parent[m]) path[i] = word[m];
     writeEntry(sink, wordBytes, path, 0, k, order, logProb[n], backoff[n]);

@@ -3,7 +3,7 @@
 // memory-bounded variant also spills sorted runs of counts to a temporary directory).
 import { adjustCounts } from './adjust_counts.js';
 import { countNgramsBounded, type BoundedCountOptions } from './count_runs.js';
-import { countNgrams, type NgramCounts } from './corpus_count.js';
+import { countNgrams, type NgramCounts, type NgramPaths } from './corpus_count.js';
 import { estimateDiscounts, type Discounts } from './discounts.js';
 import { InputError } from './errors.js';
 import { interpolate } from './interpolate.js';
@@ -37,6 +37,8 @@ export interface BuiltModel {
   counts: number[];
   /** Sorted runs counting wrote to disk (0 when it fit its budget or had none). */
   runs: number;
+  /** Where the n-grams lie in the corpus, when it was counted whole (for the ARPA writer). */
+  paths?: NgramPaths;
 }
 
 export function checkOrder(order: number): void {
@@ -49,6 +51,12 @@ export function buildModel(ids: Int32Array, vocab: Vocab, options: BuildOptions)
   checkCorpus(options, vocab);
   options.onPhase?.('counting');
   const counts = countNgrams(ids, options.order, (d, t) => options.onProgress?.('counting', d, t));
+  return estimate(counts, vocab, options, 0);
+}
+
+/** buildModel from the counts countNgrams gives (reached another way: on a second thread, cli/io/count_parallel.ts). */
+export function buildModelFromCounts(counts: NgramCounts, vocab: Vocab, options: BuildOptions): BuiltModel {
+  checkCorpus(options, vocab);
   return estimate(counts, vocab, options, 0);
 }
 
@@ -81,5 +89,5 @@ function estimate(counts: NgramCounts, vocab: Vocab, options: BuildOptions, runs
   const pruned = options.prune ? markPruned(counts, options.prune) : undefined;
   const lm = interpolate(counts.trie, vocab, options.order, adjusted, discounts, pruned);
   const entries = pruned ? entryCounts(lm) : lm.trie.countsByOrder(options.order);
-  return { lm, discounts, countsOfCounts: adjusted.countsOfCounts, counts: entries, runs };
+  return { lm, discounts, countsOfCounts: adjusted.countsOfCounts, counts: entries, runs, paths: counts.paths };
 }

@@ -11,6 +11,36 @@ export interface NgramCounts {
   raw: Float64Array;
   /** cont[n]: distinct words v (including <s>) such that "v n" occurs. */
   cont: Float64Array;
+  /** Where each n-gram's words lie in the corpus, when the corpus was held whole (NodeEnds). */
+  paths?: NgramPaths;
+}
+
+/**
+ * The corpus ids, and end[n]: the index in them of the last word of n-gram n's first occurrence,
+ * for every n-gram counting created. Its words are ids[end[n] - k + 1 .. end[n]], and, since
+ * nodes are created in corpus order, reading them node after node walks the corpus forward:
+ * formatting the ARPA reads them so (arpa_write.ts) rather than walking each node's parents,
+ * scattered over the trie's arrays.
+ */
+export interface NgramPaths {
+  ids: Int32Array;
+  end: Int32Array;
+}
+
+/** NgramPaths.end as counting fills it, grown with the trie. */
+export class NodeEnds {
+  at: Int32Array;
+  constructor(capacity: number) {
+    this.at = new Int32Array(capacity);
+  }
+  set(node: number, end: number, capacity: number): void {
+    if (this.at.length !== capacity) {
+      const bigger = new Int32Array(capacity);
+      bigger.set(this.at);
+      this.at = bigger;
+    }
+    this.at[node] = end;
+  }
 }
 
 function grow(a: Float64Array, size: number): Float64Array {
@@ -19,14 +49,20 @@ function grow(a: Float64Array, size: number): Float64Array {
   return b;
 }
 
-export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: number, total: number) => void): NgramCounts {
+/** A trie for counting `ids` ids at `order`. */
+export function countingTrie(ids: number, order: number): NgramTrie {
   // Distinct n-grams grow far slower than tokens on real text, so node arrays start at most at
   // 2M entries and double as needed rather than being sized for the worst case up front.
-  const trie = new NgramTrie(Math.min(ids.length * order, 1 << 21));
-  const { cont } = countInto(trie, ids, 0, order, Infinity, onProgress);
+  return new NgramTrie(Math.min(ids * order, 1 << 21));
+}
+
+export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: number, total: number) => void): NgramCounts {
+  const trie = countingTrie(ids.length, order);
+  const ends = new NodeEnds(trie.capacity);
+  const { cont } = countInto(trie, ids, 0, order, Infinity, onProgress, undefined, ends);
   const raw = trie.slotCounts();
   cont[ROOT] = 0;
-  return { order, trie, raw, cont };
+  return { order, trie, raw, cont, paths: { ids, end: ends.at } };
 }
 
 /**
@@ -34,7 +70,7 @@ export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: 
  * start of a sentence (the memory-bounded build, count_runs.ts, then spills it and goes on from
  * `end`). `from` must be a sentence start. cont is indexed by node, as in NgramCounts; pass the
  * one a previous call returned to go on counting into the same trie from more ids (a corpus read in
- * pieces: count_runs.ts).
+ * pieces: count_runs.ts). `ends`, when given, records where each new n-gram ends in `ids`.
  */
 export function countInto(
   trie: NgramTrie,
@@ -44,6 +80,7 @@ export function countInto(
   maxNodes: number,
   onProgress?: (done: number, total: number) => void,
   cont: Float64Array = new Float64Array(trie.capacity),
+  ends?: NodeEnds,
 ): { end: number; cont: Float64Array } {
   let prev = new Int32Array(order + 1);
   let cur = new Int32Array(order + 1);
@@ -65,6 +102,7 @@ export function countInto(
         node = -node - 1;
         if (trie.capacity !== cont.length) cont = grow(cont, trie.capacity);
         cont[cur[k - 1]]++;
+        ends?.set(node, i, trie.capacity);
       }
       cur[k] = node;
     }

@@ -21,6 +21,19 @@ export class IdStream {
     this.ids[this.length++] = id;
   }
 
+  /** Appends a run of ids. */
+  append(ids: Int32Array): void {
+    if (this.length + ids.length > this.ids.length) {
+      let size = this.ids.length * 2;
+      while (size < this.length + ids.length) size *= 2;
+      const bigger = new Int32Array(size);
+      bigger.set(this.view);
+      this.ids = bigger;
+    }
+    this.ids.set(ids, this.length);
+    this.length += ids.length;
+  }
+
   get view(): Int32Array {
     return this.ids.subarray(0, this.length);
   }
@@ -131,6 +144,23 @@ export function readTokenized(
       out.push(vocab.intern(word));
     }
     if (ln < last) out.push(EOS);
+  }
+}
+
+/**
+ * `text` in slices of about `chars` characters, each but the last ending just after a newline (so
+ * each holds whole records, read alone as they would be in the whole), with the line number of its
+ * first line.
+ */
+export function* textSlices(text: string, chars: number, firstLine = 1): Generator<{ text: string; firstLine: number }> {
+  let line = firstLine;
+  for (let from = 0; from < text.length; ) {
+    let end = text.indexOf('\n', Math.min(from + chars, text.length) - 1);
+    end = end < 0 ? text.length : end + 1;
+    const slice = text.slice(from, end);
+    yield { text: slice, firstLine: line };
+    for (let i = slice.indexOf('\n'); i >= 0; i = slice.indexOf('\n', i + 1)) line++;
+    from = end;
   }
 }
 

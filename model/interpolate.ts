@@ -32,18 +32,21 @@ export function interpolate(
   const { parent, suffix, word } = trie;
   const nodeOrder = trie.order;
 
+  // D(a) of order k at [4k + min(a, 3)]: one typed-array load in the loops below, where the
+  // nested arrays cost two loads and a conversion of a double index.
+  const discount = new Float64Array((order + 1) * 4);
+  for (let k = 1; k <= order; k++) for (let j = 1; j <= 3; j++) discount[4 * k + j] = discounts[k][j];
   const total = new Float64Array(size); // s(h)
   const discounted = new Float64Array(size); // sum of D(a(hw)) over followers
+  let unigrams = 0;
   for (let n = 1; n < size; n++) {
+    const h = parent[n];
+    if (h === ROOT) unigrams++;
     const an = a[n];
     if (an <= 0) continue;
-    const h = parent[n];
     total[h] += an;
-    discounted[h] += pruned !== undefined && n < pruned.length && pruned[n] ? an : discounts[nodeOrder[n]][an < 3 ? an : 3];
+    discounted[h] += pruned !== undefined && n < pruned.length && pruned[n] ? an : discount[4 * nodeOrder[n] + (an < 3 ? an : 3)];
   }
-
-  let unigrams = 0;
-  for (let n = 1; n < size; n++) if (parent[n] === ROOT) unigrams++;
   const uniform = 1 / (unigrams - 1);
 
   const prob = new Float64Array(size);
@@ -60,7 +63,7 @@ export function interpolate(
       logProb[n] = 0;
     } else {
       const an = a[n];
-      const d = an <= 0 ? 0 : discounts[nodeOrder[n]][an < 3 ? an : 3];
+      const d = an <= 0 ? 0 : discount[4 * nodeOrder[n] + (an < 3 ? an : 3)];
       const lower = h === ROOT ? uniform : prob[suffix[n]];
       const p = (an - d) / total[h] + (discounted[h] / total[h]) * lower;
       prob[n] = p;

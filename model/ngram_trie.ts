@@ -16,6 +16,17 @@ const EMPTY = -1;
  */
 const STRIDE = 4;
 
+/** A trie's arrays and sizes, every buffer transferable: how a trie counted on a worker thread moves. */
+export interface TrieParts {
+  parent: Int32Array;
+  word: Int32Array;
+  order: Uint8Array;
+  suffix: Int32Array;
+  slots: Int32Array;
+  mask: number;
+  size: number;
+}
+
 function growInt32(a: Int32Array, size: number): Int32Array {
   const b = new Int32Array(size);
   b.set(a);
@@ -39,7 +50,11 @@ export class NgramTrie {
   private slots: Int32Array;
   private mask: number;
 
-  constructor(expectedNodes = 1 << 16) {
+  constructor(expectedNodes = 1 << 16, parts?: TrieParts) {
+    if (parts) {
+      ({ parent: this.parent, word: this.word, order: this.order, suffix: this.suffix, slots: this.slots, mask: this.mask, size: this.size } = parts);
+      return;
+    }
     let cap = 1 << 10;
     while (cap < expectedNodes * 2) cap <<= 1;
     this.slots = new Int32Array(cap * STRIDE).fill(EMPTY);
@@ -51,6 +66,16 @@ export class NgramTrie {
     this.suffix = new Int32Array(n);
     this.parent[ROOT] = -1;
     this.word[ROOT] = -1;
+  }
+
+  /** The trie's own arrays (not copies): post them with their buffers in the transfer list. */
+  toParts(): TrieParts {
+    return { parent: this.parent, word: this.word, order: this.order, suffix: this.suffix, slots: this.slots, mask: this.mask, size: this.size };
+  }
+
+  /** The trie whose toParts() these are. */
+  static fromParts(p: TrieParts): NgramTrie {
+    return new NgramTrie(0, p);
   }
 
   get capacity(): number {

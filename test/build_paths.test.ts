@@ -1,5 +1,6 @@
 // Every way of building yields the same model: in-process, through the CLI, from stdin, from a
-// directory of parts, and with the ARPA formatted on one thread or two.
+// directory of parts, counted on one thread or two, and with the ARPA formatted on one thread or
+// two, its words walked up the trie or read where counting saw them.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +25,11 @@ test('the CLI, stdin and a directory of parts all give the in-process model, byt
   t.is(cli(['--arpa', path.join(dir, 'file.arpa'), BUNDLED_TRAIN]).status, 0);
   t.true(fs.readFileSync(path.join(dir, 'file.arpa')).equals(expected), 'file input');
 
+  // A small input defaults to one thread; asked for two, it is read in two pieces (256K
+  // characters each) counted on a worker thread, and formatted on two threads from the paths.
+  t.is(cli(['--threads', '2', '--arpa', path.join(dir, 'threads.arpa'), BUNDLED_TRAIN]).status, 0);
+  t.true(fs.readFileSync(path.join(dir, 'threads.arpa')).equals(expected), '--threads 2');
+
   t.is(cli(['--arpa', path.join(dir, 'stdin.arpa'), '-'], fs.readFileSync(BUNDLED_TRAIN)).status, 0);
   t.true(fs.readFileSync(path.join(dir, 'stdin.arpa')).equals(expected), 'stdin');
 
@@ -37,12 +43,14 @@ test('the CLI, stdin and a directory of parts all give the in-process model, byt
   t.true(fs.readFileSync(path.join(dir, 'dir.arpa')).equals(expected), 'directory of parts');
 });
 
-test('ARPA formatted on two threads equals one thread, byte for byte', async (t) => {
+test('ARPA formatted on two threads equals one thread, byte for byte, with or without the paths', async (t) => {
   const built = buildFromFile(BUNDLED_TRAIN, 5);
+  t.truthy(built.paths, 'counting the corpus whole records where the n-grams lie');
   const dir = tmp();
-  const writer = new ArpaWriter(true, 1000);
-  await writer.write(path.join(dir, 'two.arpa'), built.lm, built.counts);
+  await new ArpaWriter(true, 1000).write(path.join(dir, 'two.arpa'), built.lm, built.counts);
+  await new ArpaWriter(true, 1000).write(path.join(dir, 'paths.arpa'), built.lm, built.counts, built.paths);
   const one = Buffer.from([...arpaChunks(built.lm, built.counts)].map((c) => c.toString()).join(''));
   t.true(fs.readFileSync(path.join(dir, 'two.arpa')).equals(one));
-  t.deepEqual(fs.readdirSync(dir), ['two.arpa'], 'no temporary file left');
+  t.true(fs.readFileSync(path.join(dir, 'paths.arpa')).equals(one), 'words read from the corpus');
+  t.deepEqual(fs.readdirSync(dir).sort(), ['paths.arpa', 'two.arpa'], 'no temporary file left');
 });

@@ -1,14 +1,16 @@
 // `dbslm build`: text in, ARPA and/or binary model out, in-process (the streaming pipeline builds the same model).
 import fs from 'node:fs';
+import os from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { buildModel, buildModelBounded, checkOrder, MODEL_BYTES_PER_NGRAM, type BuildOptions, type BuiltModel } from '../../model/build.js';
-import { decodeUtf8, IdStream, readRecords } from '../../model/corpus_read.js';
+import { buildModel, buildModelBounded, buildModelFromCounts, checkOrder, MODEL_BYTES_PER_NGRAM, type BuildOptions, type BuiltModel } from '../../model/build.js';
+import { decodeUtf8, IdStream, readRecords, textSlices } from '../../model/corpus_read.js';
 import { InputError } from '../../model/errors.js';
 import { pruneThresholds } from '../../model/prune.js';
 import { parseTokenizerName } from '../../model/tokenizer.js';
 import { Vocab } from '../../model/vocab.js';
 import { arpaChunks } from '../../model/arpa_write.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
+import { CountingThread } from '../io/count_parallel.js';
 import { topkIndexOptions, topkOptionsOf, writeBinaryModel } from '../io/write_model.js';
 import { writeFileAtomic } from '../io/atomic_file.js';
 import { corpusPieces, type CorpusTotals } from '../io/corpus_pieces.js';
@@ -18,6 +20,9 @@ import { parseMemorySize, withTempDir } from '../io/temp_dir.js';
 import { outputArpaOption, quietOption, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
+/** Characters of text read per piece sent to the counting thread: small, so that counting starts soon. */
+const COUNT_PIECE_CHARS = 1 << 18;
+
 interface BuildArgs {
   order: number;
   tokenizer: string;
@@ -26,6 +31,7 @@ interface BuildArgs {
   prune?: string[];
   memory?: string;
   temp?: string;
+  threads?: number;
   binary?: string;
   topk?: number;
   'topk-bits': number;
@@ -62,6 +68,13 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           'Memory for counting, as lmplz -S (300M, 1G, 50%): past it, counts are written to --temp as sorted runs and merged; ' +
           'the model is the same, byte for byte. Without it, counting holds every n-gram in memory',
       })
+      .option('threads', {
+        type: 'number',
+        describe:
+          'Threads: 1 does everything on one; 2 (or more, which use no more today) counts on a second thread while reading and formats the ARPA on two. ' +
+          'Default: 2 when the machine has a second core and the input is over 1 MB, else 1. The model is the same, byte for byte, whatever the number; ' +
+          'with --memory, counting and formatting are on one thread',
+      })
       .option('temp', { type: 'string', describe: 'Directory for the sorted runs of --memory (default: the system temporary directory); removed on exit' })
       .options(quietOption)
       .example('$0 build --order 5 --memory 300M --temp /var/tmp --arpa big5.arpa big.txt', 'count a large corpus in 300 MB, spilling to /var/tmp')
@@ -87,9 +100,13 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       const tokenizer = parseTokenizerName(args.tokenizer);
       const files = expandInputs(inputs);
       const largeInput = files.some((f) => f === '-' || fs.statSync(f).size > 1 << 20);
+      const threads = threadCount(args.threads, largeInput);
       // Within a memory budget the ARPA is formatted on this thread and streamed to the file: the
       // two-thread writer holds the whole text and a copy of the tables (2.3x the model's arrays).
-      const writer = new ArpaWriter(largeInput && args.arpa !== undefined && budget === undefined);
+      // Its minimum model size applies only to the default (an explicit --threads is obeyed).
+      const writer = new ArpaWriter(threads > 1 && args.arpa !== undefined && budget === undefined, args.threads === undefined ? undefined : 0);
+      // Started now, as the writer's thread is, so that its start-up overlaps reading the corpus.
+      const counter = threads > 1 && budget === undefined ? new CountingThread() : undefined;
       try {
         const vocab = new Vocab();
         const progress = new Progress('dbslm build', !args.quiet);
@@ -107,18 +124,33 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           const ids = new IdStream();
           progress.phase('reading');
           let bytes = 0;
+          let [allIds, allSentences] = [0, 0];
+          counter?.start(args.order, files.reduce((n, f) => n + (f === '-' ? 0 : fs.statSync(f).size), 0) / 4);
           for (const file of files) {
             const input = readInput(file);
             bytes += input.bytes.length;
             const text = decodeUtf8(input.bytes, input.name);
-            readRecords(text, input.name, tokenizer, vocab, ids);
+            if (!counter) readRecords(text, input.name, tokenizer, vocab, ids);
+            else {
+              // Counting on the other thread starts with the first piece and keeps pace with reading.
+              for (const slice of textSlices(text, COUNT_PIECE_CHARS)) {
+                ids.clear();
+                readRecords(slice.text, input.name, tokenizer, vocab, ids, slice.firstLine);
+                counter.add(ids.view);
+                [allIds, allSentences] = [allIds + ids.length, allSentences + ids.sentences];
+              }
+            }
           }
+          if (!counter) [allIds, allSentences] = [ids.length, ids.sentences];
           progress.enabled = !args.quiet && bytes > 1 << 20;
           if (vocab.size <= 3) {
             throw new InputError(`the corpus has no words (read ${files.join(', ')})`, undefined, undefined, 'pass a non-empty training text, one sentence per line');
           }
-          built = buildModel(ids.view, vocab, options);
-          [words, sentences] = [ids.length - 2 * ids.sentences, ids.sentences];
+          if (counter) {
+            progress.phase('counting'); // what is left of it once reading is done
+            built = buildModelFromCounts(await counter.finish(args.order), vocab, options);
+          } else built = buildModel(ids.view, vocab, options);
+          [words, sentences] = [allIds - 2 * allSentences, allSentences];
         } else {
           // Within a budget the corpus is read a piece at a time while counting, never held whole.
           const totals: CorpusTotals = { ids: 0, sentences: 0, bytes: 0 };
@@ -138,7 +170,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         let written = 0;
         if (args.arpa !== undefined) {
           progress.phase(`writing ${args.arpa}`);
-          written += budget === undefined ? await writer.write(args.arpa, built.lm, built.counts) : writeFileAtomic(args.arpa, arpaChunks(built.lm, built.counts));
+          written += budget === undefined ? await writer.write(args.arpa, built.lm, built.counts, built.paths) : writeFileAtomic(args.arpa, arpaChunks(built.lm, built.counts));
         }
         if (args.binary !== undefined) {
           progress.phase(`writing ${args.binary}`);
@@ -150,6 +182,20 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         progress.done(`${words} words, ${sentences} sentences; n-grams ${counts}; ${(written / 1e6).toFixed(1)} MB${spilled}`);
       } finally {
         writer.close();
+        counter?.close();
       }
     }),
 };
+
+/**
+ * --threads, checked; by default 2 for a large input when the machine has a second core (the
+ * build has two things to overlap: counting beside reading, and two halves of the ARPA), else 1:
+ * on a small input a thread's start-up costs more than it saves.
+ */
+function threadCount(threads: number | undefined, largeInput: boolean): number {
+  if (threads === undefined) return largeInput ? Math.min(2, os.availableParallelism()) : 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new InputError(`--threads must be a whole number from 1 to 64, got ${threads}`, undefined, undefined, 'use e.g. --threads 2');
+  }
+  return threads;
+}

@@ -4,7 +4,8 @@
 // The worker is started before estimation begins, so its start-up is off the critical path.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ARPA_END, arpaHeader, arpaTables, formatEntries, sectionHeader } from '../../model/arpa_write.js';
+import { ARPA_END, arpaHeader, arpaTables, formatEntries, sectionHeader, type ArpaTables } from '../../model/arpa_write.js';
+import type { NgramPaths } from '../../model/corpus_count.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import { writeFileAtomic } from './atomic_file.js';
 import type { ArpaFormatJob } from './arpa_format_worker.js';
@@ -22,7 +23,8 @@ export class ArpaWriter {
 
   /**
    * Starts the helper thread now when the machine has a second core and the corpus is big.
-   * `minNodes` is lowered only by tests, to run the two-thread path on small models.
+   * `minNodes` is lowered by tests, and by `build --threads` (a thread asked for is used), to run
+   * the two-thread path on small models.
    */
   constructor(
     expectLarge: boolean,
@@ -34,22 +36,26 @@ export class ArpaWriter {
     }
   }
 
-  async write(target: string, lm: LanguageModel, counts: number[]): Promise<number> {
-    const tables = arpaTables(lm);
+  /** `paths`: where counting saw the n-grams (NgramPaths), when it has them: faster to format. */
+  async write(target: string, lm: LanguageModel, counts: number[], paths?: NgramPaths): Promise<number> {
+    const tables = arpaTables(lm, paths);
     const worker = tables.size >= this.minNodes ? this.worker : undefined;
     const mid = worker ? Math.floor(tables.size * LOWER_SHARE) : tables.size;
     let upper: Promise<Buffer[][]> = Promise.resolve([]);
     if (worker) {
       // Posting a typed array clones its whole buffer, and the trie's buffers are sized by
-      // capacity, not content: trimmed copies halve what crosses to the worker.
+      // capacity, not content: trimmed copies halve what crosses to the worker. The worker
+      // formats orders 2 and up only, so with paths it needs no parents and words.
       const n = tables.size;
-      const trimmed = {
+      const none = new Int32Array(0);
+      const trimmed: ArpaTables = {
         ...tables,
-        parent: tables.parent.slice(0, n),
-        word: tables.word.slice(0, n),
+        parent: paths ? none : tables.parent.slice(0, n),
+        word: paths ? none : tables.word.slice(0, n),
         nodeOrder: tables.nodeOrder.slice(0, n),
         logProb: tables.logProb.slice(0, n),
         backoff: tables.backoff.slice(0, n),
+        paths: paths && { ids: paths.ids.slice(), end: paths.end.slice(0, n) },
       };
       const job: ArpaFormatJob = { tables: trimmed, ranges: [] };
       for (let k = 2; k <= lm.order; k++) job.ranges.push([k, mid, tables.size]);
@@ -59,7 +65,8 @@ export class ArpaWriter {
         worker.once('exit', (code) => reject(new Error(`the ARPA formatting thread exited with code ${code}`)));
       });
       // The trimmed copies are the worker's alone: moved, not cloned a second time.
-      worker.postMessage(job, [trimmed.parent.buffer, trimmed.word.buffer, trimmed.nodeOrder.buffer, trimmed.logProb.buffer, trimmed.backoff.buffer]);
+      const moved = [trimmed.parent, trimmed.word, trimmed.nodeOrder, trimmed.logProb, trimmed.backoff, trimmed.paths?.ids, trimmed.paths?.end];
+      worker.postMessage(job, moved.flatMap((a) => (a && a.length > 0 ? [a.buffer as ArrayBuffer] : [])));
     }
     const lower: Buffer[][] = [[...formatEntries(tables, 1, 0, tables.unigrams.length)]];
     for (let k = 2; k <= lm.order; k++) lower.push([...formatEntries(tables, k, 1, mid)]);
