@@ -80,10 +80,10 @@ async function startActor(args: StartArgs): Promise<StoreActor> {
   if (args.replicas !== undefined && !(Number.isInteger(args.replicas) && args.replicas >= 1)) throw new Error(`--replicas must be a whole number of at least 1, got ${args.replicas}`);
   for (const p of args.plugin) await import(p.startsWith('.') || p.startsWith('/') ? pathToFileURL(p).href : p);
   const curve = process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC ? { secretKey: process.env.DBSLM_STORE_CURVE_SECRET, publicKey: process.env.DBSLM_STORE_CURVE_PUBLIC } : undefined;
-  // A seed that is down does not stop the start: the actor begins owning nothing and learns the map by gossip.
-  // A seed that refuses this member's security setup (CURVE against plain, another key pair) does: it cannot join.
   const spread = spreadOwners(args);
-  // A data directory that holds a fork map keeps it (the actor loads it first): these only seed a fresh one.
+  // The initial map only seeds a fresh data directory (one that holds a fork map keeps it). A seed that is down
+  // does not stop the start: the actor begins owning nothing and learns the map by gossip. A seed that refuses
+  // this member's security setup (CURVE against plain, another key pair) does: it cannot join.
   const initialMap = args.join.length
     ? await fetchMap(args.join).catch((err: Error) => {
         if (err.cause instanceof SecurityMismatchError) throw new Error(`cannot join the cluster: ${err.cause.message}`);
