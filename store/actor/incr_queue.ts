@@ -104,8 +104,18 @@ export class IncrQueue {
     const names: string[] = [];
     const keys: Buffer[] = [];
     const deltas: number[] = [];
-    const keyForks: string[] = [];
-    for (const batch of batches) {
+    // One run for the unwatched forks' keys, one per watched fork (looked up once per batch).
+    const runs = new Map<string | null, Run>();
+    const runOf = (fork: string) => {
+      const id = this.changeLog.isWatched(fork) ? fork : null;
+      let run = runs.get(id);
+      if (!run) runs.set(id, (run = { fork: id, keys: [], deltas: [], marks: [] }));
+      return run;
+    };
+    const batchRuns = batches.map((batch) => runOf(batch.fork));
+    const keyRuns: Run[] = [];
+    for (let b = 0; b < batches.length; b++) {
+      const batch = batches[b]!;
       for (let i = 0; i < batch.keys.length; i++) {
         const key = batch.keys[i]!;
         const name = key.toString('latin1');
@@ -115,36 +125,29 @@ export class IncrQueue {
           names.push(name);
           keys.push(key);
           deltas.push(batch.deltas[i]!);
-          keyForks.push(batch.fork);
+          keyRuns.push(batchRuns[b]!);
         } else deltas[at]! += batch.deltas[i]!;
       }
     }
-    const marks = new Map<string, { key: Buffer; fork: string }>();
-    for (const batch of batches) {
-      for (const key of batch.marks) {
+    const marks = new Map<string, { key: Buffer; run: Run }>();
+    for (let b = 0; b < batches.length; b++) {
+      for (const key of batches[b]!.marks) {
         const name = key.toString('latin1');
         if (index.has(name)) return false; // a key both marked and increased: arrival order decides
-        marks.set(name, { key, fork: batch.fork });
+        marks.set(name, { key, run: batchRuns[b]! });
       }
     }
     const order = names.map((_, i) => i).sort((x, y) => (names[x]! < names[y]! ? -1 : 1));
     for (const i of order) if (!Number.isSafeInteger(deltas[i]!)) return false; // redone batch by batch: only the bad one fails
-    // One run for the unwatched forks' keys, one per watched fork; each stays in key order.
-    const runs = new Map<string | null, Run>();
-    const runOf = (fork: string) => {
-      const id = this.changeLog.isWatched(fork) ? fork : null;
-      let run = runs.get(id);
-      if (!run) runs.set(id, (run = { fork: id, keys: [], deltas: [], marks: [] }));
-      return run;
-    };
+    // Each run in key order.
     for (const i of order) {
-      const run = runOf(keyForks[i]!);
+      const run = keyRuns[i]!;
       run.keys.push(keys[i]!);
       run.deltas.push(deltas[i]!);
     }
     for (const name of [...marks.keys()].sort()) {
-      const { key, fork } = marks.get(name)!;
-      runOf(fork).marks.push(key);
+      const { key, run } = marks.get(name)!;
+      run.marks.push(key);
     }
     const { db, changeLog } = this;
     try {
