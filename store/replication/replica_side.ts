@@ -26,7 +26,12 @@ export class ReplicaSide {
   }
 
   register(): void {
-    for (const p of this.stored.load()) this.places.set(p.fork, new ReplicaApply(p.term, p.seq));
+    for (const p of this.stored.load()) {
+      // Left by a promotion whose release had not committed when this member stopped: as owner it
+      // must not number its stream from that place again (its replicas may hold later numbers).
+      if (this.actor.map.get(p.fork)?.owner === this.actor.id) this.stored.remove(p.fork);
+      else this.places.set(p.fork, new ReplicaApply(p.term, p.seq));
+    }
     this.actor.registerCommand('repl-apply', (body) => this.apply(body));
     this.actor.registerCommand('repl-snapshot', (body) => this.snapshot(body));
     this.actor.onMapChange(() => this.observeMap());
@@ -49,13 +54,13 @@ export class ReplicaSide {
     const results = new Map<string, ReplResult>();
     const imports: Promise<void>[] = [];
     /** Per fork, the place its imports here reach (later messages may move the machine further before these commit). */
-    const applying = new Map<string, { term: number; seq: number }>();
+    const applying = new Map<string, { place: ReplicaApply; term: number; seq: number }>();
     for (const item of items) {
       const { result, imported } = this.applyItem(item);
       if (imported) {
         imports.push(imported);
         const place = this.places.get(item.fork)!;
-        applying.set(item.fork, { term: place.term, seq: place.applied });
+        applying.set(item.fork, { place, term: place.term, seq: place.applied });
       }
       results.set(item.fork, result);
     }
@@ -66,7 +71,7 @@ export class ReplicaSide {
       for (const fork of applying.keys()) this.places.delete(fork);
       throw err;
     }
-    for (const [fork, { term, seq }] of applying) if (this.places.has(fork)) this.stored.save(fork, term, seq);
+    for (const [fork, { place, term, seq }] of applying) if (this.places.get(fork) === place) this.stored.save(fork, term, seq);
     return applyCommand.encodeReply({ results: [...results.values()] });
   }
 
