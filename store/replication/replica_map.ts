@@ -56,6 +56,7 @@ export class ReplicaMap {
   tick(): void {
     if (this.pushing || !this.cluster.leaseValid()) return;
     const changes = new Map<string, ReplicaChange>();
+    const answered: string[] = [];
     for (const [fork, a] of this.asked) {
       const e = this.actor.map.get(fork);
       if (!e || e.owner !== this.actor.id) {
@@ -63,12 +64,11 @@ export class ReplicaMap {
         continue;
       }
       if (this.moving(fork)) continue; // asked again once the move is over (its cut-over takes the next epoch)
-      this.asked.delete(fork);
+      answered.push(fork);
       const replicas = e.replicas ?? [];
       const inSync = (e.inSync ?? []).filter((id) => !a.drop.has(id));
       for (const id of a.admit) if (replicas.includes(id) && !inSync.includes(id)) inSync.push(id);
       changes.set(fork, { fork, replicas, inSync });
-      if (a.drop.size) this.unconfirmed.set(fork, new Set([...(this.unconfirmed.get(fork) ?? []), ...a.drop]));
     }
     if (this.factor > 1) {
       const alive = this.cluster.memberIds().filter((id) => id === this.actor.id || this.cluster.memberState(id) === 'alive');
@@ -81,7 +81,18 @@ export class ReplicaMap {
       for (const c of placeReplicas(entries, this.actor.id, this.factor, alive, gone)) if (!this.moving(c.fork)) changes.set(c.fork, c);
     }
     if (changes.size) {
-      this.actor.applyMap(this.actor.map.withReplicaChanges([...changes.values()]));
+      try {
+        this.actor.applyMap(this.actor.map.withReplicaChanges([...changes.values()]));
+      } catch (err) {
+        // The map file could not be written (a full disk): nothing changed; what was asked stays asked.
+        process.stderr.write(`store actor ${this.actor.id}: replica changes of ${changes.size} fork(s) not made: ${(err as Error).message}\n`);
+        return;
+      }
+      for (const fork of answered) {
+        const drop = this.asked.get(fork)!.drop;
+        this.asked.delete(fork);
+        if (drop.size) this.unconfirmed.set(fork, new Set([...(this.unconfirmed.get(fork) ?? []), ...drop]));
+      }
       // Everyone learns at once rather than at the pace of gossip (the drops are pushed again below until a quorum has them).
       if (!this.unconfirmed.size) void pushEntries(this.link, this.cluster, [...changes.keys()].map((f) => this.actor.map.get(f)!));
     }
