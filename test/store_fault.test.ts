@@ -88,8 +88,9 @@ function report(t: ExecutionContext, seed: number, r: RunReport): void {
     if (r.violations.length > 40) t.log(`  ... ${r.violations.length - 40} more`);
     t.log(`events:\n  ${r.events.join('\n  ')}`);
     t.log(`client errors: ${JSON.stringify(r.errorSamples, null, 1)}`);
-    for (const [id, out] of Object.entries(r.logs)) t.log(`actor ${id} output (tail):\n${out}`);
   }
+  // An actor that exited by itself is worth its tail even when every check held.
+  if (r.violations.length || r.crashes) for (const [id, out] of Object.entries(r.logs)) t.log(`actor ${id} output (tail):\n${out}`);
   t.deepEqual(r.violations, [], `seed ${seed}: ${r.violations.length} invariant violations (FAULT_SEED=${seed} reruns this seed's choices)`);
 }
 

@@ -2,7 +2,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ForkMap, forkRange } from '../store/map/fork_map.js';
+import { ForkMap, forkRange, supersedes } from '../store/map/fork_map.js';
 import { formatKey, makeKey, parseKey, parseTextKey, rangePrefix, routingBytes, textKey } from '../store/protocol/keys.js';
 import { tempDir } from './helpers/temp_dir.js';
 
@@ -125,6 +125,13 @@ test('replicas, in-sync sets and terms ride on entries; a map file from before t
   t.true(ForkMap.decode(m.encode()).equals(m));
   t.deepEqual(ForkMap.mergeMaps(base, m).get('10')!.inSync, ['b'], 'the newer entry wins with its sets');
   t.deepEqual(m.split('10').get('1000'), { fork: '1000', owner: 'a', epoch: 5 }, 'split children start without replicas');
+  // Two members taking the same epoch for one fork: the old owner changing its replicas, the replica
+  // promoting itself (a new term). The change of owner wins on every member, merged or pushed.
+  const promoted = base.withReplicaChanges([{ fork: '11', replicas: ['b'], inSync: ['b'] }]).withEntry({ fork: '10', owner: 'b', epoch: 4, term: 4 });
+  for (const merged of [ForkMap.mergeMaps(m, promoted), ForkMap.mergeMaps(promoted, m)]) t.is(merged.get('10')!.owner, 'b', 'the newer term wins an equal epoch');
+  t.true(supersedes(promoted.get('10')!, m.get('10')));
+  t.false(supersedes(m.get('10')!, promoted.get('10')));
+  t.false(supersedes(m.get('10')!, m.get('10')), 'an entry does not supersede itself');
 
   const dir = tempDir('dbslm-');
   const file = path.join(dir, 'forkmap.avro');

@@ -5,14 +5,14 @@
 // acknowledged meanwhile). The replica is promoted without an operator, writes resume, every acknowledged
 // batch is on the new owner exactly once (each counter equals the number of batches that
 // increased it), the fork gets a replica again (R restored, shown by `store status` with its lag),
-// and no epoch had two owners.
+// a move onto that replica is refused, and no epoch had two owners.
 import test from 'ava';
 import { StoreClient, type ClientOp } from '../store/client/client.js';
 import { formatStatus } from '../store/cluster/rebalance/status.js';
 import { clusterView } from '../store/cluster/rebalance/view.js';
 import { ownershipConflicts } from '../store/map/ownership_history.js';
 import { makeKey } from '../store/protocol/keys.js';
-import { history, members, sleep, startActor, stateOf, until, type ActorProc } from './helpers/cluster_procs.js';
+import { history, members, move, sleep, startActor, stateOf, until, type ActorProc } from './helpers/cluster_procs.js';
 
 const DEAD_AFTER = 2000;
 const WRITERS = 4;
@@ -105,5 +105,10 @@ test('kill -9 of a busy owner: a replica takes over, writes resume, every acknow
   const status = formatStatus(await clusterView(client, replica.ep));
   const line = status.find((l) => l.startsWith(`  fork=${fork} `));
   t.regex(line ?? status.join('\n'), /replicas=(\w) in-sync=\1 lag=\1:\d+$/, 'status shows the fork\'s replica, in-sync set and lag');
+  // A move onto the member holding the fork's replica is refused: two copies on one member (issue 10).
+  const newReplica = (await members(client, replica.ep)).forks.find((f) => f.fork === fork)!.inSync![0]!;
+  const refused = await move(client, replica.ep, fork, newReplica);
+  t.is(refused.code, 'BAD_REQUEST', refused.message);
+  t.regex(refused.message, /holds a replica/);
   t.deepEqual(ownershipConflicts(await Promise.all(others.map((x) => history(client, x.ep)))), []);
 });

@@ -106,7 +106,7 @@ export class StoreActor implements ActorServices {
     checkActorId(opts.id);
     this.maxValueBytes = opts.maxValueBytes ?? MAX_VALUE_BYTES;
     this.db = new ForkDb(opts.dataDir, opts.durability);
-    this.incrQueue = new IncrQueue(this.db);
+    this.incrQueue = new IncrQueue(this.db, this.changeLog);
     this.map = withFile(this.mapFile, 'read the fork map', () => ForkMap.load(this.mapFile)) ?? opts.initialMap ?? (opts.joining ? ForkMap.initial('', 0) : ForkMap.initial(opts.id));
     this.ownership = new Ownership(this, opts.maxKeyBytes ?? MAX_KEY_BYTES, this.rates);
     this.group = new GroupCommit(this.db, this.incrQueue, this.changeLog, this.sender, opts.commitEveryOps);
@@ -197,11 +197,7 @@ export class StoreActor implements ActorServices {
   }
 
   watchFork(fork: string, watcher: Watcher): () => void {
-    // Queued increments are applied unwatched: apply them (in the group) before the watch starts.
-    if (this.incrQueue.size) {
-      this.group.begin();
-      this.incrQueue.flush();
-    }
+    // (Queued increments still to apply are noted too: the queue looks at the watches when it applies.)
     return this.changeLog.watch(fork, watcher);
   }
   isWatched(fork: string): boolean {

@@ -4,6 +4,7 @@
 // chunk. Notes of a request that fails are dropped with its savepoint.
 import type { ForkChunk } from '../../schemas/fork_chunk.js';
 import { storedToWire } from '../protocol/values.js';
+import type { ForkDb } from './fork_db.js';
 
 export type Watcher = (chunk: ForkChunk) => void;
 export type ChangeMark = Map<string, readonly [number, number]>;
@@ -32,6 +33,17 @@ export class ChangeLog {
 
   noteDedup(fork: string, producer: string, seq: number, anchor: Buffer): void {
     if (this.watchers.has(fork)) this.chunk(fork).dedup.push({ producer, seq, anchor });
+  }
+
+  /** Run `fn` under a savepoint of `db`: on throw, undo its writes and the changes it noted, and rethrow. */
+  atomic<Result>(db: ForkDb, fn: () => Result): Result {
+    const mark = this.mark();
+    try {
+      return db.atomic(fn);
+    } catch (err) {
+      this.rollback(mark);
+      throw err;
+    }
   }
 
   /** Where the notes stand now, to drop what a failing request noted after it. */

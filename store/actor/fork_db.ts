@@ -75,10 +75,11 @@ function openForkDatabase(dir: string, durability: Durability): Database.Databas
 
 export class ForkDb extends ForkReads {
   private readonly statements;
-  /** Multi-row increment statements by row count (see incrMany). */
+  /** Multi-row increment statements by row count, negative with RETURNING (see incrMany). */
   private readonly incrN = new Map<number, Database.Statement>();
-  /** The multi-row mark statement (see markMany). */
+  /** The multi-row mark statement, and the one returning the keys it created (see markMany). */
   private markN: Database.Statement | undefined;
+  private markNRet: Database.Statement | undefined;
   /** The multi-row set statement (see setMany). */
   private setN: Database.Statement | undefined;
 
@@ -105,6 +106,9 @@ export class ForkDb extends ForkReads {
       incrRet: prepare(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
                   ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'
                   RETURNING value`).pluck().safeIntegers(true),
+      incrRetRow: prepare(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
+                  ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'
+                  RETURNING key, value`).raw().safeIntegers(true),
       dedupHas: prepare('SELECT 1 FROM dedup WHERE producer = ? AND seq = ?').pluck(),
       dedupAdd: prepare('INSERT OR IGNORE INTO dedup (producer, seq, anchor) VALUES (?, ?, ?)'),
       dedupPrune: prepare('DELETE FROM dedup WHERE producer = ? AND seq < ?'),
@@ -178,32 +182,42 @@ export class ForkDb extends ForkReads {
    * Add `deltas[i]` to counter `keys[i]` for every i, ROWS rows per statement (one call into
    * SQLite per 64 rows instead of per row: ~25% less time per increment). True when every row was
    * applied; false when some key holds bytes (the caller rolls back its savepoint and finds it).
+   * With `onTotal`, each key's new total is passed to it (`RETURNING`: a watched fork notes them).
    */
-  incrMany(keys: Buffer[], deltas: number[]): boolean {
-    const st = keys.length >= ROWS ? this.incrStatement(ROWS) : undefined;
-    return runInRowChunks(keys, deltas, (args) => st!.run(args).changes === ROWS, (key, delta) => this.statements.incr.run(key, delta).changes !== 0);
+  incrMany(keys: Buffer[], deltas: number[], onTotal?: (key: Buffer, total: bigint) => void): boolean {
+    const st = keys.length >= ROWS ? this.incrStatement(onTotal ? -ROWS : ROWS) : undefined;
+    if (!onTotal) return runInRowChunks(keys, deltas, (args) => st!.run(args).changes === ROWS, (key, delta) => this.statements.incr.run(key, delta).changes !== 0);
+    const returned = (rows: unknown[][]) => (rows.forEach(([key, total]) => onTotal(key as Buffer, total as bigint)), rows.length);
+    return runInRowChunks(keys, deltas, (args) => returned(st!.all(args) as unknown[][]) === ROWS, (key, delta) => returned(this.statements.incrRetRow.all(key, delta) as unknown[][]) === 1);
   }
   /** Create `key` with the empty value unless it exists (whatever it holds); true when created. */
   mark(key: Buffer): boolean {
     return this.statements.mark.run(key).changes === 1;
   }
-  /** mark() for every key, ROWS rows per statement (keys sorted and distinct: the caller's). */
-  markMany(keys: Buffer[]): void {
+  /** mark() for every key, ROWS rows per statement (keys sorted and distinct: the caller's); `onCreated` gets the keys created. */
+  markMany(keys: Buffer[], onCreated?: (key: Buffer) => void): void {
     let i = 0;
     if (keys.length >= ROWS) {
-      this.markN ??= this.db.prepare(`INSERT OR IGNORE INTO kv (key, value) VALUES ${Array.from({ length: ROWS }, () => "(?, X'')").join(', ')}`);
-      for (; i + ROWS <= keys.length; i += ROWS) this.markN.run(keys.slice(i, i + ROWS));
+      const rows = Array.from({ length: ROWS }, () => "(?, X'')").join(', ');
+      if (onCreated) this.markNRet ??= this.db.prepare(`INSERT OR IGNORE INTO kv (key, value) VALUES ${rows} RETURNING key`).pluck();
+      else this.markN ??= this.db.prepare(`INSERT OR IGNORE INTO kv (key, value) VALUES ${rows}`);
+      for (; i + ROWS <= keys.length; i += ROWS) {
+        if (onCreated) for (const key of this.markNRet!.all(keys.slice(i, i + ROWS)) as Buffer[]) onCreated(key);
+        else this.markN!.run(keys.slice(i, i + ROWS));
+      }
     }
-    for (; i < keys.length; i++) this.statements.mark.run(keys[i]!);
+    for (; i < keys.length; i++) if (this.mark(keys[i]!)) onCreated?.(keys[i]!);
   }
+  /** The statement of `|rows|` multi-row increments; rows < 0: with `RETURNING key, value`. */
   private incrStatement(rows: number): Database.Statement {
     let st = this.incrN.get(rows);
     if (!st) {
       // Keys of one statement must be distinct (the caller sums repeats): a row whose DO UPDATE
-      // WHERE fails (bytes) is not counted in `changes`, which is how a mismatch shows.
-      const values = Array.from({ length: rows }, () => '(?, CAST(? AS INTEGER))').join(', ');
+      // WHERE fails (bytes) is neither counted in `changes` nor returned, which is how a mismatch shows.
+      const values = Array.from({ length: Math.abs(rows) }, () => '(?, CAST(? AS INTEGER))').join(', ');
       st = this.db.prepare(`INSERT INTO kv (key, value) VALUES ${values}
-                            ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'`);
+                            ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'${rows < 0 ? ' RETURNING key, value' : ''}`);
+      if (rows < 0) st.raw().safeIntegers(true);
       this.incrN.set(rows, st);
     }
     return st;

@@ -89,13 +89,7 @@ export class GroupCommit {
 
   /** Run `fn` under a savepoint: on throw, undo its writes and the changes it noted, and rethrow. */
   atomic<Result>(fn: () => Result): Result {
-    const mark = this.changeLog.mark();
-    try {
-      return this.db.atomic(fn);
-    } catch (err) {
-      this.changeLog.rollback(mark);
-      throw err;
-    }
+    return this.changeLog.atomic(this.db, fn);
   }
 
   /** Send `reply` once the open group commits (at once when none is open). */

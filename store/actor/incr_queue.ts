@@ -11,11 +11,21 @@
 // holds bytes, a sum leaves the safe range), is applied batch by batch in arrival order, each under
 // its own savepoint, so only the bad ones fail, exactly as without the queue. Replies are still
 // sent only after the commit.
+//
+// A watched fork (replicated, or being moved: change_log.ts) needs each change noted with its final
+// value. Its keys go through the same sorted multi-row statements with `RETURNING` (the new totals,
+// and the keys a mark created), run per fork so each note names its fork; whether a fork is watched
+// is decided when the queue is applied, so a watch that began or ended meanwhile is followed.
+import type { ChangeLog } from './change_log.js';
 import type { ForkDb } from './fork_db.js';
+
+const EMPTY = Buffer.alloc(0);
 
 export interface QueuedBatch {
   producer: string;
   seq: number;
+  /** The fork every key of the batch lies in. */
+  fork: string;
   anchor: Buffer;
   keys: Buffer[];
   deltas: number[];
@@ -25,11 +35,22 @@ export interface QueuedBatch {
   done: ((err: unknown) => void)[];
 }
 
+/** Sorted keys (with deltas) of one watched fork, or of every unwatched one (fork null). */
+interface Run {
+  fork: string | null;
+  keys: Buffer[];
+  deltas: number[];
+  marks: Buffer[];
+}
+
 export class IncrQueue {
   private batches: QueuedBatch[] = [];
   private readonly byId = new Map<string, QueuedBatch>();
 
-  constructor(private readonly db: ForkDb) {}
+  constructor(
+    private readonly db: ForkDb,
+    private readonly changeLog: ChangeLog,
+  ) {}
 
   get size(): number {
     return this.batches.length;
@@ -55,13 +76,19 @@ export class IncrQueue {
       for (const batch of batches) for (const done of batch.done) done(null);
       return;
     }
+    const { db, changeLog } = this;
     for (const batch of batches) {
       let failure: unknown = null;
+      const noted = changeLog.isWatched(batch.fork);
       try {
-        this.db.atomic(() => {
-          for (let i = 0; i < batch.keys.length; i++) this.db.incr(batch.keys[i]!, batch.deltas[i]!);
-          for (const key of batch.marks) this.db.mark(key);
-          this.db.dedupRecord(batch.producer, batch.seq, batch.anchor);
+        changeLog.atomic(db, () => {
+          for (let i = 0; i < batch.keys.length; i++) {
+            if (noted) changeLog.note(batch.fork, batch.keys[i]!, db.incrGet(batch.keys[i]!, batch.deltas[i]!));
+            else db.incr(batch.keys[i]!, batch.deltas[i]!);
+          }
+          for (const key of batch.marks) if (db.mark(key)) changeLog.note(batch.fork, key, EMPTY);
+          db.dedupRecord(batch.producer, batch.seq, batch.anchor);
+          changeLog.noteDedup(batch.fork, batch.producer, batch.seq, batch.anchor);
         });
       } catch (err) {
         failure = err;
@@ -77,7 +104,18 @@ export class IncrQueue {
     const names: string[] = [];
     const keys: Buffer[] = [];
     const deltas: number[] = [];
-    for (const batch of batches) {
+    // One run for the unwatched forks' keys, one per watched fork (looked up once per batch).
+    const runs = new Map<string | null, Run>();
+    const runOf = (fork: string) => {
+      const id = this.changeLog.isWatched(fork) ? fork : null;
+      let run = runs.get(id);
+      if (!run) runs.set(id, (run = { fork: id, keys: [], deltas: [], marks: [] }));
+      return run;
+    };
+    const batchRuns = batches.map((batch) => runOf(batch.fork));
+    const keyRuns: Run[] = [];
+    for (let b = 0; b < batches.length; b++) {
+      const batch = batches[b]!;
       for (let i = 0; i < batch.keys.length; i++) {
         const key = batch.keys[i]!;
         const name = key.toString('latin1');
@@ -87,28 +125,42 @@ export class IncrQueue {
           names.push(name);
           keys.push(key);
           deltas.push(batch.deltas[i]!);
+          keyRuns.push(batchRuns[b]!);
         } else deltas[at]! += batch.deltas[i]!;
       }
     }
-    const marks = new Map<string, Buffer>();
-    for (const batch of batches) {
-      for (const key of batch.marks) {
+    const marks = new Map<string, { key: Buffer; run: Run }>();
+    for (let b = 0; b < batches.length; b++) {
+      for (const key of batches[b]!.marks) {
         const name = key.toString('latin1');
         if (index.has(name)) return false; // a key both marked and increased: arrival order decides
-        marks.set(name, key);
+        marks.set(name, { key, run: batchRuns[b]! });
       }
     }
     const order = names.map((_, i) => i).sort((x, y) => (names[x]! < names[y]! ? -1 : 1));
-    const sortedKeys = order.map((i) => keys[i]!);
-    const sortedDeltas = order.map((i) => deltas[i]!);
-    for (const delta of sortedDeltas) if (!Number.isSafeInteger(delta)) return false; // redone batch by batch: only the bad one fails
-    const markNames = [...marks.keys()].sort();
-    const sortedMarks = markNames.map((name) => marks.get(name)!);
+    for (const i of order) if (!Number.isSafeInteger(deltas[i]!)) return false; // redone batch by batch: only the bad one fails
+    // Each run in key order.
+    for (const i of order) {
+      const run = keyRuns[i]!;
+      run.keys.push(keys[i]!);
+      run.deltas.push(deltas[i]!);
+    }
+    for (const name of [...marks.keys()].sort()) {
+      const { key, run } = marks.get(name)!;
+      run.marks.push(key);
+    }
+    const { db, changeLog } = this;
     try {
-      return this.db.atomic(() => {
-        if (!this.db.incrMany(sortedKeys, sortedDeltas)) throw new Error('a key holds bytes');
-        this.db.markMany(sortedMarks);
-        for (const batch of batches) this.db.dedupRecord(batch.producer, batch.seq, batch.anchor);
+      return changeLog.atomic(db, () => {
+        for (const run of runs.values()) {
+          const fork = run.fork;
+          if (run.keys.length && !db.incrMany(run.keys, run.deltas, fork === null ? undefined : (key, total) => changeLog.note(fork, key, total))) throw new Error('a key holds bytes');
+          if (run.marks.length) db.markMany(run.marks, fork === null ? undefined : (key) => changeLog.note(fork, key, EMPTY));
+        }
+        for (const batch of batches) {
+          db.dedupRecord(batch.producer, batch.seq, batch.anchor);
+          changeLog.noteDedup(batch.fork, batch.producer, batch.seq, batch.anchor);
+        }
         return true;
       });
     } catch {

@@ -72,7 +72,11 @@ export class Cluster {
     this.forgetting = new Forgetting(actor, this.gossip, this.lease, this.link);
     this.moves = new Moves(actor, moveClusterOf(this.gossip, this.lease), this.link);
     // The lag bound is the lease's: a replica that stalls writes longer than an owner without a quorum would is let go.
-    this.replication = new Replication(actor, this.link, moveClusterOf(this.gossip, this.lease), { factor: opts.replicas ?? 1, lagBoundMs: this.lease.durationMs });
+    this.replication = new Replication(actor, this.link, moveClusterOf(this.gossip, this.lease), {
+      factor: opts.replicas ?? 1,
+      lagBoundMs: this.lease.durationMs,
+      moving: (fork) => this.moves.busy(fork),
+    });
     actor.writeGate = () => this.refuseWithoutLease('write');
     actor.readGate = () => this.refuseWithoutLease('read');
   }

@@ -48,6 +48,25 @@ function sameList(a: readonly string[] | undefined, b: readonly string[] | undef
   return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
+/**
+ * Of two entries of one fork at the same epoch (two members that each took version + 1: an owner
+ * changing its replicas while a failover promotes one, or while its own move cuts over), the first
+ * wins: the newer term, i.e. the change of owner over a change of replicas, then the smaller owner id.
+ */
+export function tieOrder(x: ForkEntry, y: ForkEntry): number {
+  return termOf(y) - termOf(x) || (x.owner < y.owner ? -1 : x.owner > y.owner ? 1 : 0);
+}
+
+/** `e` replaces `o` when merged: a newer epoch, or the winner of an equal one. */
+export function supersedes(e: ForkEntry, o: ForkEntry | undefined): boolean {
+  return !o || e.epoch > o.epoch || (e.epoch === o.epoch && tieOrder(e, o) < 0);
+}
+
+/** The same decision: owner, epoch, term, replicas and in-sync set. */
+export function sameEntry(o: ForkEntry, e: ForkEntry): boolean {
+  return o.owner === e.owner && o.epoch === e.epoch && termOf(o) === termOf(e) && sameList(o.replicas, e.replicas) && sameList(o.inSync, e.inSync);
+}
+
 const FORK_RE = /^(?:[0-9a-f]{2}){1,4}$/;
 
 export function checkForkId(fork: string): void {
@@ -251,12 +270,12 @@ export class ForkMap {
   /**
    * Combine two views of the map: for every routing value the entry with the newest epoch wins.
    * An entry that loses only part of its range to newer descendants is kept for the rest, as its
-   * children, so the result still tiles the space. Equal epochs on the same fork break ties by
-   * the smaller owner id, so every member computes the same result.
+   * children, so the result still tiles the space. Equal epochs on the same fork break ties
+   * (tieOrder) so every member computes the same result.
    */
   static mergeMaps(a: ForkMap, b: ForkMap): ForkMap {
     const all: ForkEntry[] = [...a.entries.values(), ...b.entries.values()];
-    all.sort((x, y) => y.epoch - x.epoch || x.fork.length - y.fork.length || (x.owner < y.owner ? -1 : x.owner > y.owner ? 1 : 0));
+    all.sort((x, y) => y.epoch - x.epoch || x.fork.length - y.fork.length || tieOrder(x, y));
     const accepted = new Map<string, ForkEntry>();
     const place = (e: ForkEntry): void => {
       if (accepted.has(e.fork)) return;
@@ -290,7 +309,7 @@ export class ForkMap {
     if (other.version !== this.version || other.size !== this.size) return false;
     for (const [k, e] of this.entries) {
       const o = other.entries.get(k);
-      if (!o || o.owner !== e.owner || o.epoch !== e.epoch || termOf(o) !== termOf(e) || !sameList(o.replicas, e.replicas) || !sameList(o.inSync, e.inSync)) return false;
+      if (!o || !sameEntry(o, e)) return false;
     }
     return true;
   }

@@ -59,7 +59,14 @@ export class Failover {
         map = map.withEntry(entry);
         entries.push(entry);
       }
-      this.actor.applyMap(map);
+      try {
+        this.actor.applyMap(map);
+      } catch (err) {
+        // The map file could not be written (a full disk): nothing was taken; the timer tries again.
+        this.retry = true;
+        process.stderr.write(`store actor ${me}: could not take ${due.length} fork(s) over: ${(err as Error).message}\n`);
+        return;
+      }
       const from = [...new Set(due.map((e) => e.owner))].join(', ');
       process.stderr.write(`store actor ${me}: promoted to owner of ${due.length} fork(s) of dead ${from} at epoch ${epoch}\n`);
       await pushEntries(this.link, this.cluster, entries);

@@ -230,6 +230,8 @@ export class OwnerStreams {
     } finally {
       this.snapshots--;
     }
+    // The replica left the fork's replicas, or the fork this member, while the last chunk was out.
+    if (s.links.get(member) !== l || this.streams.get(s.fork) !== s) return;
     l.mode = 'stream';
     l.acked = upTo;
     this.onActions(s, s.set.acked(member, upTo));

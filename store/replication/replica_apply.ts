@@ -53,6 +53,11 @@ export class ReplicaApply {
     return this.epochSeen;
   }
 
+  /** The epoch whose stream this replica applies (what a stored place keeps). */
+  get term(): number {
+    return this.following;
+  }
+
   /** A chunk of the owner's changes arrived. */
   receive(chunk: ChangeChunk): ReplicaAction[] {
     if (chunk.epoch < this.epochSeen) return [{ kind: 'refuse', epoch: this.epochSeen }];

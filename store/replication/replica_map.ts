@@ -3,17 +3,23 @@
 // (placement.ts), made in one map change per tick (every changed entry at epoch version + 1,
 // keeping its term), adopted here and pushed to every alive member (`map-put`).
 //
-// A drop is confirmed to the machine only once a quorum holds the entry without the replica: a
-// failover promotes from the in-sync set it finds, so writes the dropped replica lacks are not
-// acknowledged before the members that would pick the new owner know it is out. Until then the
-// change is pushed again every tick.
+// A drop is confirmed to the machine only once a quorum holds the entry without the replica (read
+// back from their maps: a push is answered OK even by a member that kept a rival entry of the same
+// epoch, e.g. the dropped replica's own promotion): a failover promotes from the in-sync set it
+// finds, so writes the dropped replica lacks are not acknowledged before the members that would
+// pick the new owner know it is out. Until then the change is pushed again every tick.
+import { ADMIN_COMMANDS } from '../../schemas/admin.js';
+import type { ForkEntry } from '../../schemas/fork_map.js';
 import type { StoreActor } from '../actor/actor.js';
 import type { PeerLink } from '../client/peer_link.js';
 import { pushEntries } from '../cluster/moves/map_push.js';
 import type { MoveCluster } from '../cluster/moves/move_cluster.js';
+import { ForkMap, sameEntry } from '../map/fork_map.js';
 import type { InSyncAction } from './in_sync.js';
 import type { OwnerStreams } from './owner_stream.js';
 import { placeReplicas, type ReplicaChange } from './placement.js';
+
+const READ_TIMEOUT_MS = 1000;
 
 export class ReplicaMap {
   /** Per fork: replicas to take out of the in-sync set, and to put in. */
@@ -28,6 +34,7 @@ export class ReplicaMap {
     private readonly cluster: MoveCluster,
     private readonly streams: () => OwnerStreams,
     private readonly factor: number,
+    private readonly moving: (fork: string) => boolean,
   ) {}
 
   /** The in-sync machine of `fork` asked for these. */
@@ -49,16 +56,20 @@ export class ReplicaMap {
   tick(): void {
     if (this.pushing || !this.cluster.leaseValid()) return;
     const changes = new Map<string, ReplicaChange>();
+    const answered: string[] = [];
     for (const [fork, a] of this.asked) {
       const e = this.actor.map.get(fork);
-      if (!e || e.owner !== this.actor.id) continue;
+      if (!e || e.owner !== this.actor.id) {
+        this.asked.delete(fork);
+        continue;
+      }
+      if (this.moving(fork)) continue; // asked again once the move is over (its cut-over takes the next epoch)
+      answered.push(fork);
       const replicas = e.replicas ?? [];
       const inSync = (e.inSync ?? []).filter((id) => !a.drop.has(id));
       for (const id of a.admit) if (replicas.includes(id) && !inSync.includes(id)) inSync.push(id);
       changes.set(fork, { fork, replicas, inSync });
-      if (a.drop.size) this.unconfirmed.set(fork, new Set([...(this.unconfirmed.get(fork) ?? []), ...a.drop]));
     }
-    this.asked.clear();
     if (this.factor > 1) {
       const alive = this.cluster.memberIds().filter((id) => id === this.actor.id || this.cluster.memberState(id) === 'alive');
       const gone = (id: string) => ['dead', 'left', undefined].includes(this.cluster.memberState(id));
@@ -66,10 +77,22 @@ export class ReplicaMap {
         const c = changes.get(e.fork);
         return c ? { ...e, replicas: c.replicas, inSync: c.inSync } : e;
       });
-      for (const c of placeReplicas(entries, this.actor.id, this.factor, alive, gone)) changes.set(c.fork, c);
+      // A fork being moved gets no new replica: it could land on the move's target (two copies on one member).
+      for (const c of placeReplicas(entries, this.actor.id, this.factor, alive, gone)) if (!this.moving(c.fork)) changes.set(c.fork, c);
     }
     if (changes.size) {
-      this.actor.applyMap(this.actor.map.withReplicaChanges([...changes.values()]));
+      try {
+        this.actor.applyMap(this.actor.map.withReplicaChanges([...changes.values()]));
+      } catch (err) {
+        // The map file could not be written (a full disk): nothing changed; what was asked stays asked.
+        process.stderr.write(`store actor ${this.actor.id}: replica changes of ${changes.size} fork(s) not made: ${(err as Error).message}\n`);
+        return;
+      }
+      for (const fork of answered) {
+        const drop = this.asked.get(fork)!.drop;
+        this.asked.delete(fork);
+        if (drop.size) this.unconfirmed.set(fork, new Set([...(this.unconfirmed.get(fork) ?? []), ...drop]));
+      }
       // Everyone learns at once rather than at the pace of gossip (the drops are pushed again below until a quorum has them).
       if (!this.unconfirmed.size) void pushEntries(this.link, this.cluster, [...changes.keys()].map((f) => this.actor.map.get(f)!));
     }
@@ -82,16 +105,45 @@ export class ReplicaMap {
     try {
       const forks = [...this.unconfirmed.keys()];
       const entries = forks.map((f) => this.actor.map.get(f)).filter((e) => e !== undefined);
-      const adopted = await pushEntries(this.link, this.cluster, entries);
-      if (adopted + 1 < this.cluster.quorum()) return;
+      await pushEntries(this.link, this.cluster, entries);
+      // A peer answers a push OK whether or not it took the entries (it keeps one of the same or a
+      // newer epoch: a failover's, or a move's), so count the peers whose map now holds each entry.
+      const holders = await this.holders(entries);
       for (const fork of forks) {
+        const e = this.actor.map.get(fork);
+        if (!e || e.owner !== this.actor.id) {
+          this.unconfirmed.delete(fork); // no longer ours: its waiting writes were answered FENCED
+          continue;
+        }
+        if ((holders.get(fork) ?? 0) + 1 < this.cluster.quorum()) continue;
         const dropped = this.unconfirmed.get(fork);
         this.unconfirmed.delete(fork);
-        const e = this.actor.map.get(fork);
-        if (dropped && e) this.streams().confirmDrops(fork, [...dropped].filter((id) => !(e.inSync ?? []).includes(id)));
+        if (dropped) this.streams().confirmDrops(fork, [...dropped].filter((id) => !(e.inSync ?? []).includes(id)));
       }
     } finally {
       this.pushing = false;
     }
   }
+
+  /** Per fork, how many alive peers hold `entries` as they are. */
+  private async holders(entries: ForkEntry[]): Promise<Map<string, number>> {
+    const body = ADMIN_COMMANDS.map.encodeRequest({});
+    const replies = await Promise.all(this.cluster.alivePeerEndpoints().map((ep) => this.link.tryRequest(ep, 'map', body, READ_TIMEOUT_MS)));
+    const out = new Map<string, number>();
+    for (const rep of replies) {
+      if (rep?.code !== 'OK') continue;
+      let theirs: ForkMap;
+      try {
+        theirs = ForkMap.fromEntries(ADMIN_COMMANDS.map.decodeReply(rep.body).map.entries);
+      } catch {
+        continue; // an unreadable map holds nothing
+      }
+      for (const e of entries) {
+        const t = theirs.get(e.fork);
+        if (t && sameEntry(t, e)) out.set(e.fork, (out.get(e.fork) ?? 0) + 1);
+      }
+    }
+    return out;
+  }
 }
+

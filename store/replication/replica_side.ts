@@ -4,26 +4,38 @@
 // acknowledged only after this member committed them; a fork this member has no place in (new,
 // restarted, or told to start over) asks for a snapshot, which replaces whatever it held of it.
 //
-// The place (term, last sequence applied) is kept in memory only: after a restart the replica asks
-// for a snapshot, so a place never outlives the rows it describes.
+// The place (term, last sequence applied) is also stored in the member's database
+// (replica_places.ts, never ahead of the rows), so a restarted replica keeps its place: it goes on
+// from it, and a failover may promote it.
 import { REPLICATION_COMMANDS, type ReplItem, type ReplResult } from '../../schemas/replication.js';
 import type { StoreActor } from '../actor/actor.js';
 import { termOf } from '../map/fork_map.js';
 import { StoreError } from '../protocol/errors.js';
 import { ReplicaApply } from './replica_apply.js';
+import { ReplicaPlaces } from './replica_places.js';
 
 const applyCommand = REPLICATION_COMMANDS['repl-apply'];
 const snapshotCommand = REPLICATION_COMMANDS['repl-snapshot'];
 
 export class ReplicaSide {
   private readonly places = new Map<string, ReplicaApply>();
+  private readonly stored: ReplicaPlaces;
 
-  constructor(private readonly actor: StoreActor) {}
+  constructor(private readonly actor: StoreActor) {
+    this.stored = new ReplicaPlaces(actor);
+  }
 
   register(): void {
+    for (const p of this.stored.load()) {
+      // Left by a promotion whose release had not committed when this member stopped: as owner it
+      // must not number its stream from that place again (its replicas may hold later numbers).
+      if (this.actor.map.get(p.fork)?.owner === this.actor.id) this.stored.remove(p.fork);
+      else this.places.set(p.fork, new ReplicaApply(p.term, p.seq));
+    }
     this.actor.registerCommand('repl-apply', (body) => this.apply(body));
     this.actor.registerCommand('repl-snapshot', (body) => this.snapshot(body));
     this.actor.onMapChange(() => this.observeMap());
+    this.observeMap();
   }
 
   /** The last sequence applied here of `fork`, if this member holds a place in its stream. */
@@ -34,19 +46,21 @@ export class ReplicaSide {
 
   /** This member took the fork over (or left its replicas): its stream as a replica ends. */
   release(fork: string): void {
-    this.places.delete(fork);
+    if (this.places.delete(fork)) this.stored.remove(fork);
   }
 
   private async apply(body: Buffer): Promise<Buffer> {
     const { items } = applyCommand.decodeRequest(body);
     const results = new Map<string, ReplResult>();
     const imports: Promise<void>[] = [];
-    const applying: string[] = [];
+    /** Per fork, the place its imports here reach (later messages may move the machine further before these commit). */
+    const applying = new Map<string, { place: ReplicaApply; term: number; seq: number }>();
     for (const item of items) {
       const { result, imported } = this.applyItem(item);
       if (imported) {
         imports.push(imported);
-        applying.push(item.fork);
+        const place = this.places.get(item.fork)!;
+        applying.set(item.fork, { place, term: place.term, seq: place.applied });
       }
       results.set(item.fork, result);
     }
@@ -54,9 +68,10 @@ export class ReplicaSide {
       await Promise.all(imports);
     } catch (err) {
       // Nothing of the group was stored: these forks start over from a snapshot.
-      for (const fork of applying) this.places.delete(fork);
+      for (const fork of applying.keys()) this.places.delete(fork);
       throw err;
     }
+    for (const [fork, { place, term, seq }] of applying) if (this.places.get(fork) === place) this.stored.save(fork, term, seq);
     return applyCommand.encodeReply({ results: [...results.values()] });
   }
 
@@ -76,7 +91,7 @@ export class ReplicaSide {
       else if (action.kind === 'tail') Object.assign(result, { need: 'TAIL', from: action.from });
       else if (action.kind === 'refuse') Object.assign(result, { need: 'REFUSED', term: action.epoch });
       else {
-        this.places.delete(fork);
+        this.release(fork);
         result.need = 'SNAPSHOT';
       }
     }
@@ -91,13 +106,19 @@ export class ReplicaSide {
     const known = this.places.get(fork);
     const newest = Math.max(known?.epoch ?? 0, entry.owner === this.actor.id ? termOf(entry) : 0);
     if (term < newest) return snapshotCommand.encodeReply({ fork, acked: -1, need: 'REFUSED', from: 0, term: newest });
+    // Not (or no longer) a replica of the fork here: the rows may be a move's import, which a snapshot's drop would wipe.
+    if (!(entry.replicas ?? []).includes(this.actor.id)) return snapshotCommand.encodeReply({ fork, acked: -1, need: 'REFUSED', from: 0, term: Math.max(newest, termOf(entry)) });
     if (req.first) {
       this.places.delete(fork);
+      this.stored.remove(fork); // in the group that drops the rows, before them
       // Rows of an older place may include writes the new owner never had: the snapshot replaces them all.
       void this.actor.dropFork(fork).catch(() => undefined); // its failure fails the import below too (one group)
     }
     await this.actor.importChunk(req.chunk);
-    if (req.chunk.done) this.places.set(fork, new ReplicaApply(term, req.upTo));
+    if (req.chunk.done) {
+      this.places.set(fork, new ReplicaApply(term, req.upTo));
+      this.stored.save(fork, term, req.upTo);
+    }
     return snapshotCommand.encodeReply({ fork, acked: req.chunk.done ? req.upTo : -1, need: 'NONE', from: 0, term });
   }
 
@@ -106,7 +127,7 @@ export class ReplicaSide {
     for (const [fork, place] of this.places) {
       const entry = this.actor.map.get(fork);
       if (!entry || !(entry.replicas ?? []).includes(this.actor.id)) {
-        if (entry?.owner !== this.actor.id) this.places.delete(fork);
+        if (entry?.owner !== this.actor.id) this.release(fork);
         continue;
       }
       place.epochObserved(termOf(entry));

@@ -19,6 +19,8 @@ export interface ReplicationOptions {
   factor: number;
   /** How long a replica may leave a write unacknowledged before it drops out of the in-sync set. */
   lagBoundMs: number;
+  /** A move of the fork (or the resolution of its cut-over) runs on this member: its entry is the move's to change. */
+  moving: (fork: string) => boolean;
 }
 
 export class Replication {
@@ -35,7 +37,7 @@ export class Replication {
     opts: ReplicationOptions,
   ) {
     this.replicaSide = new ReplicaSide(actor);
-    this.replicaMap = new ReplicaMap(actor, link, cluster, () => this.streams, opts.factor);
+    this.replicaMap = new ReplicaMap(actor, link, cluster, () => this.streams, opts.factor, opts.moving);
     const hooks = {
       onActions: (fork: string, actions: Parameters<ReplicaMap['ask']>[1]) => this.replicaMap.ask(fork, actions),
       endpointOf: (id: string) => cluster.endpointOf(id),

@@ -104,6 +104,8 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
     for (let attempt = 0; home !== 'a'; attempt++) {
       const r = await move(admin, a.ep, fork, home);
       if (r.code === 'OK') break;
+      // (replicas) A fork is never moved onto its replica: it stays where it is.
+      if (r.code === 'BAD_REQUEST' && /holds a replica/.test(r.message)) break;
       if (attempt >= 20) throw new Error(`initial move of ${fork} to ${home}: ${r.code} ${r.message}`);
       await new Promise((res) => setTimeout(res, 250));
     }
@@ -112,6 +114,16 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
   log('hot forks placed');
   await preload(admin, layout);
   log('preloaded');
+  if ((o.replicas ?? 1) > 1) {
+    // A member may be lost for good only once every fork has its replicas in sync: before that a
+    // fork's only copy is its owner's, and no replication can keep what nobody else holds.
+    const want = (o.replicas ?? 1) - 1;
+    const ms = await until('every fork has its in-sync replicas', async () => {
+      const v = await members(admin, a.ep).catch(() => null);
+      return !!v && v.forks.every((f) => (f.inSync ?? []).length >= want);
+    }, 30000, 100);
+    log(`replicas in sync after ${Math.round(ms)} ms`);
+  }
 
   const h = new History();
   const chaosStart = performance.now();

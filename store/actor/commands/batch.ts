@@ -1,8 +1,8 @@
 // The exactly-once batch: (producer, seq) is applied at most once, also when redelivered after a
 // timeout, a crash or a fork move (the dedup record moves with the fork). A batch is atomic and
-// lies in one fork. Batches of increments and marks only, of a fork nobody watches, are validated
-// here and queued (incr_queue.ts: applied in key order before anything else touches the database);
-// any other batch is applied at once, under its own savepoint.
+// lies in one fork. Batches of increments and marks only are validated here and queued
+// (incr_queue.ts: applied in key order before anything else touches the database, noting the
+// totals of watched forks); any other batch is applied at once, under its own savepoint.
 import { OP_DELETE, OP_INCR, OP_MARK, OP_SET, type BatchOp } from '../../../schemas/data.js';
 import type { ForkEntry } from '../../../schemas/fork_map.js';
 import { STORE_COMMANDS } from '../../../schemas/store.js';
@@ -48,13 +48,11 @@ export function batchCommand(): CommandSpec {
       return DEFERRED;
     }
     if (actor.db.dedupSeen(request.producer, request.seq)) return DUPLICATE;
-    const watched = actor.changeLog.isWatched(fork.fork);
     const anchor = anchorKey.subarray(0, ROUTING_BYTES);
     actor.group.addRows(n - 1);
     actor.rates.count(fork.fork, n - 1);
     pruneDedup(actor.db, request.producer, request.floor);
-    // A watched fork (being moved) needs every change noted with its total: no queueing there.
-    if (!watched && (packed || request.ops.every((op) => op.op === OP_INCR || op.op === OP_MARK))) {
+    if (packed || request.ops.every((op) => op.op === OP_INCR || op.op === OP_MARK)) {
       const keys = packed ? packed.keys : request.ops.filter((op) => op.op === OP_INCR).map((op) => op.key);
       const deltas = packed ? packed.deltas : request.ops.filter((op) => op.op === OP_INCR).map((op) => op.delta);
       const marks = packed ? packed.marks : request.ops.filter((op) => op.op === OP_MARK).map((op) => op.key);
@@ -63,14 +61,12 @@ export function batchCommand(): CommandSpec {
         checkDelta(deltas[i]!);
       }
       for (const key of marks) actor.ownership.checkSameFork(fork, key);
-      actor.incrQueue.add({ producer: request.producer, seq: request.seq, anchor, keys, deltas, marks, done: [(err) => actor.replyDeferred(ctx, asWrongType(err), APPLIED)] });
+      actor.incrQueue.add({ producer: request.producer, seq: request.seq, fork: fork.fork, anchor, keys, deltas, marks, done: [(err) => actor.replyDeferred(ctx, asWrongType(err), APPLIED)] });
       return DEFERRED;
     }
-    const ops = packed
-      ? [...packed.keys.map((key, i) => ({ op: OP_INCR, key, value: EMPTY, delta: packed.deltas[i]! })), ...packed.marks.map((key) => ({ op: OP_MARK, key, value: EMPTY, delta: 0 }))]
-      : request.ops;
     actor.incrQueue.flush(); // keep arrival order with the increments queued before this batch
-    actor.group.atomic(() => applyOps(actor, fork, watched, request.producer, request.seq, ops, anchor));
+    const watched = actor.changeLog.isWatched(fork.fork);
+    actor.group.atomic(() => applyOps(actor, fork, watched, request.producer, request.seq, request.ops, anchor));
     return APPLIED;
   };
   return { handler: batch, write: true, selfAtomic: true };

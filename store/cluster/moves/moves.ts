@@ -7,7 +7,7 @@ import { MOVE_COMMANDS, type MoveReply } from '../../../schemas/moves.js';
 import type { ForkEntry } from '../../../schemas/fork_map.js';
 import type { StoreActor } from '../../actor/actor.js';
 import { PeerDisconnected, type PeerLink } from '../../client/peer_link.js';
-import type { ForkMap } from '../../map/fork_map.js';
+import { supersedes, type ForkMap } from '../../map/fork_map.js';
 import { StoreError } from '../../protocol/errors.js';
 import { failWhenDead } from '../member_watch.js';
 import { MoveIntents } from './intents.js';
@@ -76,7 +76,7 @@ export class Moves {
       const absurd = req.entries.find((e) => !(e.epoch >= 0 && e.epoch <= MAX_EPOCH));
       if (absurd) throw new StoreError('BAD_REQUEST', `map-put: fork ${JSON.stringify(absurd.fork)} has epoch ${absurd.epoch}, outside 0..${MAX_EPOCH}`);
       let map = a.map;
-      for (const e of req.entries) if ((map.get(e.fork)?.epoch ?? -1) < e.epoch) map = withEntry(map, e);
+      for (const e of req.entries) if (supersedes(e, map.get(e.fork))) map = withEntry(map, e);
       a.applyMap(map);
       return EMPTY;
     });
@@ -88,7 +88,7 @@ export class Moves {
   }
 
   /** A move, a cut-over resolution or a takeover of `fork` runs here. */
-  private busy(fork: string): boolean {
+  busy(fork: string): boolean {
     return this.sources.busy(fork) || this.takeovers.busy(fork);
   }
 
@@ -111,6 +111,11 @@ export class Moves {
     if (actingId !== a.id) return this.forward(actingId, { fork, to, force, hops });
     if (this.busy(fork)) {
       throw new StoreError('FENCED', `fork ${fork} is already moving (or its last cut-over is being resolved); retry when that ends`, true);
+    }
+    if (!force && (entry.replicas ?? []).includes(to)) {
+      // The target's import and its cleanup after an aborted move would overwrite or drop the rows it
+      // holds as a replica, which a failover may then promote (issue 10: a fork never has two copies on one member).
+      throw new StoreError('BAD_REQUEST', `${to} holds a replica of fork ${fork}: a move there would put two copies on one member; move it to a member without one (see \`dbslm store status\`)`);
     }
     if (!force) return this.sources.moveOut(fork, to);
     const [outcome] = await this.takeovers.takeOver([fork], (f) => this.busy(f));
