@@ -29,7 +29,9 @@ export const acceptDir = () => tempDir('dbslm-accept-');
 /** A pipeline YAML: `name`, the inputs (paths as given), order 3 and the lines of `extra`; store data in DIR/store, ARPA at DIR/NAME.arpa. */
 export function writePipeline(dir: string, name: string, inputs: string[], extra: string[] = []): string {
   const file = path.join(dir, `${name}.yaml`);
-  const lines = [`name: ${name}`, 'inputs:', ...inputs.map((p) => `  - path: ${JSON.stringify(p)}`), 'order: 3', ...extra];
+  // Order 3 unless `extra` names one.
+  const order = extra.some((l) => l.startsWith('order:')) ? [] : ['order: 3'];
+  const lines = [`name: ${name}`, 'inputs:', ...inputs.map((p) => `  - path: ${JSON.stringify(p)}`), ...order, ...extra];
   if (!extra.some((l) => l.startsWith('store:'))) lines.push('store:', '  data: store');
   if (!extra.some((l) => l.startsWith('export:'))) lines.push('export:', `  arpa: ${name}.arpa`);
   fs.writeFileSync(file, lines.join('\n') + '\n');
