@@ -2,7 +2,8 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ForkMap, forkRange, supersedes } from '../store/map/fork_map.js';
+import { supersedes } from '../store/map/fork_entry.js';
+import { ForkMap, forkRange } from '../store/map/fork_map.js';
 import { formatKey, makeKey, parseKey, parseTextKey, rangePrefix, routingBytes, textKey } from '../store/protocol/keys.js';
 import { tempDir } from './helpers/temp_dir.js';
 

@@ -105,3 +105,16 @@ export class Checkpoint {
     this.fd = null;
   }
 }
+
+/**
+ * A run's checkpoint opened, if its plan names one (null: nothing to resume from, nothing
+ * recorded), with what the user should hear about it: an old one discarded, or batches skipped.
+ */
+export function openRunCheckpoint(where: { file: string; fingerprint: string } | null, notice: (line: string) => void): { checkpoint: Checkpoint | null; loaded: LoadedCheckpoint } {
+  if (!where) return { checkpoint: null, loaded: { committed: new Map(), batches: 0, discarded: null } };
+  const checkpoint = new Checkpoint(where.file, where.fingerprint);
+  const loaded = checkpoint.open();
+  if (loaded.discarded) notice(loaded.discarded);
+  if (loaded.batches > 0) notice(`resuming: ${loaded.batches} batches committed by an earlier run are skipped (checkpoint ${where.file})`);
+  return { checkpoint, loaded };
+}

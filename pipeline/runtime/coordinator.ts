@@ -13,8 +13,9 @@ import { decodeActorEvent, encodeControl, type ActorEvent } from '../../schemas/
 import { ActorCommands } from './actor_commands.js';
 import type { ActorSpec } from './actor_spec.js';
 import { BatchTracker, type TaskRequest } from './batch_tracker.js';
-import { Checkpoint } from './checkpoint.js';
+import { openRunCheckpoint, type Checkpoint } from './checkpoint.js';
 import { Endpoints } from './endpoints.js';
+import { FinalReports } from './final_reports.js';
 import type { WorkerHosts } from './worker_hosts.js';
 import type { RuntimePlan } from './plan.js';
 import { StagePool, type Slot } from './stage_pool.js';
@@ -41,9 +42,7 @@ export class Coordinator {
   private readonly resolved = new Map<string, string>();
   private readonly commands = new ActorCommands();
   private readonly readyWaiters = new Map<string, () => void>();
-  /** Resolvers of shutdown's waits for each actor's last report (`done`), by `stage/worker/incarnation`. */
-  private readonly doneWaiters = new Map<string, () => void>();
-  private readonly doneSeen = new Set<string>();
+  private readonly finalReports = new FinalReports();
   private readonly lastError = new Map<string, string>();
   /** Tap endpoints by `stage/worker`. */
   private readonly taps = new Map<string, string>();
@@ -101,7 +100,8 @@ export class Coordinator {
       await control.bind(this.endpoints.control(this.plan.listenHost));
       const controlEndpoint = control.lastEndpoint!;
       void this.listen(control);
-      const loaded = this.openCheckpoint();
+      const { checkpoint, loaded } = openRunCheckpoint(this.plan.checkpoint, (line) => this.hooks.onNotice?.(line));
+      this.checkpoint = checkpoint;
       this.tracker = new BatchTracker(
         this.plan.tasks.map((t) => t.input),
         loaded.committed,
@@ -136,15 +136,6 @@ export class Coordinator {
       this.checkpoint?.close();
       this.endpoints.cleanup();
     }
-  }
-
-  private openCheckpoint(): { committed: Map<number, number[]>; batches: number } {
-    if (!this.plan.checkpoint) return { committed: new Map(), batches: 0 };
-    this.checkpoint = new Checkpoint(this.plan.checkpoint.file, this.plan.checkpoint.fingerprint);
-    const loaded = this.checkpoint.open();
-    if (loaded.discarded) this.hooks.onNotice?.(loaded.discarded);
-    if (loaded.batches > 0) this.hooks.onNotice?.(`resuming: ${loaded.batches} batches committed by an earlier run are skipped (checkpoint ${this.plan.checkpoint.file})`);
-    return loaded;
   }
 
   /** What the sink stage taps: its outputs are written, not sent, so the plan says their type. */
@@ -297,13 +288,10 @@ export class Coordinator {
       case 'progress':
         this.stats.actorProgress(e);
         return;
-      case 'done': {
+      case 'done':
         this.stats.actorProgress(e);
-        const incarnation = `${key}/${e.incarnation}`;
-        this.doneSeen.add(incarnation);
-        this.doneWaiters.get(incarnation)?.();
+        this.finalReports.done(e.stage, e.worker, e.incarnation);
         return;
-      }
       case 'error':
         // Bad input or a message of another version: the user's to fix, so an InputError (exit 1).
         if (e.fatal) this.fail(new InputError(e.message ?? `stage ${e.stage} worker ${e.worker} failed`));
@@ -349,20 +337,8 @@ export class Coordinator {
       slot.stopping = true;
       if (this.resolved.has(`${slot.stage}/${slot.worker}`)) this.send(slot.stage, slot.worker, encodeControl({ kind: 'end', credits: 0 }));
     }
-    // The summary counts each actor's items from its last report: wait for every actor's `done`
-    // event, not just its exit, which can be seen before its last events are read off the
-    // control socket (a split stage once summed 30 of 32 items that way). An actor that exits
-    // without one (it failed while ending) gets a moment for its events in flight.
-    const late = new Promise<void>((r) => setTimeout(r, 5000).unref());
-    await Promise.race([late, Promise.all(this.pool.all().map((slot) => this.lastReport(slot)))]);
+    // The summary counts each actor's items from its last report (final_reports.ts).
+    await this.finalReports.all(this.pool.all(), 5000);
     await this.pool.stopAll(5000);
-  }
-
-  private lastReport(slot: Slot): Promise<void> {
-    const incarnation = `${slot.stage}/${slot.worker}/${slot.spec.incarnation}`;
-    if (this.doneSeen.has(incarnation)) return Promise.resolve();
-    const reported = new Promise<void>((r) => this.doneWaiters.set(incarnation, r));
-    const exitedSilent = slot.exited.then(() => new Promise<void>((r) => setTimeout(r, 500).unref()));
-    return Promise.race([reported, exitedSilent]);
   }
 }

@@ -12,7 +12,7 @@ import type { ForkEntry } from '../../schemas/fork_map.js';
 import { REPLICATION_COMMANDS, type ReplItem, type ReplResult } from '../../schemas/replication.js';
 import type { StoreActor } from '../actor/actor.js';
 import type { PeerLink } from '../client/peer_link.js';
-import { termOf } from '../map/fork_map.js';
+import { termOf } from '../map/fork_entry.js';
 import { StoreError } from '../protocol/errors.js';
 import { InSyncSet, type InSyncAction } from './in_sync.js';
 import type { ReplicaSide } from './replica_side.js';

@@ -9,7 +9,7 @@
 // from it, and a failover may promote it.
 import { REPLICATION_COMMANDS, type ReplItem, type ReplResult } from '../../schemas/replication.js';
 import type { StoreActor } from '../actor/actor.js';
-import { termOf } from '../map/fork_map.js';
+import { termOf } from '../map/fork_entry.js';
 import { StoreError } from '../protocol/errors.js';
 import { ReplicaApply } from './replica_apply.js';
 import { ReplicaPlaces } from './replica_places.js';
