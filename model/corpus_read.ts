@@ -13,25 +13,25 @@ export class IdStream {
   sentences = 0;
 
   push(id: number): void {
-    if (this.length === this.ids.length) {
-      const bigger = new Int32Array(this.ids.length * 2);
-      bigger.set(this.ids);
-      this.ids = bigger;
-    }
+    if (this.length === this.ids.length) this.reserve(1);
     this.ids[this.length++] = id;
   }
 
   /** Appends a run of ids. */
   append(ids: Int32Array): void {
-    if (this.length + ids.length > this.ids.length) {
-      let size = this.ids.length * 2;
-      while (size < this.length + ids.length) size *= 2;
-      const bigger = new Int32Array(size);
-      bigger.set(this.view);
-      this.ids = bigger;
-    }
+    this.reserve(ids.length);
     this.ids.set(ids, this.length);
     this.length += ids.length;
+  }
+
+  /** Room for `more` ids after the current ones, doubling the buffer as often as needed. */
+  private reserve(more: number): void {
+    if (this.length + more <= this.ids.length) return;
+    let size = this.ids.length * 2;
+    while (size < this.length + more) size *= 2;
+    const bigger = new Int32Array(size);
+    bigger.set(this.view);
+    this.ids = bigger;
   }
 
   get view(): Int32Array {

@@ -106,9 +106,6 @@ export class ForkDb extends ForkReads {
       incrRet: prepare(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
                   ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'
                   RETURNING value`).pluck().safeIntegers(true),
-      incrRetRow: prepare(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
-                  ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'
-                  RETURNING key, value`).raw().safeIntegers(true),
       dedupHas: prepare('SELECT 1 FROM dedup WHERE producer = ? AND seq = ?').pluck(),
       dedupAdd: prepare('INSERT OR IGNORE INTO dedup (producer, seq, anchor) VALUES (?, ?, ?)'),
       dedupPrune: prepare('DELETE FROM dedup WHERE producer = ? AND seq < ?'),
@@ -188,7 +185,12 @@ export class ForkDb extends ForkReads {
     const st = keys.length >= ROWS ? this.incrStatement(onTotal ? -ROWS : ROWS) : undefined;
     if (!onTotal) return runInRowChunks(keys, deltas, (args) => st!.run(args).changes === ROWS, (key, delta) => this.statements.incr.run(key, delta).changes !== 0);
     const returned = (rows: unknown[][]) => (rows.forEach(([key, total]) => onTotal(key as Buffer, total as bigint)), rows.length);
-    return runInRowChunks(keys, deltas, (args) => returned(st!.all(args) as unknown[][]) === ROWS, (key, delta) => returned(this.statements.incrRetRow.all(key, delta) as unknown[][]) === 1);
+    const one = (key: Buffer, delta: number) => {
+      const total = this.statements.incrRet.get(key, delta) as bigint | undefined;
+      if (total !== undefined) onTotal(key, total);
+      return total !== undefined;
+    };
+    return runInRowChunks(keys, deltas, (args) => returned(st!.all(args) as unknown[][]) === ROWS, one);
   }
   /** Create `key` with the empty value unless it exists (whatever it holds); true when created. */
   mark(key: Buffer): boolean {
