@@ -41,6 +41,8 @@ interface StoredRange {
   backoffs: Float64Array;
   /** The root range's <s> row's backoff (the context [<s>]'s). */
   bosBackoff?: number;
+  /** What followers() answers for this range's context, once asked (null: not a context of the model). */
+  answer?: ContextFollowers | null;
 }
 
 /** The stored row of `word` in `range`: its n-gram's backoff, or undefined when not stored. */
@@ -130,10 +132,14 @@ export class StoreContextSource implements ContextSource {
     this.stats.lookups++;
     if (context.length === 0) return (await this.ranges.get(context)).followers;
     const [own, parent] = await Promise.all([this.ranges.get(context), this.ranges.get(context.slice(0, -1))]);
+    // One answer object per context while its range is cached, as a model file's source keeps:
+    // the controlled draw (sparse_target.ts) caches a position's explicit words by its longest
+    // context's object, and a new object per call made every controlled token rebuild them.
+    if (own.answer !== undefined) return own.answer;
     const backoff = backoffOf(parent, context[context.length - 1]!);
-    // Neither an n-gram nor a context of the model.
-    if (backoff === undefined && own.followers.words.length === 0) return null;
-    return { words: own.followers.words, logProbs: own.followers.logProbs, backoff: backoff ?? 0 };
+    // Null: neither an n-gram nor a context of the model.
+    own.answer = backoff === undefined && own.followers.words.length === 0 ? null : { words: own.followers.words, logProbs: own.followers.logProbs, backoff: backoff ?? 0 };
+    return own.answer;
   }
 
   /** Ranges asked for together are read with one scan-packed per owning actor, however many. */
