@@ -69,6 +69,9 @@ test('a model imported again is never served from the cache of the old one', asy
     const got = together ? await Promise.all(contexts.map((c) => fresh.source!.followers(toStore(c)))) : [];
     if (!together) for (const c of contexts) got.push(await fresh.source!.followers(toStore(c)));
     t.deepEqual(got.map(fromStore), want, together ? 'asked in one round' : 'asked one after another');
+    // One answer object per cached context: the controlled draw caches its explicit words by it.
+    const first = await fresh.source!.followers([BOS]);
+    t.true(first !== null && first === (await fresh.source!.followers([BOS])));
   }
   await ok('store', 'import', '--no-topk', '--arpa', m2, '--model', 'm', '--tokenizer', 'regex', '--connect', actor.ep, '--quiet', '--replace');
   // A refresh that finds the model written again reads the new model's unigrams with its vocabulary.
