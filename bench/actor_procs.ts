@@ -1,6 +1,7 @@
 // Store actor processes for the store benches: started on loopback with a fresh data directory
 // (by cli/io/actor_process.ts), resolved with their bound endpoint, and stopped with the bench
 // (also when it fails).
+import fs from 'node:fs';
 import { launchActor, type ActorProcess } from '../cli/io/actor_process.js';
 
 // Node flags for the actor processes, e.g. BENCH_ACTOR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'
@@ -18,6 +19,25 @@ export async function startActor(id: string, { join = [], durability = 'normal' 
   const actor = await launchActor({ id, join, durability, nodeArgs: ACTOR_NODE_ARGS, stderr: 'inherit' });
   running.push(actor);
   return actor.endpoint;
+}
+
+/**
+ * CPU milliseconds (user + system, all threads) the running actors have used, from /proc (Linux;
+ * NaN elsewhere): on a shared machine a run's CPU per token drifts less than its wall time.
+ */
+export function actorCpuMs(): number {
+  let ms = 0;
+  for (const actor of running) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in
+      // clock ticks of 1/100 s (USER_HZ, fixed by the Linux ABI).
+      const fields = fs.readFileSync(`/proc/${actor.proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ms += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return NaN;
+    }
+  }
+  return ms;
 }
 
 /** Stops every actor started so far (SIGTERM: they flush and close their databases). */

@@ -2,7 +2,8 @@
 // imported into a store of 1 and then 3 actors on loopback (forks spread by `store rebalance`).
 // For each: tokens/s, per-token latency p50/p99 (time between words of a stream), and store reads
 // per token (context ranges fetched, all lengths of a history at once; a backoff comes with its prefix's range)
-// and sequential round trips per token, for exact sampling without and with Level 3 (concept spans
+// and sequential round trips per token, and CPU ms per token of this process and of the actors
+// (every thread: ZeroMQ's I/O threads included), for exact sampling without and with Level 3 (concept spans
 // verified speculatively) and for a controlled run (top-p 0.9, temperature 0.8). The first pass starts
 // with an empty cache (a fresh engine); seeds differ per sample. Then BENCH_STREAMS (8) generations
 // at once on one fresh engine, as a server sees them: tokens/s over all streams, latency per stream.
@@ -20,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Engine, type GenerateRequest } from '../generate/engine.js';
 import type { StoreContextSource } from '../generate/store_source.js';
-import { startActor, stopAll } from './actor_procs.js';
+import { actorCpuMs, startActor, stopAll } from './actor_procs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -52,6 +53,9 @@ interface Figures {
   latencies: number[];
   storeReads: number;
   rounds: number;
+  /** CPU ms of this process and of the actors (user + system, every thread) over the run. */
+  clientCpuMs: number;
+  actorCpuMs: number;
 }
 
 /** Streams at once in the concurrent runs: a server answering that many requests together. */
@@ -63,6 +67,8 @@ async function measure(engine: Engine, request: GenerateRequest, streams = 1): P
   const readsBefore = source.stats?.storeReads ?? 0;
   const roundsBefore = engine.stats.rounds;
   const latencies: number[] = [];
+  const actorCpu0 = actorCpuMs();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: streams }, async (_, stream) => {
@@ -76,11 +82,13 @@ async function measure(engine: Engine, request: GenerateRequest, streams = 1): P
       }
     }),
   );
-  return { tokens: latencies.length, seconds: (performance.now() - t0) / 1000, latencies, storeReads: (source.stats?.storeReads ?? 0) - readsBefore, rounds: engine.stats.rounds - roundsBefore };
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { tokens: latencies.length, seconds, latencies, storeReads: (source.stats?.storeReads ?? 0) - readsBefore, rounds: engine.stats.rounds - roundsBefore, clientCpuMs: (cpu.user + cpu.system) / 1000, actorCpuMs: actorCpuMs() - actorCpu0 };
 }
 
 function report(where: string, what: string, f: Figures): void {
-  const reads = where === 'file' || where === 'mixture' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} ranges read/token, ${(f.rounds / f.tokens).toFixed(2)} round trips/token`;
+  const reads = where === 'file' || where === 'mixture' ? '' : `, ${(f.storeReads / f.tokens).toFixed(2)} ranges read/token, ${(f.rounds / f.tokens).toFixed(2)} round trips/token, CPU ms/token ${(f.clientCpuMs / f.tokens).toFixed(3)} client ${(f.actorCpuMs / f.tokens).toFixed(3)} actors`;
   console.log(`  ${where.padEnd(9)} ${what.padEnd(34)} ${Math.round(f.tokens / f.seconds).toString().padStart(6)} tokens/s  p50 ${pct(f.latencies, 50).toFixed(3)} ms  p99 ${pct(f.latencies, 99).toFixed(3)} ms  (${f.tokens} tokens${reads})`);
 }
 

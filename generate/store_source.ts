@@ -19,7 +19,7 @@ import type { StoreClient } from '../store/client/client.js';
 import { contextPrefix } from '../store/model/layout.js';
 import { readVocab } from '../store/model/read_model.js';
 import { requireModelMeta } from '../store/model/stored_meta.js';
-import { followerOrder, type ContextFollowers, type ContextSource } from './context_source.js';
+import { followerOrder, permuted, type ContextFollowers, type ContextSource } from './context_source.js';
 import type { VocabView } from './generate_text.js';
 
 /** Contexts kept per source; a long chat touches a few thousand. */
@@ -41,6 +41,8 @@ interface StoredRange {
   backoffs: Float64Array;
   /** The root range's <s> row's backoff (the context [<s>]'s). */
   bosBackoff?: number;
+  /** What followers() answers for this range's context, once asked (null: not a context of the model). */
+  answer?: ContextFollowers | null;
 }
 
 /** The stored row of `word` in `range`: its n-gram's backoff, or undefined when not stored. */
@@ -89,7 +91,18 @@ export class StoreContextSource implements ContextSource {
   /** The source of model `model`; a missing or unfinished model is an error saying how to make one. */
   static async open(client: StoreClient, model: string, where: string): Promise<StoreContextSource> {
     const meta = await requireModelMeta(client, model, where);
-    return new StoreContextSource(client, model, where, meta, new WordList(await readVocab(client, model, meta.vocabSize)));
+    const source = new StoreContextSource(client, model, where, meta, new WordList([]));
+    await source.readModelWide(meta);
+    return source;
+  }
+
+  /**
+   * The vocabulary and the unigram range, read together: both are model-wide (every history backs
+   * off to the unigrams), and the unigrams' rows (one per word) are then not the first token's wait.
+   */
+  private async readModelWide(meta: ModelMeta): Promise<void> {
+    const [words] = await Promise.all([readVocab(this.client, this.model, meta.vocabSize), this.ranges.get([])]);
+    this.vocab = new WordList(words);
   }
 
   get order(): number {
@@ -103,9 +116,9 @@ export class StoreContextSource implements ContextSource {
   async refresh(): Promise<boolean> {
     const meta = await requireModelMeta(this.client, this.model, this.where);
     if (meta.version === this.meta.version) return false;
-    this.vocab = new WordList(await readVocab(this.client, this.model, meta.vocabSize));
-    this.meta = meta;
     this.ranges.clear();
+    await this.readModelWide(meta);
+    this.meta = meta;
     return true;
   }
 
@@ -119,10 +132,14 @@ export class StoreContextSource implements ContextSource {
     this.stats.lookups++;
     if (context.length === 0) return (await this.ranges.get(context)).followers;
     const [own, parent] = await Promise.all([this.ranges.get(context), this.ranges.get(context.slice(0, -1))]);
+    // One answer object per context while its range is cached, as a model file's source keeps:
+    // the controlled draw (sparse_target.ts) caches a position's explicit words by its longest
+    // context's object, and a new object per call made every controlled token rebuild them.
+    if (own.answer !== undefined) return own.answer;
     const backoff = backoffOf(parent, context[context.length - 1]!);
-    // Neither an n-gram nor a context of the model.
-    if (backoff === undefined && own.followers.words.length === 0) return null;
-    return { words: own.followers.words, logProbs: own.followers.logProbs, backoff: backoff ?? 0 };
+    // Null: neither an n-gram nor a context of the model.
+    own.answer = backoff === undefined && own.followers.words.length === 0 ? null : { words: own.followers.words, logProbs: own.followers.logProbs, backoff: backoff ?? 0 };
+    return own.answer;
   }
 
   /** Ranges asked for together are read with one scan-packed per owning actor, however many. */
@@ -159,8 +176,8 @@ function rangeOf(rows: Buffer, root: boolean): StoredRange {
   }
   const order = followerOrder(words.subarray(0, n), logProbs.subarray(0, n));
   return {
-    followers: { words: Int32Array.from(order, (i) => words[i]!), logProbs: Float64Array.from(order, (i) => logProbs[i]!), backoff: 0 },
-    backoffs: Float64Array.from(order, (i) => backoffs[i]!),
+    followers: { words: permuted(words, order), logProbs: permuted(logProbs, order), backoff: 0 },
+    backoffs: permuted(backoffs, order),
     ...(bosBackoff !== undefined && { bosBackoff }),
   };
 }

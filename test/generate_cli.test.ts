@@ -45,6 +45,9 @@ test('a model imported again is never served from the cache of the old one', asy
   await ok('store', 'import', '--no-topk', '--arpa', m3, '--model', 'm', '--tokenizer', 'regex', '--connect', actor.ep, '--quiet');
   const engine = await Engine.open({ connect: actor.ep, model: 'm' });
   t.teardown(() => engine.close());
+  // The unigrams (model-wide) are read at open, with the vocabulary, not by the first token.
+  const source = engine.source as StoreContextSource;
+  t.true(source.isCached([]) && source.stats.storeReads === 1, `${source.stats.storeReads} ranges read at open`);
   const request = { seed: 3, maxTokens: 30 };
   const fromFile = async (file: string) => (await (await Engine.open({ file, tokenizer: 'regex' })).generate(request)).text;
   t.is((await engine.generate(request)).text, await fromFile(m3));
@@ -66,10 +69,17 @@ test('a model imported again is never served from the cache of the old one', asy
     const got = together ? await Promise.all(contexts.map((c) => fresh.source!.followers(toStore(c)))) : [];
     if (!together) for (const c of contexts) got.push(await fresh.source!.followers(toStore(c)));
     t.deepEqual(got.map(fromStore), want, together ? 'asked in one round' : 'asked one after another');
+    // One answer object per cached context: the controlled draw caches its explicit words by it.
+    const first = await fresh.source!.followers([BOS]);
+    t.true(first !== null && first === (await fresh.source!.followers([BOS])));
   }
   await ok('store', 'import', '--no-topk', '--arpa', m2, '--model', 'm', '--tokenizer', 'regex', '--connect', actor.ep, '--quiet', '--replace');
+  // A refresh that finds the model written again reads the new model's unigrams with its vocabulary.
+  const readsBefore = source.stats.storeReads;
+  t.true(await source.refresh());
+  t.true(source.isCached([]) && source.stats.storeReads === readsBefore + 1, `${source.stats.storeReads - readsBefore} ranges read by the refresh`);
   t.is((await engine.generate(request)).text, await fromFile(m2));
-  t.is((engine.source as StoreContextSource).order, 2);
+  t.is(source.order, 2);
 });
 
 test('bad input: no model named, an unknown model, an unreachable store, bad controls', async (t) => {
