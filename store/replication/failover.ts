@@ -50,8 +50,13 @@ export class Failover {
     const stall = this.guard.beat(now);
     const me = this.actor.id;
     if (stall && [...this.actor.map.entries.values()].some((e) => e.inSync?.includes(me))) {
-      process.stderr.write(`store actor ${me}: stalled ${Math.round(stall)} ms: no failover for ${this.guard.deadAfterMs} ms\n`);
+      process.stderr.write(`store actor ${me}: stalled ${Math.round(stall)} ms: no failover or replica change for ${this.guard.deadAfterMs} ms\n`);
     }
+  }
+
+  /** This member stalled less than a dead bound ago: its view of who is dead or lagging is not to be acted on. */
+  stalled(): boolean {
+    return this.guard.stalled(performance.now());
   }
 
   /** Promote this member for every fork it should take now (called on member changes, and by the timer while `retry`). */

@@ -19,7 +19,7 @@ export interface ReplicationOptions {
   factor: number;
   /** How long a replica may leave a write unacknowledged before it drops out of the in-sync set. */
   lagBoundMs: number;
-  /** SWIM's dead bound: a member that stalled waits this long before any failover. */
+  /** SWIM's dead bound: a member that stalled waits this long before any failover or change of its forks' replicas. */
   deadAfterMs: number;
   /** A move of the fork (or the resolution of its cut-over) runs on this member: its entry is the move's to change. */
   moving: (fork: string) => boolean;
@@ -39,7 +39,7 @@ export class Replication {
     opts: ReplicationOptions,
   ) {
     this.replicaSide = new ReplicaSide(actor);
-    this.replicaMap = new ReplicaMap(actor, link, cluster, () => this.streams, opts.factor, opts.moving);
+    this.replicaMap = new ReplicaMap(actor, link, cluster, () => this.streams, opts.factor, opts.moving, () => this.failover.stalled());
     const hooks = {
       onActions: (fork: string, actions: Parameters<ReplicaMap['ask']>[1]) => this.replicaMap.ask(fork, actions),
       endpointOf: (id: string) => cluster.endpointOf(id),
