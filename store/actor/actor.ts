@@ -233,10 +233,7 @@ export class StoreActor implements ActorServices {
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.router) {
-        // After an early commit whose replies wait for replicas, give the event loop a turn before the
-        // next message: while messages are queued, ZeroMQ resolves receives without one, so nothing
-        // that waits for I/O or a turn (replicas' acknowledgements that release this commit's
-        // replies, the replication stream's sends, gossip) would run until the socket drained.
+        // An early commit whose replies wait for replicas gets a turn for their acks (see commitIfDue).
         if (this.group.commitIfDue(this.onMessage(frames))) await new Promise((resolve) => setImmediate(resolve));
         if (this.stopping) break;
       }

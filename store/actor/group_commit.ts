@@ -84,7 +84,11 @@ export class GroupCommit {
   /**
    * After a message of `requests` requests: commit now after a big bundle or once many rows are
    * pending, so the client works on these replies while the actor applies the next bundle.
-   * True when it committed and the replies wait for replicas (never at R = 1).
+   * True when it committed and the replies wait for replicas (never at R = 1): the actor's loop
+   * then gives the event loop a turn before its next message. While messages are queued, ZeroMQ
+   * resolves receives without one, so nothing that waits for I/O or a turn (the replicas'
+   * acknowledgements that release these replies, the stream's sends, gossip) would run until the
+   * socket drained.
    */
   commitIfDue(requests: number): boolean {
     if (requests < COMMIT_AFTER_REQUESTS && this.rows < this.commitEveryRows) return false;
