@@ -35,7 +35,7 @@ test('counters and bytes, savepoints, dedup by anchor, scans and purge', (t) => 
     { instanceOf: TypeMismatch },
   );
   t.is(db.get(b(1, 2, 3, 4, 7)), undefined, 'the failed savepoint left nothing');
-  db.setCounter(b(0xff, 0xff, 0xff, 0xff, 1), 2n ** 62n);
+  db.setMany([b(0xff, 0xff, 0xff, 0xff, 1)], [2n ** 62n]);
   db.incr(b(0xff, 0xff, 0xff, 0xff, 1), 1);
   db.dedupRecord('p', 1, b(1, 2, 3, 4));
   db.dedupRecord('p', 2, b(0xff, 0xff, 0xff, 0xff));
@@ -62,6 +62,18 @@ test('counters and bytes, savepoints, dedup by anchor, scans and purge', (t) => 
   db.commit();
   t.deepEqual(db.dedupUnder(b(1)), []);
   t.is(db.size(b()).keys, 1);
+});
+
+test('setMany stores a bigint as a counter, in its multi-row statements and its single-row tail, in order', (t) => {
+  const db = new ForkDb(dir(), 'normal');
+  t.teardown(() => db.close());
+  const keys = Array.from({ length: 130 }, (_, i) => b(1, 2, 3, 4, i));
+  db.begin();
+  db.setMany(keys, keys.map((_, i) => (i % 2 ? BigInt(i) - 3n : b(i))));
+  db.setMany([keys[0]!, keys[0]!], [5n, 6n]);
+  db.incrMany([keys[1]!, keys[65]!, keys[129]!, keys[0]!], [1, 1, 1, 1]);
+  db.commit();
+  t.deepEqual([0, 1, 2, 65, 128, 129].map((i) => db.get(keys[i]!)), [7n, -1n, b(2), 63n, b(128), 127n]);
 });
 
 test('incrMany: multi-row increments create and add, and report a key holding bytes', (t) => {

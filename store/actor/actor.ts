@@ -233,7 +233,8 @@ export class StoreActor implements ActorServices {
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.router) {
-        this.group.commitIfDue(this.onMessage(frames));
+        // An early commit whose replies wait for replicas gets a turn for their acks (see commitIfDue).
+        if (this.group.commitIfDue(this.onMessage(frames))) await new Promise((resolve) => setImmediate(resolve));
         if (this.stopping) break;
       }
     } catch (err) {

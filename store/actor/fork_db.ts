@@ -104,7 +104,6 @@ export class ForkDb extends ForkReads {
       rollbackTo: prepare('ROLLBACK TO b'),
       get: prepare('SELECT value FROM kv WHERE key = ?').pluck().safeIntegers(true),
       set: prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      setInt: prepare('INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER)) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       del: prepare('DELETE FROM kv WHERE key = ?'),
       mark: prepare("INSERT OR IGNORE INTO kv (key, value) VALUES (?, X'')"),
       incr: prepare(`INSERT INTO kv (key, value) VALUES (?, CAST(? AS INTEGER))
@@ -164,15 +163,13 @@ export class ForkDb extends ForkReads {
   /**
    * set() for every (keys[i], values[i]), ROWS rows per statement: the smoothing writes
    * millions of n-gram values and Top-K heads in batches of sets, and one call into SQLite per row
-   * was most of applying them. Rows apply in order (a repeated key ends with its last value).
+   * was most of applying them. Rows apply in order (a repeated key ends with its last value). A
+   * bigint value is stored as a counter (SQLite binds it as an INTEGER; `value` has no affinity).
    */
-  setMany(keys: readonly Buffer[], values: readonly Buffer[]): void {
+  setMany(keys: readonly Buffer[], values: readonly (Buffer | bigint)[]): void {
     const setN = keys.length >= ROWS ? (this.setN ??= this.db.prepare(`INSERT INTO kv (key, value) VALUES ${Array.from({ length: ROWS }, () => '(?, ?)').join(', ')}
                                      ON CONFLICT (key) DO UPDATE SET value = excluded.value`)) : undefined;
     runInRowChunks(keys, values, (args) => (setN!.run(args), true), (key, value) => (this.statements.set.run(key, value), true));
-  }
-  setCounter(key: Buffer, value: bigint): void {
-    this.statements.setInt.run(key, value);
   }
   delete(key: Buffer): number {
     return this.statements.del.run(key).changes;

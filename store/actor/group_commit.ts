@@ -43,6 +43,8 @@ export class GroupCommit {
   private open = false;
   private scheduled = false;
   private rows = 0;
+  /** The last commit's replies wait on `replyBarrier`. */
+  private waitsForReplicas = false;
   private readonly commitAtTurnEnd = () => this.commit();
   /**
    * (replication, store/replication/) Asked after each commit, once its changes were published:
@@ -82,9 +84,16 @@ export class GroupCommit {
   /**
    * After a message of `requests` requests: commit now after a big bundle or once many rows are
    * pending, so the client works on these replies while the actor applies the next bundle.
+   * True when it committed and the replies wait for replicas (never at R = 1): the actor's loop
+   * then gives the event loop a turn before its next message. While messages are queued, ZeroMQ
+   * resolves receives without one, so nothing that waits for I/O or a turn (the replicas'
+   * acknowledgements that release these replies, the stream's sends, gossip) would run until the
+   * socket drained.
    */
-  commitIfDue(requests: number): void {
-    if (requests >= COMMIT_AFTER_REQUESTS || this.rows >= this.commitEveryRows) this.commit();
+  commitIfDue(requests: number): boolean {
+    if (requests < COMMIT_AFTER_REQUESTS && this.rows < this.commitEveryRows) return false;
+    this.commit();
+    return this.waitsForReplicas;
   }
 
   /** Run `fn` under a savepoint: on throw, undo its writes and the changes it noted, and rethrow. */
@@ -107,6 +116,7 @@ export class GroupCommit {
   /** Commit the group transaction, then release every reply, waiter and change it held back. */
   commit(): void {
     this.scheduled = false;
+    this.waitsForReplicas = false;
     if (!this.open) return;
     let failed: unknown = null;
     try {
@@ -132,6 +142,7 @@ export class GroupCommit {
     // Watchers first: the replication stream numbers this group's changes, so the barrier below knows what to wait for.
     this.changeLog.publish(!refusal);
     const barrier = refusal ? null : (this.replyBarrier?.() ?? null);
+    this.waitsForReplicas = barrier !== null;
     if (barrier) barrier.then((unreplicated) => this.release(held, unreplicated));
     else this.release(held, refusal);
     for (const w of waiters) {

@@ -75,6 +75,7 @@ export class Cluster {
     this.replication = new Replication(actor, this.link, moveClusterOf(this.gossip, this.lease), {
       factor: opts.replicas ?? 1,
       lagBoundMs: this.lease.durationMs,
+      deadAfterMs,
       moving: (fork) => this.moves.busy(fork),
     });
     actor.writeGate = () => this.refuseWithoutLease('write');

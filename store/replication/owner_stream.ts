@@ -164,6 +164,7 @@ export class OwnerStreams {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (!this.outbox.size) return;
     const outbox = [...this.outbox];
     this.outbox.clear();
     for (const [member, items] of outbox) void this.send(member, items);
@@ -254,6 +255,12 @@ export class OwnerStreams {
 
   /** After a commit: wait until every replicated fork's replicas have what this member committed so far. */
   private barrier(): Promise<StoreError | null> | null {
+    // The commit's changes (all forks, one message per replica) leave now. Left to the flush after
+    // this turn they waited until the actor's receive loop drained its socket (ZeroMQ resolves
+    // receives without a turn while messages are queued): under load the owner applied its whole
+    // window of client batches before the replica got the first change, so owner and replica took
+    // turns, each idle while the other worked.
+    this.flush();
     const needs: [ForkStream, number][] = [];
     for (const s of this.streams.values()) if (s.set.released < s.seq) needs.push([s, s.seq]);
     if (!needs.length) return null;

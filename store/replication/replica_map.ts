@@ -36,6 +36,8 @@ export class ReplicaMap {
     private readonly streams: () => OwnerStreams,
     private readonly factor: number,
     private readonly moving: (fork: string) => boolean,
+    /** This member stalled less than a dead bound ago (failover_guard.ts). */
+    private readonly stalled: () => boolean,
   ) {}
 
   /** The in-sync machine of `fork` asked for these. */
@@ -53,9 +55,14 @@ export class ReplicaMap {
     }
   }
 
-  /** Make the changes asked for and the placements due, while this member holds its lease. */
+  /**
+   * Make the changes asked for and the placements due, while this member holds its lease and has
+   * not just stalled: an owner that was stopped finds every replica lagging by its own stop, and a
+   * drop it made then took the same epoch as the promotion of that replica made meanwhile (fault
+   * seed 17 at R = 2: two owners at one epoch). After a dead bound it has heard of any such promotion.
+   */
   tick(): void {
-    if (this.pushing || !this.cluster.leaseValid()) return;
+    if (this.pushing || !this.cluster.leaseValid() || this.stalled()) return;
     const changes = new Map<string, ReplicaChange>();
     const answered: string[] = [];
     for (const [fork, a] of this.asked) {

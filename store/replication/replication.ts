@@ -19,6 +19,8 @@ export interface ReplicationOptions {
   factor: number;
   /** How long a replica may leave a write unacknowledged before it drops out of the in-sync set. */
   lagBoundMs: number;
+  /** SWIM's dead bound: a member that stalled waits this long before any failover or change of its forks' replicas. */
+  deadAfterMs: number;
   /** A move of the fork (or the resolution of its cut-over) runs on this member: its entry is the move's to change. */
   moving: (fork: string) => boolean;
 }
@@ -37,14 +39,14 @@ export class Replication {
     opts: ReplicationOptions,
   ) {
     this.replicaSide = new ReplicaSide(actor);
-    this.replicaMap = new ReplicaMap(actor, link, cluster, () => this.streams, opts.factor, opts.moving);
+    this.replicaMap = new ReplicaMap(actor, link, cluster, () => this.streams, opts.factor, opts.moving, () => this.failover.stalled());
     const hooks = {
       onActions: (fork: string, actions: Parameters<ReplicaMap['ask']>[1]) => this.replicaMap.ask(fork, actions),
       endpointOf: (id: string) => cluster.endpointOf(id),
       alive: (id: string) => cluster.memberState(id) === 'alive',
     };
     this.streams = new OwnerStreams(actor, link, this.replicaSide, hooks, opts);
-    this.failover = new Failover(actor, link, cluster, this.replicaSide);
+    this.failover = new Failover(actor, link, cluster, this.replicaSide, opts.deadAfterMs);
   }
 
   start(): void {
@@ -68,7 +70,9 @@ export class Replication {
   }
 
   private tick(): void {
-    this.streams.tick(performance.now());
+    const now = performance.now();
+    this.failover.beat(now);
+    this.streams.tick(now);
     this.replicaMap.tick();
     if (this.failover.retry) void this.failover.check();
   }

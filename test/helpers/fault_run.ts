@@ -192,7 +192,7 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
   // For a closer look at one run: the whole history (times relative to the start of the faults), as JSON.
   if (process.env.FAULT_DUMP_DIR) {
     const rel = <T extends { sendMs: number; ackMs: number }>(r: T) => ({ ...r, sendMs: Math.round(r.sendMs - chaosStart), ackMs: Math.round(r.ackMs - chaosStart) });
-    const dump = { seed: o.seed, events, sets: h.sets.map(rel), incrs: h.incrs.map(rel), reads: h.reads.map(rel), final, fenced, histories, violations };
+    const dump = { seed: o.seed, events, sets: h.sets.map(rel), incrs: h.incrs.map(rel), reads: h.reads.map(rel), final, fenced, histories, violations, logs: Object.fromEntries(actors.list().map((x) => [x.id, x.log])) };
     fs.mkdirSync(process.env.FAULT_DUMP_DIR, { recursive: true });
     fs.writeFileSync(path.join(process.env.FAULT_DUMP_DIR, `fault-${o.seed}.json`), JSON.stringify(dump));
   }
