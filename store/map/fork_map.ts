@@ -75,12 +75,7 @@ export class ForkMap {
 
   /** 256 one-byte forks, all owned by `owner` at `epoch`. */
   static initial(owner: string, epoch = 1): ForkMap {
-    const m = new Map<string, ForkEntry>();
-    for (let i = 0; i < 256; i++) {
-      const fork = i.toString(16).padStart(2, '0');
-      m.set(fork, fullEntry({ fork, owner, epoch }));
-    }
-    return new ForkMap(m, epoch);
+    return ForkMap.spread([owner], epoch);
   }
 
   /**
