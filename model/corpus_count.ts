@@ -1,7 +1,7 @@
 // Counts every n-gram of orders 1..N in one pass over the id stream (KenLM's corpus_count, plus
 // the continuation counts that adjust_counts needs, gathered on the fly: a node's continuation
 // count is bumped the first time one of its left extensions is seen).
-import { NgramTrie, ROOT } from './ngram_trie.js';
+import { growInt32, NgramTrie, ROOT } from './ngram_trie.js';
 import { BOS } from './vocab.js';
 
 export interface NgramCounts {
@@ -34,11 +34,7 @@ export class NodeEnds {
     this.at = new Int32Array(capacity);
   }
   set(node: number, end: number, capacity: number): void {
-    if (this.at.length !== capacity) {
-      const bigger = new Int32Array(capacity);
-      bigger.set(this.at);
-      this.at = bigger;
-    }
+    if (this.at.length !== capacity) this.at = growInt32(this.at, capacity);
     this.at[node] = end;
   }
 }

@@ -27,7 +27,8 @@ export interface TrieParts {
   size: number;
 }
 
-function growInt32(a: Int32Array, size: number): Int32Array {
+/** A copy of `a` in a zeroed array of `size`. */
+export function growInt32(a: Int32Array, size: number): Int32Array {
   const b = new Int32Array(size);
   b.set(a);
   return b;
