@@ -1,20 +1,13 @@
 // Pipeline definitions for tests: YAML written to a fresh directory, loaded the way the CLI loads them.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { loadPipeline, type LoadedPipeline } from '../../pipeline/definition/load.js';
 import { formatProblem, sortProblems } from '../../pipeline/definition/problems.js';
 import { CLI } from './paths.js';
-import { tempDir } from './temp_dir.js';
+import { tempDirWith } from './temp_dir.js';
 
 /** A fresh directory holding `files` (name → text; names may have directories). */
 export function pipelineDir(files: Record<string, string> = {}): string {
-  const dir = tempDir('dbslm-pipedef-');
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
+  return tempDirWith('dbslm-pipedef-', files);
 }
 
 /** Write `yaml` as DIR/NAME (default kjv.yaml) and load it with `overrides`, from inside DIR so problems name the bare file. */

@@ -1,20 +1,13 @@
 // Running pipeline stages in-process for tests: real files in, every emitted message out, and an
 // inline `compute` that calls the task module's functions directly (no pool).
-import fs from 'node:fs';
-import path from 'node:path';
 import { from, lastValueFrom, toArray, type Observable, type OperatorFunction } from 'rxjs';
 import type { Compute } from '../../stages/stage.js';
 import * as tasks from '../../stages/tasks.js';
-import { tempDir } from './temp_dir.js';
+import { tempDirWith } from './temp_dir.js';
 
 /** A fresh directory holding `files` (name -> text or bytes; names may have directories). */
 export function tempFiles(files: Record<string, string | Buffer>): string {
-  const dir = tempDir('dbslm-stages-');
-  for (const [name, data] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), data);
-  }
-  return dir;
+  return tempDirWith('dbslm-stages-', files);
 }
 
 /** Everything `stage` emits for `inputs`. */

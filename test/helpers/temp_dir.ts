@@ -14,6 +14,16 @@ export function tempDir(prefix = 'dbslm-'): string {
   return dir;
 }
 
+/** tempDir holding `files` (name -> text or bytes; names may have directories). */
+export function tempDirWith(prefix: string, files: Record<string, string | Buffer>): string {
+  const dir = tempDir(prefix);
+  for (const [name, data] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), data);
+  }
+  return dir;
+}
+
 function removeAll(): void {
   for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
 }
