@@ -74,9 +74,16 @@ test.serial('every shape exported the same bytes', (t) => {
 
 test.serial('through a running store (store.join, 2 actors): the stored model equals buildModel within 1e-9, the ARPA is the spawned runs\', ppl --connect prints what ppl --arpa prints', async (t) => {
   const a = await startActor(t, 'joined-1', { dir: path.join(dir, 'joined-1') });
-  await startActor(t, 'joined-2', { dir: path.join(dir, 'joined-2'), join: [a.ep] });
+  const b = await startActor(t, 'joined-2', { dir: path.join(dir, 'joined-2'), join: [a.ep] });
   const yaml = writePipeline(dir, 'joined', [BUNDLED_TRAIN], ['stages:', '  count: { workers: 2 }', 'store:', `  join: [${JSON.stringify(a.ep)}]`]);
-  await runPipeline(yaml);
+  // These actors are the test's, not the run's: a run that fails (a CI run once stopped with one
+  // of them "dead" to the other) shows what they printed, or that one of them exited.
+  try {
+    await runPipeline(yaml);
+  } catch (err) {
+    for (const actor of [a, b]) t.log(`store actor ${actor.id} (exit code ${actor.proc.exitCode ?? 'none: running'}, signal ${actor.proc.signalCode ?? 'none'}) output (tail):\n${actor.log().slice(-4000)}`);
+    throw err;
+  }
   t.true(fs.readFileSync(path.join(dir, 'joined.arpa')).equals(exported.get('eq1x1')!), 'ARPA byte-identical to the spawned-store runs');
 
   const client = await StoreClient.connect(a.ep);
