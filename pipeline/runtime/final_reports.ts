@@ -2,10 +2,7 @@
 // summarised: the summary sums the items each actor last reported, and an actor's exit can be seen
 // before its last events are read off the control socket (a split stage once summed 30 of its 32
 // items that way).
-import type { Slot } from './stage_pool.js';
-
-/** How long an actor that exited without a `done` (it failed while ending) gets for its events in flight. */
-const SILENT_EXIT_GRACE_MS = 500;
+import { EXIT_EVENTS_GRACE_MS, type Slot } from './stage_pool.js';
 
 export class FinalReports {
   private readonly seen = new Set<string>();
@@ -28,7 +25,7 @@ export class FinalReports {
     const key = `${slot.stage}/${slot.worker}/${slot.spec.incarnation}`;
     if (this.seen.has(key)) return Promise.resolve();
     const reported = new Promise<void>((r) => this.waiters.set(key, r));
-    const exitedSilent = slot.exited.then(() => new Promise<void>((r) => setTimeout(r, SILENT_EXIT_GRACE_MS).unref()));
+    const exitedSilent = slot.exited.then(() => new Promise<void>((r) => setTimeout(r, EXIT_EVENTS_GRACE_MS).unref()));
     return Promise.race([reported, exitedSilent]);
   }
 }

@@ -18,6 +18,14 @@ import type { ActorSpec } from './actor_spec.js';
 
 const ACTOR_SCRIPT = new URL('./stage_actor.js', import.meta.url);
 
+/**
+ * How long an actor's last events (sent on the control socket just before it ends) get to arrive
+ * once its exit is seen: the exit can be seen first. A fatal error's report read after the exit was
+ * taken for a crash, and the actor restarted (a CI run of pipeline_runtime_faults: a message of
+ * another schema version, then a run that went on).
+ */
+export const EXIT_EVENTS_GRACE_MS = 500;
+
 export type ActorHost = 'process' | 'thread';
 
 export interface Slot {
@@ -58,7 +66,8 @@ export class StagePool {
   start(spec: ActorSpec): Slot {
     const slot = this.remote(spec) ?? (this.host === 'thread' ? this.startThread(spec) : this.startProcess(spec));
     this.slots.set(StagePool.key(spec.stage, spec.worker), slot);
-    void slot.exited.then((code) => {
+    void slot.exited.then(async (code) => {
+      await new Promise((resolve) => setTimeout(resolve, EXIT_EVENTS_GRACE_MS));
       if (!slot.stopping && this.slots.get(StagePool.key(spec.stage, spec.worker)) === slot) this.onCrash(slot, code, slot.error);
     });
     return slot;
