@@ -15,7 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'dist', 'cli', 'main.js');
+// The installed command (bin/dbslm: Node with malloc's huge pages), as a user runs it.
+const cli = path.join(root, 'bin', 'dbslm');
 const corpus = path.resolve(root, '..', 'shared', 'corpora', 'kjv.train.txt');
 if (!fs.existsSync(corpus)) {
   console.log(`bench:build needs ${corpus} (../shared beside the clone); it is absent, so nothing was measured.`);
@@ -45,7 +46,7 @@ for (const order of [3, 5]) {
   const s256m: number[] = [];
   for (let i = 0; i < runs; i++) {
     for (const b of builds) {
-      const r = timed([process.execPath, cli, 'build', '--order', String(order), ...(b.threads === '1' ? ['--threads', '1'] : []), '--arpa', out, corpus]);
+      const r = timed([cli, 'build', '--order', String(order), ...(b.threads === '1' ? ['--threads', '1'] : []), '--arpa', out, corpus]);
       b.walls.push(r.wall);
       b.rss = Math.max(b.rss, Number(/peak RSS (\d+) MB/.exec(r.stderr)?.[1] ?? 0));
       const total = Number(/\(([\d.]+) s total/.exec(r.stderr)?.[1] ?? 0);
@@ -81,12 +82,12 @@ if (memoryRuns > 0) {
     fs.writeFileSync(big, Buffer.concat(Array.from({ length: 10 }, () => text)));
     const arpa = path.join(dir, 'm.arpa');
     const cases: { name: string; argv: string[] }[] = [
-      { name: 'dbslm build, unbounded', argv: [process.execPath, cli, 'build', '--order', '5', '--discount-fallback', '--arpa', arpa, big] },
-      { name: 'dbslm build --memory 300M', argv: [process.execPath, cli, 'build', '--order', '5', '--discount-fallback', '--memory', '300M', '--temp', dir, '--arpa', arpa, big] },
+      { name: 'dbslm build, unbounded', argv: [cli, 'build', '--order', '5', '--discount-fallback', '--arpa', arpa, big] },
+      { name: 'dbslm build --memory 300M', argv: [cli, 'build', '--order', '5', '--discount-fallback', '--memory', '300M', '--temp', dir, '--arpa', arpa, big] },
     ];
     // BENCH_MEMORY_SPILL=1: also a budget the table cannot fit, to show what spilling costs (its
     // runs take about 0.3 GB in the temporary directory at once).
-    if (process.env.BENCH_MEMORY_SPILL === '1') cases.push({ name: 'dbslm build --memory 64M', argv: [process.execPath, cli, 'build', '--order', '5', '--discount-fallback', '--memory', '64M', '--temp', dir, '--arpa', arpa, big] });
+    if (process.env.BENCH_MEMORY_SPILL === '1') cases.push({ name: 'dbslm build --memory 64M', argv: [cli, 'build', '--order', '5', '--discount-fallback', '--memory', '64M', '--temp', dir, '--arpa', arpa, big] });
     if (fs.existsSync(lmplz)) cases.push({ name: 'lmplz -S 300M', argv: [lmplz, '-o', '5', '-S', '300M', '--discount_fallback', '-T', dir, '--text', big, '--arpa', arpa] });
     const wall = cases.map(() => [] as number[]);
     const rss = cases.map(() => 0);

@@ -19,7 +19,8 @@ import { loadPipeline } from '../pipeline/definition/load.js';
 import { formatProblem, sortProblems } from '../pipeline/definition/problems.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'dist', 'cli', 'main.js');
+// The installed command (bin/dbslm: Node with malloc's huge pages), as a user runs it.
+const cli = path.join(root, 'bin', 'dbslm');
 const yaml = path.resolve(process.argv[2] ?? path.join(root, 'config', 'pipelines', 'kjv5.yaml'));
 const lmplz = path.resolve(root, '..', 'shared', 'tools', 'kenlm', 'lmplz');
 const loaded = loadPipeline(yaml, []);
@@ -79,8 +80,8 @@ function runPipeline(workers: number, actors: number, i: string): { wallMs: numb
   const data = path.join(tmp, `store-${i}`);
   const t0 = performance.now();
   const r = spawnSync(
-    process.execPath,
-    [cli, 'pipeline', 'run', yaml, '--json', '--quiet', ...(corpus !== given ? ['--set', `inputs[0].path=${corpus}`, '--set', 'discount_fallback=true'] : []), '--set', `stages.count.workers=${workers}`, '--set', `store.actors=${actors}`, '--set', `store.data=${data}`, '--set', `export.arpa=${path.join(tmp, 'bench.arpa')}`],
+    cli,
+    ['pipeline', 'run', yaml, '--json', '--quiet', ...(corpus !== given ? ['--set', `inputs[0].path=${corpus}`, '--set', 'discount_fallback=true'] : []), '--set', `stages.count.workers=${workers}`, '--set', `store.actors=${actors}`, '--set', `store.data=${data}`, '--set', `export.arpa=${path.join(tmp, 'bench.arpa')}`],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
   const wallMs = performance.now() - t0;

@@ -85,12 +85,12 @@ export function benchQueryProcesses(options: { cli: string; corpora: string; ken
     const test = path.join(corpora, 'kjv.test.txt');
     const empty = path.join(dir, 'empty.txt');
     fs.writeFileSync(empty, '');
-    run({ name: 'build', command: process.execPath, args: [cli, 'build', '-q', '--order', '5', '--arpa', arpa, '--binary', binary, path.join(corpora, 'kjv.train.txt')] });
+    run({ name: 'build', command: cli, args: ['build', '-q', '--order', '5', '--arpa', arpa, '--binary', binary, path.join(corpora, 'kjv.train.txt')] });
     if (kenlm) run({ name: 'build_binary', command: path.join(kenlm, 'build_binary'), args: [arpa, probing] });
     const mb = (f: string): string => `${(fs.statSync(f).size / 1e6).toFixed(1)} MB`;
     console.log(`\norder-5 model of kjv.train.txt: ARPA ${mb(arpa)}, dbslm binary ${mb(binary)}${kenlm ? `, KenLM probing binary ${mb(probing)}` : ''}; ${rounds} rounds alternating, ${os.cpus().length} cores`);
 
-    const ppl = (name: string, model: string, text: string): Case => ({ name, command: process.execPath, args: [cli, 'ppl', '-q', '--model', model, text] });
+    const ppl = (name: string, model: string, text: string): Case => ({ name, command: cli, args: ['ppl', '-q', '--model', model, text] });
     const query = (name: string, model: string, text: string): Case => ({ name, command: path.join(kenlm!, 'query'), args: ['-v', 'summary', model], stdin: text });
     const scoring: Case[] = [ppl('dbslm ppl, ARPA', arpa, test), ppl('dbslm ppl, binary', binary, test)];
     const loading: Case[] = [ppl('dbslm ppl, ARPA, no text', arpa, empty), ppl('dbslm ppl, binary, no text', binary, empty), { name: 'node, empty script', command: process.execPath, args: ['-e', '0'] }];
@@ -148,7 +148,7 @@ export function benchQueryProcesses(options: { cli: string; corpora: string; ken
     // Top-K from a binary with a follower index: the write cost (one Top-K build, for the heads'
     // codebook), then microseconds per query once loaded, over every position of kjv.test.txt.
     const withTopK = path.join(dir, 'kjv5.topk.dbslm');
-    const written = run({ name: 'convert --topk', command: process.execPath, args: [cli, 'convert', '-q', '--topk', '32', arpa, withTopK] });
+    const written = run({ name: 'convert --topk', command: cli, args: ['convert', '-q', '--topk', '32', arpa, withTopK] });
     const topkModel = readBinaryModel(fs.readFileSync(withTopK), withTopK);
     const head = openTopK(topkModel, 32, 8)!;
     const histories: number[][] = [];
@@ -160,7 +160,7 @@ export function benchQueryProcesses(options: { cli: string; corpora: string; ken
     t0 = performance.now();
     for (const h of histories) head(h);
     const perQuery = ((performance.now() - t0) * 1000) / histories.length;
-    const topkRuns = alternate([{ name: 'dbslm topk, binary with --topk', command: process.execPath, args: [cli, 'topk', '--model', withTopK, '--context', 'the LORD'] }], rounds);
+    const topkRuns = alternate([{ name: 'dbslm topk, binary with --topk', command: cli, args: ['topk', '--model', withTopK, '--context', 'the LORD'] }], rounds);
     console.log(
       `topk from the follower index (K 32, 8-bit codebook): ${perQuery.toFixed(1)} µs per query over ${histories.length} histories; ` +
         `whole process \`topk --model kjv5.topk.dbslm --context "the LORD"\` ${median(topkRuns.get('dbslm topk, binary with --topk')!.map((r) => r.wall)).toFixed(3)} s; ` +

@@ -5,10 +5,10 @@ import { STDIN_ARG } from './io/inputs.js';
 import { prefetchPplModel } from './io/model_prefetch.js';
 
 // `ppl --model X`: a binary model is read, or an ARPA file's lexing thread started, while yargs
-// (70-100 ms before package.json pinned its string-width to 7.2.0: 8.x's emoji regular expression took 30-50 ms to compile) and the command
-// load, hence yargs' dynamic import.
+// (one bundled file, cli/yargs_bundle.ts; package.json pins its string-width to 7.2.0: 8.x's emoji
+// regular expression took 30-50 ms to compile) and the command load, hence yargs' dynamic import.
 prefetchPplModel(process.argv.slice(2));
-const [{ default: yargs }, { hideBin }] = await Promise.all([import('yargs'), import('yargs/helpers')]);
+const { yargs, hideBin } = await import('./yargs_bundle.js');
 
 // A reader that stopped reading (`dbslm store status | head -1`): stop quietly with status 0, as
 // Unix tools do on SIGPIPE (Node ignores SIGPIPE, so the write fails with EPIPE instead).

@@ -6,4 +6,4 @@
 # sentences. A second run finds every input counted and only exports and evaluates again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-node dist/cli/main.js pipeline run config/pipelines/quickstart.yaml "$@"
+bin/dbslm pipeline run config/pipelines/quickstart.yaml "$@"
