@@ -68,6 +68,9 @@ export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: 
  * one a previous call returned to go on counting into the same trie from more ids (a corpus read in
  * pieces: count_runs.ts). `ends`, when given, records where each new n-gram ends in `ids`.
  */
+/** What the read-ahead in countInto read (kept, so that the reads are not optimised away). */
+let warmed = 0;
+
 export function countInto(
   trie: NgramTrie,
   ids: Int32Array,
@@ -91,6 +94,13 @@ export function countInto(
     }
     inSentence++;
     const top = inSentence < order ? inSentence : order;
+    // Every order's key (the previous word's node of order k - 1, w) is known before the first
+    // probe: read their slots first, so the misses in a table of tens of MB overlap rather than
+    // each probe waiting for its own (counting KJV order 5: 0.44 s instead of 0.50 s of CPU,
+    // alternating runs on a quiet machine; less under load).
+    let touched = 0;
+    for (let k = 1; k <= top; k++) touched ^= trie.touch(prev[k - 1]!, w!);
+    warmed ^= touched;
     cur[0] = ROOT;
     for (let k = 1; k <= top; k++) {
       let node = trie.countOrder(k, prev[k - 1], w, cur[k - 1]);

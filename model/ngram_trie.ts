@@ -144,6 +144,15 @@ export class NgramTrie {
    * findOrInsertOrder that also counts one occurrence in the slot: counting then touches one
    * cache line per n-gram instead of two (the slot, then a count array indexed by node).
    */
+  /**
+   * Reads the slot a probe of (parent, word) starts at, so that a caller about to probe several
+   * keys can read them all first and their cache misses overlap (corpus_count.ts); the value is
+   * returned only so that the read is kept.
+   */
+  touch(parent: number, word: number): number {
+    return this.slots[(hash(parent, word) & this.mask) * STRIDE]!;
+  }
+
   countOrder(k: number, parent: number, word: number, suffix: number): number {
     return this.probe(k, parent, word, suffix, 1);
   }
