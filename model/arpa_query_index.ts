@@ -14,8 +14,12 @@ import { UNK, Vocab } from './vocab.js';
 const EMPTY = -1;
 /** Records whose cache misses are let overlap (add): enough to fill the CPU's queue of misses. */
 const BATCH = 64;
-/** As buildQueryIndex: tables at most half full. */
-const MAX_LOAD = 0.5;
+/**
+ * Tables at most 70% full (buildQueryIndex's are half full; a binary model's 3/4): an order-5 KJV
+ * model's `ppl` peaked at ~400 MB with half-full tables and ~350 MB so, scoring as fast (a binary
+ * model's 3/4-full tables score as fast as half-full ones: bench:query).
+ */
+const MAX_LOAD = 0.7;
 
 /** A table of order k would be over 3/4 full: read the file into a trie instead (arpa_read.ts). */
 export class TablesFull extends Error {
@@ -102,7 +106,7 @@ export class ArpaQueryIndexBuilder {
     for (let i = hash(parent, word) & mask; ; i = (i + 1) & mask) {
       const at = i * stride;
       if (t[at] === EMPTY) {
-        // Sized for the declared entries at half load; prefixes listed nowhere (possible, never in
+        // Sized for the declared entries at MAX_LOAD; prefixes listed nowhere (possible, never in
         // KenLM's files) may fill it further, and past 3/4 the trie builder takes over.
         if (this.filled[k]! * 4 >= mask * 3) throw new TablesFull(k);
         t[at] = parent;

@@ -15,7 +15,8 @@ export class ContextKeys {
 
   constructor(expected: number) {
     let cap = 1024;
-    while (cap < expected * 2) cap *= 2;
+    // At most 70% full, as the scoring tables it serves (arpa_query_index.ts).
+    while (cap * 0.7 < expected) cap *= 2;
     this.cells = new Int32Array(cap * CELL).fill(EMPTY);
     this.mask = cap - 1;
   }
@@ -23,7 +24,7 @@ export class ContextKeys {
   /** Adds a key; false when another entry already has it (a 64-bit collision: about once in 10^7 files). */
   add(lo: number, hi: number, slot: number, lastWord: number): boolean {
     // (Sized from the header's count; a damaged file may hold more before its count is checked.)
-    if (++this.size * 2 > this.mask) this.grow();
+    if (++this.size * 4 > this.mask * 3) this.grow();
     const cells = this.cells;
     for (let i = (lo ^ hi) & this.mask; ; i = (i + 1) & this.mask) {
       const at = i * CELL;
