@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
 import { readArpa } from '../model/arpa_read.js';
 import { StoreClient } from '../store/client/client.js';
 import { readModel } from '../store/model/read_model.js';
+import { SPAWNED_DEAD_AFTER_MS } from '../pipeline/definition/resolve.js';
 import { openStore } from '../pipeline/runtime/store_setup.js';
 import { assertCanonical, assertSameLines, readArpaSections } from './helpers/arpa_compare.js';
 import { startActor } from './helpers/cluster_procs.js';
@@ -73,8 +74,11 @@ test.serial('every shape exported the same bytes', (t) => {
 });
 
 test.serial('through a running store (store.join, 2 actors): the stored model equals buildModel within 1e-9, the ARPA is the spawned runs\', ppl --connect prints what ppl --arpa prints', async (t) => {
-  const a = await startActor(t, 'joined-1', { dir: path.join(dir, 'joined-1') });
-  const b = await startActor(t, 'joined-2', { dir: path.join(dir, 'joined-2'), join: [a.ep] });
+  // With the dead bound a pipeline gives the actors it spawns (resolve.ts says why): these share
+  // the machine with the run's stage actors too, and with the default 5 s one of them was held
+  // dead by the other in a loaded CI run (OWNER_DEAD, both still running).
+  const a = await startActor(t, 'joined-1', { dir: path.join(dir, 'joined-1'), deadAfterMs: SPAWNED_DEAD_AFTER_MS });
+  const b = await startActor(t, 'joined-2', { dir: path.join(dir, 'joined-2'), join: [a.ep], deadAfterMs: SPAWNED_DEAD_AFTER_MS });
   const yaml = writePipeline(dir, 'joined', [BUNDLED_TRAIN], ['stages:', '  count: { workers: 2 }', 'store:', `  join: [${JSON.stringify(a.ep)}]`]);
   // These actors are the test's, not the run's: a run that fails (a CI run once stopped with one
   // of them "dead" to the other) shows what they printed, or that one of them exited.
