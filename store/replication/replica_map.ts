@@ -3,6 +3,10 @@
 // (placement.ts), made in one map change per tick (every changed entry at epoch version + 1,
 // keeping its term), adopted here and pushed to every alive member (`map-put`).
 //
+// A returning old owner is made a replica of the forks a failover took from it (`formerOwner`, told
+// by failover.ts; placement.ts puts it on top of a full set and lets the stand-in go once it is in
+// sync). The owner keeps that in memory only: after its own restart the old owner stays out.
+//
 // A drop is confirmed to the machine only once a quorum holds the entry without the replica (read
 // back from their maps: a push is answered OK even by a member that kept a rival entry of the same
 // epoch, e.g. the dropped replica's own promotion): a failover promotes from the in-sync set it
@@ -27,6 +31,8 @@ export class ReplicaMap {
   private readonly asked = new Map<string, { drop: Set<string>; admit: Set<string> }>();
   /** Drops adopted here but not yet confirmed by a quorum, per fork. */
   private readonly unconfirmed = new Map<string, Set<string>>();
+  /** Per fork this member took over by a failover: the old owner, to become a replica when it is back. */
+  private readonly returning = new Map<string, string>();
   private pushing = false;
 
   constructor(
@@ -53,6 +59,11 @@ export class ReplicaMap {
         a.drop.delete(action.replica);
       }
     }
+  }
+
+  /** This member took `fork` from `owner` by a failover: once `owner` is alive again it becomes a replica of it. */
+  formerOwner(fork: string, owner: string): void {
+    this.returning.set(fork, owner);
   }
 
   /**
@@ -85,8 +96,19 @@ export class ReplicaMap {
         const c = changes.get(e.fork);
         return c ? { ...e, replicas: c.replicas, inSync: c.inSync } : e;
       });
-      // A fork being moved gets no new replica: it could land on the move's target (two copies on one member).
-      for (const c of placeReplicas(entries, this.actor.id, this.factor, alive, gone)) if (!this.moving(c.fork)) changes.set(c.fork, c);
+      this.forgetReturned();
+      const placement = placeReplicas(entries, this.actor.id, this.factor, alive, gone, this.returning);
+      for (const c of placement.changes) {
+        // A fork being moved gets no new replica: it could land on the move's target (two copies on one member).
+        if (this.moving(c.fork)) continue;
+        // A replica whose drop a quorum does not hold yet stays listed: once it leaves the replicas
+        // releases stop waiting for it, and a failover reading the older entry could promote it.
+        const before = entries.find((e) => e.fork === c.fork)!;
+        const waiting = new Set([...(this.unconfirmed.get(c.fork) ?? []), ...(answered.includes(c.fork) ? this.asked.get(c.fork)!.drop : [])]);
+        if ((before.replicas ?? []).some((id) => waiting.has(id) && !c.replicas.includes(id))) continue;
+        changes.set(c.fork, c);
+      }
+      for (const d of placement.drops) if (!this.moving(d.fork)) this.ask(d.fork, [{ kind: 'drop', replica: d.replica, lagMs: 0 }]);
     }
     if (changes.size) {
       try {
@@ -105,6 +127,16 @@ export class ReplicaMap {
       if (!this.unconfirmed.size) void pushEntries(this.link, this.cluster, [...changes.keys()].map((f) => this.actor.map.get(f)!));
     }
     if (this.unconfirmed.size) void this.confirm();
+  }
+
+  /** Old owners that came back as in-sync replicas (or were forgotten), and forks no longer ours, need nothing more. */
+  private forgetReturned(): void {
+    for (const [fork, id] of this.returning) {
+      const e = this.actor.map.get(fork);
+      const done = !!e && (e.inSync ?? []).includes(id) && (e.replicas ?? []).length <= this.factor - 1;
+      const forgotten = ['left', undefined].includes(this.cluster.memberState(id));
+      if (!e || e.owner !== this.actor.id || done || forgotten) this.returning.delete(fork);
+    }
   }
 
   /** Push the entries whose drops await a quorum; once one holds them, the machines stop waiting for the dropped. */

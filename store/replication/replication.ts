@@ -46,7 +46,7 @@ export class Replication {
       alive: (id: string) => cluster.memberState(id) === 'alive',
     };
     this.streams = new OwnerStreams(actor, link, this.replicaSide, hooks, opts);
-    this.failover = new Failover(actor, link, cluster, this.replicaSide, opts.deadAfterMs);
+    this.failover = new Failover(actor, link, cluster, this.replicaSide, opts.deadAfterMs, (fork, owner) => this.replicaMap.formerOwner(fork, owner));
   }
 
   start(): void {
