@@ -5,8 +5,11 @@
 // acknowledged meanwhile). The replica is promoted without an operator, writes resume, every acknowledged
 // batch is on the new owner exactly once (each counter equals the number of batches that
 // increased it), the fork gets a replica again (R restored, shown by `store status` with its lag),
-// a move onto that replica is refused, and no epoch had two owners.
+// a move onto that replica is refused, and no epoch had two owners. Then the killed owner restarts
+// from its data dir: it refuses every read and write of the forks it lost, and ends as their
+// in-sync replica (the replicas placed meanwhile give way).
 import test from 'ava';
+import { STORE_COMMANDS } from '../schemas/store.js';
 import { StoreClient, type ClientOp } from '../store/client/client.js';
 import { formatStatus } from '../store/cluster/rebalance/status.js';
 import { clusterView } from '../store/cluster/rebalance/view.js';
@@ -110,5 +113,31 @@ test('kill -9 of a busy owner: a replica takes over, writes resume, every acknow
   const refused = await move(client, replica.ep, fork, newReplica);
   t.is(refused.code, 'BAD_REQUEST', refused.message);
   t.regex(refused.message, /holds a replica/);
-  t.deepEqual(ownershipConflicts(await Promise.all(others.map((x) => history(client, x.ep)))), []);
+
+  // The old owner comes back from its data dir, still holding the rows and the map it had: it
+  // serves nothing of the forks it lost, from its first answer on (FENCED until a quorum answered
+  // it, then MOVED), and becomes a replica of them again once it caught up by snapshot and tail
+  // (the stand-ins give way). Its answers are read while the owners fill it, and after.
+  const a2 = await startActor(t, 'a', { dir: a.dir, deadAfterMs: DEAD_AFTER, replicas: 2 });
+  const key = busy('c0');
+  const refusedAt = async (what: string): Promise<string> => {
+    const read = await client.raw(a2.ep, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }), 5000);
+    const write = await client.raw(a2.ep, 'set', STORE_COMMANDS.set.encodeRequest({ entries: [{ key, value: Buffer.from('stale') }] }), 5000);
+    for (const rep of [read, write]) t.true(rep.code === 'MOVED' || (rep.code === 'FENCED' && rep.retryable), `${what}: the old owner answered ${rep.code} ${rep.message}`);
+    return `${read.code}/${write.code}`;
+  };
+  const seen = new Set([await refusedAt('at once')]);
+  const lost = (await members(client, replica.ep)).forks.length; // a owned every fork
+  const rejoined = await until('the old owner is an in-sync replica of every fork it lost, the stand-ins gone', async () => {
+    seen.add(await refusedAt('while it catches up'));
+    const v = await members(client, a2.ep).catch(() => null);
+    return !!v && v.forks.length === lost && v.forks.every((f) => f.owner !== 'a' && f.replicas?.length === 1 && f.replicas[0] === 'a' && f.inSync?.[0] === 'a');
+  }, 30000, 200);
+  t.log(`the old owner answered ${[...seen].join(', ')} (read/write) and was an in-sync replica of its ${lost} forks ${Math.round(rejoined)} ms after its restart`);
+  const after = await client.raw(a2.ep, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }), 5000);
+  t.is(after.code, 'MOVED', 'as a replica it redirects reads to the owner');
+  t.is(after.redirect?.owner, owner);
+  await client.refreshMap(replica.ep);
+  t.deepEqual((await client.multiGet(Array.from({ length: COUNTERS }, (_, c) => busy(`c${c}`)))).map((v) => Number(v)), acked, 'the owner\'s counters are unchanged');
+  t.deepEqual(ownershipConflicts(await Promise.all([a2, ...others].map((x) => history(client, x.ep)))), []);
 });
