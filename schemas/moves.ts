@@ -41,6 +41,8 @@ export interface MoveVerify {
   fork: string;
   rows: number;
   digest: string;
+  /** (issue 10) A handover to an in-sync replica: no chunks were sent, the target compares the rows it holds as replica. */
+  handover?: boolean;
 }
 /** The target's own count and digest of what it imported. */
 export interface MoveVerifyReply {
@@ -53,6 +55,10 @@ export interface MoveCutOver {
   fork: string;
   from: string;
   epoch: number;
+  /** (issue 10) A handover: the target takes the fork with these replicas and in-sync set (the source among them). */
+  handover?: boolean;
+  replicas?: string[];
+  inSync?: string[];
 }
 /** The source gives the move up: the target drops what it imported and refuses a late cut-over of it. */
 export interface MoveAbort {
@@ -147,7 +153,13 @@ export const MOVE_COMMANDS = {
     avroType({
       type: 'record',
       name: name('MoveVerify'),
-      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }],
+      fields: [
+        { name: 'moveId', type: 'string' },
+        { name: 'fork', type: 'string' },
+        { name: 'rows', type: 'long' },
+        { name: 'digest', type: 'string' },
+        { name: 'handover', type: 'boolean', default: false },
+      ],
     }),
     avroType({ type: 'record', name: name('MoveVerifyReply'), fields: [{ name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }] }),
   ),
@@ -156,7 +168,15 @@ export const MOVE_COMMANDS = {
     avroType({
       type: 'record',
       name: name('MoveCutOver'),
-      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'from', type: 'string' }, { name: 'epoch', type: 'long' }],
+      fields: [
+        { name: 'moveId', type: 'string' },
+        { name: 'fork', type: 'string' },
+        { name: 'from', type: 'string' },
+        { name: 'epoch', type: 'long' },
+        { name: 'handover', type: 'boolean', default: false },
+        { name: 'replicas', type: { type: 'array', items: 'string' }, default: [] },
+        { name: 'inSync', type: { type: 'array', items: 'string' }, default: [] },
+      ],
     }),
     EmptyType,
   ),

@@ -5,9 +5,9 @@
 // acknowledged meanwhile). The replica is promoted without an operator, writes resume, every acknowledged
 // batch is on the new owner exactly once (each counter equals the number of batches that
 // increased it), the fork gets a replica again (R restored, shown by `store status` with its lag),
-// a move onto that replica is refused, and no epoch had two owners. Then the killed owner restarts
-// from its data dir: it refuses every read and write of the forks it lost, and ends as their
-// in-sync replica (the replicas placed meanwhile give way).
+// and no epoch had two owners. Then the killed owner restarts from its data dir: it refuses every
+// read and write of the forks it lost, and ends as their in-sync replica (the replicas placed
+// meanwhile give way); a move of the busy fork back onto it is a handover to that replica.
 import test from 'ava';
 import { STORE_COMMANDS } from '../schemas/store.js';
 import { StoreClient, type ClientOp } from '../store/client/client.js';
@@ -108,11 +108,6 @@ test('kill -9 of a busy owner: a replica takes over, writes resume, every acknow
   const status = formatStatus(await clusterView(client, replica.ep));
   const line = status.find((l) => l.startsWith(`  fork=${fork} `));
   t.regex(line ?? status.join('\n'), /replicas=(\w) in-sync=\1 lag=\1:\d+$/, 'status shows the fork\'s replica, in-sync set and lag');
-  // A move onto the member holding the fork's replica is refused: two copies on one member (issue 10).
-  const newReplica = (await members(client, replica.ep)).forks.find((f) => f.fork === fork)!.inSync![0]!;
-  const refused = await move(client, replica.ep, fork, newReplica);
-  t.is(refused.code, 'BAD_REQUEST', refused.message);
-  t.regex(refused.message, /holds a replica/);
 
   // The old owner comes back from its data dir, still holding the rows and the map it had: it
   // serves nothing of the forks it lost, from its first answer on (FENCED until a quorum answered
@@ -139,5 +134,23 @@ test('kill -9 of a busy owner: a replica takes over, writes resume, every acknow
   t.is(after.redirect?.owner, owner);
   await client.refreshMap(replica.ep);
   t.deepEqual((await client.multiGet(Array.from({ length: COUNTERS }, (_, c) => busy(`c${c}`)))).map((v) => Number(v)), acked, 'the owner\'s counters are unchanged');
+
+  // A move of the fork onto its in-sync replica (the old owner) is a handover: no rows sent, none dropped, the
+  // owner stays on as the replica, in sync at once, and never two copies on one member.
+  const handed = await move(client, replica.ep, fork, 'a');
+  t.is(handed.code, 'OK', handed.message);
+  t.is(handed.keys, 0, 'no rows were sent');
+  const e = (await members(client, a2.ep)).forks.find((f) => f.fork === fork)!;
+  t.like(e, { owner: 'a', epoch: handed.epoch, replicas: [owner], inSync: [owner] });
+  t.is(e.term || e.epoch, handed.epoch!, 'the new owner streams under a new term');
+  await client.refreshMap(a2.ep);
+  await client.batchAs('after-handover', [{ op: 'incr', key: busy('c0'), delta: 1 }]);
+  acked[0]!++;
+  t.deepEqual((await client.multiGet(Array.from({ length: COUNTERS }, (_, c) => busy(`c${c}`)))).map((v) => Number(v)), acked, 'the new owner has every row, and takes writes');
+  const moved = await client.raw(replica.ep, 'get', STORE_COMMANDS.get.encodeRequest({ keys: [key] }), 5000);
+  t.like(moved, { code: 'MOVED', redirect: { owner: 'a' } }, 'the old owner redirects');
+  // The write was acknowledged only once the old owner, in sync from the handover's place in the stream, had it.
+  const lag = (await clusterView(client, a2.ep)).lags?.find((l) => l.fork === fork && l.replica === owner);
+  t.like(lag, { state: 'in-sync', behind: 0 }, 'the old owner follows the new owner\'s stream');
   t.deepEqual(ownershipConflicts(await Promise.all([a2, ...others].map((x) => history(client, x.ep)))), []);
 });

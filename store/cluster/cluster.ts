@@ -70,7 +70,11 @@ export class Cluster {
       process.stderr.write(`actor ${actor.id}: the cluster forgot this member (dbslm store forget); it serves nothing from now on. Start it afresh with a new --id and an empty --data dir to rejoin\n`);
     };
     this.forgetting = new Forgetting(actor, this.gossip, this.lease, this.link);
-    this.moves = new Moves(actor, moveClusterOf(this.gossip, this.lease), this.link);
+    // Handovers to in-sync replicas ask the replication (made below) for the stream's place.
+    this.moves = new Moves(actor, moveClusterOf(this.gossip, this.lease), this.link, {
+      caughtUp: (fork, ms) => this.replication.streams.caughtUp(fork, ms),
+      becomeReplica: (fork, term, seq) => this.replication.replicaSide.adoptPlace(fork, term, seq),
+    });
     // The lag bound is the lease's: a replica that stalls writes longer than an owner without a quorum would is let go.
     this.replication = new Replication(actor, this.link, moveClusterOf(this.gossip, this.lease), {
       factor: opts.replicas ?? 1,

@@ -13,6 +13,7 @@ import { StoreError } from '../../protocol/errors.js';
 import { failWhenDead } from '../member_watch.js';
 import { MoveIntents } from './intents.js';
 import { MemberTakeover, resultsOf } from './member_takeover.js';
+import type { HandoverHooks } from './handover.js';
 import type { MoveCluster } from './move_cluster.js';
 import { SourceSide } from './source.js';
 import type { TakeoverIntent } from './takeover_machine.js';
@@ -33,9 +34,9 @@ export class Moves {
   private readonly takeovers: Takeovers;
   private readonly memberTakeover: MemberTakeover;
 
-  constructor(private readonly actor: StoreActor, private readonly cluster: MoveCluster, private readonly link: PeerLink) {
+  constructor(private readonly actor: StoreActor, private readonly cluster: MoveCluster, private readonly link: PeerLink, replication: HandoverHooks) {
     this.intents = new MoveIntents(actor.opts.dataDir);
-    this.sources = new SourceSide(actor, cluster, link, this.intents);
+    this.sources = new SourceSide(actor, cluster, link, this.intents, replication);
     this.targets = new TargetSide(actor, (fork) => this.busy(fork));
     this.takeovers = new Takeovers(actor, cluster, link, this.intents);
     const host = { id: actor.id, endpoint: actor.endpoint, get map() { return actor.map; }, takeOver: (forks: string[]) => this.takeovers.takeOver(forks, (f) => this.busy(f)) };
@@ -113,10 +114,12 @@ export class Moves {
     if (this.busy(fork)) {
       throw new StoreError('FENCED', `fork ${fork} is already moving (or its last cut-over is being resolved); retry when that ends`, true);
     }
+    if (!force && (entry.inSync ?? []).includes(to)) return this.sources.moveOut(fork, to, true); // a handover (handover.ts)
     if (!force && (entry.replicas ?? []).includes(to)) {
-      // The target's import and its cleanup after an aborted move would overwrite or drop the rows it
-      // holds as a replica, which a failover may then promote (issue 10: a fork never has two copies on one member).
-      throw new StoreError('BAD_REQUEST', `${to} holds a replica of fork ${fork}: a move there would put two copies on one member; move it to a member without one (see \`dbslm store status\`)`);
+      // A live move's import, and its cleanup after an abort, would overwrite or drop the rows the target holds as a
+      // replica, which a failover may then promote (issue 10: a fork never has two copies on one member); once in
+      // sync, the replica holds every acknowledged write and the move is a handover instead.
+      throw new StoreError('BAD_REQUEST', `${to} holds a replica of fork ${fork} that is not in sync yet: a move there waits until it is (it then takes the fork over from its own rows); retry when \`dbslm store status\` shows it in-sync`, true);
     }
     if (!force) return this.sources.moveOut(fork, to);
     const [outcome] = await this.takeovers.takeOver([fork], (f) => this.busy(f));
