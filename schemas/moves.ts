@@ -16,6 +16,8 @@ export interface MoveRequest {
   force: boolean;
   /** How often the request was forwarded already (members with stale maps may disagree on the owner). */
   hops: number;
+  /** (issue 10) The member whose copy moves: a replica of the fork moves from it to `to`; empty or the owner: the owner's copy. */
+  from?: string;
 }
 export interface MoveReply {
   fork: string;
@@ -117,6 +119,7 @@ export const MOVE_COMMANDS = {
         { name: 'to', type: 'string' },
         { name: 'force', type: 'boolean', default: false },
         { name: 'hops', type: 'int', default: 0 },
+        { name: 'from', type: 'string', default: '' },
       ],
     }),
     avroType({

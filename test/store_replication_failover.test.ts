@@ -7,7 +7,8 @@
 // increased it), the fork gets a replica again (R restored, shown by `store status` with its lag),
 // and no epoch had two owners. Then the killed owner restarts from its data dir: it refuses every
 // read and write of the forks it lost, and ends as their in-sync replica (the replicas placed
-// meanwhile give way); a move of the busy fork back onto it is a handover to that replica.
+// meanwhile give way); a move of the busy fork back onto it is a handover to that replica, and a
+// move of the fork's replica (--from) fills the new one before the old one goes.
 import test from 'ava';
 import { STORE_COMMANDS } from '../schemas/store.js';
 import { StoreClient, type ClientOp } from '../store/client/client.js';
@@ -152,5 +153,16 @@ test('kill -9 of a busy owner: a replica takes over, writes resume, every acknow
   // The write was acknowledged only once the old owner, in sync from the handover's place in the stream, had it.
   const lag = (await clusterView(client, a2.ep)).lags?.find((l) => l.fork === fork && l.replica === owner);
   t.like(lag, { state: 'in-sync', behind: 0 }, 'the old owner follows the new owner\'s stream');
+
+  // A move of the replica (--from): the owner fills the target by snapshot and tail, then lets the source go.
+  const twice = await move(client, replica.ep, fork, 'a', false, owner);
+  t.is(twice.code, 'BAD_REQUEST', 'never two copies on one member');
+  const elsewhere = others.find((x) => x.id !== owner)!.id;
+  const replicaMoved = await move(client, replica.ep, fork, elsewhere, false, owner);
+  t.is(replicaMoved.code, 'OK', replicaMoved.message);
+  t.like((await members(client, a2.ep)).forks.find((f) => f.fork === fork), { owner: 'a', replicas: [elsewhere], inSync: [elsewhere] });
+  await client.batchAs('after-replica-move', [{ op: 'incr', key: busy('c0'), delta: 1 }]);
+  acked[0]!++;
+  t.deepEqual((await client.multiGet(Array.from({ length: COUNTERS }, (_, c) => busy(`c${c}`)))).map((v) => Number(v)), acked);
   t.deepEqual(ownershipConflicts(await Promise.all([a2, ...others].map((x) => history(client, x.ep)))), []);
 });

@@ -39,7 +39,7 @@ test('a replica on a gone member is replaced unless it is in sync', (t) => {
 test('a returning old owner becomes a replica on top of a full set; the stand-in gives way once it is in sync', (t) => {
   // b took fork 00 from a by a failover (R = 2) and placed its replica on c; a is alive again.
   const alive = ['a', 'b', 'c', 'd'];
-  const returning = new Map([['00', 'a']]);
+  const returning = new Map([['00', { member: 'a' }]]);
   const at = (replicas: string[], inSync: string[]) => ({ fork: '00', owner: 'b', epoch: 9, replicas, inSync });
   const place = (replicas: string[], inSync: string[], back = returning, factor = 2) => placeReplicas([at(replicas, inSync)], 'b', factor, alive, none, back);
 
@@ -55,4 +55,16 @@ test('a returning old owner becomes a replica on top of a full set; the stand-in
   t.deepEqual(place(['c', 'd'], ['c'], new Map()).changes, [{ fork: '00', replicas: ['c'], inSync: ['c'] }], 'a spare replica out of the in-sync set goes at once');
   t.deepEqual(place(['c', 'd', 'a'], ['c', 'd'], returning, 3), { changes: [], drops: [] }, 'R = 3: a waits on top of two in-sync stand-ins');
   t.deepEqual(place(['c', 'd', 'a'], ['c', 'd', 'a'], returning, 3).drops, [{ fork: '00', replica: 'd' }], 'R = 3, a in sync: one stand-in goes (d, the larger id at equal load)');
+});
+
+test('a replica moved by the operator: the target joins on top, and the replica it replaces gives way once it is in sync', (t) => {
+  const alive = ['a', 'b', 'c', 'd'];
+  const moving = new Map([['00', { member: 'd', replacing: 'b' }]]);
+  const at = (replicas: string[], inSync: string[]) => ({ fork: '00', owner: 'a', epoch: 9, replicas, inSync });
+  const place = (replicas: string[], inSync: string[]) => placeReplicas([at(replicas, inSync)], 'a', 3, alive, none, moving);
+  t.deepEqual(place(['b', 'c'], ['b', 'c']).changes, [{ fork: '00', replicas: ['b', 'c', 'd'], inSync: ['b', 'c'] }]);
+  t.deepEqual(place(['b', 'c', 'd'], ['b', 'c']), { changes: [], drops: [] }, 'd catches up: b stays');
+  t.deepEqual(place(['b', 'c', 'd'], ['b', 'c', 'd']), { changes: [], drops: [{ fork: '00', replica: 'b' }] }, 'd in sync: b is dropped, not c');
+  t.deepEqual(place(['b', 'c', 'd'], ['c', 'd']).changes, [{ fork: '00', replicas: ['c', 'd'], inSync: ['c', 'd'] }], 'then let go');
+  t.deepEqual(place(['b', 'c', 'd'], ['b', 'c']).drops, [], 'never the in-sync b while d is not');
 });

@@ -74,6 +74,7 @@ export class Cluster {
     this.moves = new Moves(actor, moveClusterOf(this.gossip, this.lease), this.link, {
       caughtUp: (fork, ms) => this.replication.streams.caughtUp(fork, ms),
       becomeReplica: (fork, term, seq) => this.replication.replicaSide.adoptPlace(fork, term, seq),
+      moveReplica: (fork, from, to, ms) => this.replication.moveReplica(fork, from, to, ms),
     });
     // The lag bound is the lease's: a replica that stalls writes longer than an owner without a quorum would is let go.
     this.replication = new Replication(actor, this.link, moveClusterOf(this.gossip, this.lease), {

@@ -4,8 +4,9 @@
 // keeping its term), adopted here and pushed to every alive member (`map-put`).
 //
 // A returning old owner is made a replica of the forks a failover took from it (`formerOwner`, told
-// by failover.ts; placement.ts puts it on top of a full set and lets the stand-in go once it is in
-// sync). The owner keeps that in memory only: after its own restart the old owner stays out.
+// by failover.ts), and an operator's replica move puts its target in its source's place
+// (`moveReplica`): placement.ts puts the member on top of a full set and lets the stand-in go once
+// it is in sync. The owner keeps these in memory only: after its own restart the old owner stays out.
 //
 // A drop is confirmed to the machine only once a quorum holds the entry without the replica (read
 // back from their maps: a push is answered OK even by a member that kept a rival entry of the same
@@ -22,7 +23,8 @@ import { sameEntry } from '../map/fork_entry.js';
 import { ForkMap } from '../map/fork_map.js';
 import type { InSyncAction } from './in_sync.js';
 import type { OwnerStreams } from './owner_stream.js';
-import { placeReplicas, type ReplicaChange } from './placement.js';
+import { StoreError } from '../protocol/errors.js';
+import { placeReplicas, type Joining, type ReplicaChange } from './placement.js';
 
 const READ_TIMEOUT_MS = 1000;
 
@@ -31,8 +33,8 @@ export class ReplicaMap {
   private readonly asked = new Map<string, { drop: Set<string>; admit: Set<string> }>();
   /** Drops adopted here but not yet confirmed by a quorum, per fork. */
   private readonly unconfirmed = new Map<string, Set<string>>();
-  /** Per fork this member took over by a failover: the old owner, to become a replica when it is back. */
-  private readonly returning = new Map<string, string>();
+  /** Per fork: a member to make a replica on top of a full set (a returning old owner, a replica move's target). */
+  private readonly joining = new Map<string, Joining>();
   private pushing = false;
 
   constructor(
@@ -63,7 +65,40 @@ export class ReplicaMap {
 
   /** This member took `fork` from `owner` by a failover: once `owner` is alive again it becomes a replica of it. */
   formerOwner(fork: string, owner: string): void {
-    this.returning.set(fork, owner);
+    this.joining.set(fork, { member: owner });
+  }
+
+  /** `store move --from`: the replica of `fork` on `from` moves to `to`; resolves with the entry's epoch once `to` is in sync and `from` let go. */
+  async moveReplica(fork: string, from: string, to: string, timeoutMs: number): Promise<number> {
+    const me = this.actor.id;
+    const e = this.actor.map.get(fork);
+    if (e?.owner !== me) throw new StoreError('MOVED', `fork ${fork} is no longer owned by ${me}; retry`, true);
+    if (this.factor < 2) throw new StoreError('BAD_REQUEST', `${me} runs with --replicas 1: it keeps no replicas to move`);
+    if (!(e.replicas ?? []).includes(from)) throw new StoreError('BAD_REQUEST', `${from} holds no replica of fork ${fork} (replicas: ${(e.replicas ?? []).join(', ') || 'none'}; see \`dbslm store status\`)`);
+    if (to === me || (e.replicas ?? []).includes(to)) throw new StoreError('BAD_REQUEST', `${to} holds a copy of fork ${fork} already: a fork never has two copies on one member`);
+    if (this.cluster.memberState(to) !== 'alive') throw new StoreError('BAD_REQUEST', `${to} is ${this.cluster.memberState(to) ?? 'unknown'}; a replica moves to an alive member only`);
+    if (this.moving(fork)) throw new StoreError('FENCED', `fork ${fork} is moving; retry when that ends`, true);
+    const join = { member: to, replacing: from };
+    this.joining.set(fork, join);
+    const deadline = performance.now() + timeoutMs;
+    try {
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const now = this.actor.map.get(fork);
+        if (now?.owner !== me) throw new StoreError('MOVED', `fork ${fork} went to another owner during the replica move; see \`dbslm store status\` and retry`, true);
+        if (this.joined(now, join)) return now.epoch;
+        if (this.joining.get(fork) !== join) throw new StoreError('FENCED', `the replica move of fork ${fork} to ${to} was replaced by another change of its replicas (${to} ${this.cluster.memberState(to)}); retry`, true);
+        if (performance.now() > deadline) throw new StoreError('INTERNAL', `${to} did not catch up with fork ${fork} within ${timeoutMs} ms; ${from} keeps its replica (see \`dbslm store status\` for the lag)`, true);
+      }
+    } finally {
+      // Given up: the target, if not in sync yet, is a spare replica placement lets go.
+      if (this.joining.get(fork) === join) this.joining.delete(fork);
+    }
+  }
+
+  private joined(e: ForkEntry, join: Joining): boolean {
+    const replicas = e.replicas ?? [];
+    return (e.inSync ?? []).includes(join.member) && (join.replacing === undefined || !replicas.includes(join.replacing)) && replicas.length <= this.factor - 1;
   }
 
   /**
@@ -96,8 +131,8 @@ export class ReplicaMap {
         const c = changes.get(e.fork);
         return c ? { ...e, replicas: c.replicas, inSync: c.inSync } : e;
       });
-      this.forgetReturned();
-      const placement = placeReplicas(entries, this.actor.id, this.factor, alive, gone, this.returning);
+      this.forgetJoined();
+      const placement = placeReplicas(entries, this.actor.id, this.factor, alive, gone, this.joining);
       for (const c of placement.changes) {
         // A fork being moved gets no new replica: it could land on the move's target (two copies on one member).
         if (this.moving(c.fork)) continue;
@@ -129,13 +164,12 @@ export class ReplicaMap {
     if (this.unconfirmed.size) void this.confirm();
   }
 
-  /** Old owners that came back as in-sync replicas (or were forgotten), and forks no longer ours, need nothing more. */
-  private forgetReturned(): void {
-    for (const [fork, id] of this.returning) {
+  /** Members that joined (in sync, the stand-in gone) or were forgotten, and forks no longer ours, need nothing more. */
+  private forgetJoined(): void {
+    for (const [fork, join] of this.joining) {
       const e = this.actor.map.get(fork);
-      const done = !!e && (e.inSync ?? []).includes(id) && (e.replicas ?? []).length <= this.factor - 1;
-      const forgotten = ['left', undefined].includes(this.cluster.memberState(id));
-      if (!e || e.owner !== this.actor.id || done || forgotten) this.returning.delete(fork);
+      const forgotten = ['left', undefined].includes(this.cluster.memberState(join.member));
+      if (!e || e.owner !== this.actor.id || this.joined(e, join) || forgotten) this.joining.delete(fork);
     }
   }
 

@@ -60,6 +60,11 @@ export class Replication {
     this.timer.unref();
   }
 
+  /** `store move --from`: see ReplicaMap.moveReplica. */
+  moveReplica(fork: string, from: string, to: string, timeoutMs: number): Promise<number> {
+    return this.replicaMap.moveReplica(fork, from, to, timeoutMs);
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
   }

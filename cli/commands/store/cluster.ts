@@ -17,21 +17,27 @@ const out = (line: string) => process.stdout.write(line + '\n');
 interface MoveResult { fork: string; from: string; to: string; epoch: number; keys: number; rounds: number; ms: number }
 
 /** Asks the member at `endpoint` to move a fork (it forwards to the owner); throws with the actor's message. */
-export async function requestMove(c: StoreClient, endpoint: string, fork: string, to: string, force = false): Promise<MoveResult> {
-  const rep = await c.raw(endpoint, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force, hops: 0 }), 300000);
-  if (rep.code !== 'OK') throw new Error(`move of fork ${fork} to ${to}: ${rep.code}: ${rep.message}`);
+export async function requestMove(c: StoreClient, endpoint: string, fork: string, to: string, force = false, from = ''): Promise<MoveResult> {
+  const rep = await c.raw(endpoint, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force, hops: 0, from }), 300000);
+  if (rep.code !== 'OK') throw new Error(`move of fork ${fork}${from ? ` from ${from}` : ''} to ${to}: ${rep.code}: ${rep.message}`);
   return MOVE_COMMANDS.move.decodeReply(rep.body) as MoveResult;
 }
 
-type MoveArgs = ConnectArgs & { fork: string; to: string; force: boolean };
+type MoveArgs = ConnectArgs & { fork: string; to: string; force: boolean; from?: string };
 const move: CommandModule<object, MoveArgs> = {
   command: 'move',
-  describe: 'Move a fork live to another member: snapshot, tail catch-up, fence, epoch cut-over',
+  describe:
+    'Move a fork live to another member: snapshot, tail catch-up, fence, epoch cut-over. Onto an in-sync replica of the fork it is a handover ' +
+    '(the replica already holds the rows and becomes the owner; the old owner becomes its replica). With --from REPLICA, moves that replica instead',
   builder: (y) =>
     y
       .options(connectOptions)
       .option('fork', { type: 'string', demandOption: true, describe: 'Fork id (hex routing-byte prefix, e.g. 3f; see `store status`)' })
-      .option('to', { type: 'string', demandOption: true, describe: 'Id of the member that takes the fork' })
+      .option('to', { type: 'string', demandOption: true, describe: 'Id of the member that takes the fork (or, with --from, the replica)' })
+      .option('from', {
+        type: 'string',
+        describe: 'Move the replica of the fork held by this member (see `store status`): the owner fills --to by snapshot and tail, then lets this one go',
+      })
       .option('force', {
         type: 'boolean',
         default: false,
@@ -39,8 +45,8 @@ const move: CommandModule<object, MoveArgs> = {
       }) as Argv<MoveArgs>,
   handler: (args) =>
     withClient(args, async (c) => {
-      const r = await requestMove(c, args.connect, args.fork, args.to, args.force);
-      out(`moved fork=${r.fork} from=${r.from} to=${r.to} epoch=${r.epoch} keys=${r.keys} rounds=${r.rounds} ms=${r.ms}`);
+      const r = await requestMove(c, args.connect, args.fork, args.to, args.force, args.from ?? '');
+      out(`moved ${args.from ? 'replica of ' : ''}fork=${r.fork} from=${r.from} to=${r.to} epoch=${r.epoch} keys=${r.keys} rounds=${r.rounds} ms=${r.ms}`);
     }),
 };
 

@@ -3,17 +3,9 @@
 // verifies the target's rows and cuts over as a live move does (source_machine.ts), but sends no
 // rows and drops none: the target takes the fork with a new term, and the old owner takes the
 // target's place among the replicas, in sync, at the place in the stream where it fenced the fork.
-// Pure: what the entry after a handover is, and what the actor needs from its replication.
+// Pure: what the entry after a handover is (the replication's part is `MoveReplication`, move_cluster.ts).
 import type { ForkEntry } from '../../../schemas/fork_map.js';
 import type { CutOverIntent } from './source_events.js';
-
-/** What a handover asks of the member's replication (store/replication/, wired by the cluster layer). */
-export interface HandoverHooks {
-  /** Resolves with the fork's stream place once every in-sync replica committed all of it, or null after `timeoutMs`. */
-  caughtUp(fork: string, timeoutMs: number): Promise<{ term: number; seq: number } | null>;
-  /** This member holds the fork as a replica now, with every change up to `seq` of the stream of `term`. */
-  becomeReplica(fork: string, term: number, seq: number): void;
-}
 
 /** The intent's handover part: the source takes the target's place among the replicas and in the in-sync set. */
 export function handoverOf(entry: ForkEntry, self: string, to: string, place: { term: number; seq: number }): NonNullable<CutOverIntent['handover']> {

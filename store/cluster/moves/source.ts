@@ -12,8 +12,7 @@ import { StoreError } from '../../protocol/errors.js';
 import { digestOfFork } from './digest.js';
 import type { MoveIntents } from './intents.js';
 import { pushEntries } from './map_push.js';
-import type { HandoverHooks } from './handover.js';
-import type { MoveCluster } from './move_cluster.js';
+import type { MoveCluster, MoveReplication } from './move_cluster.js';
 import { SOURCE_TUNING, type CutOverIntent, type SourceAction, type SourceEvent } from './source_events.js';
 import { SourceMachine } from './source_machine.js';
 
@@ -41,7 +40,7 @@ export class SourceSide {
     private readonly cluster: MoveCluster,
     private readonly link: PeerLink,
     private readonly intents: MoveIntents,
-    private readonly replication: HandoverHooks,
+    private readonly replication: MoveReplication,
   ) {}
 
   /** A move out of this fork, or the resolution of its last cut-over, is running. */
