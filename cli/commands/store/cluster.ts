@@ -110,7 +110,9 @@ const forget: CommandModule<object, ForgetArgs> = {
 type RebalanceArgs = ConnectArgs & { by: 'bytes' | 'ops'; apply: boolean; tolerance: number; json: boolean };
 const rebalance: CommandModule<object, RebalanceArgs> = {
   command: 'rebalance',
-  describe: 'Print a plan of fork moves that evens out the members (greedy, heaviest to lightest); --apply runs it',
+  describe:
+    'Print a plan of fork moves that evens out the members (greedy, heaviest to lightest); --apply runs it. With replicas it plans ' +
+    'handovers to in-sync replicas first (owners), then replica moves (copies); never two copies of a fork on one member',
   builder: (y) =>
     y
       .options(connectOptions)
@@ -124,9 +126,13 @@ const rebalance: CommandModule<object, RebalanceArgs> = {
       const plan = planFromView(view, args.by, args.tolerance);
       if (args.json) out(JSON.stringify(plan));
       else {
-        out(`load by ${args.by} before: ${fmtLoads(plan.before)}`);
-        for (const m of plan.moves) out(`move fork=${m.fork} from=${m.from} to=${m.to} ${args.by}=${m.weight}`);
+        const replicated = view.forks.some((f) => f.replicas?.length);
+        const copies = replicated ? ' (copies: owned and replicated)' : '';
+        out(`load by ${args.by} before: ${fmtLoads(plan.before)}${copies}`);
+        if (replicated) out(`owned by ${args.by} before: ${fmtLoads(plan.owned.before)}`);
+        for (const m of plan.moves) out(`move fork=${m.fork} from=${m.from} to=${m.to} ${args.by}=${m.weight}${m.kind === 'move' ? '' : ` (${m.kind})`}`);
         out(`load by ${args.by} after:  ${fmtLoads(plan.after)} (${plan.moves.length} moves)`);
+        if (replicated) out(`owned by ${args.by} after:  ${fmtLoads(plan.owned.after)}`);
         if (view.unreachable.length) out(`not counted (unreachable): ${view.unreachable.join(', ')}`);
         for (const note of deadOwnerNotes(view)) out(note);
       }
@@ -141,11 +147,12 @@ export async function applyPlan(c: StoreClient, endpoint: string, moves: Move[],
   for (let i = 0; i < moves.length; i++) {
     const m = moves[i]!;
     try {
-      const r = await requestMove(c, endpoint, m.fork, m.to);
-      progress(`[${i + 1}/${moves.length}] fork=${m.fork} ${r.from} -> ${r.to} epoch=${r.epoch} keys=${r.keys} ms=${r.ms}`);
+      // A handover is a plain move: the owner sees that the target is an in-sync replica.
+      const r = await requestMove(c, endpoint, m.fork, m.to, false, m.kind === 'replica' ? m.from : '');
+      progress(`[${i + 1}/${moves.length}] fork=${m.fork} ${r.from} -> ${r.to} epoch=${r.epoch} keys=${r.keys} ms=${r.ms}${m.kind === 'move' ? '' : ` (${m.kind})`}`);
     } catch (err) {
       failed++;
-      progress(`[${i + 1}/${moves.length}] fork=${m.fork} ${m.from} -> ${m.to} FAILED: ${(err as Error).message}`);
+      progress(`[${i + 1}/${moves.length}] fork=${m.fork} ${m.from} -> ${m.to}${m.kind === 'move' ? '' : ` (${m.kind})`} FAILED: ${(err as Error).message}`);
     }
   }
   if (failed) process.exitCode = 1;
