@@ -8,15 +8,18 @@
 // and no epoch had two owners. Then the killed owner restarts from its data dir: it refuses every
 // read and write of the forks it lost, and ends as their in-sync replica (the replicas placed
 // meanwhile give way); a move of the busy fork back onto it is a handover to that replica, and a
-// move of the fork's replica (--from) fills the new one before the old one goes.
+// move of the fork's replica (--from) fills the new one before the old one goes; a write is then read
+// back from that replica (--read-from replica), which reports its place and how long since it applied a change.
 import test from 'ava';
 import { STORE_COMMANDS } from '../schemas/store.js';
+import { REPLICATION_COMMANDS } from '../schemas/replication.js';
 import { StoreClient, type ClientOp } from '../store/client/client.js';
+import { getFromReplica } from '../store/client/replica_reads.js';
 import { formatStatus } from '../store/cluster/rebalance/status.js';
 import { clusterView } from '../store/cluster/rebalance/view.js';
 import { ownershipConflicts } from '../store/map/ownership_history.js';
 import { makeKey } from '../store/protocol/keys.js';
-import { history, members, move, sleep, startActor, stateOf, until, type ActorProc } from './helpers/cluster_procs.js';
+import { dbslmStore, history, members, move, sleep, startActor, stateOf, until, type ActorProc } from './helpers/cluster_procs.js';
 
 const DEAD_AFTER = 2000;
 const WRITERS = 4;
@@ -164,5 +167,17 @@ test('kill -9 of a busy owner: a replica takes over, writes resume, every acknow
   await client.batchAs('after-replica-move', [{ op: 'incr', key: busy('c0'), delta: 1 }]);
   acked[0]!++;
   t.deepEqual((await client.multiGet(Array.from({ length: COUNTERS }, (_, c) => busy(`c${c}`)))).map((v) => Number(v)), acked);
+
+  // --read-from replica: the write just acknowledged is read from the in-sync replica, which says how stale it may be.
+  await client.refreshMap(a2.ep);
+  const fromReplica = await getFromReplica(client, busy('c0'));
+  t.like(fromReplica, { fromReplica: true, servedBy: elsewhere, owner: 'a', fork });
+  t.is(Number(fromReplica.value), acked[0], 'the replica has the acknowledged write');
+  t.true(fromReplica.applied > 0 && fromReplica.sinceMs >= 0 && fromReplica.sinceMs < 10000, JSON.stringify({ ...fromReplica, value: undefined }));
+  const notReplica = await client.raw(replica.ep, 'repl-get', REPLICATION_COMMANDS['repl-get'].encodeRequest({ keys: [busy('c0')] }), 5000);
+  t.like(notReplica, { code: 'MOVED', redirect: { owner: 'a' } }, 'a member that is no longer a replica does not answer');
+  const cliRead = await dbslmStore(['get', 't:busy|c0', '--read-from', 'replica', '--connect', a2.ep]);
+  t.is(cliRead.stdout.trim(), String(acked[0]), cliRead.stderr);
+  t.regex(cliRead.stderr, new RegExp(`^served by ${elsewhere}, in-sync replica of a \\(fork ${fork}\\): changes up to \\d+ of term \\d+, last change applied \\d+ ms ago`));
   t.deepEqual(ownershipConflicts(await Promise.all([a2, ...others].map((x) => history(client, x.ep)))), []);
 });

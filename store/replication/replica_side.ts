@@ -19,6 +19,8 @@ const snapshotCommand = REPLICATION_COMMANDS['repl-snapshot'];
 
 export class ReplicaSide {
   private readonly places = new Map<string, ReplicaApply>();
+  /** When this member last applied a change of each fork (or installed its snapshot), for replica reads. */
+  private readonly lastApplied = new Map<string, number>();
   /** Forks whose snapshot is being installed here: their rows are neither the old ones nor the owner's yet. */
   private readonly filling = new Set<string>();
   private readonly stored: ReplicaPlaces;
@@ -67,6 +69,12 @@ export class ReplicaSide {
     }
   }
 
+  /** Milliseconds since this member last applied a change of `fork` as its replica; -1: none since it started. */
+  sinceApplied(fork: string): number {
+    const at = this.lastApplied.get(fork);
+    return at === undefined ? -1 : Math.round(performance.now() - at);
+  }
+
   /** This member took the fork over (or left its replicas): its stream as a replica ends. */
   release(fork: string): void {
     if (this.places.delete(fork)) this.stored.remove(fork);
@@ -94,7 +102,11 @@ export class ReplicaSide {
       for (const fork of applying.keys()) this.places.delete(fork);
       throw err;
     }
-    for (const [fork, { place, term, seq }] of applying) if (this.places.get(fork) === place) this.stored.save(fork, term, seq);
+    for (const [fork, { place, term, seq }] of applying) {
+      if (this.places.get(fork) !== place) continue;
+      this.stored.save(fork, term, seq);
+      this.lastApplied.set(fork, performance.now());
+    }
     return applyCommand.encodeReply({ results: [...results.values()] });
   }
 
@@ -141,6 +153,7 @@ export class ReplicaSide {
     await this.actor.importChunk(req.chunk);
     if (req.chunk.done) {
       this.filling.delete(fork);
+      this.lastApplied.set(fork, performance.now());
       this.places.set(fork, new ReplicaApply(term, req.upTo));
       this.stored.save(fork, term, req.upTo);
     }
