@@ -114,6 +114,10 @@ test('target: a handover to this replica verifies its own rows, takes the fork w
   t.deepEqual(m.handle({ kind: 'cutover', request: { ...cutOver, moveId: 'h2' }, current: before }), [{ kind: 'adopt', entry: adopted }, { kind: 'ack' }]);
   t.deepEqual(m.handle({ kind: 'cutover', request: { ...cutOver, moveId: 'h2' }, current: adopted }), [{ kind: 'ack' }], 'resent: idempotent');
 
+  m.handle({ kind: 'verify', request: { ...verify, moveId: 'h4' }, local: { rows: 2, digest: 'd2' } }); // refused, and its source gone
+  t.deepEqual(m.handle({ kind: 'verify', request: { ...verify, moveId: 'h5' }, local: DIGEST }), [{ kind: 'ack' }], 'a handover left unfinished does not block the next');
+  t.like(m.handle({ kind: 'cutover', request: { ...cutOver, moveId: 'h4', epoch: 11 }, current: adopted })[0], { kind: 'refuse', reason: 'unknown-move' }, 'nor is it cut over late');
+
   const importing = new TargetMachine('t');
   importing.handle({ kind: 'chunk', request: chunkOf('m1', 1), ownsFork: false, handingOver: false });
   t.like(importing.handle({ kind: 'verify', request: { ...verify, moveId: 'h3' }, local: DIGEST }), [{ kind: 'refuse', reason: 'unknown-move' }], 'rows of a live move\'s import are no replica\'s');

@@ -133,12 +133,13 @@ export class ReplicaMap {
       });
       this.forgetJoined();
       const placement = placeReplicas(entries, this.actor.id, this.factor, alive, gone, this.joining);
+      const current = new Map(entries.map((e) => [e.fork, e]));
       for (const c of placement.changes) {
         // A fork being moved gets no new replica: it could land on the move's target (two copies on one member).
         if (this.moving(c.fork)) continue;
         // A replica whose drop a quorum does not hold yet stays listed: once it leaves the replicas
         // releases stop waiting for it, and a failover reading the older entry could promote it.
-        const before = entries.find((e) => e.fork === c.fork)!;
+        const before = current.get(c.fork)!;
         const waiting = new Set([...(this.unconfirmed.get(c.fork) ?? []), ...(answered.includes(c.fork) ? this.asked.get(c.fork)!.drop : [])]);
         if ((before.replicas ?? []).some((id) => waiting.has(id) && !c.replicas.includes(id))) continue;
         changes.set(c.fork, c);

@@ -70,7 +70,10 @@ export class SourceSide {
 
   private newRun(fork: string, to: string): SourceRun {
     const run: SourceRun = {
-      machine: new SourceMachine({ ...SOURCE_TUNING, leaseWaitMs: this.cluster.leaseMs * 2 }),
+      // A handover waits for the replicas no longer than the lag bound (the lease period): the owner would drop a
+      // replica that lags longer, but makes no change to the entry of a fork being moved, and every write of the
+      // owner waits meanwhile for that replica.
+      machine: new SourceMachine({ ...SOURCE_TUNING, leaseWaitMs: this.cluster.leaseMs * 2, replicaWaitMs: this.cluster.leaseMs }),
       fork,
       to,
       startedAt: performance.now(),

@@ -89,9 +89,12 @@ export class TargetMachine {
   }
 
   private verify(req: MoveVerify, local: ForkDigest): TargetAction[] {
-    // A handover's first request: an import of another move of the fork (an aborted one's leftovers) would be a
-    // replica's rows mixed with imported ones, which the digests below could not tell apart from the owner's.
-    if (req.handover && !this.imports.has(req.fork)) this.imports.set(req.fork, { moveId: req.moveId, source: '', nextSeq: 0, verifiedChunks: -1, handover: true });
+    // A handover's first request starts it, as a new move's first chunk does (an earlier handover left unfinished is
+    // void: a source runs one move of a fork at a time). Not over a live move's import: those rows are no replica's.
+    const known = this.imports.get(req.fork);
+    if (req.handover && known?.moveId !== req.moveId && (!known || known.handover)) {
+      this.imports.set(req.fork, { moveId: req.moveId, source: '', nextSeq: 0, verifiedChunks: -1, handover: true });
+    }
     const current = this.imports.get(req.fork);
     if (current?.moveId !== req.moveId) return [refuse('unknown-move', 'BAD_REQUEST', `no import of fork ${req.fork} for move ${req.moveId} here (restarted, or aborted); the source keeps the fork`)];
     if (local.rows !== req.rows || local.digest !== req.digest) {
