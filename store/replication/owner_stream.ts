@@ -298,6 +298,12 @@ export class OwnerStreams {
     });
   }
 
+  /** Placement lets an in-sync replica of `fork` go (in_sync.ts `letGo`): its machine asks the map to drop it. */
+  letGo(fork: string, replica: string): void {
+    const s = this.streams.get(fork);
+    if (s) this.onActions(s, s.set.letGo(replica));
+  }
+
   /** The map took these changes: the in-sync machine of `fork` may stop waiting for the dropped replicas. */
   confirmDrops(fork: string, dropped: string[]): void {
     const s = this.streams.get(fork);

@@ -33,6 +33,8 @@ export class ReplicaMap {
   private readonly asked = new Map<string, { drop: Set<string>; admit: Set<string> }>();
   /** Drops adopted here but not yet confirmed by a quorum, per fork. */
   private readonly unconfirmed = new Map<string, Set<string>>();
+  /** Per fork: in-sync replicas placement lets go (one more than R - 1 in sync); off the list once a quorum holds their drop. */
+  private readonly lettingGo = new Map<string, Set<string>>();
   /** Per fork: a member to make a replica on top of a full set (a returning old owner, a replica move's target). */
   private readonly joining = new Map<string, Joining>();
   private pushing = false;
@@ -111,6 +113,7 @@ export class ReplicaMap {
     if (this.pushing || !this.cluster.leaseValid() || this.stalled()) return;
     const changes = new Map<string, ReplicaChange>();
     const answered: string[] = [];
+    let drops: { fork: string; replica: string }[] = [];
     for (const [fork, a] of this.asked) {
       const e = this.actor.map.get(fork);
       if (!e || e.owner !== this.actor.id) {
@@ -144,7 +147,7 @@ export class ReplicaMap {
         if ((before.replicas ?? []).some((id) => waiting.has(id) && !c.replicas.includes(id))) continue;
         changes.set(c.fork, c);
       }
-      for (const d of placement.drops) if (!this.moving(d.fork)) this.ask(d.fork, [{ kind: 'drop', replica: d.replica, lagMs: 0 }]);
+      drops = placement.drops.filter((d) => !this.moving(d.fork));
     }
     if (changes.size) {
       try {
@@ -163,6 +166,12 @@ export class ReplicaMap {
       if (!this.unconfirmed.size) void pushEntries(this.link, this.cluster, [...changes.keys()].map((f) => this.actor.map.get(f)!));
     }
     if (this.unconfirmed.size) void this.confirm();
+    // Through the fork's in-sync machine, as a lag drop: it counts the replica until a quorum holds the drop. Asked
+    // after this tick's answers were taken (asked now, it would be cleared with them, unmade), made on the next.
+    for (const d of drops) {
+      this.streams().letGo(d.fork, d.replica);
+      this.lettingGo.set(d.fork, new Set([...(this.lettingGo.get(d.fork) ?? []), d.replica]));
+    }
   }
 
   /** Members that joined (in sync, the stand-in gone) or were forgotten, and forks no longer ours, need nothing more. */
@@ -188,16 +197,35 @@ export class ReplicaMap {
         const e = this.actor.map.get(fork);
         if (!e || e.owner !== this.actor.id) {
           this.unconfirmed.delete(fork); // no longer ours: its waiting writes were answered FENCED
+          this.lettingGo.delete(fork);
           continue;
         }
         if ((holders.get(fork) ?? 0) + 1 < this.cluster.quorum()) continue;
         const dropped = this.unconfirmed.get(fork);
         this.unconfirmed.delete(fork);
+        if (dropped) this.letGoneOff(e, dropped);
         if (dropped) this.streams().confirmDrops(fork, [...dropped].filter((id) => !(e.inSync ?? []).includes(id)));
       }
     } finally {
       this.pushing = false;
     }
+  }
+
+  /**
+   * A quorum holds the drop of replicas placement let go: take them off the list at once, in the same turn as their
+   * machine would count them out. Left on it for a tick, one that acknowledged a commit meanwhile was admitted again
+   * and let go again, round after round under steady writes.
+   */
+  private letGoneOff(e: ForkEntry, dropped: Set<string>): void {
+    const leaving = [...(this.lettingGo.get(e.fork) ?? [])].filter((id) => dropped.has(id) && !(e.inSync ?? []).includes(id));
+    this.lettingGo.delete(e.fork);
+    if (!leaving.length || this.moving(e.fork)) return;
+    try {
+      this.actor.applyMap(this.actor.map.withReplicaChanges([{ fork: e.fork, replicas: (e.replicas ?? []).filter((id) => !leaving.includes(id)), inSync: e.inSync ?? [] }]));
+    } catch {
+      return; // the map file could not be written: placement lets them go on a later tick
+    }
+    void pushEntries(this.link, this.cluster, [this.actor.map.get(e.fork)!]);
   }
 
   /** Per fork, how many alive peers hold `entries` as they are. */
