@@ -219,7 +219,9 @@ export class ReplicaMap {
   private letGoneOff(e: ForkEntry, dropped: Set<string>): void {
     const leaving = [...(this.lettingGo.get(e.fork) ?? [])].filter((id) => dropped.has(id) && !(e.inSync ?? []).includes(id));
     this.lettingGo.delete(e.fork);
-    if (!leaving.length || this.moving(e.fork)) return;
+    // The rules of `tick` hold here too (this runs after awaits, maybe past a stall): without them the change took the
+    // same epoch as a failover of the fork made meanwhile (fault seed 18 at R = 2: two owners at epoch 55).
+    if (!leaving.length || this.moving(e.fork) || !this.cluster.leaseValid() || this.stalled()) return;
     try {
       this.actor.applyMap(this.actor.map.withReplicaChanges([{ fork: e.fork, replicas: (e.replicas ?? []).filter((id) => !leaving.includes(id)), inSync: e.inSync ?? [] }]));
     } catch {
