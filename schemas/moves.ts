@@ -92,6 +92,9 @@ export interface TakeoverForksRequest {
   forks: string[];
 }
 
+/** (issue 10) Set on the requests of a handover, a move onto an in-sync replica (store/cluster/moves/handover.ts). */
+const HANDOVER_FIELD = { name: 'handover', type: 'boolean', default: false };
+
 const TakeoverResultsType = {
   type: 'array',
   items: {
@@ -156,13 +159,7 @@ export const MOVE_COMMANDS = {
     avroType({
       type: 'record',
       name: name('MoveVerify'),
-      fields: [
-        { name: 'moveId', type: 'string' },
-        { name: 'fork', type: 'string' },
-        { name: 'rows', type: 'long' },
-        { name: 'digest', type: 'string' },
-        { name: 'handover', type: 'boolean', default: false },
-      ],
+      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }, HANDOVER_FIELD],
     }),
     avroType({ type: 'record', name: name('MoveVerifyReply'), fields: [{ name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }] }),
   ),
@@ -176,7 +173,7 @@ export const MOVE_COMMANDS = {
         { name: 'fork', type: 'string' },
         { name: 'from', type: 'string' },
         { name: 'epoch', type: 'long' },
-        { name: 'handover', type: 'boolean', default: false },
+        HANDOVER_FIELD,
         { name: 'replicas', type: { type: 'array', items: 'string' }, default: [] },
         { name: 'inSync', type: { type: 'array', items: 'string' }, default: [] },
       ],
