@@ -89,9 +89,9 @@ export class Cluster {
 
   start(): void {
     const a = this.actor;
-    a.registerCommand('gossip', (body) => this.gossip.handle(body));
+    a.registerCommand('gossip', (body) => this.gossip.handle(body), { control: true });
     a.registerCommand('history', () => CLUSTER_COMMANDS.history.encodeReply({ id: a.id, rows: this.history.rows() }));
-    a.registerCommand('members', () => this.membersReply());
+    a.registerCommand('members', () => this.membersReply(), { control: true });
     a.registerCommand('forget', (body) => this.forgetting.handle(body));
     this.moves.register();
     this.replication.start();
