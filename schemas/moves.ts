@@ -16,6 +16,8 @@ export interface MoveRequest {
   force: boolean;
   /** How often the request was forwarded already (members with stale maps may disagree on the owner). */
   hops: number;
+  /** (issue 10) The member whose copy moves: a replica of the fork moves from it to `to`; empty or the owner: the owner's copy. */
+  from?: string;
 }
 export interface MoveReply {
   fork: string;
@@ -41,6 +43,8 @@ export interface MoveVerify {
   fork: string;
   rows: number;
   digest: string;
+  /** (issue 10) A handover to an in-sync replica: no chunks were sent, the target compares the rows it holds as replica. */
+  handover?: boolean;
 }
 /** The target's own count and digest of what it imported. */
 export interface MoveVerifyReply {
@@ -53,6 +57,10 @@ export interface MoveCutOver {
   fork: string;
   from: string;
   epoch: number;
+  /** (issue 10) A handover: the target takes the fork with these replicas and in-sync set (the source among them). */
+  handover?: boolean;
+  replicas?: string[];
+  inSync?: string[];
 }
 /** The source gives the move up: the target drops what it imported and refuses a late cut-over of it. */
 export interface MoveAbort {
@@ -84,6 +92,9 @@ export interface TakeoverForksRequest {
   forks: string[];
 }
 
+/** (issue 10) Set on the requests of a handover, a move onto an in-sync replica (store/cluster/moves/handover.ts). */
+const HANDOVER_FIELD = { name: 'handover', type: 'boolean', default: false };
+
 const TakeoverResultsType = {
   type: 'array',
   items: {
@@ -111,6 +122,7 @@ export const MOVE_COMMANDS = {
         { name: 'to', type: 'string' },
         { name: 'force', type: 'boolean', default: false },
         { name: 'hops', type: 'int', default: 0 },
+        { name: 'from', type: 'string', default: '' },
       ],
     }),
     avroType({
@@ -147,7 +159,7 @@ export const MOVE_COMMANDS = {
     avroType({
       type: 'record',
       name: name('MoveVerify'),
-      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }],
+      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }, HANDOVER_FIELD],
     }),
     avroType({ type: 'record', name: name('MoveVerifyReply'), fields: [{ name: 'rows', type: 'long' }, { name: 'digest', type: 'string' }] }),
   ),
@@ -156,7 +168,15 @@ export const MOVE_COMMANDS = {
     avroType({
       type: 'record',
       name: name('MoveCutOver'),
-      fields: [{ name: 'moveId', type: 'string' }, { name: 'fork', type: 'string' }, { name: 'from', type: 'string' }, { name: 'epoch', type: 'long' }],
+      fields: [
+        { name: 'moveId', type: 'string' },
+        { name: 'fork', type: 'string' },
+        { name: 'from', type: 'string' },
+        { name: 'epoch', type: 'long' },
+        HANDOVER_FIELD,
+        { name: 'replicas', type: { type: 'array', items: 'string' }, default: [] },
+        { name: 'inSync', type: { type: 'array', items: 'string' }, default: [] },
+      ],
     }),
     EmptyType,
   ),

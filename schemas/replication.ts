@@ -1,9 +1,11 @@
 // Bodies of the replication commands (issue 10, store/replication/): `repl-apply` carries an
 // owner's committed changes of its forks to one replica member, numbered per fork by (term,
 // sequence); `repl-snapshot` fills a replica that is new or lost its place from the owner's
-// snapshot, after which the stream goes on from the snapshot's sequence.
+// snapshot, after which the stream goes on from the snapshot's sequence. `repl-get` is a client's
+// read served by an in-sync replica (`--read-from replica`), with how stale it may be.
 import { avroType, command, EmptyType, type Empty } from './command.js';
 import { ForkChunkType, type ForkChunk } from './fork_chunk.js';
+import { WireValueType, type WireValue } from './values.js';
 
 const name = (n: string) => `dbslm.replication.${n}`;
 
@@ -49,6 +51,24 @@ export interface ReplicaLag {
   behind: number;
   /** in-sync, dropping (asked out of the in-sync set), out, joining (counted again, not yet admitted). */
   state: string;
+}
+
+/** (repl-get) Keys of one fork, read from a replica of it. */
+export interface ReplGetRequest {
+  keys: Buffer[];
+}
+/** The values as the answering member holds them, and how stale they may be. */
+export interface ReplGetReply {
+  values: WireValue[];
+  fork: string;
+  /** The member that answered, and the fork's owner in its map (the same when the owner answered). */
+  servedBy: string;
+  owner: string;
+  /** The place of the answering replica in the owner's stream: every change up to `applied` of the stream of `term`. */
+  term: number;
+  applied: number;
+  /** Milliseconds since the answering replica last applied a change of the fork (or installed its snapshot); 0 from the owner. */
+  sinceMs: number;
 }
 
 const ReplResultType = avroType({
@@ -116,6 +136,23 @@ export const REPLICATION_COMMANDS = {
             },
           },
         },
+      ],
+    }),
+  ),
+  'repl-get': command<ReplGetRequest, ReplGetReply>(
+    'repl-get',
+    avroType({ type: 'record', name: name('Get'), fields: [{ name: 'keys', type: { type: 'array', items: 'bytes' } }] }),
+    avroType({
+      type: 'record',
+      name: name('GetReply'),
+      fields: [
+        { name: 'values', type: { type: 'array', items: WireValueType } },
+        { name: 'fork', type: 'string' },
+        { name: 'servedBy', type: 'string' },
+        { name: 'owner', type: 'string' },
+        { name: 'term', type: 'long' },
+        { name: 'applied', type: 'long' },
+        { name: 'sinceMs', type: 'long' },
       ],
     }),
   ),

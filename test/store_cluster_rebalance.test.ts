@@ -169,3 +169,56 @@ test('a fork of large values moves in frames under the 64 MiB limit', async (t) 
     t.true(v instanceof Buffer && v.length === 12 * 1024 * 1024 && v[0] === 65 + i && v[v.length - 1] === 65 + i, `value ${i}`);
   }
 });
+
+/** Replays a plan on the forks, checking each move is one the store carries out, and never two copies on one member. */
+function replay(t: import('ava').ExecutionContext, forks: { fork: string; owner: string; replicas: string[]; inSync: string[] }[], moves: import('../store/cluster/rebalance/plan.js').Move[]) {
+  const byFork = new Map(forks.map((f) => [f.fork, { ...f, replicas: [...f.replicas], inSync: [...f.inSync] }]));
+  for (const m of moves) {
+    const f = byFork.get(m.fork)!;
+    const holds = (id: string) => f.owner === id || f.replicas.includes(id);
+    if (m.kind === 'handover') {
+      t.true(f.owner === m.from && f.inSync.includes(m.to), `handover of ${m.fork} to ${m.to}, not an in-sync replica`);
+      f.owner = m.to;
+      f.replicas = f.replicas.map((id) => (id === m.to ? m.from : id));
+      f.inSync = f.inSync.map((id) => (id === m.to ? m.from : id));
+    } else if (m.kind === 'replica') {
+      t.true(f.replicas.includes(m.from) && !holds(m.to), `replica move of ${m.fork} ${m.from} -> ${m.to}`);
+      f.replicas = f.replicas.map((id) => (id === m.from ? m.to : id));
+      f.inSync = f.inSync.map((id) => (id === m.from ? m.to : id));
+    } else {
+      t.true(f.owner === m.from && !f.replicas.length && !holds(m.to), `live move of ${m.fork} ${m.from} -> ${m.to}`);
+      f.owner = m.to;
+    }
+    t.is(new Set([f.owner, ...f.replicas]).size, 1 + f.replicas.length, `two copies of ${m.fork} on one member`);
+  }
+  return [...byFork.values()];
+}
+
+test('with replicas the plan hands forks to in-sync replicas, moves replicas, and never puts two copies on one member', (t) => {
+  // a owns 24 forks of weight 10, each with its in-sync replica on b (R = 2); c and d hold nothing.
+  const forks = Array.from({ length: 24 }, (_, i) => ({ fork: i.toString(16).padStart(2, '0'), owner: 'a', weight: 10, replicas: ['b'], inSync: ['b'] }));
+  const plan = planRebalance(['a', 'b', 'c', 'd'], forks, 0);
+  t.deepEqual(plan.before, { a: 240, b: 240, c: 0, d: 0 });
+  t.deepEqual(plan.owned.before, { a: 240, b: 0, c: 0, d: 0 });
+  t.deepEqual(plan.after, { a: 120, b: 120, c: 120, d: 120 }, 'copies even');
+  t.deepEqual(plan.owned.after, { a: 60, b: 60, c: 60, d: 60 }, 'owners even');
+  t.is(plan.moves.filter((m) => m.kind === 'move').length, 0, 'no live move of a replicated fork');
+  t.is(plan.moves[0]!.kind, 'handover', 'handovers first: nothing is copied');
+  const after = replay(t, forks, plan.moves);
+  const copies = (id: string) => after.filter((f) => f.owner === id || f.replicas.includes(id)).length;
+  t.deepEqual(['a', 'b', 'c', 'd'].map(copies), [12, 12, 12, 12]);
+  t.is(plan.moves.filter((m) => m.kind === 'replica').length, 24, 'each copy c and d hold came by one replica move');
+});
+
+test('a plan from a view weighs each fork by its owner\'s figures and plans over its replicas', (t) => {
+  const view = viewOfFour();
+  view.unreachable = [];
+  view.members = view.members.filter((m) => m.id !== 'd');
+  view.forks = view.forks.filter((f) => f.owner === 'a').map((f) => ({ ...f, replicas: ['b'], inSync: ['b'] }));
+  // b reports its replica copies too: they must not count as the owner's figures.
+  view.loads.push(...view.forks.map((f) => ({ fork: f.fork, owner: 'b', keys: 10, bytes: 999, opsPerSec: 0, fenced: false })));
+  const plan = planFromView(view, 'bytes');
+  t.deepEqual(plan.before, { a: 600, b: 600, c: 0 });
+  replay(t, view.forks.map((f) => ({ fork: f.fork, owner: f.owner, replicas: f.replicas!, inSync: f.inSync! })), plan.moves);
+  t.true(plan.moves.some((m) => m.kind === 'replica' && m.to === 'c'), JSON.stringify(plan.moves));
+});

@@ -241,3 +241,52 @@ test('source: the cut-over waits for the target\'s lease, so the fork is not FEN
   t.like(silent.find((a) => a.kind === 'fail'), { reason: 'target-no-lease', retryable: true });
   t.false(kinds(silent).includes('write-intent'), 'a target that does not answer gets no cut-over');
 });
+
+test('source: a handover to an in-sync replica sends no rows, waits for the replicas, and leaves the source a replica in the target\'s place', (t) => {
+  const m = new SourceMachine(TUNING);
+  const entry = { fork: FORK, owner: 's', epoch: 7, replicas: ['t', 'u'], inSync: ['t', 'u'] };
+  t.deepEqual(kinds(m.handle({ kind: 'start', moveId: 'h1', fork: FORK, self: 's', to: 't', targetState: 'alive', handover: true })), ['fence', 'await-group-commit']);
+  t.deepEqual(m.handle({ kind: 'group-committed' }), [{ kind: 'await-replicas', timeoutMs: TUNING.replicaWaitMs }]);
+  t.deepEqual(kinds(m.handle({ kind: 'replicas-caught-up', place: { term: 5, seq: 42 } })), ['compute-digest']);
+  t.like(m.handle({ kind: 'digest-computed', ...DIGEST })[0], { kind: 'send-verify', verify: { handover: true } });
+  t.deepEqual(kinds(m.handle({ kind: 'verify-acked', ...DIGEST })), ['check-lease']);
+  const cut = m.handle({ kind: 'lease-checked', held: true, targetHeld: true, entry, mapVersion: 9 });
+  const handover = { term: 5, seq: 42, replicas: ['u', 's'], inSync: ['u', 's'] };
+  t.deepEqual(cut[0], { kind: 'write-intent', intent: { kind: 'cut-over', moveId: 'h1', fork: FORK, to: 't', epoch: 10, handover } });
+  t.like(cut[1], { kind: 'send-cutover', cutOver: { epoch: 10, handover: true, replicas: ['u', 's'], inSync: ['u', 's'] } });
+  const done = m.handle({ kind: 'cutover-acked' });
+  const after = { fork: FORK, owner: 't', epoch: 10, term: 10, replicas: ['u', 's'], inSync: ['u', 's'] };
+  t.deepEqual(done.slice(0, 2), [{ kind: 'adopt', entry: after }, { kind: 'become-replica', term: 5, seq: 42 }]);
+  t.deepEqual(kinds(done.slice(2)), ['clear-intent', 'broadcast', 'stop-watching', 'unfence', 'succeed', 'finished'], 'no drop: the rows stay as a replica\'s');
+});
+
+test('source: a handover gives up, keeping the fork, when the replicas do not catch up or the target left the in-sync set', (t) => {
+  const start = () => {
+    const m = new SourceMachine(TUNING);
+    m.handle({ kind: 'start', moveId: 'h1', fork: FORK, self: 's', to: 't', targetState: 'alive', handover: true });
+    m.handle({ kind: 'group-committed' });
+    return m;
+  };
+  const lagging = start().handle({ kind: 'replicas-caught-up', place: null });
+  t.deepEqual(kinds(lagging), ['send-abort', 'stop-watching', 'unfence', 'fail', 'finished']);
+  t.like(lagging[3], { reason: 'replicas-lagging', code: 'FENCED', retryable: true });
+
+  const m = start();
+  m.handle({ kind: 'replicas-caught-up', place: { term: 5, seq: 42 } });
+  m.handle({ kind: 'digest-computed', ...DIGEST });
+  m.handle({ kind: 'verify-acked', ...DIGEST });
+  const out = m.handle({ kind: 'lease-checked', held: true, targetHeld: true, entry: { fork: FORK, owner: 's', epoch: 8, replicas: ['t'], inSync: [] }, mapVersion: 9 });
+  t.like(out.find((a) => a.kind === 'fail'), { reason: 'target-not-in-sync' });
+  t.false(kinds(out).includes('write-intent'));
+});
+
+test('source: a handover whose cut-over outcome was unknown, resolved as taken, keeps the rows as a replica', (t) => {
+  const m = new SourceMachine(TUNING);
+  const intent = { kind: 'cut-over' as const, moveId: 'h1', fork: FORK, to: 't', epoch: 10, handover: { term: 5, seq: 42, replicas: ['s'], inSync: ['s'] } };
+  t.deepEqual(kinds(m.handle({ kind: 'restart-with-intent', self: 's', intent })), ['fence', 'send-abort']);
+  m.handle({ kind: 'abort-acked' });
+  const theirs = { fork: FORK, owner: 't', epoch: 10, term: 10, replicas: ['s'], inSync: ['s'] };
+  const out = m.handle({ kind: 'target-entry', theirs, mine: { fork: FORK, owner: 's', epoch: 7 } });
+  t.deepEqual(kinds(out), ['adopt', 'clear-intent', 'become-replica', 'unfence', 'finished']);
+  t.false(kinds(out).includes('drop-fork'));
+});

@@ -98,3 +98,27 @@ test('target: a cut-over to an epoch it already passed is refused', (t) => {
   const refused = m.handle({ kind: 'cutover', request: { moveId: 'm1', fork: FORK, from: 's', epoch: 10 }, current: { fork: FORK, owner: 's', epoch: 10 } });
   t.like(refused[0], { kind: 'refuse', reason: 'stale-epoch' });
 });
+
+test('target: a handover to this replica verifies its own rows, takes the fork with the replicas it is sent, and an abort drops nothing', (t) => {
+  const m = new TargetMachine('t');
+  const before = { fork: FORK, owner: 's', epoch: 9, replicas: ['t', 'u'], inSync: ['t', 'u'] };
+  const cutOver = { moveId: 'h1', fork: FORK, from: 's', epoch: 10, handover: true, replicas: ['u', 's'], inSync: ['u', 's'] };
+  const verify = { moveId: 'h1', fork: FORK, ...DIGEST, handover: true };
+  t.like(m.handle({ kind: 'cutover', request: cutOver, current: before })[0], { kind: 'refuse', reason: 'unknown-move' }, 'not verified: unknown');
+  t.like(m.handle({ kind: 'verify', request: verify, local: { rows: 2, digest: 'd2' } }), [{ kind: 'refuse', reason: 'digest-mismatch' }], 'its rows as a replica differ from the owner\'s');
+  t.like(m.handle({ kind: 'cutover', request: cutOver, current: before }), [{ kind: 'refuse', reason: 'not-verified' }]);
+  t.deepEqual(m.handle({ kind: 'abort', request: { moveId: 'h1', fork: FORK } }), [{ kind: 'ack' }], 'an aborted handover leaves the replica\'s rows');
+
+  t.deepEqual(m.handle({ kind: 'verify', request: { ...verify, moveId: 'h2' }, local: DIGEST }), [{ kind: 'ack' }]);
+  const adopted = { fork: FORK, owner: 't', epoch: 10, term: 10, replicas: ['u', 's'], inSync: ['u', 's'] };
+  t.deepEqual(m.handle({ kind: 'cutover', request: { ...cutOver, moveId: 'h2' }, current: before }), [{ kind: 'adopt', entry: adopted }, { kind: 'ack' }]);
+  t.deepEqual(m.handle({ kind: 'cutover', request: { ...cutOver, moveId: 'h2' }, current: adopted }), [{ kind: 'ack' }], 'resent: idempotent');
+
+  m.handle({ kind: 'verify', request: { ...verify, moveId: 'h4' }, local: { rows: 2, digest: 'd2' } }); // refused, and its source gone
+  t.deepEqual(m.handle({ kind: 'verify', request: { ...verify, moveId: 'h5' }, local: DIGEST }), [{ kind: 'ack' }], 'a handover left unfinished does not block the next');
+  t.like(m.handle({ kind: 'cutover', request: { ...cutOver, moveId: 'h4', epoch: 11 }, current: adopted })[0], { kind: 'refuse', reason: 'unknown-move' }, 'nor is it cut over late');
+
+  const importing = new TargetMachine('t');
+  importing.handle({ kind: 'chunk', request: chunkOf('m1', 1), ownsFork: false, handingOver: false });
+  t.like(importing.handle({ kind: 'verify', request: { ...verify, moveId: 'h3' }, local: DIGEST }), [{ kind: 'refuse', reason: 'unknown-move' }], 'rows of a live move\'s import are no replica\'s');
+});

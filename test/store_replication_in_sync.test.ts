@@ -153,3 +153,16 @@ test('a joining replica that lags past the bound stops counting without a map ch
   t.deepEqual(set.tick(200), [{ kind: 'release', upTo: 4 }], 'no drop asked: it was never in the map set');
   t.deepEqual(set.counted(), []);
 });
+
+test('an in-sync replica the owner lets go (one more than R - 1 in sync) counts until the map took the drop, and may come back', (t) => {
+  const set = new InSyncSet(['b', 'c'], { lagBoundMs: 1000 });
+  set.committed(2, 0);
+  set.acked('b', 2);
+  t.deepEqual(set.letGo('c'), [{ kind: 'drop', replica: 'c', lagMs: 0 }]);
+  t.deepEqual(set.letGo('c'), [], 'asked once');
+  t.is(set.released, 0, 'c is still in the map\'s set: nothing it lacks is released');
+  t.deepEqual(set.dropped('c'), [{ kind: 'release', upTo: 2 }]);
+  t.deepEqual(set.counted(), ['b']);
+  t.deepEqual(set.letGo('d'), [], 'not a replica: nothing');
+  t.deepEqual(set.acked('c', 2), [{ kind: 'admit', replica: 'c' }], 'still listed and level: admitted again (the map decides whether it stays)');
+});

@@ -150,8 +150,8 @@ export class StoreActor implements ActorServices {
     return this.endpoint;
   }
 
-  registerCommand(name: string, handler: CommandHandler, opts: { write?: boolean } = {}): void {
-    this.commands.set(name, { handler, write: !!opts.write });
+  registerCommand(name: string, handler: CommandHandler, opts: { write?: boolean; control?: boolean } = {}): void {
+    this.commands.set(name, { handler, write: !!opts.write, control: !!opts.control });
   }
 
   onMapChange(listener: (map: ForkMap) => void): () => void {
@@ -289,6 +289,7 @@ export class StoreActor implements ActorServices {
       return;
     }
     const ctx: RequestContext = { actor: this, req, peer };
+    if (spec.control && !spec.write) return this.answerAtOnce(spec, ctx);
     // Reads join the group transaction too: inside one, a point read costs a fraction of an
     // autocommit read (no per-statement WAL snapshot), and their replies leave with the group.
     this.group.begin();
@@ -319,6 +320,18 @@ export class StoreActor implements ActorServices {
         },
       );
     } else this.group.hold(peer, req.id, okReply(req.id, out), true);
+  }
+
+  /** A control command (`CommandSpec.control`): outside the group, its reply sent as soon as it is made. */
+  private answerAtOnce(spec: CommandSpec, { peer, req }: RequestContext): void {
+    const fail = (err: unknown) => void (this.load.failed(), this.sender.push(peer, errorReply(req.id, err)));
+    try {
+      const out = spec.handler(req.body, { actor: this, req, peer });
+      if (out instanceof Promise) out.then((body) => this.sender.push(peer, okReply(req.id, body)), fail);
+      else if (!(out instanceof DeferredReply)) this.sender.push(peer, okReply(req.id, out));
+    } catch (err) {
+      fail(err);
+    }
   }
 
   /** Flush pending writes and replies, close the socket and the database. Idempotent. */

@@ -47,6 +47,13 @@ export interface CommandSpec {
   read?: boolean;
   /** Runs its own savepoint (the built-in batch, so it can queue increments or flush the queue first). */
   selfAtomic?: boolean;
+  /**
+   * Cluster control (gossip, the map, membership): reads no rows and writes none, so it is answered at once, not
+   * held for the group's commit and its replicas. Held, a member whose writes waited for a dead replica answered no
+   * gossip, lost the lease its peers needed, and the drop of that replica, which needs a lease and a quorum's maps,
+   * never came: with two members left of three, each waited for the other (fault seed 7 at R = 2).
+   */
+  control?: boolean;
 }
 
 /** The actor as its command handlers see it. */

@@ -70,7 +70,12 @@ export class Cluster {
       process.stderr.write(`actor ${actor.id}: the cluster forgot this member (dbslm store forget); it serves nothing from now on. Start it afresh with a new --id and an empty --data dir to rejoin\n`);
     };
     this.forgetting = new Forgetting(actor, this.gossip, this.lease, this.link);
-    this.moves = new Moves(actor, moveClusterOf(this.gossip, this.lease), this.link);
+    // Handovers to in-sync replicas ask the replication (made below) for the stream's place.
+    this.moves = new Moves(actor, moveClusterOf(this.gossip, this.lease), this.link, {
+      caughtUp: (fork, ms) => this.replication.streams.caughtUp(fork, ms),
+      becomeReplica: (fork, term, seq) => this.replication.replicaSide.adoptPlace(fork, term, seq),
+      moveReplica: (fork, from, to, ms) => this.replication.moveReplica(fork, from, to, ms),
+    });
     // The lag bound is the lease's: a replica that stalls writes longer than an owner without a quorum would is let go.
     this.replication = new Replication(actor, this.link, moveClusterOf(this.gossip, this.lease), {
       factor: opts.replicas ?? 1,
@@ -84,9 +89,9 @@ export class Cluster {
 
   start(): void {
     const a = this.actor;
-    a.registerCommand('gossip', (body) => this.gossip.handle(body));
+    a.registerCommand('gossip', (body) => this.gossip.handle(body), { control: true });
     a.registerCommand('history', () => CLUSTER_COMMANDS.history.encodeReply({ id: a.id, rows: this.history.rows() }));
-    a.registerCommand('members', () => this.membersReply());
+    a.registerCommand('members', () => this.membersReply(), { control: true });
     a.registerCommand('forget', (body) => this.forgetting.handle(body));
     this.moves.register();
     this.replication.start();

@@ -3,7 +3,8 @@
 // with a new epoch that is also its new term (the replication stream's number), the dead owner out
 // of the replicas, pushed to every alive member. Clients follow MOVED as for any new owner, and the
 // old owner, if it returns, finds the newer epoch and serves nothing of the fork (its writes get
-// MOVED; its stream is refused by the replicas, replica_side.ts).
+// MOVED; its stream is refused by the replicas, replica_side.ts); the new owner then makes it a
+// replica of the fork (replica_map.ts, placement.ts).
 //
 // Only a member holding its lease (a quorum hears it) promotes, only for owners a quorum holds dead
 // and not within a dead bound of a stall of its own (failover_guard.ts), and only after reading the
@@ -41,6 +42,8 @@ export class Failover {
     private readonly cluster: MoveCluster,
     private readonly replicaSide: ReplicaSide,
     deadAfterMs: number,
+    /** Took `fork` from `owner`: the owner becomes a replica of it if it comes back (replica_map.ts). */
+    private readonly tookFrom: (fork: string, owner: string) => void,
   ) {
     this.guard = new FailoverGuard(deadAfterMs, performance.now());
   }
@@ -100,6 +103,7 @@ export class Failover {
         process.stderr.write(`store actor ${me}: could not take ${due.length} fork(s) over: ${(err as Error).message}\n`);
         return;
       }
+      for (const e of due) if (this.cluster.memberState(e.owner) === 'dead') this.tookFrom(e.fork, e.owner);
       const from = [...new Set(due.map((e) => e.owner))].join(', ');
       process.stderr.write(`store actor ${me}: promoted to owner of ${due.length} fork(s) of dead ${from} at epoch ${epoch}\n`);
       await pushEntries(this.link, this.cluster, entries);

@@ -141,6 +141,18 @@ export class InSyncSet {
     return joinerOut ? [...actions, ...this.advance()] : actions;
   }
 
+  /**
+   * The owner lets an in-sync replica go (placement.ts: one more than R - 1 are in sync, a replica
+   * move's source or a returning member's stand-in): dropped as a lagging one is, and counted
+   * until the map has taken the drop. Out, it may be admitted again if it stays on the map.
+   */
+  letGo(replica: string): InSyncAction[] {
+    const r = this.replicas.get(replica);
+    if (!r || r.state !== 'in-sync') return [];
+    r.state = 'dropping';
+    return [{ kind: 'drop', replica, lagMs: 0 }];
+  }
+
   /** The fork map took the drop of `replica`: releases stop waiting for it. */
   dropped(replica: string): InSyncAction[] {
     const r = this.replicas.get(replica);

@@ -82,6 +82,22 @@ export class OwnerStreams {
     return this.streams.get(fork);
   }
 
+  /**
+   * (A handover, store/cluster/moves/handover.ts: the fork is fenced.) Once every replica the owner's releases wait
+   * for, the map's in-sync set among them, has committed all the owner committed of `fork`: where its stream stands.
+   * Null without a stream, or after `timeoutMs`.
+   */
+  async caughtUp(fork: string, timeoutMs: number): Promise<{ term: number; seq: number } | null> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const s = this.streams.get(fork);
+      if (!s) return null;
+      if (s.set.released >= s.seq) return { term: s.term, seq: s.seq };
+      if (performance.now() > deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   /** Follow the map: a stream per owned fork that has or wants replicas, with links to the replicas the entry lists. */
   sync(): void {
     const me = this.actor.id;
@@ -280,6 +296,12 @@ export class OwnerStreams {
       }
       return true;
     });
+  }
+
+  /** Placement lets an in-sync replica of `fork` go (in_sync.ts `letGo`): its machine asks the map to drop it. */
+  letGo(fork: string, replica: string): void {
+    const s = this.streams.get(fork);
+    if (s) this.onActions(s, s.set.letGo(replica));
   }
 
   /** The map took these changes: the in-sync machine of `fork` may stop waiting for the dropped replicas. */

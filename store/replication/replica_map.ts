@@ -3,6 +3,11 @@
 // (placement.ts), made in one map change per tick (every changed entry at epoch version + 1,
 // keeping its term), adopted here and pushed to every alive member (`map-put`).
 //
+// A returning old owner is made a replica of the forks a failover took from it (`formerOwner`, told
+// by failover.ts), and an operator's replica move puts its target in its source's place
+// (`moveReplica`): placement.ts puts the member on top of a full set and lets the stand-in go once
+// it is in sync. The owner keeps these in memory only: after its own restart the old owner stays out.
+//
 // A drop is confirmed to the machine only once a quorum holds the entry without the replica (read
 // back from their maps: a push is answered OK even by a member that kept a rival entry of the same
 // epoch, e.g. the dropped replica's own promotion): a failover promotes from the in-sync set it
@@ -18,7 +23,8 @@ import { sameEntry } from '../map/fork_entry.js';
 import { ForkMap } from '../map/fork_map.js';
 import type { InSyncAction } from './in_sync.js';
 import type { OwnerStreams } from './owner_stream.js';
-import { placeReplicas, type ReplicaChange } from './placement.js';
+import { StoreError } from '../protocol/errors.js';
+import { placeReplicas, type Joining, type ReplicaChange } from './placement.js';
 
 const READ_TIMEOUT_MS = 1000;
 
@@ -27,6 +33,10 @@ export class ReplicaMap {
   private readonly asked = new Map<string, { drop: Set<string>; admit: Set<string> }>();
   /** Drops adopted here but not yet confirmed by a quorum, per fork. */
   private readonly unconfirmed = new Map<string, Set<string>>();
+  /** Per fork: in-sync replicas placement lets go (one more than R - 1 in sync); off the list once a quorum holds their drop. */
+  private readonly lettingGo = new Map<string, Set<string>>();
+  /** Per fork: a member to make a replica on top of a full set (a returning old owner, a replica move's target). */
+  private readonly joining = new Map<string, Joining>();
   private pushing = false;
 
   constructor(
@@ -55,6 +65,44 @@ export class ReplicaMap {
     }
   }
 
+  /** This member took `fork` from `owner` by a failover: once `owner` is alive again it becomes a replica of it. */
+  formerOwner(fork: string, owner: string): void {
+    this.joining.set(fork, { member: owner });
+  }
+
+  /** `store move --from`: the replica of `fork` on `from` moves to `to`; resolves with the entry's epoch once `to` is in sync and `from` let go. */
+  async moveReplica(fork: string, from: string, to: string, timeoutMs: number): Promise<number> {
+    const me = this.actor.id;
+    const e = this.actor.map.get(fork);
+    if (e?.owner !== me) throw new StoreError('MOVED', `fork ${fork} is no longer owned by ${me}; retry`, true);
+    if (this.factor < 2) throw new StoreError('BAD_REQUEST', `${me} runs with --replicas 1: it keeps no replicas to move`);
+    if (!(e.replicas ?? []).includes(from)) throw new StoreError('BAD_REQUEST', `${from} holds no replica of fork ${fork} (replicas: ${(e.replicas ?? []).join(', ') || 'none'}; see \`dbslm store status\`)`);
+    if (to === me || (e.replicas ?? []).includes(to)) throw new StoreError('BAD_REQUEST', `${to} holds a copy of fork ${fork} already: a fork never has two copies on one member`);
+    if (this.cluster.memberState(to) !== 'alive') throw new StoreError('BAD_REQUEST', `${to} is ${this.cluster.memberState(to) ?? 'unknown'}; a replica moves to an alive member only`);
+    if (this.moving(fork)) throw new StoreError('FENCED', `fork ${fork} is moving; retry when that ends`, true);
+    const join = { member: to, replacing: from };
+    this.joining.set(fork, join);
+    const deadline = performance.now() + timeoutMs;
+    try {
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const now = this.actor.map.get(fork);
+        if (now?.owner !== me) throw new StoreError('MOVED', `fork ${fork} went to another owner during the replica move; see \`dbslm store status\` and retry`, true);
+        if (this.joined(now, join)) return now.epoch;
+        if (this.joining.get(fork) !== join) throw new StoreError('FENCED', `the replica move of fork ${fork} to ${to} was replaced by another change of its replicas (${to} ${this.cluster.memberState(to)}); retry`, true);
+        if (performance.now() > deadline) throw new StoreError('INTERNAL', `${to} did not catch up with fork ${fork} within ${timeoutMs} ms; ${from} keeps its replica (see \`dbslm store status\` for the lag)`, true);
+      }
+    } finally {
+      // Given up: the target, if not in sync yet, is a spare replica placement lets go.
+      if (this.joining.get(fork) === join) this.joining.delete(fork);
+    }
+  }
+
+  private joined(e: ForkEntry, join: Joining): boolean {
+    const replicas = e.replicas ?? [];
+    return (e.inSync ?? []).includes(join.member) && (join.replacing === undefined || !replicas.includes(join.replacing)) && replicas.length <= this.factor - 1;
+  }
+
   /**
    * Make the changes asked for and the placements due, while this member holds its lease and has
    * not just stalled: an owner that was stopped finds every replica lagging by its own stop, and a
@@ -65,6 +113,7 @@ export class ReplicaMap {
     if (this.pushing || !this.cluster.leaseValid() || this.stalled()) return;
     const changes = new Map<string, ReplicaChange>();
     const answered: string[] = [];
+    let drops: { fork: string; replica: string }[] = [];
     for (const [fork, a] of this.asked) {
       const e = this.actor.map.get(fork);
       if (!e || e.owner !== this.actor.id) {
@@ -85,8 +134,20 @@ export class ReplicaMap {
         const c = changes.get(e.fork);
         return c ? { ...e, replicas: c.replicas, inSync: c.inSync } : e;
       });
-      // A fork being moved gets no new replica: it could land on the move's target (two copies on one member).
-      for (const c of placeReplicas(entries, this.actor.id, this.factor, alive, gone)) if (!this.moving(c.fork)) changes.set(c.fork, c);
+      this.forgetJoined();
+      const placement = placeReplicas(entries, this.actor.id, this.factor, alive, gone, this.joining);
+      const current = new Map(entries.map((e) => [e.fork, e]));
+      for (const c of placement.changes) {
+        // A fork being moved gets no new replica: it could land on the move's target (two copies on one member).
+        if (this.moving(c.fork)) continue;
+        // A replica whose drop a quorum does not hold yet stays listed: once it leaves the replicas
+        // releases stop waiting for it, and a failover reading the older entry could promote it.
+        const before = current.get(c.fork)!;
+        const waiting = new Set([...(this.unconfirmed.get(c.fork) ?? []), ...(answered.includes(c.fork) ? this.asked.get(c.fork)!.drop : [])]);
+        if ((before.replicas ?? []).some((id) => waiting.has(id) && !c.replicas.includes(id))) continue;
+        changes.set(c.fork, c);
+      }
+      drops = placement.drops.filter((d) => !this.moving(d.fork));
     }
     if (changes.size) {
       try {
@@ -105,6 +166,21 @@ export class ReplicaMap {
       if (!this.unconfirmed.size) void pushEntries(this.link, this.cluster, [...changes.keys()].map((f) => this.actor.map.get(f)!));
     }
     if (this.unconfirmed.size) void this.confirm();
+    // Through the fork's in-sync machine, as a lag drop: it counts the replica until a quorum holds the drop. Asked
+    // after this tick's answers were taken (asked now, it would be cleared with them, unmade), made on the next.
+    for (const d of drops) {
+      this.streams().letGo(d.fork, d.replica);
+      this.lettingGo.set(d.fork, new Set([...(this.lettingGo.get(d.fork) ?? []), d.replica]));
+    }
+  }
+
+  /** Members that joined (in sync, the stand-in gone) or were forgotten, and forks no longer ours, need nothing more. */
+  private forgetJoined(): void {
+    for (const [fork, join] of this.joining) {
+      const e = this.actor.map.get(fork);
+      const forgotten = ['left', undefined].includes(this.cluster.memberState(join.member));
+      if (!e || e.owner !== this.actor.id || this.joined(e, join) || forgotten) this.joining.delete(fork);
+    }
   }
 
   /** Push the entries whose drops await a quorum; once one holds them, the machines stop waiting for the dropped. */
@@ -121,16 +197,37 @@ export class ReplicaMap {
         const e = this.actor.map.get(fork);
         if (!e || e.owner !== this.actor.id) {
           this.unconfirmed.delete(fork); // no longer ours: its waiting writes were answered FENCED
+          this.lettingGo.delete(fork);
           continue;
         }
         if ((holders.get(fork) ?? 0) + 1 < this.cluster.quorum()) continue;
         const dropped = this.unconfirmed.get(fork);
         this.unconfirmed.delete(fork);
+        if (dropped) this.letGoneOff(e, dropped);
         if (dropped) this.streams().confirmDrops(fork, [...dropped].filter((id) => !(e.inSync ?? []).includes(id)));
       }
     } finally {
       this.pushing = false;
     }
+  }
+
+  /**
+   * A quorum holds the drop of replicas placement let go: take them off the list at once, in the same turn as their
+   * machine would count them out. Left on it for a tick, one that acknowledged a commit meanwhile was admitted again
+   * and let go again, round after round under steady writes.
+   */
+  private letGoneOff(e: ForkEntry, dropped: Set<string>): void {
+    const leaving = [...(this.lettingGo.get(e.fork) ?? [])].filter((id) => dropped.has(id) && !(e.inSync ?? []).includes(id));
+    this.lettingGo.delete(e.fork);
+    // The rules of `tick` hold here too (this runs after awaits, maybe past a stall): without them the change took the
+    // same epoch as a failover of the fork made meanwhile (fault seed 18 at R = 2: two owners at epoch 55).
+    if (!leaving.length || this.moving(e.fork) || !this.cluster.leaseValid() || this.stalled()) return;
+    try {
+      this.actor.applyMap(this.actor.map.withReplicaChanges([{ fork: e.fork, replicas: (e.replicas ?? []).filter((id) => !leaving.includes(id)), inSync: e.inSync ?? [] }]));
+    } catch {
+      return; // the map file could not be written: placement lets them go on a later tick
+    }
+    void pushEntries(this.link, this.cluster, [this.actor.map.get(e.fork)!]);
   }
 
   /** Per fork, how many alive peers hold `entries` as they are. */

@@ -19,6 +19,10 @@ const snapshotCommand = REPLICATION_COMMANDS['repl-snapshot'];
 
 export class ReplicaSide {
   private readonly places = new Map<string, ReplicaApply>();
+  /** When this member last applied a change of each fork (or installed its snapshot), for replica reads. */
+  private readonly lastApplied = new Map<string, number>();
+  /** Forks whose snapshot is being installed here: their rows are neither the old ones nor the owner's yet. */
+  private readonly filling = new Set<string>();
   private readonly stored: ReplicaPlaces;
 
   constructor(private readonly actor: StoreActor) {
@@ -42,6 +46,33 @@ export class ReplicaSide {
   applied(fork: string): { term: number; seq: number } | undefined {
     const place = this.places.get(fork);
     return place && { term: place.epoch, seq: place.applied };
+  }
+
+  /**
+   * This member handed `fork` over to one of its in-sync replicas and stays on as a replica (a handover,
+   * store/cluster/moves/handover.ts): its rows are the stream's changes up to `seq` of `term`, the fork having been
+   * fenced from there on. Nothing is taken if the map does not list it as a replica, or if it holds a place or a
+   * snapshot of the fork already (those rows are newer, or half replaced).
+   */
+  adoptPlace(fork: string, term: number, seq: number): void {
+    const entry = this.actor.map.get(fork);
+    if (!entry || entry.owner === this.actor.id || !(entry.replicas ?? []).includes(this.actor.id)) return;
+    if (this.places.has(fork) || this.filling.has(fork)) return;
+    const place = new ReplicaApply(term, seq);
+    place.epochObserved(termOf(entry));
+    this.places.set(fork, place);
+    try {
+      this.stored.save(fork, term, seq);
+    } catch (err) {
+      // Kept in memory only: after a restart this member asks for a snapshot (a handover's cut-over must not fail here).
+      process.stderr.write(`store actor ${this.actor.id}: place of fork ${fork} not stored: ${(err as Error).message}\n`);
+    }
+  }
+
+  /** Milliseconds since this member last applied a change of `fork` as its replica; -1: none since it started. */
+  sinceApplied(fork: string): number {
+    const at = this.lastApplied.get(fork);
+    return at === undefined ? -1 : Math.round(performance.now() - at);
   }
 
   /** This member took the fork over (or left its replicas): its stream as a replica ends. */
@@ -71,7 +102,11 @@ export class ReplicaSide {
       for (const fork of applying.keys()) this.places.delete(fork);
       throw err;
     }
-    for (const [fork, { place, term, seq }] of applying) if (this.places.get(fork) === place) this.stored.save(fork, term, seq);
+    for (const [fork, { place, term, seq }] of applying) {
+      if (this.places.get(fork) !== place) continue;
+      this.stored.save(fork, term, seq);
+      this.lastApplied.set(fork, performance.now());
+    }
     return applyCommand.encodeReply({ results: [...results.values()] });
   }
 
@@ -109,6 +144,7 @@ export class ReplicaSide {
     // Not (or no longer) a replica of the fork here: the rows may be a move's import, which a snapshot's drop would wipe.
     if (!(entry.replicas ?? []).includes(this.actor.id)) return snapshotCommand.encodeReply({ fork, acked: -1, need: 'REFUSED', from: 0, term: Math.max(newest, termOf(entry)) });
     if (req.first) {
+      this.filling.add(fork);
       this.places.delete(fork);
       this.stored.remove(fork); // in the group that drops the rows, before them
       // Rows of an older place may include writes the new owner never had: the snapshot replaces them all.
@@ -116,6 +152,8 @@ export class ReplicaSide {
     }
     await this.actor.importChunk(req.chunk);
     if (req.chunk.done) {
+      this.filling.delete(fork);
+      this.lastApplied.set(fork, performance.now());
       this.places.set(fork, new ReplicaApply(term, req.upTo));
       this.stored.save(fork, term, req.upTo);
     }

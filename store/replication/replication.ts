@@ -1,7 +1,7 @@
 // Replication of one member (issue 10), attached by the cluster layer: its side as a replica
-// (replica_side.ts), its streams as an owner (owner_stream.ts) with their map changes
-// (replica_map.ts), and automatic failover (failover.ts), driven by one timer and by the map and
-// membership changes. With `factor` 1 (the default) it only answers the replication commands and
+// (replica_side.ts) with the reads it serves (replica_reads.ts), its streams as an owner
+// (owner_stream.ts) with their map changes (replica_map.ts), and automatic failover (failover.ts),
+// driven by one timer and by the map and membership changes. With `factor` 1 (the default) it only answers the replication commands and
 // promotes for forks whose entries list it in sync; no fork is watched and no reply waits.
 import { REPLICATION_COMMANDS } from '../../schemas/replication.js';
 import type { StoreActor } from '../actor/actor.js';
@@ -10,6 +10,7 @@ import type { MoveCluster } from '../cluster/moves/move_cluster.js';
 import { Failover } from './failover.js';
 import { OwnerStreams } from './owner_stream.js';
 import { ReplicaMap } from './replica_map.js';
+import { ReplicaReads } from './replica_reads.js';
 import { ReplicaSide } from './replica_side.js';
 
 const TICK_MS = 50;
@@ -46,11 +47,12 @@ export class Replication {
       alive: (id: string) => cluster.memberState(id) === 'alive',
     };
     this.streams = new OwnerStreams(actor, link, this.replicaSide, hooks, opts);
-    this.failover = new Failover(actor, link, cluster, this.replicaSide, opts.deadAfterMs);
+    this.failover = new Failover(actor, link, cluster, this.replicaSide, opts.deadAfterMs, (fork, owner) => this.replicaMap.formerOwner(fork, owner));
   }
 
   start(): void {
     this.replicaSide.register();
+    new ReplicaReads(this.actor, this.replicaSide, () => this.streams).register();
     this.actor.registerCommand('repl-status', () =>
       REPLICATION_COMMANDS['repl-status'].encodeReply({ lags: this.streams.lag().flatMap(({ fork, lag }) => lag.map((l) => ({ fork, replica: l.replica, behind: l.behind, state: l.state }))) }),
     );
@@ -58,6 +60,11 @@ export class Replication {
     this.streams.sync();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
+  }
+
+  /** `store move --from`: see ReplicaMap.moveReplica. */
+  moveReplica(fork: string, from: string, to: string, timeoutMs: number): Promise<number> {
+    return this.replicaMap.moveReplica(fork, from, to, timeoutMs);
   }
 
   stop(): void {

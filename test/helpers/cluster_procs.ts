@@ -42,8 +42,9 @@ export async function history(client: StoreClient, ep: string): Promise<Ownershi
   return CLUSTER_COMMANDS.history.decodeReply(rep.body).rows;
 }
 
-export async function move(client: StoreClient, ep: string, fork: string, to: string, force = false): Promise<{ code: string; message: string; epoch?: number; keys?: number }> {
-  const rep = await client.raw(ep, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force, hops: 0 }), 120000);
+/** `from`: move the replica of the fork on that member instead of the owner's copy. */
+export async function move(client: StoreClient, ep: string, fork: string, to: string, force = false, from = ''): Promise<{ code: string; message: string; epoch?: number; keys?: number }> {
+  const rep = await client.raw(ep, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force, hops: 0, from }), 120000);
   if (rep.code !== 'OK') return { code: rep.code, message: rep.message };
   const r = MOVE_COMMANDS.move.decodeReply(rep.body);
   return { code: 'OK', message: '', epoch: r.epoch, keys: r.keys };

@@ -59,6 +59,7 @@ export function runScenario(opts: ScenarioOptions): ScenarioResult {
     leaseWaitMs: 40,
     resolveTimeoutMs: 40,
     resolveRetryMs: 25,
+    replicaWaitMs: 200,
   };
   const initial: ForkEntry = { fork: FORK, owner: 's', epoch: 1 };
   const actors = [new SimActor('s', initial, clock, net, tuning), new SimActor('t', initial, clock, net, tuning)];

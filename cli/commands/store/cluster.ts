@@ -17,21 +17,27 @@ const out = (line: string) => process.stdout.write(line + '\n');
 interface MoveResult { fork: string; from: string; to: string; epoch: number; keys: number; rounds: number; ms: number }
 
 /** Asks the member at `endpoint` to move a fork (it forwards to the owner); throws with the actor's message. */
-export async function requestMove(c: StoreClient, endpoint: string, fork: string, to: string, force = false): Promise<MoveResult> {
-  const rep = await c.raw(endpoint, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force, hops: 0 }), 300000);
-  if (rep.code !== 'OK') throw new Error(`move of fork ${fork} to ${to}: ${rep.code}: ${rep.message}`);
+export async function requestMove(c: StoreClient, endpoint: string, fork: string, to: string, force = false, from = ''): Promise<MoveResult> {
+  const rep = await c.raw(endpoint, 'move', MOVE_COMMANDS.move.encodeRequest({ fork, to, force, hops: 0, from }), 300000);
+  if (rep.code !== 'OK') throw new Error(`move of fork ${fork}${from ? ` from ${from}` : ''} to ${to}: ${rep.code}: ${rep.message}`);
   return MOVE_COMMANDS.move.decodeReply(rep.body) as MoveResult;
 }
 
-type MoveArgs = ConnectArgs & { fork: string; to: string; force: boolean };
+type MoveArgs = ConnectArgs & { fork: string; to: string; force: boolean; from?: string };
 const move: CommandModule<object, MoveArgs> = {
   command: 'move',
-  describe: 'Move a fork live to another member: snapshot, tail catch-up, fence, epoch cut-over',
+  describe:
+    'Move a fork live to another member: snapshot, tail catch-up, fence, epoch cut-over. Onto an in-sync replica of the fork it is a handover ' +
+    '(the replica already holds the rows and becomes the owner; the old owner becomes its replica). With --from REPLICA, moves that replica instead',
   builder: (y) =>
     y
       .options(connectOptions)
       .option('fork', { type: 'string', demandOption: true, describe: 'Fork id (hex routing-byte prefix, e.g. 3f; see `store status`)' })
-      .option('to', { type: 'string', demandOption: true, describe: 'Id of the member that takes the fork' })
+      .option('to', { type: 'string', demandOption: true, describe: 'Id of the member that takes the fork (or, with --from, the replica)' })
+      .option('from', {
+        type: 'string',
+        describe: 'Move the replica of the fork held by this member (see `store status`): the owner fills --to by snapshot and tail, then lets this one go',
+      })
       .option('force', {
         type: 'boolean',
         default: false,
@@ -39,8 +45,8 @@ const move: CommandModule<object, MoveArgs> = {
       }) as Argv<MoveArgs>,
   handler: (args) =>
     withClient(args, async (c) => {
-      const r = await requestMove(c, args.connect, args.fork, args.to, args.force);
-      out(`moved fork=${r.fork} from=${r.from} to=${r.to} epoch=${r.epoch} keys=${r.keys} rounds=${r.rounds} ms=${r.ms}`);
+      const r = await requestMove(c, args.connect, args.fork, args.to, args.force, args.from ?? '');
+      out(`moved ${args.from ? 'replica of ' : ''}fork=${r.fork} from=${r.from} to=${r.to} epoch=${r.epoch} keys=${r.keys} rounds=${r.rounds} ms=${r.ms}`);
     }),
 };
 
@@ -104,7 +110,9 @@ const forget: CommandModule<object, ForgetArgs> = {
 type RebalanceArgs = ConnectArgs & { by: 'bytes' | 'ops'; apply: boolean; tolerance: number; json: boolean };
 const rebalance: CommandModule<object, RebalanceArgs> = {
   command: 'rebalance',
-  describe: 'Print a plan of fork moves that evens out the members (greedy, heaviest to lightest); --apply runs it',
+  describe:
+    'Print a plan of fork moves that evens out the members (greedy, heaviest to lightest); --apply runs it. With replicas it plans ' +
+    'handovers to in-sync replicas first (owners), then replica moves (copies); never two copies of a fork on one member',
   builder: (y) =>
     y
       .options(connectOptions)
@@ -118,9 +126,13 @@ const rebalance: CommandModule<object, RebalanceArgs> = {
       const plan = planFromView(view, args.by, args.tolerance);
       if (args.json) out(JSON.stringify(plan));
       else {
-        out(`load by ${args.by} before: ${fmtLoads(plan.before)}`);
-        for (const m of plan.moves) out(`move fork=${m.fork} from=${m.from} to=${m.to} ${args.by}=${m.weight}`);
+        const replicated = view.forks.some((f) => f.replicas?.length);
+        const copies = replicated ? ' (copies: owned and replicated)' : '';
+        out(`load by ${args.by} before: ${fmtLoads(plan.before)}${copies}`);
+        if (replicated) out(`owned by ${args.by} before: ${fmtLoads(plan.owned.before)}`);
+        for (const m of plan.moves) out(`move fork=${m.fork} from=${m.from} to=${m.to} ${args.by}=${m.weight}${m.kind === 'move' ? '' : ` (${m.kind})`}`);
         out(`load by ${args.by} after:  ${fmtLoads(plan.after)} (${plan.moves.length} moves)`);
+        if (replicated) out(`owned by ${args.by} after:  ${fmtLoads(plan.owned.after)}`);
         if (view.unreachable.length) out(`not counted (unreachable): ${view.unreachable.join(', ')}`);
         for (const note of deadOwnerNotes(view)) out(note);
       }
@@ -135,11 +147,12 @@ export async function applyPlan(c: StoreClient, endpoint: string, moves: Move[],
   for (let i = 0; i < moves.length; i++) {
     const m = moves[i]!;
     try {
-      const r = await requestMove(c, endpoint, m.fork, m.to);
-      progress(`[${i + 1}/${moves.length}] fork=${m.fork} ${r.from} -> ${r.to} epoch=${r.epoch} keys=${r.keys} ms=${r.ms}`);
+      // A handover is a plain move: the owner sees that the target is an in-sync replica.
+      const r = await requestMove(c, endpoint, m.fork, m.to, false, m.kind === 'replica' ? m.from : '');
+      progress(`[${i + 1}/${moves.length}] fork=${m.fork} ${r.from} -> ${r.to} epoch=${r.epoch} keys=${r.keys} ms=${r.ms}${m.kind === 'move' ? '' : ` (${m.kind})`}`);
     } catch (err) {
       failed++;
-      progress(`[${i + 1}/${moves.length}] fork=${m.fork} ${m.from} -> ${m.to} FAILED: ${(err as Error).message}`);
+      progress(`[${i + 1}/${moves.length}] fork=${m.fork} ${m.from} -> ${m.to}${m.kind === 'move' ? '' : ` (${m.kind})`} FAILED: ${(err as Error).message}`);
     }
   }
   if (failed) process.exitCode = 1;

@@ -4,6 +4,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runActor, startFailureCode, startOptions, type StartArgs } from '../../../store/actor/main.js';
 import type { StoreClient, Value } from '../../../store/client/client.js';
+import { getFromReplica } from '../../../store/client/replica_reads.js';
 import { withClient } from './connect.js';
 import { parseIncrement } from './increment.js';
 import { valueBytes } from './value_input.js';
@@ -73,13 +74,26 @@ const locate: CommandModule<object, KeyArgs> = {
     }),
 };
 
-const get: CommandModule<object, KeyArgs> = {
+type GetArgs = KeyArgs & { readFrom: 'owner' | 'replica' };
+const get: CommandModule<object, GetArgs> = {
   command: 'get <key>',
   describe: 'Print the value of KEY alone on one line (counters in decimal); exit 1 if missing',
-  builder: (y) => keyPos(y.options(connectOptions)) as Argv<KeyArgs>,
+  builder: (y) =>
+    keyPos(y.options(connectOptions)).option('read-from', {
+      choices: ['owner', 'replica'] as const,
+      default: 'owner' as const,
+      describe: 'replica: let an in-sync replica of the fork answer (the owner if none does); stderr says who answered and how stale it may be',
+    }) as unknown as Argv<GetArgs>,
   handler: (args) =>
     withClient(args, async (c) => {
-      const v = await c.get(textKey(args.key));
+      const key = textKey(args.key);
+      let v: Value;
+      if (args.readFrom === 'replica') {
+        const r = await getFromReplica(c, key);
+        v = r.value;
+        const since = r.sinceMs < 0 ? 'no change applied since it started' : `last change applied ${r.sinceMs} ms ago`;
+        process.stderr.write(r.fromReplica ? `served by ${r.servedBy}, in-sync replica of ${r.owner} (fork ${r.fork}): changes up to ${r.applied} of term ${r.term}, ${since}\n` : `served by the owner ${r.owner} (fork ${r.fork}): no in-sync replica answered\n`);
+      } else v = await c.get(key);
       if (v === undefined) throw new Error(`key ${args.key} not found`);
       out(formatValue(v));
     }),

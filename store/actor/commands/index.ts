@@ -26,7 +26,7 @@ export function builtinCommands(): Map<string, CommandSpec> {
     ['stats', { handler: stats, write: false }],
     ['metrics', { handler: metrics, write: false }],
     ['checkpoint', { handler: checkpoint, write: false }],
-    ['map', { handler: map, write: false }],
+    ['map', { handler: map, write: false, control: true }],
     ['map-apply', { handler: mapApply, write: false }],
     ['stop', { handler: stop, write: false }],
   ]);

@@ -14,3 +14,13 @@ export interface MoveCluster {
   alivePeerEndpoints(): string[];
   memberIds(): string[];
 }
+
+/** What moves ask of the member's replication (issue 10; store/replication/, wired by the cluster layer). */
+export interface MoveReplication {
+  /** (A handover, handover.ts) The fork's stream place once every in-sync replica committed all of it, or null after `timeoutMs`. */
+  caughtUp(fork: string, timeoutMs: number): Promise<{ term: number; seq: number } | null>;
+  /** (A handover) This member holds the fork as a replica now, with every change up to `seq` of the stream of `term`. */
+  becomeReplica(fork: string, term: number, seq: number): void;
+  /** Move the replica of `fork` (owned here) on `from` to `to`: `to` is filled, in sync, and `from` let go; resolves with the entry's epoch then. */
+  moveReplica(fork: string, from: string, to: string, timeoutMs: number): Promise<number>;
+}

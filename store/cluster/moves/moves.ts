@@ -13,7 +13,7 @@ import { StoreError } from '../../protocol/errors.js';
 import { failWhenDead } from '../member_watch.js';
 import { MoveIntents } from './intents.js';
 import { MemberTakeover, resultsOf } from './member_takeover.js';
-import type { MoveCluster } from './move_cluster.js';
+import type { MoveCluster, MoveReplication } from './move_cluster.js';
 import { SourceSide } from './source.js';
 import type { TakeoverIntent } from './takeover_machine.js';
 import { Takeovers } from './takeover.js';
@@ -23,6 +23,8 @@ const EMPTY = Buffer.alloc(0);
 /** Members with stale maps could bounce a request between them; a few hops reach any owner. */
 const MAX_HOPS = 4;
 const FORWARD_TIMEOUT_MS = 120000;
+/** A replica move waits this long for its target to catch up (a snapshot and the tail), within the forwarding timeout. */
+const REPLICA_MOVE_TIMEOUT_MS = 110000;
 /** The largest epoch a peer may announce (2^52: room for any number of real changes after it). */
 const MAX_EPOCH = 2 ** 52;
 
@@ -33,9 +35,9 @@ export class Moves {
   private readonly takeovers: Takeovers;
   private readonly memberTakeover: MemberTakeover;
 
-  constructor(private readonly actor: StoreActor, private readonly cluster: MoveCluster, private readonly link: PeerLink) {
+  constructor(private readonly actor: StoreActor, private readonly cluster: MoveCluster, private readonly link: PeerLink, private readonly replication: MoveReplication) {
     this.intents = new MoveIntents(actor.opts.dataDir);
-    this.sources = new SourceSide(actor, cluster, link, this.intents);
+    this.sources = new SourceSide(actor, cluster, link, this.intents, replication);
     this.targets = new TargetSide(actor, (fork) => this.busy(fork));
     this.takeovers = new Takeovers(actor, cluster, link, this.intents);
     const host = { id: actor.id, endpoint: actor.endpoint, get map() { return actor.map; }, takeOver: (forks: string[]) => this.takeovers.takeOver(forks, (f) => this.busy(f)) };
@@ -53,7 +55,7 @@ export class Moves {
     const a = this.actor;
     a.registerCommand('move', async (body) => {
       const req = MOVE_COMMANDS.move.decodeRequest(body);
-      return MOVE_COMMANDS.move.encodeReply(await this.move(req.fork, req.to, req.force, req.hops));
+      return MOVE_COMMANDS.move.encodeReply(await this.move(req.fork, req.to, req.force, req.hops, req.from));
     });
     a.registerCommand('move-chunk', async (body) => {
       await this.targets.chunk(MOVE_COMMANDS['move-chunk'].decodeRequest(body));
@@ -93,8 +95,11 @@ export class Moves {
     return this.sources.busy(fork) || this.takeovers.busy(fork);
   }
 
-  /** Entry point of `dbslm store move`: runs here if this actor is the one to act, else forwards. */
-  async move(fork: string, to: string, force: boolean, hops = 0): Promise<MoveReply> {
+  /**
+   * Entry point of `dbslm store move`: runs here if this actor is the one to act, else forwards. `from`, when it
+   * names a replica of the fork, moves that replica instead of the owner's copy (issue 10; the owner acts).
+   */
+  async move(fork: string, to: string, force: boolean, hops = 0, from = ''): Promise<MoveReply> {
     const a = this.actor;
     const started = performance.now();
     const entry = a.map.get(fork);
@@ -108,15 +113,22 @@ export class Moves {
       const gone = ownerState === 'dead' ? 'dead' : 'forgotten';
       throw new StoreError('BAD_REQUEST', `owner ${entry.owner} of fork ${fork} is ${gone}, so the fork cannot move live (its rows are out of reach); take its forks over with \`dbslm store takeover ${entry.owner} --connect ${a.endpoint}\` (they restart empty), or restart ${entry.owner} on its data dir`);
     }
+    const replicaMove = !force && from !== '' && from !== entry.owner;
     const actingId = force ? to : entry.owner;
-    if (actingId !== a.id) return this.forward(actingId, { fork, to, force, hops });
+    if (actingId !== a.id) return this.forward(actingId, { fork, to, force, hops, from });
+    if (replicaMove) {
+      const epoch = await this.replication.moveReplica(fork, from, to, REPLICA_MOVE_TIMEOUT_MS);
+      return { fork, from, to, epoch, keys: 0, rounds: 0, ms: Math.round(performance.now() - started) };
+    }
     if (this.busy(fork)) {
       throw new StoreError('FENCED', `fork ${fork} is already moving (or its last cut-over is being resolved); retry when that ends`, true);
     }
+    if (!force && (entry.inSync ?? []).includes(to)) return this.sources.moveOut(fork, to, true); // a handover (handover.ts)
     if (!force && (entry.replicas ?? []).includes(to)) {
-      // The target's import and its cleanup after an aborted move would overwrite or drop the rows it
-      // holds as a replica, which a failover may then promote (issue 10: a fork never has two copies on one member).
-      throw new StoreError('BAD_REQUEST', `${to} holds a replica of fork ${fork}: a move there would put two copies on one member; move it to a member without one (see \`dbslm store status\`)`);
+      // A live move's import, and its cleanup after an abort, would overwrite or drop the rows the target holds as a
+      // replica, which a failover may then promote (issue 10: a fork never has two copies on one member); once in
+      // sync, the replica holds every acknowledged write and the move is a handover instead.
+      throw new StoreError('BAD_REQUEST', `${to} holds a replica of fork ${fork} that is not in sync yet: a move there waits until it is (it then takes the fork over from its own rows); retry when \`dbslm store status\` shows it in-sync`, true);
     }
     if (!force) return this.sources.moveOut(fork, to);
     const [outcome] = await this.takeovers.takeOver([fork], (f) => this.busy(f));
@@ -125,7 +137,7 @@ export class Moves {
   }
 
   /** Hands the move to the member that acts; fails as soon as gossip marks that member dead rather than at the timeout. */
-  private async forward(actingId: string, req: { fork: string; to: string; force: boolean; hops: number }): Promise<MoveReply> {
+  private async forward(actingId: string, req: { fork: string; to: string; force: boolean; hops: number; from: string }): Promise<MoveReply> {
     const ep = this.cluster.endpointOf(actingId) ?? this.actor.members.get(actingId);
     if (!ep) throw new StoreError('BAD_REQUEST', `no endpoint known for ${actingId}`);
     if (req.hops >= MAX_HOPS) {

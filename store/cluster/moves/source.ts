@@ -12,7 +12,7 @@ import { StoreError } from '../../protocol/errors.js';
 import { digestOfFork } from './digest.js';
 import type { MoveIntents } from './intents.js';
 import { pushEntries } from './map_push.js';
-import type { MoveCluster } from './move_cluster.js';
+import type { MoveCluster, MoveReplication } from './move_cluster.js';
 import { SOURCE_TUNING, type CutOverIntent, type SourceAction, type SourceEvent } from './source_events.js';
 import { SourceMachine } from './source_machine.js';
 
@@ -40,6 +40,7 @@ export class SourceSide {
     private readonly cluster: MoveCluster,
     private readonly link: PeerLink,
     private readonly intents: MoveIntents,
+    private readonly replication: MoveReplication,
   ) {}
 
   /** A move out of this fork, or the resolution of its last cut-over, is running. */
@@ -47,15 +48,18 @@ export class SourceSide {
     return this.runs.has(fork);
   }
 
-  /** Moves `fork` (owned here) to `to`; resolves once the target owns it and the rows here are gone. */
-  moveOut(fork: string, to: string): Promise<MoveReply> {
+  /**
+   * Moves `fork` (owned here) to `to`; resolves once the target owns it and the rows here are gone, or, for a
+   * handover to an in-sync replica (`handover`), once the target owns it and this member is its replica.
+   */
+  moveOut(fork: string, to: string, handover = false): Promise<MoveReply> {
     const self = this.actor.id;
     const moveId = `${self}:${fork}:${Date.now().toString(36)}:${randomBytes(3).toString('hex')}`;
     const run = this.newRun(fork, to);
     const replied = new Promise<MoveReply>((resolve, reject) => (run.operator = { resolve, reject }));
     // Watch before the snapshot starts, so every change committed after any snapshot read is in the tail.
     run.unwatch = this.actor.watchFork(fork, (chunk) => this.step(run, { kind: 'tail-observed', chunk }));
-    this.step(run, { kind: 'start', moveId, fork, self, to, targetState: this.cluster.memberState(to) });
+    this.step(run, { kind: 'start', moveId, fork, self, to, targetState: this.cluster.memberState(to), handover });
     return replied;
   }
 
@@ -66,7 +70,10 @@ export class SourceSide {
 
   private newRun(fork: string, to: string): SourceRun {
     const run: SourceRun = {
-      machine: new SourceMachine({ ...SOURCE_TUNING, leaseWaitMs: this.cluster.leaseMs * 2 }),
+      // A handover waits for the replicas no longer than the lag bound (the lease period): the owner would drop a
+      // replica that lags longer, but makes no change to the entry of a fork being moved, and every write of the
+      // owner waits meanwhile for that replica.
+      machine: new SourceMachine({ ...SOURCE_TUNING, leaseWaitMs: this.cluster.leaseMs * 2, replicaWaitMs: this.cluster.leaseMs }),
       fork,
       to,
       startedAt: performance.now(),
@@ -129,6 +136,12 @@ export class SourceSide {
         return;
       case 'await-group-commit':
         later(a.afterCommit().then((): SourceEvent => ({ kind: 'group-committed' })));
+        return;
+      case 'await-replicas':
+        later(this.replication.caughtUp(fork, action.timeoutMs).then((place): SourceEvent => ({ kind: 'replicas-caught-up', place })));
+        return;
+      case 'become-replica':
+        this.replication.becomeReplica(fork, action.term, action.seq);
         return;
       case 'compute-digest':
         later(digestOfFork(a, fork).then((d): SourceEvent => ({ kind: 'digest-computed', ...d })));

@@ -27,6 +27,8 @@ export interface SourceTuning {
   resolveTimeoutMs: number;
   /** Resolving an intent retries this long after a silence, until the target answers. */
   resolveRetryMs: number;
+  /** A handover waits this long, fenced, for the fork's in-sync replicas to confirm the last commits. */
+  replicaWaitMs: number;
 }
 
 export const SOURCE_TUNING: SourceTuning = {
@@ -42,6 +44,7 @@ export const SOURCE_TUNING: SourceTuning = {
   leaseWaitMs: 5000,
   resolveTimeoutMs: 3000,
   resolveRetryMs: 500,
+  replicaWaitMs: 5000,
 };
 
 /** Written (durably) before the cut-over is sent; cleared once the source knows the outcome. */
@@ -51,6 +54,12 @@ export interface CutOverIntent {
   fork: string;
   to: string;
   epoch: number;
+  /**
+   * (issue 10) A handover to an in-sync replica: the entry's replicas and in-sync set after it (the
+   * source among them), and the place in the replication stream the source holds as replica once
+   * the target took the fork (its rows end at `seq` of `term`: the fork was fenced from there on).
+   */
+  handover?: { term: number; seq: number; replicas: string[]; inSync: string[] };
 }
 
 /** Why a move failed; tests and callers read this rather than the message. */
@@ -63,16 +72,19 @@ export type SourceFailure =
   | 'verify-mismatch'
   | 'verify-unanswered'
   | 'not-owner'
+  | 'replicas-lagging'
+  | 'target-not-in-sync'
   | 'lease-lost'
   | 'target-no-lease'
   | 'cutover-refused'
   | 'cutover-unknown'
   | 'io-failed';
 
-export type SourcePhase = 'idle' | 'snapshot' | 'catch-up' | 'fencing' | 'last-tail' | 'verifying' | 'lease' | 'cut-over' | 'resolving' | 'dropping' | 'done';
+export type SourcePhase = 'idle' | 'snapshot' | 'catch-up' | 'fencing' | 'last-tail' | 'replicas' | 'verifying' | 'lease' | 'cut-over' | 'resolving' | 'dropping' | 'done';
 
 export type SourceEvent =
-  | { kind: 'start'; moveId: string; fork: string; self: string; to: string; targetState: MemberState | undefined }
+  /** `handover`: the target is an in-sync replica of the fork, which already holds its rows (issue 10). */
+  | { kind: 'start'; moveId: string; fork: string; self: string; to: string; targetState: MemberState | undefined; handover?: boolean }
   | { kind: 'restart-with-intent'; self: string; intent: CutOverIntent }
   | { kind: 'snapshot-read'; chunk: ForkChunk }
   | { kind: 'tail-observed'; chunk: ForkChunk }
@@ -80,6 +92,8 @@ export type SourceEvent =
   | { kind: 'chunk-refused'; seq: number; code: ReplyCode; message: string }
   | { kind: 'chunk-unanswered'; seq: number }
   | { kind: 'group-committed' }
+  /** (handover) Every in-sync replica committed the fork's changes up to `seq` of the stream of `term`; null: not within the wait. */
+  | { kind: 'replicas-caught-up'; place: { term: number; seq: number } | null }
   | ({ kind: 'digest-computed' } & ForkDigest)
   | ({ kind: 'verify-acked' } & ForkDigest)
   | { kind: 'verify-refused'; code: ReplyCode; message: string }
@@ -102,6 +116,9 @@ export type SourceAction =
   | { kind: 'send-chunk'; seq: number; chunk: ForkChunk; timeoutMs: number }
   | { kind: 'fence' }
   | { kind: 'await-group-commit' }
+  | { kind: 'await-replicas'; timeoutMs: number }
+  /** (handover) This actor holds the fork as a replica now, at this place in the new owner's stream. */
+  | { kind: 'become-replica'; term: number; seq: number }
   | { kind: 'compute-digest' }
   | { kind: 'send-verify'; verify: MoveVerify; timeoutMs: number }
   | { kind: 'check-lease' }

@@ -3,6 +3,9 @@
 // actions and every result comes back as an event, so tests can drive it step by step (source.ts runs it for real).
 // The phases are those of store/README.md "Live fork moves":
 //   snapshot -> catch-up rounds -> fencing -> last tail -> verifying -> lease -> cut-over -> dropping -> done
+// A handover to an in-sync replica (issue 10), which holds the rows already, sends none and keeps them:
+//   fencing -> replicas (every in-sync replica confirmed the last commit) -> verifying -> lease -> cut-over -> done
+// and the source stays on as a replica of the fork, at the place in the stream where it fenced it.
 // (verifying: the target's row count and digest of what it imported must equal the source's, or nothing is cut over)
 // A cut-over whose outcome is unknown (unanswered, or the source restarted with the intent on disk) leads to
 // `resolving`: the fork stays fenced until the target has told whether it took the fork.
@@ -10,6 +13,7 @@ import type { ReplyCode } from '../../../schemas/envelope.js';
 import type { ForkChunk } from '../../../schemas/fork_chunk.js';
 import type { ForkEntry } from '../../../schemas/fork_map.js';
 import type { ForkDigest } from './digest.js';
+import { handoverEntry, handoverOf } from './handover.js';
 import { regroup, rowsIn } from './regroup.js';
 import { SOURCE_TUNING, type CutOverIntent, type SourceAction, type SourceEvent, type SourceFailure, type SourcePhase, type SourceTuning } from './source_events.js';
 
@@ -35,6 +39,9 @@ export class SourceMachine {
   private intent: CutOverIntent | null = null;
   /** The operator's `move` still waits for its reply (not after a restart, nor once a failure was reported). */
   private operatorWaiting = false;
+  private handover = false;
+  /** (handover) Where the fork's stream stood when the replicas confirmed the last commit. */
+  private place: { term: number; seq: number } | null = null;
 
   constructor(private readonly tuning: SourceTuning = SOURCE_TUNING) {}
 
@@ -48,6 +55,7 @@ export class SourceMachine {
         this.fork = event.intent.fork;
         this.to = event.intent.to;
         this.intent = event.intent;
+        this.handover = !!event.intent.handover;
         return this.resolve();
       case 'tail-observed':
         if (this.watching()) this.tail.push(event.chunk);
@@ -70,13 +78,23 @@ export class SourceMachine {
         return this.giveUp('chunk-unanswered', 'INTERNAL', `target ${this.to} did not answer a chunk of fork ${this.fork} within ${this.tuning.chunkTimeoutMs} ms; the source keeps the fork`, true);
       case 'group-committed':
         if (this.phase !== 'fencing') return [];
+        if (this.handover) {
+          this.phase = 'replicas';
+          return [{ kind: 'await-replicas', timeoutMs: this.tuning.replicaWaitMs }];
+        }
         this.phase = 'last-tail';
         this.outbox = regroup(this.fork, this.tail.splice(0), this.limits());
         return this.pump();
+      case 'replicas-caught-up':
+        if (this.phase !== 'replicas') return [];
+        if (!event.place) return this.giveUp('replicas-lagging', 'FENCED', `the in-sync replicas of fork ${this.fork} did not confirm its last writes within ${this.tuning.replicaWaitMs} ms; ${this.self} keeps the fork; retry`, true);
+        this.place = event.place;
+        this.phase = 'verifying';
+        return [{ kind: 'compute-digest' }];
       case 'digest-computed':
         if (this.phase !== 'verifying' || this.digest) return [];
         this.digest = { rows: event.rows, digest: event.digest };
-        return [{ kind: 'send-verify', verify: { moveId: this.moveId, fork: this.fork, ...this.digest }, timeoutMs: this.tuning.verifyTimeoutMs }];
+        return [{ kind: 'send-verify', verify: { moveId: this.moveId, fork: this.fork, ...this.digest, ...(this.handover ? { handover: true } : {}) }, timeoutMs: this.tuning.verifyTimeoutMs }];
       case 'verify-acked':
         if (this.phase !== 'verifying' || !this.digest) return [];
         if (event.rows !== this.digest.rows || event.digest !== this.digest.digest) {
@@ -160,6 +178,12 @@ export class SourceMachine {
         { kind: 'finished' },
       ];
     }
+    this.handover = !!event.handover;
+    if (this.handover) {
+      // The target has every acknowledged write already; the fence stops new ones so it can confirm the rest.
+      this.phase = 'fencing';
+      return [{ kind: 'fence' }, { kind: 'await-group-commit' }];
+    }
     // The caller watches the fork before this event, so every change committed after any snapshot read is in the tail.
     this.phase = 'snapshot';
     return [{ kind: 'read-snapshot' }];
@@ -217,9 +241,14 @@ export class SourceMachine {
     }
     // The target must hold its lease too: a target that joined a moment ago has not heard from a quorum yet, and
     // would answer FENCED for the fork it just took until it has.
+    if (this.handover && !(event.entry.inSync ?? []).includes(this.to)) {
+      return this.giveUp('target-not-in-sync', 'BAD_REQUEST', `${this.to} left the in-sync set of fork ${this.fork} during the handover; ${this.self} keeps the fork; retry once it is back in sync (see \`dbslm store status\`)`, true);
+    }
     if (event.held && event.targetHeld) {
       // A source only creates epoch version + 1 of a fork it owns, with the intent on disk before anyone hears of it.
       this.intent = { kind: 'cut-over', moveId: this.moveId, fork: this.fork, to: this.to, epoch: event.mapVersion + 1 };
+      // A handover's source stays on as a replica in the target's place, in sync: it holds every row the target holds.
+      if (this.handover) this.intent.handover = handoverOf(event.entry, this.self, this.to, this.place!);
       this.phase = 'cut-over';
       this.cutOverAttempts = 1;
       return [{ kind: 'write-intent', intent: this.intent }, this.cutOverAction()];
@@ -237,10 +266,18 @@ export class SourceMachine {
 
   private cutOverAction(): SourceAction {
     const i = this.intent!;
-    return { kind: 'send-cutover', cutOver: { moveId: i.moveId, fork: i.fork, from: this.self, epoch: i.epoch }, timeoutMs: this.tuning.cutOverTimeoutMs };
+    const handover = i.handover ? { handover: true, replicas: i.handover.replicas, inSync: i.handover.inSync } : {};
+    return { kind: 'send-cutover', cutOver: { moveId: i.moveId, fork: i.fork, from: this.self, epoch: i.epoch, ...handover }, timeoutMs: this.tuning.cutOverTimeoutMs };
   }
 
   private cutOverDone(): SourceAction[] {
+    const h = this.intent!.handover;
+    if (h) {
+      const entry = handoverEntry(this.intent!);
+      this.phase = 'done';
+      const succeed = this.operatorWaiting ? [{ kind: 'succeed', epoch: entry.epoch, keys: 0, rounds: 0 } as const] : [];
+      return [{ kind: 'adopt', entry }, { kind: 'become-replica', term: h.term, seq: h.seq }, { kind: 'clear-intent' }, { kind: 'broadcast', entries: [entry] }, { kind: 'stop-watching' }, { kind: 'unfence' }, ...succeed, { kind: 'finished' }];
+    }
     const entry: ForkEntry = { fork: this.fork, owner: this.to, epoch: this.intent!.epoch };
     this.phase = 'dropping';
     return [{ kind: 'adopt', entry }, { kind: 'clear-intent' }, { kind: 'broadcast', entries: [entry] }, { kind: 'stop-watching' }, { kind: 'drop-fork' }];
@@ -266,6 +303,11 @@ export class SourceMachine {
     if (newest.owner === this.self) {
       this.phase = 'done';
       return [...actions, { kind: 'unfence' }, { kind: 'finished' }];
+    }
+    if (intent.handover) {
+      // The source's rows are the replica's the target took over with: it keeps them, as a replica.
+      this.phase = 'done';
+      return [...actions, { kind: 'become-replica', term: intent.handover.term, seq: intent.handover.seq }, { kind: 'unfence' }, { kind: 'finished' }];
     }
     this.phase = 'dropping';
     return [...actions, { kind: 'drop-fork' }];

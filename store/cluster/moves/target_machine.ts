@@ -4,6 +4,9 @@
 // (imported rows are not), so everything it decides must hold for a target that forgot: a chunk it cannot place
 // (of a move it does not know, past its first, or after a gap) is refused, never taken for a fresh start, since
 // ZeroMQ may deliver to a restarted target what was queued for the process before it. target.ts runs it for real.
+// A handover (issue 10, handover.ts) sends no chunks: the target's rows are its rows as an in-sync replica. Its
+// `move-verify` starts the import (once the digests agree), its cut-over takes the entry's replicas, and its abort
+// drops nothing: those rows are a replica's, which a failover may promote.
 import type { ReplyCode } from '../../../schemas/envelope.js';
 import type { ForkChunk } from '../../../schemas/fork_chunk.js';
 import type { ForkEntry } from '../../../schemas/fork_map.js';
@@ -35,6 +38,8 @@ interface Import {
   nextSeq: number;
   /** The rows matched the source's after this many chunks; a cut-over needs it to be all of them. */
   verifiedChunks: number;
+  /** A handover: the rows are this member's as a replica, not imported (never dropped here). */
+  handover?: boolean;
 }
 
 export class TargetMachine {
@@ -84,6 +89,12 @@ export class TargetMachine {
   }
 
   private verify(req: MoveVerify, local: ForkDigest): TargetAction[] {
+    // A handover's first request starts it, as a new move's first chunk does (an earlier handover left unfinished is
+    // void: a source runs one move of a fork at a time). Not over a live move's import: those rows are no replica's.
+    const known = this.imports.get(req.fork);
+    if (req.handover && known?.moveId !== req.moveId && (!known || known.handover)) {
+      this.imports.set(req.fork, { moveId: req.moveId, source: '', nextSeq: 0, verifiedChunks: -1, handover: true });
+    }
     const current = this.imports.get(req.fork);
     if (current?.moveId !== req.moveId) return [refuse('unknown-move', 'BAD_REQUEST', `no import of fork ${req.fork} for move ${req.moveId} here (restarted, or aborted); the source keeps the fork`)];
     if (local.rows !== req.rows || local.digest !== req.digest) {
@@ -107,14 +118,17 @@ export class TargetMachine {
       return [refuse('stale-epoch', 'BAD_REQUEST', `fork ${req.fork} is already at epoch ${current.epoch} >= ${req.epoch}`)];
     }
     this.imports.delete(req.fork);
-    return [{ kind: 'adopt', entry: { fork: req.fork, owner: this.self, epoch: req.epoch } }, { kind: 'ack' }];
+    // A handover keeps the replicas, the source now among them, under a new term (the new owner's stream).
+    const entry: ForkEntry = imported.handover ? { fork: req.fork, owner: this.self, epoch: req.epoch, term: req.epoch, replicas: req.replicas ?? [], inSync: req.inSync ?? [] } : { fork: req.fork, owner: this.self, epoch: req.epoch };
+    return [{ kind: 'adopt', entry }, { kind: 'ack' }];
   }
 
   /** After an abort a late cut-over of the move is refused, so the source may trust the map it reads next. */
   private abort(req: MoveAbort): TargetAction[] {
-    if (this.imports.get(req.fork)?.moveId !== req.moveId) return [{ kind: 'ack' }];
+    const current = this.imports.get(req.fork);
+    if (current?.moveId !== req.moveId) return [{ kind: 'ack' }];
     this.imports.delete(req.fork);
-    return [{ kind: 'drop-fork', fork: req.fork }, { kind: 'ack' }];
+    return current.handover ? [{ kind: 'ack' }] : [{ kind: 'drop-fork', fork: req.fork }, { kind: 'ack' }];
   }
 }
 
