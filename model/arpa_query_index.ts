@@ -6,6 +6,7 @@
 // (binary/rebuild.ts), byte-identical to reading the file into a trie.
 import type { ArpaChunk } from './arpa_lex.js';
 import { ArpaContexts } from './arpa_contexts.js';
+import { ARPA_TABLE_LOAD } from './context_keys.js';
 import { InputError } from './errors.js';
 import { hash } from './ngram_trie.js';
 import { slotStride, type QueryIndex } from './query_index.js';
@@ -15,11 +16,11 @@ const EMPTY = -1;
 /** Records whose cache misses are let overlap (add): enough to fill the CPU's queue of misses. */
 const BATCH = 64;
 /**
- * Tables at most 70% full (buildQueryIndex's are half full; a binary model's 3/4): an order-5 KJV
- * model's `ppl` peaked at ~400 MB with half-full tables and ~350 MB so, scoring as fast (a binary
- * model's 3/4-full tables score as fast as half-full ones: bench:query).
+ * Tables at most 70% full, as their context keys (buildQueryIndex's are half full; a binary
+ * model's 3/4): an order-5 KJV model's `ppl` peaked at ~400 MB with half-full tables and ~330 MB
+ * so, scoring as fast (a binary model's 3/4-full tables score as fast as half-full ones: bench:query).
  */
-const MAX_LOAD = 0.7;
+const MAX_LOAD = ARPA_TABLE_LOAD;
 
 /** A table of order k would be over 3/4 full: read the file into a trie instead (arpa_read.ts). */
 export class TablesFull extends Error {

@@ -6,6 +6,8 @@
 // in the table the slot belongs to was one more cache miss per record, in a table of 50 MB.
 const EMPTY = -1;
 const CELL = 4;
+/** How full an ARPA file's scoring tables and these keys are made at most (arpa_query_index.ts). */
+export const ARPA_TABLE_LOAD = 0.7;
 
 export class ContextKeys {
   /** [lo, hi, slot, last word] per cell. */
@@ -15,8 +17,7 @@ export class ContextKeys {
 
   constructor(expected: number) {
     let cap = 1024;
-    // At most 70% full, as the scoring tables it serves (arpa_query_index.ts).
-    while (cap * 0.7 < expected) cap *= 2;
+    while (cap * ARPA_TABLE_LOAD < expected) cap *= 2;
     this.cells = new Int32Array(cap * CELL).fill(EMPTY);
     this.mask = cap - 1;
   }

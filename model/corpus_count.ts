@@ -61,6 +61,9 @@ export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: 
   return { order, trie, raw, cont, paths: { ids, end: ends.at } };
 }
 
+/** What the read-ahead in countInto read (kept, so that the reads are not optimised away). */
+let warmed = 0;
+
 /**
  * Counts ids[from..] into `trie` until the end, or until the trie holds `maxNodes` nodes at the
  * start of a sentence (the memory-bounded build, count_runs.ts, then spills it and goes on from
@@ -68,9 +71,6 @@ export function countNgrams(ids: Int32Array, order: number, onProgress?: (done: 
  * one a previous call returned to go on counting into the same trie from more ids (a corpus read in
  * pieces: count_runs.ts). `ends`, when given, records where each new n-gram ends in `ids`.
  */
-/** What the read-ahead in countInto read (kept, so that the reads are not optimised away). */
-let warmed = 0;
-
 export function countInto(
   trie: NgramTrie,
   ids: Int32Array,
