@@ -2,7 +2,7 @@
 // shortest text, read as a double), and the backoffs the text leaves out (highest order, n-grams
 // ending in </s>) set to 0. A binary model written straight from a build holds these values, so
 // that it scores exactly as the ARPA written from the same build does.
-import { arpaReadBack } from './arpa_write.js';
+import { arpaReadBack } from './float32_text.js';
 import type { LanguageModel } from './language_model.js';
 import { EOS } from './vocab.js';
 

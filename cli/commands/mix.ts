@@ -2,7 +2,7 @@
 // by EM on a dev text, reports the exact mixture's perplexity, and writes one static backoff model
 // standing for the mixture (model/mix/static_mix.ts).
 import type { Argv, CommandModule } from 'yargs';
-import { formatFloat32 } from '../../model/arpa_write.js';
+import { formatFloat32 } from '../../model/float32_text.js';
 import { InputError } from '../../model/errors.js';
 import { tuneWeights } from '../../model/mix/em_weights.js';
 import { staticMix } from '../../model/mix/static_mix.js';

@@ -1,7 +1,7 @@
 // `dbslm ppl`: perplexity of test text under a model (a file of any kind, or a store's), printed
 // as KenLM's query prints it.
 import type { Argv, CommandModule } from 'yargs';
-import { formatFloat32 } from '../../model/arpa_write.js';
+import { formatFloat32 } from '../../model/float32_text.js';
 import { formatPerplexity, perplexity, Scorer, type SentenceScore } from '../../model/score.js';
 import type { Vocab } from '../../model/vocab.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';

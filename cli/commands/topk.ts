@@ -3,7 +3,7 @@
 // with --topk (model/binary/topk_file.ts), or read from a model in a store (--connect,
 // cli/io/store_topk.ts). All three print the same.
 import type { Argv, CommandModule } from 'yargs';
-import { formatFloat32 } from '../../model/arpa_write.js';
+import { formatFloat32 } from '../../model/float32_text.js';
 import { NextWordDistribution } from '../../model/distribution.js';
 import { InputError } from '../../model/errors.js';
 import { buildTopK, rowFor } from '../../model/topk.js';

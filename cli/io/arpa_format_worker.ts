@@ -7,13 +7,13 @@ export interface ArpaFormatJob {
   tables: ArpaTables;
   /** [order, from, to] ranges to format, in output order. */
   ranges: [number, number, number][];
+  /** Memory to format into, allocated by the main thread (byte_sink.ts ByteArena says why). */
+  arena: Uint8Array;
 }
 
-parentPort!.once('message', ({ tables, ranges }: ArpaFormatJob) => {
-  const out: Buffer[][] = ranges.map(([k, from, to]) => [...formatEntries(tables, k, from, to)]);
-  // The formatted text is moved back, not copied, chunk by chunk where a chunk owns its whole
-  // buffer (ByteSink.take's copies do, except small ones from Node's shared pool: those are cloned).
-  const buffers = new Set<ArrayBuffer>();
-  for (const part of out) for (const chunk of part) if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) buffers.add(chunk.buffer as ArrayBuffer);
-  parentPort!.postMessage(out, [...buffers]);
+parentPort!.once('message', ({ tables, ranges, arena }: ArpaFormatJob) => {
+  const memory = { bytes: Buffer.from(arena.buffer, arena.byteOffset, arena.byteLength), used: 0 };
+  const out: Buffer[][] = ranges.map(([k, from, to]) => [...formatEntries(tables, k, from, to, undefined, memory)]);
+  // The formatted text is moved back, not copied: the chunks view the arena or buffers of their own.
+  parentPort!.postMessage(out, [...new Set(out.flat().map((chunk) => chunk.buffer as ArrayBuffer))]);
 });

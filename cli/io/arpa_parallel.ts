@@ -57,7 +57,7 @@ export class ArpaWriter {
         backoff: tables.backoff.slice(0, n),
         paths: paths && { ids: paths.ids.slice(), end: paths.end.slice(0, n) },
       };
-      const job: ArpaFormatJob = { tables: trimmed, ranges: [] };
+      const job: ArpaFormatJob = { tables: trimmed, ranges: [], arena: Buffer.allocUnsafeSlow(upperBytes(tables, mid)) };
       for (let k = 2; k <= lm.order; k++) job.ranges.push([k, mid, tables.size]);
       upper = new Promise((resolve, reject) => {
         worker.once('message', (parts: Uint8Array[][]) => resolve(parts.map((p) => p.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)))));
@@ -65,7 +65,7 @@ export class ArpaWriter {
         worker.once('exit', (code) => reject(new Error(`the ARPA formatting thread exited with code ${code}`)));
       });
       // The trimmed copies are the worker's alone: moved, not cloned a second time.
-      const moved = [trimmed.parent, trimmed.word, trimmed.nodeOrder, trimmed.logProb, trimmed.backoff, trimmed.paths?.ids, trimmed.paths?.end];
+      const moved = [trimmed.parent, trimmed.word, trimmed.nodeOrder, trimmed.logProb, trimmed.backoff, trimmed.paths?.ids, trimmed.paths?.end, job.arena];
       worker.postMessage(job, moved.flatMap((a) => (a && a.length > 0 ? [a.buffer as ArrayBuffer] : [])));
     }
     const lower: Buffer[][] = [[...formatEntries(tables, 1, 0, tables.unigrams.length)]];
@@ -90,4 +90,15 @@ export class ArpaWriter {
     void this.worker?.terminate();
     this.worker = undefined;
   }
+}
+
+/**
+ * Bytes to reserve for the entries of nodes [mid, size): more than they take (a log-prob and a
+ * backoff of at most 14 bytes each, words of 8 bytes on average), since what is never written is
+ * never faulted in, and the sink goes on in buffers of its own if the estimate falls short.
+ */
+function upperBytes(tables: ArpaTables, mid: number): number {
+  let bytes = 0;
+  for (let n = mid; n < tables.size; n++) bytes += 32 + 9 * tables.nodeOrder[n];
+  return bytes;
 }

@@ -1,7 +1,7 @@
 // `topk --connect`: the Top-K head serving a history, read from a model in a store (the heads the
 // pipeline's materialise step or `store import` wrote), printed as `topk --arpa` prints the head
 // it builds in-process. Loaded only by that command: it pulls in ZeroMQ.
-import { formatFloat32 } from '../../model/arpa_write.js';
+import { formatFloat32 } from '../../model/float32_text.js';
 import { historyWords, type LineTokenizer } from '../../model/line_ids.js';
 import { BOS, BOS_TOKEN, UNK } from '../../model/vocab.js';
 import type { StoreClient } from '../../store/client/client.js';

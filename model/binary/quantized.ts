@@ -2,7 +2,7 @@
 // as the quantized ARPA text reads (so scores equal those of the quantized ARPA), and the
 // per-order codebooks are stored beside them with the bits, so the file says what it is and the
 // codes can be recovered (encode() of a value against its order's codebook).
-import { arpaReadBack } from '../arpa_write.js';
+import { arpaReadBack } from '../float32_text.js';
 import { asArpaReadsBack } from '../arpa_read_back.js';
 import type { QuantizedModel } from '../quantize.js';
 import type { SectionData } from './container.js';

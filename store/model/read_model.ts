@@ -2,7 +2,7 @@
 // generator): the meta, the vocabulary by its blocks of ids, then every n-gram with one filtered
 // scan per fork, all actors at once. The model is assembled in canonical order (assemble.ts), so
 // it is the same whatever the number of actors or forks.
-import { arpaReadBack } from '../../model/arpa_write.js';
+import { arpaReadBack } from '../../model/float32_text.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import type { ModelMeta } from '../../schemas/model_meta.js';
 import type { StoreClient } from '../client/client.js';
