@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-// The installed command (bin/dbslm: Node with malloc's huge pages), as a user runs it.
+// The installed command (bin/dbslm: Node with malloc tuned for huge pages), as a user runs it.
 const cli = path.join(root, 'bin', 'dbslm');
 const corpus = path.resolve(root, '..', 'shared', 'corpora', 'kjv.train.txt');
 if (!fs.existsSync(corpus)) {

@@ -19,7 +19,7 @@ import { loadPipeline } from '../pipeline/definition/load.js';
 import { formatProblem, sortProblems } from '../pipeline/definition/problems.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-// The installed command (bin/dbslm: Node with malloc's huge pages), as a user runs it.
+// The installed command (bin/dbslm: Node with malloc tuned for huge pages), as a user runs it.
 const cli = path.join(root, 'bin', 'dbslm');
 const yaml = path.resolve(process.argv[2] ?? path.join(root, 'config', 'pipelines', 'kjv5.yaml'));
 const lmplz = path.resolve(root, '..', 'shared', 'tools', 'kenlm', 'lmplz');

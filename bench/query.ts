@@ -74,7 +74,7 @@ for (const line of quantized) console.log(line);
 // Whole processes beside KenLM's query, and loading: bench/query_processes.ts.
 const kenlm = path.resolve(root, '..', 'shared', 'tools', 'kenlm');
 benchQueryProcesses({
-  // The installed command (bin/dbslm: Node with malloc's huge pages), as a user runs it.
+  // The installed command (bin/dbslm: Node with malloc tuned for huge pages), as a user runs it.
   cli: path.join(root, 'bin', 'dbslm'),
   corpora,
   kenlm: fs.existsSync(path.join(kenlm, 'query')) ? kenlm : undefined,
