@@ -85,6 +85,9 @@ test('fields that exclude each other are refused where the second is written', (
   t.deepEqual(problemsOf(`${BASE}store:\n  join: ["tcp://127.0.0.1:5555"]\n  data: somewhere\n`), [
     { at: 'kjv.yaml:5:9 store.data:', message: 'store.data is for spawned actors; a running store (store.join) keeps its own data' },
   ]);
+  t.deepEqual(problemsOf(`${BASE}store:\n  join: ["tcp://127.0.0.1:5555"]\n  address: 10.0.0.4\n`), [
+    { at: 'kjv.yaml:5:12 store.address:', message: 'store.address is for spawned actors; a running store (store.join) binds its own' },
+  ]);
   t.deepEqual(problemsOf(`${BASE}store:\n  join: ["tcp://127.0.0.1:5555"]\n  dead_after_ms: 20000\n`), [
     { at: 'kjv.yaml:5:18 store.dead_after_ms:', message: 'store.dead_after_ms is for spawned actors; a running store (store.join) keeps its own dead bound' },
   ]);

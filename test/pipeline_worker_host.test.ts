@@ -1,7 +1,7 @@
 // More than one machine: a `dbslm pipeline worker` serving host w2 at 127.0.0.2 (a loopback alias:
-// its count actors bind there) runs the count stage of a pipeline whose coordinator, reader,
-// splitter and store actors are on 127.0.0.1. The exported ARPA is byte-identical to the same
-// pipeline run all on one host.
+// its count actors bind there) runs the count stage of a pipeline whose coordinator, reader and
+// splitter are on 127.0.0.1 and whose store actors bind 127.0.0.3 (store.address). The exported
+// ARPA is byte-identical to the same pipeline run all on one host.
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,7 +28,8 @@ function yaml(dir: string, name: string, countHost: boolean): string {
   const lines = [`name: ${name}`, 'inputs: [{ path: corpus.txt }]', 'order: 3', 'stages:', '  read: { batch: 200 }'];
   lines.push(countHost ? '  count: { workers: 2, host: w2 }' : '  count: { workers: 2 }');
   if (countHost) lines.push('hosts:', '  w2: { address: 127.0.0.2 }');
-  lines.push('store:', '  actors: 2', `  data: ${name}.store`, 'export:', `  arpa: ${name}.arpa`, '');
+  // The remote run's store actors bind another address than the coordinator's, as on two machines.
+  lines.push('store:', '  actors: 2', `  data: ${name}.store`, ...(countHost ? ['  address: 127.0.0.3'] : []), 'export:', `  arpa: ${name}.arpa`, '');
   fs.writeFileSync(file, lines.join('\n'));
   return file;
 }
@@ -55,6 +56,7 @@ test('a pipeline worker on 127.0.0.2 runs the count stage, and the model is byte
   t.regex(workerLog, /started count worker 0/);
   t.regex(workerLog, /started count worker 1/);
   t.notRegex(workerLog, /started (read|split)/, 'only the count stage is placed on w2');
+  t.regex(remote.stderr, /store actors: remote-store-1 at tcp:\/\/127\.0\.0\.3:\d+, remote-store-2 at tcp:\/\/127\.0\.0\.3:\d+/);
 
   await exec(process.execPath, [CLI, 'pipeline', 'run', yaml(dir, 'local', false), '--quiet'], { cwd: dir, timeout: 150000 });
   const a = fs.readFileSync(path.join(dir, 'remote.arpa'));

@@ -61,7 +61,7 @@ export interface StoreActorDefinition {
 
 /** Spawn local store actors, or use a running store through any of its members. */
 export type StoreDefinition =
-  | { mode: 'spawn'; dataDir: string; actors: StoreActorDefinition[]; replicas: number; deadAfterMs?: number }
+  | { mode: 'spawn'; dataDir: string; actors: StoreActorDefinition[]; replicas: number; deadAfterMs?: number; /** What the actors bind, tcp://ADDRESS:0 (default 127.0.0.1). */ address?: string }
   | { mode: 'join'; endpoints: string[]; replicas: number };
 
 export interface PipelineDefinition {

@@ -165,14 +165,16 @@ export const MetricsSchema = emptyIsDefaults(
 ).prefault({});
 
 export const StoreSchema = emptyIsDefaults(
-  fields('store: actors, join, data, replicas, dead_after_ms', {
+  fields('store: actors, join, data, address, replicas, dead_after_ms', {
     /** Spawn this many local store actors (the default, 1, when `join` is not given). */
     actors: integer(1).optional(),
     /** Or use a running store: endpoints of one or more of its members. */
     join: z.array(EndpointSchema, expecting('a list of store endpoints')).min(1, expecting('a non-empty list of store endpoints')).optional(),
     /** Data directory of spawned actors (actor ID keeps its database in DATA/ID); default: out/NAME.store beside the YAML file. */
     data: nonEmptyString('a directory').optional(),
-    /** Copies of each fork the store keeps (used by replication, later). */
+    /** The name or IP address spawned actors bind (tcp://ADDRESS:PORT): one that stages on other hosts reach; default 127.0.0.1. */
+    address: nonEmptyString('a host name or IP address').optional(),
+    /** Copies of each fork the store keeps: the owner and R - 1 replicas on other members (store/README.md, Replication). */
     replicas: integer(1).default(1),
     /** Spawned actors' dead bound: a member silent this long is declared dead (default: resolve.ts SPAWNED_DEAD_AFTER_MS). */
     dead_after_ms: integer(1000).optional(),
@@ -184,6 +186,9 @@ export const StoreSchema = emptyIsDefaults(
     }
     if (store.join !== undefined && store.dead_after_ms !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['dead_after_ms'], message: 'store.dead_after_ms is for spawned actors; a running store (store.join) keeps its own dead bound' });
+    }
+    if (store.join !== undefined && store.address !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['address'], message: 'store.address is for spawned actors; a running store (store.join) binds its own' });
     }
     if (store.join !== undefined && store.data !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['data'], message: 'store.data is for spawned actors; a running store (store.join) keeps its own data' });

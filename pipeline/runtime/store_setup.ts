@@ -49,15 +49,18 @@ export async function openStore(store: StoreDefinition, opts: { connectTimeoutMs
     const ids = store.actors.map((a) => a.id);
     const [first, ...others] = store.actors;
     const spreadOver = ids.length > 1 && (store.replicas ?? 1) <= 1 ? ids : undefined;
-    started.push(await launchActor({ id: first!.id, dataDir: first!.dataDir, deadAfterMs: store.deadAfterMs, replicas: store.replicas, spreadOver }));
+    const bind = `tcp://${store.address ?? '127.0.0.1'}:0`;
+    started.push(await launchActor({ id: first!.id, dataDir: first!.dataDir, bind, deadAfterMs: store.deadAfterMs, replicas: store.replicas, spreadOver }));
     // The others join the first at once: each start is mostly Node's own start-up.
-    const joined = await Promise.allSettled(others.map((actor) => launchActor({ id: actor.id, dataDir: actor.dataDir, join: [started[0]!.endpoint], deadAfterMs: store.deadAfterMs, replicas: store.replicas })));
+    const joined = await Promise.allSettled(others.map((actor) => launchActor({ id: actor.id, dataDir: actor.dataDir, bind, join: [started[0]!.endpoint], deadAfterMs: store.deadAfterMs, replicas: store.replicas })));
     for (const r of joined) if (r.status === 'fulfilled') started.push(r.value);
     const failed = joined.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     fs.mkdirSync(store.dataDir, { recursive: true });
     fs.writeFileSync(pidFile, JSON.stringify(started.map((a) => ({ id: a.id, pid: a.proc.pid, dataDir: a.dataDir }))));
     const endpoints = started.map((a) => a.endpoint);
+    // Where they listen, for `store status --connect` and the like while the run goes on.
+    opts.onNotice?.(`store actors: ${started.map((a) => `${a.id} at ${a.endpoint}`).join(', ')}`);
     const client = await connectWithin(endpoints, timeoutMs);
     await untilLeased(client, endpoints, 15000);
     if (started.length > 1) await spreadForks(client, endpoints[0]!, started.map((a) => a.id), opts.onNotice);
