@@ -5,49 +5,17 @@
 // its URL printed and recorded) is scraped over HTTP during the run; `pipeline tap --stage split`
 // prints SentenceBatches whose tokens are lines of the corpus. Then tap failing when nothing runs.
 import test from 'ava';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { MetricsEndpointRecord } from '../pipeline/metrics/endpoint_file.js';
 import type { MetricsView } from '../schemas/metrics.js';
+import { metricsRecordOf, startCli } from './helpers/cli_children.js';
 import { BUNDLED_TRAIN, CLI } from './helpers/paths.js';
 import { tmpDir } from './helpers/runtime_plans.js';
 
 const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Child {
-  proc: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(args: string[], cwd: string): Child {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, stdout: () => out, stderr: () => err, exited };
-}
-
-/** The run's endpoint record, once its hub wrote it with the tap endpoints. */
-async function recordOf(file: string, pid: number, withinMs: number): Promise<MetricsEndpointRecord> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      const r = JSON.parse(fs.readFileSync(file, 'utf8')) as MetricsEndpointRecord;
-      if (r.pid === pid && r.taps) return r;
-    } catch {
-      // not written yet
-    }
-    if (Date.now() > deadline) throw new Error(`${file} not written by pid ${pid} within ${withinMs} ms`);
-    await sleep(50);
-  }
-}
 
 /** `dbslm_stage_items_in_total` by stage, summed over workers, from Prometheus text. */
 function itemsInByStage(text: string): Map<string, number> {
@@ -69,15 +37,15 @@ test.serial('during pipeline run: metrics tail --json has every stage and store 
     ['name: watched', 'inputs: [{ path: corpus.txt }]', 'order: 3', 'discount_fallback: true', 'stages:', '  read: { batch: 100 }', 'store:', '  actors: 2', '  data: store', 'metrics:', '  port: 0', ''].join('\n'),
   );
 
-  const run = start(['pipeline', 'run', yaml, '--quiet', '--json'], dir);
+  const run = startCli(['pipeline', 'run', yaml, '--quiet', '--json'], dir);
   t.teardown(() => void run.proc.kill('SIGKILL'));
   let runEnded = false;
   void run.exited.then(() => (runEnded = true));
-  const record = await recordOf(path.join(dir, 'out', '.dbslm-metrics'), run.proc.pid!, 30000);
+  const record = await metricsRecordOf(path.join(dir, 'out', '.dbslm-metrics'), run.proc.pid!, 30000);
   t.is(record.pipeline, 'watched');
   t.deepEqual(Object.keys(record.taps!).sort(), ['count', 'read', 'split']);
 
-  const tail = start(['metrics', 'tail', '--json', '--interval', '500', '--timeout', '20000'], dir);
+  const tail = startCli(['metrics', 'tail', '--json', '--interval', '500', '--timeout', '20000'], dir);
   t.teardown(() => void tail.proc.kill('SIGKILL'));
 
   // Prometheus over real HTTP while the run counts: every stage's items counter moves above 0.

@@ -32,11 +32,14 @@ export interface HubOptions {
   onProblem?: (message: string) => void;
 }
 
-/** The hub endpoint of a definition: metrics.endpoint, else an ipc socket in `runDir` (ipc transport) or loopback tcp. */
-export function hubEndpointFor(definition: PipelineDefinition, runDir: string): string {
+/**
+ * The hub endpoint of a definition: metrics.endpoint, else an ipc socket in `runDir` (ipc
+ * transport) or tcp on `host`: the address `pipeline run --listen` gives, which stages on other
+ * hosts reach (the coordinator's own), or loopback.
+ */
+export function hubEndpointFor(definition: PipelineDefinition, runDir: string, host = '127.0.0.1'): string {
   if (definition.metrics.endpoint) return definition.metrics.endpoint;
-  // Stages on other hosts need an address they can reach: set metrics.endpoint for them.
-  return definition.transport.kind === 'ipc' ? `ipc://${path.join(runDir, 'metrics.sock')}` : 'tcp://127.0.0.1:0';
+  return definition.transport.kind === 'ipc' ? `ipc://${path.join(runDir, 'metrics.sock')}` : `tcp://${host}:0`;
 }
 
 /**
@@ -44,10 +47,10 @@ export function hubEndpointFor(definition: PipelineDefinition, runDir: string): 
  * stage order, and the endpoints recorded in out/.dbslm-metrics under `cwd` for `metrics tail`.
  * `stores`: the store actors serving the run (spawned ones as `NAME-store-I`; joined ones by endpoint).
  */
-export function hubOptionsFor(definition: PipelineDefinition, runDir: string, stores: readonly StoreActorRef[], cwd = process.cwd()): HubOptions {
+export function hubOptionsFor(definition: PipelineDefinition, runDir: string, stores: readonly StoreActorRef[], cwd = process.cwd(), host?: string): HubOptions {
   return {
     pipeline: definition.name,
-    endpoint: hubEndpointFor(definition, runDir),
+    endpoint: hubEndpointFor(definition, runDir, host),
     port: definition.metrics.port,
     stageOrder: definition.stages.map((s) => s.name),
     stores,

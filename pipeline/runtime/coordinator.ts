@@ -151,7 +151,7 @@ export class Coordinator {
       byStage[stage.name] = [];
       if ((stage.emits ?? this.sinkEmits) === null) continue;
       for (let w = 0; w < stage.workers; w++) {
-        const ep = await this.endpoints.tap(stage.name, w);
+        const ep = await this.endpoints.tap(stage.name, w, stage.host?.address);
         this.taps.set(`${stage.name}/${w}`, ep);
         byStage[stage.name]!.push(ep);
       }

@@ -50,12 +50,13 @@ export class Endpoints {
   /**
    * Where worker `worker` of `stage` binds its tap publisher (`pipeline tap`). It is assigned here,
    * not reported by the actor, so it is known (and recorded for tap) before the actors start and a
-   * restarted actor binds the same one. tcp: a port found free now (the OS picks it; another
-   * process could take it before the actor binds, then that worker has no tap and says so).
+   * restarted actor binds the same one. tcp: on the stage's host, a port found free now on this
+   * machine (the OS picks it; another process, or on another host anything, could take it before
+   * the actor binds, then that worker has no tap and says so).
    */
-  async tap(stage: string, worker: number): Promise<string> {
+  async tap(stage: string, worker: number, host = '127.0.0.1'): Promise<string> {
     if (this.transport.kind === 'ipc') return `ipc://${path.join(this.dir!, `tap-${stage}-${worker}.sock`)}`;
-    return `tcp://127.0.0.1:${await freePort()}`;
+    return `tcp://${host}:${await freePort()}`;
   }
 
   /** Removes the temporary socket directory this made (never a directory the definition named). */

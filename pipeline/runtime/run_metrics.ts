@@ -24,13 +24,14 @@ export function storeActorRefs(store: Pick<OpenStore, 'actors' | 'endpoints' | '
   return members.length > 0 ? members : store.endpoints.map((endpoint) => ({ id: endpoint, endpoint }));
 }
 
-export async function startRunMetrics(definition: PipelineDefinition, store: OpenStore, log: (line: string) => void, cwd = process.cwd()): Promise<RunMetrics> {
+/** `host`: the coordinator's address that stages on other hosts reach (`--listen`), if any. */
+export async function startRunMetrics(definition: PipelineDefinition, store: OpenStore, log: (line: string) => void, cwd = process.cwd(), host?: string): Promise<RunMetrics> {
   const made = definition.transport.dir === null;
   const runDir = definition.transport.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dbslm-hub-'));
   if (!made) fs.mkdirSync(runDir, { recursive: true });
   let hub: MetricsHub;
   try {
-    hub = await MetricsHub.start(hubOptionsFor(definition, runDir, storeActorRefs(store), cwd));
+    hub = await MetricsHub.start(hubOptionsFor(definition, runDir, storeActorRefs(store), cwd, host));
   } catch (err) {
     if (made) fs.rmSync(runDir, { recursive: true, force: true });
     throw err;

@@ -74,7 +74,9 @@ export async function runPipeline(definition: PipelineDefinition, stages: StageM
   process.once('SIGTERM', onSignal);
   let metrics: Awaited<ReturnType<typeof startRunMetrics>> | null = null;
   try {
-    metrics = await startRunMetrics(definition, store, hooks.log);
+    // With stages on other hosts the hub binds the address they reach the coordinator at.
+    const listenHost = hooks.listen && definition.stages.some((s) => s.host) ? new URL(hooks.listen.replace(/^tcp:/, 'http:')).hostname : undefined;
+    metrics = await startRunMetrics(definition, store, hooks.log, undefined, listenHost);
     const counting = await beforeCounting(definition, store.client, allReadTasks(definition, stages), { log: hooks.log });
     let summary: CountingSummary | null = null;
     if (counting.tasks.length > 0) {
@@ -82,7 +84,7 @@ export async function runPipeline(definition: PipelineDefinition, stages: StageM
       const hub = metrics.hub;
       hub.expectStages(plan.stages);
       const workers = await connectWorkers(plan, hooks);
-      if (workers && hooks.listen) plan.listenHost = new URL(hooks.listen.replace(/^tcp:/, 'http:')).hostname;
+      if (workers && listenHost) plan.listenHost = listenHost;
       try {
         summary = await new Coordinator(plan, { onProgress: hooks.onProgress, onNotice: hooks.log, progressMs: hooks.progressMs, onTaps: (taps) => hub.recordTaps(taps) }, workers).run();
       } finally {
