@@ -1,6 +1,6 @@
 // Environment checks: inputs readable (NDJSON with a dataset config whose fields are in the first
-// record), outputs writable, store.join endpoints answering a ping, and an unreachable endpoint
-// failing within the ping timeout instead of hanging.
+// record), outputs writable, store.address bindable, store.join endpoints answering a ping, and an
+// unreachable endpoint failing within the ping timeout instead of hanging.
 import test from 'ava';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -147,6 +147,29 @@ async function deadPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+test.serial('store.address: another loopback address binds; one not on this machine, or not loopback without CURVE keys, is refused', async (t) => {
+  const files = { 'a.txt': 'a\n' };
+  t.deepEqual(await environmentProblems('inputs: [{ path: a.txt }]\nstore:\n  address: 127.0.0.3\n', files), []);
+  // (Serial, and put back as it was: the other tests here start store actors with this environment.)
+  const keys = ['DBSLM_STORE_CURVE_PUBLIC', 'DBSLM_STORE_CURVE_SECRET'] as const;
+  const saved = keys.map((k) => process.env[k]);
+  t.teardown(() =>
+    keys.forEach((k, i) => {
+      if (saved[i] === undefined) delete process.env[k];
+      else process.env[k] = saved[i];
+    }),
+  );
+  for (const k of keys) delete process.env[k];
+  // (TEST-NET-1, 192.0.2.0/24: documentation only, never an address of this machine.)
+  const plain = await environmentProblems('inputs: [{ path: a.txt }]\nstore:\n  address: 192.0.2.1\n', files);
+  t.is(plain.length, 1);
+  t.regex(plain[0]!, /^kjv\.yaml:3:12 store\.address: 192\.0\.2\.1 is not a loopback address, .*DBSLM_STORE_CURVE_PUBLIC/);
+  process.env.DBSLM_STORE_CURVE_PUBLIC = 'x';
+  process.env.DBSLM_STORE_CURVE_SECRET = 'y';
+  const keyed = await environmentProblems('inputs: [{ path: a.txt }]\nstore:\n  address: 192.0.2.1\n', files);
+  t.deepEqual(keyed, ['kjv.yaml:3:12 store.address: cannot bind 192.0.2.1 on this machine (EADDRNOTAVAIL): give an address of one of its interfaces']);
+});
 
 test('store.join: an endpoint nothing listens on fails within the ping timeout, naming it', async (t) => {
   const port = await deadPort();

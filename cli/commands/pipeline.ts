@@ -77,7 +77,7 @@ const validate: CommandModule<object, ValidateArgs> = {
       .option('environment', {
         type: 'boolean',
         default: true,
-        describe: 'Also check inputs are readable, outputs writable and store.join endpoints answering (--no-environment skips this)',
+        describe: 'Also check inputs are readable, outputs writable, store.address bindable and store.join endpoints answering (--no-environment skips this)',
       })
       .option('ping-timeout', { type: 'number', default: DEFAULT_PING_TIMEOUT_MS, describe: 'Milliseconds a store.join endpoint has to answer' })
       .example('$0 pipeline validate config/pipelines/quickstart.yaml', 'check the quickstart pipeline')

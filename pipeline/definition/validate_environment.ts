@@ -1,9 +1,11 @@
 // Can this definition run here? Inputs exist and are readable (NDJSON ones with a valid dataset
 // config whose fields are in the first record), outputs can be written, and the store named by
-// store.join answers. Each check looks at the sections that are valid by themselves (load.ts), so
-// its problems come together with the schema's. Nothing is written, except that a probe directory
-// is made and removed in the nearest existing parent of each output, the one sure test of writing.
+// store.join answers, or spawned actors can bind store.address. Each check looks at the sections
+// that are valid by themselves (load.ts), so its problems come together with the schema's. Nothing
+// is written, except that a probe directory is made and removed in the nearest existing parent of
+// each output, the one sure test of writing.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import zlib from 'node:zlib';
@@ -14,6 +16,7 @@ import { formatPath, type DefinitionPath, type Problem } from './problems.js';
 import { defaultStoreDir, resolveInput, resolvePath } from './resolve.js';
 import { InputSchema } from './schema.js';
 import { valueAt } from './schema_problems.js';
+import { isLoopbackEndpoint } from '../../store/protocol/endpoint.js';
 import { DEFAULT_PING_TIMEOUT_MS, pingStoreActor } from './store_ping.js';
 
 export interface EnvironmentOptions {
@@ -32,7 +35,26 @@ export async function validateEnvironment(loaded: LoadedPipeline, options: Envir
   for (const target of inputTargets(loaded)) await check.input(target.at, target.input);
   check.outputs();
   await check.storeJoin(options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS);
+  await check.storeAddress();
   return check.problems;
+}
+
+/**
+ * Why spawned store actors cannot bind `address`, or null: it must be an address of this machine,
+ * and loopback unless the store's CURVE keys are in the environment (the actor refuses otherwise:
+ * store/protocol/endpoint.ts). `pipeline run` asks too, before it starts any actor.
+ */
+export async function spawnedStoreBindProblem(address: string): Promise<string | null> {
+  const curve = Boolean(process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC);
+  if (!isLoopbackEndpoint(`tcp://${address}:0`) && !curve) {
+    return `${address} is not a loopback address, and the store's actors bind one only with CURVE keys: set DBSLM_STORE_CURVE_PUBLIC and DBSLM_STORE_CURVE_SECRET (dbslm store keys makes a pair), or bind 127.0.0.1`;
+  }
+  const failure = await new Promise<string | null>((resolve) => {
+    const server = net.createServer();
+    server.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    server.listen(0, address, () => server.close(() => resolve(null)));
+  });
+  return failure ? `cannot bind ${address} on this machine (${failure}): give an address of one of its interfaces` : null;
 }
 
 /** The training and test inputs that are valid by themselves, with where each is written. */
@@ -181,6 +203,13 @@ class EnvironmentCheck {
       const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       this.report(at, `cannot write ${what} in ${shownPath(dir)}: ${shownPath(existing)} is not writable (${code})`);
     }
+  }
+
+  /** Spawned actors can bind store.address (spawnedStoreBindProblem). */
+  async storeAddress(): Promise<void> {
+    const address = this.loaded.parts.store?.join === undefined ? this.loaded.parts.store?.address : undefined;
+    const problem = address === undefined ? null : await spawnedStoreBindProblem(address);
+    if (problem) this.report(['store', 'address'], problem);
   }
 
   /** Every store.join endpoint answers a ping (all at once, so the wait is one timeout at most). */

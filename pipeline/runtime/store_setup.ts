@@ -19,6 +19,7 @@ import { MOVE_COMMANDS } from '../../schemas/moves.js';
 import { StoreClient } from '../../store/client/client.js';
 import { InputError } from '../../model/errors.js';
 import type { StoreDefinition } from '../definition/definition.js';
+import { spawnedStoreBindProblem } from '../definition/validate_environment.js';
 
 export interface OpenStore {
   /** Every member's endpoint (the seeds stage actors connect through). */
@@ -49,7 +50,10 @@ export async function openStore(store: StoreDefinition, opts: { connectTimeoutMs
     const ids = store.actors.map((a) => a.id);
     const [first, ...others] = store.actors;
     const spreadOver = ids.length > 1 && (store.replicas ?? 1) <= 1 ? ids : undefined;
-    const bind = `tcp://${store.address ?? '127.0.0.1'}:0`;
+    const address = store.address ?? '127.0.0.1';
+    const problem = store.address === undefined ? null : await spawnedStoreBindProblem(address);
+    if (problem) throw new InputError(`store.address: ${problem}`);
+    const bind = `tcp://${address}:0`;
     started.push(await launchActor({ id: first!.id, dataDir: first!.dataDir, bind, deadAfterMs: store.deadAfterMs, replicas: store.replicas, spreadOver }));
     // The others join the first at once: each start is mostly Node's own start-up.
     const joined = await Promise.allSettled(others.map((actor) => launchActor({ id: actor.id, dataDir: actor.dataDir, bind, join: [started[0]!.endpoint], deadAfterMs: store.deadAfterMs, replicas: store.replicas })));
