@@ -42,11 +42,13 @@ function readStatements(db: Database.Database): Record<ReadStatement, Database.S
     // The same, keeping only keys of one length (the n-grams of one order: store/model/layout.ts).
     scanNsBelowPackedSized: prepare(`SELECT CAST(group_concat(${PACKED_ROW_SQL}, '' ORDER BY key) AS BLOB) AS rows, count(*) AS n, max(key) AS last
                                      FROM (SELECT key, value FROM kv WHERE key >= ? AND key < ? AND substr(key, 7, ?) = ? AND length(key) = ? ORDER BY key LIMIT ?)`),
-    // scanPacked: the rows packed by SQLite (hex, concatenated, unhexed: one blob) rather than a
-    // key and a value Buffer per row, ~5x cheaper a row; one aggregate over the range, with no
-    // LIMIT subquery, which costs more than a short range's whole read (the cap is a key bound).
+    // scanPacked: the rows packed by SQLite into one blob rather than a key and a value Buffer per
+    // row, ~5x cheaper a row; one aggregate over the range, with no LIMIT subquery, which costs more
+    // than a short range's whole read (the cap is a key bound). The pieces are joined as they are
+    // (`||` keeps a blob's bytes, NULs included, as packed_rows.ts's PACKED_ROW_SQL relies on), not
+    // as hex unhexed at the end: a fifth less SQLite time per cold generated token's request.
     // \`bad\` counts rows too short to cut, or holding a counter, for the caller to refuse.
-    scanPacked: prepare(`SELECT unhex(group_concat(hex(substr(key, -@tail)) || hex(substr(value, 1, @head)), '')) AS rows, max(key) AS last, count(*) AS n,
+    scanPacked: prepare(`SELECT CAST(group_concat(substr(key, -@tail) || substr(value, 1, @head), '') AS BLOB) AS rows, max(key) AS last, count(*) AS n,
                                 sum(length(key) < @tail OR typeof(value) <> 'blob' OR length(value) < @head) AS bad
                          FROM kv WHERE key >= @lo AND key < @hi`),
     // The n-th key of a range (keys only): where a filtered scan stops examining.
