@@ -64,14 +64,24 @@ export function arpaHeader(counts: number[]): string {
 export const sectionHeader = (k: number): string => `\n\\${k}-grams:\n`;
 export const ARPA_END = '\n\\end\\\n';
 
+/** How formatEntries hands out its chunks. */
+export interface ChunkOptions {
+  /** Roughly the size of a chunk (1 MB). */
+  chunkBytes?: number;
+  /** Memory to format into while it has room (byte_sink.ts). */
+  arena?: ByteArena;
+  /** One buffer for every chunk: a chunk is valid only until the next is asked for (a caller that writes each out at once). */
+  reuse?: boolean;
+}
+
 /**
  * The entries of order k whose node ids lie in [from, to) (for k = 1, positions in the unigram
- * list), as byte chunks of roughly `chunkBytes`, formatted into `arena` while it has room.
+ * list), as byte chunks.
  */
-export function* formatEntries(t: ArpaTables, k: number, from: number, to: number, chunkBytes = 1 << 20, arena?: ByteArena): Generator<Buffer> {
+export function* formatEntries(t: ArpaTables, k: number, from: number, to: number, options: ChunkOptions = {}): Generator<Buffer> {
   const { parent, word, logProb, backoff, order, nodeOrder } = t;
   const wordBytes = new WordBytes(t.words);
-  const sink = new ByteSink(chunkBytes, arena);
+  const sink = new ByteSink(options.chunkBytes ?? 1 << 20, options.arena, options.reuse);
   const path = new Int32Array(order);
   const corpus = t.paths?.ids;
   const end = t.paths?.end;

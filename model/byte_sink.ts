@@ -21,9 +21,11 @@ export class ByteSink {
   pos: number;
   /** Where in buf the chunk being written starts. */
   private start: number;
+  /** `reuse`: take() hands out views of one buffer, each valid until the sink is written again. */
   constructor(
     readonly chunk: number,
     private arena?: ByteArena,
+    private readonly reuse = false,
   ) {
     if (arena && arena.bytes.length - arena.used >= chunk + SLACK) {
       this.buf = arena.bytes;
@@ -49,6 +51,10 @@ export class ByteSink {
    */
   take(): Buffer {
     const out = this.buf.subarray(this.start, this.pos);
+    if (this.reuse && !this.arena) {
+      this.start = this.pos = 0;
+      return out;
+    }
     this.start = this.pos;
     if (this.arena) this.arena.used = this.pos;
     if (this.buf.length - this.pos < this.chunk + SLACK) this.leave(this.chunk + SLACK);

@@ -13,7 +13,7 @@ export interface ArpaFormatJob {
 
 parentPort!.once('message', ({ tables, ranges, arena }: ArpaFormatJob) => {
   const memory = { bytes: Buffer.from(arena.buffer, arena.byteOffset, arena.byteLength), used: 0 };
-  const out: Buffer[][] = ranges.map(([k, from, to]) => [...formatEntries(tables, k, from, to, undefined, memory)]);
+  const out: Buffer[][] = ranges.map(([k, from, to]) => [...formatEntries(tables, k, from, to, { arena: memory })]);
   // The formatted text is moved back, not copied: the chunks view the arena or buffers of their own.
   parentPort!.postMessage(out, [...new Set(out.flat().map((chunk) => chunk.buffer as ArrayBuffer))]);
 });

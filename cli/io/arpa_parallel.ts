@@ -2,6 +2,7 @@
 // formats independently, so the upper part of every section's node range goes to a worker
 // thread while this thread formats the lower part; the parts are then written in file order.
 // The worker is started before estimation begins, so its start-up is off the critical path.
+// Without it (one thread, or a small model) the text is written as it is formatted.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ARPA_END, arpaHeader, arpaTables, formatEntries, sectionHeader, type ArpaTables } from '../../model/arpa_write.js';
@@ -40,34 +41,37 @@ export class ArpaWriter {
   async write(target: string, lm: LanguageModel, counts: number[], paths?: NgramPaths): Promise<number> {
     const tables = arpaTables(lm, paths);
     const worker = tables.size >= this.minNodes ? this.worker : undefined;
-    const mid = worker ? Math.floor(tables.size * LOWER_SHARE) : tables.size;
-    let upper: Promise<Buffer[][]> = Promise.resolve([]);
-    if (worker) {
-      // Posting a typed array clones its whole buffer, and the trie's buffers are sized by
-      // capacity, not content: trimmed copies halve what crosses to the worker. The worker
-      // formats orders 2 and up only, so with paths it needs no parents and words.
-      const n = tables.size;
-      const none = new Int32Array(0);
-      const trimmed: ArpaTables = {
-        ...tables,
-        parent: paths ? none : tables.parent.slice(0, n),
-        word: paths ? none : tables.word.slice(0, n),
-        nodeOrder: tables.nodeOrder.slice(0, n),
-        logProb: tables.logProb.slice(0, n),
-        backoff: tables.backoff.slice(0, n),
-        paths: paths && { ids: paths.ids.slice(), end: paths.end.slice(0, n) },
-      };
-      const job: ArpaFormatJob = { tables: trimmed, ranges: [], arena: Buffer.allocUnsafeSlow(upperBytes(tables, mid)) };
-      for (let k = 2; k <= lm.order; k++) job.ranges.push([k, mid, tables.size]);
-      upper = new Promise((resolve, reject) => {
-        worker.once('message', (parts: Uint8Array[][]) => resolve(parts.map((p) => p.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)))));
-        worker.once('error', reject);
-        worker.once('exit', (code) => reject(new Error(`the ARPA formatting thread exited with code ${code}`)));
-      });
-      // The trimmed copies are the worker's alone: moved, not cloned a second time.
-      const moved = [trimmed.parent, trimmed.word, trimmed.nodeOrder, trimmed.logProb, trimmed.backoff, trimmed.paths?.ids, trimmed.paths?.end, job.arena];
-      worker.postMessage(job, moved.flatMap((a) => (a && a.length > 0 ? [a.buffer as ArrayBuffer] : [])));
+    if (!worker) {
+      // On this thread alone the text goes to the file as it is formatted, through one buffer:
+      // 70 MB of fresh memory, faulted in and zeroed by the kernel, cost more than the writes.
+      this.close();
+      return writeFileAtomic(target, streamed(tables, counts));
     }
+    const mid = Math.floor(tables.size * LOWER_SHARE);
+    // Posting a typed array clones its whole buffer, and the trie's buffers are sized by
+    // capacity, not content: trimmed copies halve what crosses to the worker. The worker
+    // formats orders 2 and up only, so with paths it needs no parents and words.
+    const n = tables.size;
+    const none = new Int32Array(0);
+    const trimmed: ArpaTables = {
+      ...tables,
+      parent: paths ? none : tables.parent.slice(0, n),
+      word: paths ? none : tables.word.slice(0, n),
+      nodeOrder: tables.nodeOrder.slice(0, n),
+      logProb: tables.logProb.slice(0, n),
+      backoff: tables.backoff.slice(0, n),
+      paths: paths && { ids: paths.ids.slice(), end: paths.end.slice(0, n) },
+    };
+    const job: ArpaFormatJob = { tables: trimmed, ranges: [], arena: Buffer.allocUnsafeSlow(upperBytes(tables, mid)) };
+    for (let k = 2; k <= lm.order; k++) job.ranges.push([k, mid, tables.size]);
+    const upper = new Promise<Buffer[][]>((resolve, reject) => {
+      worker.once('message', (parts: Uint8Array[][]) => resolve(parts.map((p) => p.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)))));
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the ARPA formatting thread exited with code ${code}`)));
+    });
+    // The trimmed copies are the worker's alone: moved, not cloned a second time.
+    const moved = [trimmed.parent, trimmed.word, trimmed.nodeOrder, trimmed.logProb, trimmed.backoff, trimmed.paths?.ids, trimmed.paths?.end, job.arena];
+    worker.postMessage(job, moved.flatMap((a) => (a && a.length > 0 ? [a.buffer as ArrayBuffer] : [])));
     const lower: Buffer[][] = [[...formatEntries(tables, 1, 0, tables.unigrams.length)]];
     for (let k = 2; k <= lm.order; k++) lower.push([...formatEntries(tables, k, 1, mid)]);
     const upperParts = await upper;
@@ -77,7 +81,7 @@ export class ArpaWriter {
       for (let k = 1; k <= lm.order; k++) {
         yield sectionHeader(k);
         yield* lower[k - 1];
-        if (k >= 2 && upperParts.length) yield* upperParts[k - 2];
+        if (k >= 2) yield* upperParts[k - 2];
       }
       yield ARPA_END;
     }
@@ -90,6 +94,16 @@ export class ArpaWriter {
     void this.worker?.terminate();
     this.worker = undefined;
   }
+}
+
+/** The whole file, formatted chunk by chunk into one reused buffer (each written before the next). */
+function* streamed(tables: ArpaTables, counts: number[]): Generator<Buffer | string> {
+  yield arpaHeader(counts);
+  for (let k = 1; k <= tables.order; k++) {
+    yield sectionHeader(k);
+    yield* formatEntries(tables, k, k === 1 ? 0 : 1, k === 1 ? tables.unigrams.length : tables.size, { reuse: true });
+  }
+  yield ARPA_END;
 }
 
 /**
