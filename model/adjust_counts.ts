@@ -7,7 +7,7 @@ import { ROOT } from './ngram_trie.js';
 import { BOS, UNK } from './vocab.js';
 
 export interface AdjustedCounts {
-  /** adjusted[n]: a(n); 0 for the unigrams <s> and <unk>. */
+  /** adjusted[n]: a(n); 0 for the unigrams <s> and <unk>, and past the last node. */
   adjusted: Float64Array;
   /** countsOfCounts[k][j]: number of order-k n-grams with a = j, j = 1..4 (index 0 unused). */
   countsOfCounts: number[][];
@@ -16,7 +16,9 @@ export interface AdjustedCounts {
 export function adjustCounts(counts: NgramCounts): AdjustedCounts {
   const { trie, raw, cont, order } = counts;
   const size = trie.size;
-  const adjusted = new Float64Array(size);
+  // Two more than the nodes: room for the <unk> and </s> unigrams interpolation adds when the
+  // text had none, so that it reads these counts as they are instead of copying them.
+  const adjusted = new Float64Array(size + 2);
   const bosInitial = new Uint8Array(size);
   const countsOfCounts = Array.from({ length: order + 1 }, () => [0, 0, 0, 0, 0]);
   for (let n = 1; n < size; n++) {
