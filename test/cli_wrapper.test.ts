@@ -22,19 +22,19 @@ function wrapped(tunables: string | undefined, command = 'ppl'): string[] {
   return r.stdout.trimEnd().split('\n');
 }
 
-const ONE_MODEL = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456';
+const ONE_MODEL = 'glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456';
 
 test('bin/dbslm adds the malloc tunables, keeps the others and those the user set, and passes the arguments as they are', (t) => {
   const main = fs.realpathSync(CLI);
   const [tunables, script, ...args] = wrapped(undefined);
-  t.is(tunables, `glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:${ONE_MODEL}`);
+  t.is(tunables, `glibc.malloc.hugetlb=1:${ONE_MODEL}`);
   t.is(fs.realpathSync(script!), main);
   t.deepEqual(args, ['ppl', '--model', 'a b.dbslm']);
   // Long-running commands keep glibc's thresholds.
-  t.is(wrapped(undefined, 'store')[0], 'glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1');
+  t.is(wrapped(undefined, 'store')[0], 'glibc.malloc.hugetlb=1');
   t.is(wrapped('glibc.malloc.arena_max=2', 'pipeline')[0], 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
   t.is(wrapped('glibc.malloc.hugetlb=0:glibc.malloc.trim_threshold=0')[0], 'glibc.malloc.hugetlb=0:glibc.malloc.trim_threshold=0:glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432');
-  t.is(wrapped('glibc.rtld.optional_static_tls=1:glibc.malloc.hugetlb=2', 'generate')[0], 'glibc.rtld.optional_static_tls=1:glibc.malloc.hugetlb=2:glibc.malloc.arena_max=1');
+  t.is(wrapped('glibc.rtld.optional_static_tls=1:glibc.malloc.hugetlb=2', 'generate')[0], 'glibc.rtld.optional_static_tls=1:glibc.malloc.hugetlb=2');
 });
 
 test('bin/dbslm runs the real command line', (t) => {
