@@ -60,7 +60,7 @@ export function arpaReadBack(v: number): number {
   return f < 0 ? -decBack : decBack;
 }
 
-/** Slots of the cache of formatted texts: a power of two; 64K slots (1.1 MB) held most repeats of the KJV order-5 model. */
+/** Slots of the cache of formatted texts, a power of two: 64K slots (1.4 MB) caught 51% of the KJV order-5 model's numbers (59% repeat). */
 const CACHE_BITS = 16;
 /** Longest text kept: "-0.00012345678" is 14 bytes; longer ones (exponents far from 0) are rare. */
 const CACHED_BYTES = 16;
