@@ -1,6 +1,5 @@
 // `dbslm build`: text in, ARPA and/or binary model out, in-process (the streaming pipeline builds the same model).
 import fs from 'node:fs';
-import os from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { buildModel, buildModelBounded, buildModelFromCounts, checkOrder, MODEL_BYTES_PER_NGRAM, type BuildOptions, type BuiltModel } from '../../model/build.js';
 import { decodeUtf8, IdStream, readRecords, textSlices } from '../../model/corpus_read.js';
@@ -72,7 +71,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         type: 'number',
         describe:
           'Threads: 1 does everything on one; 2 (or more, which use no more today) counts on a second thread while reading and formats the ARPA on two. ' +
-          'Default: 2 when the machine has a second core and the input is over 1 MB, else 1. The model is the same, byte for byte, whatever the number; ' +
+          'Default: 1 (on our 2-core VMs two were slower: README, Benchmarks). The model is the same, byte for byte, whatever the number; ' +
           'with --memory, counting and formatting are on one thread',
       })
       .option('temp', { type: 'string', describe: 'Directory for the sorted runs of --memory (default: the system temporary directory); removed on exit' })
@@ -100,7 +99,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       const tokenizer = parseTokenizerName(args.tokenizer);
       const files = expandInputs(inputs);
       const largeInput = files.some((f) => f === '-' || fs.statSync(f).size > 1 << 20);
-      const threads = threadCount(args.threads, largeInput);
+      const threads = threadCount(args.threads);
       // Within a memory budget the ARPA is formatted on this thread and streamed to the file: the
       // two-thread writer holds the whole text and a copy of the tables (2.3x the model's arrays).
       // Its minimum model size applies only to the default (an explicit --threads is obeyed).
@@ -188,12 +187,13 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
 };
 
 /**
- * --threads, checked; by default 2 for a large input when the machine has a second core (the
- * build has two things to overlap: counting beside reading, and two halves of the ARPA), else 1:
- * on a small input a thread's start-up costs more than it saves.
+ * --threads, checked; by default 1. Two overlap counting with reading and format two halves of the
+ * ARPA, but on our 2-core VMs the second thread's start-up, the tables copied to it and what each
+ * thread loses to the other cost more than the overlap saves: order 5 of kjv.train.txt 2.49 s
+ * against 2.11 s, order 3 1.54 s against 1.17 s (bench:build, same run, medians of 5).
  */
-function threadCount(threads: number | undefined, largeInput: boolean): number {
-  if (threads === undefined) return largeInput ? Math.min(2, os.availableParallelism()) : 1;
+function threadCount(threads: number | undefined): number {
+  if (threads === undefined) return 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new InputError(`--threads must be a whole number from 1 to 64, got ${threads}`, undefined, undefined, 'use e.g. --threads 2');
   }
