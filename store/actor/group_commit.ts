@@ -96,9 +96,8 @@ export class GroupCommit {
    * MAX_MS_WITHOUT_TURN. While messages are queued, ZeroMQ resolves receives without a turn, so
    * nothing that waits for I/O or a timer would run until the socket drained: the replicas'
    * acknowledgements that release these replies, the stream's sends, and the member's own gossip
-   * (under a flood of client batches an owner at R = 1 lost its lease, "no recent ack from b, c",
-   * or was declared dead by its peers: fault seeds 25 and 27 at R = 2 in their preload, and
-   * bench:replication's R = 1 run on a loaded machine).
+   * timers and peer sockets (suspected, not shown, behind owners that lost their lease under a
+   * flood of client batches: fault seeds 25 and 27 at R = 2 in their preload).
    */
   commitIfDue(requests: number): boolean {
     const due = requests >= COMMIT_AFTER_REQUESTS || this.rows >= this.commitEveryRows;
