@@ -6,7 +6,7 @@ import { launchActor, type ActorProcess } from '../cli/io/actor_process.js';
 
 // Node flags for the actor processes, e.g. BENCH_ACTOR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'
 // (NODE_OPTIONS refuses --cpu-prof).
-const ACTOR_NODE_ARGS = (process.env.BENCH_ACTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+export const ACTOR_NODE_ARGS = (process.env.BENCH_ACTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const running: ActorProcess[] = [];
 
 export interface ActorOptions {
@@ -27,17 +27,20 @@ export async function startActor(id: string, { join = [], durability = 'normal' 
  */
 export function actorCpuMs(): number {
   let ms = 0;
-  for (const actor of running) {
-    try {
-      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in
-      // clock ticks of 1/100 s (USER_HZ, fixed by the Linux ABI).
-      const fields = fs.readFileSync(`/proc/${actor.proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ms += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      return NaN;
-    }
-  }
+  for (const actor of running) ms += processCpuMs(actor.proc.pid);
   return ms;
+}
+
+/** CPU milliseconds (user + system, all threads) process `pid` has used, from /proc (Linux; NaN elsewhere or once it exited). */
+export function processCpuMs(pid: number | undefined): number {
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in
+    // clock ticks of 1/100 s (USER_HZ, fixed by the Linux ABI).
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Stops every actor started so far (SIGTERM: they flush and close their databases). */

@@ -5,10 +5,14 @@
 // 2. Failover time over BENCH_KILLS kills (default 20): a fresh 3-member cluster (R = 2, dead bound
 //    BENCH_DEAD_AFTER ms, default 1500) per kill, a writer of exactly-once batches into one fork,
 //    kill -9 of the fork's owner, time until the writer's next batch is acknowledged. p50/p99.
+// BENCH_ACTOR_NODE_ARGS passes node flags to the actors (bench/actor_procs.ts), e.g.
+// '--cpu-prof --cpu-prof-dir=/tmp/prof' with BENCH_KILLS=0: the throughput runs stop their actors with
+// SIGTERM, so each writes its profile.
 import { launchActor, type ActorProcess } from '../cli/io/actor_process.js';
 import { CLUSTER_COMMANDS } from '../schemas/cluster.js';
 import { StoreClient, type ClientOp } from '../store/client/client.js';
 import { makeKey } from '../store/protocol/keys.js';
+import { ACTOR_NODE_ARGS, processCpuMs } from './actor_procs.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
@@ -17,12 +21,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const running: ActorProcess[] = [];
 
 async function start(id: string, replicas: number, join: string[] = []): Promise<ActorProcess> {
-  const a = await launchActor({ id, join, replicas, deadAfterMs: DEAD_AFTER, stderr: 'capture' });
+  const a = await launchActor({ id, join, replicas, deadAfterMs: DEAD_AFTER, stderr: 'capture', nodeArgs: ACTOR_NODE_ARGS });
   running.push(a);
   return a;
 }
-async function stopAll(): Promise<void> {
-  await Promise.all(running.splice(0).map((a) => a.kill()));
+async function stopAll(how: 'kill' | 'stop' = 'kill'): Promise<void> {
+  await Promise.all(running.splice(0).map((a) => a[how]()));
 }
 
 function pct(xs: number[], p: number): number {
@@ -68,15 +72,28 @@ async function increments(client: StoreClient): Promise<{ rate: number; p50: num
   return { rate: units / ((performance.now() - t0) / 1000), p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
-async function throughput(replicas: number): Promise<{ rate: number; p50: number; p99: number }> {
+interface Throughput {
+  rate: number;
+  p50: number;
+  p99: number;
+  /** CPU time of the owner and of the other member over the run, as a share of its wall time. */
+  ownerCpu: number;
+  otherCpu: number;
+}
+
+async function throughput(replicas: number): Promise<Throughput> {
   const a = await start('a', replicas);
-  await start('b', replicas, [a.endpoint]);
+  const b = await start('b', replicas, [a.endpoint]);
   const client = await StoreClient.connect(a.endpoint, { timeoutMs: 30000, retries: 20 });
   await settled(client, a.endpoint, 'a', replicas - 1);
+  const cpu0 = [processCpuMs(a.proc.pid), processCpuMs(b.proc.pid)];
+  const t0 = performance.now();
   const r = await increments(client);
+  const wall = performance.now() - t0;
+  const [ownerCpu, otherCpu] = [processCpuMs(a.proc.pid) - cpu0[0]!, processCpuMs(b.proc.pid) - cpu0[1]!].map((ms) => ms / wall);
   client.close();
-  await stopAll();
-  return r;
+  await stopAll('stop');
+  return { ...r, ownerCpu: ownerCpu!, otherCpu: otherCpu! };
 }
 
 /** One kill: ms from the kill -9 of the busy fork's owner to the next acknowledged batch. */
@@ -119,7 +136,14 @@ async function main(): Promise<void> {
   console.log(`replicated durable increments (2 members, the first owns every fork; ${SECONDS}s each, one client process)`);
   const r1 = await throughput(1);
   const r2 = await throughput(2);
-  const line = (name: string, r: { rate: number; p50: number; p99: number }) => console.log(`  ${name}  ${Math.round(r.rate).toLocaleString('en-US').padStart(9)} incr/s   batch p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms`);
+  // CPU per increment drifts less than the rate on a shared machine: it says where the work grew.
+  const share = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const perIncr = (cpu: number, rate: number) => ((1e6 * cpu) / rate).toFixed(1);
+  const line = (name: string, r: Throughput) =>
+    console.log(
+      `  ${name}  ${Math.round(r.rate).toLocaleString('en-US').padStart(9)} incr/s   batch p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms   ` +
+        `CPU owner ${share(r.ownerCpu)} (${perIncr(r.ownerCpu, r.rate)} us/incr) other ${share(r.otherCpu)} (${perIncr(r.otherCpu, r.rate)} us/incr)`,
+    );
   line('R = 1', r1);
   line('R = 2', r2);
   console.log(`  R = 2 / R = 1: ${((100 * r2.rate) / r1.rate).toFixed(0)}% (issue 10 target: >= 60%)`);

@@ -167,6 +167,31 @@ test('the write lease needs recent acks from a quorum and lapses on a freeze', (
   t.false(lease.valid());
 });
 
+test('a member its peers hold dead gets no lease from their acks until one holds it alive again (its refutation)', (t) => {
+  // Fault seed 5 at R = 2: an owner cut off past its peers' suspicion timeout came back before it held them dead;
+  // their acks, which told it they held it dead, renewed its lease, and it changed a fork's replicas at the epoch
+  // the failover then took for its promotion: two owners at epoch 36. Here the member is stopped (its own probes
+  // too, as a SIGSTOP or a starved process), so it comes back holding its peers alive and pings them at once.
+  const net = cluster(3, 1000);
+  const { swim: a1, lease } = net.nodes.get('a1')!;
+  a1.stop();
+  net.down.add('a1');
+  net.clock.advance(1500);
+  t.is(net.state('a0', 'a1'), 'dead');
+  t.is(net.state('a2', 'a1'), 'dead');
+  t.is(net.state('a1', 'a0'), 'alive');
+  net.down.delete('a1');
+  a1.start();
+  let validAt = -1;
+  for (let step = 0; step < 1000 && validAt < 0; step++) {
+    net.clock.advance(1);
+    if (!lease.valid()) continue;
+    validAt = step;
+    t.true(['a0', 'a2'].some((id) => net.state(id, 'a1') === 'alive'), `lease at +${step} ms while every peer holds a1 dead`);
+  }
+  t.true(validAt >= 0, 'the lease came back once a peer took the refutation');
+});
+
 test('peers reached only through helpers stay alive, but their relayed acks grant no lease', (t) => {
   const net = cluster(5, 1000);
   // a0 can send to a4 only; a4 pings the others for it and relays their acks.

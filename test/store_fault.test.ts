@@ -16,7 +16,7 @@
 //   FAULT_SMALL_DISK=1  a small disk (root only) in every run, not in half of them (with FAULT_KINDS=disk-full)
 //   FAULT_PARALLEL=N    runs at a time (default 2)
 //   FAULT_REPLICAS=R    every actor with --replicas R (default 1); with 2, one member per run may be lost for good
-//                       (kill-permanent: its forks fail over to their replicas). Not in the suite (CI time); seed 6
+//                       (kill-permanent, only while every fork has its in-sync replica: its forks fail over to them). Not in the suite (CI time); seed 6
 //                       at R = 2 once had a frozen replica promote itself while its owner lived (two owners at one
 //                       epoch), fixed by store/replication/failover_guard.ts
 //   FAULT_DUMP_DIR=DIR  write each run's history, final values, events and the actors' output tails to DIR/fault-<seed>.json

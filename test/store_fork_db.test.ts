@@ -92,6 +92,30 @@ test('incrMany: multi-row increments create and add, and report a key holding by
   db.commit();
 });
 
+test('incrMany and setMany over every remainder size (statements of 32, 16, 8, 4 and 2 rows after the 64-row ones): each row once, totals reported, bytes found', (t) => {
+  const db = new ForkDb(dir(), 'normal');
+  t.teardown(() => db.close());
+  db.begin();
+  // 64 + 63 = 127 keys: every remainder statement and the single tail row run once.
+  for (const n of [1, 2, 3, 63, 127]) {
+    const keys = Array.from({ length: n }, (_, i) => b(9, n, i));
+    const totals = new Map<string, bigint>();
+    t.true(db.incrMany(keys, keys.map((_, i) => i + 1), (key, total) => void totals.set(key.toString('hex'), total)), `n=${n}`);
+    t.true(db.incrMany(keys, keys.map(() => 2), (key, total) => void totals.set(key.toString('hex'), total)), `n=${n}`);
+    t.is(totals.size, n, `n=${n}: every key's total reported`);
+    for (let i = 0; i < n; i++) t.is(totals.get(keys[i]!.toString('hex')), BigInt(i + 3), `n=${n} key ${i}`);
+    db.setMany(keys, keys.map((_, i) => b(i)));
+    for (let i = 0; i < n; i++) t.deepEqual(db.get(keys[i]!), b(i), `n=${n} key ${i} set`);
+  }
+  const keys = Array.from({ length: 127 }, (_, i) => b(8, i));
+  t.true(db.incrMany(keys, keys.map(() => 1)));
+  db.set(keys[64 + 32 + 5]!, b(0xaa)); // in the 16-row statement
+  t.false(db.atomic(() => db.incrMany(keys, keys.map(() => 1), () => undefined)), 'with RETURNING');
+  t.false(db.atomic(() => db.incrMany(keys, keys.map(() => 1))), 'without');
+  t.is(db.get(keys[126]!), 1n, 'the statements after the one that met bytes did not run (the caller rolls back the rest)');
+  db.commit();
+});
+
 test('setMany: multi-row sets create and overwrite, in order, over the 64-row statements and the tail', (t) => {
   const db = new ForkDb(dir(), 'normal');
   t.teardown(() => db.close());

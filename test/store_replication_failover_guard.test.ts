@@ -7,6 +7,7 @@
 import test from 'ava';
 import type { GossipMessage } from '../schemas/cluster.js';
 import type { MemberState } from '../schemas/fork_map.js';
+import { WriteLease, leaseMsFor } from '../store/cluster/lease.js';
 import { Swim, type Clock } from '../store/cluster/swim.js';
 import { FailoverGuard } from '../store/replication/failover_guard.js';
 
@@ -27,6 +28,8 @@ class Sim {
   lose: (from: string, to: string, msg: GossipMessage) => boolean = () => false;
   readonly swims = new Map<string, Swim>();
   readonly guards = new Map<string, FailoverGuard>();
+  /** Each member's write lease, fed by its SWIM as in store/cluster/cluster.ts. */
+  readonly leases = new Map<string, WriteLease>();
   private seed = 6;
   random = () => {
     this.seed = (this.seed * 16807) % 2147483647;
@@ -72,7 +75,9 @@ class Sim {
         }, true);
       },
     };
-    const swim = new Swim({ id, endpoint: `sim://${id}`, deadAfterMs: DEAD_AFTER, random: this.random }, { entries: () => [], merge: () => {} }, transport, this.clockOf(id));
+    const lease = new WriteLease(leaseMsFor(DEAD_AFTER), { now: () => this.t });
+    this.leases.set(id, lease);
+    const swim = new Swim({ id, endpoint: `sim://${id}`, deadAfterMs: DEAD_AFTER, random: this.random }, { entries: () => [], merge: () => {} }, transport, this.clockOf(id), lease);
     this.swims.set(id, swim);
     const guard = new FailoverGuard(DEAD_AFTER, this.t);
     this.guards.set(id, guard);
@@ -192,4 +197,37 @@ test('agreement counts this member and each answering peer once; forgotten count
   t.deepEqual([...guard.agreedGone(['a'], own('dead'), [v('suspect'), v('alive')], 2)], []);
   t.deepEqual([...guard.agreedGone(['a'], own('alive'), [v('dead'), v('left')], 2)], ['a']);
   t.deepEqual([...guard.agreedGone(['a'], own('left'), [new Map()], 2)], [], 'a peer that never heard of a is no vote');
+});
+
+test('a quorum that holds the owner dead waits a lease period before promoting: never while the owner holds its lease', (t) => {
+  // Fault seed 5 at R = 2 (a rerun): a was cut off; b and c held it dead after 0.7 s, before its lease (half the dead
+  // bound) had run out, and c promoted itself at the epoch a then took for a change of its own replicas.
+  const sim = cluster();
+  const lease = sim.leases.get('a')!;
+  const guard = sim.guards.get('c')!;
+  let cut = true;
+  sim.lose = (from, to) => cut && (from === 'a' || to === 'a');
+  const cutAt = sim.t;
+  let agreedUnderLease = false;
+  let promotedAt = -1;
+  for (let step = 0; step < 600 && promotedAt < 0; step++) {
+    sim.advance(5);
+    if (sim.t - cutAt > 2500) cut = false;
+    if (guard.stalled(sim.t)) continue;
+    const agreed = guard.agreedGone(['a'], (id) => sim.state('c', id), [sim.view('b')], 2);
+    if (agreed.has('a') && lease.valid()) agreedUnderLease = true;
+    if (!guard.agreedLongEnough(agreed, sim.t).has('a')) continue;
+    promotedAt = sim.t - cutAt;
+    t.false(lease.valid(), `c promotes at +${promotedAt} ms while a holds its lease`);
+  }
+  t.true(agreedUnderLease, 'the hazard is there: a quorum held a dead while its lease still ran');
+  t.true(promotedAt > 0 && promotedAt <= DEAD_AFTER + leaseMsFor(DEAD_AFTER), `promoted at +${promotedAt} ms`);
+});
+
+test('agreement for a lease period: an owner missing from a read starts over', (t) => {
+  const guard = new FailoverGuard(DEAD_AFTER, 0, undefined, 750);
+  t.deepEqual([...guard.agreedLongEnough(new Set(['a', 'b']), 100)], []);
+  t.deepEqual([...guard.agreedLongEnough(new Set(['a']), 500)], [], 'b left the agreement');
+  t.deepEqual([...guard.agreedLongEnough(new Set(['a', 'b']), 850)], ['a'], 'a agreed since 100, b only since 850');
+  t.deepEqual([...guard.agreedLongEnough(new Set(['a', 'b']), 1600)], ['a', 'b']);
 });

@@ -233,7 +233,7 @@ export class StoreActor implements ActorServices {
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.router) {
-        // An early commit whose replies wait for replicas gets a turn for their acks (see commitIfDue).
+        // A turn for the replicas' acks after an early commit, and for timers and I/O at least every 10 ms (see commitIfDue).
         if (this.group.commitIfDue(this.onMessage(frames))) await new Promise((resolve) => setImmediate(resolve));
         if (this.stopping) break;
       }

@@ -86,8 +86,8 @@ export class ForkDb extends ForkReads {
   /** The multi-row mark statement, and the one returning the keys it created (see markMany). */
   private markN: Database.Statement | undefined;
   private markNRet: Database.Statement | undefined;
-  /** The multi-row set statement (see setMany). */
-  private setN: Database.Statement | undefined;
+  /** Multi-row set statements by row count (see setMany). */
+  private readonly setN = new Map<number, Database.Statement>();
 
   constructor(
     readonly dir: string,
@@ -161,15 +161,13 @@ export class ForkDb extends ForkReads {
     this.statements.set.run(key, value);
   }
   /**
-   * set() for every (keys[i], values[i]), ROWS rows per statement: the smoothing writes
+   * set() for every (keys[i], values[i]), up to ROWS rows per statement: the smoothing writes
    * millions of n-gram values and Top-K heads in batches of sets, and one call into SQLite per row
    * was most of applying them. Rows apply in order (a repeated key ends with its last value). A
    * bigint value is stored as a counter (SQLite binds it as an INTEGER; `value` has no affinity).
    */
   setMany(keys: readonly Buffer[], values: readonly (Buffer | bigint)[]): void {
-    const setN = keys.length >= ROWS ? (this.setN ??= this.db.prepare(`INSERT INTO kv (key, value) VALUES ${Array.from({ length: ROWS }, () => '(?, ?)').join(', ')}
-                                     ON CONFLICT (key) DO UPDATE SET value = excluded.value`)) : undefined;
-    runInRowChunks(keys, values, (args) => (setN!.run(args), true), (key, value) => (this.statements.set.run(key, value), true));
+    runInRowChunks(keys, values, (args, rows) => (this.setStatement(rows).run(args), true), (key, value) => (this.statements.set.run(key, value), true));
   }
   delete(key: Buffer): number {
     return this.statements.del.run(key).changes;
@@ -179,21 +177,23 @@ export class ForkDb extends ForkReads {
     if (this.statements.incr.run(key, delta).changes === 0) throw new TypeMismatch(`key ${formatKey(key)} holds bytes, not a counter`);
   }
   /**
-   * Add `deltas[i]` to counter `keys[i]` for every i, ROWS rows per statement (one call into
+   * Add `deltas[i]` to counter `keys[i]` for every i, up to ROWS rows per statement (one call into
    * SQLite per 64 rows instead of per row: ~25% less time per increment). True when every row was
    * applied; false when some key holds bytes (the caller rolls back its savepoint and finds it).
    * With `onTotal`, each key's new total is passed to it (`RETURNING`: a watched fork notes them).
    */
   incrMany(keys: Buffer[], deltas: number[], onTotal?: (key: Buffer, total: bigint) => void): boolean {
-    const st = keys.length >= ROWS ? this.incrStatement(onTotal ? -ROWS : ROWS) : undefined;
-    if (!onTotal) return runInRowChunks(keys, deltas, (args) => st!.run(args).changes === ROWS, (key, delta) => this.statements.incr.run(key, delta).changes !== 0);
-    const returned = (rows: unknown[][]) => (rows.forEach(([key, total]) => onTotal(key as Buffer, total as bigint)), rows.length);
+    if (!onTotal) return runInRowChunks(keys, deltas, (args, rows) => this.incrStatement(rows).run(args).changes === rows, (key, delta) => this.statements.incr.run(key, delta).changes !== 0);
+    // The key comes back as hex, turned into a Buffer from Node's pool: a BLOB column comes back as a Buffer of
+    // its own memory each, and at R = 2 (every increment of a replicated fork returns its key) those were much of
+    // the owner's garbage collection (22% of its CPU against 13% at R = 1).
+    const returned = (rows: unknown[][]) => (rows.forEach(([key, total]) => onTotal(Buffer.from(key as string, 'hex'), total as bigint)), rows.length);
     const one = (key: Buffer, delta: number) => {
       const total = this.statements.incrRet.get(key, delta) as bigint | undefined;
       if (total !== undefined) onTotal(key, total);
       return total !== undefined;
     };
-    return runInRowChunks(keys, deltas, (args) => returned(st!.all(args) as unknown[][]) === ROWS, one);
+    return runInRowChunks(keys, deltas, (args, rows) => returned(this.incrStatement(-rows).all(args) as unknown[][]) === rows, one);
   }
   /** Create `key` with the empty value unless it exists (whatever it holds); true when created. */
   mark(key: Buffer): boolean {
@@ -213,7 +213,17 @@ export class ForkDb extends ForkReads {
     }
     for (; i < keys.length; i++) if (this.mark(keys[i]!)) onCreated?.(keys[i]!);
   }
-  /** The statement of `|rows|` multi-row increments; rows < 0: with `RETURNING key, value`. */
+  /** The statement of `|rows|` multi-row increments; rows < 0: with `RETURNING hex(key), value`. */
+  private setStatement(rows: number): Database.Statement {
+    let st = this.setN.get(rows);
+    if (!st) {
+      st = this.db.prepare(`INSERT INTO kv (key, value) VALUES ${Array.from({ length: rows }, () => '(?, ?)').join(', ')}
+                            ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+      this.setN.set(rows, st);
+    }
+    return st;
+  }
+
   private incrStatement(rows: number): Database.Statement {
     let st = this.incrN.get(rows);
     if (!st) {
@@ -221,7 +231,7 @@ export class ForkDb extends ForkReads {
       // WHERE fails (bytes) is neither counted in `changes` nor returned, which is how a mismatch shows.
       const values = Array.from({ length: Math.abs(rows) }, () => '(?, CAST(? AS INTEGER))').join(', ');
       st = this.db.prepare(`INSERT INTO kv (key, value) VALUES ${values}
-                            ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'${rows < 0 ? ' RETURNING key, value' : ''}`);
+                            ON CONFLICT (key) DO UPDATE SET value = value + excluded.value WHERE typeof(value) = 'integer'${rows < 0 ? ' RETURNING hex(key), value' : ''}`);
       if (rows < 0) st.raw().safeIntegers(true);
       this.incrN.set(rows, st);
     }

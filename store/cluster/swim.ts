@@ -137,6 +137,9 @@ export class Swim {
     if (msg.forks.length > 0) this.map.merge(msg.forks);
     this.peerDigest.set(msg.from, msg.digest);
     this.apply({ id: msg.from, endpoint: msg.fromEndpoint, incarnation: msg.incarnation, state: 'alive' });
+    // The sender holds this member dead (its message carries its view of us: compose): its ack grants no lease. The
+    // others may be taking our forks over meanwhile; we refute below, and its acks count once it holds us alive.
+    const heldDead = msg.updates.some((u) => u.id === this.id && u.state === 'dead');
     for (const u of msg.updates) this.apply(u);
     switch (msg.kind) {
       case 'PING':
@@ -160,7 +163,7 @@ export class Swim {
         const direct = msg.target === '' && msg.from === p.target;
         if (!direct && msg.target !== p.target) return null;
         p.acked = true;
-        if (direct) this.observer.ackReceived(msg.from, msg.seq);
+        if (direct && !heldDead) this.observer.ackReceived(msg.from, msg.seq);
         if (p.relayTo) {
           const relay = this.compose('ACK', p.relayTo.seq, false);
           relay.target = p.target;

@@ -6,8 +6,8 @@
 // MOVED; its stream is refused by the replicas, replica_side.ts); the new owner then makes it a
 // replica of the fork (replica_map.ts, placement.ts).
 //
-// Only a member holding its lease (a quorum hears it) promotes, only for owners a quorum holds dead
-// and not within a dead bound of a stall of its own (failover_guard.ts), and only after reading the
+// Only a member holding its lease (a quorum hears it) promotes, only for owners a quorum has held dead
+// for a lease period, and not within a dead bound of a stall of its own (failover_guard.ts), and only after reading the
 // map of the alive members: an owner drops a lagging replica from the in-sync set only once a quorum has
 // the drop (replica_map.ts), so a quorum read finds it and a dropped replica never takes the fork
 // with writes it lacks. Every in-sync replica computes the same first alive member from the same
@@ -80,7 +80,9 @@ export class Failover {
       if (!views || this.guard.stalled(performance.now())) return;
       const all = this.due();
       const agreed = this.guard.agreedGone(new Set(all.map((e) => e.owner)), (id) => this.cluster.memberState(id), views, this.cluster.quorum());
-      const due = all.filter((e) => agreed.has(e.owner));
+      // Agreed for a lease period (failover_guard.ts): the owner's lease has run out.
+      const settled = this.guard.agreedLongEnough(agreed, performance.now());
+      const due = all.filter((e) => settled.has(e.owner));
       this.tellAlone(all.map((e) => e.owner).filter((o) => !agreed.has(o)));
       // Owners this member alone holds dead: ask again on the timer (the others may mark them dead later, or they refute).
       this.retry = due.length < all.length;

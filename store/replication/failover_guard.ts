@@ -9,8 +9,15 @@
 //     its own clock and probes, as they answer after the request was sent; and
 //   - no stall of its own: a gap in this member's timer far beyond its interval means its view is
 //     stale; it then waits a full dead bound, time for its own probes (and the owner's refutation)
-//     to run again, before any failover.
+//     to run again, before any failover;
+//   - the owner's lease over: the agreement has held, read after read, for a lease period. SWIM may
+//     hold a member dead well before the dead bound (after its suspicion timeout), while the owner
+//     still holds the lease the last acks gave it; a peer that holds it dead renews nothing (swim.ts),
+//     so a lease period after a quorum first held it dead, its lease has run out. Without this, an
+//     owner cut off 0.7 s changed a fork's replicas under its lease at the epoch its replica's
+//     promotion took 17 ms earlier (fault seed 5 at R = 2, a rerun: two owners at epoch 42).
 import type { MemberState } from '../../schemas/fork_map.js';
+import { leaseMsFor } from '../cluster/lease.js';
 
 /** A timer gap longer than this share of the dead bound (SWIM's suspicion timeout) is a stall. */
 const STALL_SHARE = 0.3;
@@ -22,11 +29,14 @@ export class FailoverGuard {
   private lastBeat: number;
   /** After a stall: no failover before this time. */
   private quietUntil = -Infinity;
+  /** Owners a quorum holds gone in every read since this time. */
+  private readonly agreedSince = new Map<string, number>();
 
   constructor(
     readonly deadAfterMs: number,
     now: number,
     stallMs = deadAfterMs * STALL_SHARE,
+    readonly leaseMs = leaseMsFor(deadAfterMs),
   ) {
     this.stallMs = stallMs;
     this.lastBeat = now;
@@ -58,6 +68,21 @@ export class FailoverGuard {
     for (const owner of owners) {
       const votes = (gone(own(owner)) ? 1 : 0) + peers.filter((view) => gone(view.get(owner))).length;
       if (votes >= quorum) out.add(owner);
+    }
+    return out;
+  }
+
+  /**
+   * Of the owners a quorum holds gone in this read (`agreed`, from agreedGone), those it has held gone in every
+   * read for at least a lease period: their leases have run out. An owner missing from a read starts over.
+   */
+  agreedLongEnough(agreed: ReadonlySet<string>, now: number): Set<string> {
+    for (const owner of [...this.agreedSince.keys()]) if (!agreed.has(owner)) this.agreedSince.delete(owner);
+    const out = new Set<string>();
+    for (const owner of agreed) {
+      const since = this.agreedSince.get(owner) ?? now;
+      this.agreedSince.set(owner, since);
+      if (now - since >= this.leaseMs) out.add(owner);
     }
     return out;
   }

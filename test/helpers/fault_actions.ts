@@ -56,6 +56,11 @@ export interface FaultContext {
   network: FaultNetwork | null;
   /** The fork's owner in one member's own map (undefined when it does not answer). */
   ownerSeenBy: (id: string, fork: string) => Promise<string | undefined>;
+  /**
+   * Waits (up to a few seconds) until every live member's map gives every fork its R - 1 in-sync replicas; false if
+   * that did not happen.
+   */
+  fullyReplicated: () => Promise<boolean>;
   /** Logs one event line (the injector prefixes the episode). */
   log: (line: string) => void;
 }
@@ -145,6 +150,13 @@ export async function applyFault(kind: FaultKind, c: FaultContext): Promise<bool
       // The owner of a busy fork is lost for good: its forks fail over to their in-sync replicas, and the run's
       // checks read every acknowledged write from the members left.
       if (!c.source || actors.gone.size > 0 || actors.get(c.source).state === 'dead') return false;
+      // Only at full strength: a fork whose only up-to-date copy is the victim's (its replicas still filling after
+      // an earlier fault's failover) is beyond what R = 2 keeps (fault seed 43 lost 176 forks so, 0.7 s after a
+      // partitioned owner returned and before its snapshots or those of its stand-in's new replica were in).
+      if (!(await c.fullyReplicated())) {
+        c.log(`kill-permanent of ${c.source} skipped: some fork has no in-sync replica yet (an earlier fault's failover)`);
+        return false;
+      }
       await actors.killForGood(c.source);
       c.log(`kill -9 ${c.source} for good`);
       return true;

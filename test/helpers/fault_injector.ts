@@ -8,6 +8,7 @@ import { CLUSTER_COMMANDS } from '../../schemas/cluster.js';
 import { MOVE_COMMANDS } from '../../schemas/moves.js';
 import { STORE_COMMANDS } from '../../schemas/store.js';
 import { StoreReplyError, type StoreClient } from '../../store/client/client.js';
+import { members } from './cluster_procs.js';
 import type { ActorSet } from './fault_actors.js';
 import type { SmallDisk } from './fault_disk.js';
 import type { FaultNetwork } from './fault_network.js';
@@ -17,6 +18,8 @@ export type { FaultKind };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MOVE_TIMEOUT_MS = Number(process.env.FAULT_MOVE_TIMEOUT_MS ?? 20000);
+/** How long a kill-permanent waits for every fork to have its in-sync replicas again. */
+const FULL_REPLICATION_WAIT_MS = 8000;
 
 export interface InjectorOptions {
   actors: ActorSet;
@@ -125,6 +128,7 @@ export class FaultInjector {
         disk: this.o.disk,
         network: this.o.network,
         ownerSeenBy: (id, f) => this.ownerSeenBy(id, f),
+        fullyReplicated: () => this.fullyReplicated(FULL_REPLICATION_WAIT_MS),
         log: (line) => this.o.log(`episode ${i}: ${line} (${what})`),
       }));
     if (!done) this.o.log(`episode ${i}: no fault (${what})`);
@@ -156,6 +160,18 @@ export class FaultInjector {
     const rep = await this.o.admin.raw(this.o.actors.get(id).ep, 'members', CLUSTER_COMMANDS.members.encodeRequest({}), 300).catch(() => null);
     if (!rep || rep.code !== 'OK') return undefined;
     return CLUSTER_COMMANDS.members.decodeReply(rep.body).forks.find((f) => f.fork === fork)?.owner;
+  }
+
+  /** Polls every live member's map until each gives every fork R - 1 in-sync replicas (true), or `maxMs` passed (false). */
+  private async fullyReplicated(maxMs: number): Promise<boolean> {
+    const want = this.o.replicas - 1;
+    const deadline = performance.now() + maxMs;
+    do {
+      const views = await Promise.all(this.o.actors.up().map((a) => members(this.o.admin, a.ep, 500).catch(() => null)));
+      if (views.length && views.every((v) => v && v.forks.every((f) => (f.inSync ?? []).length >= want))) return true;
+      await sleep(100);
+    } while (performance.now() < deadline);
+    return false;
   }
 
   /** The fork's owner by the freshest map any live member gives (the admin client's cache as a fallback). */

@@ -179,6 +179,16 @@ export async function faultRun(t: ExecutionContext, o: RunOptions): Promise<RunR
   await waitAllAlive(admin, actors, 20000).catch((err) => notes.push(`after healing: ${(err as Error).message}`));
   const fenced = await waitUnfenced(admin, actors, o.fenceSettleMs);
   log(`fences settled (${fenced.length} left) after ${Math.round(performance.now() - healStart)} ms`);
+  if (actors.gone.size) {
+    // A member lost for good near the end of the run: its forks fail over (a dead bound and a lease period) before
+    // they can be read; without the wait, a kill made just before the heal left them unreadable (seed 43).
+    const failedOver = async () => {
+      const views = await Promise.all(actors.members().map((x) => members(admin, x.ep, 1000).catch(() => null)));
+      return views.every((v) => v && v.forks.every((f) => !actors.gone.has(f.owner)));
+    };
+    const ms = await until('the forks of the member lost for good have failed over', failedOver, 15000, 100).catch((err) => (notes.push((err as Error).message), NaN));
+    log(`forks of ${[...actors.gone].join(', ')} failed over after ${Math.round(ms)} ms more`);
+  }
 
   // The final state through a fresh client, then the ownership histories of all members.
   // A member lost for good is neither asked nor waited for: what it acknowledged must be on the others.
