@@ -106,7 +106,7 @@ hosts:
   big: { address: 10.0.0.2 }
 transport: { dir: sockets }
 metrics: { port: 9464, endpoint: "tcp://127.0.0.1:7100" }
-store: { actors: 2, data: state, replicas: 2, dead_after_ms: 20000 }
+store: { actors: 2, data: state, address: 127.0.0.3, replicas: 2, dead_after_ms: 20000 }
 export: { arpa: model.arpa }
 `);
   t.is(d.description, 'all of it');
@@ -148,6 +148,7 @@ export: { arpa: model.arpa }
     ],
     replicas: 2,
     deadAfterMs: 20000,
+    address: '127.0.0.3',
   });
   t.is(d.export.arpa, path.join(d.dir, 'model.arpa'));
 });

@@ -52,7 +52,7 @@ export function resolveStore(store: StoreSpec, name: string, baseDir: string): S
     const id = `${name}-store-${i + 1}`;
     return { id, dataDir: path.join(dataDir, id) };
   });
-  return { mode: 'spawn', dataDir, actors, replicas: store.replicas, deadAfterMs: store.dead_after_ms ?? SPAWNED_DEAD_AFTER_MS, address: store.address };
+  return { mode: 'spawn', dataDir, actors, replicas: store.replicas, deadAfterMs: store.dead_after_ms ?? SPAWNED_DEAD_AFTER_MS, ...(store.address !== undefined && { address: store.address }) };
 }
 
 function resolveStages(stages: StagesSpec, baseDir: string): StageDefinition[] {
