@@ -16,7 +16,7 @@ import { formatPath, type DefinitionPath, type Problem } from './problems.js';
 import { defaultStoreDir, resolveInput, resolvePath } from './resolve.js';
 import { InputSchema } from './schema.js';
 import { valueAt } from './schema_problems.js';
-import { isLoopbackEndpoint } from '../../store/protocol/endpoint.js';
+import { isLoopbackEndpoint, memberCurveKeys } from '../../store/protocol/endpoint.js';
 import { DEFAULT_PING_TIMEOUT_MS, pingStoreActor } from './store_ping.js';
 
 export interface EnvironmentOptions {
@@ -45,8 +45,7 @@ export async function validateEnvironment(loaded: LoadedPipeline, options: Envir
  * store/protocol/endpoint.ts). `pipeline run` asks too, before it starts any actor.
  */
 export async function spawnedStoreBindProblem(address: string): Promise<string | null> {
-  const curve = Boolean(process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC);
-  if (!isLoopbackEndpoint(`tcp://${address}:0`) && !curve) {
+  if (!isLoopbackEndpoint(`tcp://${address}:0`) && !memberCurveKeys()) {
     return `${address} is not a loopback address, and the store's actors bind one only with CURVE keys: set DBSLM_STORE_CURVE_PUBLIC and DBSLM_STORE_CURVE_SECRET (dbslm store keys makes a pair), or bind 127.0.0.1`;
   }
   const failure = await new Promise<string | null>((resolve) => {

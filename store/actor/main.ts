@@ -8,7 +8,7 @@ import { StoreActor } from './actor.js';
 import { actorExtensions } from './extensions.js';
 import { ForkMap } from '../map/fork_map.js';
 import { StoreClient } from '../client/client.js';
-import { checkEndpoint } from '../protocol/endpoint.js';
+import { checkEndpoint, memberCurveKeys } from '../protocol/endpoint.js';
 import { SecurityMismatchError } from '../protocol/security_mismatch.js';
 import { asStartupFileError, StoreFileError } from './file_errors.js';
 
@@ -79,7 +79,7 @@ async function startActor(args: StartArgs): Promise<StoreActor> {
   for (const member of args.join) checkEndpoint(member, '--join');
   if (args.replicas !== undefined && !(Number.isInteger(args.replicas) && args.replicas >= 1)) throw new Error(`--replicas must be a whole number of at least 1, got ${args.replicas}`);
   for (const p of args.plugin) await import(p.startsWith('.') || p.startsWith('/') ? pathToFileURL(p).href : p);
-  const curve = process.env.DBSLM_STORE_CURVE_SECRET && process.env.DBSLM_STORE_CURVE_PUBLIC ? { secretKey: process.env.DBSLM_STORE_CURVE_SECRET, publicKey: process.env.DBSLM_STORE_CURVE_PUBLIC } : undefined;
+  const curve = memberCurveKeys();
   const spread = spreadOwners(args);
   // The initial map only seeds a fresh data directory (one that holds a fork map keeps it). A seed that is down
   // does not stop the start: the actor begins owning nothing and learns the map by gossip. A seed that refuses

@@ -34,6 +34,12 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/** A member's CURVE key pair from the environment (DBSLM_STORE_CURVE_PUBLIC and _SECRET), or undefined without both. */
+export function memberCurveKeys(env: NodeJS.ProcessEnv = process.env): { secretKey: string; publicKey: string } | undefined {
+  const { DBSLM_STORE_CURVE_SECRET: secretKey, DBSLM_STORE_CURVE_PUBLIC: publicKey } = env;
+  return secretKey && publicKey ? { secretKey, publicKey } : undefined;
+}
+
 /**
  * Throw unless binding `endpoint` is safe: loopback, or CURVE keys configured, or the operator
  * explicitly accepted an unauthenticated store with --insecure.
