@@ -13,6 +13,7 @@ import { ByteWordIndex, FNV_OFFSET, FNV_PRIME } from './byte_words.js';
 import { finishKey, KEY_SEED1, KEY_SEED2, keyStep1, keyStep2 } from './ngram_key.js';
 import { decodeUtf8 } from './corpus_read.js';
 import { InputError } from './errors.js';
+import { TextWindow } from './text_window.js';
 import { Vocab } from './vocab.js';
 
 /** Records of one section, in file order. */
@@ -45,7 +46,9 @@ export class ArpaLexer {
   private line = 0;
   private start = 0;
   private end = 0;
-  private readonly bytes: Buffer;
+  private bytes: Buffer;
+  /** Where more bytes come from when the text is read a window at a time; null when it is whole. */
+  private readonly window: TextWindow | null;
   readonly header: ArpaHeader;
   private readonly vocab = new Vocab();
   private readonly words = new ByteWordIndex(this.vocab);
@@ -55,13 +58,20 @@ export class ArpaLexer {
   private seen = 0;
   private more: boolean;
 
+  /** `input`: the whole text, or a window on a file (text_window.ts), which checks its UTF-8 as it reads. */
   constructor(
-    input: Uint8Array,
+    input: Uint8Array | TextWindow,
     readonly file: string,
   ) {
-    this.bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    // Invalid UTF-8 fails here, naming its line, as any text input does.
-    if (!isUtf8(this.bytes)) decodeUtf8(this.bytes, file);
+    if (input instanceof TextWindow) {
+      this.window = input;
+      this.bytes = input.bytes;
+    } else {
+      this.window = null;
+      this.bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+      // Invalid UTF-8 fails here, naming its line, as any text input does.
+      if (!isUtf8(this.bytes)) decodeUtf8(this.bytes, file);
+    }
     this.header = this.readHeader();
     this.more = this.openSection(1);
   }
@@ -72,9 +82,16 @@ export class ArpaLexer {
   }
 
   private next(): boolean {
-    const bytes = this.bytes;
+    let bytes = this.bytes;
+    let end = this.pos < bytes.length ? bytes.indexOf(10, this.pos) : -1;
+    // No newline before the window's end: the line continues in the bytes not read yet.
+    while (end < 0 && this.window && this.window.refill(this.pos, this.line + 1)) {
+      const searched = bytes.length - this.pos;
+      bytes = this.bytes = this.window.bytes;
+      this.pos = 0;
+      end = bytes.indexOf(10, searched);
+    }
     if (this.pos >= bytes.length) return false;
-    let end = bytes.indexOf(10, this.pos);
     if (end < 0) end = bytes.length;
     this.start = this.pos;
     this.end = end > this.pos && bytes[end - 1] === 13 ? end - 1 : end;
@@ -188,7 +205,7 @@ export class ArpaLexer {
   }
 
   private lexSection(k: number, maxEntries: number): ArpaChunk {
-    const { bytes, words } = this;
+    const words = this.words;
     const order = this.header.order;
     const cap = Math.min(maxEntries, Math.max(1, this.header.declared[k]! - this.seen + 1));
     const ids = new Int32Array(cap * k);
@@ -199,6 +216,8 @@ export class ArpaLexer {
     let count = 0;
     for (; this.more && count < cap; this.more = this.nextContent()) {
       // One pass over the line's bytes: each number is read, and each word hashed, as it is scanned.
+      // (Read from this.bytes at each line: a window on a file moves when it reads more.)
+      const bytes = this.bytes;
       const end = this.end;
       let i = this.start;
       while (isBlank(bytes[i]!)) i++;
