@@ -9,7 +9,7 @@ import { ArpaContexts } from './arpa_contexts.js';
 import { ARPA_TABLE_LOAD } from './context_keys.js';
 import { InputError } from './errors.js';
 import { hash } from './ngram_trie.js';
-import { slotStride, type QueryIndex } from './query_index.js';
+import { homeSlot, slotsFor, slotStride, type QueryIndex } from './query_index.js';
 import { UNK, Vocab } from './vocab.js';
 
 const EMPTY = -1;
@@ -18,7 +18,8 @@ const BATCH = 64;
 /**
  * Tables at most 70% full, as their context keys (buildQueryIndex's are half full; a binary
  * model's 3/4): an order-5 KJV model's `ppl` peaked at ~400 MB with half-full tables and ~330 MB
- * so, scoring as fast (a binary model's 3/4-full tables score as fast as half-full ones: bench:query).
+ * so, scoring as fast (a binary model's 3/4-full tables score as fast as half-full ones: bench:query);
+ * sized to the declared entries rather than to a power of two (query_index.ts homeSlot).
  */
 const MAX_LOAD = ARPA_TABLE_LOAD;
 
@@ -40,7 +41,7 @@ export class ArpaQueryIndexBuilder {
   private readonly vocab = new Vocab();
   private readonly tables: Int32Array[] = [new Int32Array(0)];
   private readonly values: Float64Array[] = [new Float64Array(0)];
-  private readonly masks: number[] = [0, 0];
+  private readonly slotCounts: number[] = [0, 0];
   private readonly strides: number[] = [0];
   /** Unigram slot w (by word id): its probability and backoff; `present[w]` when it has a node. */
   private unigrams = new Float64Array(0);
@@ -59,12 +60,11 @@ export class ArpaQueryIndexBuilder {
   ) {
     for (let k = 1; k <= order; k++) this.strides.push(slotStride(k, order));
     for (let k = 2; k <= order; k++) {
-      let cap = 1024;
-      while (cap * MAX_LOAD < declared[k]!) cap *= 2;
-      const t = new Int32Array(cap * this.strides[k]!).fill(EMPTY);
+      const slots = slotsFor(declared[k]!, MAX_LOAD);
+      const t = new Int32Array(slots * this.strides[k]!).fill(EMPTY);
       this.tables[k] = t;
       this.values[k] = new Float64Array(t.buffer);
-      this.masks[k] = cap - 1;
+      this.slotCounts[k] = slots;
       this.nodeSlots[k] = new Int32Array(declared[k]! + 16);
     }
     this.filled = new Array<number>(order + 1).fill(0);
@@ -102,25 +102,25 @@ export class ArpaQueryIndexBuilder {
   /** The slot of (parent slot, word) in the table of order k, created blank (NaN) if missing; -(slot + 1) when new. */
   private slot(k: number, parent: number, word: number): number {
     const t = this.tables[k]!;
-    const mask = this.masks[k]!;
+    const slots = this.slotCounts[k]!;
     const stride = this.strides[k]!;
-    for (let i = hash(parent, word) & mask; ; i = (i + 1) & mask) {
+    for (let i = homeSlot(hash(parent, word), slots); ; i = i + 1 === slots ? 0 : i + 1) {
       const at = i * stride;
       if (t[at] === EMPTY) {
         // Sized for the declared entries at MAX_LOAD; prefixes listed nowhere (possible, never in
         // KenLM's files) may fill it further, and past 3/4 the trie builder takes over.
-        if (this.filled[k]! * 4 >= mask * 3) throw new TablesFull(k);
+        if (this.filled[k]! * 4 >= slots * 3) throw new TablesFull(k);
         t[at] = parent;
         t[at + 1] = word;
         this.values[k]![(at >> 1) + 1] = Number.NaN;
         if (k < this.order) this.values[k]![(at >> 1) + 2] = 0;
-        let slots = this.nodeSlots[k]!;
-        if (this.filled[k]! === slots.length) {
-          slots = new Int32Array(slots.length * 2);
-          slots.set(this.nodeSlots[k]!);
-          this.nodeSlots[k] = slots;
+        let listed = this.nodeSlots[k]!;
+        if (this.filled[k]! === listed.length) {
+          listed = new Int32Array(listed.length * 2);
+          listed.set(this.nodeSlots[k]!);
+          this.nodeSlots[k] = listed;
         }
-        slots[this.filled[k]!++] = i;
+        listed[this.filled[k]!++] = i;
         return -i - 1;
       }
       if (t[at] === parent && t[at + 1] === word) return i;
@@ -148,7 +148,7 @@ export class ArpaQueryIndexBuilder {
     // context never reads this order's table, so placing the batch later changes nothing.
     const parents = this.batchParents;
     const t = this.tables[k]!;
-    const mask = this.masks[k]!;
+    const slots = this.slotCounts[k]!;
     const stride = this.strides[k]!;
     const values = this.values[k]!;
     for (let from = 0; from < count; from += BATCH) {
@@ -157,7 +157,7 @@ export class ArpaQueryIndexBuilder {
       for (let r = from; r < to; r++) {
         const parent = this.contexts.parentOf(chunk, r);
         parents[r - from] = parent;
-        seen ^= t[(hash(parent, ids[r * k + k - 1]!) & mask) * stride]!;
+        seen ^= t[homeSlot(hash(parent, ids[r * k + k - 1]!), slots) * stride]!;
       }
       this.seen ^= seen;
       for (let r = from; r < to; r++) {
@@ -198,6 +198,6 @@ export class ArpaQueryIndexBuilder {
     this.tables[1] = uni;
     this.values[1] = uv;
     const nodeSlots = this.nodeSlots.map((slots, k) => (k >= 2 ? slots.subarray(0, this.filled[k]) : slots));
-    return { vocab: this.vocab, index: { order: this.order, tables: this.tables, values: this.values, masks: this.masks, strides: this.strides, unigramSlot }, nodeSlots };
+    return { vocab: this.vocab, index: { order: this.order, tables: this.tables, values: this.values, slotCounts: this.slotCounts, strides: this.strides, unigramSlot }, nodeSlots };
   }
 }

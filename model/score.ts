@@ -4,7 +4,7 @@
 // and stays in the context as <unk>.
 import type { LanguageModel } from './language_model.js';
 import { hash } from './ngram_trie.js';
-import { buildQueryIndex, hasUnigram, type QueryIndex } from './query_index.js';
+import { buildQueryIndex, hasUnigram, homeSlot, type QueryIndex } from './query_index.js';
 import { BOS, EOS, UNK } from './vocab.js';
 
 export interface SentenceScore {
@@ -44,7 +44,7 @@ export class Scorer {
 
   /** log10 p(word | history) and advances the history by `word`. */
   score(word: number): number {
-    const { tables, values, masks, strides, unigramSlot } = this.index;
+    const { tables, values, slotCounts, strides, unigramSlot } = this.index;
     const hist = this.hist;
     const next = this.next;
     const histLen = this.histLen;
@@ -57,20 +57,20 @@ export class Scorer {
     for (; j < deepest; j++) {
       // hist[j] is a slot of the (j+1)-gram table; its children live in the (j+2)-gram table.
       const parent = hist[j];
-      const slots = tables[j + 2];
-      const mask = masks[j + 2];
+      const table = tables[j + 2];
+      const slots = slotCounts[j + 2];
       const stride = strides[j + 2];
-      let i = hash(parent, word) & mask;
+      let i = homeSlot(hash(parent, word), slots);
       let found = -1;
       for (;;) {
         const at = i * stride;
-        const p = slots[at];
+        const p = table[at];
         if (p === -1) break;
-        if (p === parent && slots[at + 1] === word) {
+        if (p === parent && table[at + 1] === word) {
           found = i;
           break;
         }
-        i = (i + 1) & mask;
+        if (++i === slots) i = 0;
       }
       if (found < 0) break;
       const p = values[j + 2][((found * stride) >> 1) + 1];

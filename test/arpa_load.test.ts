@@ -132,7 +132,7 @@ test('a file using many prefixes it never lists still reads into tables (through
   const file = path.join(tmp, 'prefixes.arpa');
   fs.writeFileSync(file, lines.join('\n'));
   const tables = loadArpaTables(file);
-  t.true(tables.index.masks[2]! > 1023, 'the tables came through the trie, sized for every prefix');
+  t.true(tables.index.slotCounts[2]! > 1024, 'the tables came through the trie, sized for every prefix');
   const lm = readArpa(fs.readFileSync(file), file);
   const scorer = new Scorer(tables.index);
   const reference = new Scorer(buildQueryIndex(lm));
@@ -174,4 +174,29 @@ test('two entries with one 64-bit key: their longer n-grams still go under the r
   t.is(lm.logProb[lm.trie.findPath([a, x, c])], -1);
   t.is(lm.logProb[lm.trie.findPath([b, x, c])], -1.1);
   t.is(lm.trie.countsByOrder(3)[3], 2);
+});
+
+test('invalid UTF-8 past the reading thread\'s first window is reported with its line', (t) => {
+  const text = fs.readFileSync(bigArpa);
+  const lines: Buffer[] = [];
+  for (let from = 0; from < text.length; ) {
+    const end = text.indexOf(10, from);
+    lines.push(text.subarray(from, end + 1));
+    from = end + 1;
+  }
+  const at = lines.length - 50; // far past the first 2 MB window
+  lines[at] = Buffer.concat([Buffer.from([0x2d, 0x31, 0x09, 0xff, 0xfe]), lines[at]!.subarray(lines[at]!.indexOf(9) + 1)]);
+  const damaged = path.join(tmp, 'latin1.arpa');
+  fs.writeFileSync(damaged, Buffer.concat(lines));
+  const err = t.throws(() => loadArpaFile(damaged));
+  t.regex(err!.message, new RegExp(`latin1\\.arpa:${at + 1}: invalid UTF-8`));
+});
+
+test('a line longer than the reading window (a 3 MB word) reads as on one thread', (t) => {
+  const long = 'w'.repeat(3 << 20);
+  const lines = ['\\data\\', 'ngram 1=5', 'ngram 2=1', '', '\\1-grams:', '-1\t<unk>\t0', '0\t<s>\t-0.3', '-0.5\t</s>\t0', `-0.4\t${long}\t-0.2`, '-0.6\tb\t-0.1', '', '\\2-grams:', `-0.2\t<s> ${long}`, '', '\\end\\', ''];
+  const file = path.join(tmp, 'long-word.arpa');
+  fs.writeFileSync(file, lines.join('\n'));
+  t.true(fs.statSync(file).size >= 4 << 20, 'large enough for the reading thread');
+  assertSameModel(t, loadArpaFile(file), readArpa(fs.readFileSync(file), file));
 });

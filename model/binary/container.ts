@@ -7,13 +7,15 @@
 // Header (32 bytes): magic (8), format version u32, CRC-32 u32 of bytes 16.., file length as two
 // u32 (low, high), directory length u32 (padded with spaces to a multiple of 8), reserved u32.
 // Then the directory (JSON) and the sections in directory order.
+// Version 2: probing tables of any size, probed from homeSlot (query_index.ts); version 1's were
+// powers of two, probed by masking, and its files are refused (rebuilt by `convert`).
 import os from 'node:os';
 import zlib from 'node:zlib';
 import { InputError } from '../errors.js';
 
 /** "\x89DBSLM\r\n": not text (so never mistaken for ARPA), and a CR/LF rewrite breaks it visibly. */
 export const MAGIC = Buffer.from([0x89, 0x44, 0x42, 0x53, 0x4c, 0x4d, 0x0d, 0x0a]);
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 const HEADER_BYTES = 32;
 /** The checksum covers the file from here on (everything after the checksum field itself). */
 export const CHECKSUM_FROM = 16;

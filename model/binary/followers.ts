@@ -11,7 +11,7 @@
 // stored: only the heads' codebook is (its sample spans every head, so it is built at write time).
 import { HeadSelector } from '../topk.js';
 import { hash } from '../ngram_trie.js';
-import { backoffAt, contextAt, probAt, slotCount, wordAt, type QueryIndex } from '../query_index.js';
+import { backoffAt, contextAt, homeSlot, probAt, slotCount, wordAt, type QueryIndex } from '../query_index.js';
 import { BOS } from '../vocab.js';
 
 export const followersSection = (k: number): string => `followers.${k}`;
@@ -64,8 +64,8 @@ export class FollowerIndex {
   /** The slot of the order-k slot `parent` extended by `word`, in the table of order k + 1, or -1. */
   private childSlot(k: number, parent: number, word: number): number {
     const index = this.index;
-    const mask = index.masks[k + 1];
-    for (let i = hash(parent, word) & mask; contextAt(index, k + 1, i) !== -1; i = (i + 1) & mask) {
+    const slots = index.slotCounts[k + 1];
+    for (let i = homeSlot(hash(parent, word), slots); contextAt(index, k + 1, i) !== -1; i = i + 1 === slots ? 0 : i + 1) {
       if (contextAt(index, k + 1, i) === parent && wordAt(index, k + 1, i) === word) return i;
     }
     return -1;

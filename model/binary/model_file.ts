@@ -78,20 +78,24 @@ export function readBinaryModel(bytes: Uint8Array, file: string, crc?: number): 
   for (let i = 0; i < words.length; i++) if (vocab.intern(words[i]) !== i) fail(`word ${i} "${words[i]}" repeats an earlier word`);
   const tables: Int32Array[] = [new Int32Array(0)];
   const values: Float64Array[] = [new Float64Array(0)];
-  const masks: number[] = [0];
+  const slotCounts: number[] = [0];
   const strides: number[] = [0];
   const nodeSlots: Int32Array[] = [new Int32Array(0), new Int32Array(0)];
   for (let k = 1; k <= meta.order; k++) {
     const t = int32s(section(tableSection(k)));
     strides.push(slotStride(k, meta.order));
     const slots = t.length / strides[k];
-    if (k === 1 ? slots !== vocab.size : slots < 1 || (slots & (slots - 1)) !== 0) fail(`table of order ${k} has ${slots} slots`);
+    if (k === 1 ? slots !== vocab.size : !Number.isInteger(slots) || slots < 1024) fail(`table of order ${k} has ${slots} slots`);
     tables.push(t);
     values.push(new Float64Array(t.buffer, t.byteOffset, t.length >> 1));
-    masks.push(k === 1 ? 0 : slots - 1);
-    if (k >= 2) nodeSlots.push(int32s(section(nodesSection(k))));
+    slotCounts.push(k === 1 ? 0 : slots);
+    if (k >= 2) {
+      nodeSlots.push(int32s(section(nodesSection(k))));
+      // A probe ends at an empty slot: a table with none would never end one.
+      if (nodeSlots[k].length >= slots) fail(`table of order ${k} has ${slots} slots for ${nodeSlots[k].length} n-grams`);
+    }
   }
   const unigramSlot = int32s(section('unigramSlot'));
   if (unigramSlot.length !== vocab.size) fail(`unigram slots for ${unigramSlot.length} words, not ${vocab.size}`);
-  return { file, meta, vocab, index: { order: meta.order, tables, values, masks, strides, unigramSlot }, nodeSlots, sections };
+  return { file, meta, vocab, index: { order: meta.order, tables, values, slotCounts, strides, unigramSlot }, nodeSlots, sections };
 }
