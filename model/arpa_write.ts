@@ -8,7 +8,7 @@ import type { NgramPaths } from './corpus_count.js';
 import type { LanguageModel } from './language_model.js';
 import { ROOT } from './ngram_trie.js';
 import { EOS } from './vocab.js';
-import { ByteSink, type ByteArena } from './byte_sink.js';
+import { ByteSink } from './byte_sink.js';
 import { writeFloat32 } from './float32_text.js';
 
 const TAB = 9;
@@ -16,8 +16,8 @@ const NL = 10;
 const SPACE = 32;
 
 /**
- * What formatting needs of a model, as plain arrays so it can be copied to a worker thread and
- * formatted in parts there (pipeline/arpa_parallel.ts).
+ * What formatting needs of a model, as plain arrays so it can be shared with a worker thread and
+ * formatted in parts there (cli/io/arpa_parallel.ts).
  */
 export interface ArpaTables {
   order: number;
@@ -68,8 +68,6 @@ export const ARPA_END = '\n\\end\\\n';
 export interface ChunkOptions {
   /** Roughly the size of a chunk (1 MB). */
   chunkBytes?: number;
-  /** Memory to format into while it has room (byte_sink.ts). */
-  arena?: ByteArena;
   /** One buffer for every chunk: a chunk is valid only until the next is asked for (a caller that writes each out at once). */
   reuse?: boolean;
 }
@@ -81,7 +79,7 @@ export interface ChunkOptions {
 export function* formatEntries(t: ArpaTables, k: number, from: number, to: number, options: ChunkOptions = {}): Generator<Buffer> {
   const { parent, word, logProb, backoff, order, nodeOrder } = t;
   const wordBytes = new WordBytes(t.words);
-  const sink = new ByteSink(options.chunkBytes ?? 1 << 20, options.arena, options.reuse);
+  const sink = new ByteSink(options.chunkBytes ?? 1 << 20, options.reuse);
   const path = new Int32Array(order);
   const corpus = t.paths?.ids;
   const end = t.paths?.end;

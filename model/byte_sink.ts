@@ -1,17 +1,6 @@
 // A growing byte buffer that text is formatted into by index and handed out in chunks: the ARPA
 // writer's output (arpa_write.ts) and the numbers in it (float32_text.ts).
 
-/**
- * Memory given to sinks to format into, one after another: a worker thread's own allocations
- * fault in 4 KB pages on our VMs (its malloc arena gets no huge pages), so the thread that has
- * them hands a worker one large block to fill (cli/io/arpa_parallel.ts).
- */
-export interface ByteArena {
-  bytes: Buffer;
-  /** Bytes of `bytes` already handed out. */
-  used: number;
-}
-
 /** Room kept past a chunk for the entry that crosses its end. */
 const SLACK = 4096;
 
@@ -24,17 +13,10 @@ export class ByteSink {
   /** `reuse`: take() hands out views of one buffer, each valid until the sink is written again. */
   constructor(
     readonly chunk: number,
-    private arena?: ByteArena,
     private readonly reuse = false,
   ) {
-    if (arena && arena.bytes.length - arena.used >= chunk + SLACK) {
-      this.buf = arena.bytes;
-      this.start = this.pos = arena.used;
-    } else {
-      this.arena = undefined;
-      this.buf = Buffer.allocUnsafeSlow(chunk + SLACK);
-      this.start = this.pos = 0;
-    }
+    this.buf = Buffer.allocUnsafeSlow(chunk + SLACK);
+    this.start = this.pos = 0;
   }
   /** True once a chunk's worth is written; callers take() between entries. */
   full(): boolean {
@@ -46,17 +28,15 @@ export class ByteSink {
   }
   /**
    * What is written since the last take, handed out as a view (not copied): the sink goes on
-   * past it, or in a new buffer. Buffers come from allocUnsafeSlow, never Node's shared pool,
-   * so each one a chunk views can be moved to another thread (cli/io/arpa_format_worker.ts).
+   * past it, or in a new buffer (or, with `reuse`, over it).
    */
   take(): Buffer {
     const out = this.buf.subarray(this.start, this.pos);
-    if (this.reuse && !this.arena) {
+    if (this.reuse) {
       this.start = this.pos = 0;
       return out;
     }
     this.start = this.pos;
-    if (this.arena) this.arena.used = this.pos;
     if (this.buf.length - this.pos < this.chunk + SLACK) this.leave(this.chunk + SLACK);
     return out;
   }
@@ -71,8 +51,6 @@ export class ByteSink {
   private leave(size: number): void {
     const b = Buffer.allocUnsafeSlow(size);
     this.buf.copy(b, 0, this.start, this.pos);
-    if (this.arena) this.arena.used = this.start;
-    this.arena = undefined;
     this.pos -= this.start;
     this.start = 0;
     this.buf = b;

@@ -1,7 +1,8 @@
 // Counts every n-gram of orders 1..N in one pass over the id stream (KenLM's corpus_count, plus
 // the continuation counts that adjust_counts needs, gathered on the fly: a node's continuation
 // count is bumped the first time one of its left extensions is seen).
-import { growInt32, NgramTrie, ROOT } from './ngram_trie.js';
+import { NgramTrie, ROOT } from './ngram_trie.js';
+import { growSharedInt32, sharedInt32 } from './shared_arrays.js';
 import { BOS } from './vocab.js';
 
 export interface NgramCounts {
@@ -27,14 +28,14 @@ export interface NgramPaths {
   end: Int32Array;
 }
 
-/** NgramPaths.end as counting fills it, grown with the trie. */
+/** NgramPaths.end as counting fills it, grown with the trie (shared: the ARPA writer's second thread reads it). */
 export class NodeEnds {
   at: Int32Array;
   constructor(capacity: number) {
-    this.at = new Int32Array(capacity);
+    this.at = sharedInt32(capacity);
   }
   set(node: number, end: number, capacity: number): void {
-    if (this.at.length !== capacity) this.at = growInt32(this.at, capacity);
+    if (this.at.length !== capacity) this.at = growSharedInt32(this.at, capacity);
     this.at[node] = end;
   }
 }

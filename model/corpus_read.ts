@@ -4,11 +4,13 @@
 import { isUtf8 } from 'node:buffer';
 import { InputError, lineOf } from './errors.js';
 import { getTokenizer, type TokenizerName } from './tokenizer.js';
+import { sharedInt32 } from './shared_arrays.js';
 import { BOS, EOS, Vocab } from './vocab.js';
 
 /** A growable buffer of word ids. */
+/** Corpus ids as they are read (shared: the ARPA writer's second thread reads them as NgramPaths, shared_arrays.ts). */
 export class IdStream {
-  ids = new Int32Array(1 << 16);
+  ids = sharedInt32(1 << 16);
   length = 0;
   sentences = 0;
 
@@ -29,7 +31,7 @@ export class IdStream {
     if (this.length + more <= this.ids.length) return;
     let size = this.ids.length * 2;
     while (size < this.length + more) size *= 2;
-    const bigger = new Int32Array(size);
+    const bigger = sharedInt32(size);
     bigger.set(this.view);
     this.ids = bigger;
   }

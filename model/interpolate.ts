@@ -13,6 +13,7 @@ import type { AdjustedCounts } from './adjust_counts.js';
 import type { Discounts } from './discounts.js';
 import { indexUnigrams, type LanguageModel } from './language_model.js';
 import { NgramTrie, ROOT } from './ngram_trie.js';
+import { sharedFloat64 } from './shared_arrays.js';
 import { BOS, EOS, UNK, Vocab } from './vocab.js';
 
 export function interpolate(
@@ -56,9 +57,10 @@ export function interpolate(
   // p of every node, then turned into log10 p in place: the lower-order p a node interpolates
   // with is its suffix's, a node made before it, so p is needed until the last node is done.
   // (One array less at the build's peak: on VMs, memory faulted in costs about 1 ms per MB.)
-  const logProb = new Float64Array(size);
+  // Shared: the ARPA writer's second thread reads them (shared_arrays.ts).
+  const logProb = sharedFloat64(size);
   const prob = logProb;
-  const backoff = new Float64Array(size);
+  const backoff = sharedFloat64(size);
   for (let n = 1; n < size; n++) {
     const h = parent[n];
     if (pruned !== undefined && n < pruned.length && pruned[n]) continue; // p 0 here, NaN at the end

@@ -8,6 +8,8 @@
 // Typed arrays rather than Maps of strings: a Map of 1.8M string keys costs far more memory and
 // time than these flat arrays.
 
+import { sharedUint8 } from './shared_arrays.js';
+
 export const ROOT = 0;
 const EMPTY = -1;
 /**
@@ -63,7 +65,7 @@ export class NgramTrie {
     const n = Math.max(1024, expectedNodes);
     this.parent = new Int32Array(n);
     this.word = new Int32Array(n);
-    this.order = new Uint8Array(n);
+    this.order = sharedUint8(n); // shared: the ARPA writer's second thread reads it (shared_arrays.ts)
     this.suffix = new Int32Array(n);
     this.parent[ROOT] = -1;
     this.word[ROOT] = -1;
@@ -208,7 +210,7 @@ export class NgramTrie {
     this.parent = growInt32(this.parent, n);
     this.word = growInt32(this.word, n);
     this.suffix = growInt32(this.suffix, n);
-    const o = new Uint8Array(n);
+    const o = sharedUint8(n);
     o.set(this.order);
     this.order = o;
   }

@@ -54,3 +54,14 @@ test('ARPA formatted on two threads equals one thread, byte for byte, with or wi
   t.true(fs.readFileSync(path.join(dir, 'paths.arpa')).equals(one), 'words read from the corpus');
   t.deepEqual(fs.readdirSync(dir).sort(), ['paths.arpa', 'two.arpa'], 'no temporary file left');
 });
+
+test('ARPA on two threads through many small blocks, a ring that fills, and chunks split over slots, equals one thread', async (t) => {
+  const built = buildFromFile(BUNDLED_TRAIN, 4);
+  const dir = tmp();
+  const one = Buffer.from([...arpaChunks(built.lm, built.counts)].map((c) => c.toString()).join(''));
+  // Blocks of ~8 KB of text, 1 KB chunks, 2 slots of 300 bytes: the worker waits for room at
+  // nearly every chunk, and every chunk fills several slots.
+  const sizes = { pairBytes: 8 << 10, chunkBytes: 1 << 10, ringSlots: 2, slotBytes: 300 };
+  await new ArpaWriter(true, 1000, sizes).write(path.join(dir, 'small.arpa'), built.lm, built.counts, built.paths);
+  t.true(fs.readFileSync(path.join(dir, 'small.arpa')).equals(one));
+});

@@ -1,5 +1,6 @@
 // `dbslm build`: text in, ARPA and/or binary model out, in-process (the streaming pipeline builds the same model).
 import fs from 'node:fs';
+import os from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { buildModel, buildModelBounded, buildModelFromCounts, checkOrder, MODEL_BYTES_PER_NGRAM, type BuildOptions, type BuiltModel } from '../../model/build.js';
 import { decodeUtf8, IdStream, readRecords, textSlices } from '../../model/corpus_read.js';
@@ -70,9 +71,9 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('threads', {
         type: 'number',
         describe:
-          'Threads: 1 does everything on one; 2 (or more, which use no more today) counts on a second thread while reading and formats the ARPA on two. ' +
-          'Default: 1 (on our 2-core VMs two were slower: README, Benchmarks). The model is the same, byte for byte, whatever the number; ' +
-          'with --memory, counting and formatting are on one thread',
+          'Threads: 1 does everything on one; by default (2 where the machine has two cores) the ARPA of a large corpus is formatted on two; ' +
+          'an explicit --threads 2 (or more, which use no more today) also counts on a second thread while reading (on our 2-core VMs that was slower: README, Benchmarks). ' +
+          'The model is the same, byte for byte, whatever the number; with --memory, counting and formatting are on one thread',
       })
       .option('temp', { type: 'string', describe: 'Directory for the sorted runs of --memory (default: the system temporary directory); removed on exit' })
       .options(quietOption)
@@ -103,9 +104,10 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       // Within a memory budget the ARPA is formatted on this thread and streamed to the file: the
       // two-thread writer holds the whole text and a copy of the tables (2.3x the model's arrays).
       // Its minimum model size applies only to the default (an explicit --threads is obeyed).
-      const writer = new ArpaWriter(threads > 1 && args.arpa !== undefined && budget === undefined, args.threads === undefined ? undefined : 0);
-      // Started now, as the writer's thread is, so that its start-up overlaps reading the corpus.
-      const counter = threads > 1 && budget === undefined ? new CountingThread() : undefined;
+      const writer = new ArpaWriter(threads > 1 && args.arpa !== undefined && budget === undefined && (largeInput || args.threads !== undefined), args.threads === undefined ? undefined : 0);
+      // Started now, as the writer's thread is, so that its start-up overlaps reading the corpus;
+      // only when asked for (a counting thread measured slower on 2 cores: README, Benchmarks).
+      const counter = args.threads !== undefined && threads > 1 && budget === undefined ? new CountingThread() : undefined;
       try {
         const vocab = new Vocab();
         const progress = new Progress('dbslm build', !args.quiet);
@@ -193,7 +195,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
  * against 2.11 s, order 3 1.54 s against 1.17 s (bench:build, same run, medians of 5).
  */
 function threadCount(threads: number | undefined): number {
-  if (threads === undefined) return 1;
+  if (threads === undefined) return Math.min(2, os.availableParallelism());
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new InputError(`--threads must be a whole number from 1 to 64, got ${threads}`, undefined, undefined, 'use e.g. --threads 2');
   }

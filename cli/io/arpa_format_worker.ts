@@ -1,19 +1,35 @@
-// Worker thread half of the parallel ARPA writer: waits for one job (started early so its start-up
-// overlaps the estimation), formats the entries it is given and posts the chunks back.
-import { parentPort } from 'node:worker_threads';
+// Worker thread half of the parallel ARPA writer (arpa_parallel.ts): waits for one job (it is
+// started early, so its start-up overlaps the estimation), formats its blocks of entries in file
+// order and puts each block's text into the shared ring the writer takes it from, ending each
+// block with a mark. The model's arrays arrive shared, not copied (model/shared_arrays.ts).
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { formatEntries, type ArpaTables } from '../../model/arpa_write.js';
+import { ChunkRing, END_OF_BLOCK, FAILED, type RingMemory } from './chunk_ring.js';
+
+/** A block: the entries of order k whose node ids lie in [from, to). */
+export type EntryBlock = [k: number, from: number, to: number];
 
 export interface ArpaFormatJob {
   tables: ArpaTables;
-  /** [order, from, to] ranges to format, in output order. */
-  ranges: [number, number, number][];
-  /** Memory to format into, allocated by the main thread (byte_sink.ts ByteArena says why). */
-  arena: Uint8Array;
+  /** This thread's blocks, in file order. */
+  blocks: EntryBlock[];
+  ring: RingMemory;
+  /** Roughly the size of the chunks a block's text is formatted in. */
+  chunkBytes: number;
+  /** Where an error's message goes, before the FAILED mark (the writer is not on its event loop then). */
+  errors: MessagePort;
 }
 
-parentPort!.once('message', ({ tables, ranges, arena }: ArpaFormatJob) => {
-  const memory = { bytes: Buffer.from(arena.buffer, arena.byteOffset, arena.byteLength), used: 0 };
-  const out: Buffer[][] = ranges.map(([k, from, to]) => [...formatEntries(tables, k, from, to, { arena: memory })]);
-  // The formatted text is moved back, not copied: the chunks view the arena or buffers of their own.
-  parentPort!.postMessage(out, [...new Set(out.flat().map((chunk) => chunk.buffer as ArrayBuffer))]);
+parentPort!.once('message', ({ tables, blocks, ring: memory, chunkBytes, errors }: ArpaFormatJob) => {
+  const ring = new ChunkRing(memory);
+  try {
+    for (const [k, from, to] of blocks) {
+      // One reused buffer: each chunk is copied into the ring before the next is formatted.
+      for (const chunk of formatEntries(tables, k, from, to, { chunkBytes, reuse: true })) ring.put(chunk);
+      ring.mark(END_OF_BLOCK);
+    }
+  } catch (err) {
+    errors.postMessage({ error: (err as Error).stack ?? String(err) });
+    ring.mark(FAILED);
+  }
 });

@@ -1,23 +1,47 @@
-// Writing ARPA on two threads. Formatting 3.6M numbers is most of a build's time and each entry
-// formats independently, so the upper part of every section's node range goes to a worker
-// thread while this thread formats the lower part; the parts are then written in file order.
-// The worker is started before estimation begins, so its start-up is off the critical path.
-// Without it (one thread, or a small model) the text is written as it is formatted.
+// Writing ARPA on two threads. Formatting the numbers is most of a build's time and each entry
+// formats independently, so each section is cut into blocks, and every other block is formatted
+// by a worker thread (arpa_format_worker.ts). This thread writes the file in order: its own
+// blocks as it formats them, and between them the worker's, which arrive through a ring of
+// shared memory (chunk_ring.ts) as the worker makes them, a few blocks ahead. The model's arrays
+// are shared with the worker, not copied (model/shared_arrays.ts), and the text is never held
+// whole. The worker is started before estimation begins, so its start-up is off the critical
+// path. Without it (one thread, or a small model) the text is written as it is formatted.
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ARPA_END, arpaHeader, arpaTables, formatEntries, sectionHeader, type ArpaTables } from '../../model/arpa_write.js';
 import type { NgramPaths } from '../../model/corpus_count.js';
 import type { LanguageModel } from '../../model/language_model.js';
+import { asShared } from '../../model/shared_arrays.js';
 import { writeFileAtomic } from './atomic_file.js';
-import type { ArpaFormatJob } from './arpa_format_worker.js';
+import type { ArpaFormatJob, EntryBlock } from './arpa_format_worker.js';
+import { ChunkRing, END_OF_BLOCK, FAILED } from './chunk_ring.js';
 
 /** Below this many nodes a worker's start-up costs more than it saves. */
 const PARALLEL_MIN_NODES = 200_000;
-/**
- * Share of node ids this thread formats: higher ids hold more high-order n-grams (longer lines),
- * and the worker also pays for copying the tables, so it gets the smaller part.
- */
-const LOWER_SHARE = 0.56;
+/** This thread's share of the text: it also writes the whole file, so it formats less than half. */
+const OWN_SHARE = 0.45;
+/** Text in one of this thread's blocks and the worker's next one, together (estimated: entryBytes). */
+const PAIR_BYTES = 2 << 20;
+/** The worker's chunks, and the ring: 16 slots, so the worker can be a few blocks ahead. */
+const CHUNK_BYTES = 256 << 10;
+const RING_SLOTS = 16;
+const SLOT_BYTES = CHUNK_BYTES + (64 << 10);
+
+/** Sizes of the two-thread path (tests make them small, to run through many blocks and a full ring). */
+export interface ParallelSizes {
+  pairBytes: number;
+  chunkBytes: number;
+  ringSlots: number;
+  slotBytes: number;
+}
+
+const SIZES: ParallelSizes = { pairBytes: PAIR_BYTES, chunkBytes: CHUNK_BYTES, ringSlots: RING_SLOTS, slotBytes: SLOT_BYTES };
+
+/** A block of a section, and whether this thread formats it. */
+interface PlannedBlock {
+  block: EntryBlock;
+  own: boolean;
+}
 
 export class ArpaWriter {
   private worker?: Worker;
@@ -30,6 +54,7 @@ export class ArpaWriter {
   constructor(
     expectLarge: boolean,
     private readonly minNodes = PARALLEL_MIN_NODES,
+    private readonly sizes = SIZES,
   ) {
     if (expectLarge && os.availableParallelism() > 1) {
       this.worker = new Worker(new URL('./arpa_format_worker.js', import.meta.url));
@@ -47,45 +72,21 @@ export class ArpaWriter {
       this.close();
       return writeFileAtomic(target, streamed(tables, counts));
     }
-    const mid = Math.floor(tables.size * LOWER_SHARE);
-    // Posting a typed array clones its whole buffer, and the trie's buffers are sized by
-    // capacity, not content: trimmed copies halve what crosses to the worker. The worker
-    // formats orders 2 and up only, so with paths it needs no parents and words.
-    const n = tables.size;
-    const none = new Int32Array(0);
-    const trimmed: ArpaTables = {
-      ...tables,
-      parent: paths ? none : tables.parent.slice(0, n),
-      word: paths ? none : tables.word.slice(0, n),
-      nodeOrder: tables.nodeOrder.slice(0, n),
-      logProb: tables.logProb.slice(0, n),
-      backoff: tables.backoff.slice(0, n),
-      paths: paths && { ids: paths.ids.slice(), end: paths.end.slice(0, n) },
-    };
-    const job: ArpaFormatJob = { tables: trimmed, ranges: [], arena: Buffer.allocUnsafeSlow(upperBytes(tables, mid)) };
-    for (let k = 2; k <= lm.order; k++) job.ranges.push([k, mid, tables.size]);
-    const upper = new Promise<Buffer[][]>((resolve, reject) => {
-      worker.once('message', (parts: Uint8Array[][]) => resolve(parts.map((p) => p.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)))));
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the ARPA formatting thread exited with code ${code}`)));
-    });
-    // The trimmed copies are the worker's alone: moved, not cloned a second time.
-    const moved = [trimmed.parent, trimmed.word, trimmed.nodeOrder, trimmed.logProb, trimmed.backoff, trimmed.paths?.ids, trimmed.paths?.end, job.arena];
-    worker.postMessage(job, moved.flatMap((a) => (a && a.length > 0 ? [a.buffer as ArrayBuffer] : [])));
-    const lower: Buffer[][] = [[...formatEntries(tables, 1, 0, tables.unigrams.length)]];
-    for (let k = 2; k <= lm.order; k++) lower.push([...formatEntries(tables, k, 1, mid)]);
-    const upperParts = await upper;
-    this.close();
-    function* file(): Generator<Buffer | string> {
-      yield arpaHeader(counts);
-      for (let k = 1; k <= lm.order; k++) {
-        yield sectionHeader(k);
-        yield* lower[k - 1];
-        if (k >= 2) yield* upperParts[k - 2];
+    try {
+      const { pairBytes, chunkBytes, ringSlots, slotBytes } = this.sizes;
+      const plan = planBlocks(tables, pairBytes);
+      const ring = ChunkRing.create(ringSlots, slotBytes);
+      const { port1: errors, port2 } = new MessageChannel();
+      const job: ArpaFormatJob = { tables: sharedTables(tables), blocks: plan.flat().filter((b) => !b.own).map((b) => b.block), ring: ring.memory, chunkBytes, errors: port2 };
+      worker.postMessage(job, [port2]);
+      try {
+        return writeFileAtomic(target, interleaved(tables, counts, plan, ring, errors));
+      } finally {
+        errors.close();
       }
-      yield ARPA_END;
+    } finally {
+      this.close();
     }
-    return writeFileAtomic(target, file());
   }
 
   /** Stops the helper thread (also when the build fails before writing). */
@@ -96,6 +97,90 @@ export class ArpaWriter {
   }
 }
 
+/** The tables for the worker: orders 2 and up, on shared memory (with paths it needs no parents and words). */
+function sharedTables(t: ArpaTables): ArpaTables {
+  const none = new Int32Array(0);
+  return {
+    ...t,
+    parent: t.paths ? none : asShared(t.parent),
+    word: t.paths ? none : asShared(t.word),
+    nodeOrder: asShared(t.nodeOrder),
+    logProb: asShared(t.logProb),
+    backoff: asShared(t.backoff),
+    unigrams: none,
+    paths: t.paths && { ids: asShared(t.paths.ids), end: asShared(t.paths.end) },
+  };
+}
+
+/** Estimated text of an entry of order k: two numbers, tabs, k words and spaces, a newline. */
+const entryBytes = (k: number): number => 22 + 6 * k;
+
+/**
+ * Each section of order 2 and up cut into blocks in file order, alternately this thread's
+ * (OWN_SHARE of PAIR_BYTES of text) and the worker's (the rest), in one pass over the nodes.
+ */
+function planBlocks(t: ArpaTables, pairBytes: number): PlannedBlock[][] {
+  const { order, nodeOrder, size } = t;
+  const plan: PlannedBlock[][] = Array.from({ length: order + 1 }, () => []);
+  const start = new Int32Array(order + 1).fill(1);
+  const text = new Float64Array(order + 1);
+  const own = new Uint8Array(order + 1).fill(1);
+  const target = (k: number): number => (own[k] ? OWN_SHARE : 1 - OWN_SHARE) * pairBytes;
+  for (let n = 1; n < size; n++) {
+    const k = nodeOrder[n]!;
+    if (k < 2 || Number.isNaN(t.logProb[n])) continue;
+    text[k] += entryBytes(k);
+    if (text[k] >= target(k)) {
+      plan[k]!.push({ block: [k, start[k]!, n + 1], own: own[k] === 1 });
+      start[k] = n + 1;
+      text[k] = 0;
+      own[k] ^= 1;
+    }
+  }
+  for (let k = 2; k <= order; k++) plan[k]!.push({ block: [k, start[k]!, size], own: own[k] === 1 });
+  return plan;
+}
+
+/** The whole file: this thread's blocks formatted as they are written, the worker's taken from the ring. */
+function* interleaved(tables: ArpaTables, counts: number[], plan: PlannedBlock[][], ring: ChunkRing, errors: MessagePort): Generator<Uint8Array | string> {
+  yield arpaHeader(counts);
+  yield sectionHeader(1);
+  yield* formatEntries(tables, 1, 0, tables.unigrams.length, { reuse: true });
+  for (let k = 2; k <= tables.order; k++) {
+    yield sectionHeader(k);
+    for (const { block, own } of plan[k]!) {
+      if (own) yield* formatEntries(tables, k, block[1], block[2], { reuse: true });
+      else yield* fromRing(ring, errors);
+    }
+  }
+  yield ARPA_END;
+}
+
+/** The worker's next block, chunk by chunk (each a view of the ring, released once written). */
+function* fromRing(ring: ChunkRing, errors: MessagePort): Generator<Uint8Array> {
+  for (;;) {
+    const got = ring.take();
+    if (got === END_OF_BLOCK) {
+      ring.release();
+      return;
+    }
+    if (got === FAILED) throw new Error(`the ARPA formatting thread failed: ${workerError(errors)}`);
+    if (typeof got === 'number') throw new Error(`the ARPA formatting thread wrote an unknown mark ${got}`);
+    yield got;
+    ring.release();
+  }
+}
+
+/** The worker's error message, posted just before its FAILED mark (delivered a moment after). */
+function workerError(errors: MessagePort): string {
+  for (const until = performance.now() + 2000; performance.now() < until; ) {
+    const got = receiveMessageOnPort(errors);
+    if (got) return String((got.message as { error: string }).error);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  }
+  return 'no message';
+}
+
 /** The whole file, formatted chunk by chunk into one reused buffer (each written before the next). */
 function* streamed(tables: ArpaTables, counts: number[]): Generator<Buffer | string> {
   yield arpaHeader(counts);
@@ -104,15 +189,4 @@ function* streamed(tables: ArpaTables, counts: number[]): Generator<Buffer | str
     yield* formatEntries(tables, k, k === 1 ? 0 : 1, k === 1 ? tables.unigrams.length : tables.size, { reuse: true });
   }
   yield ARPA_END;
-}
-
-/**
- * Bytes to reserve for the entries of nodes [mid, size): more than they take (a log-prob and a
- * backoff of at most 14 bytes each, words of 8 bytes on average), since what is never written is
- * never faulted in, and the sink goes on in buffers of its own if the estimate falls short.
- */
-function upperBytes(tables: ArpaTables, mid: number): number {
-  let bytes = 0;
-  for (let n = mid; n < tables.size; n++) bytes += 32 + 9 * tables.nodeOrder[n];
-  return bytes;
 }

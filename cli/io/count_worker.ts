@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { countInto, countingTrie, NodeEnds } from '../../model/corpus_count.js';
 import { IdStream } from '../../model/corpus_read.js';
 import { ROOT, type NgramTrie, type TrieParts } from '../../model/ngram_trie.js';
+import { movableBuffers } from '../../model/shared_arrays.js';
 
 /** What the worker is sent: a start, each piece's ids (whole records, in corpus order), an end. */
 export type CountMessage = { start: { order: number; expectedIds: number } } | { ids: Int32Array } | { end: true };
@@ -40,6 +41,6 @@ parentPort!.on('message', (m: CountMessage) => {
     cont[ROOT] = 0; // as countNgrams leaves it
     const t = trie!.toParts();
     const result: CountResult = { trie: t, raw: trie!.slotCounts(), cont, ids: all.ids, length: all.length, end: ends.at };
-    parentPort!.postMessage(result, [t.parent, t.word, t.order, t.suffix, t.slots, result.raw, result.cont, result.ids, result.end].map((a) => a.buffer as ArrayBuffer));
+    parentPort!.postMessage(result, movableBuffers([t.parent, t.word, t.order, t.suffix, t.slots, result.raw, result.cont, result.ids, result.end]));
   }
 });
