@@ -2,12 +2,12 @@
 // Records are kept apart by the <s> that opens each one: counting resets its history there, so no
 // n-gram ever crosses a record boundary.
 import { isUtf8 } from 'node:buffer';
+import { ByteWordIndex, FNV_OFFSET, FNV_PRIME } from './byte_words.js';
 import { InputError, lineOf } from './errors.js';
 import { getTokenizer, type TokenizerName } from './tokenizer.js';
 import { sharedInt32 } from './shared_arrays.js';
 import { BOS, EOS, Vocab } from './vocab.js';
 
-/** A growable buffer of word ids. */
 /** Corpus ids as they are read (shared: the ARPA writer's second thread reads them as NgramPaths, shared_arrays.ts). */
 export class IdStream {
   ids = sharedInt32(1 << 16);
@@ -80,7 +80,7 @@ function isSeparator(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 0;
 }
 
-function rejectSpecial(word: string, file: string, text: string, at: number, firstLine: number): never {
+function rejectSpecial(word: string, file: string, text: Uint8Array, at: number, firstLine: number): never {
   throw new InputError(
     `the token ${word} is reserved (it marks sentence starts, ends and unknown words)`,
     file,
@@ -89,19 +89,37 @@ function rejectSpecial(word: string, file: string, text: string, at: number, fir
   );
 }
 
+/** Each vocabulary's index by bytes, kept beside it (byte_words.ts). */
+const wordIndexes = new WeakMap<Vocab, ByteWordIndex>();
+
+/** The index by bytes of `vocab`'s words, caught up with any it was given elsewhere since. */
+function wordIndexOf(vocab: Vocab): ByteWordIndex {
+  let index = wordIndexes.get(vocab);
+  if (index) index.sync();
+  else wordIndexes.set(vocab, (index = new ByteWordIndex(vocab)));
+  return index;
+}
+
 /**
- * Appends the records of `text` to `out`, splitting on whitespace exactly as KenLM does. As in
- * lmplz, a last line without a final newline gets no </s>. `firstLine`: as decodeUtf8's.
+ * Appends the records of `text` (UTF-8 bytes, or a string) to `out`, splitting on whitespace
+ * exactly as KenLM does. As in lmplz, a last line without a final newline gets no </s>.
+ * `firstLine`: as decodeUtf8's. Words are found by their bytes (byte_words.ts): no string is made
+ * but of a new word, once; a string and a Map lookup per word was most of the time a build took
+ * to read KJV (870k words).
  */
-export function readWhitespace(text: string, file: string, vocab: Vocab, out: IdStream, firstLine = 1): void {
-  const n = text.length;
+export function readWhitespace(text: string | Uint8Array, file: string, vocab: Vocab, out: IdStream, firstLine = 1): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  // Invalid UTF-8 fails here, naming its line, as any text input does.
+  if (typeof text !== 'string' && !isUtf8(bytes)) decodeUtf8(bytes, file, firstLine);
+  const words = wordIndexOf(vocab);
+  const n = bytes.length;
   let i = 0;
   while (i < n) {
     out.push(BOS);
     out.sentences++;
     let ended = false;
     while (i < n) {
-      let c = text.charCodeAt(i);
+      let c = bytes[i]!;
       if (c === 10) {
         i++;
         ended = true;
@@ -112,12 +130,14 @@ export function readWhitespace(text: string, file: string, vocab: Vocab, out: Id
         continue;
       }
       const start = i;
-      do c = text.charCodeAt(++i);
-      while (i < n && c !== 10 && !isSeparator(c));
-      const word = text.slice(start, i);
-      const before = vocab.size;
-      const id = vocab.intern(word);
-      if (id < 3 && before === vocab.size) rejectSpecial(word, file, text, start, firstLine);
+      let h = FNV_OFFSET;
+      do {
+        h = Math.imul(h ^ c, FNV_PRIME);
+        c = bytes[++i]!;
+      } while (i < n && c !== 10 && !isSeparator(c));
+      const id = words.idOfHashed(bytes, start, i, h & 0x7fffffff);
+      // The specials' ids: a word of the text that is one of them.
+      if (id < 3) rejectSpecial(vocab.word(id), file, bytes, start, firstLine);
       out.push(id);
     }
     if (ended) out.push(EOS);
@@ -150,24 +170,24 @@ export function readTokenized(
 }
 
 /**
- * `text` in slices of about `chars` characters, each but the last ending just after a newline (so
- * each holds whole records, read alone as they would be in the whole), with the line number of its
- * first line.
+ * `bytes` in slices of about `size` bytes, each but the last ending just after a newline (so each
+ * holds whole records, read alone as they would be in the whole, and no character is cut), with
+ * the line number of its first line.
  */
-export function* textSlices(text: string, chars: number, firstLine = 1): Generator<{ text: string; firstLine: number }> {
+export function* byteSlices(bytes: Uint8Array, size: number, firstLine = 1): Generator<{ bytes: Uint8Array; firstLine: number }> {
   let line = firstLine;
-  for (let from = 0; from < text.length; ) {
-    let end = text.indexOf('\n', Math.min(from + chars, text.length) - 1);
-    end = end < 0 ? text.length : end + 1;
-    const slice = text.slice(from, end);
-    yield { text: slice, firstLine: line };
-    for (let i = slice.indexOf('\n'); i >= 0; i = slice.indexOf('\n', i + 1)) line++;
+  for (let from = 0; from < bytes.length; ) {
+    let end = bytes.indexOf(10, Math.min(from + size, bytes.length) - 1);
+    end = end < 0 ? bytes.length : end + 1;
+    const slice = bytes.subarray(from, end);
+    yield { bytes: slice, firstLine: line };
+    for (let i = slice.indexOf(10); i >= 0; i = slice.indexOf(10, i + 1)) line++;
     from = end;
   }
 }
 
-/** Appends the records of `text` split by the named tokenizer (`firstLine`: as decodeUtf8's). */
-export function readRecords(text: string, file: string, tokenizer: TokenizerName, vocab: Vocab, out: IdStream, firstLine = 1): void {
-  if (tokenizer === 'whitespace') readWhitespace(text, file, vocab, out, firstLine);
-  else readTokenized(text, file, getTokenizer(tokenizer), vocab, out, firstLine);
+/** Appends the records of `bytes` (UTF-8) split by the named tokenizer (`firstLine`: as decodeUtf8's). */
+export function readRecords(bytes: Uint8Array, file: string, tokenizer: TokenizerName, vocab: Vocab, out: IdStream, firstLine = 1): void {
+  if (tokenizer === 'whitespace') readWhitespace(bytes, file, vocab, out, firstLine);
+  else readTokenized(decodeUtf8(bytes, file, firstLine), file, getTokenizer(tokenizer), vocab, out, firstLine);
 }

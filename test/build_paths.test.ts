@@ -25,8 +25,8 @@ test('the CLI, stdin and a directory of parts all give the in-process model, byt
   t.is(cli(['--arpa', path.join(dir, 'file.arpa'), BUNDLED_TRAIN]).status, 0);
   t.true(fs.readFileSync(path.join(dir, 'file.arpa')).equals(expected), 'file input');
 
-  // A small input defaults to one thread; asked for two, it is read in two pieces (256K
-  // characters each) counted on a worker thread, and formatted on two threads from the paths.
+  // A small input defaults to one thread; asked for two, it is read in two pieces (256 KB
+  // each) counted on a worker thread, and formatted on two threads from the paths.
   t.is(cli(['--threads', '2', '--arpa', path.join(dir, 'threads.arpa'), BUNDLED_TRAIN]).status, 0);
   t.true(fs.readFileSync(path.join(dir, 'threads.arpa')).equals(expected), '--threads 2');
 

@@ -35,6 +35,20 @@ test('invalid UTF-8 names the file and line', (t) => {
   t.regex(r.stderr, /iconv/);
 });
 
+test('a reserved token or a bad byte far into the corpus names its line, read whole or in the counting thread\'s pieces', (t) => {
+  const dir = tmp();
+  // ~600 KB: past the 256 KB pieces that --threads 2 reads and counts one at a time.
+  const lines = Array.from({ length: 20000 }, (_, i) => `line ${i} of plain words here`);
+  const reserved = path.join(dir, 'reserved.txt');
+  fs.writeFileSync(reserved, [...lines.slice(0, 15000), 'a </s> inside', ...lines.slice(15000)].join('\n') + '\n');
+  const bad = path.join(dir, 'bad.txt');
+  fs.writeFileSync(bad, Buffer.concat([Buffer.from(lines.slice(0, 17000).join('\n') + '\nbad '), Buffer.from([0xff]), Buffer.from('\n')]));
+  for (const threads of ['1', '2']) {
+    buildFails(t, dir, ['--order', '2', '--threads', threads, reserved], /reserved\.txt:15001: the token <\/s> is reserved/);
+    buildFails(t, dir, ['--order', '2', '--threads', threads, bad], /bad\.txt:17001: invalid UTF-8/);
+  }
+});
+
 test('an empty corpus is refused', (t) => {
   const dir = tmp();
   const file = path.join(dir, 'empty.txt');

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { buildModel, buildModelBounded, buildModelFromCounts, checkOrder, MODEL_BYTES_PER_NGRAM, type BuildOptions, type BuiltModel } from '../../model/build.js';
-import { decodeUtf8, IdStream, readRecords, textSlices } from '../../model/corpus_read.js';
+import { byteSlices, IdStream, readRecords } from '../../model/corpus_read.js';
 import { InputError } from '../../model/errors.js';
 import { pruneThresholds } from '../../model/prune.js';
 import { parseTokenizerName } from '../../model/tokenizer.js';
@@ -20,8 +20,8 @@ import { parseMemorySize, withTempDir } from '../io/temp_dir.js';
 import { outputArpaOption, quietOption, tokenizerOption } from '../options.js';
 import { runCommand } from '../run_command.js';
 
-/** Characters of text read per piece sent to the counting thread: small, so that counting starts soon. */
-const COUNT_PIECE_CHARS = 1 << 18;
+/** Bytes of text read per piece sent to the counting thread: small, so that counting starts soon. */
+const COUNT_PIECE_BYTES = 1 << 18;
 
 interface BuildArgs {
   order: number;
@@ -130,13 +130,12 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           for (const file of files) {
             const input = readInput(file);
             bytes += input.bytes.length;
-            const text = decodeUtf8(input.bytes, input.name);
-            if (!counter) readRecords(text, input.name, tokenizer, vocab, ids);
+            if (!counter) readRecords(input.bytes, input.name, tokenizer, vocab, ids);
             else {
               // Counting on the other thread starts with the first piece and keeps pace with reading.
-              for (const slice of textSlices(text, COUNT_PIECE_CHARS)) {
+              for (const slice of byteSlices(input.bytes, COUNT_PIECE_BYTES)) {
                 ids.clear();
-                readRecords(slice.text, input.name, tokenizer, vocab, ids, slice.firstLine);
+                readRecords(slice.bytes, input.name, tokenizer, vocab, ids, slice.firstLine);
                 counter.add(ids.view);
                 [allIds, allSentences] = [allIds + ids.length, allSentences + ids.sentences];
               }

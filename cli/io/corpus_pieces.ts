@@ -4,7 +4,7 @@
 // vocabulary and the records are those of reading every input whole (model/corpus_read.ts), and
 // errors name the input's line, not the piece's.
 import fs from 'node:fs';
-import { decodeUtf8, IdStream, readRecords } from '../../model/corpus_read.js';
+import { IdStream, readRecords } from '../../model/corpus_read.js';
 import type { TokenizerName } from '../../model/tokenizer.js';
 import type { Vocab } from '../../model/vocab.js';
 import { inputChunks, READ_CHUNK_BYTES } from './input_chunks.js';
@@ -37,8 +37,7 @@ export async function* corpusPieces(
     let read = 0;
     for await (const chunk of inputChunks(files[i]!, chunkBytes)) {
       ids.clear();
-      const text = decodeUtf8(chunk.bytes, chunk.name, chunk.firstLine);
-      readRecords(text, chunk.name, tokenizer, vocab, ids, chunk.firstLine);
+      readRecords(chunk.bytes, chunk.name, tokenizer, vocab, ids, chunk.firstLine);
       totals.ids += ids.length;
       totals.sentences += ids.sentences;
       read = chunk.readBytes;
