@@ -18,14 +18,39 @@ export class ByteWordIndex {
   /** Ids 0 .. added - 1 are indexed (in id order: this index adds to the vocabulary, and sync() catches up with others' additions). */
   private added = 0;
 
-  constructor(readonly vocab: Vocab) {
+  /** `vocab`: the vocabulary it indexes and adds to; null for an index of a fixed list (ofList). */
+  constructor(readonly vocab: Vocab | null) {
     this.slots = new Int32Array(1 << 12).fill(EMPTY);
     this.mask = this.slots.length - 1;
     this.sync();
   }
 
+  /**
+   * An index for looking up (find) the words of `list`, UTF-8 separated by newlines (a binary
+   * model's vocabulary section), word i having id i, made without a string of any of them; its
+   * `size` is the number of words. A word listed twice is an Error.
+   */
+  static ofList(list: Uint8Array): ByteWordIndex {
+    const index = new ByteWordIndex(null);
+    for (let from = 0, id = 0; from <= list.length; id++) {
+      let to = list.indexOf(10, from);
+      if (to < 0) to = list.length;
+      const h = hashBytes(list, from, to);
+      if (index.find(list, from, to, h) >= 0) throw new Error(`word ${id} "${Buffer.from(list.subarray(from, to)).toString('utf8')}" repeats an earlier word`);
+      index.add(id, list, from, to, h);
+      from = to + 1;
+    }
+    return index;
+  }
+
+  /** The number of words indexed. */
+  get size(): number {
+    return this.added;
+  }
+
   /** Indexes the words added to the vocabulary since (by another reader: it may have added words that this index does not know). */
   sync(): void {
+    if (!this.vocab) return;
     for (let id = this.added; id < this.vocab.size; id++) {
       const bytes = Buffer.from(this.vocab.words[id]!, 'utf8');
       this.add(id, bytes, 0, bytes.length, hashBytes(bytes, 0, bytes.length));
@@ -41,6 +66,7 @@ export class ByteWordIndex {
   idOfHashed(bytes: Uint8Array, from: number, to: number, h: number): number {
     const found = this.find(bytes, from, to, h);
     if (found >= 0) return found;
+    if (!this.vocab) throw new Error('a fixed list of words (ByteWordIndex.ofList) takes no new word');
     const id = this.vocab.intern(Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('utf8'));
     this.add(id, bytes, from, to, h);
     return id;

@@ -5,8 +5,9 @@ import { formatFloat32 } from '../../model/float32_text.js';
 import { formatPerplexity, perplexity, Scorer, type SentenceScore } from '../../model/score.js';
 import type { Vocab } from '../../model/vocab.js';
 import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
-import { expandInputs, readLines } from '../io/inputs.js';
-import { lineToIds } from '../../model/line_ids.js';
+import { expandInputs, readInput, readLines } from '../io/inputs.js';
+import { lineToIds, whitespaceLineIds } from '../../model/line_ids.js';
+import { ByteWordIndex } from '../../model/byte_words.js';
 import { loadLanguageModel, loadModel } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
 import { checkMixture, checkModelNamed, mixtureWeightsOf, mixtureWeightsOption, modelFileOf, modelFilesOf, modelFileOrStoreOptions, quietOption, tokenizerOption } from '../options.js';
@@ -49,7 +50,10 @@ export const pplCommand: CommandModule<object, PplArgs> = {
       const files = expandInputs(args.tests);
       const progress = new Progress('dbslm ppl', !args.quiet && process.stderr.isTTY === true);
       let scorer: Scorer;
-      let vocab: Vocab;
+      // A binary model's vocabulary is made only if asked for (model_file.ts): whitespace-split
+      // text is looked up in its byte index instead.
+      let vocabOf: () => Vocab;
+      let words: ByteWordIndex | undefined;
       if (args.connect !== undefined) {
         // Imported here: the store client pulls in ZeroMQ, which a model file does without.
         const { loadStoreModel } = await import('../io/store_model.js');
@@ -57,7 +61,7 @@ export const pplCommand: CommandModule<object, PplArgs> = {
         // Values as the exported ARPA reads them: exactly what `ppl --model` prints for that file.
         const loaded = await loadStoreModel(args.connect, args.timeout, name, progress, true);
         scorer = new Scorer(loaded.lm);
-        vocab = loaded.lm.vocab;
+        vocabOf = () => loaded.lm.vocab;
         if (loaded.meta.tokenizer !== tokenizer) process.stderr.write(`warning: model ${name} was built with --tokenizer ${loaded.meta.tokenizer}; scoring with ${tokenizer}\n`);
       } else {
         // Only the probing tables: from a binary model they are views onto the file, which main.ts
@@ -65,7 +69,8 @@ export const pplCommand: CommandModule<object, PplArgs> = {
         const file = modelFileOf(args);
         const model = loadModel(file, progress, { scoring: true, prefetched: await takePrefetched(file) });
         scorer = new Scorer(model.queryIndex());
-        vocab = model.vocab;
+        vocabOf = () => model.vocab;
+        words = model.words;
       }
       const modelFiles = modelFilesOf(args);
       if (args.connect === undefined && modelFiles.length > 1) {
@@ -76,15 +81,21 @@ export const pplCommand: CommandModule<object, PplArgs> = {
       }
       const scores: SentenceScore[] = [];
       let out = '';
-      for (const file of files) {
-        for (const line of readLines(file)) {
-          const score = scorer.sentence(lineToIds(vocab, tokenize, line));
-          scores.push(score);
-          if (args['per-sentence']) {
-            out += `Total: ${formatFloat32(score.total)} OOV: ${score.oov}\n`;
-            if (out.length > 1 << 16) (process.stdout.write(out), (out = ''));
-          }
+      const scored = (score: SentenceScore): void => {
+        scores.push(score);
+        if (args['per-sentence']) {
+          out += `Total: ${formatFloat32(score.total)} OOV: ${score.oov}\n`;
+          if (out.length > 1 << 16) (process.stdout.write(out), (out = ''));
         }
+      };
+      // Whitespace-split text is looked up by its bytes (line_ids.ts); other tokenizers need strings.
+      if (tokenizer === 'whitespace') words ??= new ByteWordIndex(vocabOf());
+      for (const file of files) {
+        if (words) {
+          const { name, bytes } = readInput(file);
+          const { ids, ends } = whitespaceLineIds(bytes, name, words);
+          for (let line = 0, from = 0; line < ends.length; from = ends[line++]!) scored(scorer.sentence(ids, from, ends[line]));
+        } else for (const line of readLines(file)) scored(scorer.sentence(lineToIds(vocabOf(), tokenize, line)));
       }
       process.stdout.write(out + formatPerplexity(perplexity(scores)));
     }),

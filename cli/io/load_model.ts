@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { readArpa } from '../../model/arpa_read.js';
+import type { ByteWordIndex } from '../../model/byte_words.js';
 import { isBinaryModel } from '../../model/binary/container.js';
 import { readBinaryModel, type BinaryModel } from '../../model/binary/model_file.js';
 import { rebuildLanguageModel } from '../../model/binary/rebuild.js';
@@ -22,10 +23,12 @@ export type ModelFormat = 'arpa' | 'binary';
 export interface ModelFile {
   name: string;
   format: ModelFormat;
-  vocab: Vocab;
+  readonly vocab: Vocab;
   order: number;
   /** Set for a binary model file. */
   binary?: BinaryModel;
+  /** The vocabulary's words by their bytes, when the file had them ready (a binary model). */
+  words?: ByteWordIndex;
   /** The probing tables (from a binary: views onto the file, built for nothing). */
   queryIndex(): QueryIndex;
   /** The trie-shaped model (from a binary: rebuilt on the first call). */
@@ -109,9 +112,12 @@ function binaryModel(binary: BinaryModel): ModelFile {
   return {
     name: binary.file,
     format: 'binary',
-    vocab: binary.vocab,
+    get vocab() {
+      return binary.vocab; // made on first use (model_file.ts)
+    },
     order: binary.meta.order,
     binary,
+    words: binary.words,
     queryIndex: () => binary.index,
     languageModel: () => (lm ??= rebuildLanguageModel(binary)),
   };

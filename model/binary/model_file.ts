@@ -10,6 +10,7 @@
 import { InputError } from '../errors.js';
 import { entryCounts, type LanguageModel } from '../language_model.js';
 import { placeQueryIndex, slotStride, type QueryIndex } from '../query_index.js';
+import { ByteWordIndex } from '../byte_words.js';
 import { Vocab } from '../vocab.js';
 import { openContainer, type SectionData } from './container.js';
 
@@ -29,7 +30,10 @@ export interface BinaryMeta {
 export interface BinaryModel {
   file: string;
   meta: BinaryMeta;
-  vocab: Vocab;
+  /** The vocabulary (made on first use: `ppl` looks its text's words up in `words` alone). */
+  readonly vocab: Vocab;
+  /** The vocabulary's words by their bytes, made at open without a string of any word (byte_words.ts). */
+  words: ByteWordIndex;
   index: QueryIndex;
   /** nodeSlots[k] (k >= 2): the slots of the order-k n-grams, in the order the model lists them. */
   nodeSlots: Int32Array[];
@@ -72,10 +76,21 @@ export function readBinaryModel(bytes: Uint8Array, file: string, crc?: number): 
     throw new InputError(`corrupt binary model: ${what}`, file);
   };
   const section = (name: string): Uint8Array => sections.get(name) ?? fail(`section ${name} is missing`);
-  const words = Buffer.from(section('vocab')).toString('utf8').split('\n');
-  if (words.length !== meta.vocabSize) fail(`${words.length} words where the header declares ${meta.vocabSize}`);
-  const vocab = new Vocab();
-  for (let i = 0; i < words.length; i++) if (vocab.intern(words[i]) !== i) fail(`word ${i} "${words[i]}" repeats an earlier word`);
+  const list = section('vocab');
+  let words: ByteWordIndex;
+  try {
+    words = ByteWordIndex.ofList(list);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  if (words.size !== meta.vocabSize) fail(`${words.size} words where the header declares ${meta.vocabSize}`);
+  let vocab: Vocab | undefined;
+  // Checked above: every word once, as many as declared.
+  const vocabOf = (): Vocab => {
+    const made = new Vocab();
+    for (const word of Buffer.from(list.buffer, list.byteOffset, list.byteLength).toString('utf8').split('\n')) made.intern(word);
+    return made;
+  };
   const tables: Int32Array[] = [new Int32Array(0)];
   const values: Float64Array[] = [new Float64Array(0)];
   const slotCounts: number[] = [0];
@@ -85,7 +100,7 @@ export function readBinaryModel(bytes: Uint8Array, file: string, crc?: number): 
     const t = int32s(section(tableSection(k)));
     strides.push(slotStride(k, meta.order));
     const slots = t.length / strides[k];
-    if (k === 1 ? slots !== vocab.size : !Number.isInteger(slots) || slots < 1024) fail(`table of order ${k} has ${slots} slots`);
+    if (k === 1 ? slots !== words.size : !Number.isInteger(slots) || slots < 1024) fail(`table of order ${k} has ${slots} slots`);
     tables.push(t);
     values.push(new Float64Array(t.buffer, t.byteOffset, t.length >> 1));
     slotCounts.push(k === 1 ? 0 : slots);
@@ -96,6 +111,16 @@ export function readBinaryModel(bytes: Uint8Array, file: string, crc?: number): 
     }
   }
   const unigramSlot = int32s(section('unigramSlot'));
-  if (unigramSlot.length !== vocab.size) fail(`unigram slots for ${unigramSlot.length} words, not ${vocab.size}`);
-  return { file, meta, vocab, index: { order: meta.order, tables, values, slotCounts, strides, unigramSlot }, nodeSlots, sections };
+  if (unigramSlot.length !== words.size) fail(`unigram slots for ${unigramSlot.length} words, not ${words.size}`);
+  return {
+    file,
+    meta,
+    get vocab() {
+      return (vocab ??= vocabOf());
+    },
+    words,
+    index: { order: meta.order, tables, values, slotCounts, strides, unigramSlot },
+    nodeSlots,
+    sections,
+  };
 }
