@@ -10,9 +10,24 @@ import type { ContextFollowers, ContextSource } from './context_source.js';
 /** The stored suffixes of `history` (ids, oldest first), longest first, the unigrams last. */
 export async function backoffLevels(source: ContextSource, history: readonly number[]): Promise<ContextFollowers[]> {
   const longest = Math.min(source.order - 1, history.length);
+  // Levels the source answers at once (a model file every one; a store what its cache holds, every
+  // level of a warm token and most of a cold one's) are taken without a promise each: a warm token
+  // from a store allocated 15 KB of V8 heap with them, 7.5 KB without.
+  const now = source.followersNow?.bind(source);
+  const found: (ContextFollowers | null | Promise<ContextFollowers | null>)[] = [];
+  let waits = false;
   // All lengths at once: from the store that is one round trip per token, not one per order.
-  const found = await Promise.all(Array.from({ length: longest + 1 }, (_, i) => source.followers(history.slice(history.length - (longest - i)))));
-  return found.filter((level): level is ContextFollowers => level !== null);
+  for (let len = longest; len >= 0; len--) {
+    const context = history.slice(history.length - len);
+    const level = now?.(context);
+    if (level !== undefined) found.push(level);
+    else {
+      found.push(source.followers(context));
+      waits = true;
+    }
+  }
+  const levels = waits ? await Promise.all(found) : (found as (ContextFollowers | null)[]);
+  return levels.filter((level): level is ContextFollowers => level !== null);
 }
 
 /** log10 p(word) under the levels (longest context first), as scoring reads it; -Infinity when no level has it. */

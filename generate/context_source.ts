@@ -28,6 +28,8 @@ export interface ContextSource {
   followers(context: readonly number[]): Promise<ContextFollowers | null>;
   /** Whether followers(context) would answer without asking a store (absent: always). */
   isCached?(context: readonly number[]): boolean;
+  /** followers(context) without waiting, when it needs no store read; undefined when it does. */
+  followersNow?(context: readonly number[]): ContextFollowers | null | undefined;
 }
 
 /**
@@ -68,6 +70,11 @@ export class ModelContextSource implements ContextSource {
   }
 
   async followers(context: readonly number[]): Promise<ContextFollowers | null> {
+    return this.followersNow(context);
+  }
+
+  /** A model in memory answers every context at once. */
+  followersNow(context: readonly number[]): ContextFollowers | null {
     const node = context.length === 0 ? ROOT : this.lm.trie.findPath(context);
     if (node < 0) return null;
     const cached = this.cache.get(node);

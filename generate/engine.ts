@@ -14,6 +14,7 @@ import { mixtureWeights } from '../model/mix/weights.js';
 import { seededRandom } from '../model/sample.js';
 import { getTokenizer, parseTokenizerName, type TokenizerName } from '../model/tokenizer.js';
 import type { StoreClient } from '../store/client/client.js';
+import { backoffLevels } from './backoff_levels.js';
 import { parseContextDimensions } from './context_dimensions.js';
 import { ModelContextSource, type ContextFollowers, type ContextSource } from './context_source.js';
 import { InMemoryConversationLog, type ConversationLog } from './conversation_log.js';
@@ -21,7 +22,7 @@ import { DEFAULT_MEMORY } from '../store/memory/conversation_keys.js';
 import { checkControls, EXACT_CONTROLS, type Controls } from './controls.js';
 import { Decoder, type StepDecoder } from './decoder.js';
 import { MixtureDecoder, ModelMixture } from './mixture_decoder.js';
-import { generateWords, visibleText, type GeneratedWord, type VocabView } from './generate_text.js';
+import { generateWords, startHistory, visibleText, type GeneratedWord, type VocabView } from './generate_text.js';
 import { framePrompt, type FrameMode, type PromptParts } from './prompt_frame.js';
 import type { SessionCache } from './session_cache.js';
 import { DictionaryConcepts, mineConcepts } from './concept_mining.js';
@@ -76,8 +77,10 @@ interface EngineParts {
   vocab: () => VocabView;
   tokenizer: TokenizerName;
   close: () => void;
-  /** Re-reads the model's version (a store model written again drops its caches). */
-  refresh: () => Promise<unknown>;
+  /** Re-reads the model's version (a store model written again drops its caches); resolves true then. */
+  refresh: () => Promise<boolean>;
+  /** Starts reading the contexts of `history` (a store's cache fills; nothing to do for a file). */
+  prefetch: (history: readonly number[]) => void;
   conversationLog: (memory?: string) => Promise<ConversationLog>;
   /** Level 3's concept dictionary (mined in memory for a file, read from the store). */
   concepts: () => Promise<ConceptSource>;
@@ -109,9 +112,9 @@ export class Engine {
     this.conversationLog = parts.conversationLog;
   }
 
-  private refresh(): Promise<unknown> {
+  private refresh(): Promise<void> {
     return this.parts.refresh().then((changed) => {
-      if (changed === true) this.conceptSource = undefined;
+      if (changed) this.conceptSource = undefined;
     });
   }
 
@@ -130,6 +133,7 @@ export class Engine {
         tokenizer: opts.tokenizer ?? 'whitespace',
         close: () => undefined,
         refresh: async () => false,
+        prefetch: () => undefined,
         conversationLog: async () => log,
         concepts: async () => new DictionaryConcepts(mineConcepts(lm), lm.order),
       });
@@ -162,6 +166,8 @@ export class Engine {
       tokenizer,
       close: () => client.close(),
       refresh: () => source.refresh(),
+      // Errors are left to the lookups that need the contexts: a hint fails silently.
+      prefetch: (history) => void backoffLevels(source, history).catch(() => undefined),
       conversationLog: conversations,
       concepts,
     });
@@ -188,6 +194,7 @@ export class Engine {
       tokenizer: tokenizer ?? 'whitespace',
       close: () => undefined,
       refresh: async () => false,
+      prefetch: () => undefined,
       conversationLog: async () => log,
       concepts: async () => {
         throw new InputError('concept spans (--concepts) are mined from one model; a mixture of models has none', undefined, undefined, 'leave out --concepts: it only saves store round trips, and the text is the same without it');
@@ -242,7 +249,17 @@ export class Engine {
    * cache mixed in, and a logit bias added to the request's (corrections).
    */
   async *stream(request: GenerateRequest, decoder?: StepDecoder, memory?: { cache?: SessionCache; bias?: ReadonlyMap<number, number> }): AsyncGenerator<GeneratedWord> {
-    await this.refresh();
+    // The version check is a store round trip before the first word; the first position's contexts
+    // are asked for beside it rather than after it. They are framed with the vocabulary in hand: a
+    // model written again since (rare) drops the cache, these reads with it, and the prompt is
+    // framed again below with the new vocabulary.
+    const checked = this.refresh();
+    try {
+      this.parts.prefetch(startHistory(this.framed(request)));
+    } catch {
+      // A prompt that does not frame fails below, where it is framed for the generation.
+    }
+    await checked;
     const controls = this.controls(request);
     if (memory?.bias?.size) {
       const bias = new Map(controls.logitBias);
@@ -253,7 +270,7 @@ export class Engine {
     const minTokens = request.minTokens ?? 0;
     if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) throw new InputError(`max tokens must be a whole number >= 1, got ${maxTokens}`);
     if (!(Number.isInteger(minTokens) && minTokens >= 0 && minTokens <= maxTokens)) throw new InputError(`min tokens must be a whole number from 0 to max tokens (${maxTokens}), got ${minTokens}`);
-    const context = framePrompt(this.vocab(), getTokenizer(this.tokenizer), { prompt: request.prompt ?? '', instruction: request.instruction, contexts: request.contexts }, request.frame ?? 'auto');
+    const context = this.framed(request);
     const draw = decoder ?? this.parts.decoder(seededRandom(request.seed ?? Math.floor(Math.random() * 2 ** 32)));
     const concepts = request.concepts ? await (this.conceptSource ??= this.parts.concepts()) : undefined;
     const roundsBefore = draw.stats.rounds;
@@ -265,6 +282,11 @@ export class Engine {
     } finally {
       this.stats.rounds += draw.stats.rounds - roundsBefore;
     }
+  }
+
+  /** The request's prompt as the model's words, framed (prompt_frame.ts). */
+  private framed(request: GenerateRequest): number[] {
+    return framePrompt(this.vocab(), getTokenizer(this.tokenizer), { prompt: request.prompt ?? '', instruction: request.instruction, contexts: request.contexts }, request.frame ?? 'auto');
   }
 
   /** One generation, whole. */

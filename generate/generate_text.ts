@@ -53,8 +53,13 @@ export function stopWords(vocab: VocabView): number[] {
  * word (not yielded), the maximum length, or a stop string: the word completing it is the last
  * yielded, and visibleText cuts the text before the stop string.
  */
+/** The history the first word is drawn after: the context, or <s> when it is empty. */
+export function startHistory(context: readonly number[]): number[] {
+  return context.length === 0 ? [BOS] : [...context];
+}
+
 export async function* generateWords(decoder: StepDecoder, vocab: VocabView, context: readonly number[], opts: GenerateOptions): AsyncGenerator<GeneratedWord> {
-  const history = context.length === 0 ? [BOS] : [...context];
+  const history = startHistory(context);
   const stops = stopWords(vocab);
   const generated: number[] = [];
   const shown: string[] = [];

@@ -130,16 +130,27 @@ export class StoreContextSource implements ContextSource {
   /** The context's followers, with its backoff from its row in its prefix's range. */
   async followers(context: readonly number[]): Promise<ContextFollowers | null> {
     this.stats.lookups++;
+    const answered = this.answeredFollowers(context);
+    if (answered !== undefined) return answered;
     if (context.length === 0) return (await this.ranges.get(context)).followers;
     const [own, parent] = await Promise.all([this.ranges.get(context), this.ranges.get(context.slice(0, -1))]);
-    // One answer object per context while its range is cached, as a model file's source keeps:
-    // the controlled draw (sparse_target.ts) caches a position's explicit words by its longest
-    // context's object, and a new object per call made every controlled token rebuild them.
+    return answerOf(own, parent, context);
+  }
+
+  /** followers(context) when its ranges are answered, without waiting; undefined when they are not. */
+  followersNow(context: readonly number[]): ContextFollowers | null | undefined {
+    const answered = this.answeredFollowers(context);
+    if (answered !== undefined) this.stats.lookups++;
+    return answered;
+  }
+
+  private answeredFollowers(context: readonly number[]): ContextFollowers | null | undefined {
+    const own = this.ranges.answered(context)?.value;
+    if (own === undefined) return undefined;
+    if (context.length === 0) return own.followers;
     if (own.answer !== undefined) return own.answer;
-    const backoff = backoffOf(parent, context[context.length - 1]!);
-    // Null: neither an n-gram nor a context of the model.
-    own.answer = backoff === undefined && own.followers.words.length === 0 ? null : { words: own.followers.words, logProbs: own.followers.logProbs, backoff: backoff ?? 0 };
-    return own.answer;
+    const parent = this.ranges.answered(context.slice(0, -1))?.value;
+    return parent === undefined ? undefined : answerOf(own, parent, context);
   }
 
   /** Ranges asked for together are read with one scan-packed per owning actor, however many. */
@@ -154,6 +165,18 @@ export class StoreContextSource implements ContextSource {
       return contexts.map((c, i) => rangeOf(ranges[i]!, c.length === 0));
     }, CACHE_LIMIT);
   }
+}
+
+/** What followers() answers for `context`, given its range and its prefix's (kept with the range). */
+function answerOf(own: StoredRange, parent: StoredRange, context: readonly number[]): ContextFollowers | null {
+  // One answer object per context while its range is cached, as a model file's source keeps:
+  // the controlled draw (sparse_target.ts) caches a position's explicit words by its longest
+  // context's object, and a new object per call made every controlled token rebuild them.
+  if (own.answer !== undefined) return own.answer;
+  const backoff = backoffOf(parent, context[context.length - 1]!);
+  // Null: neither an n-gram nor a context of the model.
+  own.answer = backoff === undefined && own.followers.words.length === 0 ? null : { words: own.followers.words, logProbs: own.followers.logProbs, backoff: backoff ?? 0 };
+  return own.answer;
 }
 
 /** A range from its packed rows (see ROW_BYTES); at the root, <s> is set apart. */
