@@ -48,16 +48,16 @@ export function stopWords(vocab: VocabView): number[] {
   return end === UNK ? [EOS] : [EOS, end];
 }
 
-/**
- * Words generated after `context` (ids, oldest first; start a sentence with <s>). Ends at a stop
- * word (not yielded), the maximum length, or a stop string: the word completing it is the last
- * yielded, and visibleText cuts the text before the stop string.
- */
 /** The history the first word is drawn after: the context, or <s> when it is empty. */
 export function startHistory(context: readonly number[]): number[] {
   return context.length === 0 ? [BOS] : [...context];
 }
 
+/**
+ * Words generated after `context` (ids, oldest first; start a sentence with <s>). Ends at a stop
+ * word (not yielded), the maximum length, or a stop string: the word completing it is the last
+ * yielded, and visibleText cuts the text before the stop string.
+ */
 export async function* generateWords(decoder: StepDecoder, vocab: VocabView, context: readonly number[], opts: GenerateOptions): AsyncGenerator<GeneratedWord> {
   const history = startHistory(context);
   const stops = stopWords(vocab);
