@@ -10,9 +10,14 @@ import { BOS, EOS, Vocab } from './vocab.js';
 
 /** Corpus ids as they are read (shared: the ARPA writer's second thread reads them as NgramPaths, shared_arrays.ts). */
 export class IdStream {
-  ids = sharedInt32(1 << 16);
+  ids: Int32Array;
   length = 0;
   sentences = 0;
+
+  /** `capacity`: the ids expected (it grows past them as needed; memory never written is never touched). */
+  constructor(capacity = 1 << 16) {
+    this.ids = sharedInt32(Math.max(1024, Math.ceil(capacity)));
+  }
 
   push(id: number): void {
     if (this.length === this.ids.length) this.reserve(1);

@@ -122,11 +122,13 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         let words: number;
         let sentences: number;
         if (budget === undefined) {
-          const ids = new IdStream();
+          const expectedIds = files.reduce((n, f) => n + (f === '-' ? 0 : fs.statSync(f).size), 0) / 4;
+          // Sized for the text (about 5 bytes a word in English), not grown from 64K by copies.
+          const ids = new IdStream(counter ? undefined : expectedIds * 1.5);
           progress.phase('reading');
           let bytes = 0;
           let [allIds, allSentences] = [0, 0];
-          counter?.start(args.order, files.reduce((n, f) => n + (f === '-' ? 0 : fs.statSync(f).size), 0) / 4);
+          counter?.start(args.order, expectedIds);
           for (const file of files) {
             const input = readInput(file);
             bytes += input.bytes.length;
