@@ -26,6 +26,8 @@ export interface BuildOptions {
   /** Count-pruning thresholds per order (index 0 unused), from pruneThresholds; none when absent. */
   prune?: readonly number[] | null;
   onPhase?: (phase: string) => void;
+  /** Called once counting is done, with the number of distinct n-grams (before smoothing). */
+  onCounted?: (ngrams: number) => void;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -82,6 +84,7 @@ function checkCorpus(options: BuildOptions, vocab: Vocab): void {
 }
 
 function estimate(counts: NgramCounts, vocab: Vocab, options: BuildOptions, runs: number): BuiltModel {
+  options.onCounted?.(counts.trie.size - 1);
   options.onPhase?.('adjusting counts');
   const adjusted = adjustCounts(counts);
   const discounts = estimateDiscounts(adjusted.countsOfCounts, options.order, options.discountFallback ?? false);

@@ -104,7 +104,10 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       // Within a memory budget the ARPA is formatted on this thread and streamed to the file: the
       // two-thread writer holds the whole text and a copy of the tables (2.3x the model's arrays).
       // Its minimum model size applies only to the default (an explicit --threads is obeyed).
-      const writer = new ArpaWriter(threads > 1 && args.arpa !== undefined && budget === undefined && (largeInput || args.threads !== undefined), args.threads === undefined ? undefined : 0);
+      // The ARPA on two threads: asked for (--threads), its thread starts now; by default, once
+      // counting has shown the model is large enough to gain from it (arpa_parallel.ts).
+      const twoThreadArpa = threads > 1 && args.arpa !== undefined && budget === undefined;
+      const writer = new ArpaWriter(twoThreadArpa && args.threads !== undefined, args.threads === undefined ? undefined : 0);
       // Started now, as the writer's thread is, so that its start-up overlaps reading the corpus;
       // only when asked for (a counting thread measured slower on 2 cores: README, Benchmarks).
       const counter = args.threads !== undefined && threads > 1 && budget === undefined ? new CountingThread() : undefined;
@@ -116,6 +119,9 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           discountFallback: args['discount-fallback'],
           prune,
           onPhase: (p) => progress.phase(p),
+          onCounted: (ngrams) => {
+            if (twoThreadArpa) writer.start(ngrams);
+          },
           onProgress: (_p, d, t) => progress.update(d, t),
         };
         let built: BuiltModel;

@@ -46,7 +46,8 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
       progress.phase(`writing ${args.output}`);
       let bytes: number;
       if (format === 'arpa') {
-        const writer = new ArpaWriter(true);
+        const writer = new ArpaWriter(false);
+        writer.start(lm.trie.size - 1);
         try {
           bytes = await writer.write(args.output, lm, entryCounts(lm));
         } finally {

@@ -85,7 +85,8 @@ export const mixCommand: CommandModule<object, MixArgs> = {
         const mixed = staticMix(union, weights);
         if (mixed.saturated > 0) process.stderr.write(`warning: ${mixed.saturated} contexts leave no mass to back off with; their backoff is written as -99\n`);
         progress.phase(`writing ${args.out}`);
-        const writer = new ArpaWriter(mixed.lm.trie.size > 200_000);
+        const writer = new ArpaWriter(false);
+        writer.start(mixed.lm.trie.size - 1);
         try {
           await writer.write(args.out, mixed.lm, mixed.counts);
         } finally {

@@ -16,8 +16,12 @@ import { writeFileAtomic } from './atomic_file.js';
 import type { ArpaFormatJob, EntryBlock } from './arpa_format_worker.js';
 import { ChunkRing, END_OF_BLOCK, FAILED } from './chunk_ring.js';
 
-/** Below this many nodes a worker's start-up costs more than it saves. */
-const PARALLEL_MIN_NODES = 200_000;
+/**
+ * Below this many n-grams the worker's start-up and its own cold code and number cache cost more
+ * than the split saves (KJV order 3, 0.54M n-grams, wrote more slowly on two threads; order 5,
+ * 1.8M, faster: README, Benchmarks).
+ */
+export const PARALLEL_MIN_NODES = 1_000_000;
 /** This thread's share of the text: it also writes the whole file, so it formats less than half. */
 const OWN_SHARE = 0.45;
 /** Text in one of this thread's blocks and the worker's next one, together (estimated: entryBytes). */
@@ -47,25 +51,33 @@ export class ArpaWriter {
   private worker?: Worker;
 
   /**
-   * Starts the helper thread now when the machine has a second core and the corpus is big.
-   * `minNodes` is lowered by tests, and by `build --threads` (a thread asked for is used), to run
-   * the two-thread path on small models.
+   * `startNow`: start the helper thread at once (when the machine has a second core), for a model
+   * known to be large; else start() starts it once the model's size is known. `minNodes` is lowered
+   * by tests, and by `build --threads` (a thread asked for is used), to run the two-thread path on
+   * small models.
    */
   constructor(
-    expectLarge: boolean,
+    startNow: boolean,
     private readonly minNodes = PARALLEL_MIN_NODES,
     private readonly sizes = SIZES,
   ) {
-    if (expectLarge && os.availableParallelism() > 1) {
-      this.worker = new Worker(new URL('./arpa_format_worker.js', import.meta.url));
-      this.worker.unref();
-    }
+    if (startNow) this.start();
+  }
+
+  /**
+   * Starts the helper thread (where there is a second core) for a model of `nodes` n-grams, if
+   * that is at least minNodes: called as soon as counting is done, its start-up overlaps smoothing.
+   */
+  start(nodes = Infinity): void {
+    if (this.worker || nodes < this.minNodes || os.availableParallelism() < 2) return;
+    this.worker = new Worker(new URL('./arpa_format_worker.js', import.meta.url));
+    this.worker.unref();
   }
 
   /** `paths`: where counting saw the n-grams (NgramPaths), when it has them: faster to format. */
   async write(target: string, lm: LanguageModel, counts: number[], paths?: NgramPaths): Promise<number> {
     const tables = arpaTables(lm, paths);
-    const worker = tables.size >= this.minNodes ? this.worker : undefined;
+    const worker = tables.size - 1 >= this.minNodes ? this.worker : undefined;
     if (!worker) {
       // On this thread alone the text goes to the file as it is formatted, through one buffer:
       // 70 MB of fresh memory, faulted in and zeroed by the kernel, cost more than the writes.
