@@ -70,6 +70,12 @@ export interface ChunkOptions {
   chunkBytes?: number;
   /** One buffer for every chunk: a chunk is valid only until the next is asked for (a caller that writes each out at once). */
   reuse?: boolean;
+  /**
+   * The sink to format into (a `reuse` one, emptied), for a caller formatting many ranges one after
+   * another (cli/io/arpa_parallel.ts's blocks): a buffer of its own for each was ~35 MB of fresh
+   * memory and garbage for KJV order 5. Overrides chunkBytes and reuse.
+   */
+  sink?: ByteSink;
 }
 
 /**
@@ -79,7 +85,7 @@ export interface ChunkOptions {
 export function* formatEntries(t: ArpaTables, k: number, from: number, to: number, options: ChunkOptions = {}): Generator<Buffer> {
   const { parent, word, logProb, backoff, order, nodeOrder } = t;
   const wordBytes = wordBytesOf(t.words);
-  const sink = new ByteSink(options.chunkBytes ?? 1 << 20, options.reuse);
+  const sink = options.sink ?? new ByteSink(options.chunkBytes ?? 1 << 20, options.reuse);
   const path = new Int32Array(order);
   const corpus = t.paths?.ids;
   const end = t.paths?.end;

@@ -4,6 +4,7 @@
 // block with a mark. The model's arrays arrive shared, not copied (model/shared_arrays.ts).
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { formatEntries, type ArpaTables } from '../../model/arpa_write.js';
+import { ByteSink } from '../../model/byte_sink.js';
 import { ChunkRing, END_OF_BLOCK, FAILED, type RingMemory } from './chunk_ring.js';
 
 /** A block: the entries of order k whose node ids lie in [from, to). */
@@ -22,10 +23,11 @@ export interface ArpaFormatJob {
 
 parentPort!.once('message', ({ tables, blocks, ring: memory, chunkBytes, errors }: ArpaFormatJob) => {
   const ring = new ChunkRing(memory);
+  // One reused buffer for every block: each chunk is copied into the ring before the next is formatted.
+  const sink = new ByteSink(chunkBytes, true);
   try {
     for (const [k, from, to] of blocks) {
-      // One reused buffer: each chunk is copied into the ring before the next is formatted.
-      for (const chunk of formatEntries(tables, k, from, to, { chunkBytes, reuse: true })) ring.put(chunk);
+      for (const chunk of formatEntries(tables, k, from, to, { sink })) ring.put(chunk);
       ring.mark(END_OF_BLOCK);
     }
   } catch (err) {

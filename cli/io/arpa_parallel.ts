@@ -12,6 +12,7 @@ import { ARPA_END, arpaHeader, arpaTables, formatEntries, sectionHeader, type Ar
 import type { NgramPaths } from '../../model/corpus_count.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import { asShared } from '../../model/shared_arrays.js';
+import { ByteSink } from '../../model/byte_sink.js';
 import { writeFileAtomic } from './atomic_file.js';
 import type { ArpaFormatJob, EntryBlock } from './arpa_format_worker.js';
 import { ChunkRing, END_OF_BLOCK, FAILED } from './chunk_ring.js';
@@ -155,13 +156,15 @@ function planBlocks(t: ArpaTables, pairBytes: number): PlannedBlock[][] {
 
 /** The whole file: this thread's blocks formatted as they are written, the worker's taken from the ring. */
 function* interleaved(tables: ArpaTables, counts: number[], plan: PlannedBlock[][], ring: ChunkRing, errors: MessagePort): Generator<Uint8Array | string> {
+  // One buffer for all of this thread's blocks, each chunk written before the next is formatted.
+  const sink = new ByteSink(1 << 20, true);
   yield arpaHeader(counts);
   yield sectionHeader(1);
-  yield* formatEntries(tables, 1, 0, tables.unigrams.length, { reuse: true });
+  yield* formatEntries(tables, 1, 0, tables.unigrams.length, { sink });
   for (let k = 2; k <= tables.order; k++) {
     yield sectionHeader(k);
     for (const { block, own } of plan[k]!) {
-      if (own) yield* formatEntries(tables, k, block[1], block[2], { reuse: true });
+      if (own) yield* formatEntries(tables, k, block[1], block[2], { sink });
       else yield* fromRing(ring, errors);
     }
   }
