@@ -47,10 +47,18 @@ function run(c: Case): Run {
   return { wall, rssMb: rss ? Number(rss[1]) / 1024 : Number.NaN, stdout: r.stdout };
 }
 
-/** Every case once per round, rounds alternating, so drift on the shared machine hits all alike. */
+/**
+ * Every case once per round, rounds alternating, so drift on the shared machine hits all alike;
+ * each round starts one case later, so no case always runs right after the same other one.
+ */
 function alternate(cases: Case[], rounds: number): Map<string, Run[]> {
   const out = new Map<string, Run[]>(cases.map((c) => [c.name, []]));
-  for (let r = 0; r < rounds; r++) for (const c of cases) out.get(c.name)!.push(run(c));
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < cases.length; j++) {
+      const c = cases[(r + j) % cases.length]!;
+      out.get(c.name)!.push(run(c));
+    }
+  }
   return out;
 }
 

@@ -50,6 +50,8 @@ export class ArpaQueryIndexBuilder {
   private readonly filled: number[];
   private readonly contexts: ArpaContexts;
   private readonly batchParents = new Int32Array(BATCH);
+  /** Each record's home slot in its order's table, found while reading the batch ahead. */
+  private readonly batchHomes = new Int32Array(BATCH);
   /** What the batches' read-ahead read (kept so that the reads are not optimised away). */
   private seen = 0;
 
@@ -100,11 +102,11 @@ export class ArpaQueryIndexBuilder {
   }
 
   /** The slot of (parent slot, word) in the table of order k, created blank (NaN) if missing; -(slot + 1) when new. */
-  private slot(k: number, parent: number, word: number): number {
+  private slot(k: number, parent: number, word: number, home = homeSlot(hash(parent, word), this.slotCounts[k]!)): number {
     const t = this.tables[k]!;
     const slots = this.slotCounts[k]!;
     const stride = this.strides[k]!;
-    for (let i = homeSlot(hash(parent, word), slots); ; i = i + 1 === slots ? 0 : i + 1) {
+    for (let i = home; ; i = i + 1 === slots ? 0 : i + 1) {
       const at = i * stride;
       if (t[at] === EMPTY) {
         // Sized for the declared entries at MAX_LOAD; prefixes listed nowhere (possible, never in
@@ -147,6 +149,7 @@ export class ArpaQueryIndexBuilder {
     // records placed, so that the cache misses of a batch overlap (ArpaContexts.warm). Finding a
     // context never reads this order's table, so placing the batch later changes nothing.
     const parents = this.batchParents;
+    const homes = this.batchHomes;
     const t = this.tables[k]!;
     const slots = this.slotCounts[k]!;
     const stride = this.strides[k]!;
@@ -157,11 +160,13 @@ export class ArpaQueryIndexBuilder {
       for (let r = from; r < to; r++) {
         const parent = this.contexts.parentOf(chunk, r);
         parents[r - from] = parent;
-        seen ^= t[homeSlot(hash(parent, ids[r * k + k - 1]!), slots) * stride]!;
+        const home = homeSlot(hash(parent, ids[r * k + k - 1]!), slots);
+        homes[r - from] = home;
+        seen ^= t[home * stride]!;
       }
       this.seen ^= seen;
       for (let r = from; r < to; r++) {
-        const found = this.slot(k, parents[r - from]!, ids[r * k + k - 1]!);
+        const found = this.slot(k, parents[r - from]!, ids[r * k + k - 1]!, homes[r - from]!);
         const slot = found >= 0 ? found : -found - 1;
         const half = (slot * stride) >> 1;
         if (found >= 0 && values[half + 1] === values[half + 1]) this.duplicate(chunk, r);
