@@ -91,6 +91,7 @@ export class ArpaModelBuilder {
 export function readArpa(input: string | Uint8Array, file: string, options: ArpaReadOptions = {}): LanguageModel {
   const lexer = new ArpaLexer(typeof input === 'string' ? Buffer.from(input, 'utf8') : input, file);
   const builder = new ArpaModelBuilder(file, lexer.header.order, lexer.header.declared, options);
-  for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk()) builder.add(chunk);
+  // Each chunk is read before the next is lexed, into the same memory.
+  for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk(undefined, chunk.buffer)) builder.add(chunk);
   return builder.finish();
 }

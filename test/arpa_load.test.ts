@@ -163,6 +163,7 @@ test('two entries with one 64-bit key: their longer n-grams still go under the r
     lines: new Int32Array(grams.length),
     newWords,
     keys: new Int32Array(grams.length * 4).fill(7),
+    buffer: new ArrayBuffer(0),
   });
   // "a x" and "b x" share a key and a last word: trusting the key would put "a x c" under "b x".
   const [a, b, x, c] = [3, 4, 5, 6];

@@ -4,7 +4,7 @@
 // message so the loading thread, which waits on the counter rather than on its event loop, wakes
 // up. The header comes from the first window, so the loading thread sizes and clears its tables
 // (a third of a second for the order-5 KJV model) while this thread reads the rest.
-import { workerData, type MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ArpaLexer } from '../../model/arpa_lex.js';
 import { InputError } from '../../model/errors.js';
 import { TextWindow } from '../../model/text_window.js';
@@ -35,8 +35,13 @@ try {
   // The header is lexed from the file's first window, so it is posted before the rest is read.
   const lexer = new ArpaLexer(TextWindow.open(file), file);
   post({ kind: 'header', name: file, order: lexer.header.order, declared: lexer.header.declared });
-  for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk()) {
-    post({ kind: 'chunk', chunk }, [chunk.ids.buffer, chunk.logProb.buffer, chunk.backoff.buffer, chunk.lines.buffer, chunk.keys.buffer] as ArrayBuffer[]);
+  // Chunks' memory comes back from the loading thread once read (arpa_load.ts) and is lexed into again.
+  const spare: ArrayBuffer[] = [];
+  for (;;) {
+    for (let back = receiveMessageOnPort(port); back; back = receiveMessageOnPort(port)) spare.push(back.message as ArrayBuffer);
+    const chunk = lexer.nextChunk(undefined, spare.pop());
+    if (!chunk) break;
+    post({ kind: 'chunk', chunk }, [chunk.buffer]);
   }
   post({ kind: 'done' });
 } catch (err) {

@@ -108,7 +108,8 @@ function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactor
     options.onName?.(name);
     const lexer = new ArpaLexer(bytes, name);
     const target = sink(name, lexer.header.order, lexer.header.declared);
-    for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk()) target.add(chunk);
+    // Each chunk is read before the next is lexed, into the same memory.
+    for (let chunk = lexer.nextChunk(); chunk; chunk = lexer.nextChunk(undefined, chunk.buffer)) target.add(chunk);
     return target.finish();
   }
   const { worker, port: port1, posted } = early ?? startLexThread(file);
@@ -137,7 +138,11 @@ function lexArpaFile<T>(file: string, options: ArpaLoadOptions, sink: SinkFactor
       if (message.kind === 'header') {
         options.onName?.(message.name);
         target = sink(message.name, message.order, message.declared);
-      } else if (message.kind === 'chunk') target!.add(message.chunk);
+      } else if (message.kind === 'chunk') {
+        target!.add(message.chunk);
+        // Read: its memory goes back to be lexed into again (the views here are detached by it).
+        port1.postMessage(message.chunk.buffer, [message.chunk.buffer]);
+      }
       else return target!.finish();
     }
   } finally {
