@@ -1,6 +1,7 @@
 // Options that several commands take, defined once so that a flag means, defaults and reads the
 // same everywhere. Each is a yargs options object, added with `.options(...)`.
 import type { Options } from 'yargs';
+import { InputError } from '../model/errors.js';
 import { mixtureWeights } from '../model/mix/weights.js';
 
 /** For the `dbslm store` subcommands that talk to a running store. */
@@ -97,3 +98,20 @@ export type ConnectArgs = { connect: string; timeout: number };
 export const modelNameOption = {
   model: { type: 'string', default: 'default', describe: 'Name of the model in the store: its keys are in the namespaces NAME.meta, NAME.vocab, NAME.word and NAME.p' },
 } as const satisfies Record<string, Options>;
+
+/** `--topk K [--topk-bits B]`: store a follower index for topk (see model/binary/topk_file.ts). */
+export interface TopKOptions {
+  k: number;
+  bits: number;
+}
+
+export const topkIndexOptions = {
+  topk: { type: 'number', describe: 'Binary output: also store a follower index, so `topk --model FILE --k K` answers in microseconds (costs one Top-K build now)' },
+  'topk-bits': { type: 'number', default: 8, describe: 'With --topk: the bits of the heads\' codebook (topk --bits must match)' },
+} as const satisfies Record<string, Options>;
+
+export function topkOptionsOf(args: { topk?: number; 'topk-bits': number }): TopKOptions | undefined {
+  if (args.topk === undefined) return undefined;
+  if (!(Number.isInteger(args.topk) && args.topk >= 1)) throw new InputError(`--topk must be a whole number >= 1, got ${args.topk}`);
+  return { k: args.topk, bits: args['topk-bits'] };
+}

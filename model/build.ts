@@ -2,7 +2,7 @@
 // corpus_count -> adjust_counts -> discounts -> interpolate. Pure: ids in, model out (the
 // memory-bounded variant also spills sorted runs of counts to a temporary directory).
 import { adjustCounts } from './adjust_counts.js';
-import { countNgramsBounded, type BoundedCountOptions } from './count_runs.js';
+import type { BoundedCountOptions } from './count_runs.js';
 import { countNgrams, type NgramCounts, type NgramPaths } from './corpus_count.js';
 import { estimateDiscounts, type Discounts } from './discounts.js';
 import { InputError } from './errors.js';
@@ -71,6 +71,8 @@ export function buildModelFromCounts(counts: NgramCounts, vocab: Vocab, options:
 export async function buildModelBounded(pieces: Iterable<Int32Array> | AsyncIterable<Int32Array>, vocab: Vocab, options: BuildOptions, memory: BoundedCountOptions): Promise<BuiltModel> {
   checkOrder(options.order);
   options.onPhase?.('counting');
+  // Imported here: only a build within a budget needs the sorted runs' code.
+  const { countNgramsBounded } = await import('./count_runs.js');
   const counts = await countNgramsBounded(pieces, options.order, memory);
   checkCorpus(options, vocab);
   return estimate(counts, vocab, options, counts.runs);

@@ -8,8 +8,8 @@ import { InputError } from '../../model/errors.js';
 import { ArpaWriter } from '../io/arpa_parallel.js';
 import { loadModel } from '../io/load_model.js';
 import { Progress } from '../io/progress.js';
-import { OUTPUT_FORMATS, outputFormatOf, topkIndexOptions, topkOptionsOf, writeBinaryModel, writeQuantizedBinaryModel } from '../io/write_model.js';
-import { quietOption } from '../options.js';
+import { OUTPUT_FORMATS, outputFormatOf, writeBinaryModel, writeQuantizedBinaryModel } from '../io/write_model.js';
+import { quietOption, topkIndexOptions, topkOptionsOf } from '../options.js';
 import { runCommand } from '../run_command.js';
 
 interface ConvertArgs {

@@ -2,7 +2,6 @@
 // the file's extension (.arpa: ARPA text; .dbslm: binary). Binary files are written whole or not
 // at all, as ARPA files are (atomic_file.ts).
 import path from 'node:path';
-import type { Options } from 'yargs';
 import { asArpaReadsBack } from '../../model/arpa_read_back.js';
 import { encodeContainer } from '../../model/binary/container.js';
 import { modelSections } from '../../model/binary/model_file.js';
@@ -11,6 +10,7 @@ import { addTopK } from '../../model/binary/topk_file.js';
 import { InputError } from '../../model/errors.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import type { QuantizedModel } from '../../model/quantize.js';
+import type { TopKOptions } from '../options.js';
 import { writeFileAtomic } from './atomic_file.js';
 
 export type OutputFormat = 'arpa' | 'binary';
@@ -38,23 +38,6 @@ export function writeBinaryModel(file: string, lm: LanguageModel, fromBuild: boo
   let { meta, sections, placed } = modelSections(model);
   if (topk) meta = addTopK(model, placed.index, meta, sections, topk.k, topk.bits);
   return writeFileAtomic(file, encodeContainer(meta, sections));
-}
-
-/** `--topk K [--topk-bits B]`: store a follower index for topk (see model/binary/topk_file.ts). */
-export interface TopKOptions {
-  k: number;
-  bits: number;
-}
-
-export const topkIndexOptions = {
-  topk: { type: 'number', describe: 'Binary output: also store a follower index, so `topk --model FILE --k K` answers in microseconds (costs one Top-K build now)' },
-  'topk-bits': { type: 'number', default: 8, describe: 'With --topk: the bits of the heads\' codebook (topk --bits must match)' },
-} as const satisfies Record<string, Options>;
-
-export function topkOptionsOf(args: { topk?: number; 'topk-bits': number }): TopKOptions | undefined {
-  if (args.topk === undefined) return undefined;
-  if (!(Number.isInteger(args.topk) && args.topk >= 1)) throw new InputError(`--topk must be a whole number >= 1, got ${args.topk}`);
-  return { k: args.topk, bits: args['topk-bits'] };
 }
 
 export function writeQuantizedBinaryModel(file: string, q: QuantizedModel): number {
