@@ -217,7 +217,7 @@ export class ArpaLexer {
     const cap = Math.min(maxEntries, Math.max(1, this.header.declared[k]! - this.seen + 1));
     // One buffer for all of a chunk's arrays, the float64 ones first (8-byte aligned), sized for
     // the longest records so that any later section can lex into it again.
-    const size = (n: number, words: number): number => n * (8 + 8 + 4 * words + 4 + 16);
+    const size = (n: number, perRecord: number): number => n * (8 + 8 + 4 * perRecord + 4 + 16);
     const buffer = memory && memory.byteLength >= size(cap, k) ? memory : new ArrayBuffer(size(Math.max(cap, maxEntries), order));
     const logProb = new Float64Array(buffer, 0, cap);
     const backoff = new Float64Array(buffer, 8 * cap, cap);

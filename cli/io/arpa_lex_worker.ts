@@ -31,9 +31,11 @@ function post(message: ArpaLexMessage, transfer: ArrayBuffer[] = []): void {
   Atomics.notify(posted, 0);
 }
 
+let window: TextWindow | undefined;
 try {
   // The header is lexed from the file's first window, so it is posted before the rest is read.
-  const lexer = new ArpaLexer(TextWindow.open(file), file);
+  window = TextWindow.open(file);
+  const lexer = new ArpaLexer(window, file);
   post({ kind: 'header', name: file, order: lexer.header.order, declared: lexer.header.declared });
   // Chunks' memory comes back from the loading thread once read (arpa_load.ts) and is lexed into again.
   const spare: ArrayBuffer[] = [];
@@ -46,4 +48,6 @@ try {
   post({ kind: 'done' });
 } catch (err) {
   post({ kind: 'error', message: (err as Error).message, input: err instanceof InputError });
+} finally {
+  window?.close(); // (closed already at the end of the file; not when lexing stopped before it)
 }

@@ -4,8 +4,9 @@
 // blocks as it formats them, and between them the worker's, which arrive through a ring of
 // shared memory (chunk_ring.ts) as the worker makes them, a few blocks ahead. The model's arrays
 // are shared with the worker, not copied (model/shared_arrays.ts), and the text is never held
-// whole. The worker is started before estimation begins, so its start-up is off the critical
-// path. Without it (one thread, or a small model) the text is written as it is formatted.
+// whole. The worker is started once counting has shown the model is large enough (start()), so
+// its start-up overlaps smoothing. Without it (one thread, or a small model) the text is written
+// as it is formatted.
 import os from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ARPA_END, arpaHeader, arpaTables, formatEntries, sectionHeader, type ArpaTables } from '../../model/arpa_write.js';
