@@ -50,6 +50,11 @@ export class ChangeLog {
     };
   }
 
+  /** Some fork is watched (else nothing is noted). */
+  get watchesAny(): boolean {
+    return this.watchers.size > 0;
+  }
+
   isWatched(fork: string): boolean {
     return this.watchers.has(fork);
   }

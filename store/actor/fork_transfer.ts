@@ -73,8 +73,11 @@ export class ForkTransfer {
           keys.push(key);
           values.push(value);
         };
+        // The fork of each row, for the notes; with no fork watched here (a replica's usual case) no note is kept, and
+        // the lookup per row was a replica's biggest cost in JavaScript.
+        const noting = this.changeLog.watchesAny;
         for (const entry of chunk.entries) {
-          const fork = map.lookup(entry.key).fork;
+          const fork = noting ? map.lookup(entry.key).fork : chunk.fork;
           if (entry.kind === VALUE_DELTA) {
             const delta = wireToStored({ kind: VALUE_COUNTER, data: entry.data }) as bigint;
             if (this.changeLog.wantsTotals(fork)) {
