@@ -79,6 +79,8 @@ interface Throughput {
   /** CPU time of the owner and of the other member over the run, as a share of its wall time. */
   ownerCpu: number;
   otherCpu: number;
+  /** The same for this process, the client (on a 2-core machine the three share the cores). */
+  clientCpu: number;
 }
 
 async function throughput(replicas: number): Promise<Throughput> {
@@ -86,14 +88,14 @@ async function throughput(replicas: number): Promise<Throughput> {
   const b = await start('b', replicas, [a.endpoint]);
   const client = await StoreClient.connect(a.endpoint, { timeoutMs: 30000, retries: 20 });
   await settled(client, a.endpoint, 'a', replicas - 1);
-  const cpu0 = [processCpuMs(a.proc.pid), processCpuMs(b.proc.pid)];
+  const cpu0 = [processCpuMs(a.proc.pid), processCpuMs(b.proc.pid), processCpuMs(process.pid)];
   const t0 = performance.now();
   const r = await increments(client);
   const wall = performance.now() - t0;
-  const [ownerCpu, otherCpu] = [processCpuMs(a.proc.pid) - cpu0[0]!, processCpuMs(b.proc.pid) - cpu0[1]!].map((ms) => ms / wall);
+  const [ownerCpu, otherCpu, clientCpu] = [a.proc.pid, b.proc.pid, process.pid].map((pid, i) => (processCpuMs(pid) - cpu0[i]!) / wall);
   client.close();
   await stopAll('stop');
-  return { ...r, ownerCpu: ownerCpu!, otherCpu: otherCpu! };
+  return { ...r, ownerCpu: ownerCpu!, otherCpu: otherCpu!, clientCpu: clientCpu! };
 }
 
 /** One kill: ms from the kill -9 of the busy fork's owner to the next acknowledged batch. */
@@ -142,7 +144,8 @@ async function main(): Promise<void> {
   const line = (name: string, r: Throughput) =>
     console.log(
       `  ${name}  ${Math.round(r.rate).toLocaleString('en-US').padStart(9)} incr/s   batch p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms   ` +
-        `CPU owner ${share(r.ownerCpu)} (${perIncr(r.ownerCpu, r.rate)} us/incr) other ${share(r.otherCpu)} (${perIncr(r.otherCpu, r.rate)} us/incr)`,
+        `CPU owner ${share(r.ownerCpu)} (${perIncr(r.ownerCpu, r.rate)} us/incr) other ${share(r.otherCpu)} (${perIncr(r.otherCpu, r.rate)} us/incr) ` +
+        `client ${share(r.clientCpu)} (${perIncr(r.clientCpu, r.rate)} us/incr)`,
     );
   line('R = 1', r1);
   line('R = 2', r2);
