@@ -65,6 +65,7 @@ export class OwnerStreams {
   private readonly streams = new Map<string, ForkStream>();
   private readonly outbox = new Map<string, ReplItem[]>();
   private flushScheduled = false;
+  private checkScheduled = false;
   private snapshots = 0;
   private waiters: { needs: [ForkStream, number][]; resolve: (err: StoreError | null) => void }[] = [];
 
@@ -149,8 +150,7 @@ export class OwnerStreams {
     const inSync = (e.inSync ?? []).filter((id) => (e.replicas ?? []).includes(id));
     const s = new ForkStream(e.fork, term, base, new InSyncSet(inSync, { lagBoundMs: this.opts.lagBoundMs, startSeq: Math.max(0, base), admitWithin: ADMIT_WITHIN }));
     for (const id of inSync) s.links.set(id, { mode: base >= 0 ? 'stream' : 'idle', acked: base, lastSent: 0 });
-    // Deltas: a replica applies each change once (its place commits with its rows, replica_places.ts) onto
-    // exactly the state the owner applied it to (a snapshot's tail comes as final values: snapshot below).
+    // Deltas: a replica applies each change once (replica_places.ts) onto the owner's state (see snapshot).
     s.unwatch = this.actor.watchFork(e.fork, (chunk) => this.committed(s, chunk), false);
     this.streams.set(e.fork, s);
     return s;
@@ -228,11 +228,9 @@ export class OwnerStreams {
   }
 
   /**
-   * Fill a replica from the fork's snapshot; then stream it the changes after the snapshot began. The snapshot's
-   * chunks are read while writes go on, each at a later sequence than the one before; the changes made meanwhile,
-   * the replica's tail, are noted as final values (a second watch, wanting totals, while the chunks are read), which
-   * replay onto rows read at any later sequence. Deltas resume once the last chunk is read: the replica applies
-   * them after that tail, onto exactly the owner's rows.
+   * Fill a replica from the fork's snapshot; then stream it the changes after the snapshot began. The chunks are read
+   * while writes go on, so the changes made meanwhile are noted as final values (a second watch, wanting totals),
+   * which replay onto rows read at any later sequence; the deltas after the last read apply onto the owner's rows.
    */
   private async snapshot(s: ForkStream, member: string): Promise<void> {
     const l = s.links.get(member)!;
@@ -280,7 +278,7 @@ export class OwnerStreams {
 
   private onActions(s: ForkStream, actions: InSyncAction[]): void {
     if (!actions.length) return;
-    if (actions.some((a) => a.kind === 'release')) this.checkWaiters();
+    if (actions.some((a) => a.kind === 'release')) this.checkWaitersSoon();
     const changes = actions.filter((a) => a.kind !== 'release');
     if (changes.length) this.hooks.onActions(s.fork, changes);
   }
@@ -297,6 +295,16 @@ export class OwnerStreams {
     for (const s of this.streams.values()) if (s.set.released < s.seq) needs.push([s, s.seq]);
     if (!needs.length) return null;
     return new Promise((resolve) => this.waiters.push({ needs, resolve }));
+  }
+
+  /** After the current run of releases (a reply acknowledges up to every fork; a check after each was quadratic). */
+  private checkWaitersSoon(): void {
+    if (this.checkScheduled) return;
+    this.checkScheduled = true;
+    queueMicrotask(() => {
+      this.checkScheduled = false;
+      this.checkWaiters();
+    });
   }
 
   private checkWaiters(): void {
