@@ -3,7 +3,7 @@
 // sequence); `repl-snapshot` fills a replica that is new or lost its place from the owner's
 // snapshot, after which the stream goes on from the snapshot's sequence. `repl-get` is a client's
 // read served by an in-sync replica (`--read-from replica`), with how stale it may be.
-import { avroType, command, decodeAs, EmptyType, encodeOnce, type Empty } from './command.js';
+import { avroType, command, EmptyType, type Empty } from './command.js';
 import { ForkChunkType, type ForkChunk } from './fork_chunk.js';
 import { WireValueType, type WireValue } from './values.js';
 
@@ -16,11 +16,7 @@ export interface ReplItem {
   seq: number;
   /** On a promoted owner's first items: the last sequence it had applied as a replica (-1: none). */
   base: number;
-  /**
-   * The ForkChunk, encoded (encodeReplChunk): the owner keeps each change until its replicas have it, and kept as
-   * one Buffer rather than a record per row it costs its garbage collector little (the rows' objects die young).
-   */
-  chunk: Buffer;
+  chunk: ForkChunk;
 }
 export interface ReplApplyRequest {
   owner: string;
@@ -75,10 +71,6 @@ export interface ReplGetReply {
   sinceMs: number;
 }
 
-/** A change of a replication stream as a ReplItem carries it. */
-export const encodeReplChunk = (chunk: ForkChunk): Buffer => encodeOnce(ForkChunkType, chunk);
-export const decodeReplChunk = (bytes: Buffer): ForkChunk => decodeAs<ForkChunk>(ForkChunkType, bytes, 'repl-apply chunk');
-
 const ReplResultType = avroType({
   type: 'record',
   name: name('Result'),
@@ -111,7 +103,7 @@ export const REPLICATION_COMMANDS = {
                 { name: 'term', type: 'long' },
                 { name: 'seq', type: 'long' },
                 { name: 'base', type: 'long' },
-                { name: 'chunk', type: 'bytes' },
+                { name: 'chunk', type: ForkChunkType },
               ],
             },
           },

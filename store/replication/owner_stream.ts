@@ -10,7 +10,7 @@
 // of missing replicas are made by replica_map.ts.
 import type { ForkChunk } from '../../schemas/fork_chunk.js';
 import type { ForkEntry } from '../../schemas/fork_map.js';
-import { encodeReplChunk, REPLICATION_COMMANDS, type ReplItem, type ReplResult } from '../../schemas/replication.js';
+import { REPLICATION_COMMANDS, type ReplItem, type ReplResult } from '../../schemas/replication.js';
 import type { StoreActor } from '../actor/actor.js';
 import type { PeerLink } from '../client/peer_link.js';
 import { termOf } from '../map/fork_entry.js';
@@ -47,7 +47,7 @@ export interface StreamHooks {
 
 class ForkStream {
   seq: number;
-  readonly buffer: { seq: number; chunk: Buffer }[] = [];
+  readonly buffer: { seq: number; chunk: ForkChunk }[] = [];
   readonly links = new Map<string, ReplicaLink>();
   unwatch: () => void = () => {};
   constructor(
@@ -162,9 +162,8 @@ export class OwnerStreams {
     this.checkWaiters();
   }
 
-  private committed(s: ForkStream, change: ForkChunk): void {
+  private committed(s: ForkStream, chunk: ForkChunk): void {
     const seq = ++s.seq;
-    const chunk = encodeReplChunk(change);
     s.buffer.push({ seq, chunk });
     if (s.buffer.length > MAX_BUFFERED) s.buffer.shift();
     this.onActions(s, s.set.committed(seq, performance.now()));
@@ -172,7 +171,7 @@ export class OwnerStreams {
     for (const l of s.links.values()) if (l.mode === 'stream') l.lastSent = performance.now();
   }
 
-  private queue(member: string, s: ForkStream, seq: number, chunk: Buffer): void {
+  private queue(member: string, s: ForkStream, seq: number, chunk: ForkChunk): void {
     let items = this.outbox.get(member);
     if (!items) this.outbox.set(member, (items = []));
     items.push({ fork: s.fork, term: s.term, seq, base: s.base, chunk });

@@ -7,7 +7,7 @@
 // The place (term, last sequence applied) is also stored in the member's database
 // (replica_places.ts, in the group that applies those changes), so a restarted replica keeps its
 // place: it goes on from it, and a failover may promote it.
-import { decodeReplChunk, REPLICATION_COMMANDS, type ReplItem, type ReplResult } from '../../schemas/replication.js';
+import { REPLICATION_COMMANDS, type ReplItem, type ReplResult } from '../../schemas/replication.js';
 import type { StoreActor } from '../actor/actor.js';
 import { termOf } from '../map/fork_entry.js';
 import { StoreError } from '../protocol/errors.js';
@@ -117,7 +117,7 @@ export class ReplicaSide {
     let imported: Promise<void> | undefined;
     for (const action of place.receive({ epoch: term, first: seq, count: 1, base: item.base >= 0 ? item.base : undefined })) {
       // The place commits with the rows, under their savepoint: the changes are deltas, to be applied once.
-      if (action.kind === 'apply') imported = this.actor.importChunk(decodeReplChunk(item.chunk), () => this.stored.save(fork, place.term, seq));
+      if (action.kind === 'apply') imported = this.actor.importChunk(item.chunk, () => this.stored.save(fork, place.term, seq));
       else if (action.kind === 'ack') result.acked = action.upTo;
       else if (action.kind === 'tail') Object.assign(result, { need: 'TAIL', from: action.from });
       else if (action.kind === 'refuse') Object.assign(result, { need: 'REFUSED', term: action.epoch });
