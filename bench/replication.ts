@@ -12,7 +12,7 @@ import { launchActor, type ActorProcess } from '../cli/io/actor_process.js';
 import { CLUSTER_COMMANDS } from '../schemas/cluster.js';
 import { StoreClient, type ClientOp } from '../store/client/client.js';
 import { makeKey } from '../store/protocol/keys.js';
-import { ACTOR_NODE_ARGS, processCpuMs } from './actor_procs.js';
+import { ACTOR_NODE_ARGS, machineBusyMs, processCpuMs } from './actor_procs.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
@@ -81,6 +81,8 @@ interface Throughput {
   otherCpu: number;
   /** The same for this process, the client (on a 2-core machine the three share the cores). */
   clientCpu: number;
+  /** CPU the rest of the machine used meanwhile (other work on a shared machine), in cores. */
+  restCpu: number;
 }
 
 async function throughput(replicas: number): Promise<Throughput> {
@@ -89,13 +91,15 @@ async function throughput(replicas: number): Promise<Throughput> {
   const client = await StoreClient.connect(a.endpoint, { timeoutMs: 30000, retries: 20 });
   await settled(client, a.endpoint, 'a', replicas - 1);
   const cpu0 = [processCpuMs(a.proc.pid), processCpuMs(b.proc.pid), processCpuMs(process.pid)];
+  const busy0 = machineBusyMs();
   const t0 = performance.now();
   const r = await increments(client);
   const wall = performance.now() - t0;
   const [ownerCpu, otherCpu, clientCpu] = [a.proc.pid, b.proc.pid, process.pid].map((pid, i) => (processCpuMs(pid) - cpu0[i]!) / wall);
+  const restCpu = (machineBusyMs() - busy0) / wall - ownerCpu! - otherCpu! - clientCpu!;
   client.close();
   await stopAll('stop');
-  return { ...r, ownerCpu: ownerCpu!, otherCpu: otherCpu!, clientCpu: clientCpu! };
+  return { ...r, ownerCpu: ownerCpu!, otherCpu: otherCpu!, clientCpu: clientCpu!, restCpu };
 }
 
 /** One kill: ms from the kill -9 of the busy fork's owner to the next acknowledged batch. */
@@ -145,7 +149,7 @@ async function main(): Promise<void> {
     console.log(
       `  ${name}  ${Math.round(r.rate).toLocaleString('en-US').padStart(9)} incr/s   batch p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms   ` +
         `CPU owner ${share(r.ownerCpu)} (${perIncr(r.ownerCpu, r.rate)} us/incr) other ${share(r.otherCpu)} (${perIncr(r.otherCpu, r.rate)} us/incr) ` +
-        `client ${share(r.clientCpu)} (${perIncr(r.clientCpu, r.rate)} us/incr)`,
+        `client ${share(r.clientCpu)} (${perIncr(r.clientCpu, r.rate)} us/incr); the rest of the machine ${share(r.restCpu)}`,
     );
   line('R = 1', r1);
   line('R = 2', r2);
