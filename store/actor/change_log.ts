@@ -36,7 +36,7 @@ export class ChangeLog {
     let w = this.watchers.get(fork);
     if (!w) this.watchers.set(fork, (w = { watchers: new Set(), totals: 0 }));
     const entry = w;
-    // A watcher added twice is still one watcher: a second add would be undone by the first unwatch.
+    // Each watch its own entry: a function watching twice is two watches, and one unwatch never ends the other.
     const fn: Watcher = (chunk) => watcher(chunk);
     entry.watchers.add(fn);
     if (totals) entry.totals++;
