@@ -49,3 +49,14 @@ export function stopAll(): void {
 }
 
 process.on('exit', stopAll);
+
+/** CPU milliseconds the whole machine has been busy (every core, every process), from /proc/stat (Linux; NaN elsewhere). */
+export function machineBusyMs(): number {
+  try {
+    // user nice system idle iowait irq softirq steal, in clock ticks of 1/100 s: busy is all but idle and iowait.
+    const t = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return (t[0]! + t[1]! + t[2]! + t[5]! + t[6]! + t[7]!) * 10;
+  } catch {
+    return NaN;
+  }
+}

@@ -12,7 +12,7 @@ import { launchActor, type ActorProcess } from '../cli/io/actor_process.js';
 import { CLUSTER_COMMANDS } from '../schemas/cluster.js';
 import { StoreClient, type ClientOp } from '../store/client/client.js';
 import { makeKey } from '../store/protocol/keys.js';
-import { ACTOR_NODE_ARGS, processCpuMs } from './actor_procs.js';
+import { ACTOR_NODE_ARGS, machineBusyMs, processCpuMs } from './actor_procs.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
@@ -79,6 +79,10 @@ interface Throughput {
   /** CPU time of the owner and of the other member over the run, as a share of its wall time. */
   ownerCpu: number;
   otherCpu: number;
+  /** The same for this process, the client (on a 2-core machine the three share the cores). */
+  clientCpu: number;
+  /** CPU the rest of the machine used meanwhile (other work on a shared machine), in cores. */
+  restCpu: number;
 }
 
 async function throughput(replicas: number): Promise<Throughput> {
@@ -86,14 +90,16 @@ async function throughput(replicas: number): Promise<Throughput> {
   const b = await start('b', replicas, [a.endpoint]);
   const client = await StoreClient.connect(a.endpoint, { timeoutMs: 30000, retries: 20 });
   await settled(client, a.endpoint, 'a', replicas - 1);
-  const cpu0 = [processCpuMs(a.proc.pid), processCpuMs(b.proc.pid)];
+  const cpu0 = [processCpuMs(a.proc.pid), processCpuMs(b.proc.pid), processCpuMs(process.pid)];
+  const busy0 = machineBusyMs();
   const t0 = performance.now();
   const r = await increments(client);
   const wall = performance.now() - t0;
-  const [ownerCpu, otherCpu] = [processCpuMs(a.proc.pid) - cpu0[0]!, processCpuMs(b.proc.pid) - cpu0[1]!].map((ms) => ms / wall);
+  const [ownerCpu, otherCpu, clientCpu] = [a.proc.pid, b.proc.pid, process.pid].map((pid, i) => (processCpuMs(pid) - cpu0[i]!) / wall);
+  const restCpu = (machineBusyMs() - busy0) / wall - ownerCpu! - otherCpu! - clientCpu!;
   client.close();
   await stopAll('stop');
-  return { ...r, ownerCpu: ownerCpu!, otherCpu: otherCpu! };
+  return { ...r, ownerCpu: ownerCpu!, otherCpu: otherCpu!, clientCpu: clientCpu!, restCpu };
 }
 
 /** One kill: ms from the kill -9 of the busy fork's owner to the next acknowledged batch. */
@@ -142,7 +148,8 @@ async function main(): Promise<void> {
   const line = (name: string, r: Throughput) =>
     console.log(
       `  ${name}  ${Math.round(r.rate).toLocaleString('en-US').padStart(9)} incr/s   batch p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms   ` +
-        `CPU owner ${share(r.ownerCpu)} (${perIncr(r.ownerCpu, r.rate)} us/incr) other ${share(r.otherCpu)} (${perIncr(r.otherCpu, r.rate)} us/incr)`,
+        `CPU owner ${share(r.ownerCpu)} (${perIncr(r.ownerCpu, r.rate)} us/incr) other ${share(r.otherCpu)} (${perIncr(r.otherCpu, r.rate)} us/incr) ` +
+        `client ${share(r.clientCpu)} (${perIncr(r.clientCpu, r.rate)} us/incr); the rest of the machine ${share(r.restCpu)}`,
     );
   line('R = 1', r1);
   line('R = 2', r2);

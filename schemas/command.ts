@@ -12,6 +12,22 @@ export function avroType(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { registry });
 }
 
+/**
+ * Where bodies are encoded. avsc's toBuffer encodes into a fixed 1 KiB buffer and, for a larger value (a batch of
+ * increments, a replication message), encodes all of it a second time into one of the right size; this one grows
+ * to the largest body met, so every body is encoded once and copied out.
+ */
+let scratch = Buffer.allocUnsafeSlow(1 << 16);
+
+/** `type.toBuffer(value)`, in one encoding pass. */
+export function encodeOnce(type: avro.Type, value: unknown): Buffer {
+  for (;;) {
+    const end = type.encode(value, scratch, 0);
+    if (end >= 0) return Buffer.from(scratch.subarray(0, end));
+    scratch = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, scratch.length - end));
+  }
+}
+
 /** A body that does not decode as its command's schema: the sender's error, never the receiver's. */
 export class BadBody extends Error {}
 
@@ -28,13 +44,13 @@ export class CommandSchema<Req, Rep> {
   }
 
   encodeRequest(value: Req): Buffer {
-    return this.request.toBuffer(value);
+    return encodeOnce(this.request, value);
   }
   decodeRequest(body: Buffer): Req {
     return decodeAs<Req>(this.request, body, `${this.name} request`);
   }
   encodeReply(value: Rep): Buffer {
-    return this.reply.toBuffer(value);
+    return encodeOnce(this.reply, value);
   }
   decodeReply(body: Buffer): Rep {
     try {

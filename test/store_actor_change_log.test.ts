@@ -85,3 +85,34 @@ test('through the actor: a watcher gets the committed changes of the requests th
   t.deepEqual(noted, [['a', '1'], ['n', 2n], ['s', '2'], ['n', 5n]], 'the failed incr noted nothing; increments of a watched fork carry their totals');
   t.deepEqual(seen.flatMap((c) => c.dedup.map((d) => d.seq)), [1, 2]);
 });
+
+test('a watcher taking deltas gets queued increments as summed deltas (totals while another wants them); imported in order, they give the same rows', async (t) => {
+  const owner = await startActor(t);
+  const replica = await startActor(t, { id: 'b' });
+  const peer = new RawPeer(t, owner.endpoint);
+  const key = (rest: string) => makeKey('w', Buffer.from('ctx'), Buffer.from(rest));
+  const fork = owner.map.lookup(key('n')).fork;
+  const seen: ForkChunk[] = [];
+  owner.watchFork(fork, (c) => seen.push(c), false);
+  const incrs = (seq: number, ...deltas: [string, number][]) => ({
+    cmd: 'batch',
+    body: C.batch.encodeRequest({ producer: 'p', seq, floor: 0, ops: deltas.map(([k, delta]) => ({ op: OP_INCR, key: key(k), value: EMPTY, delta })), incrs: EMPTY }),
+  });
+  // One group: the two batches of increments are queued and applied together, n summed.
+  t.deepEqual((await peer.bundle([incrs(1, ['n', 2], ['m', 1]), incrs(2, ['n', 3])])).map((r) => r.code), ['OK', 'OK']);
+  const unwatchTotals = owner.watchFork(fork, () => {});
+  t.is((await peer.request(incrs(3, ['n', 300], ['m', -1]))).code, 'OK');
+  unwatchTotals();
+  t.is((await peer.request(incrs(4, ['n', 1000]))).code, 'OK');
+  const noted = seen.map((c) => c.entries.map((e) => [e.key.subarray(-1).toString(), e.kind, e.data.readBigInt64LE(0)]));
+  t.deepEqual(noted, [
+    [['m', 3, 1n], ['n', 3, 5n]],
+    [['m', 2, 0n], ['n', 2, 305n]],
+    [['n', 3, 1000n]],
+  ], 'deltas (kind 3), summed per key and in key order; final values (kind 2) while a watcher wants them');
+  for (const chunk of seen) await replica.importChunk(chunk);
+  const rowsOf = (a: typeof owner) => a.db.scan(Buffer.from(fork, 'hex'), null, 100).map((r) => [r.key.toString('hex'), r.value]);
+  t.deepEqual(rowsOf(replica), rowsOf(owner));
+  t.deepEqual(rowsOf(owner).map((r) => r[1]), [0n, 1305n]);
+  t.deepEqual(seen.flatMap((c) => c.dedup.map((d) => d.seq)), [1, 2, 3, 4]);
+});

@@ -16,11 +16,11 @@
 //   retryable FENCED reply. `owns(fork)`: this actor owns it in its current map.
 // - `writeGate(fork)`: optional, consulted before every write; a StoreError it returns is the reply.
 //   `readGate()`: the same for reads (get, scan, reduce, summary), consulted once per request.
-// - `watchFork(fork, watcher)` / `isWatched(fork)`: after every commit, the watcher gets that
-//   fork's committed changes (final values, deletions as kind 0, and dedup records) as a
-//   ForkChunk. Start watching before `exportFork` so the tail of a live move is not missed.
-// - `exportFork(fork)`: async iterator of ForkChunks (snapshot in key order, dedup records in the
-//   first chunk); writes continue between chunks.
+// - `watchFork(fork, watcher, totals)` / `isWatched(fork)`: after every commit, the watcher gets
+//   that fork's committed changes (final values, or deltas if `totals` is false: change_log.ts;
+//   deletions as kind 0; dedup records) as a ForkChunk. Watch before `exportFork` (a move's tail).
+// - `exportFork(fork, rows, onRead)`: async iterator of ForkChunks (snapshot in key order, dedup
+//   records in the first chunk); writes continue between chunks (`onRead` marks where each was read).
 // - `importChunk(chunk)`: apply a chunk (snapshot or tail), resolved once committed.
 // - `dropFork(fork)`: delete a fork's rows and dedup records (after it moved away).
 // - `afterCommit()`: resolves after the next commit (or at once when nothing is pending).
@@ -196,19 +196,19 @@ export class StoreActor implements ActorServices {
     this.ownership.readGate = gate;
   }
 
-  watchFork(fork: string, watcher: Watcher): () => void {
+  watchFork(fork: string, watcher: Watcher, totals = true): () => void {
     // (Queued increments still to apply are noted too: the queue looks at the watches when it applies.)
-    return this.changeLog.watch(fork, watcher);
+    return this.changeLog.watch(fork, watcher, totals);
   }
   isWatched(fork: string): boolean {
     return this.changeLog.isWatched(fork);
   }
 
-  exportFork(fork: string, rowsPerChunk?: number): AsyncGenerator<ForkChunk> {
-    return this.transfer.exportFork(fork, rowsPerChunk);
+  exportFork(fork: string, rowsPerChunk?: number, onRead?: () => void): AsyncGenerator<ForkChunk> {
+    return this.transfer.exportFork(fork, rowsPerChunk, onRead);
   }
-  importChunk(chunk: ForkChunk): Promise<void> {
-    return this.transfer.importChunk(chunk);
+  importChunk(chunk: ForkChunk, alongside?: () => void): Promise<void> {
+    return this.transfer.importChunk(chunk, alongside);
   }
   dropFork(fork: string): Promise<number> {
     return this.transfer.dropFork(fork);

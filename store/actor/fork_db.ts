@@ -182,13 +182,13 @@ export class ForkDb extends ForkReads {
    * applied; false when some key holds bytes (the caller rolls back its savepoint and finds it).
    * With `onTotal`, each key's new total is passed to it (`RETURNING`: a watched fork notes them).
    */
-  incrMany(keys: Buffer[], deltas: number[], onTotal?: (key: Buffer, total: bigint) => void): boolean {
+  incrMany(keys: Buffer[], deltas: (number | bigint)[], onTotal?: (key: Buffer, total: bigint) => void): boolean {
     if (!onTotal) return runInRowChunks(keys, deltas, (args, rows) => this.incrStatement(rows).run(args).changes === rows, (key, delta) => this.statements.incr.run(key, delta).changes !== 0);
     // The key comes back as hex, turned into a Buffer from Node's pool: a BLOB column comes back as a Buffer of
     // its own memory each, and at R = 2 (every increment of a replicated fork returns its key) those were much of
     // the owner's garbage collection (22% of its CPU against 13% at R = 1).
     const returned = (rows: unknown[][]) => (rows.forEach(([key, total]) => onTotal(Buffer.from(key as string, 'hex'), total as bigint)), rows.length);
-    const one = (key: Buffer, delta: number) => {
+    const one = (key: Buffer, delta: number | bigint) => {
       const total = this.statements.incrRet.get(key, delta) as bigint | undefined;
       if (total !== undefined) onTotal(key, total);
       return total !== undefined;

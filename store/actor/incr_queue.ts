@@ -12,10 +12,12 @@
 // its own savepoint, so only the bad ones fail, exactly as without the queue. Replies are still
 // sent only after the commit.
 //
-// A watched fork (replicated, or being moved: change_log.ts) needs each change noted with its final
-// value. Its keys go through the same sorted multi-row statements with `RETURNING` (the new totals,
-// and the keys a mark created), run per fork so each note names its fork; whether a fork is watched
-// is decided when the queue is applied, so a watch that began or ended meanwhile is followed.
+// A watched fork (replicated, or being moved: change_log.ts) needs each change noted. Its keys go
+// through the same sorted multi-row statements, run per fork so each note names its fork: plain
+// ones noting each key's summed delta when every watcher takes deltas (a replica: change_log.ts),
+// else ones with `RETURNING` (the new totals, and the keys a mark created). Whether a fork is
+// watched, and how, is decided when the queue is applied, so a watch that began or ended meanwhile
+// is followed.
 import type { ChangeLog } from './change_log.js';
 import type { ForkDb } from './fork_db.js';
 
@@ -82,9 +84,13 @@ export class IncrQueue {
       const noted = changeLog.isWatched(batch.fork);
       try {
         changeLog.atomic(db, () => {
+          const totals = noted && changeLog.wantsTotals(batch.fork);
           for (let i = 0; i < batch.keys.length; i++) {
-            if (noted) changeLog.note(batch.fork, batch.keys[i]!, db.incrGet(batch.keys[i]!, batch.deltas[i]!));
-            else db.incr(batch.keys[i]!, batch.deltas[i]!);
+            if (totals) changeLog.note(batch.fork, batch.keys[i]!, db.incrGet(batch.keys[i]!, batch.deltas[i]!));
+            else {
+              db.incr(batch.keys[i]!, batch.deltas[i]!);
+              if (noted) changeLog.noteDelta(batch.fork, batch.keys[i]!, batch.deltas[i]!);
+            }
           }
           for (const key of batch.marks) if (db.mark(key)) changeLog.note(batch.fork, key, EMPTY);
           db.dedupRecord(batch.producer, batch.seq, batch.anchor);
@@ -154,7 +160,8 @@ export class IncrQueue {
       return changeLog.atomic(db, () => {
         for (const run of runs.values()) {
           const fork = run.fork;
-          if (run.keys.length && !db.incrMany(run.keys, run.deltas, fork === null ? undefined : (key, total) => changeLog.note(fork, key, total))) throw new Error('a key holds bytes');
+          if (run.keys.length && !db.incrMany(run.keys, run.deltas, fork === null || !changeLog.wantsTotals(fork) ? undefined : (key, total) => changeLog.note(fork, key, total))) throw new Error('a key holds bytes');
+          if (fork !== null && !changeLog.wantsTotals(fork)) for (let i = 0; i < run.keys.length; i++) changeLog.noteDelta(fork, run.keys[i]!, run.deltas[i]!);
           if (run.marks.length) db.markMany(run.marks, fork === null ? undefined : (key) => changeLog.note(fork, key, EMPTY));
         }
         for (const batch of batches) {

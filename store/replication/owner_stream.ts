@@ -1,7 +1,8 @@
 // An owner's side of replication (issue 10): the IO wrapper around in_sync.ts, as moves/source.ts is
 // around source_machine.ts. For every fork this member owns that has (or should have) replicas, it
-// watches the fork's committed changes (the change log live moves use: final values, deletions
-// and dedup rows), numbers them per fork (sequence under the owner's term), sends them to the
+// watches the fork's committed changes (the change log live moves use: increments as deltas,
+// other writes as final values, deletions and dedup rows), numbers them per fork (sequence under
+// the owner's term), sends them to the
 // replicas (`repl-apply`, one message per replica member per commit, all forks together) and
 // holds the group's client replies until every in-sync replica committed them (`replyBarrier`).
 // A replica that is new, restarted or lost its place gets a snapshot (`repl-snapshot`, the moves'
@@ -64,6 +65,7 @@ export class OwnerStreams {
   private readonly streams = new Map<string, ForkStream>();
   private readonly outbox = new Map<string, ReplItem[]>();
   private flushScheduled = false;
+  private checkScheduled = false;
   private snapshots = 0;
   private waiters: { needs: [ForkStream, number][]; resolve: (err: StoreError | null) => void }[] = [];
 
@@ -148,7 +150,8 @@ export class OwnerStreams {
     const inSync = (e.inSync ?? []).filter((id) => (e.replicas ?? []).includes(id));
     const s = new ForkStream(e.fork, term, base, new InSyncSet(inSync, { lagBoundMs: this.opts.lagBoundMs, startSeq: Math.max(0, base), admitWithin: ADMIT_WITHIN }));
     for (const id of inSync) s.links.set(id, { mode: base >= 0 ? 'stream' : 'idle', acked: base, lastSent: 0 });
-    s.unwatch = this.actor.watchFork(e.fork, (chunk) => this.committed(s, chunk));
+    // Deltas: a replica applies each change once (replica_places.ts) onto the owner's state (see snapshot).
+    s.unwatch = this.actor.watchFork(e.fork, (chunk) => this.committed(s, chunk), false);
     this.streams.set(e.fork, s);
     return s;
   }
@@ -224,7 +227,11 @@ export class OwnerStreams {
     for (const item of s.buffer) if (item.seq >= from) this.queue(member, s, item.seq, item.chunk);
   }
 
-  /** Fill a replica from the fork's snapshot; then stream it the changes after the snapshot began. */
+  /**
+   * Fill a replica from the fork's snapshot; then stream it the changes after the snapshot began. The chunks are read
+   * while writes go on, so the changes made meanwhile are noted as final values (a second watch, wanting totals),
+   * which replay onto rows read at any later sequence; the deltas after the last read apply onto the owner's rows.
+   */
   private async snapshot(s: ForkStream, member: string): Promise<void> {
     const l = s.links.get(member)!;
     const ep = this.hooks.endpointOf(member);
@@ -232,12 +239,18 @@ export class OwnerStreams {
     l.mode = 'snapshot';
     this.snapshots++;
     let upTo = -1;
+    let first = true;
+    const endTotals = this.actor.watchFork(s.fork, () => {}, true);
+    // Right after the first chunk's read, nothing committed since the export's own commit: every change up to `s.seq` is in it.
+    const chunks = this.actor.exportFork(s.fork, undefined, () => {
+      if (upTo < 0) upTo = s.seq;
+    });
     try {
-      for await (const chunk of this.actor.exportFork(s.fork)) {
-        const first = upTo < 0;
-        if (first) upTo = s.seq; // the export committed before its first read: every change so far is in it
+      for await (const chunk of chunks) {
+        if (chunk.done) endTotals();
         if (s.links.get(member) !== l || this.streams.get(s.fork) !== s) return;
         const body = snapshotCommand.encodeRequest({ owner: this.actor.id, fork: s.fork, term: s.term, upTo, first, chunk });
+        first = false;
         const rep = await this.link.request(ep, 'repl-snapshot', body, REQUEST_TIMEOUT_MS);
         if (rep.code !== 'OK' || snapshotCommand.decodeReply(rep.body).need !== 'NONE') throw new Error(`${rep.code} ${rep.message}`);
       }
@@ -245,6 +258,7 @@ export class OwnerStreams {
       if (l.mode === 'snapshot') l.mode = 'idle'; // tried again on a later tick
       return;
     } finally {
+      endTotals();
       this.snapshots--;
     }
     // The replica left the fork's replicas, or the fork this member, while the last chunk was out.
@@ -264,7 +278,7 @@ export class OwnerStreams {
 
   private onActions(s: ForkStream, actions: InSyncAction[]): void {
     if (!actions.length) return;
-    if (actions.some((a) => a.kind === 'release')) this.checkWaiters();
+    if (actions.some((a) => a.kind === 'release')) this.checkWaitersSoon();
     const changes = actions.filter((a) => a.kind !== 'release');
     if (changes.length) this.hooks.onActions(s.fork, changes);
   }
@@ -281,6 +295,16 @@ export class OwnerStreams {
     for (const s of this.streams.values()) if (s.set.released < s.seq) needs.push([s, s.seq]);
     if (!needs.length) return null;
     return new Promise((resolve) => this.waiters.push({ needs, resolve }));
+  }
+
+  /** After the current run of releases (a reply acknowledges up to every fork; a check after each was quadratic). */
+  private checkWaitersSoon(): void {
+    if (this.checkScheduled) return;
+    this.checkScheduled = true;
+    queueMicrotask(() => {
+      this.checkScheduled = false;
+      this.checkWaiters();
+    });
   }
 
   private checkWaiters(): void {

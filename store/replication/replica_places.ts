@@ -1,10 +1,10 @@
 // A replica's places in its owners' streams (issue 10), kept in the member's own database so that
 // a replica restarted after a crash is still one a failover may promote (its rows are durable; a
 // place kept in memory only went with the process, and a fork whose owner was then lost for good
-// had no one left to take it). The order of writes keeps a place from ever claiming more than the
-// rows hold:
-// - a place is written after the group that applied its changes committed: a crash between leaves
-//   a place behind its rows, and the stream's changes (final values) replay onto them exactly;
+// had no one left to take it). A place always says exactly what the rows hold:
+// - a place is written in the group that applies the changes it counts: the stream's increments
+//   are deltas (owner_stream.ts), which must be applied once, so a place behind its rows (a crash
+//   between two commits) would apply some twice after a restart;
 // - a place is removed in the same group that drops the fork's rows (a snapshot's first chunk),
 //   before them: the two commit together or not at all.
 import type Database from 'better-sqlite3';
@@ -36,7 +36,7 @@ export class ReplicaPlaces {
     return this.all.all() as StoredPlace[];
   }
 
-  /** Store the place (in the open group, or a new one): call only once the changes it counts committed. */
+  /** Store the place in the open group (or a new one): the group that applies the changes it counts. */
   save(fork: string, term: number, seq: number): void {
     this.actor.group.begin();
     this.put.run(fork, term, seq);

@@ -5,8 +5,8 @@
 // restarted, or told to start over) asks for a snapshot, which replaces whatever it held of it.
 //
 // The place (term, last sequence applied) is also stored in the member's database
-// (replica_places.ts, never ahead of the rows), so a restarted replica keeps its place: it goes on
-// from it, and a failover may promote it.
+// (replica_places.ts, in the group that applies those changes), so a restarted replica keeps its
+// place: it goes on from it, and a failover may promote it.
 import { REPLICATION_COMMANDS, type ReplItem, type ReplResult } from '../../schemas/replication.js';
 import type { StoreActor } from '../actor/actor.js';
 import { termOf } from '../map/fork_entry.js';
@@ -84,29 +84,24 @@ export class ReplicaSide {
     const { items } = applyCommand.decodeRequest(body);
     const results = new Map<string, ReplResult>();
     const imports: Promise<void>[] = [];
-    /** Per fork, the place its imports here reach (later messages may move the machine further before these commit). */
-    const applying = new Map<string, { place: ReplicaApply; term: number; seq: number }>();
+    /** Per fork, the machine its imports here went through (a snapshot may replace it before these commit). */
+    const applying = new Map<string, ReplicaApply>();
     for (const item of items) {
       const { result, imported } = this.applyItem(item);
       if (imported) {
         imports.push(imported);
-        const place = this.places.get(item.fork)!;
-        applying.set(item.fork, { place, term: place.term, seq: place.applied });
+        applying.set(item.fork, this.places.get(item.fork)!);
       }
       results.set(item.fork, result);
     }
     try {
       await Promise.all(imports);
     } catch (err) {
-      // Nothing of the group was stored: these forks start over from a snapshot.
+      // An import failed (its rows and place undone, or the whole group's): these forks start over from a snapshot.
       for (const fork of applying.keys()) this.places.delete(fork);
       throw err;
     }
-    for (const [fork, { place, term, seq }] of applying) {
-      if (this.places.get(fork) !== place) continue;
-      this.stored.save(fork, term, seq);
-      this.lastApplied.set(fork, performance.now());
-    }
+    for (const [fork, place] of applying) if (this.places.get(fork) === place) this.lastApplied.set(fork, performance.now());
     return applyCommand.encodeReply({ results: [...results.values()] });
   }
 
@@ -121,7 +116,8 @@ export class ReplicaSide {
     const result: ReplResult = { fork, acked: place.applied, need: 'NONE', from: 0, term };
     let imported: Promise<void> | undefined;
     for (const action of place.receive({ epoch: term, first: seq, count: 1, base: item.base >= 0 ? item.base : undefined })) {
-      if (action.kind === 'apply') imported = this.actor.importChunk(item.chunk);
+      // The place commits with the rows, under their savepoint: the changes are deltas, to be applied once.
+      if (action.kind === 'apply') imported = this.actor.importChunk(item.chunk, () => this.stored.save(fork, place.term, seq));
       else if (action.kind === 'ack') result.acked = action.upTo;
       else if (action.kind === 'tail') Object.assign(result, { need: 'TAIL', from: action.from });
       else if (action.kind === 'refuse') Object.assign(result, { need: 'REFUSED', term: action.epoch });
@@ -150,12 +146,11 @@ export class ReplicaSide {
       // Rows of an older place may include writes the new owner never had: the snapshot replaces them all.
       void this.actor.dropFork(fork).catch(() => undefined); // its failure fails the import below too (one group)
     }
-    await this.actor.importChunk(req.chunk);
+    await this.actor.importChunk(req.chunk, req.chunk.done ? () => this.stored.save(fork, term, req.upTo) : undefined);
     if (req.chunk.done) {
       this.filling.delete(fork);
       this.lastApplied.set(fork, performance.now());
       this.places.set(fork, new ReplicaApply(term, req.upTo));
-      this.stored.save(fork, term, req.upTo);
     }
     return snapshotCommand.encodeReply({ fork, acked: req.chunk.done ? req.upTo : -1, need: 'NONE', from: 0, term });
   }
