@@ -12,7 +12,7 @@ const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /**
  * The number written in bytes[from, to), exactly as Number() reads that text, or NaN where the text
- * is not a finite number. Plain decimals (sign, up to 15 significant digits, a fraction, an exponent:
+ * is not a finite number. Plain decimals (sign, digits making a safe integer, a fraction, an exponent:
  * every number KenLM and dbslm write) take the fast path: m * 10^e or m / 10^-e with m < 2^53 and
  * |e| <= 22 is one correctly rounded operation on exact operands, which is the correctly rounded
  * value Number() gives (Clinger's fast path). Anything else is handed to Number() itself.
@@ -34,28 +34,22 @@ export let decimalEnd = 0;
 export function readDecimal(bytes: Uint8Array, from: number, limit: number): number {
   const to = limit;
   let i = from;
+  let c = i < to ? bytes[i]! : -1;
   let negative = false;
-  if (i < to && (bytes[i] === 45 || bytes[i] === 43)) negative = bytes[i++] === 45;
+  if (c === 45 || c === 43) {
+    negative = c === 45;
+    c = ++i < to ? bytes[i]! : -1;
+  }
+  // Every digit goes into the mantissa: it is exact while it stays a safe integer (leading zeros
+  // add nothing), which is checked once at the end rather than by counting significant digits.
   let mantissa = 0;
-  let significant = 0;
   let exponent = 0;
   let digits = 0;
-  for (; i < to && bytes[i]! >= 48 && bytes[i]! <= 57; i++, digits++) {
-    if (significant > 0 || bytes[i] !== 48) {
-      mantissa = mantissa * 10 + (bytes[i]! - 48);
-      significant++;
-    }
+  for (; c >= 48 && c <= 57; c = ++i < to ? bytes[i]! : -1, digits++) mantissa = mantissa * 10 + (c - 48);
+  if (c === 46) {
+    for (c = ++i < to ? bytes[i]! : -1; c >= 48 && c <= 57; c = ++i < to ? bytes[i]! : -1, digits++, exponent--) mantissa = mantissa * 10 + (c - 48);
   }
-  if (i < to && bytes[i] === 46) {
-    for (i++; i < to && bytes[i]! >= 48 && bytes[i]! <= 57; i++, digits++) {
-      if (significant > 0 || bytes[i] !== 48) {
-        mantissa = mantissa * 10 + (bytes[i]! - 48);
-        significant++;
-      }
-      exponent--;
-    }
-  }
-  if (digits > 0 && i < to && (bytes[i] === 101 || bytes[i] === 69)) {
+  if (digits > 0 && (c === 101 || c === 69)) {
     i++;
     let expNegative = false;
     if (i < to && (bytes[i] === 45 || bytes[i] === 43)) expNegative = bytes[i++] === 45;
@@ -69,7 +63,7 @@ export function readDecimal(bytes: Uint8Array, from: number, limit: number): num
     exponent += expNegative ? -e : e;
   }
   decimalEnd = i;
-  if (digits === 0 || significant > 15 || exponent > 22 || exponent < -22) {
+  if (digits === 0 || mantissa > Number.MAX_SAFE_INTEGER || exponent > 22 || exponent < -22) {
     decimalEnd = -1;
     return Number.NaN;
   }
