@@ -8,7 +8,8 @@ import { getTokenizer, parseTokenizerName } from '../../model/tokenizer.js';
 import { expandInputs, readInput, readLines } from '../io/inputs.js';
 import { lineToIds, whitespaceLineIds } from '../../model/line_ids.js';
 import { ByteWordIndex } from '../../model/byte_words.js';
-import { loadLanguageModel, loadModel } from '../io/load_model.js';
+import { binaryModelFile } from '../io/loaded_model.js';
+import { readBinaryModel } from '../../model/binary/model_file.js';
 import { Progress } from '../io/progress.js';
 import { checkMixture, checkModelNamed, mixtureWeightsOf, mixtureWeightsOption, modelFileOf, modelFilesOf, modelFileOrStoreOptions, quietOption, tokenizerOption } from '../options.js';
 import type { LineTokenizer } from '../../model/line_ids.js';
@@ -67,7 +68,10 @@ export const pplCommand: CommandModule<object, PplArgs> = {
         // Only the probing tables: from a binary model they are views onto the file, which main.ts
         // may have started reading already.
         const file = modelFileOf(args);
-        const model = loadModel(file, progress, { scoring: true, prefetched: await takePrefetched(file) });
+        // A binary model main.ts started reading is opened here; anything else goes through the
+        // loader, imported only then (with the ARPA reader's modules, which a binary model does without).
+        const prefetched = await takePrefetched(file);
+        const model = prefetched ? binaryModelFile(readBinaryModel(prefetched.bytes, file, prefetched.crc)) : (await import('../io/load_model.js')).loadModel(file, progress, { scoring: true });
         scorer = new Scorer(model.queryIndex());
         vocabOf = () => model.vocab;
         words = model.words;
@@ -107,6 +111,7 @@ export const pplCommand: CommandModule<object, PplArgs> = {
  */
 async function mixtureScores(modelFiles: string[], weights: Float64Array, tokenize: LineTokenizer, tests: string[], progress: Progress): Promise<SentenceScore[]> {
   const [{ UnionVocab }, { mixtureOfText }] = await Promise.all([import('../../model/mix/union_vocab.js'), import('../io/mixture_text.js')]);
+  const { loadLanguageModel } = await import('../io/load_model.js');
   const union = new UnionVocab(modelFiles.map((file) => loadLanguageModel(file, progress)));
   return mixtureOfText(union, tokenize, tests).sentenceScores(weights);
 }

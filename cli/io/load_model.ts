@@ -4,36 +4,19 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { readArpa } from '../../model/arpa_read.js';
-import type { ByteWordIndex } from '../../model/byte_words.js';
 import { isBinaryModel } from '../../model/binary/container.js';
-import { readBinaryModel, type BinaryModel } from '../../model/binary/model_file.js';
+import { readBinaryModel } from '../../model/binary/model_file.js';
 import { rebuildLanguageModel } from '../../model/binary/rebuild.js';
 import { InputError } from '../../model/errors.js';
 import type { LanguageModel } from '../../model/language_model.js';
 import { buildQueryIndex, type QueryIndex } from '../../model/query_index.js';
-import type { Vocab } from '../../model/vocab.js';
 import { loadArpaFile, loadArpaTables, type ArpaLoadOptions } from './arpa_load.js';
 import { readInput, STDIN_ARG } from './inputs.js';
 import type { PrefetchedModel } from './model_prefetch.js';
+import { binaryModelFile, type ModelFile } from './loaded_model.js';
 import type { Progress } from './progress.js';
 
-export type ModelFormat = 'arpa' | 'binary';
-
-/** A loaded model file: what scoring needs at once, the trie only when asked for. */
-export interface ModelFile {
-  name: string;
-  format: ModelFormat;
-  readonly vocab: Vocab;
-  order: number;
-  /** Set for a binary model file. */
-  binary?: BinaryModel;
-  /** The vocabulary's words by their bytes, when the file had them ready (a binary model). */
-  words?: ByteWordIndex;
-  /** The probing tables (from a binary: views onto the file, built for nothing). */
-  queryIndex(): QueryIndex;
-  /** The trie-shaped model (from a binary: rebuilt on the first call). */
-  languageModel(): LanguageModel;
-}
+export type { ModelFile, ModelFormat } from './loaded_model.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
@@ -64,7 +47,7 @@ function arpaModel(lm: LanguageModel, name: string): ModelFile {
  * `prefetched`: the binary model's bytes and checksum, read while the modules loaded (model_prefetch.ts).
  */
 export function loadModel(file: string, progress?: Progress, opts: { scoring?: boolean; prefetched?: PrefetchedModel } = {}): ModelFile {
-  if (opts.prefetched) return binaryModel(readBinaryModel(opts.prefetched.bytes, file, opts.prefetched.crc));
+  if (opts.prefetched) return binaryModelFile(readBinaryModel(opts.prefetched.bytes, file, opts.prefetched.crc));
   const start = head(file);
   if (start.length >= 2 && !(start[0] === GZIP_MAGIC[0] && start[1] === GZIP_MAGIC[1]) && !isBinaryModel(start)) {
     // Plain text: read (and lexed on a second thread when large) without holding it here.
@@ -96,7 +79,7 @@ export function loadModel(file: string, progress?: Progress, opts: { scoring?: b
       throw new InputError(`not a valid gzip file: ${(e as Error).message}`, name);
     }
   }
-  if (isBinaryModel(bytes)) return binaryModel(readBinaryModel(bytes, name));
+  if (isBinaryModel(bytes)) return binaryModelFile(readBinaryModel(bytes, name));
   progress?.phase(`loading ${name}`);
   const lm = readArpa(bytes, name, {
     onProgress: (d, t) => progress?.update(d, t),
@@ -104,23 +87,6 @@ export function loadModel(file: string, progress?: Progress, opts: { scoring?: b
   });
   progress?.endPhase();
   return arpaModel(lm, name);
-}
-
-/** A binary model: the probing tables are views onto its bytes; the trie is rebuilt if asked for. */
-function binaryModel(binary: BinaryModel): ModelFile {
-  let lm: LanguageModel | undefined;
-  return {
-    name: binary.file,
-    format: 'binary',
-    get vocab() {
-      return binary.vocab; // made on first use (model_file.ts)
-    },
-    order: binary.meta.order,
-    binary,
-    words: binary.words,
-    queryIndex: () => binary.index,
-    languageModel: () => (lm ??= rebuildLanguageModel(binary)),
-  };
 }
 
 /** The trie-shaped model of a model file of any of the three kinds. */
