@@ -183,11 +183,10 @@ export class ArpaLexer {
     return fields;
   }
 
-  /** The next chunk of records, or null after \end\. */
   /**
-   * `memory`: the buffer of a chunk the caller is done with, to lex into again: an order-5 model's
-   * 28 chunks of 3.6 MB each were otherwise fresh memory, faulted in on the lexing thread and
-   * collected as garbage on the loading thread.
+   * The next chunk of records, or null after \end\. `memory`: the buffer of a chunk the caller
+   * is done with, to lex into again: an order-5 model's 28 chunks of 3.6 MB each were otherwise
+   * fresh memory, faulted in on the lexing thread and collected as garbage on the loading thread.
    */
   nextChunk(maxEntries = CHUNK_ENTRIES, memory?: ArrayBuffer): ArpaChunk | null {
     const order = this.header.order;

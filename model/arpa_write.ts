@@ -68,12 +68,11 @@ export const ARPA_END = '\n\\end\\\n';
 export interface ChunkOptions {
   /** Roughly the size of a chunk (1 MB). */
   chunkBytes?: number;
-  /** One buffer for every chunk: a chunk is valid only until the next is asked for (a caller that writes each out at once). */
-  reuse?: boolean;
   /**
-   * The sink to format into (a `reuse` one, emptied), for a caller formatting many ranges one after
-   * another (cli/io/arpa_parallel.ts's blocks): a buffer of its own for each was ~35 MB of fresh
-   * memory and garbage for KJV order 5. Overrides chunkBytes and reuse.
+   * The sink to format into, emptied, for a caller that writes each chunk out before asking for the
+   * next (a `reuse` sink: one buffer for every chunk) and may format many ranges with it one after
+   * another (cli/io/arpa_parallel.ts's blocks: a buffer of its own for each was ~35 MB of fresh
+   * memory and garbage for KJV order 5). Overrides chunkBytes.
    */
   sink?: ByteSink;
 }
@@ -85,7 +84,7 @@ export interface ChunkOptions {
 export function* formatEntries(t: ArpaTables, k: number, from: number, to: number, options: ChunkOptions = {}): Generator<Buffer> {
   const { parent, word, logProb, backoff, order, nodeOrder } = t;
   const wordBytes = wordBytesOf(t.words);
-  const sink = options.sink ?? new ByteSink(options.chunkBytes ?? 1 << 20, options.reuse);
+  const sink = options.sink ?? new ByteSink(options.chunkBytes ?? 1 << 20);
   const path = new Int32Array(order);
   const corpus = t.paths?.ids;
   const end = t.paths?.end;
@@ -119,7 +118,7 @@ export function* formatEntries(t: ArpaTables, k: number, from: number, to: numbe
 class WordBytes {
   readonly text: Uint8Array;
   readonly start: Int32Array;
-  constructor(readonly words: readonly string[]) {
+  constructor(words: readonly string[]) {
     this.text = Buffer.from(words.length === 0 ? '' : words.join('\n') + '\n', 'utf8');
     this.start = new Int32Array(words.length + 1);
     let w = 0;

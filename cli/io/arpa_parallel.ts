@@ -199,10 +199,11 @@ function workerError(errors: MessagePort): string {
 
 /** The whole file, formatted chunk by chunk into one reused buffer (each written before the next). */
 function* streamed(tables: ArpaTables, counts: number[]): Generator<Buffer | string> {
+  const sink = new ByteSink(1 << 20, true);
   yield arpaHeader(counts);
   for (let k = 1; k <= tables.order; k++) {
     yield sectionHeader(k);
-    yield* formatEntries(tables, k, k === 1 ? 0 : 1, k === 1 ? tables.unigrams.length : tables.size, { reuse: true });
+    yield* formatEntries(tables, k, k === 1 ? 0 : 1, k === 1 ? tables.unigrams.length : tables.size, { sink });
   }
   yield ARPA_END;
 }
